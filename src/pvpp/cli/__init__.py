@@ -1,0 +1,1 @@
+"""The ``pvpp`` command line."""

@@ -1,0 +1,150 @@
+"""``pvpp workbook``: build self-assessment workbooks and check returned ones."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pvpp.cli.common import console, err_console, friendly_errors, write_json
+from pvpp.files import write_atomic
+from pvpp.questionnaire import load_questionnaire
+from pvpp.settings import get_settings
+from pvpp.workbook.build import build_workbook
+from pvpp.workbook.check import CheckResult, Status, check_workbook
+
+app = typer.Typer(help="Build and check self-assessment workbooks.", no_args_is_help=True)
+
+EXIT_REJECTED = 1
+EXIT_INCOMPLETE = 3
+
+HEADINGS = {
+    "lv": {
+        Status.ACCEPTED: "Darbgrāmata ir pareiza un pilnībā aizpildīta.",
+        Status.INCOMPLETE: "Darbgrāmata ir pareiza, bet nav pilnībā aizpildīta: {n} neatbildēti "
+        "jautājumi.",
+        Status.REJECTED: "Darbgrāmatu nevar pieņemt: {n} problēmas. Lūdzu, izlabojiet tās un "
+        "nosūtiet vēlreiz.",
+        "answers": "atbildes",
+    },
+    "en": {
+        Status.ACCEPTED: "The workbook is valid and complete.",
+        Status.INCOMPLETE: "The workbook is valid but not complete: {n} unanswered questions.",
+        Status.REJECTED: "The workbook cannot be accepted: {n} problems. Please correct them and "
+        "send it again.",
+        "answers": "answers",
+    },
+}
+
+
+@app.command()
+def new(
+    institution: Annotated[str, typer.Option(help="Institution code")],
+    name: Annotated[str, typer.Option(help="Institution name (as it appears in the registry)")],
+    round_code: Annotated[str, typer.Option("--round", help="Assessment round code")],
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsx")],
+    lang: Annotated[str, typer.Option(help="Language of the workbook: lv or en")] = "lv",
+    due: Annotated[str | None, typer.Option(help="Return-by date, YYYY-MM-DD")] = None,
+    questionnaire: Annotated[str | None, typer.Option(help="Questionnaire version")] = None,
+) -> None:
+    """Build the self-assessment workbook for one institution and round."""
+    if lang not in ("lv", "en"):
+        err_console.print(f"[red]error:[/red] --lang must be lv or en, not {lang!r}")
+        raise typer.Exit(2)
+    for label, value in (("--institution", institution), ("--name", name), ("--round", round_code)):
+        if not value.strip() or any(ch in value for ch in "\r\n\t"):
+            err_console.print(f"[red]error:[/red] {label} must be a non-empty single line")
+            raise typer.Exit(2)
+    due_date = None
+    if due:
+        try:
+            due_date = date.fromisoformat(due)
+        except ValueError:
+            err_console.print(
+                f"[red]error:[/red] --due must be a date like 2026-12-31, not {due!r}"
+            )
+            raise typer.Exit(2) from None
+    settings = get_settings()
+    with friendly_errors():
+        spec = load_questionnaire(questionnaire or settings.default_questionnaire)
+        data = build_workbook(
+            spec,
+            institution_code=institution.strip(),
+            institution_name=name.strip(),
+            round_code=round_code.strip(),
+            lang=lang,  # type: ignore[arg-type]
+            key=settings.signing_key(),
+            due=due_date,
+        )
+        write_atomic(out, data)
+    console.print(f"Wrote {out} ({len(data) // 1024} KB, {len(spec.degree_fields)} questions)")
+
+
+def render_result(result: CheckResult, file: Path) -> None:
+    """Print a check result for people: problems with sheet and cell, or the answers."""
+    words = HEADINGS[result.lang]
+    meta = result.meta
+    if meta:
+        console.print(
+            f"[bold]{file}[/bold] — {meta.institution_name} ({meta.institution}), "
+            f"{meta.round}, {meta.questionnaire}",
+            highlight=False,
+        )
+    else:
+        console.print(f"[bold]{file}[/bold]", highlight=False)
+    if result.status is Status.REJECTED:
+        console.print(f"[red]{words[Status.REJECTED].format(n=len(result.problems))}[/red]")
+        for p in result.problems:
+            where = f"[cyan]{p.where()}[/cyan]: " if p.where() else ""
+            console.print(f"  • {where}{p.message}", highlight=False)
+        return
+    if result.status is Status.INCOMPLETE:
+        console.print(
+            f"[yellow]{words[Status.INCOMPLETE].format(n=len(result.unanswered))}[/yellow]"
+        )
+        per_sheet: dict[str, list[str]] = defaultdict(list)
+        for u in result.unanswered:
+            per_sheet[u.sheet].append(f"{u.cell} ({u.field})")
+        for sheet, cells in per_sheet.items():
+            console.print(f"  • [cyan]{sheet}[/cyan]: {', '.join(cells)}", highlight=False)
+        return
+    console.print(f"[green]{words[Status.ACCEPTED]}[/green]")
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("id")
+    table.add_column(words["answers"])
+    for key, value in result.answers.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="A returned workbook (.xlsx)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+    institution: Annotated[
+        str | None, typer.Option(help="Refuse unless the workbook is this institution's")
+    ] = None,
+    round_code: Annotated[
+        str | None, typer.Option("--round", help="Refuse unless the workbook is for this round")
+    ] = None,
+) -> None:
+    """Check a returned workbook: every problem at once (exit 1), unanswered questions
+    (exit 3), or the parsed answers (exit 0)."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        err_console.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}")
+        raise typer.Exit(EXIT_REJECTED) from None
+    result = check_workbook(data, expect_institution=institution, expect_round=round_code)
+    if as_json:
+        write_json(result.to_dict())
+    else:
+        render_result(result, file)
+    if result.status is Status.REJECTED:
+        raise typer.Exit(EXIT_REJECTED)
+    if result.status is Status.INCOMPLETE:
+        raise typer.Exit(EXIT_INCOMPLETE)

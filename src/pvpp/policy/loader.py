@@ -1,0 +1,163 @@
+"""Load a policy version from YAML and validate it as a whole.
+
+Pydantic checks each node's shape; :func:`semantic_problems` checks what spans nodes:
+unique ids, references that resolve, a contiguous degree scale, targets within the scale,
+descriptors for every degree in both languages, and ``provisional`` lists naming real fields.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pvpp.paths import policy_dir
+from pvpp.policy.models import Policy
+from pvpp.yamlio import DataFileError, format_loc, read_yaml
+
+PolicyError = DataFileError
+
+
+def available_versions() -> list[str]:
+    """Policy versions shipped in ``policy/``."""
+    return sorted(p.stem for p in policy_dir().glob("*.yaml") if "." not in p.stem)
+
+
+def policy_path(version: str) -> Path:
+    """The file that holds ``version``."""
+    return policy_dir() / f"{version}.yaml"
+
+
+def load_policy_file(path: Path) -> Policy:
+    """Read and validate one policy file; raise :class:`PolicyError` listing every problem."""
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise PolicyError(path, ["the file must hold a mapping (key: value) at the top level"])
+    try:
+        policy = Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(path, _pydantic_problems(raw, exc)) from None
+    problems = semantic_problems(policy)
+    if problems:
+        raise PolicyError(path, problems)
+    return policy
+
+
+@lru_cache(maxsize=8)
+def load_policy(version: str) -> Policy:
+    """The shipped policy ``version`` (cached: policy files do not change while running)."""
+    path = policy_path(version)
+    if not path.exists():
+        known = ", ".join(available_versions()) or "none"
+        raise PolicyError(path, [f"unknown policy version {version!r} (known: {known})"])
+    return load_policy_file(path)
+
+
+def _pydantic_problems(raw: Any, exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors(include_url=False):
+        where = format_loc(raw, err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        out.append(f"{where}: {msg}")
+    return out
+
+
+def semantic_problems(policy: Policy) -> list[str]:
+    """Cross-node checks; returns a list of readable problems (empty when valid)."""
+    problems: list[str] = []
+
+    # Unique ids across every kind: references are by bare id, so a clash would be ambiguous.
+    ids: list[tuple[str, str]] = []
+    ids += [(f"dimensions[{d.id}]", d.id) for d in policy.dimensions]
+    for c in policy.components:
+        ids.append((f"components[{c.id}]", c.id))
+        ids += [(f"components[{c.id}].items[{i.id}]", i.id) for i in c.items]
+    ids += [(f"principles[{p.id}]", p.id) for p in policy.principles]
+    for rv in policy.action_directions:
+        ids.append((f"action_directions[{rv.id}]", rv.id))
+        ids += [(f"action_directions[{rv.id}].measures[{m.id}]", m.id) for m in rv.measures]
+    for g in policy.institution_groups:
+        ids.append((f"institution_groups[{g.id}]", g.id))
+        ids += [(f"institution_groups[{g.id}].subtypes[{s.id}]", s.id) for s in g.subtypes]
+    ids += [(f"exclusions[{e.id}]", e.id) for e in policy.exclusions]
+    ids += [(f"funding_sources[{f.id}]", f.id) for f in policy.funding_sources]
+    ids += [(f"service_types[{s.id}]", s.id) for s in policy.service_types]
+    counts = Counter(i for _, i in ids)
+    for where, ident in ids:
+        if counts[ident] > 1:
+            problems.append(
+                f"{where}: id {ident!r} is used {counts[ident]} times; ids must be unique"
+            )
+
+    # Degree scale: contiguous integers, so "one degree per step" is well defined.
+    values = sorted(policy.degree_scale.values)
+    if len(set(values)) != len(values):
+        problems.append("degree_scale.degrees: a degree value appears twice")
+    elif values != list(range(values[0], values[0] + len(values))):
+        problems.append(f"degree_scale.degrees: values {values} are not contiguous")
+    scale = set(values)
+
+    for d in policy.dimensions:
+        missing = sorted(scale - set(d.descriptors))
+        extra = sorted(set(d.descriptors) - scale)
+        if missing:
+            problems.append(
+                f"dimensions[{d.id}].descriptors: no descriptor for degree(s) {missing}"
+            )
+        if extra:
+            problems.append(
+                f"dimensions[{d.id}].descriptors: degree(s) {extra} are not on the scale"
+            )
+
+    measure_ids = {m.id for m in policy.measures}
+    for c in policy.components:
+        if c.rv5_measure not in measure_ids:
+            problems.append(
+                f"components[{c.id}].rv5_measure: {c.rv5_measure!r} is not a measure of this policy"
+            )
+        for i in c.items:
+            if i.national_target not in scale:
+                problems.append(
+                    f"components[{c.id}].items[{i.id}].national_target: {i.national_target} "
+                    f"is not on the degree scale {values[0]}–{values[-1]}"
+                )
+    numbers = [c.number for c in policy.components]
+    if numbers != sorted(set(numbers)):
+        problems.append("components: component numbers must be unique and in ascending order")
+
+    problems += _provisional_problems(policy)
+    return problems
+
+
+def _provisional_problems(policy: Policy) -> list[str]:
+    out = []
+
+    def visit(node: BaseModel, where: str) -> None:
+        marked = getattr(node, "provisional", ())
+        fields = set(type(node).model_fields)
+        if isinstance(node, Policy):
+            fields = set()
+        for name in marked:
+            # The scale marks its parts ("names", "descriptors") rather than its own fields.
+            if name not in fields and not (
+                where == "degree_scale" and name in {"names", "descriptors"}
+            ):
+                out.append(f"{where}.provisional: {name!r} is not a field of this element")
+        for fname in type(node).model_fields:
+            value = getattr(node, fname)
+            if isinstance(value, tuple):
+                for entry in value:
+                    if isinstance(entry, BaseModel) and hasattr(entry, "id"):
+                        visit(entry, f"{where + '.' if where else ''}{fname}[{entry.id}]")
+            elif isinstance(value, BaseModel) and hasattr(value, "provisional"):
+                visit(value, f"{where + '.' if where else ''}{fname}")
+
+    visit(policy, "")
+    return out

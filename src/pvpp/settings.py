@@ -1,0 +1,63 @@
+"""The one settings object. Every value can come from a ``PVPP_``-prefixed variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; read from the environment (prefix ``PVPP_``) and ``.env``."""
+
+    model_config = SettingsConfigDict(env_prefix="PVPP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Local state: database, files, key")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for workbook signatures. When unset, one is generated once into "
+        "the data folder and reused.",
+    )
+    default_policy: str = "pvpp2027-v1"
+    default_questionnaire: str = "pvpp2027-q1"
+    language: str = Field(default="lv", pattern="^(lv|en)$")
+
+    # Bounds on received workbooks, checked before any parser sees the file.
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_member_bytes: int = 8 * 1024 * 1024
+    max_total_uncompressed_bytes: int = 24 * 1024 * 1024
+    max_compression_ratio: int = 120
+    max_zip_members: int = 300
+
+    def signing_key(self) -> bytes:
+        """The HMAC key for workbook signatures, creating the local one on first use."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode("utf-8")
+        return _local_key(self.data_dir)
+
+
+def _local_key(data_dir: Path) -> bytes:
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting at once must not end up with different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32))
+    return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

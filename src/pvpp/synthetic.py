@@ -1,0 +1,81 @@
+"""Deterministic synthetic answers for the demo, tests and benchmarks.
+
+Profiles model what real rounds show: weak institutions mostly at degrees 0–1, average
+ones around 2, strong ones at 3–4, with some "not applicable" and "unknown" answers,
+evidence where the degree is high, and a few services with their conformity.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from pvpp.questionnaire import FieldKind, QuestionnaireSpec
+
+PROFILES: dict[str, tuple[float, float]] = {
+    # mean degree, spread
+    "weak": (0.8, 0.8),
+    "average": (2.0, 0.9),
+    "strong": (3.2, 0.7),
+}
+
+SERVICE_NAMES = [
+    "Iesnieguma pieņemšana un izskatīšana",
+    "Atļaujas izsniegšana",
+    "Konsultācija iedzīvotājiem",
+    "Reģistra izziņas sniegšana",
+    "Pārbaudes veikšana uzņēmumā",
+    "Datu apmaiņa ar citām iestādēm",
+    "Pašvaldības nodevu aprēķins",
+    "Sūdzību izskatīšana",
+]
+EVIDENCE = [
+    "Iekšējie noteikumi Nr. 12 “Par pakalpojumu pārvaldību”, apstiprināti 2025. gada martā.",
+    "Lomu apraksts un rīkojums par atbildīgajiem darbiniekiem.",
+    "Pakalpojumu katalogs iestādes tīmekļvietnē; klientu aptaujas rezultāti par 2025. gadu.",
+    "Procesu apraksti iestādes dokumentu vadības sistēmā; ceturkšņa pārskati vadībai.",
+]
+
+
+def synthetic_answers(spec: QuestionnaireSpec, profile: str, seed: int) -> dict[str, Any]:
+    """A complete, valid answer set (field id → parsed value) for ``profile``."""
+    rng = random.Random(f"{spec.id}:{profile}:{seed}")
+    mean, spread = PROFILES[profile]
+    scale = spec.policy.degree_scale
+    answers: dict[str, Any] = {}
+    for item in spec.policy.items:
+        item_mean = mean + rng.uniform(-0.5, 0.5)
+        dims = [f for f in spec.degree_fields if f.item_id == item.id]
+        not_applicable = False
+        for f in dims:
+            roll = rng.random()
+            if roll < 0.02:
+                answers[f.id] = "not_applicable"
+                not_applicable = True
+            elif roll < 0.05:
+                answers[f.id] = "unknown"
+            else:
+                value = round(rng.gauss(item_mean, spread))
+                answers[f.id] = min(max(value, scale.min), scale.max)
+        rated = [answers[f.id] for f in dims if isinstance(answers[f.id], int)]
+        if not_applicable:
+            answers[f"NAREASON_{item.id.replace('.', '_')}"] = (
+                "Iestāde šo pakalpojumu nesniedz; funkcija nodota citai iestādei."
+            )
+        if rated and max(rated) >= 2:
+            answers[f"EVIDENCE_{item.id.replace('.', '_')}"] = rng.choice(EVIDENCE)
+        if rated and rng.random() < 0.3:
+            current = sum(rated) // len(rated)
+            answers[f"TARGET_{item.id.replace('.', '_')}"] = rng.randint(current, scale.max)
+    groups = spec.condition_groups
+    conformity = [o.code for o in spec.questionnaire.conformity]
+    types = [st.id for st in spec.policy.service_types]
+    for row in range(1, rng.randint(2, 5) + 1):
+        answers[f"SVC{row:02d}_NAME"] = rng.choice(SERVICE_NAMES) + f" ({row})"
+        answers[f"SVC{row:02d}_TYPE"] = rng.choice(types)
+        for group in groups:
+            answers[f"SVC{row:02d}_{group}"] = rng.choice(conformity)
+    assert all(k in spec.field_by_id for k in answers), "synthetic answers name unknown fields"
+    kinds = {spec.field_by_id[k].kind for k in answers}
+    assert FieldKind.DEGREE in kinds
+    return answers

@@ -1,0 +1,479 @@
+"""Build the self-assessment workbook an institution team fills in.
+
+Layout: an instructions sheet, one sheet per policy component, a service sheet (services
+and their conformity with the condition groups), a hidden lists sheet feeding the
+dropdowns, and a very hidden, signed metadata sheet. Every answer cell carries a
+workbook-level defined name equal to its field id, so reading never depends on where a
+cell sits. Input cells are unlocked; everything else is protected.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import UTC, date, datetime
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pvpp.policy.models import Lang
+from pvpp.questionnaire import FieldKind, QuestionnaireSpec
+from pvpp.questionnaire.models import degree_field_id, item_field_id, service_field_id
+from pvpp.workbook.labels import label
+from pvpp.workbook.meta import FORMAT, FORMAT_VERSION, META_SHEET, sign
+
+BLUE = "1F4E79"
+INPUT_FILL = PatternFill("solid", fgColor="FFF7D6")
+ITEM_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FILL = PatternFill("solid", fgColor=BLUE)
+THIN = Side(style="thin", color="BFBFBF")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+UNLOCKED = Protection(locked=False)
+
+COMPONENT_WIDTHS = {"A": 9, "B": 22, "C": 58, "D": 24, "E": 70}
+FONT_PT = 10
+
+
+def _rows_needed(text: str, width: float) -> int:
+    """Rough line count of wrapped text in a column ``width`` characters wide."""
+    per_line = max(int(width * 1.2), 10)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+def _fit(ws: Worksheet, row: int, cells: list[tuple[str, float]]) -> None:
+    """Set a row's height so its wrapped text shows; neither Excel nor openpyxl do it on load."""
+    lines = max(_rows_needed(text, width) for text, width in cells if text) if cells else 1
+    ws.row_dimensions[row].height = max(15.0, lines * (FONT_PT + 2.5))
+
+
+def _text(cell: Cell, value: str) -> Cell:
+    # openpyxl writes any string starting with "=" as a live formula; texts from data must
+    # stay texts.
+    cell.value = value
+    cell.data_type = "s"
+    return cell
+
+
+class WorkbookBuilder:
+    """Builds one institution's workbook for one round."""
+
+    def __init__(
+        self,
+        spec: QuestionnaireSpec,
+        *,
+        institution_code: str,
+        institution_name: str,
+        round_code: str,
+        lang: Lang,
+        key: bytes,
+        due: date | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.spec = spec
+        self.policy = spec.policy
+        self.q = spec.questionnaire
+        self.code = institution_code
+        self.name = institution_name
+        self.round = round_code
+        self.lang: Lang = lang
+        self.key = key
+        self.due = due
+        self.now = now or datetime.now(UTC)
+        self.wb = Workbook()
+
+    # -- public ----------------------------------------------------------------------------
+
+    def build(self) -> bytes:
+        """The finished workbook as .xlsx bytes."""
+        wb = self.wb
+        instructions = wb.active
+        instructions.title = self.spec.sheet_title("instructions", self.lang)
+        component_sheets = [
+            wb.create_sheet(self.spec.sheet_title(c.id, self.lang)) for c in self.policy.components
+        ]
+        services = wb.create_sheet(self.spec.sheet_title("services", self.lang))
+        lists = wb.create_sheet(self.spec.sheet_title("lists", self.lang))
+        meta = wb.create_sheet(META_SHEET)
+
+        self._lists(lists)
+        self._instructions(instructions)
+        for ws, component in zip(component_sheets, self.policy.components, strict=True):
+            self._component(ws, component)
+        self._services(services)
+        self._meta(meta)
+
+        lists.sheet_state = "hidden"
+        meta.sheet_state = "veryHidden"
+        for ws in wb.worksheets:
+            self._protect(ws)
+        # Structure protection stops sheets being renamed, moved or deleted by accident.
+        wb.security = WorkbookProtection(lockStructure=True)
+        wb.active = 0
+        wb.properties.title = self.q.title.get(self.lang)
+        wb.properties.subject = f"{self.round} · {self.code}"
+        wb.properties.creator = "pvpp"
+        wb.properties.language = self.lang
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+
+    # -- pieces ----------------------------------------------------------------------------
+
+    def _name(self, field_id: str, ws: Worksheet, coord: str) -> None:
+        col = "".join(ch for ch in coord if ch.isalpha())
+        row = coord[len(col) :]
+        ref = f"{quote_sheetname(ws.title)}!${col}${row}"
+        self.wb.defined_names[field_id] = DefinedName(field_id, attr_text=ref)
+
+    def _input(self, ws: Worksheet, coord: str, field_id: str, dv: DataValidation | None) -> None:
+        cell = ws[coord]
+        cell.protection = UNLOCKED
+        cell.fill = INPUT_FILL
+        cell.border = BOX
+        cell.alignment = WRAP
+        cell.font = Font(size=FONT_PT + 1)
+        if dv is not None:
+            dv.add(coord)
+        self._name(field_id, ws, coord)
+
+    def _list_ref(self, column: str, count: int) -> str:
+        lists_title = quote_sheetname(self.spec.sheet_title("lists", self.lang))
+        return f"{lists_title}!${column}$1:${column}${count}"
+
+    def _dropdown(self, ws: Worksheet, column: str, count: int, prompt: str) -> DataValidation:
+        dv = DataValidation(
+            type="list",
+            formula1=self._list_ref(column, count),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+        )
+        dv.error = prompt
+        dv.errorTitle = label("col_answer", self.lang)
+        ws.add_data_validation(dv)
+        return dv
+
+    def _lists(self, ws: Worksheet) -> None:
+        lang = self.lang
+        answers = self.spec.degree_labels(lang) + [o.label.get(lang) for o in self.q.non_scoring]
+        targets = self.spec.degree_labels(lang)
+        types = [self.spec.service_type_label(st.id, lang) for st in self.policy.service_types]
+        conformity = [o.label.get(lang) for o in self.q.conformity]
+        for col, values in zip("ABCD", (answers, targets, types, conformity), strict=True):
+            for row, value in enumerate(values, start=1):
+                _text(ws[f"{col}{row}"], value)
+        self.n_answers, self.n_targets = len(answers), len(targets)
+        self.n_types, self.n_conformity = len(types), len(conformity)
+
+    def _header(self, ws: Worksheet, title: str, last_col: str) -> None:
+        ws.merge_cells(f"A1:{last_col}1")
+        _text(ws["A1"], title).font = Font(size=15, bold=True, color=BLUE)
+        ws.row_dimensions[1].height = 24
+        info = f"{label('institution', self.lang)}: {self.name} ({self.code})   ·   "
+        info += f"{label('round', self.lang)}: {self.round}"
+        if self.due:
+            info += f"   ·   {label('due', self.lang)}: {self.due.strftime('%d.%m.%Y')}"
+        ws.merge_cells(f"A2:{last_col}2")
+        _text(ws["A2"], info).font = Font(size=FONT_PT + 1, color="404040")
+
+    def _progress(self, ws: Worksheet, refs: list[str], row: int = 3) -> None:
+        """A completion figure that Excel/LibreOffice compute as the team fills the sheet."""
+        _text(ws[f"B{row}"], label("progress", self.lang)).font = Font(bold=True)
+        # COUNTA takes at most 255 arguments; chunk so any component size works.
+        chunks = [refs[i : i + 200] for i in range(0, len(refs), 200)]
+        counted = "+".join(f"COUNTA({','.join(chunk)})" for chunk in chunks)
+        cell = ws[f"C{row}"]
+        cell.value = f"=({counted})/{len(refs)}"
+        cell.number_format = "0%"
+        cell.font = Font(bold=True, size=12, color=BLUE)
+        cell.alignment = Alignment(horizontal="left")
+
+    def _column_header(self, ws: Worksheet, row: int, titles: list[str]) -> None:
+        for idx, title in enumerate(titles, start=1):
+            cell = _text(ws.cell(row=row, column=idx), title)
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            cell.border = BOX
+        ws.row_dimensions[row].height = 30
+
+    def _descriptors(self, dim_id: str) -> str:
+        dim = next(d for d in self.policy.dimensions if d.id == dim_id)
+        scale = self.policy.degree_scale
+        return "\n".join(
+            f"{v} {scale.name(v, self.lang)}: {dim.descriptors[v].get(self.lang)}"
+            for v in scale.values
+        )
+
+    def _component(self, ws, component) -> None:
+        lang = self.lang
+        for col, width in COMPONENT_WIDTHS.items():
+            ws.column_dimensions[col].width = width
+        self._header(ws, f"{component.number}. {component.name.get(lang)}", "E")
+        self._column_header(
+            ws,
+            5,
+            [
+                label("col_code", lang),
+                label("col_field", lang),
+                label("col_question", lang),
+                label("col_answer", lang),
+                label("col_degrees", lang),
+            ],
+        )
+        ws.freeze_panes = "A6"
+        prompt = self.spec.degree_label(self.policy.degree_scale.min, lang)
+        answer_dv = self._dropdown(ws, "A", self.n_answers, prompt)
+        target_dv = self._dropdown(ws, "B", self.n_targets, prompt)
+        answer_refs: list[str] = []
+        row = 6
+        for item in component.items:
+            qi = self.q.items[item.id]
+            ws.merge_cells(f"A{row}:E{row}")
+            cell = _text(ws[f"A{row}"], f"{item.id}  {item.name.get(lang)}")
+            cell.font = Font(bold=True, size=12, color=BLUE)
+            cell.fill = ITEM_FILL
+            ws.row_dimensions[row].height = 20
+            row += 1
+            about = (
+                f"{qi.intro.get(lang)}\n{label('target_result', lang)}: "
+                f"{item.target_result.get(lang)}"
+            )
+            about_label = _text(ws[f"B{row}"], label("about", lang))
+            about_label.font = Font(italic=True)
+            about_label.alignment = WRAP
+            ws.merge_cells(f"C{row}:E{row}")
+            _text(ws[f"C{row}"], about).alignment = WRAP
+            _fit(
+                ws,
+                row,
+                [(about, COMPONENT_WIDTHS["C"] + COMPONENT_WIDTHS["D"] + COMPONENT_WIDTHS["E"])],
+            )
+            row += 1
+            for dim in self.policy.dimensions:
+                fid = degree_field_id(item.id, dim.id)
+                code_cell = _text(ws[f"A{row}"], f"{item.id}.{dim.id}")
+                code_cell.font = Font(size=8, color="808080")
+                code_cell.alignment = WRAP
+                _text(ws[f"B{row}"], f"{dim.id} {dim.name.get(lang)}").alignment = WRAP
+                question = qi.questions[dim.id].get(lang)
+                _text(ws[f"C{row}"], question).alignment = WRAP
+                descriptors = self._descriptors(dim.id)
+                desc = _text(ws[f"E{row}"], descriptors)
+                desc.alignment = WRAP
+                desc.font = Font(size=FONT_PT - 1, color="404040")
+                self._input(ws, f"D{row}", fid, answer_dv)
+                answer_refs.append(f"D{row}")
+                # The descriptors are set one point smaller, so more fit on a line.
+                _fit(
+                    ws,
+                    row,
+                    [
+                        (question, COMPONENT_WIDTHS["C"]),
+                        (descriptors, COMPONENT_WIDTHS["E"] * 1.15),
+                    ],
+                )
+                row += 1
+            target_hint = (
+                label("own_target", lang),
+                label(
+                    "own_target_hint",
+                    lang,
+                    target=self.spec.degree_label(item.national_target, lang),
+                ),
+            )
+            _text(ws[f"B{row}"], target_hint[0]).alignment = WRAP
+            _text(ws[f"C{row}"], target_hint[1]).alignment = WRAP
+            self._input(ws, f"D{row}", item_field_id(FieldKind.TARGET, item.id), target_dv)
+            _fit(ws, row, [(target_hint[1], COMPONENT_WIDTHS["C"])])
+            row += 1
+            for kind, name_key, hint in (
+                (FieldKind.NA_REASON, "na_reason", label("na_reason_hint", lang)),
+                (FieldKind.EVIDENCE, "evidence", qi.evidence_hint.get(lang)),
+                (FieldKind.COMMENT, "comment", label("comment_hint", lang)),
+            ):
+                _text(ws[f"B{row}"], label(name_key, lang)).alignment = WRAP
+                _text(ws[f"C{row}"], hint).alignment = WRAP
+                ws.merge_cells(f"D{row}:E{row}")
+                self._input(ws, f"D{row}", item_field_id(kind, item.id), None)
+                _fit(ws, row, [(hint, COMPONENT_WIDTHS["C"])])
+                ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 45)
+                row += 1
+            row += 1
+        self._progress(ws, answer_refs)
+        ws.print_title_rows = "5:5"
+        self._page_setup(ws, landscape=True)
+
+    def _services(self, ws: Worksheet) -> None:
+        lang = self.lang
+        groups = [self.policy.item(g) for g in self.spec.condition_groups]
+        last_col = get_column_letter(4 + len(groups))
+        self._header(ws, label("services_title", lang), last_col)
+        ws.merge_cells(f"A4:{last_col}4")
+        intro = label("services_intro", lang)
+        _text(ws["A4"], intro).alignment = WRAP
+        ws.row_dimensions[4].height = 45
+        titles = [
+            label("col_no", lang),
+            label("col_service", lang),
+            label("col_type", lang),
+            label("col_catalogue", lang),
+        ] + [f"{g.id} {g.name.get(lang)}" for g in groups]
+        self._column_header(ws, 6, titles)
+        ws.row_dimensions[6].height = 60
+        widths = [5, 44, 30, 14] + [15] * len(groups)
+        for idx, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(idx)].width = width
+        ws.freeze_panes = "C7"
+        type_dv = self._dropdown(ws, "C", self.n_types, label("col_type", lang))
+        conf_dv = self._dropdown(ws, "D", self.n_conformity, label("col_answer", lang))
+        name_refs = []
+        for n in range(1, self.q.service_rows + 1):
+            row = 6 + n
+            ws[f"A{row}"] = n
+            self._input(ws, f"B{row}", service_field_id(n, "NAME"), None)
+            self._input(ws, f"C{row}", service_field_id(n, "TYPE"), type_dv)
+            self._input(ws, f"D{row}", service_field_id(n, "CATALOGUE"), None)
+            for idx, group in enumerate(groups):
+                col = get_column_letter(5 + idx)
+                self._input(ws, f"{col}{row}", service_field_id(n, group.id), conf_dv)
+            name_refs.append(f"B{row}")
+        _text(ws["B3"], label("services_listed", lang)).font = Font(bold=True)
+        ws["C3"] = f"=COUNTA({','.join(name_refs)})"
+        ws["C3"].font = Font(bold=True, size=12, color=BLUE)
+        ws["C3"].alignment = Alignment(horizontal="left")
+        ws.print_title_rows = "6:6"
+        self._page_setup(ws, landscape=True)
+
+    def _instructions(self, ws: Worksheet) -> None:
+        lang = self.lang
+        ws.column_dimensions["A"].width = 4
+        ws.column_dimensions["B"].width = 30
+        ws.column_dimensions["C"].width = 95
+        ws.merge_cells("A1:C1")
+        _text(ws["A1"], self.q.title.get(lang)).font = Font(size=16, bold=True, color=BLUE)
+        ws.row_dimensions[1].height = 26
+        facts = [
+            (label("institution", lang), f"{self.name} ({self.code})"),
+            (label("round", lang), self.round),
+        ]
+        if self.due:
+            facts.append((label("due", lang), self.due.strftime("%d.%m.%Y")))
+        facts.append((label("questionnaire", lang), f"{self.q.id} / {self.policy.id}"))
+        row = 3
+        for key, value in facts:
+            _text(ws[f"B{row}"], key).font = Font(bold=True)
+            _text(ws[f"C{row}"], value)
+            row += 1
+        row += 1
+        for paragraph in self.q.instructions:
+            text = paragraph.get(lang)
+            ws.merge_cells(f"B{row}:C{row}")
+            _text(ws[f"B{row}"], text).alignment = WRAP
+            _fit(ws, row, [(text, 125)])
+            row += 1
+        row += 1
+        _text(ws[f"B{row}"], label("scale_title", lang)).font = Font(bold=True, size=12, color=BLUE)
+        row += 1
+        for degree in self.policy.degree_scale.degrees:
+            _text(ws[f"B{row}"], self.spec.degree_label(degree.value, lang)).font = Font(bold=True)
+            # The generic meaning of a degree: its descriptor on the first dimension, with the
+            # other dimensions' descriptors shown next to each question.
+            summary = " / ".join(
+                f"{d.id}: {d.descriptors[degree.value].get(lang)}" for d in self.policy.dimensions
+            )
+            _text(ws[f"C{row}"], summary).alignment = WRAP
+            _fit(ws, row, [(summary, 95)])
+            row += 1
+        row += 1
+        _text(ws[f"B{row}"], label("non_scoring_title", lang)).font = Font(
+            bold=True, size=12, color=BLUE
+        )
+        row += 1
+        for option in self.q.non_scoring:
+            _text(ws[f"B{row}"], option.label.get(lang)).font = Font(bold=True)
+            hint = label("na_reason_hint", lang) if option.requires_reason else ""
+            _text(ws[f"C{row}"], hint)
+            row += 1
+        row += 1
+        _text(ws[f"B{row}"], label("sheets_title", lang)).font = Font(
+            bold=True, size=12, color=BLUE
+        )
+        row += 1
+        for component in self.policy.components:
+            _text(ws[f"B{row}"], self.spec.sheet_title(component.id, lang)).font = Font(bold=True)
+            _text(ws[f"C{row}"], f"{component.name.get(lang)} ({len(component.items)})")
+            row += 1
+        _text(ws[f"B{row}"], self.spec.sheet_title("services", lang)).font = Font(bold=True)
+        _text(ws[f"C{row}"], label("services_title", lang))
+        self._page_setup(ws, landscape=False)
+
+    def _meta(self, ws: Worksheet) -> None:
+        values = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "questionnaire": self.q.id,
+            "policy": self.policy.id,
+            "round": self.round,
+            "institution": self.code,
+            "institution_name": self.name,
+            "lang": self.lang,
+            "created_at": self.now.isoformat(timespec="seconds"),
+            "signature": sign(
+                self.key, questionnaire=self.q.id, round_code=self.round, institution=self.code
+            ),
+        }
+        for row, (key, value) in enumerate(values.items(), start=1):
+            _text(ws.cell(row=row, column=1), key)
+            _text(ws.cell(row=row, column=2), value)
+
+    @staticmethod
+    def _protect(ws: Worksheet) -> None:
+        ws.protection.sheet = True
+        # Let people resize rows and columns to read long texts; everything else stays locked.
+        ws.protection.formatRows = False
+        ws.protection.formatColumns = False
+        ws.protection.selectLockedCells = False
+        ws.protection.selectUnlockedCells = False
+
+    @staticmethod
+    def _page_setup(ws: Worksheet, *, landscape: bool) -> None:
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_options.gridLines = False
+        ws.page_margins.left = ws.page_margins.right = 0.5
+
+
+def build_workbook(
+    spec: QuestionnaireSpec,
+    *,
+    institution_code: str,
+    institution_name: str,
+    round_code: str,
+    lang: Lang,
+    key: bytes,
+    due: date | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """Build the workbook for one institution and round; returns .xlsx bytes."""
+    return WorkbookBuilder(
+        spec,
+        institution_code=institution_code,
+        institution_name=institution_name,
+        round_code=round_code,
+        lang=lang,
+        key=key,
+        due=due,
+        now=now,
+    ).build()

@@ -1,0 +1,546 @@
+"""Check a returned workbook and read its answers.
+
+Every problem is collected and reported at once, each with sheet, cell and a message in
+the workbook's language. Nothing here raises on bad input: the result says "rejected" with
+reasons, "incomplete" with the unanswered questions, or "accepted" with the answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import math
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+import defusedxml
+import openpyxl
+from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+
+from pvpp.policy.models import Lang
+from pvpp.questionnaire import (
+    AnswerField,
+    FieldKind,
+    QuestionnaireError,
+    QuestionnaireSpec,
+    available_questionnaires,
+    load_questionnaire,
+)
+from pvpp.questionnaire.models import TEXT_KINDS, TEXT_LIMITS, item_field_id
+from pvpp.settings import Settings, get_settings
+from pvpp.workbook.guard import GuardLimits, Rejection, check_file
+from pvpp.workbook.messages import message
+from pvpp.workbook.meta import FORMAT, META_KEYS, META_SHEET, WorkbookMeta, verify
+
+log = logging.getLogger(__name__)
+
+# openpyxl only refuses XML entities when defusedxml is importable; refuse to run otherwise.
+if not openpyxl.DEFUSEDXML:  # pragma: no cover - guarded by the dependency list
+    raise ImportError("defusedxml must be installed: openpyxl would expand XML entities")
+
+Answer = int | str
+
+
+class Status(StrEnum):
+    ACCEPTED = "accepted"
+    INCOMPLETE = "incomplete"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a workbook."""
+
+    code: str
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+    field: str | None = None
+
+    def where(self) -> str:
+        """``'Sheet'!D12`` style location, or empty when the problem concerns the whole file."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or ""
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    field: str
+    sheet: str
+    cell: str
+
+
+@dataclass
+class CheckResult:
+    """What the checker found; ``answers`` maps field id → degree, option code or text."""
+
+    status: Status
+    sha256: str
+    size: int
+    lang: Lang
+    meta: WorkbookMeta | None = None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    unanswered: list[Unanswered] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.ACCEPTED
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {
+            "status": self.status.value,
+            "sha256": self.sha256,
+            "size": self.size,
+            "lang": self.lang,
+            "meta": asdict(self.meta) if self.meta else None,
+            "answers": self.answers,
+            "problems": [asdict(p) for p in self.problems],
+            "unanswered": [asdict(u) for u in self.unanswered],
+        }
+
+
+def _norm(text: str) -> str:
+    """Compare labels leniently: case, spacing and dash style do not matter."""
+    text = re.sub(r"[\u2012\u2013\u2014\u2015-]", "-", text)
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+class _Vocabulary:
+    """Accepted spellings of every dropdown choice, in both languages."""
+
+    def __init__(self, spec: QuestionnaireSpec) -> None:
+        scale = spec.policy.degree_scale
+        self.degrees: dict[str, int] = {}
+        for lang in ("lv", "en"):
+            for v in scale.values:
+                self.degrees[_norm(spec.degree_label(v, lang))] = v
+        self.degree_values = set(scale.values)
+        self.low, self.high = scale.min, scale.max
+        self.non_scoring = {
+            _norm(o.label.get(lang)): o.code
+            for o in spec.questionnaire.non_scoring
+            for lang in ("lv", "en")
+        }
+        self.non_scoring.update({_norm(o.code): o.code for o in spec.questionnaire.non_scoring})
+        self.reason_codes = {o.code for o in spec.questionnaire.non_scoring if o.requires_reason}
+        self.conformity = {
+            _norm(o.label.get(lang)): o.code
+            for o in spec.questionnaire.conformity
+            for lang in ("lv", "en")
+        }
+        self.conformity.update({_norm(o.code): o.code for o in spec.questionnaire.conformity})
+        self.service_types: dict[str, str] = {}
+        for st in spec.policy.service_types:
+            self.service_types[_norm(st.id)] = st.id
+            for lang in ("lv", "en"):
+                self.service_types[_norm(spec.service_type_label(st.id, lang))] = st.id
+
+    def degree(self, value: Any) -> int | None:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not value.is_integer():
+                return None
+            number = int(value)
+            return number if number in self.degree_values else None
+        if isinstance(value, str):
+            key = _norm(value)
+            if key in self.degrees:
+                return self.degrees[key]
+            if re.fullmatch(r"\d{1,2}", key) and int(key) in self.degree_values:
+                return int(key)
+        return None
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+class _Reader:
+    def __init__(
+        self,
+        data: bytes,
+        settings: Settings,
+        expect_institution: str | None,
+        expect_round: str | None,
+    ) -> None:
+        self.data = data
+        self.settings = settings
+        self.expect_institution = expect_institution
+        self.expect_round = expect_round
+        self.lang: Lang = settings.language  # type: ignore[assignment]
+        self.result = CheckResult(
+            status=Status.REJECTED,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            lang=self.lang,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def problem(
+        self,
+        code: str,
+        *,
+        sheet: str | None = None,
+        cell: str | None = None,
+        field_id: str | None = None,
+        **params: object,
+    ) -> None:
+        self.result.problems.append(
+            Problem(code, message(code, self.lang, **params), sheet, cell, field_id)
+        )
+
+    def reject(self, code: str, **params: object) -> CheckResult:
+        self.problem(code, **params)
+        self.result.status = Status.REJECTED
+        self.result.lang = self.lang
+        return self.result
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def run(self) -> CheckResult:
+        try:
+            check_file(self.data, GuardLimits.from_settings(self.settings))
+        except Rejection as exc:
+            return self.reject(exc.code, **exc.params)
+        try:
+            wb = openpyxl.load_workbook(
+                io.BytesIO(self.data), read_only=True, data_only=False, keep_links=False
+            )
+        except defusedxml.DefusedXmlException:
+            return self.reject("xml_entities", member="XML")
+        except Exception as exc:
+            return self.reject("damaged", detail=_describe(exc))
+        try:
+            return self._read(wb)
+        except defusedxml.DefusedXmlException:
+            return self.reject("xml_entities", member="XML")
+        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
+            # openpyxl reads sheets lazily in read-only mode; damage can surface here.
+            self.result.answers.clear()
+            return self.reject("damaged", detail=_describe(exc))
+        finally:
+            wb.close()
+
+    def _read(self, wb: Any) -> CheckResult:
+        meta = self._meta(wb)
+        if meta is None:
+            return self.result
+        try:
+            spec = load_questionnaire(meta.questionnaire)
+        except QuestionnaireError:
+            known = ", ".join(available_questionnaires())
+            return self.reject("unknown_questionnaire", version=meta.questionnaire, known=known)
+        if spec.policy.id != meta.policy:
+            return self.reject("bad_metadata", sheet=META_SHEET, field="policy")
+        signature = self._meta_values.get("signature", "")
+        if not verify(self.settings.signing_key(), meta, signature):
+            return self.reject("bad_signature")
+        if self.expect_institution and meta.institution != self.expect_institution:
+            self.problem(
+                "wrong_institution", found=meta.institution, expected=self.expect_institution
+            )
+        if self.expect_round and meta.round != self.expect_round:
+            self.problem("wrong_round", found=meta.round, expected=self.expect_round)
+        if self.result.problems:
+            return self.reject_collected()
+
+        missing = [s for s in spec.required_sheets(self.lang) if s not in wb.sheetnames]
+        for sheet in missing:
+            self.problem("missing_sheet", sheet=sheet)
+        if missing:
+            return self.reject_collected()
+
+        locations = self._locations(wb, spec)
+        if self.result.problems:
+            return self.reject_collected()
+        values = self._values(wb, locations)
+        self._interpret(spec, locations, values)
+        if self.result.problems:
+            self.result.answers.clear()
+            return self.reject_collected()
+        self.result.status = Status.INCOMPLETE if self.result.unanswered else Status.ACCEPTED
+        return self.result
+
+    def reject_collected(self) -> CheckResult:
+        self.result.status = Status.REJECTED
+        self.result.lang = self.lang
+        return self.result
+
+    def _meta(self, wb: Any) -> WorkbookMeta | None:
+        if META_SHEET not in wb.sheetnames:
+            self.reject("no_metadata")
+            return None
+        ws = wb[META_SHEET]
+        values: dict[str, str] = {}
+        for row in ws.iter_rows(min_row=1, max_row=len(META_KEYS) + 5, max_col=2, values_only=True):
+            if len(row) >= 2 and isinstance(row[0], str) and isinstance(row[1], str):
+                values[row[0]] = row[1]
+        self._meta_values = values
+        lang = values.get("lang")
+        if lang in ("lv", "en"):
+            self.lang = lang  # type: ignore[assignment]
+            self.result.lang = self.lang
+        if values.get("format") != FORMAT:
+            self.reject("no_metadata")
+            return None
+        for key in META_KEYS:
+            if not values.get(key) or (key == "lang" and lang not in ("lv", "en")):
+                self.reject("bad_metadata", sheet=META_SHEET, field=key)
+                return None
+        meta = WorkbookMeta(
+            questionnaire=values["questionnaire"],
+            policy=values["policy"],
+            round=values["round"],
+            institution=values["institution"],
+            institution_name=values["institution_name"],
+            lang=values["lang"],
+            created_at=values["created_at"],
+        )
+        self.result.meta = meta
+        return meta
+
+    def _locations(self, wb: Any, spec: QuestionnaireSpec) -> dict[str, tuple[str, str]]:
+        """Field id → (sheet, coordinate) from the defined names, checking none was moved."""
+        names = wb.defined_names
+        found: dict[str, tuple[str, str]] = {}
+        taken: dict[tuple[str, str], str] = {}
+        for f in spec.fields:
+            sheet = spec.sheet_of(f, self.lang)
+            dn = names.get(f.id)
+            if dn is None:
+                self.problem("missing_cell", sheet=sheet, field_id=f.id, field=f.id)
+                continue
+            try:
+                destinations = list(dn.destinations)
+            except Exception:
+                destinations = []
+            target = None
+            if len(destinations) == 1:
+                dest_sheet, ref = destinations[0]
+                ref = ref.replace("$", "")
+                if dest_sheet == sheet and re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", ref):
+                    target = (dest_sheet, ref)
+            if target is None or target in taken:
+                where = dn.attr_text if dn.attr_text else "?"
+                self.problem(
+                    "moved_cell", sheet=sheet, field_id=f.id, field=f.id, where=_shown(where)
+                )
+                continue
+            taken[target] = f.id
+            found[f.id] = target
+        return found
+
+    def _values(self, wb: Any, locations: dict[str, tuple[str, str]]) -> dict[str, tuple[Any, str]]:
+        """Field id → (value, data type), reading each sheet once within its used box."""
+        by_sheet: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)
+        for fid, (sheet, ref) in locations.items():
+            col_letters, row = coordinate_from_string(ref)
+            col = range_boundaries(f"{col_letters}1")[0]
+            by_sheet[sheet][(row, col)] = fid
+        out: dict[str, tuple[Any, str]] = {}
+        for sheet, wanted in by_sheet.items():
+            ws = wb[sheet]
+            rows = [r for r, _ in wanted]
+            cols = [c for _, c in wanted]
+            for row_cells in ws.iter_rows(
+                min_row=min(rows), max_row=max(rows), min_col=min(cols), max_col=max(cols)
+            ):
+                for cell in row_cells:
+                    key = (getattr(cell, "row", None), getattr(cell, "column", None))
+                    fid = wanted.get(key)  # type: ignore[arg-type]
+                    if fid is not None:
+                        out[fid] = (cell.value, getattr(cell, "data_type", "n"))
+        return out
+
+    def _interpret(
+        self,
+        spec: QuestionnaireSpec,
+        locations: dict[str, tuple[str, str]],
+        values: dict[str, tuple[Any, str]],
+    ) -> None:
+        vocab = _Vocabulary(spec)
+        q = spec.questionnaire
+        na_label = next(o.label.get(self.lang) for o in q.non_scoring if o.requires_reason)
+        nk_label = next(
+            (o.label.get(self.lang) for o in q.non_scoring if not o.requires_reason), na_label
+        )
+        answers = self.result.answers
+        bad: set[str] = set()
+
+        def where(f: AnswerField) -> dict[str, Any]:
+            sheet, cell = locations[f.id]
+            return {"sheet": sheet, "cell": cell, "field_id": f.id}
+
+        for f in spec.fields:
+            value, dtype = values.get(f.id, (None, "n"))
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if dtype == "f":
+                self.problem("formula", formula=_shown(value), **where(f))
+                bad.add(f.id)
+                continue
+            parsed = self._parse(f, value, vocab)
+            if parsed is None:
+                bad.add(f.id)
+                self._value_problem(f, value, vocab, na_label, nk_label, where(f))
+            else:
+                answers[f.id] = parsed
+
+        # Item-level rules: reasons for "not applicable", targets not below today.
+        scale = spec.policy.degree_scale
+        for item in spec.policy.items:
+            dims = [f for f in spec.degree_fields if f.item_id == item.id]
+            na_dims = [f.dimension_id for f in dims if answers.get(f.id) in vocab.reason_codes]
+            reason_id = item_field_id(FieldKind.NA_REASON, item.id)
+            if na_dims and reason_id not in answers and reason_id not in bad:
+                f = spec.field_by_id[reason_id]
+                self.problem(
+                    "reason_required",
+                    item=item.id,
+                    na=na_label,
+                    dims=", ".join(na_dims),
+                    **where(f),
+                )
+            rated = [answers[f.id] for f in dims if isinstance(answers.get(f.id), int)]
+            target_id = item_field_id(FieldKind.TARGET, item.id)
+            target = answers.get(target_id)
+            if rated and isinstance(target, int):
+                current = math.floor(sum(rated) / len(rated))  # type: ignore[arg-type]
+                if target < current:
+                    f = spec.field_by_id[target_id]
+                    self.problem(
+                        "target_below_current",
+                        target=scale.name(target, self.lang) + f" ({target})",
+                        current=current,
+                        item=item.id,
+                        **where(f),
+                    )
+
+        # Services: a row with values needs a name; a named row needs type and conformity.
+        for row in range(1, q.service_rows + 1):
+            row_fields = [f for f in spec.fields if f.service_row == row]
+            name_field = row_fields[0]
+            filled = [f for f in row_fields if f.id in answers or f.id in bad]
+            if not filled:
+                continue
+            if name_field.id not in answers and name_field.id not in bad:
+                self.problem("service_without_name", row=row, **where(name_field))
+                continue
+            for f in row_fields:
+                needed = f.kind in (FieldKind.SERVICE_TYPE, FieldKind.CONFORMITY)
+                if needed and f.id not in answers and f.id not in bad:
+                    sheet, cell = locations[f.id]
+                    self.result.unanswered.append(Unanswered(f.id, sheet, cell))
+
+        for f in spec.degree_fields:
+            if f.id not in answers and f.id not in bad:
+                sheet, cell = locations[f.id]
+                self.result.unanswered.append(Unanswered(f.id, sheet, cell))
+        order = {f.id: i for i, f in enumerate(spec.fields)}
+        self.result.unanswered.sort(key=lambda u: order[u.field])
+
+    def _parse(self, f: AnswerField, value: Any, vocab: _Vocabulary) -> Answer | None:
+        kind = f.kind
+        if kind is FieldKind.DEGREE:
+            degree = vocab.degree(value)
+            if degree is not None:
+                return degree
+            if isinstance(value, str):
+                return vocab.non_scoring.get(_norm(value))
+            return None
+        if kind is FieldKind.TARGET:
+            return vocab.degree(value)
+        if kind is FieldKind.SERVICE_TYPE:
+            return vocab.service_types.get(_norm(value)) if isinstance(value, str) else None
+        if kind is FieldKind.CONFORMITY:
+            return vocab.conformity.get(_norm(value)) if isinstance(value, str) else None
+        text = _as_text(value)
+        if text is None or len(text) > TEXT_LIMITS[kind]:
+            return None
+        return text
+
+    def _value_problem(
+        self,
+        f: AnswerField,
+        value: Any,
+        vocab: _Vocabulary,
+        na_label: str,
+        nk_label: str,
+        loc: dict[str, Any],
+    ) -> None:
+        kind = f.kind
+        if kind is FieldKind.DEGREE:
+            self.problem(
+                "bad_degree",
+                value=_shown(value),
+                low=vocab.low,
+                high=vocab.high,
+                na=na_label,
+                nk=nk_label,
+                **loc,
+            )
+        elif kind is FieldKind.TARGET:
+            self.problem("bad_target", value=_shown(value), low=vocab.low, high=vocab.high, **loc)
+        elif kind is FieldKind.SERVICE_TYPE:
+            self.problem("bad_service_type", value=_shown(value), **loc)
+        elif kind is FieldKind.CONFORMITY:
+            spec_labels = sorted({k for k in vocab.conformity if "_" not in k})
+            self.problem(
+                "bad_conformity", value=_shown(value), allowed=", ".join(spec_labels), **loc
+            )
+        elif kind in TEXT_KINDS:
+            text = _as_text(value)
+            if text is None:
+                self.problem("not_text", kind=type(value).__name__, **loc)
+            else:
+                self.problem("text_too_long", length=len(text), limit=TEXT_LIMITS[kind], **loc)
+
+
+def _as_text(value: Any) -> str | None:
+    """Cell content as text; numbers and dates typed into text fields are fine."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def check_workbook(
+    data: bytes,
+    *,
+    settings: Settings | None = None,
+    expect_institution: str | None = None,
+    expect_round: str | None = None,
+) -> CheckResult:
+    """Check a returned workbook's bytes; never raises on bad input."""
+    settings = settings or get_settings()
+    reader = _Reader(data, settings, expect_institution, expect_round)
+    try:
+        return reader.run()
+    except Exception as exc:
+        log.exception("unexpected failure while checking a workbook")
+        reader.result.answers.clear()
+        return reader.reject("damaged", detail=_describe(exc))
