@@ -13,11 +13,13 @@ import logging
 import math
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
+from xml.etree import ElementTree
 
 import defusedxml
 import openpyxl
@@ -36,7 +38,14 @@ from pvpp.questionnaire.models import TEXT_KINDS, TEXT_LIMITS, item_field_id
 from pvpp.settings import Settings, get_settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
 from pvpp.workbook.messages import message
-from pvpp.workbook.meta import FORMAT, META_KEYS, META_SHEET, WorkbookMeta, verify
+from pvpp.workbook.meta import (
+    FORMAT,
+    FORMAT_VERSION,
+    META_KEYS,
+    META_SHEET,
+    WorkbookMeta,
+    verify,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +171,9 @@ class _Vocabulary:
 
 
 def _shown(value: Any) -> str:
-    text = str(value)
+    if isinstance(value, datetime) and value.time() == time():
+        value = value.date()
+    text = value.isoformat() if isinstance(value, date | time) else str(value)
     return text if len(text) <= 60 else text[:57] + "…"
 
 
@@ -197,6 +208,8 @@ class _Reader:
         field_id: str | None = None,
         **params: object,
     ) -> None:
+        if sheet is not None:
+            params.setdefault("sheet", sheet)
         self.result.problems.append(
             Problem(code, message(code, self.lang, **params), sheet, cell, field_id)
         )
@@ -218,17 +231,29 @@ class _Reader:
             wb = openpyxl.load_workbook(
                 io.BytesIO(self.data), read_only=True, data_only=False, keep_links=False
             )
-        except defusedxml.DefusedXmlException:
-            return self.reject("xml_entities", member="XML")
-        except Exception as exc:
+        except Exception as exc:  # any parser failure means the file cannot be read
+            if _caused_by_entities(exc):
+                return self.reject("xml_entities", member="XML")
             return self.reject("damaged", detail=_describe(exc))
         try:
             return self._read(wb)
-        except defusedxml.DefusedXmlException:
-            return self.reject("xml_entities", member="XML")
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
+        except (
+            defusedxml.DefusedXmlException,
+            ElementTree.ParseError,
+            zipfile.BadZipFile,
+            zlib.error,
+            KeyError,
+            IndexError,
+            AttributeError,
+            ValueError,
+            TypeError,
+            OSError,
+            EOFError,
+        ) as exc:
             # openpyxl reads sheets lazily in read-only mode; damage can surface here.
             self.result.answers.clear()
+            if _caused_by_entities(exc):
+                return self.reject("xml_entities", member="XML")
             return self.reject("damaged", detail=_describe(exc))
         finally:
             wb.close()
@@ -294,6 +319,9 @@ class _Reader:
             self.result.lang = self.lang
         if values.get("format") != FORMAT:
             self.reject("no_metadata")
+            return None
+        if values.get("format_version") != FORMAT_VERSION:
+            self.reject("bad_metadata", sheet=META_SHEET, field="format_version")
             return None
         for key in META_KEYS:
             if not values.get(key) or (key == "lang" and lang not in ("lv", "en")):
@@ -521,6 +549,17 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return None
+
+
+def _caused_by_entities(exc: BaseException | None) -> bool:
+    """Whether defusedxml refused the file somewhere down the chain (openpyxl wraps it)."""
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, defusedxml.DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from pvpp.settings import Settings
@@ -123,7 +124,14 @@ def _check_members(
         try:
             # Sizes are bounded above, so reading every XML part costs at most the total limit.
             body = archive.read(info)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            OSError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+        ) as exc:
             raise Rejection("damaged", detail=f"{info.filename}: {exc}") from None
         except RuntimeError as exc:  # zipfile raises RuntimeError for encrypted members
             raise Rejection("encrypted") from exc

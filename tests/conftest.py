@@ -1,0 +1,107 @@
+"""Shared fixtures: isolated settings, the shipped questionnaire, built and filled workbooks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
+from pvpp.settings import Settings, get_settings
+from pvpp.synthetic import synthetic_answers
+from pvpp.workbook.build import build_workbook
+from pvpp.workbook.fill import cell_values, fill_workbook
+
+TEST_KEY = "test-signing-key-0123456789abcdef"
+INSTITUTION = "VID"
+INSTITUTION_NAME = "Valsts ieņēmumu dienests"
+ROUND = "2026-K1"
+
+# CI sets this so that a test needing a missing program fails instead of skipping.
+REQUIRE_PROGRAMS_VAR = "PVPP_REQUIRE_PROGRAMS"
+
+
+def require_program(name: str) -> str:
+    """Path of program ``name``; skip the test when it is missing, or fail under CI."""
+    path = shutil.which(name)
+    if path:
+        return path
+    reason = f"{name} is not installed (Debian: see .ci/run)"
+    if os.environ.get(REQUIRE_PROGRAMS_VAR) == "1":
+        pytest.fail(f"{reason}; {REQUIRE_PROGRAMS_VAR}=1 makes this a failure")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Every test gets its own data folder and a fixed signing key."""
+    monkeypatch.setenv("PVPP_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PVPP_SECRET_KEY", TEST_KEY)
+    monkeypatch.delenv("PVPP_LANGUAGE", raising=False)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def spec() -> QuestionnaireSpec:
+    return load_questionnaire("pvpp2027-q1")
+
+
+def _build(spec: QuestionnaireSpec, lang: str = "lv", **kw: Any) -> bytes:
+    return build_workbook(
+        spec,
+        institution_code=kw.get("institution", INSTITUTION),
+        institution_name=kw.get("name", INSTITUTION_NAME),
+        round_code=kw.get("round_code", ROUND),
+        lang=lang,  # type: ignore[arg-type]
+        key=kw.get("key", TEST_KEY.encode()),
+    )
+
+
+@pytest.fixture(scope="session")
+def blank_lv(spec: QuestionnaireSpec) -> bytes:
+    return _build(spec, "lv")
+
+
+@pytest.fixture(scope="session")
+def blank_en(spec: QuestionnaireSpec) -> bytes:
+    return _build(spec, "en")
+
+
+@pytest.fixture(scope="session")
+def build() -> Callable[..., bytes]:
+    """Build a workbook with overrides: ``build(spec, lang, institution=…, key=…)``."""
+    return _build
+
+
+@pytest.fixture(scope="session")
+def answers(spec: QuestionnaireSpec) -> dict[str, Any]:
+    """A complete, valid answer set (parsed values)."""
+    return synthetic_answers(spec, "average", seed=7)
+
+
+@pytest.fixture(scope="session")
+def filled_lv(spec: QuestionnaireSpec, blank_lv: bytes, answers: dict[str, Any]) -> bytes:
+    return fill_workbook(blank_lv, cell_values(spec, answers, "lv"))
+
+
+@pytest.fixture(scope="session")
+def fill(spec: QuestionnaireSpec, blank_lv: bytes, answers: dict[str, Any]) -> Callable[..., bytes]:
+    """Fill the Latvian workbook with the valid answers changed by ``overrides`` (cell values;
+    ``None`` clears a cell)."""
+
+    def _fill(overrides: dict[str, Any] | None = None, base: bytes | None = None) -> bytes:
+        cells = cell_values(spec, answers, "lv")
+        for key, value in (overrides or {}).items():
+            if value is None:
+                cells.pop(key, None)
+            else:
+                cells[key] = value
+        return fill_workbook(base or blank_lv, cells)
+
+    return _fill
