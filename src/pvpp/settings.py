@@ -30,8 +30,8 @@ class Settings(BaseSettings):
 
     # Bounds on received workbooks, checked before any parser sees the file.
     max_upload_bytes: int = 5 * 1024 * 1024
-    max_member_bytes: int = 8 * 1024 * 1024
-    max_total_uncompressed_bytes: int = 24 * 1024 * 1024
+    max_member_bytes: int = 4 * 1024 * 1024
+    max_total_uncompressed_bytes: int = 12 * 1024 * 1024
     max_compression_ratio: int = 120
     max_zip_members: int = 300
 

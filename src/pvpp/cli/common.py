@@ -11,8 +11,8 @@ from rich.console import Console
 
 from pvpp.yamlio import DataFileError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager

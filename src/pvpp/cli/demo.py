@@ -40,8 +40,10 @@ def demo(
     with friendly_errors():
         spec = load_questionnaire(settings.default_questionnaire)
     table = Table(title=f"Round {DEMO_ROUND}: example workbooks", header_style="bold")
-    for col in ("institution", "answers", "status", "answered", "problems / unanswered"):
+    for col in ("code", "institution", "lang", "answers", "status", "answered", "problems"):
         table.add_column(col)
+    findings: list[str] = []
+    styles = {Status.ACCEPTED: "green", Status.INCOMPLETE: "yellow", Status.REJECTED: "red"}
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Building, filling and checking", total=len(EXAMPLES))
         for index, (code, name, profile, outcome) in enumerate(EXAMPLES):
@@ -69,25 +71,30 @@ def demo(
             write_atomic(path, filled)
             result = check_workbook(filled)
             answered = sum(1 for f in spec.degree_fields if f.id in result.answers)
-            status_style = {
-                Status.ACCEPTED: "green",
-                Status.INCOMPLETE: "yellow",
-                Status.REJECTED: "red",
-            }[result.status]
-            detail = (
-                "; ".join(f"{p.where()}: {p.message}" for p in result.problems)
-                if result.problems
-                else str(len(result.unanswered))
-            )
+            style = styles[result.status]
             table.add_row(
-                f"{name} ({code}, {lang})",
+                code,
+                name,
+                lang,
                 profile,
-                f"[{status_style}]{result.status.value}[/{status_style}]",
-                f"{answered}/{len(spec.degree_fields)}",
-                detail,
+                f"[{style}]{result.status.value}[/{style}]",
+                "—"
+                if result.status is Status.REJECTED
+                else f"{answered}/{len(spec.degree_fields)}",
+                str(len(result.problems) or len(result.unanswered) or ""),
             )
+            for problem in result.problems:
+                findings.append(f"{code} [cyan]{problem.where()}[/cyan]: {problem.message}")
+            if result.unanswered:
+                cells_list = ", ".join(f"{u.sheet}!{u.cell}" for u in result.unanswered[:6])
+                more = len(result.unanswered) - 6
+                findings.append(
+                    f"{code} unanswered: {cells_list}" + (f" and {more} more" if more > 0 else "")
+                )
             progress.advance(task)
     console.print(table)
+    for line in findings:
+        console.print(f"  • {line}", highlight=False)
     console.print(
         f"Workbooks are in [bold]{folder}[/bold] (blank/ and returned/).", highlight=False
     )

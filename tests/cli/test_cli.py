@@ -1,0 +1,192 @@
+"""The command line as people and scripts use it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from typer.testing import CliRunner
+
+from pvpp.cli.main import app
+from pvpp.paths import policy_dir
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.settings import SECRET_KEY_FILE, Settings, get_settings
+from pvpp.workbook.check import check_workbook
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_policy_show_json_counts() -> None:
+    result = run("policy", "show", "--json")
+    assert result.exit_code == 0
+    payload = json.loads(result.stdout)
+    expected = {
+        "components": 4,
+        "items": 29,
+        "condition_groups": 10,
+        "capabilities": 9,
+        "resources": 3,
+        "principles": 7,
+        "dimensions": 4,
+        "action_directions": 7,
+        "measures": 24,
+        "institution_groups": 6,
+        "exclusions": 4,
+    }
+    assert {k: payload["counts"][k] for k in expected} == expected
+    first = payload["policy"]["components"][0]
+    assert first["name"] == {
+        "lv": "Pakalpojumu pārvaldības pamatnosacījumi",
+        "en": first["name"]["en"],
+    }
+    assert first["items"][0]["id"] == "1.1"
+
+
+def test_policy_show_tree_in_both_languages() -> None:
+    lv = run("policy", "show")
+    assert lv.exit_code == 0
+    assert "Iesaiste, līdzdalība un sadarbība" in lv.stdout
+    assert "Measures: 24" in lv.stdout.replace("measures", "Measures")
+    en = run("policy", "show", "--lang", "en")
+    assert "Basic conditions" in en.stdout
+
+
+def test_policy_check_good_and_broken(tmp_path: Path) -> None:
+    good = run("policy", "check", str(policy_dir() / "pvpp2027-v1.yaml"))
+    assert good.exit_code == 0
+    assert "29 items" in good.stdout
+    raw = yaml.safe_load((policy_dir() / "pvpp2027-v1.yaml").read_text(encoding="utf-8"))
+    raw["components"][2]["rv5_measure"] = "P5.9"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    bad = run("policy", "check", str(broken))
+    assert bad.exit_code == 1
+    assert f"{broken}: components[C3].rv5_measure: 'P5.9' is not a measure" in bad.stderr
+    assert "Traceback" not in bad.stderr + bad.stdout
+
+
+def test_policy_show_unknown_version() -> None:
+    result = run("policy", "show", "--version", "nope")
+    assert result.exit_code == 1
+    assert "unknown policy version 'nope'" in result.stderr
+
+
+def test_workbook_new_then_check_exit_codes(
+    tmp_path: Path, spec: QuestionnaireSpec, fill: Any
+) -> None:
+    out = tmp_path / "wb" / "vid.xlsx"
+    made = run(
+        "workbook", "new", "--institution", "VID", "--name", "Valsts ieņēmumu dienests",
+        "--round", "2026-K1", "--out", str(out), "--due", "2026-12-15",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    blank = run("workbook", "check", str(out), "--json")
+    assert blank.exit_code == 3
+    assert json.loads(blank.stdout)["status"] == "incomplete"
+
+    filled = tmp_path / "filled.xlsx"
+    filled.write_bytes(fill(base=out.read_bytes()))
+    ok = run("workbook", "check", str(filled), "--json")
+    assert ok.exit_code == 0
+    answers = json.loads(ok.stdout)["answers"]
+    assert len([k for k in answers if k.startswith("Q_")]) == len(spec.degree_fields)
+    assert all(
+        isinstance(v, int) or v in ("not_applicable", "unknown")
+        for k, v in answers.items()
+        if k.startswith("Q_")
+    )
+    assert isinstance(answers["SVC01_NAME"], str)
+
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(fill({"Q_K2_D3": "7"}, base=out.read_bytes()))
+    bad = run("workbook", "check", str(broken))
+    assert bad.exit_code == 1
+    assert "3 Nosacījumi!D" in bad.stdout
+    assert "“7” nav atļauta atbilde" in bad.stdout
+
+
+def test_workbook_check_expectations_and_missing_file(tmp_path: Path, filled_lv: bytes) -> None:
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(filled_lv)
+    other = run("workbook", "check", str(path), "--institution", "VARAM", "--round", "2027-K2")
+    assert other.exit_code == 1
+    assert "iestādei VID, nevis VARAM" in other.stdout
+    assert "kārtai 2026-K1, nevis 2027-K2" in other.stdout
+    missing = run("workbook", "check", str(tmp_path / "absent.xlsx"))
+    assert missing.exit_code == 1
+    assert "cannot read" in missing.stderr
+
+
+def test_workbook_new_refuses_bad_options(tmp_path: Path) -> None:
+    base = [
+        "workbook",
+        "new",
+        "--institution",
+        "X",
+        "--name",
+        "N",
+        "--round",
+        "R",
+        "--out",
+        str(tmp_path / "x.xlsx"),
+    ]
+    assert run(*base, "--lang", "de").exit_code == 2
+    assert run(*base, "--due", "15.12.2026").exit_code == 2
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_english_workbook_messages(tmp_path: Path, spec: QuestionnaireSpec) -> None:
+    out = tmp_path / "en.xlsx"
+    assert (
+        run(
+            "workbook",
+            "new",
+            "--institution",
+            "VID",
+            "--name",
+            "State Revenue Service",
+            "--round",
+            "R1",
+            "--out",
+            str(out),
+            "--lang",
+            "en",
+        ).exit_code
+        == 0
+    )
+    result = run("workbook", "check", str(out))
+    assert "The workbook is valid but not complete: 116 unanswered questions." in result.stdout
+
+
+def test_demo_runs(tmp_path: Path) -> None:
+    result = run("demo", "--out", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.stdout
+    assert (
+        "accepted" in result.stdout
+        and "rejected" in result.stdout
+        and "incomplete" in result.stdout
+    )
+    returned = sorted((tmp_path / "demo" / "returned").glob("*.xlsx"))
+    assert len(returned) == 5
+    statuses = sorted(check_workbook(p.read_bytes()).status.value for p in returned)
+    assert statuses == ["accepted", "accepted", "accepted", "incomplete", "rejected"]
+
+
+def test_local_signing_key_is_generated_once(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv("PVPP_SECRET_KEY")
+    get_settings.cache_clear()
+    data_dir = tmp_path / "state"
+    settings = Settings(data_dir=data_dir)
+    first = settings.signing_key()
+    assert len(first) == 64
+    key_file = data_dir / SECRET_KEY_FILE
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert Settings(data_dir=data_dir).signing_key() == first
+    assert Settings(data_dir=tmp_path / "other").signing_key() != first
+    assert Settings(data_dir=data_dir, secret_key="from-env").signing_key() == b"from-env"
