@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/pvpp demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests flows bench
-	$(BIN)/ruff format --check src tests flows bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
