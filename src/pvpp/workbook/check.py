@@ -12,6 +12,7 @@ import io
 import logging
 import math
 import re
+import warnings
 import zipfile
 import zlib
 from collections import defaultdict
@@ -578,7 +579,11 @@ def check_workbook(
     settings = settings or get_settings()
     reader = _Reader(data, settings, expect_institution, expect_round)
     try:
-        return reader.run()
+        # openpyxl warns about parts it ignores (extensions, odd relationships); the checker
+        # reports what matters itself, so the warnings would only be noise on the console.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return reader.run()
     except Exception as exc:
         log.exception("unexpected failure while checking a workbook")
         reader.result.answers.clear()
