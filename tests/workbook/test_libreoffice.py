@@ -65,7 +65,7 @@ def _libreoffice_fill(tmp_path: Path, blank: bytes, cells: dict[str, Any]) -> by
 
 
 def test_libreoffice_filled_workbook_checks_clean(
-    tmp_path: Path, spec: QuestionnaireSpec, blank_lv: bytes, answers: dict[str, Any]
+    tmp_path: Path, spec: QuestionnaireSpec, build: Any, answers: dict[str, Any]
 ) -> None:
     typed = {
         **answers,
@@ -75,7 +75,8 @@ def test_libreoffice_filled_workbook_checks_clean(
         "SVC01_CATALOGUE": "12345",
     }
     cells = cell_values(spec, typed, "lv")
-    saved = _libreoffice_fill(tmp_path, blank_lv, cells)
+    blank = build(spec, "lv", name=f"Iestāde {LATVIAN}")
+    saved = _libreoffice_fill(tmp_path, blank, cells)
 
     # The file really is LibreOffice's own writing, not openpyxl's.
     with zipfile.ZipFile(io.BytesIO(saved)) as archive:
@@ -87,6 +88,8 @@ def test_libreoffice_filled_workbook_checks_clean(
     assert result.status is Status.ACCEPTED, [p.message for p in result.problems]
     assert result.answers == typed
     assert result.answers["COMMENT_1_4"] == LATVIAN.upper()
+    assert result.meta is not None
+    assert result.meta.institution_name == f"Iestāde {LATVIAN}"
 
 
 def test_libreoffice_saved_error_is_reported_with_cell(

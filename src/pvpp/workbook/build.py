@@ -23,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pvpp.policy.models import Lang
+from pvpp.policy.models import Component, Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
 from pvpp.questionnaire.models import degree_field_id, item_field_id, service_field_id
 from pvpp.workbook.labels import label
@@ -213,7 +213,7 @@ class WorkbookBuilder:
             for v in scale.values
         )
 
-    def _component(self, ws, component) -> None:
+    def _component(self, ws: Worksheet, component: Component) -> None:
         lang = self.lang
         for col, width in COMPONENT_WIDTHS.items():
             ws.column_dimensions[col].width = width
@@ -282,18 +282,12 @@ class WorkbookBuilder:
                     ],
                 )
                 row += 1
-            target_hint = (
-                label("own_target", lang),
-                label(
-                    "own_target_hint",
-                    lang,
-                    target=self.spec.degree_label(item.national_target, lang),
-                ),
-            )
-            _text(ws[f"B{row}"], target_hint[0]).alignment = WRAP
-            _text(ws[f"C{row}"], target_hint[1]).alignment = WRAP
+            national = self.spec.degree_label(item.national_target, lang)
+            target_hint = label("own_target_hint", lang, target=national)
+            _text(ws[f"B{row}"], label("own_target", lang)).alignment = WRAP
+            _text(ws[f"C{row}"], target_hint).alignment = WRAP
             self._input(ws, f"D{row}", item_field_id(FieldKind.TARGET, item.id), target_dv)
-            _fit(ws, row, [(target_hint[1], COMPONENT_WIDTHS["C"])])
+            _fit(ws, row, [(target_hint, COMPONENT_WIDTHS["C"])])
             row += 1
             for kind, name_key, hint in (
                 (FieldKind.NA_REASON, "na_reason", label("na_reason_hint", lang)),
@@ -339,6 +333,9 @@ class WorkbookBuilder:
         for n in range(1, self.q.service_rows + 1):
             row = 6 + n
             ws[f"A{row}"] = n
+            ws[f"A{row}"].alignment = WRAP
+            # Two lines: the service type labels wrap in their column.
+            ws.row_dimensions[row].height = 28
             self._input(ws, f"B{row}", service_field_id(n, "NAME"), None)
             self._input(ws, f"C{row}", service_field_id(n, "TYPE"), type_dv)
             self._input(ws, f"D{row}", service_field_id(n, "CATALOGUE"), None)
@@ -384,7 +381,9 @@ class WorkbookBuilder:
         _text(ws[f"B{row}"], label("scale_title", lang)).font = Font(bold=True, size=12, color=BLUE)
         row += 1
         for degree in self.policy.degree_scale.degrees:
-            _text(ws[f"B{row}"], self.spec.degree_label(degree.value, lang)).font = Font(bold=True)
+            degree_cell = _text(ws[f"B{row}"], self.spec.degree_label(degree.value, lang))
+            degree_cell.font = Font(bold=True)
+            degree_cell.alignment = WRAP
             # The generic meaning of a degree: its descriptor on the first dimension, with the
             # other dimensions' descriptors shown next to each question.
             summary = " / ".join(

@@ -12,7 +12,6 @@ import openpyxl
 
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
-from pvpp.workbook.guard import Rejection
 
 
 def cell_values(spec: QuestionnaireSpec, answers: dict[str, Any], lang: Lang) -> dict[str, Any]:
@@ -43,7 +42,7 @@ def fill_workbook(data: bytes, cells: dict[str, Any]) -> bytes:
     for name, value in cells.items():
         dn = wb.defined_names.get(name)
         if dn is None:
-            raise Rejection("missing_cell", field=name)
+            raise KeyError(f"the workbook has no answer cell named {name!r}")
         ((sheet, ref),) = list(dn.destinations)
         cell = wb[sheet][ref.replace("$", "")]
         if isinstance(value, _Formula):
