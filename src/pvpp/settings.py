@@ -24,6 +24,11 @@ class Settings(BaseSettings):
         description="Key for workbook signatures. When unset, one is generated once into "
         "the data folder and reused.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: a SQLite file in the data folder. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/db",
+    )
     default_policy: str = "pvpp2027-v1"
     default_questionnaire: str = "pvpp2027-q1"
     language: str = Field(default="lv", pattern="^(lv|en)$")
@@ -34,6 +39,12 @@ class Settings(BaseSettings):
     max_total_uncompressed_bytes: int = 12 * 1024 * 1024
     max_compression_ratio: int = 120
     max_zip_members: int = 300
+
+    def db_url(self) -> str:
+        """The database URL in effect."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pvpp.db').resolve()}"
 
     def signing_key(self) -> bytes:
         """The HMAC key for workbook signatures, creating the local one on first use."""

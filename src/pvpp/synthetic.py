@@ -79,3 +79,37 @@ def synthetic_answers(spec: QuestionnaireSpec, profile: str, seed: int) -> dict[
     kinds = {spec.field_by_id[k].kind for k in answers}
     assert FieldKind.DEGREE in kinds
     return answers
+
+
+def profile_for(code: str) -> str:
+    """A stable weak/average/strong profile per institution code (for varied rounds)."""
+    digest = sum(code.encode())
+    return ("weak", "average", "average", "strong")[digest % 4]
+
+
+def filled_workbooks(
+    spec: QuestionnaireSpec,
+    institutions: list[tuple[str, str]],
+    *,
+    round_code: str,
+    key: bytes,
+    lang: str = "lv",
+    seed: int = 0,
+) -> dict[str, bytes]:
+    """Institution code → a workbook built for it and filled with its profile's answers."""
+    from pvpp.workbook.build import build_workbook
+    from pvpp.workbook.fill import cell_values, fill_workbook
+
+    out = {}
+    for index, (code, name) in enumerate(institutions):
+        blank = build_workbook(
+            spec,
+            institution_code=code,
+            institution_name=name,
+            round_code=round_code,
+            lang=lang,  # type: ignore[arg-type]
+            key=key,
+        )
+        answers = synthetic_answers(spec, profile_for(code), seed=seed * 1000 + index)
+        out[code] = fill_workbook(blank, cell_values(spec, answers, lang))  # type: ignore[arg-type]
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -31,8 +32,36 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Turn a database that is behind (or unreachable) into a plain message."""
+    from sqlalchemy.exc import OperationalError
+
+    from pvpp.store.db import SchemaBehind
+
+    try:
+        yield
+    except SchemaBehind as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except OperationalError as exc:
+        err_console.print(f"[red]error:[/red] database: {exc.orig}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def parse_date(text: str, option: str) -> date:
+    """A YYYY-MM-DD option value, or exit 2 with a message naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err_console.print(
+            f"[red]error:[/red] {option} must be a date like 2026-12-31, not {text!r}"
+        )
+        raise typer.Exit(2) from None
+
+
 def write_json(payload: object) -> None:
     """Write ``payload`` as UTF-8 JSON to stdout (not through rich, which would wrap lines)."""
     import json
 
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")

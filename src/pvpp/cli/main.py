@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pvpp.cli import demo, policy, workbook
+from pvpp.cli import db, demo, plans, policy, registry, rounds, submissions, team, workbook
 
 app = typer.Typer(
     name="pvpp",
@@ -14,6 +14,13 @@ app = typer.Typer(
 )
 app.add_typer(policy.app, name="policy")
 app.add_typer(workbook.app, name="workbook")
+app.add_typer(db.app, name="db")
+app.add_typer(registry.app, name="registry")
+app.add_typer(rounds.app, name="round")
+app.add_typer(team.app, name="team")
+app.add_typer(submissions.app, name="submissions")
+app.add_typer(plans.scores_app, name="scores")
+app.add_typer(plans.plan_app, name="plan")
 app.command("demo")(demo.demo)
 
 

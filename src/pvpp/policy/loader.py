@@ -89,6 +89,7 @@ def semantic_problems(policy: Policy) -> list[str]:
     ids += [(f"exclusions[{e.id}]", e.id) for e in policy.exclusions]
     ids += [(f"funding_sources[{f.id}]", f.id) for f in policy.funding_sources]
     ids += [(f"service_types[{s.id}]", s.id) for s in policy.service_types]
+    ids += [(f"participant_roles[{r.id}]", r.id) for r in policy.participant_roles]
     counts = Counter(i for _, i in ids)
     for where, ident in ids:
         if counts[ident] > 1:

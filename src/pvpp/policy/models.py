@@ -143,6 +143,12 @@ class ServiceType(Node):
     scope: Text | None = None
 
 
+class ParticipantRole(Node):
+    """A service-management role an institution can have (1.4); no role, no team (fn. 18)."""
+
+    name: Text
+
+
 class Period(Strict):
     start: int
     end: int
@@ -165,6 +171,7 @@ class Policy(Strict):
     exclusions: tuple[Exclusion, ...] = ()
     funding_sources: tuple[FundingSource, ...] = ()
     service_types: tuple[ServiceType, ...] = ()
+    participant_roles: tuple[ParticipantRole, ...] = ()
 
     # -- look-ups used across the code base -------------------------------------------------
 
@@ -210,4 +217,5 @@ class Policy(Strict):
             "exclusions": len(self.exclusions),
             "funding_sources": len(self.funding_sources),
             "service_types": len(self.service_types),
+            "participant_roles": len(self.participant_roles),
         }

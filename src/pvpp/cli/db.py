@@ -1,0 +1,35 @@
+"""``pvpp db``: create and upgrade the schema."""
+
+from __future__ import annotations
+
+import typer
+
+from pvpp.cli.common import console
+from pvpp.settings import get_settings
+from pvpp.store import db
+
+app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
+
+
+@app.command()
+def upgrade() -> None:
+    """Create the schema or bring it to the newest migration."""
+    settings = get_settings()
+    before, after = db.upgrade(settings)
+    url = settings.db_url()
+    shown = url.split("@")[-1] if "@" in url else url
+    if before == after:
+        console.print(f"Database {shown} is up to date (migration {after}).", highlight=False)
+    else:
+        console.print(f"Database {shown}: {before or 'empty'} → {after}.", highlight=False)
+
+
+@app.command()
+def status() -> None:
+    """Show the migration the database is at and the newest one."""
+    eng = db.engine()
+    current, head = db.current_revision(eng), db.head_revision()
+    state = "up to date" if current == head else "behind: run `pvpp db upgrade`"
+    console.print(f"database at {current or 'no schema'}; newest {head}: {state}")
+    if current != head:
+        raise typer.Exit(1)

@@ -1,0 +1,221 @@
+"""``pvpp scores`` and ``pvpp plan``: an institution's scores and improvement plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from pvpp.cli.common import (
+    console,
+    err_console,
+    friendly_errors,
+    parse_date,
+    store_errors,
+    write_json,
+)
+from pvpp.planning.library import load_library
+from pvpp.plans import (
+    PlanError,
+    adjust_plan,
+    build_plan,
+    context,
+    latest_plan,
+    plan_measures,
+    scores_for,
+)
+from pvpp.policy import load_policy
+from pvpp.scoring import explain_lines
+from pvpp.store.db import unit_of_work
+
+scores_app = typer.Typer(help="Scores, gaps and priorities.", no_args_is_help=True)
+plan_app = typer.Typer(help="Individual improvement plans.", no_args_is_help=True)
+
+RoundOpt = Annotated[str, typer.Option("--round", help="Round code")]
+InstOpt = Annotated[str, typer.Option("--institution", help="Institution code")]
+
+
+def _run(fn: Callable[..., Any]) -> Any:
+    with friendly_errors(), store_errors():
+        try:
+            with unit_of_work() as session:
+                return fn(session)
+        except PlanError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+@scores_app.command("show")
+def scores_show(
+    round_code: RoundOpt,
+    institution: InstOpt,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show how every number was computed")
+    ] = False,
+    lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+) -> None:
+    """Item, component and overall scores with targets, gaps and priorities."""
+    result, _ = _run(lambda s: scores_for(s, context(s, round_code, institution)))
+    if as_json:
+        payload = result.to_dict()
+        if explain:
+            payload["explanation"] = explain_lines(result, "en" if lang == "en" else "lv")
+        write_json(payload)
+        return
+    policy = load_policy("pvpp2027-v1")
+    index = "unrated" if result.index is None else f"{result.index:.1f}"
+    console.print(f"[bold]{institution}[/bold], round {round_code}: overall index {index}")
+    table = Table(header_style="bold")
+    for col in ("item", "D1", "D2", "D3", "D4", "score", "target", "gap", "priority"):
+        table.add_column(col)
+    for item_id, s in result.items.items():
+        name = policy.item(item_id).name.get("en" if lang == "en" else "lv")
+        fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
+        dims = [
+            str(s.degrees.get(d, "")) if s.degrees.get(d) is not None else ""
+            for d in ("D1", "D2", "D3", "D4")
+        ]
+        table.add_row(
+            f"{item_id} {name}", *dims, fmt(s.score), str(s.target), fmt(s.gap), fmt(s.priority)
+        )
+    console.print(table)
+    for comp in result.components.values():
+        console.print(f"  {comp.explain}", highlight=False)
+    for w in result.warnings:
+        console.print(
+            f"  [yellow]⚠[/yellow] {w.message['en' if lang == 'en' else 'lv']}", highlight=False
+        )
+    if explain:
+        for line in explain_lines(result, "en" if lang == "en" else "lv"):
+            console.print(f"  {line}", highlight=False)
+
+
+def _plan_payload(session, plan) -> dict[str, Any]:
+    return {
+        "version": plan.version,
+        "status": plan.status,
+        "created_at": plan.created_at.isoformat(),
+        "note": plan.note,
+        "adjustments": plan.adjustments,
+        "measures": [
+            m.model_dump(mode="json", exclude={"id", "plan_id"})
+            for m in plan_measures(session, plan)
+        ],
+    }
+
+
+def _print_plan(payload: dict[str, Any], lang: str) -> None:
+    with friendly_errors():
+        library = load_library("pvpp2027-v1")
+    console.print(
+        f"Plan version {payload['version']} ({payload['status']}): {payload['note']}",
+        highlight=False,
+    )
+    table = Table(header_style="bold")
+    for col in ("due", "item", "step", "measure", "RV5", "role", "funding", "status"):
+        table.add_column(col)
+    for m in payload["measures"]:
+        measure = library.by_id[m["measure_id"]]
+        title = measure.title.en if lang == "en" else measure.title.lv
+        role = (
+            library.roles[m["role"]].name.en if lang == "en" else library.roles[m["role"]].name.lv
+        )
+        status = m["status"] + (f": {m['dropped_reason']}" if m["dropped_reason"] else "")
+        step = f"{m['dimension_id']} {m['from_degree']}→{m['to_degree']}"
+        due = f"{m['due_on']} ({m['period']})"
+        funding = ", ".join(m["funding"])
+        table.add_row(due, m["item_id"], step, title, m["rv5_measure"], role, funding, status)
+    console.print(table)
+
+
+@plan_app.command("build")
+def plan_build(
+    round_code: RoundOpt,
+    institution: InstOpt,
+    capacity: Annotated[
+        int, typer.Option(help="Person-days the institution can give per half-year")
+    ] = 40,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+) -> None:
+    """Build the plan from the current answers (same inputs give the same version)."""
+
+    def work(session):
+        plan, created = build_plan(
+            session, context(session, round_code, institution), capacity_days=capacity
+        )
+        return _plan_payload(session, plan), created
+
+    payload, created = _run(work)
+    if as_json:
+        write_json({**payload, "created": created})
+        return
+    if not created:
+        console.print("Inputs unchanged: the current version stands.")
+    _print_plan(payload, lang)
+
+
+@plan_app.command("show")
+def plan_show(
+    round_code: RoundOpt,
+    institution: InstOpt,
+    version: Annotated[int | None, typer.Option(help="Plan version (default: the newest)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+) -> None:
+    """Show a plan version."""
+    from sqlmodel import select
+
+    from pvpp.store.models import Plan
+
+    def work(session):
+        ctx = context(session, round_code, institution)
+        if version is None:
+            plan = latest_plan(session, ctx.assignment)
+        else:
+            plan = session.exec(
+                select(Plan).where(Plan.assignment_id == ctx.assignment.id, Plan.version == version)
+            ).first()
+        if plan is None:
+            raise PlanError(
+                "no such plan version" if version else "no plan yet: run `pvpp plan build`"
+            )
+        return _plan_payload(session, plan)
+
+    payload = _run(work)
+    if as_json:
+        write_json(payload)
+    else:
+        _print_plan(payload, lang)
+
+
+@plan_app.command("adjust")
+def plan_adjust(
+    round_code: RoundOpt,
+    institution: InstOpt,
+    drop: Annotated[list[str] | None, typer.Option(help="MEASURE_ID=reason")] = None,
+    move: Annotated[
+        list[str] | None, typer.Option(help="MEASURE_ID=YYYY-MM-DD (a period end)")
+    ] = None,
+) -> None:
+    """Make a new plan version with measures dropped (with a reason) or dates moved."""
+    drops = dict(d.split("=", 1) for d in drop or [] if "=" in d)
+    if len(drops) != len(drop or []):
+        err_console.print("[red]error:[/red] --drop takes MEASURE_ID=reason")
+        raise typer.Exit(2)
+    moves = {}
+    for m in move or []:
+        mid, _, when = m.partition("=")
+        moves[mid] = parse_date(when, "--move")
+
+    def work(session):
+        plan = adjust_plan(
+            session, context(session, round_code, institution), drop=drops, move=moves
+        )
+        return _plan_payload(session, plan)
+
+    payload = _run(work)
+    console.print(f"Plan version {payload['version']} made.")

@@ -1,0 +1,74 @@
+"""``pvpp registry``: import and list institutions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import select
+
+from pvpp.cli.common import console, err_console, store_errors
+from pvpp.policy import load_policy
+from pvpp.registry import RegistryError, import_registry, registry_rows, write_registry_xlsx
+from pvpp.settings import get_settings
+from pvpp.store.db import unit_of_work
+from pvpp.store.models import Institution
+
+app = typer.Typer(help="The institution registry.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="Registry .xlsx or .csv")]) -> None:
+    """Validate every row, then create or update institutions (all or nothing)."""
+    policy = load_policy(get_settings().default_policy)
+    with store_errors():
+        try:
+            with unit_of_work() as session:
+                report = import_registry(session, file, policy)
+        except RegistryError as exc:
+            err_console.print(
+                f"[red]{file}: {len(exc.problems)} problem(s); nothing was changed.[/red]"
+            )
+            for problem in exc.problems:
+                err_console.print(f"  • {problem}", highlight=False)
+            raise typer.Exit(1) from None
+    console.print(
+        f"{file}: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged"
+        + (
+            f", {len(report.not_in_file)} in the registry but not in the file"
+            if report.not_in_file
+            else ""
+        ),
+        highlight=False,
+    )
+    for code, diff in report.updated.items():
+        changes = "; ".join(f"{k}: {old!r} → {new!r}" for k, (old, new) in diff.items())
+        console.print(f"  • {code}: {changes}", highlight=False)
+
+
+@app.command("list")
+def list_() -> None:
+    """The institutions in the registry."""
+    with store_errors(), unit_of_work() as session:
+        rows = session.exec(select(Institution).order_by(Institution.code)).all()
+    table = Table(header_style="bold")
+    for col in ("code", "name", "group", "scope", "roles", "head"):
+        table.add_column(col)
+    for i in rows:
+        scope = i.scope + (f" ({i.exclusion_id})" if i.exclusion_id else "")
+        table.add_row(
+            i.code, i.name, i.subtype_id or i.group_id, scope, ", ".join(i.roles), i.head_email
+        )
+    console.print(table)
+
+
+@app.command("export")
+def export(file: Annotated[Path, typer.Argument(help="Where to write the .xlsx")]) -> None:
+    """Write the registry as a workbook in the import format (edit it, import it again)."""
+    with store_errors(), unit_of_work() as session:
+        rows = registry_rows(session)
+    write_registry_xlsx(rows, file)
+    console.print(f"Wrote {len(rows)} institutions to {file}", highlight=False)

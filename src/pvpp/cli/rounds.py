@@ -1,0 +1,94 @@
+"""``pvpp round``: create rounds and watch their progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pvpp.cli.common import console, err_console, parse_date, store_errors, write_json
+from pvpp.national import round_status
+from pvpp.rounds import RoundError, create_round
+from pvpp.settings import get_settings
+from pvpp.store.db import unit_of_work
+
+app = typer.Typer(help="Assessment rounds.", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1")],
+    opens: Annotated[str, typer.Option(help="Opening date, YYYY-MM-DD")],
+    due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD")],
+    institutions: Annotated[
+        list[str] | None,
+        typer.Option("--institutions", "-i", help="Institution codes (default: all)"),
+    ] = None,
+) -> None:
+    """Create a round: freezes the policy and questionnaire versions and the institutions."""
+    opens_on: date = parse_date(opens, "--opens")
+    due_on: date = parse_date(due, "--due")
+    codes = [c for part in (institutions or []) for c in part.replace(",", " ").split()]
+    with store_errors():
+        try:
+            with unit_of_work() as session:
+                report = create_round(
+                    session,
+                    code=code,
+                    opens_on=opens_on,
+                    due_on=due_on,
+                    institutions=codes or None,
+                    questionnaire_version=get_settings().default_questionnaire,
+                )
+        except RoundError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    rnd = report.round
+    verb = "Created" if report.created else "Round already exists, unchanged:"
+    console.print(
+        f"{verb} {rnd.code} ({rnd.opens_on} – {rnd.due_on}; {rnd.policy_version}, "
+        f"{rnd.questionnaire_version}): {len(report.assigned)} assigned, "
+        f"{len(report.skipped)} without assignment, {len(report.flagged)} flagged.",
+        highlight=False,
+    )
+    for code_, reason in sorted(report.skipped.items()):
+        console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
+    for code_, flags in sorted(report.flagged.items()):
+        console.print(f"  • {code_}: flagged — {', '.join(flags)}", highlight=False)
+
+
+@app.command()
+def status(
+    code: Annotated[str, typer.Argument(help="Round code")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Per institution: state, score and last change, with totals."""
+    with store_errors():
+        try:
+            with unit_of_work() as session:
+                view = round_status(session, code)
+        except RoundError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    if as_json:
+        write_json(view)
+        return
+    table = Table(title=f"Round {code}", header_style="bold")
+    for col in ("institution", "state", "index", "last change", "flags"):
+        table.add_column(col)
+    for row in view["institutions"]:
+        index = "" if row["index"] is None else f"{row['index']:.1f}"
+        table.add_row(
+            f"{row['code']} {row['name']}",
+            row["state"],
+            index,
+            row["changed_at"],
+            ", ".join(row["flags"]),
+        )
+    console.print(table)
+    totals = ", ".join(f"{k}: {v}" for k, v in view["totals"].items())
+    console.print(f"Totals — {totals}", highlight=False)
+    for code_, reason in view["skipped"].items():
+        console.print(f"  • {code_}: no assignment — {reason}", highlight=False)

@@ -1,0 +1,45 @@
+"""``pvpp submissions``: ingest returned workbooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pvpp.cli.common import console, store_errors
+from pvpp.submissions import Outcome, ingest_paths
+
+app = typer.Typer(help="Returned workbooks.", no_args_is_help=True)
+
+STYLE = {
+    Outcome.ACCEPTED: "green",
+    Outcome.INCOMPLETE: "yellow",
+    Outcome.REJECTED: "red",
+    Outcome.DUPLICATE: "dim",
+}
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Workbooks or folders of them")],
+) -> None:
+    """Check, match, store and record every workbook; one bad file never stops the others."""
+    with store_errors():
+        rows = ingest_paths(paths)
+    table = Table(header_style="bold")
+    for col in ("file", "institution", "round", "outcome", "detail"):
+        table.add_column(col)
+    for row in rows:
+        style = STYLE[row.outcome]
+        table.add_row(
+            row.file,
+            row.institution or "",
+            row.round or "",
+            f"[{style}]{row.outcome.value}[/{style}]",
+            row.detail,
+        )
+    console.print(table)
+    counts = {o.value: sum(1 for r in rows if r.outcome is o) for o in Outcome}
+    console.print("  ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)

@@ -1,0 +1,96 @@
+"""``pvpp team``: RV1 implementation teams."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pvpp.cli.common import console, err_console, friendly_errors, parse_date, store_errors
+from pvpp.planning.library import load_common
+from pvpp.settings import get_settings
+from pvpp.store.db import unit_of_work
+from pvpp.teams import TeamError, add_member, members, record_training, remove_member, set_lead
+
+app = typer.Typer(
+    help="Implementation teams: members, roles, lead, trainings.", no_args_is_help=True
+)
+
+
+def _run(fn, **kwargs) -> object:
+    with store_errors():
+        try:
+            with unit_of_work() as session:
+                return fn(session, **kwargs)
+        except TeamError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+@app.command()
+def add(
+    institution: Annotated[str, typer.Argument(help="Institution code")],
+    name: Annotated[str, typer.Option(help="Member's name")],
+    email: Annotated[str, typer.Option(help="Member's work email")],
+    role: Annotated[list[str], typer.Option(help="Role id (repeat for several)")],
+    lead: Annotated[bool, typer.Option("--lead", help="Make this member the team lead")] = False,
+) -> None:
+    """Add a member (or update one with the same email)."""
+    with friendly_errors():
+        common = load_common(get_settings().default_policy)
+    _run(
+        lambda s, **k: add_member(s, common, **k),
+        institution=institution,
+        name=name,
+        email=email,
+        roles=role,
+        lead=lead,
+    )
+    console.print(f"{institution}: {email} added" + (" as lead" if lead else ""))
+
+
+@app.command()
+def lead(institution: str, email: Annotated[str, typer.Option()]) -> None:
+    """Make a member the team lead."""
+    _run(set_lead, institution=institution, email=email)
+    console.print(f"{institution}: {email} is the lead")
+
+
+@app.command()
+def remove(institution: str, email: Annotated[str, typer.Option()]) -> None:
+    """Remove a member (kept in history)."""
+    _run(remove_member, institution=institution, email=email)
+    console.print(f"{institution}: {email} removed")
+
+
+@app.command()
+def training(
+    institution: str,
+    email: Annotated[str, typer.Option()],
+    measure: Annotated[str, typer.Option(help="P1.1, P1.3, P2.2, P4.2, P4.4 or P4.6")],
+    date_: Annotated[str, typer.Option("--date", help="Attended on, YYYY-MM-DD")],
+) -> None:
+    """Record a training a member attended."""
+    added = _run(
+        record_training,
+        institution=institution,
+        email=email,
+        measure=measure,
+        attended_on=parse_date(date_, "--date"),
+    )
+    console.print(
+        f"{institution}: {email} attended {measure}" + ("" if added else " (already recorded)")
+    )
+
+
+@app.command()
+def show(institution: str) -> None:
+    """The team's members."""
+    rows = _run(members, institution=institution)
+    table = Table(header_style="bold")
+    for col in ("name", "email", "roles", "lead"):
+        table.add_column(col)
+    for m in rows:  # type: ignore[attr-defined]
+        table.add_row(m.name, m.email, ", ".join(m.roles), "yes" if m.is_lead else "")
+    console.print(table)

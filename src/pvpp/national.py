@@ -1,0 +1,148 @@
+"""The national view for VARAM: round progress and aggregates across institutions.
+
+Anything meant for publication hides groups of fewer than ``MIN_GROUP`` institutions,
+so no single institution's answers can be read off an aggregate.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlmodel import Session, select
+
+from pvpp.policy import load_policy
+from pvpp.rounds import get_round
+from pvpp.scoring import ScoreResult, score_answers
+from pvpp.store.models import AnswerSet, Assignment, Institution, RoundSkip
+from pvpp.teams import team_status
+
+MIN_GROUP = 3
+# RV6: central shared services and digital technologies; RV7: specialised competences.
+RV6_ITEMS = ("K5", "K7", "K8", "R2")
+RV7_ITEMS = ("S3", "S4")
+
+
+def _current_answer_sets(session: Session, round_id: int) -> dict[int, AnswerSet]:
+    """Assignment id → its newest answer set."""
+    rows = session.exec(
+        select(AnswerSet)
+        .join(Assignment, AnswerSet.assignment_id == Assignment.id)
+        .where(Assignment.round_id == round_id)
+        .order_by(AnswerSet.id)
+    ).all()
+    return {a.assignment_id: a for a in rows}
+
+
+def round_status(session: Session, code: str) -> dict[str, Any]:
+    """Per institution: state, overall index, last change and RV1 flags; with totals."""
+    rnd = get_round(session, code)
+    policy = load_policy(rnd.policy_version)
+    institutions = {i.id: i for i in session.exec(select(Institution)).all()}
+    answer_sets = _current_answer_sets(session, rnd.id)  # type: ignore[arg-type]
+    rows = []
+    for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all():
+        inst = institutions[a.institution_id]
+        answers = answer_sets.get(a.id)  # type: ignore[arg-type]
+        index = score_answers(policy, answers.answers).index if answers else None
+        rows.append(
+            {
+                "code": inst.code,
+                "name": inst.name,
+                "state": a.state,
+                "index": None if index is None else round(index, 1),
+                "changed_at": a.updated_at.strftime("%Y-%m-%d %H:%M"),
+                "flags": team_status(session, inst).flags(),
+            }
+        )
+    rows.sort(key=lambda r: r["code"])
+    skipped = {
+        institutions[s.institution_id].code: s.reason
+        for s in session.exec(select(RoundSkip).where(RoundSkip.round_id == rnd.id)).all()
+    }
+    totals = dict(sorted(Counter(r["state"] for r in rows).items()))
+    totals["assigned"] = len(rows)
+    totals["without assignment"] = len(skipped)
+    return {"round": code, "institutions": rows, "totals": totals, "skipped": skipped}
+
+
+def round_scores(session: Session, code: str) -> dict[str, ScoreResult]:
+    """Institution code → scores of its current answers, for every scored institution."""
+    rnd = get_round(session, code)
+    policy = load_policy(rnd.policy_version)
+    institutions = {i.id: i for i in session.exec(select(Institution)).all()}
+    assignments = {
+        a.id: a for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all()
+    }
+    out = {}
+    for assignment_id, answer_set in _current_answer_sets(session, rnd.id).items():  # type: ignore[arg-type]
+        inst = institutions[assignments[assignment_id].institution_id]
+        out[inst.code] = score_answers(policy, answer_set.answers)
+    return dict(sorted(out.items()))
+
+
+def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str, Any]:
+    """Degree distributions per item, institutions × condition groups, and RV6/RV7 needs.
+
+    With ``publish`` (the default) any group of fewer than MIN_GROUP institutions is
+    suppressed; the unsuppressed view is for VARAM's internal work only.
+    """
+    rnd = get_round(session, code)
+    policy = load_policy(rnd.policy_version)
+    scores = round_scores(session, code)
+    n = len(scores)
+    suppressed = publish and n < MIN_GROUP
+    distribution: dict[str, dict[str, int]] = {}
+    for item in policy.items:
+        counts: Counter[str] = Counter()
+        for result in scores.values():
+            s = result.items[item.id].score
+            counts["unrated" if s is None else str(round(s))] += 1
+        distribution[item.id] = dict(sorted(counts.items()))
+    groups = [i.id for i in policy.items if i.kind.value == "condition_group"]
+    heat = {code_: {g: result.items[g].score for g in groups} for code_, result in scores.items()}
+
+    def needs(items: tuple[str, ...]) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            gaps = [r.items[item].gap for r in scores.values() if r.items[item].gap is not None]
+            with_gap = [g for g in gaps if g > 0]
+            out.append(
+                {
+                    "item": item,
+                    "name": policy.item(item).name.lv,
+                    "institutions_with_gap": len(with_gap),
+                    "institutions_rated": len(gaps),
+                    "median_gap": round(statistics.median(gaps), 2) if gaps else None,
+                    "mean_gap": round(sum(gaps) / len(gaps), 2) if gaps else None,
+                }
+            )
+        return sorted(out, key=lambda r: -(r["mean_gap"] or 0))
+
+    result: dict[str, Any] = {
+        "round": code,
+        "institutions_scored": n,
+        "suppressed": suppressed,
+        "min_group": MIN_GROUP,
+    }
+    if suppressed:
+        result["note"] = f"fewer than {MIN_GROUP} institutions scored: aggregates withheld"
+        return result
+    result["degree_distribution"] = distribution
+    result["rv6_needs"] = needs(RV6_ITEMS)
+    result["rv7_needs"] = needs(RV7_ITEMS)
+    by_group: dict[str, list[float]] = defaultdict(list)
+    institutions = {i.code: i for i in session.exec(select(Institution)).all()}
+    for code_, r in scores.items():
+        if r.index is not None:
+            by_group[institutions[code_].group_id].append(r.index)
+    result["index_by_group"] = {
+        g: {"institutions": len(v), "median_index": round(statistics.median(v), 1)}
+        for g, v in sorted(by_group.items())
+        if not publish or len(v) >= MIN_GROUP
+    }
+    if not publish:
+        # Named institutions only in the internal view.
+        result["institutions_by_condition_group"] = heat
+    return result

@@ -1,0 +1,1 @@
+"""Individual improvement plans: the measures library and the planner."""

@@ -1,0 +1,214 @@
+"""The measures library: concrete next steps per item × dimension × degree step.
+
+Files live in ``policy/measures/<policy version>/``: ``_common.yaml`` holds the shared
+vocabulary (roles, support offers, effort sizes) and every other file holds measures.
+The loader checks the library as a whole: ids unique, every item × dimension × step
+covered, references (roles, support, funding, prerequisites) resolving, no cycles.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from pvpp.paths import policy_dir
+from pvpp.policy import Policy, load_policy
+from pvpp.policy.models import Node, Strict, Text
+from pvpp.yamlio import DataFileError, format_loc, read_yaml
+
+LibraryError = DataFileError
+
+
+class Role(Node):
+    name: Text
+
+
+class SupportOffer(Node):
+    name: Text
+
+
+class Effort(Node):
+    days: int = Field(gt=0)
+    name: Text
+
+
+class Common(Strict):
+    policy: str
+    provisional: tuple[str, ...] = ()
+    roles: tuple[Role, ...] = Field(min_length=1)
+    support_offers: tuple[SupportOffer, ...] = ()
+    effort: tuple[Effort, ...] = Field(min_length=1)
+
+
+class MeasureDef(Strict):
+    """One measure of the library."""
+
+    id: str = Field(pattern=r"^M-[A-Za-z0-9_]+-D[0-9]+-[0-9]+[a-z]?$")
+    item: str
+    dimension: str
+    to_degree: int = Field(ge=1)
+    title: Text
+    description: Text
+    effort: str
+    role: str
+    prerequisites: tuple[str, ...] = ()
+    support: tuple[str, ...] = ()
+    funding: tuple[str, ...] = Field(min_length=1)
+
+
+class MeasuresFile(Strict):
+    policy: str
+    measures: tuple[MeasureDef, ...]
+
+
+class Library:
+    """All measures of a policy version with their shared vocabulary."""
+
+    def __init__(self, policy: Policy, common: Common, measures: list[MeasureDef]) -> None:
+        self.policy = policy
+        self.common = common
+        self.measures = measures
+
+    @cached_property
+    def by_id(self) -> dict[str, MeasureDef]:
+        return {m.id: m for m in self.measures}
+
+    @cached_property
+    def by_step(self) -> dict[tuple[str, str, int], list[MeasureDef]]:
+        """(item, dimension, to_degree) → measures, in file order."""
+        out: dict[tuple[str, str, int], list[MeasureDef]] = {}
+        for m in self.measures:
+            out.setdefault((m.item, m.dimension, m.to_degree), []).append(m)
+        return out
+
+    @cached_property
+    def roles(self) -> dict[str, Role]:
+        return {r.id: r for r in self.common.roles}
+
+    @cached_property
+    def support(self) -> dict[str, SupportOffer]:
+        return {s.id: s for s in self.common.support_offers}
+
+    @cached_property
+    def effort_days(self) -> dict[str, int]:
+        return {e.id: e.days for e in self.common.effort}
+
+
+def _read(path: Path, model: type[Strict]) -> Strict:
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise LibraryError(path, ["the file must hold a mapping at the top level"])
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise LibraryError(
+            path,
+            [f"{format_loc(raw, e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)],
+        ) from None
+
+
+def library_problems(lib: Library) -> list[str]:
+    """Cross-file checks; empty when the library is complete and consistent."""
+    policy = lib.policy
+    problems: list[str] = []
+    items = {i.id for i in policy.items}
+    dims = [d.id for d in policy.dimensions]
+    top = policy.degree_scale.max
+    low = policy.degree_scale.min
+    funding = {f.id for f in policy.funding_sources}
+    seen: set[str] = set()
+    for m in lib.measures:
+        where = f"measures[{m.id}]"
+        if m.id in seen:
+            problems.append(f"{where}: id is used twice")
+        seen.add(m.id)
+        if m.item not in items:
+            problems.append(f"{where}.item: {m.item!r} is not an item of {policy.id}")
+        if m.dimension not in dims:
+            problems.append(f"{where}.dimension: {m.dimension!r} is not a dimension")
+        if not low < m.to_degree <= top:
+            problems.append(f"{where}.to_degree: {m.to_degree} is not a step on the scale")
+        if m.role not in lib.roles:
+            problems.append(f"{where}.role: {m.role!r} is not a role in _common.yaml")
+        if m.effort not in lib.effort_days:
+            problems.append(f"{where}.effort: {m.effort!r} is not an effort size")
+        problems += [
+            f"{where}.support: {s!r} is not a support offer"
+            for s in m.support
+            if s not in lib.support
+        ]
+        problems += [
+            f"{where}.funding: {f!r} is not a funding source" for f in m.funding if f not in funding
+        ]
+    for m in lib.measures:
+        for pre in m.prerequisites:
+            if pre not in lib.by_id:
+                problems.append(f"measures[{m.id}].prerequisites: {pre!r} is not a measure")
+    for item in sorted(items):
+        for dim in dims:
+            for step in range(low + 1, top + 1):
+                if (item, dim, step) not in lib.by_step:
+                    problems.append(f"no measure for item {item}, {dim}, step to degree {step}")
+    problems += _cycles(lib)
+    return problems
+
+
+def _cycles(lib: Library) -> list[str]:
+    state: dict[str, int] = {}
+    out: list[str] = []
+
+    def visit(mid: str, path: list[str]) -> None:
+        if state.get(mid) == 2 or mid not in lib.by_id:
+            return
+        if state.get(mid) == 1:
+            out.append(f"prerequisites form a cycle: {' → '.join([*path, mid])}")
+            return
+        state[mid] = 1
+        for pre in lib.by_id[mid].prerequisites:
+            visit(pre, [*path, mid])
+        state[mid] = 2
+
+    for mid in lib.by_id:
+        visit(mid, [])
+    return out
+
+
+def load_library_dir(folder: Path, policy: Policy) -> Library:
+    """Read and check every file of a library folder."""
+    common_path = folder / "_common.yaml"
+    if not common_path.exists():
+        raise LibraryError(folder, ["no _common.yaml in the measures folder"])
+    common = _read(common_path, Common)
+    assert isinstance(common, Common)
+    measures: list[MeasureDef] = []
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "_common.yaml":
+            continue
+        part = _read(path, MeasuresFile)
+        assert isinstance(part, MeasuresFile)
+        if part.policy != policy.id:
+            raise LibraryError(
+                path, [f"policy: {part.policy!r}, but the folder is for {policy.id!r}"]
+            )
+        measures.extend(part.measures)
+    lib = Library(policy, common, measures)
+    problems = library_problems(lib)
+    if problems:
+        raise LibraryError(folder, problems)
+    return lib
+
+
+@lru_cache(maxsize=4)
+def load_common(policy_version: str) -> Common:
+    """Only the shared vocabulary (roles, support offers, effort) of a library."""
+    common = _read(policy_dir() / "measures" / policy_version / "_common.yaml", Common)
+    assert isinstance(common, Common)
+    return common
+
+
+@lru_cache(maxsize=4)
+def load_library(policy_version: str) -> Library:
+    """The shipped measures library of ``policy_version`` (cached)."""
+    return load_library_dir(policy_dir() / "measures" / policy_version, load_policy(policy_version))

@@ -1,0 +1,161 @@
+"""Turn gaps into an individual improvement plan.
+
+Gradualness ("pakāpeniskums"): a plan raises a dimension one degree per step, and a
+dimension rises at most one degree per period. Steps go into half-year periods from the
+plan's start to the end of 2027, each period holding at most the institution's capacity
+(person-days); what does not fit goes to the 2028–2031 period. Steps are placed in
+priority order (the item's priority, then lower degrees first, then policy order), and a
+step is placed only after its predecessors (the previous degree of the same dimension and
+the library's prerequisites) sit in an earlier period. Same inputs, same plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pvpp.planning.library import Library, MeasureDef
+from pvpp.scoring import ScoreResult
+
+LAST_PERIOD = "2028–2031"
+LAST_DUE = date(2031, 12, 31)
+DEFAULT_CAPACITY_DAYS = 40
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str
+    due: date
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    measure: MeasureDef
+    item: str
+    dimension: str
+    from_degree: int
+    to_degree: int
+    priority: float
+    period: str
+    due: date
+    rv5_measure: str
+    effort_days: int
+    reason: str
+
+
+def periods(start: date, *, until_year: int = 2027) -> list[Period]:
+    """Half-year periods from the one containing ``start`` to the end of ``until_year``."""
+    out = []
+    year, half = start.year, 1 if start.month <= 6 else 2
+    while year <= until_year:
+        due = date(year, 6, 30) if half == 1 else date(year, 12, 31)
+        out.append(Period(f"{year}H{half}", due))
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+    return out
+
+
+@dataclass(frozen=True)
+class _Step:
+    key: tuple[str, str, int]  # item, dimension, to_degree
+    measure: MeasureDef
+    priority: float
+    order: int
+    reason: str
+
+
+def _current(scores: ScoreResult, item: str, dim: str) -> int | None:
+    value = scores.items[item].degrees.get(dim)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def plan_steps(
+    library: Library,
+    scores: ScoreResult,
+    *,
+    start: date,
+    capacity_days: int = DEFAULT_CAPACITY_DAYS,
+) -> list[PlannedStep]:
+    """The scheduled steps of a plan for ``scores``; deterministic for equal inputs."""
+    policy = library.policy
+    order = {i.id: n for n, i in enumerate(policy.items)}
+    dim_order = {d.id: n for n, d in enumerate(policy.dimensions)}
+    steps: dict[tuple[str, str, int], _Step] = {}
+
+    def want(item: str, dim: str, to: int, priority: float, reason: str) -> None:
+        """Ask for every step of (item, dim) up to degree ``to``, with their prerequisites."""
+        current = _current(scores, item, dim)
+        if current is None:
+            return  # not applicable or unknown: nothing to raise from
+        for degree in range(current + 1, to + 1):
+            key = (item, dim, degree)
+            if key in steps:
+                if priority > steps[key].priority:
+                    steps[key] = _Step(
+                        key, steps[key].measure, priority, steps[key].order, steps[key].reason
+                    )
+                continue
+            measure = library.by_step[key][0]
+            steps[key] = _Step(
+                key, measure, priority, order[item] * 100 + dim_order[dim] * 10 + degree, reason
+            )
+            for pre in measure.prerequisites:
+                p = library.by_id[pre]
+                want(p.item, p.dimension, p.to_degree, priority, f"needed before {measure.id}")
+
+    for item_id, s in scores.items.items():
+        if s.score is None or not s.gap:
+            continue
+        for dim in s.degrees:
+            want(item_id, dim, s.target, s.priority or 0.0, "gap")
+
+    def predecessors(step: _Step) -> list[tuple[str, str, int]]:
+        item, dim, degree = step.key
+        out = [(item, dim, degree - 1)] if (item, dim, degree - 1) in steps else []
+        for pre in step.measure.prerequisites:
+            p = library.by_id[pre]
+            key = (p.item, p.dimension, p.to_degree)
+            if key in steps:
+                out.append(key)
+        return out
+
+    ranked = sorted(steps.values(), key=lambda s: (-s.priority, s.key[2], s.order))
+    plan_periods = periods(start)
+    placed: dict[tuple[str, str, int], int] = {}  # key → period index
+    for index, _period in enumerate(plan_periods):
+        used = 0
+        for step in ranked:
+            if step.key in placed:
+                continue
+            before = predecessors(step)
+            if any(placed.get(k, len(plan_periods)) >= index for k in before):
+                continue
+            days = library.effort_days[step.measure.effort]
+            # A measure bigger than a whole period still gets a period of its own.
+            if used + days > capacity_days and used > 0:
+                continue
+            placed[step.key] = index
+            used += days
+    last = len(plan_periods)
+    out = []
+    component_of = {i.id: c for c in policy.components for i in c.items}
+    for step in ranked:
+        index = placed.get(step.key, last)
+        period = plan_periods[index] if index < last else Period(LAST_PERIOD, LAST_DUE)
+        item, dim, degree = step.key
+        out.append(
+            PlannedStep(
+                measure=step.measure,
+                item=item,
+                dimension=dim,
+                from_degree=degree - 1,
+                to_degree=degree,
+                priority=round(step.priority, 4),
+                period=period.code,
+                due=period.due,
+                rv5_measure=component_of[item].rv5_measure,
+                effort_days=library.effort_days[step.measure.effort],
+                reason=step.reason,
+            )
+        )
+    out.sort(key=lambda p: (p.due, -p.priority, order[p.item], dim_order[p.dimension], p.to_degree))
+    return out

@@ -1,0 +1,134 @@
+"""Assessment rounds: creating one freezes the versions and the institutions, applying RV1.
+
+RV1 rules: an institution excluded by 4.1.5 or with no service-management role gets no
+assignment (it is listed with the reason); one without a team or lead is assigned but
+flagged, as is one whose team has not attended the P1.1 and P1.3 trainings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from pvpp import audit
+from pvpp.assignments import State, transition
+from pvpp.policy import load_policy
+from pvpp.questionnaire import load_questionnaire
+from pvpp.store.models import Assignment, Institution, Round, RoundSkip
+from pvpp.teams import team_status
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+
+
+class RoundError(Exception):
+    """A round cannot be created as asked."""
+
+
+@dataclass
+class RoundReport:
+    round: Round
+    created: bool
+    assigned: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    flagged: dict[str, list[str]] = field(default_factory=dict)
+
+
+def get_round(session: Session, code: str) -> Round:
+    rnd = session.exec(select(Round).where(Round.code == code)).first()
+    if rnd is None:
+        raise RoundError(f"no round {code!r}")
+    return rnd
+
+
+def create_round(
+    session: Session,
+    *,
+    code: str,
+    opens_on: date,
+    due_on: date,
+    institutions: list[str] | None = None,
+    questionnaire_version: str,
+    actor: str = "cli",
+) -> RoundReport:
+    """Create round ``code`` (or report the existing one unchanged if asked again)."""
+    if not CODE.match(code):
+        raise RoundError(f"round code {code!r} must be letters, digits, '.', '_' or '-' (max 40)")
+    if due_on <= opens_on:
+        raise RoundError(f"the due date {due_on} must be after the opening date {opens_on}")
+    spec = load_questionnaire(questionnaire_version)
+    registry = {i.code: i for i in session.exec(select(Institution)).all()}
+    if institutions:
+        unknown = [c for c in institutions if c not in registry]
+        if unknown:
+            raise RoundError(f"not in the registry: {', '.join(unknown)}")
+        chosen = [registry[c] for c in dict.fromkeys(institutions)]
+    else:
+        chosen = [i for i in registry.values() if i.scope in ("round1", "voluntary", "excluded")]
+    if not chosen:
+        raise RoundError("the registry is empty: import it first (pvpp registry import)")
+
+    existing = session.exec(select(Round).where(Round.code == code)).first()
+    if existing is not None:
+        same = (existing.opens_on, existing.due_on, existing.questionnaire_version) == (
+            opens_on,
+            due_on,
+            spec.id,
+        )
+        if not same:
+            raise RoundError(
+                f"round {code} already exists with other dates or versions "
+                f"({existing.opens_on} – {existing.due_on}, {existing.questionnaire_version})"
+            )
+        return _report(session, existing, created=False)
+
+    rnd = Round(
+        code=code,
+        policy_version=spec.policy.id,
+        questionnaire_version=spec.id,
+        opens_on=opens_on,
+        due_on=due_on,
+    )
+    session.add(rnd)
+    session.flush()
+    load_policy(spec.policy.id)
+    for inst in sorted(chosen, key=lambda i: i.code):
+        reason = None
+        if inst.scope == "excluded":
+            reason = f"excluded:{inst.exclusion_id}"
+        elif not inst.roles:
+            reason = "no_role"
+        if reason:
+            session.add(RoundSkip(round_id=rnd.id, institution_id=inst.id, reason=reason))  # type: ignore[arg-type]
+            continue
+        flags = team_status(session, inst).flags()
+        assignment = Assignment(round_id=rnd.id, institution_id=inst.id, state="", flags=flags)  # type: ignore[arg-type]
+        session.add(assignment)
+        session.flush()
+        transition(session, assignment, State.INVITED, actor=actor, reason=f"round {code} created")
+    audit.record(
+        session,
+        actor=actor,
+        action="round.create",
+        entity="round",
+        key=code,
+        opens=str(opens_on),
+        due=str(due_on),
+    )
+    session.flush()
+    return _report(session, rnd, created=True)
+
+
+def _report(session: Session, rnd: Round, *, created: bool) -> RoundReport:
+    report = RoundReport(rnd, created)
+    codes = {i.id: i.code for i in session.exec(select(Institution)).all()}
+    for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all():
+        report.assigned.append(codes[a.institution_id])
+        if a.flags:
+            report.flagged[codes[a.institution_id]] = list(a.flags)
+    for s in session.exec(select(RoundSkip).where(RoundSkip.round_id == rnd.id)).all():
+        report.skipped[codes[s.institution_id]] = s.reason
+    report.assigned.sort()
+    return report

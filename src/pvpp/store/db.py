@@ -1,0 +1,131 @@
+"""The one way to reach the database: engine, sessions, migrations and the schema check.
+
+SQLite (the default) runs in WAL mode with a busy timeout, and every transaction starts
+with ``BEGIN IMMEDIATE``: taking the write lock up front means two writers queue instead
+of both reading and then failing to upgrade ("database is locked"; stack notes: 615
+errors with plain BEGIN against none with IMMEDIATE). PostgreSQL needs none of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+from pvpp.settings import Settings, get_settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaBehind(Exception):
+    """The database is older than this code (or empty); ``pvpp db upgrade`` fixes it."""
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the settings this project relies on."""
+    if _is_sqlite(url):
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection, _record) -> None:
+            # Let SQLAlchemy, not the driver, decide when transactions begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def engine(settings: Settings | None = None) -> Engine:
+    """The shared engine for the configured database."""
+    return _engine_for((settings or get_settings()).db_url())
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(eng: Engine) -> str | None:
+    """The migration the database is at (None when it has none)."""
+    with eng.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(settings: Settings | None = None) -> tuple[str | None, str]:
+    """Run pending migrations; returns (revision before, revision after)."""
+    settings = settings or get_settings()
+    eng = engine(settings)
+    before = current_revision(eng)
+    cfg = alembic_config(settings.db_url())
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return before, current_revision(eng) or ""
+
+
+def require_current(settings: Settings | None = None) -> Engine:
+    """The engine, after making sure the schema is at the newest migration."""
+    eng = engine(settings)
+    current = current_revision(eng)
+    head = head_revision()
+    if current != head:
+        state = "has no schema yet" if current is None else f"is at migration {current}"
+        raise SchemaBehind(
+            f"The database {state}; this version of pvpp needs {head}. Run `pvpp db upgrade` first."
+        )
+    return eng
+
+
+@contextmanager
+def unit_of_work(settings: Settings | None = None) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises.
+
+    A command that fails half-way leaves the store as it was before the command.
+    """
+    eng = require_current(settings)
+    with Session(eng, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,232 @@
+"""Database tables. Nothing here is updated in place where history matters: corrections
+create new rows that supersede earlier ones, and every state change is recorded.
+
+JSON columns hold structured values whose shape is owned by the domain modules (answers,
+problems, score breakdowns); they are never queried inside SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC (the column type refuses naive datetimes)."""
+    return datetime.now(UTC)
+
+
+def json_column() -> Any:
+    return Field(default=None, sa_column=Column(JSON))
+
+
+class Institution(SQLModel, table=True):
+    """An institution of table 1, as kept in the registry."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=40)
+    name: str = Field(max_length=300)
+    group_id: str = Field(max_length=10)
+    subtype_id: str | None = Field(default=None, max_length=20)
+    parent_code: str | None = Field(default=None, max_length=40)
+    head_name: str = Field(max_length=200)
+    head_email: str = Field(max_length=254)
+    scope: str = Field(max_length=20)  # round1 | excluded | voluntary
+    exclusion_id: str | None = Field(default=None, max_length=20)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RegistryImport(SQLModel, table=True):
+    """One run of ``pvpp registry import``: the file as received and what it changed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_sha256: str = Field(foreign_key="storedfile.sha256", max_length=64)
+    filename: str = Field(max_length=500)
+    imported_at: datetime = Field(default_factory=utcnow)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changes: Any = json_column()
+
+
+class Team(SQLModel, table=True):
+    """The RV1 implementation team of an institution."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamMember(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    is_lead: bool = False
+    active: bool = True
+    added_at: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None
+
+    __table_args__ = (UniqueConstraint("team_id", "email"),)
+
+
+class Training(SQLModel, table=True):
+    """Attendance of a policy training (P1.1, P1.3, P2.2, P4.2, P4.4, P4.6)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="teammember.id", index=True)
+    measure_id: str = Field(max_length=10)
+    attended_on: date
+
+    __table_args__ = (UniqueConstraint("member_id", "measure_id", "attended_on"),)
+
+
+class Round(SQLModel, table=True):
+    """An assessment round with its frozen policy and questionnaire versions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=40)
+    policy_version: str = Field(max_length=40)
+    questionnaire_version: str = Field(max_length=40)
+    opens_on: date
+    due_on: date
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoundSkip(SQLModel, table=True):
+    """An institution asked for in a round but given no assignment, and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    institution_id: int = Field(foreign_key="institution.id")
+    reason: str = Field(max_length=40)  # excluded:<4.1.5.x> | no_role | out_of_scope
+    __table_args__ = (UniqueConstraint("round_id", "institution_id"),)
+
+
+class Assignment(SQLModel, table=True):
+    """One institution in one round; ``state`` follows :mod:`pvpp.assignments`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    state: str = Field(max_length=20)
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (UniqueConstraint("round_id", "institution_id"),)
+
+
+class Transition(SQLModel, table=True):
+    """Every state change of an assignment: who, when and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str = Field(max_length=20)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=100)
+    reason: str = Field(default="", max_length=2000)
+
+
+class StoredFile(SQLModel, table=True):
+    """A received file, kept byte for byte under its SHA-256."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    path: str = Field(max_length=500)
+    first_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Submission(SQLModel, table=True):
+    """A workbook received for an assignment (or unmatched), with the checker's verdict."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    file_sha256: str = Field(foreign_key="storedfile.sha256", unique=True, max_length=64)
+    filename: str = Field(max_length=500)
+    source: str = Field(max_length=500)
+    received_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(max_length=20)  # accepted | incomplete | rejected
+    problems: Any = json_column()
+    meta: Any = json_column()
+    supersedes_id: int | None = Field(default=None, foreign_key="submission.id")
+
+
+class AnswerSet(SQLModel, table=True):
+    """The answers of an accepted submission. The newest per assignment is current."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    submission_id: int = Field(foreign_key="submission.id", unique=True)
+    answers: Any = json_column()
+    created_at: datetime = Field(default_factory=utcnow)
+    supersedes_id: int | None = Field(default=None, foreign_key="answerset.id")
+
+
+class Score(SQLModel, table=True):
+    """Scores computed from one answer set by one method version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_set_id: int = Field(foreign_key="answerset.id", index=True)
+    method: str = Field(max_length=40)
+    overall: float | None = None
+    result: Any = json_column()
+    computed_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (UniqueConstraint("answer_set_id", "method"),)
+
+
+class Plan(SQLModel, table=True):
+    """A version of an institution's individual improvement plan."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    version: int
+    answer_set_id: int = Field(foreign_key="answerset.id")
+    inputs_sha256: str = Field(max_length=64)
+    status: str = Field(default="draft", max_length=20)  # draft | agreed | sent
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=100)
+    note: str = Field(default="", max_length=2000)
+    adjustments: Any = json_column()
+
+    __table_args__ = (UniqueConstraint("assignment_id", "version"),)
+
+
+class PlanMeasure(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    position: int
+    measure_id: str = Field(max_length=40)
+    item_id: str = Field(max_length=10)
+    dimension_id: str = Field(max_length=10)
+    from_degree: int
+    to_degree: int
+    period: str = Field(max_length=20)
+    due_on: date
+    rv5_measure: str = Field(max_length=10)
+    role: str = Field(max_length=40)
+    funding: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    support: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    effort: str = Field(max_length=2)
+    priority: float
+    status: str = Field(default="planned", max_length=20)  # planned | dropped | done
+    dropped_reason: str = Field(default="", max_length=2000)
+
+
+class AuditLog(SQLModel, table=True):
+    """What happened, by whom, to what: the trail behind every change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=60)
+    entity: str = Field(max_length=40)
+    entity_key: str = Field(max_length=100)
+    detail: Any = json_column()

@@ -1,0 +1,209 @@
+"""Ingest returned workbooks: check, match, store as received, and move the assignment on.
+
+Each file is handled in its own transaction, so one bad file never stops the others and a
+crash loses at most the file in hand; running the command again recognises what was
+already received (by SHA-256) and finishes the job without duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from pvpp import audit
+from pvpp.assignments import State, transition
+from pvpp.settings import Settings, get_settings
+from pvpp.store.db import unit_of_work
+from pvpp.store.files import sha256, store_file
+from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission
+from pvpp.workbook.check import CheckResult, Status, check_workbook
+
+# Problems that mean the workbook's own claim of who and what it is cannot be trusted.
+IDENTITY_CODES = {
+    "no_metadata",
+    "bad_metadata",
+    "bad_signature",
+    "unknown_questionnaire",
+}
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    INCOMPLETE = "incomplete"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class IngestRow:
+    """What happened to one file."""
+
+    file: str
+    outcome: Outcome
+    institution: str | None = None
+    round: str | None = None
+    detail: str = ""
+    submission_id: int | None = None
+
+
+def workbook_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files to ingest: the files given, and the .xlsx/.xlsm/.xls files inside folders."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+                    yield child
+        else:
+            yield path
+
+
+def ingest_paths(
+    paths: Iterable[Path], *, source: str = "cli", settings: Settings | None = None
+) -> list[IngestRow]:
+    """Ingest every workbook under ``paths``; returns one row per file."""
+    settings = settings or get_settings()
+    rows = []
+    for path in workbook_files(paths):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            rows.append(
+                IngestRow(str(path), Outcome.REJECTED, detail=f"cannot read: {exc.strerror}")
+            )
+            continue
+        with unit_of_work(settings) as session:
+            rows.append(ingest_bytes(session, data, filename=path.name, source=f"{source}:{path}"))
+    return rows
+
+
+def _summary(result: CheckResult) -> str:
+    if result.status is Status.INCOMPLETE:
+        return f"{len(result.unanswered)} unanswered"
+    if result.problems:
+        first = result.problems[0]
+        more = f" (+{len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        return f"{first.where() + ': ' if first.where() else ''}{first.message}{more}"
+    return ""
+
+
+def ingest_bytes(session: Session, data: bytes, *, filename: str, source: str) -> IngestRow:
+    """Ingest one workbook inside the caller's transaction."""
+    digest = sha256(data)
+    earlier = session.exec(select(Submission).where(Submission.file_sha256 == digest)).first()
+    if earlier is not None:
+        audit.record(
+            session, actor=source[:100], action="submission.duplicate", entity="submission",
+            key=str(earlier.id), filename=filename,
+        )  # fmt: skip
+        meta = earlier.meta or {}
+        return IngestRow(
+            filename, Outcome.DUPLICATE, meta.get("institution"), meta.get("round"),
+            f"same file as submission {earlier.id}", earlier.id,
+        )  # fmt: skip
+
+    result = check_workbook(data)
+    problems = [
+        {"code": p.code, "sheet": p.sheet, "cell": p.cell, "field": p.field, "message": p.message}
+        for p in result.problems
+    ]
+    problems += [
+        {"code": "unanswered", "sheet": u.sheet, "cell": u.cell, "field": u.field, "message": ""}
+        for u in result.unanswered
+    ]
+    meta = result.meta
+    trusted = meta is not None and not ({p.code for p in result.problems} & IDENTITY_CODES)
+    assignment = None
+    unmatched_reason = ""
+    if trusted and meta is not None:
+        rnd = session.exec(select(Round).where(Round.code == meta.round)).first()
+        inst = session.exec(select(Institution).where(Institution.code == meta.institution)).first()
+        if rnd is None or inst is None:
+            unmatched_reason = (
+                f"no round {meta.round} or institution {meta.institution} in the store"
+            )
+        else:
+            assignment = session.exec(
+                select(Assignment).where(
+                    Assignment.round_id == rnd.id, Assignment.institution_id == inst.id
+                )
+            ).first()
+            if assignment is None:
+                unmatched_reason = f"{meta.institution} has no assignment in round {meta.round}"
+            elif meta.questionnaire != rnd.questionnaire_version:
+                problems.append({
+                    "code": "wrong_questionnaire", "sheet": None, "cell": None, "field": None,
+                    "message": f"round {rnd.code} uses {rnd.questionnaire_version}, "
+                    f"not {meta.questionnaire}",
+                })  # fmt: skip
+
+    stored = store_file(session, data)
+    status = result.status.value
+    if unmatched_reason or any(p["code"] == "wrong_questionnaire" for p in problems):
+        status = Outcome.REJECTED.value
+    previous = None
+    if assignment is not None:
+        previous = session.exec(
+            select(Submission)
+            .where(Submission.assignment_id == assignment.id)
+            .order_by(Submission.id.desc())  # type: ignore[union-attr]
+        ).first()
+    submission = Submission(
+        assignment_id=assignment.id if assignment else None,
+        file_sha256=stored.sha256,
+        filename=filename[:500],
+        source=source[:500],
+        status=status,
+        problems=problems,
+        meta=meta.__dict__ if meta else None,
+        supersedes_id=previous.id if previous else None,
+    )
+    session.add(submission)
+    session.flush()
+
+    detail = unmatched_reason or _summary(result)
+    if any(p["code"] == "wrong_questionnaire" for p in problems):
+        detail = next(p["message"] for p in problems if p["code"] == "wrong_questionnaire")
+    if assignment is not None:
+        actor = f"submission:{submission.id}"
+        transition(session, assignment, State.SUBMITTED, actor=actor, reason=f"received {filename}")
+        if status == Outcome.ACCEPTED.value:
+            transition(
+                session,
+                assignment,
+                State.ACCEPTED,
+                actor=actor,
+                reason="workbook valid and complete",
+            )
+            current = session.exec(
+                select(AnswerSet)
+                .where(AnswerSet.assignment_id == assignment.id)
+                .order_by(AnswerSet.id.desc())  # type: ignore[union-attr]
+            ).first()
+            session.add(
+                AnswerSet(
+                    assignment_id=assignment.id,  # type: ignore[arg-type]
+                    submission_id=submission.id,  # type: ignore[arg-type]
+                    answers=result.answers,
+                    supersedes_id=current.id if current else None,
+                )
+            )
+        else:
+            transition(
+                session, assignment, State.RETURNED, actor=actor, reason=f"{status}: {detail}"
+            )
+    audit.record(
+        session, actor=source[:100], action=f"submission.{status}", entity="submission",
+        key=str(submission.id), sha256=digest, filename=filename,
+    )  # fmt: skip
+    return IngestRow(
+        filename,
+        Outcome(status),
+        meta.institution if meta else None,
+        meta.round if meta else None,
+        detail,
+        submission.id,
+    )

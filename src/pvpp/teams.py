@@ -1,0 +1,224 @@
+"""RV1 implementation teams: members, their roles, the lead, and trainings attended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from email.headerregistry import Address
+
+from sqlmodel import Session, select
+
+from pvpp import audit
+from pvpp.planning.library import Common
+from pvpp.store.models import Institution, Team, TeamMember, Training, utcnow
+
+TRAININGS = ("P1.1", "P1.3", "P2.2", "P4.2", "P4.4", "P4.6")
+
+
+class TeamError(Exception):
+    """A team command that cannot be carried out, with the reason in plain words."""
+
+
+@dataclass(frozen=True)
+class TeamStatus:
+    """What RV1 asks of a team, for one institution."""
+
+    has_team: bool
+    has_lead: bool
+    trainings: frozenset[str]
+
+    def flags(self) -> list[str]:
+        out = []
+        if not self.has_team:
+            out.append("no_team")
+        elif not self.has_lead:
+            out.append("no_lead")
+        out += [f"no_training_{t}" for t in ("P1.1", "P1.3") if t not in self.trainings]
+        return out
+
+
+def _institution(session: Session, code: str) -> Institution:
+    inst = session.exec(select(Institution).where(Institution.code == code)).first()
+    if inst is None:
+        raise TeamError(f"no institution with code {code!r} in the registry")
+    return inst
+
+
+def _team(session: Session, inst: Institution, *, create: bool) -> Team | None:
+    team = session.exec(select(Team).where(Team.institution_id == inst.id)).first()
+    if team is None and create:
+        team = Team(institution_id=inst.id)  # type: ignore[arg-type]
+        session.add(team)
+        session.flush()
+    return team
+
+
+def _member(session: Session, team: Team | None, email: str) -> TeamMember:
+    member = None
+    if team is not None:
+        member = session.exec(
+            select(TeamMember).where(
+                TeamMember.team_id == team.id, TeamMember.email == email.lower()
+            )
+        ).first()
+    if member is None or not member.active:
+        raise TeamError(f"{email} is not a member of this team")
+    return member
+
+
+def add_member(
+    session: Session,
+    common: Common,
+    *,
+    institution: str,
+    name: str,
+    email: str,
+    roles: list[str],
+    lead: bool = False,
+    actor: str = "cli",
+) -> TeamMember:
+    """Add (or update) a member; roles come from the measures library's role list."""
+    inst = _institution(session, institution)
+    if not inst.roles:
+        raise TeamError(
+            f"{institution} has no service-management role, so it needs no team (PVPP2027 fn. 18)"
+        )
+    name = name.strip()
+    if not name or any(c in name for c in "\r\n"):
+        raise TeamError("the member's name must be a non-empty single line")
+    try:
+        addr = Address(addr_spec=email.strip())
+        if "." not in addr.domain:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise TeamError(f"{email!r} is not an email address") from None
+    known = [r.id for r in common.roles]
+    unknown = [r for r in roles if r not in known]
+    if unknown or not roles:
+        raise TeamError(f"roles must be some of: {', '.join(known)}")
+    team = _team(session, inst, create=True)
+    assert team is not None
+    email = addr.addr_spec.lower()
+    member = session.exec(
+        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.email == email)
+    ).first()
+    if member is None:
+        member = TeamMember(team_id=team.id, name=name, email=email, roles=sorted(set(roles)))  # type: ignore[arg-type]
+    else:
+        member.name, member.roles, member.active, member.removed_at = (
+            name,
+            sorted(set(roles)),
+            True,
+            None,
+        )
+    session.add(member)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="team.member",
+        entity="institution",
+        key=institution,
+        member=email,
+        roles=member.roles,
+    )
+    if lead:
+        set_lead(session, institution=institution, email=email, actor=actor)
+    return member
+
+
+def set_lead(session: Session, *, institution: str, email: str, actor: str = "cli") -> None:
+    """Make ``email`` the team's only lead."""
+    inst = _institution(session, institution)
+    team = _team(session, inst, create=False)
+    member = _member(session, team, email)
+    for other in session.exec(select(TeamMember).where(TeamMember.team_id == member.team_id)).all():
+        other.is_lead = other.id == member.id
+        session.add(other)
+    audit.record(
+        session,
+        actor=actor,
+        action="team.lead",
+        entity="institution",
+        key=institution,
+        member=member.email,
+    )
+
+
+def remove_member(session: Session, *, institution: str, email: str, actor: str = "cli") -> None:
+    """Mark a member as gone (kept for history)."""
+    inst = _institution(session, institution)
+    member = _member(session, _team(session, inst, create=False), email)
+    member.active, member.is_lead, member.removed_at = False, False, utcnow()
+    session.add(member)
+    audit.record(
+        session,
+        actor=actor,
+        action="team.remove",
+        entity="institution",
+        key=institution,
+        member=member.email,
+    )
+
+
+def record_training(
+    session: Session,
+    *,
+    institution: str,
+    email: str,
+    measure: str,
+    attended_on: date,
+    actor: str = "cli",
+) -> bool:
+    """Record that a member attended training ``measure``; False if already recorded."""
+    if measure not in TRAININGS:
+        raise TeamError(f"{measure!r} is not a policy training ({', '.join(TRAININGS)})")
+    inst = _institution(session, institution)
+    member = _member(session, _team(session, inst, create=False), email)
+    existing = session.exec(
+        select(Training).where(
+            Training.member_id == member.id,
+            Training.measure_id == measure,
+            Training.attended_on == attended_on,
+        )
+    ).first()
+    if existing:
+        return False
+    session.add(Training(member_id=member.id, measure_id=measure, attended_on=attended_on))  # type: ignore[arg-type]
+    audit.record(
+        session,
+        actor=actor,
+        action="team.training",
+        entity="institution",
+        key=institution,
+        member=member.email,
+        measure=measure,
+    )
+    return True
+
+
+def team_status(session: Session, inst: Institution) -> TeamStatus:
+    """Team, lead and trainings of ``inst`` as RV1 checks them."""
+    team = _team(session, inst, create=False)
+    if team is None:
+        return TeamStatus(False, False, frozenset())
+    members = session.exec(
+        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.active == True)  # noqa: E712
+    ).all()
+    if not members:
+        return TeamStatus(False, False, frozenset())
+    ids = [m.id for m in members]
+    trainings = session.exec(select(Training.measure_id).where(Training.member_id.in_(ids))).all()  # type: ignore[union-attr]
+    return TeamStatus(True, any(m.is_lead for m in members), frozenset(trainings))
+
+
+def members(session: Session, institution: str) -> list[TeamMember]:
+    """Active members of the institution's team, lead first."""
+    inst = _institution(session, institution)
+    team = _team(session, inst, create=False)
+    if team is None:
+        return []
+    rows = session.exec(
+        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.active == True)  # noqa: E712
+    ).all()
+    return sorted(rows, key=lambda m: (not m.is_lead, m.name))
