@@ -12,9 +12,11 @@ import pytest
 
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.settings import Settings, get_settings
+from pvpp.store import db
 from pvpp.synthetic import synthetic_answers
 from pvpp.workbook.build import build_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook
+from tests.pg import PostgresServer, find_bindir
 
 TEST_KEY = "test-signing-key-0123456789abcdef"
 INSTITUTION = "VID"
@@ -45,6 +47,45 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server per test process."""
+    bindir = find_bindir()
+    if bindir is None:
+        require_program("initdb")
+    assert bindir is not None
+    server = PostgresServer(bindir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """An empty, migrated store on SQLite and on PostgreSQL; yields the backend name."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    monkeypatch.setenv("PVPP_DATABASE_URL", url)
+    get_settings.cache_clear()
+    db.upgrade()
+    yield request.param
+    db.dispose_engines()
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A SQLite store without any schema."""
+    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    yield
+    db.dispose_engines()
 
 
 @pytest.fixture(scope="session")

@@ -64,9 +64,22 @@ def _engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+def dispose_engines() -> None:
+    """Close every pooled connection and forget the engines (tests switch databases)."""
+    for url in list(_opened):
+        _engine_for(url).dispose()
+    _opened.clear()
+    _engine_for.cache_clear()
+
+
+_opened: set[str] = set()
+
+
 def engine(settings: Settings | None = None) -> Engine:
     """The shared engine for the configured database."""
-    return _engine_for((settings or get_settings()).db_url())
+    url = (settings or get_settings()).db_url()
+    _opened.add(url)
+    return _engine_for(url)
 
 
 def alembic_config(url: str) -> Config:

@@ -1,0 +1,303 @@
+"""The store on SQLite and on a real PostgreSQL server: schema, registry, rounds, ingest."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import func, select
+
+from pvpp.assignments import State
+from pvpp.policy import load_policy
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import RegistryError, import_registry
+from pvpp.rounds import RoundError, create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.store.files import file_path
+from pvpp.store.models import (
+    AnswerSet,
+    Assignment,
+    AuditLog,
+    Institution,
+    RegistryImport,
+    StoredFile,
+    Submission,
+    Transition,
+)
+from pvpp.submissions import Outcome, ingest_paths
+from pvpp.synthetic import filled_workbooks
+from pvpp.workbook.fill import fill_workbook
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+POLICY = load_policy("pvpp2027-v1")
+
+
+def count(model: Any) -> int:
+    with db.unit_of_work() as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_commands_refuse_a_store_without_schema(empty_store: None) -> None:
+    with (
+        pytest.raises(db.SchemaBehind, match=r"has no schema yet.*pvpp db upgrade"),
+        db.unit_of_work(),
+    ):
+        pass
+    before, after = db.upgrade()
+    assert before is None and after == db.head_revision()
+    assert db.upgrade() == (after, after)
+    with db.unit_of_work() as s:
+        assert s.exec(select(Institution)).all() == []
+
+
+def test_registry_import_is_idempotent_and_records_changes(store: str, tmp_path: Path) -> None:
+    with db.unit_of_work() as s:
+        report = import_registry(s, EXAMPLES / "registry.xlsx", POLICY)
+    assert len(report.created) == 42
+    with db.unit_of_work() as s:
+        again = import_registry(s, EXAMPLES / "registry.xlsx", POLICY)
+    assert not again.changed and len(again.unchanged) == 42
+    assert count(RegistryImport) == 1
+
+    changed = tmp_path / "registry.csv"
+    text = (EXAMPLES / "registry.csv").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("VID,"))
+    new_row = row.replace("round1", "voluntary")
+    changed.write_text(text.replace(row, new_row), encoding="utf-8")
+    with db.unit_of_work() as s:
+        report = import_registry(s, changed, POLICY)
+    assert report.updated == {"VID": {"scope": ["round1", "voluntary"]}}
+    with db.unit_of_work() as s:
+        assert (
+            s.exec(select(Institution).where(Institution.code == "VID")).one().scope == "voluntary"
+        )
+        latest = s.exec(select(RegistryImport).order_by(RegistryImport.id.desc())).first()
+        assert latest.changes["updated"]["VID"] == {"scope": ["round1", "voluntary"]}
+        assert s.exec(select(AuditLog).where(AuditLog.action == "registry.import")).all()
+
+
+def test_registry_reports_every_bad_row_and_changes_nothing(store: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "code,name,group,subtype,parent,head_name,head_email,scope,exclusion,roles\n"
+        "VID,Valsts ieņēmumu dienests,IG1,IG1.1,FM,Jānis Ozols,janis@vid.example.org,round1,,"
+        "service_holder\n"
+        "vid2,X,IG9,,,A B,not-an-email,round3,,\n"
+        "SKOLA,Skola,IG2,IG2.2,,C D,c.d@skola.example.org,excluded,,wizard\n"
+        "VID,Dublikāts,IG1,IG3.1,,E F,e@f.example.org,round1,4.1.5.1,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RegistryError) as info, db.unit_of_work() as s:
+        import_registry(s, bad, POLICY)
+    problems = info.value.problems
+    expected = [
+        "row 2, column parent: 'FM' is neither in this file nor in the registry",
+        "row 3, column code: 'vid2' must be capital letters",
+        "row 3, column group: 'IG9' is not a table-1 group",
+        "row 3, column head_email: 'not-an-email' is not an email address",
+        "row 3, column scope: 'round3' must be one of",
+        "row 4, column exclusion: an excluded institution needs the 4.1.5 reason",
+        "row 4, column roles: 'wizard' is not a role",
+        "row 5, column code: 'VID' is also on row 2",
+        "row 5, column subtype: 'IG3.1' is not a sub-type of IG1",
+        "row 5, column exclusion: given, but scope is 'round1'",
+    ]
+    for text in expected:
+        assert any(p.startswith(text) for p in problems), (text, problems)
+    assert count(Institution) == 0
+    assert count(RegistryImport) == 0
+
+
+@pytest.fixture
+def round_store(store: str) -> str:
+    with db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", POLICY)
+        create_round(
+            s,
+            code="2026-K1",
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            questionnaire_version="pvpp2027-q1",
+        )
+    return store
+
+
+def test_round_applies_rv1_rules(round_store: str) -> None:
+    with db.unit_of_work() as s:
+        report = create_round(
+            s, code="2026-K1", opens_on=date(2026, 1, 15), due_on=date(2026, 3, 31),
+            questionnaire_version="pvpp2027-q1",
+        )  # fmt: skip
+    assert not report.created
+    assert report.skipped == {
+        "NBS": "excluded:4.1.5.3",
+        "PSKUS": "excluded:4.1.5.2",
+        "RPAB": "no_role",
+        "RV1G": "excluded:4.1.5.1",
+        "VDD": "excluded:4.1.5.4",
+    }
+    assert len(report.assigned) == 37
+    assert report.flagged["VID"] == ["no_team", "no_training_P1.1", "no_training_P1.3"]
+    assert count(Assignment) == 37
+    assert count(Transition) == 37
+    with pytest.raises(RoundError, match="already exists with other dates"), db.unit_of_work() as s:
+        create_round(
+            s, code="2026-K1", opens_on=date(2026, 1, 16), due_on=date(2026, 3, 31),
+            questionnaire_version="pvpp2027-q1",
+        )  # fmt: skip
+    with pytest.raises(RoundError, match="must be after"), db.unit_of_work() as s:
+        create_round(
+            s, code="2026-K2", opens_on=date(2026, 3, 1), due_on=date(2026, 2, 1),
+            questionnaire_version="pvpp2027-q1",
+        )  # fmt: skip
+
+
+def _write_round_workbooks(
+    spec: QuestionnaireSpec, folder: Path, codes: list[str]
+) -> dict[str, Path]:
+    with db.unit_of_work() as s:
+        names = {i.code: i.name for i in s.exec(select(Institution)).all()}
+    books = filled_workbooks(
+        spec, [(c, names[c]) for c in codes], round_code="2026-K1", key=get_settings().signing_key()
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for code, data in books.items():
+        out[code] = folder / f"{code}.xlsx"
+        out[code].write_bytes(data)
+    return out
+
+
+def test_ingest_matches_stores_and_supersedes(
+    round_store: str, spec: QuestionnaireSpec, tmp_path: Path
+) -> None:
+    files = _write_round_workbooks(spec, tmp_path / "in", ["VID", "UR", "VARAM"])
+    good = files["VID"].read_bytes()
+    # UR returns a workbook with a typed-in value outside the list.
+    files["UR"].write_bytes(fill_workbook(files["UR"].read_bytes(), {"Q_K2_D2": "ļoti labi"}))
+    # VARAM returns it half done.
+    files["VARAM"].write_bytes(fill_workbook(files["VARAM"].read_bytes(), {"Q_S1_D1": None}))
+    (tmp_path / "in" / "notes.txt").write_text("not a workbook")
+    junk = tmp_path / "in" / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 broken")
+
+    rows = {r.file: r for r in ingest_paths([tmp_path / "in"])}
+    assert rows["VID.xlsx"].outcome is Outcome.ACCEPTED
+    assert rows["UR.xlsx"].outcome is Outcome.REJECTED and "ļoti labi" in rows["UR.xlsx"].detail
+    assert rows["VARAM.xlsx"].outcome is Outcome.INCOMPLETE
+    assert rows["junk.xlsx"].outcome is Outcome.REJECTED
+    assert "notes.txt" not in rows
+
+    with db.unit_of_work() as s:
+        states = {
+            i.code: a.state
+            for a, i in s.exec(select(Assignment, Institution).join(Institution)).all()
+            if i.code in ("VID", "UR", "VARAM")
+        }
+        assert states == {"VID": "accepted", "UR": "returned", "VARAM": "returned"}
+        ur = s.exec(select(Institution).where(Institution.code == "UR")).one()
+        ur_assignment = s.exec(select(Assignment).where(Assignment.institution_id == ur.id)).one()
+        trail = s.exec(
+            select(Transition)
+            .where(Transition.assignment_id == ur_assignment.id)
+            .order_by(Transition.id)
+        ).all()
+        assert [t.to_state for t in trail] == ["invited", "submitted", "returned"]
+        assert "ļoti labi" in trail[-1].reason
+        # Every received file is kept as received, the rejected ones too.
+        for record in s.exec(select(StoredFile)).all():
+            assert file_path(record.sha256).exists()
+        stored_vid = s.exec(select(Submission).where(Submission.filename == "VID.xlsx")).one()
+        assert file_path(stored_vid.file_sha256).read_bytes() == good
+
+    # The same files again: recognised, nothing stored twice.
+    stored_before = count(StoredFile)
+    again = ingest_paths([tmp_path / "in"])
+    assert {r.outcome for r in again} == {Outcome.DUPLICATE}
+    assert count(Submission) == 4 and count(StoredFile) == stored_before
+
+    # UR corrects its workbook: accepted, superseding the rejected one; both kept.
+    fixed = tmp_path / "fixed" / "UR.xlsx"
+    fixed.parent.mkdir()
+    fixed.write_bytes(
+        fill_workbook(files["UR"].read_bytes(), {"Q_K2_D2": spec.degree_label(2, "lv")})
+    )
+    (row,) = ingest_paths([fixed])
+    assert row.outcome is Outcome.ACCEPTED
+    with db.unit_of_work() as s:
+        subs = s.exec(
+            select(Submission)
+            .where(Submission.assignment_id == ur_assignment.id)
+            .order_by(Submission.id)
+        ).all()
+        assert [x.status for x in subs] == ["rejected", "accepted"]
+        assert subs[1].supersedes_id == subs[0].id
+        assert s.get(Assignment, ur_assignment.id).state == State.ACCEPTED
+        assert (
+            len(s.exec(select(AnswerSet).where(AnswerSet.assignment_id == ur_assignment.id)).all())
+            == 1
+        )
+
+    # VID sends a correction of an accepted workbook: a second answer set supersedes the first.
+    corrected = tmp_path / "fixed" / "VID.xlsx"
+    corrected.write_bytes(fill_workbook(good, {"COMMENT_K1": "Labots 2026. gada martā."}))
+    (row,) = ingest_paths([corrected])
+    assert row.outcome is Outcome.ACCEPTED
+    with db.unit_of_work() as s:
+        vid = s.exec(select(Institution).where(Institution.code == "VID")).one()
+        assignment = s.exec(select(Assignment).where(Assignment.institution_id == vid.id)).one()
+        sets = s.exec(
+            select(AnswerSet).where(AnswerSet.assignment_id == assignment.id).order_by(AnswerSet.id)
+        ).all()
+        assert len(sets) == 2 and sets[1].supersedes_id == sets[0].id
+        assert sets[1].answers["COMMENT_K1"] == "Labots 2026. gada martā."
+        assert "COMMENT_K1" not in sets[0].answers
+
+
+def test_a_failure_mid_ingest_loses_nothing_and_a_rerun_finishes(
+    round_store: str, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _write_round_workbooks(spec, tmp_path / "in", ["VID", "UR", "VZD"])
+    import pvpp.submissions as subs
+
+    real = subs.transition
+    calls = {"n": 0}
+
+    def flaky(session, assignment, to, **kw):  # noqa: ANN001, ANN202
+        if to is State.ACCEPTED:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError("power cut")
+        return real(session, assignment, to, **kw)
+
+    monkeypatch.setattr(subs, "transition", flaky)
+    with pytest.raises(RuntimeError, match="power cut"):
+        ingest_paths([tmp_path / "in"])
+    # The first file is in; the second left no trace (no row, no half-moved assignment).
+    assert count(Submission) == 1
+    assert count(AnswerSet) == 1
+    with db.unit_of_work() as s:
+        assert sorted(a.state for a in s.exec(select(Assignment)).all()).count("submitted") == 0
+
+    monkeypatch.setattr(subs, "transition", real)
+    rows = ingest_paths([tmp_path / "in"])
+    assert sorted(r.outcome.value for r in rows) == ["accepted", "accepted", "duplicate"]
+    assert count(Submission) == 3 and count(AnswerSet) == 3
+    assert len(files) == 3
+
+
+def test_stored_file_survives_as_received(
+    round_store: str, spec: QuestionnaireSpec, tmp_path: Path
+) -> None:
+    files = _write_round_workbooks(spec, tmp_path / "in", ["VID"])
+    ingest_paths([files["VID"]])
+    with db.unit_of_work() as s:
+        submission = s.exec(select(Submission)).one()
+        record = s.get(StoredFile, submission.file_sha256)
+    copy = tmp_path / "copy.xlsx"
+    shutil.copy(file_path(record.sha256), copy)
+    assert copy.read_bytes() == files["VID"].read_bytes()
