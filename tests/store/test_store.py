@@ -267,7 +267,7 @@ def test_a_failure_mid_ingest_loses_nothing_and_a_rerun_finishes(
     real = subs.transition
     calls = {"n": 0}
 
-    def flaky(session, assignment, to, **kw):  # noqa: ANN001, ANN202
+    def flaky(session, assignment, to, **kw):
         if to is State.ACCEPTED:
             calls["n"] += 1
             if calls["n"] == 2:

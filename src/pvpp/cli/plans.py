@@ -73,7 +73,7 @@ def scores_show(
         table.add_column(col)
     for item_id, s in result.items.items():
         name = policy.item(item_id).name.get("en" if lang == "en" else "lv")
-        fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
+        fmt = lambda v: "" if v is None else f"{v:.2f}"
         dims = [
             str(s.degrees.get(d, "")) if s.degrees.get(d) is not None else ""
             for d in ("D1", "D2", "D3", "D4")

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import pvpp.store.models  # noqa: F401 - registers the tables on SQLModel.metadata
+import pvpp.store.models
 
 config = context.config
 target_metadata = SQLModel.metadata
