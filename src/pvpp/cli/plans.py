@@ -73,7 +73,6 @@ def scores_show(
         table.add_column(col)
     for item_id, s in result.items.items():
         name = policy.item(item_id).name.get("en" if lang == "en" else "lv")
-        fmt = lambda v: "" if v is None else f"{v:.2f}"
         dims = [
             str(s.degrees.get(d, "")) if s.degrees.get(d) is not None else ""
             for d in ("D1", "D2", "D3", "D4")
@@ -91,6 +90,11 @@ def scores_show(
     if explain:
         for line in explain_lines(result, "en" if lang == "en" else "lv"):
             console.print(f"  {line}", highlight=False)
+
+
+def fmt(value: float | None) -> str:
+    """A number with two decimals, or nothing for an unrated value."""
+    return "" if value is None else f"{value:.2f}"
 
 
 def _plan_payload(session, plan) -> dict[str, Any]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
-
-import pvpp.store.models
+from pvpp.store import models
 
 config = context.config
-target_metadata = SQLModel.metadata
+# Importing the models module registers every table on SQLModel's metadata.
+target_metadata = models.SQLModel.metadata
 
 
 def run() -> None:
