@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from email.headerregistry import Address
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.planning.library import Common
@@ -203,7 +203,7 @@ def team_status(session: Session, inst: Institution) -> TeamStatus:
     if team is None:
         return TeamStatus(False, False, frozenset())
     members = session.exec(
-        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.active == True)
+        select(TeamMember).where(TeamMember.team_id == team.id, col(TeamMember.active).is_(True))
     ).all()
     if not members:
         return TeamStatus(False, False, frozenset())
@@ -219,6 +219,6 @@ def members(session: Session, institution: str) -> list[TeamMember]:
     if team is None:
         return []
     rows = session.exec(
-        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.active == True)
+        select(TeamMember).where(TeamMember.team_id == team.id, col(TeamMember.active).is_(True))
     ).all()
     return sorted(rows, key=lambda m: (not m.is_lead, m.name))
