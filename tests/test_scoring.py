@@ -1,0 +1,89 @@
+"""Scoring follows docs/scoring.md: the worked example's lines are checked verbatim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pvpp.policy import load_policy
+from pvpp.scoring import explain_lines, score_answers
+
+POLICY = load_policy("pvpp2027-v1")
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
+
+
+def all_twos() -> dict[str, Any]:
+    return {
+        f"Q_{item.id.replace('.', '_')}_{d}": 2
+        for item in POLICY.items
+        for d in ("D1", "D2", "D3", "D4")
+    }
+
+
+def worked_example() -> dict[str, Any]:
+    answers = all_twos()
+    answers.update({"Q_K3_D1": 2, "Q_K3_D2": 3, "Q_K3_D3": "unknown", "Q_K3_D4": 1})
+    answers.update({"Q_1_4_D1": 0, "Q_1_4_D2": 2, "Q_1_4_D3": 1, "Q_1_4_D4": 1, "TARGET_1_4": 2})
+    answers.update({f"Q_S3_D{i}": "not_applicable" for i in range(1, 5)})
+    answers["NAREASON_S3"] = "Personāla funkcija nodota ministrijai."
+    return answers
+
+
+def test_worked_example_matches_the_documentation() -> None:
+    result = score_answers(POLICY, worked_example())
+    lines = explain_lines(result, "en")
+    shown = [
+        line
+        for line in lines
+        if any(f" {key} " in f" {line} " or f" {key}:" in line for key in ("K3", "1.4", "S3"))
+        or line.startswith(("overall", "score C", "warning"))
+    ]
+    assert len(shown) == 14
+    for line in shown:
+        assert line in DOC, line
+    assert result.items["K3"].score == pytest.approx(2.0)
+    assert result.items["S3"].score is None and result.items["S3"].gap is None
+    assert result.components["C1"].score == pytest.approx(1.75)
+    assert result.overall == pytest.approx(55 / 28)
+    assert result.index == pytest.approx(55 / 28 / 4 * 100)
+    assert result.items["1.4"].priority == pytest.approx(1.5)
+    assert {w.code for w in result.warnings} == {
+        "documented_without_owner",
+        "high_without_evidence",
+    }
+
+
+def test_unrated_is_never_zero() -> None:
+    answers = {k: "unknown" for k in all_twos()}
+    result = score_answers(POLICY, answers)
+    assert result.overall is None and result.index is None
+    assert all(c.score is None for c in result.components.values())
+
+
+def test_evidence_silences_the_warning_and_jump_is_reported() -> None:
+    answers = all_twos() | {"Q_K1_D1": 4, "EVIDENCE_K1": "Rīkojums Nr. 5"}
+    previous = all_twos() | {"Q_K1_D1": 1}
+    result = score_answers(POLICY, answers, previous)
+    codes = [(w.code, w.item) for w in result.warnings]
+    assert ("high_without_evidence", "K1") not in codes
+    assert ("jump", "K1") in codes
+    lv = next(w for w in result.warnings if w.code == "jump").message["lv"]
+    assert "mainījies no 1 uz 4" in lv
+
+
+def test_weights_and_targets_come_from_the_policy() -> None:
+    import copy
+
+    raw = POLICY.model_dump()
+    raw = copy.deepcopy(raw)
+    raw["components"][2]["items"][0]["weight"] = 3.0  # K1
+    raw["components"][2]["items"][0]["national_target"] = 3
+    policy = type(POLICY).model_validate(raw)
+    answers = all_twos() | {f"Q_K1_D{i}": 0 for i in range(1, 5)}
+    result = score_answers(policy, answers)
+    c3 = [result.items[f"K{i}"].score for i in range(1, 11)]
+    assert result.components["C3"].score == pytest.approx((0 * 3 + sum(c3[1:])) / 12)
+    assert result.items["K1"].gap == pytest.approx(3.0)
+    assert result.items["K1"].priority == pytest.approx(9.0)
