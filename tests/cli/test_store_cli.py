@@ -1,0 +1,161 @@
+"""The store commands as people use them: messages, exit codes, tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from pvpp.cli.main import app
+from pvpp.settings import get_settings
+from pvpp.synthetic import filled_workbooks
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    return tmp_path
+
+
+def test_commands_say_when_the_schema_is_behind(sqlite_store: Path) -> None:
+    result = run("registry", "list")
+    assert result.exit_code == 1
+    assert "Run `pvpp db upgrade` first" in result.stderr
+    assert run("db", "status").exit_code == 1
+    assert "empty → 0001" in run("db", "upgrade").stdout
+    assert "up to date" in run("db", "upgrade").stdout
+    assert run("db", "status").exit_code == 0
+
+
+def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
+    run("db", "upgrade")
+    imported = run("registry", "import", str(EXAMPLES / "registry.xlsx"))
+    assert "42 created" in imported.stdout
+    assert (
+        "0 created, 0 updated, 42 unchanged"
+        in run("registry", "import", str(EXAMPLES / "registry.csv")).stdout
+    )
+
+    bad = sqlite_store / "bad.csv"
+    bad.write_text("code,name\nX,Y\n", encoding="utf-8")
+    refused = run("registry", "import", str(bad))
+    assert refused.exit_code == 1
+    assert "nothing was changed" in refused.stderr
+    assert "missing column(s) group, head_name, head_email, scope" in refused.stderr
+
+    added = run(
+        "team",
+        "add",
+        "VID",
+        "--name",
+        "Anna Liepa",
+        "--email",
+        "Anna.Liepa@vid.example.org",
+        "--role",
+        "team_lead",
+        "--lead",
+    )
+    assert added.exit_code == 0, added.stderr
+    assert (
+        run(
+            "team", "add", "VID", "--name", "X", "--email", "x@vid.example.org", "--role", "wizard"
+        ).exit_code
+        == 1
+    )
+    assert (
+        "needs no team"
+        in run(
+            "team",
+            "add",
+            "RPAB",
+            "--name",
+            "X",
+            "--email",
+            "x@rpab.example.org",
+            "--role",
+            "team_lead",
+        ).stderr
+    )
+    trained = run(
+        "team",
+        "training",
+        "VID",
+        "--email",
+        "anna.liepa@vid.example.org",
+        "--measure",
+        "P1.1",
+        "--date",
+        "2025-03-04",
+    )
+    assert trained.exit_code == 0
+    assert (
+        "P9.9"
+        not in run(
+            "team",
+            "training",
+            "VID",
+            "--email",
+            "anna.liepa@vid.example.org",
+            "--measure",
+            "P9.9",
+            "--date",
+            "2025-03-04",
+        ).stdout
+    )
+
+    created = run("round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31")
+    assert created.exit_code == 0, created.stderr
+    assert "37 assigned, 5 without assignment" in created.stdout
+    assert "RPAB: no assignment — no_role" in created.stdout
+    assert (
+        "Round already exists, unchanged"
+        in run("round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31").stdout
+    )
+    assert (
+        run("round", "create", "2026-K2", "--opens", "2026-13-01", "--due", "2026-03-31").exit_code
+        == 2
+    )
+
+    books = filled_workbooks(
+        spec,
+        [("VID", "Valsts ieņēmumu dienests"), ("UR", "Uzņēmumu reģistrs")],
+        round_code="2026-K1",
+        key=get_settings().signing_key(),
+    )
+    folder = sqlite_store / "in"
+    folder.mkdir()
+    for code, data in books.items():
+        (folder / f"{code}.xlsx").write_bytes(data)
+    (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    ingested = run("submissions", "ingest", str(folder))
+    assert ingested.exit_code == 0
+    assert "accepted: 2  incomplete: 0  rejected: 1  duplicate: 0" in ingested.stdout
+    assert "duplicate: 3" in run("submissions", "ingest", str(folder)).stdout
+
+    status = json.loads(run("round", "status", "2026-K1", "--json").stdout)
+    by_code = {r["code"]: r for r in status["institutions"]}
+    assert by_code["VID"]["state"] == "accepted" and by_code["VID"]["index"] is not None
+    assert by_code["VID"]["flags"] == ["no_training_P1.3"]
+    assert status["totals"]["accepted"] == 2 and status["totals"]["invited"] == 35
+
+    scores = run(
+        "scores", "show", "--round", "2026-K1", "--institution", "VID", "--json", "--explain"
+    )
+    payload = json.loads(scores.stdout)
+    assert payload["method"] == "pvpp-score-1"
+    assert any(line.startswith("overall = weighted mean of") for line in payload["explanation"])
+    table = run("scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain")
+    assert "overall index" in table.stdout and "score K3 = mean(" in table.stdout
+    missing = run("scores", "show", "--round", "2026-K1", "--institution", "VARAM")
+    assert missing.exit_code == 1 and "no accepted workbook" in missing.stderr
