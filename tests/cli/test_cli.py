@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -13,7 +14,7 @@ from pvpp.cli.main import app
 from pvpp.paths import policy_dir
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.settings import SECRET_KEY_FILE, Settings, get_settings
-from pvpp.workbook.check import check_workbook
+from pvpp.store import db
 
 runner = CliRunner()
 
@@ -164,18 +165,39 @@ def test_english_workbook_messages(tmp_path: Path, spec: QuestionnaireSpec) -> N
     assert "The workbook is valid but not complete: 116 unanswered questions." in result.stdout
 
 
-def test_demo_runs(tmp_path: Path) -> None:
-    result = run("demo", "--out", str(tmp_path / "demo"))
-    assert result.exit_code == 0, result.stdout
-    assert (
-        "accepted" in result.stdout
-        and "rejected" in result.stdout
-        and "incomplete" in result.stdout
-    )
-    returned = sorted((tmp_path / "demo" / "returned").glob("*.xlsx"))
-    assert len(returned) == 5
-    statuses = sorted(check_workbook(p.read_bytes()).status.value for p in returned)
-    assert statuses == ["accepted", "accepted", "accepted", "incomplete", "rejected"]
+@pytest.mark.slow
+def test_demo_runs_a_round_and_a_rerun_changes_nothing(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    get_settings.cache_clear()
+    first = run("demo", "--out", str(tmp_path / "demo"))
+    assert first.exit_code == 0, first.stdout
+    assert "Registry: 42 created" in first.stdout
+    assert "Returned workbooks: accepted 33, incomplete 1, rejected 3, duplicate 0" in first.stdout
+    assert "Corrections: accepted 3, incomplete 0, rejected 0, duplicate 0" in first.stdout
+    assert "New plan versions this run: 36" in first.stdout
+    counts = _table_counts()
+
+    second = run("demo", "--out", str(tmp_path / "demo"))
+    assert second.exit_code == 0, second.stdout
+    assert "42 unchanged" in second.stdout
+    assert "Returned workbooks: accepted 0, incomplete 0, rejected 0, duplicate 37" in second.stdout
+    assert "New plan versions this run: 0" in second.stdout
+    after = _table_counts()
+    # Only the audit log grows: it notes that the same files arrived again.
+    assert {k: v for k, v in after.items() if k != "auditlog"} == {
+        k: v for k, v in counts.items() if k != "auditlog"
+    }
+    db.dispose_engines()
+
+
+def _table_counts() -> dict[str, int]:
+    from sqlmodel import SQLModel, func, select
+
+    with db.unit_of_work() as s:
+        return {
+            name: s.exec(select(func.count()).select_from(table)).one()
+            for name, table in SQLModel.metadata.tables.items()
+        }
 
 
 def test_local_signing_key_is_generated_once(tmp_path: Path, monkeypatch: Any) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from pvpp.cli.common import console, err_console, parse_date, store_errors, write_json
-from pvpp.national import round_status
+from pvpp.national import aggregates, round_status
 from pvpp.rounds import RoundError, create_round
 from pvpp.settings import get_settings
 from pvpp.store.db import unit_of_work
@@ -92,3 +92,47 @@ def status(
     console.print(f"Totals — {totals}", highlight=False)
     for code_, reason in view["skipped"].items():
         console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
+
+
+@app.command("aggregates")
+def aggregates_(
+    code: Annotated[str, typer.Argument(help="Round code")],
+    internal: Annotated[
+        bool, typer.Option("--internal", help="Include small groups and named institutions")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """National aggregates: degree distributions, RV6 and RV7 needs, index by group."""
+    with store_errors():
+        try:
+            with unit_of_work() as session:
+                view = aggregates(session, code, publish=not internal)
+        except RoundError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    if as_json:
+        write_json(view)
+        return
+    console.print(
+        f"Round {code}: {view['institutions_scored']} institutions scored", highlight=False
+    )
+    if view["suppressed"]:
+        console.print(view["note"], highlight=False)
+        return
+    for key, title in (("rv6_needs", "RV6 needs"), ("rv7_needs", "RV7 needs")):
+        table = Table(title=title, header_style="bold")
+        for col in ("item", "with a gap", "rated", "median gap", "mean gap"):
+            table.add_column(col)
+        for n in view[key]:
+            table.add_row(
+                f"{n['item']} {n['name']}",
+                str(n["institutions_with_gap"]),
+                str(n["institutions_rated"]),
+                str(n["median_gap"]),
+                str(n["mean_gap"]),
+            )
+        console.print(table)
+    groups = ", ".join(
+        f"{g}: {v['median_index']} ({v['institutions']})" for g, v in view["index_by_group"].items()
+    )
+    console.print(f"Median index by group: {groups}", highlight=False)

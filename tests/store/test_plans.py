@@ -1,0 +1,112 @@
+"""Plans in the store: same inputs give the same version; adjustments make new versions."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from pvpp.plans import PlanError, adjust_plan, build_plan, context, plan_measures
+from pvpp.policy import load_policy
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import import_registry
+from pvpp.rounds import create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.store.models import Assignment, Plan, Score, Transition
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture
+def accepted(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> str:
+    with db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+        create_round(
+            s,
+            code="2026-K1",
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            questionnaire_version=spec.id,
+        )
+    books = filled_workbooks(
+        spec,
+        [("VID", "Valsts ieņēmumu dienests")],
+        round_code="2026-K1",
+        key=get_settings().signing_key(),
+    )
+    path = tmp_path / "VID.xlsx"
+    path.write_bytes(books["VID"])
+    ingest_paths([path])
+    return store
+
+
+def test_same_inputs_same_plan_and_versions(accepted: str) -> None:
+    with db.unit_of_work() as s:
+        plan, created = build_plan(s, context(s, "2026-K1", "VID"))
+        first = [(m.measure_id, m.due_on, m.role, tuple(m.funding)) for m in plan_measures(s, plan)]
+        assert created and plan.version == 1 and first
+    with db.unit_of_work() as s:
+        again, created = build_plan(s, context(s, "2026-K1", "VID"))
+        assert not created and again.id == plan.id
+        assert len(s.exec(select(Score)).all()) == 1
+        assignment = s.exec(select(Assignment).where(Assignment.id == plan.assignment_id)).one()
+        assert assignment.state == "planned"
+        assert s.exec(select(Transition).where(Transition.to_state == "planned")).all()
+    # A different capacity is a different input: a new version, the first one kept.
+    with db.unit_of_work() as s:
+        third, created = build_plan(s, context(s, "2026-K1", "VID"), capacity_days=10)
+        assert created and third.version == 2
+        assert len(s.exec(select(Plan)).all()) == 2
+
+    with db.unit_of_work() as s:
+        rows = plan_measures(s, third)
+        target = next(
+            m
+            for m in rows
+            if m.to_degree < 4
+            and any(
+                o.item_id == m.item_id
+                and o.dimension_id == m.dimension_id
+                and o.to_degree == m.to_degree + 1
+                for o in rows
+            )
+        )
+        moved = next(m for m in rows if m.measure_id != target.measure_id and m.period != "2027H2")
+        adjusted = adjust_plan(
+            s, context(s, "2026-K1", "VID"),
+            drop={target.measure_id: "Finansējums pieejams tikai 2028. gadā"},
+            move={moved.measure_id: date(2027, 12, 31)},
+        )  # fmt: skip
+        assert adjusted.version == 3
+        new_rows = {m.measure_id: m for m in plan_measures(s, adjusted)}
+        assert new_rows[target.measure_id].status == "dropped"
+        assert new_rows[target.measure_id].dropped_reason == "Finansējums pieejams tikai 2028. gadā"
+        above = [
+            m
+            for m in new_rows.values()
+            if m.item_id == target.item_id
+            and m.dimension_id == target.dimension_id
+            and m.to_degree > target.to_degree
+        ]
+        assert above and all(m.status == "dropped" for m in above)
+        assert new_rows[moved.measure_id].due_on == date(2027, 12, 31)
+        assert new_rows[moved.measure_id].period == "2027H2"
+        # The version before is untouched.
+        assert {m.status for m in plan_measures(s, third)} == {"planned"}
+
+    with pytest.raises(PlanError, match="needs a reason"), db.unit_of_work() as s:
+        adjust_plan(s, context(s, "2026-K1", "VID"), drop={target.measure_id: " "})
+    with pytest.raises(PlanError, match="is not a period end"), db.unit_of_work() as s:
+        adjust_plan(s, context(s, "2026-K1", "VID"), move={moved.measure_id: date(2027, 5, 1)})
+
+
+def test_plan_needs_an_accepted_workbook(accepted: str) -> None:
+    with pytest.raises(PlanError, match="no accepted workbook"), db.unit_of_work() as s:
+        build_plan(s, context(s, "2026-K1", "UR"))
+    with pytest.raises(PlanError, match="has no assignment"), db.unit_of_work() as s:
+        build_plan(s, context(s, "2026-K1", "NBS"))
