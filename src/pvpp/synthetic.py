@@ -8,6 +8,7 @@ evidence where the degree is high, and a few services with their conformity.
 from __future__ import annotations
 
 import random
+import zlib
 from typing import Any
 
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
@@ -101,7 +102,7 @@ def filled_workbooks(
     from pvpp.workbook.fill import cell_values, fill_workbook
 
     out = {}
-    for index, (code, name) in enumerate(institutions):
+    for code, name in institutions:
         blank = build_workbook(
             spec,
             institution_code=code,
@@ -110,6 +111,9 @@ def filled_workbooks(
             lang=lang,  # type: ignore[arg-type]
             key=key,
         )
-        answers = synthetic_answers(spec, profile_for(code), seed=seed * 1000 + index)
+        # Seeded by the code, so an institution answers the same however it is listed.
+        answers = synthetic_answers(
+            spec, profile_for(code), seed=seed * 100_003 + zlib.crc32(code.encode())
+        )
         out[code] = fill_workbook(blank, cell_values(spec, answers, lang))  # type: ignore[arg-type]
     return out

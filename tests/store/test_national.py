@@ -1,0 +1,72 @@
+"""National aggregates: RV6/RV7 needs from gaps, and small groups withheld from publication."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pvpp.national import MIN_GROUP, aggregates, round_status
+from pvpp.policy import load_policy
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import import_registry
+from pvpp.rounds import create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _round_with(spec: QuestionnaireSpec, tmp_path: Path, codes: list[tuple[str, str]]) -> None:
+    with db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+        create_round(
+            s,
+            code="R",
+            opens_on=date(2026, 1, 1),
+            due_on=date(2026, 3, 31),
+            questionnaire_version=spec.id,
+        )
+    books = filled_workbooks(spec, codes, round_code="R", key=get_settings().signing_key())
+    for code, data in books.items():
+        (tmp_path / f"{code}.xlsx").write_bytes(data)
+    ingest_paths([tmp_path])
+
+
+def test_small_rounds_are_withheld_from_publication(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path
+) -> None:
+    _round_with(spec, tmp_path, [("VID", "VID"), ("UR", "UR")])
+    with db.unit_of_work() as s:
+        public = aggregates(s, "R")
+        internal = aggregates(s, "R", publish=False)
+    assert public["suppressed"] and "degree_distribution" not in public
+    assert public["institutions_scored"] == 2 < MIN_GROUP
+    assert not internal["suppressed"]
+    assert set(internal["institutions_by_condition_group"]) == {"VID", "UR"}
+
+
+def test_needs_and_distributions(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> None:
+    codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD"), ("FM", "FM")]
+    _round_with(spec, tmp_path, codes)
+    with db.unit_of_work() as s:
+        view = aggregates(s, "R")
+        status = round_status(s, "R")
+    assert view["institutions_scored"] == 5
+    assert sum(view["degree_distribution"]["K1"].values()) == 5
+    assert [n["item"] for n in view["rv7_needs"]] and {n["item"] for n in view["rv6_needs"]} == {
+        "K5",
+        "K7",
+        "K8",
+        "R2",
+    }
+    for need in view["rv6_needs"] + view["rv7_needs"]:
+        assert (
+            need["institutions_rated"] <= 5
+            and need["institutions_with_gap"] <= need["institutions_rated"]
+        )
+    # Published: no named institutions, and table-1 groups of fewer than 3 are left out.
+    assert "institutions_by_condition_group" not in view
+    assert all(g["institutions"] >= MIN_GROUP for g in view["index_by_group"].values())
+    assert status["totals"]["accepted"] == 5
