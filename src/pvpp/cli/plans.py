@@ -27,7 +27,9 @@ from pvpp.plans import (
     scores_for,
 )
 from pvpp.policy import load_policy
+from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import explain_lines
+from pvpp.settings import get_settings
 from pvpp.store.db import unit_of_work
 
 scores_app = typer.Typer(help="Scores, gaps and priorities.", no_args_is_help=True)
@@ -66,6 +68,10 @@ def scores_show(
         write_json(payload)
         return
     policy = load_policy("pvpp2027-v1")
+    spec = load_questionnaire(get_settings().default_questionnaire)
+    labels = {
+        o.code: o.label.get("en" if lang == "en" else "lv") for o in spec.questionnaire.non_scoring
+    }
     index = "unrated" if result.index is None else f"{result.index:.1f}"
     console.print(f"[bold]{institution}[/bold], round {round_code}: overall index {index}")
     table = Table(header_style="bold")
@@ -73,10 +79,7 @@ def scores_show(
         table.add_column(col)
     for item_id, s in result.items.items():
         name = policy.item(item_id).name.get("en" if lang == "en" else "lv")
-        dims = [
-            str(s.degrees.get(d, "")) if s.degrees.get(d) is not None else ""
-            for d in ("D1", "D2", "D3", "D4")
-        ]
+        dims = [_shown(s.degrees.get(d), labels) for d in ("D1", "D2", "D3", "D4")]
         table.add_row(
             f"{item_id} {name}", *dims, fmt(s.score), str(s.target), fmt(s.gap), fmt(s.priority)
         )
@@ -90,6 +93,13 @@ def scores_show(
     if explain:
         for line in explain_lines(result, "en" if lang == "en" else "lv"):
             console.print(f"  {line}", highlight=False)
+
+
+def _shown(value: object, labels: dict[str, str]) -> str:
+    """A degree as a number, a non-scoring answer by its label, nothing when unanswered."""
+    if value is None:
+        return ""
+    return labels.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def fmt(value: float | None) -> str:
