@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,7 @@ from pvpp.cli.common import (
     store_errors,
     write_json,
 )
+from pvpp.files import write_atomic
 from pvpp.planning.library import load_library
 from pvpp.plans import (
     PlanError,
@@ -233,3 +235,21 @@ def plan_adjust(
 
     payload = _run(work)
     console.print(f"Plan version {payload['version']} made.")
+
+
+@plan_app.command("pdf")
+def plan_pdf_command(
+    round_code: RoundOpt,
+    institution: InstOpt,
+    out: Annotated[Path, typer.Option(help="Where to write the PDF")],
+    lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+) -> None:
+    """Render the newest plan version as a PDF for the head of the institution."""
+    from pvpp.documents.plan_pdf import plan_pdf
+
+    if lang not in ("lv", "en"):
+        err_console.print(f"[red]error:[/red] --lang must be lv or en, not {lang!r}")
+        raise typer.Exit(2)
+    data = _run(lambda s: plan_pdf(s, round_code, institution, lang=lang))
+    write_atomic(out, data)
+    console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)

@@ -1,0 +1,1 @@
+"""Documents: PDFs rendered from templates, and the charts in them."""
