@@ -1,0 +1,217 @@
+"""The plan PDF as a person reads it: text read back with pdftotext, metadata, safety.
+
+Hostile text typed into a workbook (file:// links, attachments, CSS imports, SVG images,
+network URLs, huge inputs) must be printed as text and never fetch anything.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jinja2 import UndefinedError
+from sqlmodel import select
+
+from pvpp.documents.plan_pdf import plan_context, plan_pdf
+from pvpp.documents.render import AssetFetcher, environment, html_to_pdf, render_html
+from pvpp.plans import build_plan, context, scores_for
+from pvpp.policy import load_policy
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import import_registry
+from pvpp.rounds import create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.store.models import Institution
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
+from pvpp.workbook.fill import fill_workbook
+from tests.conftest import require_program
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SECRET = Path("/etc/passwd")
+
+
+class Listener:
+    """A loopback TCP listener that counts connection attempts."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Any:
+    server = Listener()
+    yield server
+    server.close()
+
+
+def hostile(port: int) -> dict[str, str]:
+    return {
+        "EVIDENCE_K1": f'<link rel="attachment" href="file://{SECRET}"> <img src="file://{SECRET}">',
+        "COMMENT_K1": "<style>@import url(file:///etc/passwd);</style>",
+        "EVIDENCE_K2": f'<svg><image href="http://127.0.0.1:{port}/x.png"/></svg>',
+        "EVIDENCE_K3": f"url(http://127.0.0.1:{port}/track) <script>alert(1)</script> & “pēdiņas”",
+        "SVC01_NAME": f'<img src="http://127.0.0.1:{port}/s.png"> Pakalpojums ĀČĒĢĪĶĻŅŠŪŽ',
+        "EVIDENCE_S1": "Ļoti garš pierādījums. " * 150,
+    }
+
+
+@pytest.fixture
+def planned(
+    tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.MonkeyPatch, listener: Listener
+) -> Listener:
+    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'pdf.db'}")
+    get_settings.cache_clear()
+    db.upgrade()
+    with db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+        create_round(
+            s,
+            code="2026-K1",
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            questionnaire_version=spec.id,
+        )
+    codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")]
+    books = filled_workbooks(spec, codes, round_code="2026-K1", key=get_settings().signing_key())
+    books["VID"] = fill_workbook(
+        books["VID"], hostile(listener.port) | {"SVC01_TYPE": spec.service_type_label("ST1", "lv")}
+    )
+    for code, data in books.items():
+        (tmp_path / f"{code}.xlsx").write_bytes(data)
+    ingest_paths([tmp_path / f"{c}.xlsx" for c, _ in codes])
+    with db.unit_of_work() as s:
+        for code, _ in codes:
+            build_plan(s, context(s, "2026-K1", code))
+    yield listener
+    db.dispose_engines()
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    exe = require_program("pdftotext")
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        [exe, "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pdfinfo(pdf: bytes, tmp_path: Path) -> str:
+    exe = require_program("pdfinfo")
+    path = tmp_path / "info.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([exe, str(path)], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.slow
+def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path) -> None:
+    with db.unit_of_work() as s:
+        pdf = plan_pdf(s, "2026-K1", "VID")
+        result, _ = scores_for(s, context(s, "2026-K1", "VID"))
+        name = s.exec(select(Institution).where(Institution.code == "VID")).one().name
+    text = pdftotext(pdf, tmp_path)
+    flat = " ".join(text.split())
+    assert name in flat
+    assert "Individuālais pakalpojumu pārvaldības pilnveides plāns" in flat
+    # The index printed is the store's, in Latvian number format.
+    assert f"{result.index:.1f}".replace(".", ",") in flat
+    assert "Pakalpojums ĀČĒĢĪĶĻŅŠŪŽ" in flat
+    for heading in (
+        "Saturs",
+        "Kopsavilkums vadītājam",
+        "Pasākumi pa periodiem",
+        "Konsekvences brīdinājumi",
+    ):
+        assert heading in flat
+    info = pdfinfo(pdf, tmp_path)
+    assert "Title:" in info and name in info
+    assert "Tagged:          yes" in info
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages >= 8
+
+
+@pytest.mark.slow
+def test_hostile_text_is_printed_not_fetched(planned: Listener, tmp_path: Path) -> None:
+    fetcher = AssetFetcher()
+    with db.unit_of_work() as s:
+        html = render_html("plan/plan.html.j2", plan_context(s, "2026-K1", "VID"))
+    pdf = html_to_pdf(html, fetcher=fetcher)
+    # Autoescaping kept every typed tag as text: the fetcher was never asked for them.
+    assert fetcher.refused == []
+    assert "&lt;link rel=&#34;attachment&#34;" in html and "<script>" not in html
+    assert planned.connections == 0
+    assert b"/EmbeddedFile" not in pdf
+    flat = " ".join(pdftotext(pdf, tmp_path).split())
+    assert "<script>alert(1)</script>" in flat
+    # The local file the hostile text pointed at is nowhere in the document.
+    secret = SECRET.read_text().splitlines()[0]
+    assert len(secret) >= 10
+    assert secret not in flat
+    assert secret.encode() not in pdf
+    # Evidence is cut to a readable length, whatever was typed.
+    assert "Ļoti garš pierādījums. " * 20 not in flat
+
+
+def test_the_fetcher_refuses_everything_but_assets(listener: Listener) -> None:
+    fetcher = AssetFetcher()
+    port = listener.port
+    html = f"""<html lang="lv"><head><title>t</title>
+    <link rel="stylesheet" href="common/base.css">
+    <link rel="stylesheet" href="file:///etc/passwd">
+    <link rel="attachment" href="file://{SECRET}">
+    <style>@import url(http://127.0.0.1:{port}/a.css);
+    body {{ background: url(ftp://127.0.0.1:{port}/x) }}</style>
+    </head><body><p>Āā</p>
+    <img src="file:///etc/passwd"><img src="http://127.0.0.1:{port}/i.png">
+    <img src="../../../../etc/passwd"><img src="fonts/../../../etc/passwd">
+    <svg width="10" height="10"><image href="file:///etc/passwd" width="10" height="10"/></svg>
+    <img src="data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=">
+    </body></html>"""
+    pdf = html_to_pdf(html, fetcher=fetcher)
+    refused = " ".join(fetcher.refused)
+    assert "file:///etc/passwd" in refused
+    # A relative path climbing out of templates/ is refused like an absolute one.
+    assert "file:///work/etc/passwd" in fetcher.refused or any(
+        url.endswith("/etc/passwd") and url != "file:///etc/passwd" for url in fetcher.refused
+    )
+    assert sum("etc/passwd" in url for url in fetcher.refused) >= 3, fetcher.refused
+    assert f"127.0.0.1:{port}/a.css" in refused and f"127.0.0.1:{port}/i.png" in refused
+    assert listener.connections == 0
+    assert b"/EmbeddedFile" not in pdf
+    # The project's own stylesheet was served (it is not among the refused).
+    assert "base.css" not in refused
+
+
+def test_undefined_variables_are_errors() -> None:
+    with pytest.raises(UndefinedError):
+        environment().from_string("{{ missing }}").render()
+    # Autoescape is a plain True, so it covers every template name (.j2 included).
+    assert environment().autoescape is True
+    assert str(environment().from_string("{{ x }}").render(x="<b>")) == "&lt;b&gt;"
