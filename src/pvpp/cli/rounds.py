@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from pvpp.cli.common import console, err_console, parse_date, store_errors, write_json
+from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
 from pvpp.rounds import RoundError, create_round
 from pvpp.settings import get_settings
@@ -136,3 +138,26 @@ def aggregates_(
         f"{g}: {v['median_index']} ({v['institutions']})" for g, v in view["index_by_group"].items()
     )
     console.print(f"Median index by group: {groups}", highlight=False)
+
+
+@app.command("report")
+def report(
+    code: Annotated[str, typer.Argument(help="Round code")],
+    out: Annotated[Path, typer.Option(help="Where to write the PDF")],
+    lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+    internal: Annotated[
+        bool, typer.Option("--internal", help="Name institutions (not for publication)")
+    ] = False,
+) -> None:
+    """The national report PDF for VARAM (publishable unless --internal)."""
+    from pvpp.documents.national_pdf import national_pdf
+
+    with store_errors():
+        try:
+            with unit_of_work() as session:
+                data = national_pdf(session, code, lang=lang, internal=internal)
+        except RoundError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    write_atomic(out, data)
+    console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)

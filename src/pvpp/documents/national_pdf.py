@@ -1,0 +1,190 @@
+"""The national report for VARAM: progress, score distributions, gaps and needs of a round.
+
+Publishable by default: every aggregate over fewer than ``MIN_GROUP`` institutions is
+withheld and no institution is named; ``internal=True`` adds the named heat map.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from sqlmodel import Session, select
+
+from pvpp.documents.render import render_pdf, templates_dir
+from pvpp.national import MIN_GROUP, aggregates, round_scores, round_status
+from pvpp.plans import latest_plan
+from pvpp.policy import load_policy
+from pvpp.policy.models import ItemKind
+from pvpp.rounds import get_round
+from pvpp.store.models import Assignment, Institution, PlanMeasure
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(
+        (templates_dir() / "national" / "labels.yaml").read_text(encoding="utf-8")
+    )
+
+
+def _heat(value: float | None) -> str:
+    """A background colour for a degree 0–4 (white to dark blue)."""
+    if value is None:
+        return "#f2f2f2"
+    shades = ["#f7fbff", "#deebf7", "#9ecae1", "#4292c6", "#08519c"]
+    return shades[min(4, max(0, round(value)))]
+
+
+def national_context(
+    session: Session,
+    round_code: str,
+    *,
+    lang: str = "lv",
+    internal: bool = False,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Everything the national report shows, as plain data."""
+    today = today or date.today()
+    rnd = get_round(session, round_code)
+    policy = load_policy(rnd.policy_version)
+    g = lang
+    status = round_status(session, round_code)
+    scores = round_scores(session, round_code)
+    view = aggregates(session, round_code, publish=not internal)
+    totals = status["totals"]
+    assigned = totals.get("assigned", 0)
+    submitted = sum(
+        v
+        for k, v in totals.items()
+        if k not in ("assigned", "without assignment", "invited", "in_progress")
+    )
+    accepted = sum(totals.get(k, 0) for k in ("accepted", "planned", "plan_sent", "in_follow_up"))
+
+    institutions = {i.code: i for i in session.exec(select(Institution)).all()}
+    distribution = []
+    for c in policy.components:
+        counts = Counter(
+            "—" if r.components[c.id].score is None else str(round(r.components[c.id].score))
+            for r in scores.values()
+        )
+        distribution.append(
+            {
+                "name": f"{c.number}. {c.name.get(g)}",
+                "counts": [counts.get(str(d), 0) for d in policy.degree_scale.values],
+            }
+        )
+
+    groups = [i for i in policy.items if i.kind is ItemKind.CONDITION_GROUP]
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for code in scores:
+        by_group[institutions[code].group_id].append(code)
+    heat_rows = []
+    for group in policy.institution_groups:
+        codes = by_group.get(group.id, [])
+        if len(codes) < MIN_GROUP and not internal:
+            continue
+        if not codes:
+            continue
+        cells = []
+        for k in groups:
+            values = [
+                scores[c].items[k.id].score
+                for c in codes
+                if scores[c].items[k.id].score is not None
+            ]
+            value = statistics.median(values) if values else None
+            cells.append({"value": value, "colour": _heat(value)})
+        heat_rows.append(
+            {"label": f"{group.id} {group.name.get(g)} ({len(codes)})", "cells": cells}
+        )
+    named_rows = []
+    if internal:
+        for code, r in scores.items():
+            cells = [
+                {"value": r.items[k.id].score, "colour": _heat(r.items[k.id].score)} for k in groups
+            ]
+            named_rows.append({"label": f"{code} {institutions[code].name}", "cells": cells})
+
+    gaps = []
+    for item in policy.items:
+        values = [r.items[item.id].gap for r in scores.values() if r.items[item.id].gap is not None]
+        if values:
+            gaps.append({
+                "item": f"{item.id} {item.name.get(g)}",
+                "mean": sum(values) / len(values),
+                "with_gap": sum(1 for v in values if v >= 1),
+                "rated": len(values),
+            })  # fmt: skip
+    gaps.sort(key=lambda x: -x["mean"])
+
+    overdue = []
+    for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all():
+        plan = latest_plan(session, a)
+        if plan is None:
+            continue
+        late = session.exec(
+            select(PlanMeasure).where(
+                PlanMeasure.plan_id == plan.id,
+                PlanMeasure.status == "planned",
+                PlanMeasure.due_on < today,
+            )
+        ).all()
+        if late:
+            inst = next(i for i in institutions.values() if i.id == a.institution_id)
+            overdue.append(
+                {
+                    "label": inst.code if internal else None,
+                    "group": inst.group_id,
+                    "late": len(late),
+                }
+            )
+    overdue_total = sum(o["late"] for o in overdue)
+
+    return {
+        "lang": lang,
+        "t": labels()[lang],
+        "round": {
+            "code": rnd.code,
+            "opens": rnd.opens_on,
+            "due": rnd.due_on,
+            "policy": rnd.policy_version,
+        },
+        "today": today,
+        "internal": internal,
+        "min_group": MIN_GROUP,
+        "rates": {
+            "assigned": assigned,
+            "without": totals.get("without assignment", 0),
+            "submitted": submitted,
+            "accepted": accepted,
+            "response": submitted / assigned * 100 if assigned else None,
+            "acceptance": accepted / assigned * 100 if assigned else None,
+        },
+        "scored": len(scores),
+        "suppressed": view["suppressed"],
+        "degrees": list(policy.degree_scale.values),
+        "distribution": distribution,
+        "condition_groups": [k.id for k in groups],
+        "heat_rows": heat_rows,
+        "named_rows": named_rows,
+        "gaps": gaps[:10],
+        "rv6": view.get("rv6_needs", []),
+        "rv7": view.get("rv7_needs", []),
+        "overdue": overdue,
+        "overdue_institutions": len(overdue),
+        "overdue_total": overdue_total,
+    }
+
+
+def national_pdf(
+    session: Session, round_code: str, *, lang: str = "lv", internal: bool = False
+) -> bytes:
+    """The national report PDF."""
+    return render_pdf(
+        "national/report.html.j2",
+        national_context(session, round_code, lang=lang, internal=internal),
+    )
