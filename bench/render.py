@@ -1,0 +1,101 @@
+"""Plan PDF rendering against WeasyPrint's own render of the same HTML, in one run.
+
+    .venv/bin/python -m bench.render [--repeat 5]
+
+Builds a small round in a temporary store, then for one institution times
+(a) ``plan_pdf`` — reading the store, scoring, the template, the charts and WeasyPrint
+    with the project's asset-only fetcher — and
+(b) WeasyPrint alone on the HTML that (a) produced, with its default fetcher.
+Prints the medians and the ratio a / b; the target is at most 1.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+TARGET = 1.2
+
+
+def setup(folder: Path) -> None:
+    os.environ["PVPP_DATA_DIR"] = str(folder)
+    os.environ["PVPP_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
+    os.environ.setdefault("PVPP_SECRET_KEY", "bench-key")
+    from pvpp.paths import resources_dir
+    from pvpp.plans import build_plan, context
+    from pvpp.policy import load_policy
+    from pvpp.questionnaire import load_questionnaire
+    from pvpp.registry import import_registry
+    from pvpp.rounds import create_round
+    from pvpp.settings import get_settings
+    from pvpp.store import db
+    from pvpp.submissions import ingest_paths
+    from pvpp.synthetic import filled_workbooks
+
+    get_settings.cache_clear()
+    db.upgrade()
+    spec = load_questionnaire("pvpp2027-q1")
+    with db.unit_of_work() as s:
+        import_registry(
+            s, resources_dir() / "examples" / "registry.xlsx", load_policy("pvpp2027-v1")
+        )
+        create_round(
+            s,
+            code="B1",
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            questionnaire_version=spec.id,
+        )
+    codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD")]
+    for code, data in filled_workbooks(
+        spec, codes, round_code="B1", key=get_settings().signing_key()
+    ).items():
+        (folder / f"{code}.xlsx").write_bytes(data)
+    ingest_paths([folder / f"{c}.xlsx" for c, _ in codes])
+    with db.unit_of_work() as s:
+        build_plan(s, context(s, "B1", "VID"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        setup(Path(tmp))
+        import weasyprint
+
+        from pvpp.documents.plan_pdf import plan_context, plan_pdf
+        from pvpp.documents.render import render_html, templates_dir
+        from pvpp.store import db
+
+        with db.unit_of_work() as s:
+            html = render_html("plan/plan.html.j2", plan_context(s, "B1", "VID"))
+            plan_pdf(s, "B1", "VID")  # warm-up: fonts, caches
+        base = templates_dir().as_uri() + "/"
+        weasyprint.HTML(string=html, base_url=base).write_pdf(pdf_tags=True)
+        ours, theirs = [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            with db.unit_of_work() as s:
+                plan_pdf(s, "B1", "VID")
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            weasyprint.HTML(string=html, base_url=base).write_pdf(pdf_tags=True)
+            theirs.append(time.perf_counter() - start)
+        db.dispose_engines()
+    a, b = statistics.median(ours), statistics.median(theirs)
+    ratio = a / b
+    print(f"plan_pdf (store → PDF)      median {a:.3f} s over {args.repeat} runs")
+    print(f"WeasyPrint on the same HTML median {b:.3f} s")
+    print(f"ratio {ratio:.3f} (target ≤ {TARGET}): {'OK' if ratio <= TARGET else 'OVER'}")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
