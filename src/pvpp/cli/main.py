@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from pvpp.cli import db, demo, plans, policy, registry, rounds, submissions, team, workbook
+from pvpp.cli import (
+    db,
+    demo,
+    export,
+    plans,
+    policy,
+    registry,
+    rounds,
+    submissions,
+    team,
+    workbook,
+)
 
 app = typer.Typer(
     name="pvpp",
@@ -21,6 +32,7 @@ app.add_typer(team.app, name="team")
 app.add_typer(submissions.app, name="submissions")
 app.add_typer(plans.scores_app, name="scores")
 app.add_typer(plans.plan_app, name="plan")
+app.add_typer(export.app, name="export")
 app.command("demo")(demo.demo)
 
 

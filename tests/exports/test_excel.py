@@ -1,0 +1,311 @@
+"""Excel exports: sheets, Latvian headers, values that match the store, real dates, and no
+text from users ever turning into a formula."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pvpp.exports import DATE_FORMAT, DATETIME_FORMAT, ExportError, export_plan, export_round
+from pvpp.national import MIN_GROUP, round_scores
+from pvpp.planning.library import load_library
+from pvpp.plans import PlanError, context, latest_plan, plan_measures
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.rounds import create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
+from tests.exports.conftest import HOSTILE_DROP_REASON, HOSTILE_INSTITUTION_NAME, Fixture
+
+ROUND_SHEETS_LV = [
+    "Iestādes",
+    "Punktu vērtējumi",
+    "Pakalpojumi",
+    "Plānu pasākumi",
+    "Nosacījumu grupas",
+    "RV6 un RV7 vajadzības",
+    "Pakāpju sadalījums",
+    "Indekss pa grupām",
+    "Informācija",
+]
+
+
+def _rows(ws: Worksheet) -> list[dict[str, Any]]:
+    """Data rows as header → cell."""
+    header = [c.value for c in ws[1]]
+    return [dict(zip(header, row, strict=True)) for row in ws.iter_rows(min_row=2)]
+
+
+def _pairs(ws: Worksheet) -> dict[str, Any]:
+    return {r[0].value: r[1] for r in ws.iter_rows(min_row=2) if r[0].value}
+
+
+def _all_cells(path: Path) -> list[Any]:
+    wb = openpyxl.load_workbook(path)
+    return [cell for ws in wb for row in ws.iter_rows() for cell in row]
+
+
+def _no_formulas(path: Path) -> None:
+    """No cell is a formula — as openpyxl reads it, and in the file's XML itself."""
+    assert not [c.coordinate for c in _all_cells(path) if c.data_type == "f"]
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = z.read(name).decode()
+                assert "<f>" not in xml and "<f " not in xml, name
+
+
+def _export(tmp_path: Path, name: str = "round.xlsx", **kw: Any) -> Path:
+    out = tmp_path / name
+    with db.unit_of_work() as s:
+        export_round(s, "2026-K1", out, **kw)
+    return out
+
+
+def test_round_workbook_in_latvian_matches_the_store(
+    exported_round: Fixture, tmp_path: Path
+) -> None:
+    path = _export(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ROUND_SHEETS_LV
+    with db.unit_of_work() as s:
+        scores = round_scores(s, "2026-K1")
+    assert sorted(scores) == exported_round.codes
+
+    # Every table: bold header row, frozen below it, auto-filter over the whole table.
+    for ws in wb.worksheets[:-1]:
+        assert all(c.font.b for c in ws[1]), ws.title
+        assert ws.freeze_panes is not None and ws.freeze_panes.endswith("2"), ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+        assert all(ws.column_dimensions[c.column_letter].width for c in ws[1]), ws.title
+
+    institutions = _rows(wb["Iestādes"])
+    assert [c.value for c in wb["Iestādes"][1]][:4] == [
+        "Iestādes kods",
+        "Iestāde",
+        "1. tabulas grupa",
+        "Statuss",
+    ]
+    by_code = {r["Iestādes kods"].value: r for r in institutions}
+    assert sorted(by_code) == exported_round.codes
+    for code, result in scores.items():
+        row = by_code[code]
+        assert row["Kopējais indekss (0–100)"].value == pytest.approx(result.index, abs=1e-9)
+        assert row["Kopējais indekss (0–100)"].number_format == "0.0"
+        assert row["1. komponente"].value == pytest.approx(result.components["C1"].score)
+        assert row["1. komponente"].number_format == "0.00"
+        assert row["Statuss"].value == "plāns sagatavots"
+        changed = row["Pēdējās izmaiņas"]
+        assert isinstance(changed.value, datetime) and changed.number_format == DATETIME_FORMAT
+        assert "nav komandas" in row["RV1 atzīmes"].value
+    assert by_code["RIGA"]["1. tabulas grupa"].value.startswith("2. Atvasinātās publiskās")
+
+    items = _rows(wb["Punktu vērtējumi"])
+    header = [c.value for c in wb["Punktu vērtējumi"][1]]
+    for expected in ("Punkta nosaukums", "Vērtējums", "Mērķa pakāpe", "Plaisa līdz mērķim"):
+        assert expected in header
+    assert header[5:9] == ["D1", "D2", "D3", "D4"]
+    assert len(items) == len(scores) * 29
+    for row in items:
+        s = scores[row["Iestādes kods"].value].items[row["Punkts"].value]
+        for key, value in (("Vērtējums", s.score), ("Plaisa līdz mērķim", s.gap)):
+            if value is None:
+                assert row[key].value is None
+            else:
+                assert row[key].value == pytest.approx(value, abs=1e-12)
+                assert row[key].number_format == "0.00"
+        assert row["Mērķa pakāpe"].value == s.target
+        assert row["Prioritāte"].value == (
+            None if s.priority is None else pytest.approx(s.priority)
+        )
+    vid = {r["Punkts"].value: r for r in items if r["Iestādes kods"].value == "VID"}
+    assert vid["K3"]["D3"].value == "Nav zināms"
+    assert [vid["S3"][d].value for d in ("D1", "D2", "D3", "D4")] == ["Nav attiecināms"] * 4
+    assert vid["S3"]["Vērtējums"].value is None  # unrated, never 0
+    assert vid["1.1"]["Punkta nosaukums"].value == "Pakalpojumu pārvaldības vienota terminoloģija"
+
+    with db.unit_of_work() as s:
+        plans = {
+            code: plan_measures(s, latest_plan(s, context(s, "2026-K1", code).assignment))  # type: ignore[arg-type]
+            for code in exported_round.codes
+        }
+    measures = _rows(wb["Plānu pasākumi"])
+    assert len(measures) == sum(len(v) for v in plans.values())
+    library = load_library("pvpp2027-v1")
+    first = next(r for r in measures if r["Iestādes kods"].value == "VID")
+    stored = plans["VID"][0]
+    assert first["Termiņš"].value == datetime.combine(stored.due_on, datetime.min.time())
+    assert first["Termiņš"].number_format == DATE_FORMAT
+    assert first["Pasākums"].value == library.by_id[stored.measure_id].title.lv
+    assert first["Atbildīgā loma"].value == library.roles[stored.role].name.lv
+    assert first["RV5 pasākums"].value == stored.rv5_measure
+    assert first["Finansējuma avoti"].value.startswith("F1: iestāžu budžeta ietvaros")
+    assert {r["Statuss"].value for r in measures} == {"plānots", "atcelts"}
+    assert all(isinstance(r["Termiņš"].value, datetime) for r in measures)
+
+    needs = _rows(wb["RV6 un RV7 vajadzības"])
+    assert {r["Punkts"].value for r in needs} == {"K5", "K7", "K8", "R2", "S3", "S4"}
+    distribution = _rows(wb["Pakāpju sadalījums"])
+    assert all(r["Kopā"].value == len(scores) for r in distribution)
+
+    info = _pairs(wb["Informācija"])
+    assert info["Novērtēšanas kārta"].value == "2026-K1"
+    assert info["Politikas versija"].value == "pvpp2027-v1"
+    assert info["Anketas versija"].value == "pvpp2027-q1"
+    assert info["Vērtēšanas metode"].value == "pvpp-score-1"
+    assert info["Iesniegšanas termiņš"].number_format == DATE_FORMAT
+    assert isinstance(info["Izveidots (Rīgas laiks)"].value, datetime)
+    assert "valsts mērķa pakāpe (29 punktiem)" in info["Piezīme par provizoriskām vērtībām"].value
+    assert "iekšējā" in info["Forma"].value
+    _no_formulas(path)
+
+
+def test_english_on_request(exported_round: Fixture, tmp_path: Path) -> None:
+    path = _export(tmp_path, lang="en")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:2] == ["Institutions", "Item scores"]
+    assert wb.sheetnames[-1] == "Information"
+    items = _rows(wb["Item scores"])
+    vid = {r["Item"].value: r for r in items if r["Institution code"].value == "VID"}
+    assert vid["K3"]["D3"].value == "Unknown"
+    assert vid["S3"]["D1"].value == "Not applicable"
+    assert "Gap to target" in vid["K3"]
+    assert _pairs(wb["Information"])["Assessment round"].value == "2026-K1"
+    with db.unit_of_work() as s, pytest.raises(ExportError, match="lv or en"):
+        export_round(s, "2026-K1", tmp_path / "x.xlsx", lang="de")
+
+
+def test_user_text_is_text_never_a_formula(exported_round: Fixture, tmp_path: Path) -> None:
+    round_path = _export(tmp_path)
+    plan_path = tmp_path / "plan.xlsx"
+    with db.unit_of_work() as s:
+        export_plan(s, "2026-K1", "VID", plan_path)
+    for path in (round_path, plan_path):
+        _no_formulas(path)
+    cells = _all_cells(round_path)
+    for field, text in exported_round.hostile.items():
+        found = [c for c in cells if c.value == text]
+        assert found, f"{field}: {text!r} is not in the export"
+        for cell in found:
+            assert cell.data_type == "s", (field, cell.coordinate)
+            assert cell.quotePrefix, (field, cell.coordinate)
+    plan_cells = _all_cells(plan_path)
+    reason = [c for c in plan_cells if c.value == HOSTILE_DROP_REASON]
+    assert reason and all(c.data_type == "s" for c in reason)
+    # The hostile institution name sits in every per-institution sheet, always as text.
+    named = [c for c in cells if c.value == HOSTILE_INSTITUTION_NAME]
+    assert len({c.parent.title for c in named}) == 5
+    # And the file itself holds them as inline strings.
+    with zipfile.ZipFile(round_path) as z:
+        xml = "".join(
+            z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")
+        )
+    assert "=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)</t>" in xml or (
+        '=HYPERLINK("http://x","y")</t>' in xml
+    )
+
+
+def test_publication_hides_small_groups_and_names_nobody(
+    exported_round: Fixture, tmp_path: Path
+) -> None:
+    path = _export(tmp_path, publish=True)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [
+        "RV6 un RV7 vajadzības",
+        "Pakāpju sadalījums",
+        "Indekss pa grupām",
+        "Informācija",
+    ]
+    groups = _rows(wb["Indekss pa grupām"])
+    # IG1 has three scored institutions (VID, UR, VZD); IG2 only RIGA: withheld.
+    assert [r["1. tabulas grupa"].value for r in groups] == ["1. Valsts tiešās pārvaldes iestādes"]
+    assert all(r["Iestāžu skaits"].value >= MIN_GROUP for r in groups)
+    texts = [c.value for c in _all_cells(path) if isinstance(c.value, str)]
+    for code in exported_round.codes:
+        assert not any(code == t for t in texts), code
+    assert not any("Rīgas valstspilsētas" in t or "ieņēmumu" in t for t in texts)
+    assert not any(t == HOSTILE_INSTITUTION_NAME for t in texts)
+    info = _pairs(wb["Informācija"])
+    assert info["Forma"].value.startswith("publicējamā")
+    assert info["Novērtētās iestādes"].value == 4
+    _no_formulas(path)
+
+
+def test_publication_of_a_round_too_small_withholds_every_aggregate(
+    exported_round: Fixture, spec: QuestionnaireSpec, tmp_path: Path
+) -> None:
+    with db.unit_of_work() as s:
+        create_round(
+            s,
+            code="2026-K2",
+            opens_on=date(2026, 9, 1),
+            due_on=date(2026, 10, 31),
+            institutions=["VID", "UR"],
+            questionnaire_version=spec.id,
+        )
+    inbox = tmp_path / "k2"
+    inbox.mkdir()
+    books = filled_workbooks(
+        spec, [("VID", "VID"), ("UR", "UR")], round_code="2026-K2", key=get_settings().signing_key()
+    )
+    for code, data in books.items():
+        (inbox / f"{code}.xlsx").write_bytes(data)
+    ingest_paths([inbox])
+    out = tmp_path / "k2.xlsx"
+    with db.unit_of_work() as s:
+        export_round(s, "2026-K2", out, publish=True)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Informācija"]
+    info = _pairs(wb["Informācija"])
+    assert info["Novērtētās iestādes"].value == 2 < MIN_GROUP
+    assert "netiek publicēti" in info["Piezīme"].value
+    _no_formulas(out)
+
+
+def test_plan_workbook(exported_round: Fixture, tmp_path: Path) -> None:
+    out = tmp_path / "plan.xlsx"
+    with db.unit_of_work() as s:
+        summary = export_plan(s, "2026-K1", "VID", out)
+        ctx = context(s, "2026-K1", "VID")
+        plan = latest_plan(s, ctx.assignment)
+        assert plan is not None
+        stored = plan_measures(s, plan)
+        result = round_scores(s, "2026-K1")["VID"]
+    assert summary.path == out
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Kopsavilkums", "Pasākumi", "Informācija"]
+    head = _pairs(wb["Kopsavilkums"])
+    assert head["Iestāde"].value == "Valsts ieņēmumu dienests"
+    assert head["Plāna versija"].value == plan.version == 2
+    assert head["Pielāgots no versijas"].value == 1
+    assert head["Kopējais indekss (0–100)"].value == pytest.approx(result.index)
+    assert head["Kopējais indekss (0–100)"].number_format == "0.0"
+    assert head["Plāna sākums"].number_format == DATE_FORMAT
+    assert head["Pasākumi kopā"].value == len(stored)
+    assert head["Atcelti"].value >= 1
+    rows = _rows(wb["Pasākumi"])
+    assert [r["Pasākuma kods"].value for r in rows] == [m.measure_id for m in stored]
+    assert [c.value for c in wb["Pasākumi"][1]][:3] == ["Nr.", "Termiņš", "Periods"]
+    assert all(r["Termiņš"].number_format == DATE_FORMAT for r in rows)
+    dropped = next(r for r in rows if r["Pasākuma kods"].value == exported_round.dropped_measure)
+    assert dropped["Statuss"].value == "atcelts"
+    assert dropped["Atcelšanas pamatojums"].value == HOSTILE_DROP_REASON
+    assert wb["Pasākumi"].freeze_panes == "D2"
+
+    first = tmp_path / "plan-v1.xlsx"
+    with db.unit_of_work() as s:
+        export_plan(s, "2026-K1", "VID", first, version=1, lang="en")
+        with pytest.raises(PlanError, match="no plan version 99"):
+            export_plan(s, "2026-K1", "VID", tmp_path / "none.xlsx", version=99)
+    wb = openpyxl.load_workbook(first)
+    assert wb.sheetnames == ["Summary", "Measures", "Information"]
+    assert {r["Status"].value for r in _rows(wb["Measures"])} == {"planned"}
+    _no_formulas(out)
+    _no_formulas(first)
