@@ -40,6 +40,30 @@ class Settings(BaseSettings):
     max_compression_ratio: int = 120
     max_zip_members: int = 300
 
+    # Email (docs/email.md). The folder transport is the embedded default: no server needed.
+    email_transport: str = Field(default="folder", pattern="^(folder|smtp)$")
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds per SMTP operation")
+    mail_from: str = "pvpp@example.org"
+    mail_folder: Path | None = Field(
+        default=None,
+        description="Where the folder transport writes .eml files; default: "
+        "the outbox folder in the data folder",
+    )
+    message_id_domain: str = "pvpp.example.org"
+    reminder_days_before_due: int = Field(default=7, ge=0)
+    escalation_days_overdue: int = Field(default=14, ge=0)
+    # Delivery policy of `pvpp outbox send`: exponential backoff after a temporary failure,
+    # a circuit breaker after this many in a row, and giving up after days of trying.
+    outbox_backoff_seconds: int = Field(default=60, ge=1)
+    outbox_backoff_max_seconds: int = Field(default=6 * 3600, ge=1)
+    outbox_breaker_threshold: int = Field(default=3, ge=1)
+    outbox_give_up_hours: int = Field(default=5 * 24, ge=1)
+
     def db_url(self) -> str:
         """The database URL in effect."""
         if self.database_url:

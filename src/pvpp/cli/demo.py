@@ -113,11 +113,15 @@ def demo(
                     _, created = build_plan(s, ctx, actor="demo")
                     plans_made += created
             progress.advance(step)
+        progress.update(step, description="Plan PDFs and emails", total=None)
+        documents = _documents(settings, folder, [c for c, _ in assigned])
         with db.unit_of_work(settings) as s:
             status = round_status(s, ROUND)
             national = aggregates(s, ROUND)
 
     _summary(reg, rnd, first, second, plans_made, status, national, folder)
+    for line in documents:
+        console.print(line, highlight=False)
 
 
 def _demo_team(session, common, inst) -> None:
@@ -150,6 +154,80 @@ def _demo_workbooks(spec, folder: Path, code: str, name: str, key: bytes) -> Non
             filled, {f"Q_S{i}_D{d}": None for i in range(1, 10) for d in range(1, 5)}
         )
     _write_once(folder / "returned" / f"{code}.xlsx", filled)
+
+
+def _documents(settings, folder: Path, codes: list[str]) -> list[str]:
+    """Plan PDFs, the plan emails delivered to the mail folder, the national report,
+    exports and page images of two PDFs; returns lines saying where they are."""
+    from pvpp.delivery import record_sent_plans
+    from pvpp.documents.national_pdf import national_pdf
+    from pvpp.documents.plan_pdf import plan_pdf
+    from pvpp.exports import export_plan, export_round, export_round_csv
+    from pvpp.mail.compose import queue_plan
+    from pvpp.mail.outbox import find
+    from pvpp.mail.relay import deliver_due
+    from pvpp.plans import latest_plan
+
+    mail_settings = settings.model_copy(
+        update={"email_transport": "folder", "mail_folder": folder / "mail"}
+    )
+    plans_dir = folder / "plans"
+    rendered = new_mail = 0
+    examples: dict[str, Path] = {}
+    for code in codes:
+        with db.unit_of_work(settings) as s:
+            ctx = context(s, ROUND, code)
+            plan = latest_plan(s, ctx.assignment)
+            if plan is None:
+                continue
+            lang = "en" if code == "VARAM" else "lv"  # one English example
+            # One PDF per plan version: rendered once, the same bytes filed and emailed.
+            path = plans_dir / f"{code}-v{plan.version}.pdf"
+            examples[code] = path
+            if not path.exists():
+                write_atomic(path, plan_pdf(s, ROUND, code, lang=lang))
+                rendered += 1
+            if not find(
+                s, round_code=ROUND, institution_code=code, kind="plan", version=plan.version
+            ):
+                queue_plan(
+                    s, round_code=ROUND, institution=code, plan_version=plan.version,
+                    pdf=path.read_bytes(), lang=lang, settings=mail_settings,
+                )  # fmt: skip
+                new_mail += 1
+    report = deliver_due(mail_settings)
+    with db.unit_of_work(settings) as s:
+        record_sent_plans(s)
+        write_atomic(folder / "national-report.pdf", national_pdf(s, ROUND))
+        exports = folder / "exports"
+        exports.mkdir(parents=True, exist_ok=True)
+        export_round(s, ROUND, exports / f"{ROUND}.xlsx")
+        export_round_csv(s, ROUND, exports / f"{ROUND}.csv")
+        export_plan(s, ROUND, "VID", exports / f"{ROUND}-VID-plan.xlsx")
+    images = _page_images(folder, [examples["VID"], folder / "national-report.pdf"])
+    return [
+        f"Plan PDFs: {rendered} rendered this run, {len(examples)} in {plans_dir}",
+        f"Plan emails: {new_mail} queued, {report.sent} delivered as .eml to {folder / 'mail'}",
+        f"National report: {folder / 'national-report.pdf'}",
+        f"Exports: {exports}",
+        images,
+    ]
+
+
+def _page_images(folder: Path, pdfs: list[Path]) -> str:
+    """PNG pages of example PDFs, for a look without a PDF viewer (needs poppler)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        return "Page images: skipped (pdftoppm from poppler-utils is not installed)"
+    out = folder / "pages"
+    out.mkdir(parents=True, exist_ok=True)
+    for pdf in pdfs:
+        if pdf.exists() and not any(out.glob(f"{pdf.stem}-*.png")):
+            subprocess.run([exe, "-r", "60", "-png", str(pdf), str(out / pdf.stem)], check=True)
+    return f"Page images: {out}"
 
 
 def _summary(reg, rnd, first, second, plans_made, status, national, folder) -> None:

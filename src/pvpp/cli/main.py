@@ -8,6 +8,7 @@ from pvpp.cli import (
     db,
     demo,
     export,
+    outbox,
     plans,
     policy,
     registry,
@@ -33,6 +34,7 @@ app.add_typer(submissions.app, name="submissions")
 app.add_typer(plans.scores_app, name="scores")
 app.add_typer(plans.plan_app, name="plan")
 app.add_typer(export.app, name="export")
+app.add_typer(outbox.app, name="outbox")
 app.command("demo")(demo.demo)
 
 

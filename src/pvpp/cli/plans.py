@@ -253,3 +253,44 @@ def plan_pdf_command(
     data = _run(lambda s: plan_pdf(s, round_code, institution, lang=lang))
     write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
+
+
+@plan_app.command("send")
+def plan_send(
+    round_code: RoundOpt,
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="Institution code")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every institution with a plan")] = False,
+    lang: Annotated[
+        str | None, typer.Option(help="lv or en (default: the settings' language)")
+    ] = None,
+) -> None:
+    """Render the current plan PDF and queue the email to the head (deliver: pvpp outbox send)."""
+    from pvpp.delivery import queue_plans
+    from pvpp.mail.outbox import MessageError
+
+    if bool(institution) == all_:
+        err_console.print("[red]error:[/red] give either --institution CODE or --all")
+        raise typer.Exit(2)
+    rows = _run_outside(
+        lambda: queue_plans(round_code, [institution] if institution else None, lang=lang),
+        MessageError,
+    )
+    for row in rows:
+        version = f" (version {row.version})" if row.version else ""
+        console.print(f"  • {row.institution}: {row.outcome}{version}", highlight=False)
+    queued = sum(1 for r in rows if r.outcome == "queued")
+    console.print(f"{queued} plan email(s) queued; deliver them with `pvpp outbox send`.")
+
+
+def _run_outside(fn: Callable[[], Any], *errors: type[Exception]) -> Any:
+    """Run a service that opens its own transactions, turning known errors into messages."""
+    from pvpp.rounds import RoundError
+
+    with friendly_errors(), store_errors():
+        try:
+            return fn()
+        except (PlanError, RoundError, *errors) as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None

@@ -230,3 +230,61 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=40)
     entity_key: str = Field(max_length=100)
     detail: Any = json_column()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One email, queued once per business key and delivered by :mod:`pvpp.mail.relay`.
+
+    ``state`` goes queued → sending → sent, or failed with the server's reply; a temporary
+    failure puts it back to queued with a later ``next_attempt_at``. The Message-ID is made
+    once, when the row is queued, so a resend after a crash carries the same one.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "<round>|<institution>|<kind>|<version>": one message per business event, ever.
+    business_key: str = Field(unique=True, max_length=200)
+    round_code: str = Field(index=True, max_length=40)
+    institution_code: str = Field(index=True, max_length=40)
+    kind: str = Field(max_length=20)
+    # The plan version for plan, follow-up and escalation; the submission id for a
+    # returned workbook (each return is its own message); 0 otherwise.
+    version: int = 0
+    lang: str = Field(default="lv", max_length=2)
+    message_id: str = Field(unique=True, max_length=250)
+    from_addr: str = Field(max_length=400)
+    # Lists of {"name": display name, "email": addr-spec}.
+    to_addrs: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    cc_addrs: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    subject: str = Field(max_length=500)
+    body_text: str
+    body_html: str | None = None
+    # Lists of {"filename", "content_type", "sha256", "size"}; bytes in the file store.
+    attachments: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    state: str = Field(default="queued", index=True, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    # The relay run holding the row while it is in "sending" (see pvpp.mail.relay).
+    claimed_by: str | None = Field(default=None, max_length=40)
+    claimed_at: datetime | None = None
+    last_code: int | None = None
+    last_error: str = Field(default="", max_length=2000)
+    sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One try at handing an outbox message to the mail server, and what came of it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outboxmessage.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    # sent | temporary | permanent | interrupted | local
+    outcome: str = Field(max_length=20)
+    smtp_code: int | None = None
+    reply: str = Field(default="", max_length=2000)

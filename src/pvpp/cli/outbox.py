@@ -1,0 +1,119 @@
+"""``pvpp outbox``: deliver queued email and look at the queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from pvpp.cli.common import console, err_console, store_errors, write_json
+from pvpp.mail.outbox import STATES, list_messages, summary
+from pvpp.mail.relay import deliver_due
+from pvpp.mail.transport import make_transport
+from pvpp.settings import get_settings
+from pvpp.store.db import unit_of_work
+
+app = typer.Typer(help="The email outbox: queued, sent and failed messages.", no_args_is_help=True)
+
+
+@app.command()
+def send(
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Send at most this many messages")
+    ] = None,
+) -> None:
+    """Deliver every message that is due; retry later what the server defers.
+
+    Exits 1 when the circuit breaker stopped the run (the mail server looks down).
+    """
+    try:
+        transport = make_transport()
+    except ValueError as exc:  # transport settings that cannot work
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    try:
+        with store_errors():
+            report = deliver_due(limit=limit, transport=transport)
+    finally:
+        transport.close()
+    if report.busy:
+        console.print("Another `pvpp outbox send` is running; nothing done.", highlight=False)
+        return
+    if report.recovered:
+        console.print(
+            f"{report.recovered} message(s) were left in sending by a stopped run and were "
+            "sent again with the same Message-ID.",
+            highlight=False,
+        )
+    console.print(
+        f"Sent {report.sent}, failed {len(report.failed)}, retrying {report.retrying}.",
+        highlight=False,
+    )
+    if report.sent:
+        # A delivered plan email moves its assignment to "plan sent".
+        from pvpp.delivery import record_sent_plans
+        from pvpp.store.db import unit_of_work
+
+        with store_errors(), unit_of_work() as session:
+            moved = record_sent_plans(session)
+        if moved:
+            console.print(f"{moved} plan(s) recorded as sent to the head.", highlight=False)
+    for f in report.failed:
+        console.print(
+            f"  • failed {f.key} to {', '.join(f.to)}: {f.reply}",
+            highlight=False,
+            markup=False,
+        )
+    for f in report.partial:
+        console.print(
+            f"  • sent {f.key}, but refused for {', '.join(f.to)}: {f.reply}",
+            highlight=False,
+            markup=False,
+        )
+    if report.breaker_open:
+        threshold = get_settings().outbox_breaker_threshold
+        err_console.print(
+            f"[red]stopped:[/red] {threshold} temporary failures in a row — the mail server "
+            "seems unavailable; the rest stays queued for the next run.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    state: Annotated[
+        str | None, typer.Option(help=f"Only messages in this state: {', '.join(STATES)}")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show the queue: every message with its state, attempts and last error."""
+    if state is not None and state not in STATES:
+        err_console.print(f"[red]error:[/red] --state must be one of {', '.join(STATES)}")
+        raise typer.Exit(2)
+    with store_errors(), unit_of_work() as session:
+        rows = [summary(row) for row in list_messages(session, state)]
+    if as_json:
+        write_json(rows)
+        return
+    table = Table(title="Outbox", header_style="bold")
+    for col in ("id", "message", "to", "state", "attempts", "when (UTC)", "last error"):
+        table.add_column(col)
+    for row in rows:
+        when = row["sent_at"] if row["state"] == "sent" else row["next_attempt_at"]
+        # Text(): addresses and server replies are data, never rich markup.
+        table.add_row(
+            str(row["id"]),
+            Text(row["key"]),
+            Text(", ".join(row["to"])),
+            row["state"],
+            str(row["attempts"]),
+            when.strftime("%Y-%m-%d %H:%M") if when else "",
+            Text(f"{row['last_code'] or ''} {row['last_error']}".strip()),
+        )
+    console.print(table)
+    counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATES}
+    console.print(", ".join(f"{s}: {n}" for s, n in counts.items() if n) or "The outbox is empty.")

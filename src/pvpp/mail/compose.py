@@ -1,0 +1,437 @@
+"""The six kinds of message, composed from the store: who gets what, and when.
+
+| kind       | to                        | cc        | attachment | version in the key      |
+|------------|---------------------------|-----------|------------|-------------------------|
+| plan       | head of the institution   | team lead | plan PDF   | plan version            |
+| invitation | the team (head if none)   |           | workbook   | 0                       |
+| reminder   | the team (head if none)   |           |            | 0: one per round        |
+| returned   | the team (head if none)   |           |            | submission id           |
+| followup   | the team (head if none)   |           |            | answer-by date YYYYMMDD |
+| escalation | head of the institution   | team lead |            | YYYYMM: one a month     |
+
+Every function queues in the caller's transaction and returns ``(row, created)``; asking
+again for the same business key returns the row already queued. Nothing here sends:
+:func:`pvpp.mail.relay.deliver_due` does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from pvpp.assignments import State
+from pvpp.mail.outbox import MessageError, queue
+from pvpp.mail.templates import render, render_html
+from pvpp.planning.library import load_library
+from pvpp.plans import Context, PlanError, context, latest_plan, plan_measures
+from pvpp.settings import Settings, get_settings
+from pvpp.store.models import (
+    Assignment,
+    Institution,
+    OutboxMessage,
+    Plan,
+    PlanMeasure,
+    Round,
+    Submission,
+)
+from pvpp.teams import members
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_LISTED_PROBLEMS = 50
+# Reminders go to assignments not yet accepted; escalations to plans already sent.
+AWAITING_WORKBOOK = (State.INVITED, State.IN_PROGRESS, State.SUBMITTED, State.RETURNED)
+PLAN_OUT = (State.PLAN_SENT, State.IN_FOLLOW_UP)
+
+Queued = tuple[OutboxMessage, bool]
+
+
+def _render(kind: str, lang: str, **context: Any) -> tuple[str, str, str | None]:
+    """Subject, text body and, when the kind has an HTML template, the HTML body."""
+    subject, body = render(kind, lang, **context)
+    return subject, body, render_html(kind, lang, **context)
+
+
+def _lang(lang: str | None, settings: Settings) -> str:
+    return lang or settings.language
+
+
+def _context(session: Session, round_code: str, institution: str) -> Context:
+    try:
+        return context(session, round_code, institution)
+    except PlanError as exc:
+        raise MessageError(str(exc)) from None
+
+
+def _head(inst: Institution) -> list[tuple[str, str]]:
+    return [(inst.head_name, inst.head_email)]
+
+
+def _team(session: Session, inst: Institution) -> list[tuple[str, str]]:
+    """The active team members, lead first; the head when the team has nobody yet."""
+    return [(m.name, m.email) for m in members(session, inst.code)] or _head(inst)
+
+
+def _lead(session: Session, inst: Institution) -> tuple[str, str] | None:
+    lead = next((m for m in members(session, inst.code) if m.is_lead), None)
+    return (lead.name, lead.email) if lead else None
+
+
+def _plan(session: Session, ctx: Context, version: int | None) -> Plan:
+    if version is None:
+        plan = latest_plan(session, ctx.assignment)
+    else:
+        plan = session.exec(
+            select(Plan).where(Plan.assignment_id == ctx.assignment.id, Plan.version == version)
+        ).first()
+    if plan is None:
+        which = "a plan" if version is None else f"plan version {version}"
+        raise MessageError(f"{ctx.institution.code} has no {which} in round {ctx.round.code}")
+    return plan
+
+
+def _measure_view(rnd: Round, measures: list[PlanMeasure], lang: str) -> list[dict[str, Any]]:
+    titles = load_library(rnd.policy_version).by_id
+    out = []
+    for m in measures:
+        definition = titles.get(m.measure_id)
+        title = getattr(definition.title, lang) if definition else ""
+        out.append({"id": m.measure_id, "title": title, "due_on": m.due_on})
+    return out
+
+
+def queue_plan(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    plan_version: int,
+    pdf: bytes,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued:
+    """The plan PDF to the head of the institution, a copy to the team lead.
+
+    Callers can skip rendering the PDF when :func:`pvpp.mail.outbox.find` already
+    finds the message for this plan version.
+    """
+    settings = settings or get_settings()
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    plan = _plan(session, ctx, plan_version)
+    active = [m for m in plan_measures(session, plan) if m.status != "dropped"]
+    lead = _lead(session, inst)
+    subject, body, html = _render(
+        "plan",
+        lang,
+        head_name=inst.head_name,
+        institution_name=inst.name,
+        round_code=rnd.code,
+        plan_version=plan.version,
+        measure_count=len(active),
+        first_due=min((m.due_on for m in active), default=None),
+        lead_name=lead[0] if lead else None,
+    )
+    filename = f"PVPP-plans-{rnd.code}-{inst.code}-v{plan.version}.pdf"
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind="plan",
+        version=plan.version,
+        to=_head(inst),
+        cc=[lead] if lead else [],
+        subject=subject,
+        body=body,
+        html=html,
+        attachments=[(filename, PDF, pdf)],
+        lang=lang,
+        settings=settings,
+    )
+
+
+def queue_invitation(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    workbook: bytes,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued:
+    """The self-assessment workbook to the team (to the head while there is no team)."""
+    settings = settings or get_settings()
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    subject, body, html = _render(
+        "invitation", lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on
+    )
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind="invitation",
+        to=_team(session, inst),
+        subject=subject,
+        body=body,
+        html=html,
+        attachments=[(f"PVPP-{rnd.code}-{inst.code}.xlsx", XLSX, workbook)],
+        lang=lang,
+        settings=settings,
+    )
+
+
+def queue_reminder(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued:
+    """A reminder that the workbook is due soon (one per round and institution)."""
+    settings = settings or get_settings()
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    subject, body, html = _render(
+        "reminder", lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on
+    )
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind="reminder",
+        to=_team(session, inst),
+        subject=subject,
+        body=body,
+        html=html,
+        lang=lang,
+        settings=settings,
+    )
+
+
+def problem_lines(problems: list[dict[str, Any]], lang: str) -> list[str]:
+    """A submission's stored problems as lines people read: ``'Sheet'!D12: message``."""
+    lines = []
+    for p in problems:
+        where = f"'{p['sheet']}'!{p['cell']}" if p.get("sheet") and p.get("cell") else ""
+        where = where or p.get("sheet") or ""
+        message = p.get("message") or ""
+        if p.get("code") == "unanswered" and not message:
+            message = "nav atbildēts" if lang == "lv" else "not answered"
+        lines.append(f"{where}: {message}" if where else message)
+    if len(lines) > MAX_LISTED_PROBLEMS:
+        total = "kopā" if lang == "lv" else "in all"
+        lines = [*lines[:MAX_LISTED_PROBLEMS], f"… ({total}: {len(lines)})"]
+    return lines
+
+
+def queue_returned(
+    session: Session,
+    *,
+    submission_id: int,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued:
+    """A returned workbook's problems to the team; each returned submission is one message."""
+    settings = settings or get_settings()
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.assignment_id is None:
+        raise MessageError(f"no submission {submission_id} matched to an assignment")
+    if submission.status == "accepted":
+        raise MessageError(f"submission {submission_id} was accepted, not returned")
+    assignment = session.get(Assignment, submission.assignment_id)
+    assert assignment is not None
+    rnd = session.get(Round, assignment.round_id)
+    inst = session.get(Institution, assignment.institution_id)
+    assert rnd is not None and inst is not None
+    lang = _lang(lang, settings)
+    subject, body, html = _render(
+        "returned",
+        lang,
+        institution_name=inst.name,
+        round_code=rnd.code,
+        due_on=rnd.due_on,
+        problems=problem_lines(submission.problems or [], lang),
+    )
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind="returned",
+        version=submission_id,
+        to=_team(session, inst),
+        subject=subject,
+        body=body,
+        html=html,
+        lang=lang,
+        settings=settings,
+    )
+
+
+def queue_followup(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    respond_by: date,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued:
+    """A status request about the current plan, listing measures due by ``respond_by``."""
+    settings = settings or get_settings()
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    plan = _plan(session, ctx, None)
+    due = [m for m in plan_measures(session, plan) if m.status == "planned"]
+    due = [m for m in due if m.due_on <= respond_by]
+    subject, body, html = _render(
+        "followup",
+        lang,
+        institution_name=inst.name,
+        round_code=rnd.code,
+        plan_version=plan.version,
+        respond_by=respond_by,
+        measures=_measure_view(rnd, due, lang),
+    )
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind="followup",
+        version=int(respond_by.strftime("%Y%m%d")),
+        to=_team(session, inst),
+        subject=subject,
+        body=body,
+        html=html,
+        lang=lang,
+        settings=settings,
+    )
+
+
+def overdue_measures(
+    session: Session, plan: Plan, today: date, days: int
+) -> list[tuple[PlanMeasure, int]]:
+    """Planned measures of ``plan`` more than ``days`` days past due, with days overdue."""
+    out = []
+    for m in plan_measures(session, plan):
+        late = (today - m.due_on).days
+        if m.status == "planned" and late > days:
+            out.append((m, late))
+    return out
+
+
+def queue_escalation(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    today: date,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued | None:
+    """Overdue measures of the current plan to the head (at most one message a month).
+
+    None when no measure is more than ``escalation_days_overdue`` days late.
+    """
+    settings = settings or get_settings()
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    plan = _plan(session, ctx, None)
+    days = settings.escalation_days_overdue
+    overdue = overdue_measures(session, plan, today, days)
+    if not overdue:
+        return None
+    view = _measure_view(rnd, [m for m, _ in overdue], lang)
+    for item, (_, late) in zip(view, overdue, strict=True):
+        item["days_overdue"] = late
+    lead = _lead(session, inst)
+    subject, body, html = _render(
+        "escalation",
+        lang,
+        head_name=inst.head_name,
+        institution_name=inst.name,
+        round_code=rnd.code,
+        plan_version=plan.version,
+        overdue=view,
+        days=days,
+    )
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind="escalation",
+        version=int(today.strftime("%Y%m")),
+        to=_head(inst),
+        cc=[lead] if lead else [],
+        subject=subject,
+        body=body,
+        html=html,
+        lang=lang,
+        settings=settings,
+    )
+
+
+def _assignments(session: Session, states: tuple[State, ...]) -> list[tuple[Round, Institution]]:
+    rows = session.exec(
+        select(Round, Institution)
+        .join(Assignment, col(Assignment.round_id) == col(Round.id))
+        .join(Institution, col(Assignment.institution_id) == col(Institution.id))
+        .where(col(Assignment.state).in_([s.value for s in states]))
+        .order_by(col(Round.code), col(Institution.code))
+    ).all()
+    return [(r, i) for r, i in rows]
+
+
+def queue_due_reminders(
+    session: Session, today: date, settings: Settings | None = None
+) -> list[Queued]:
+    """Reminders for workbooks not yet accepted whose round is due within
+    ``reminder_days_before_due`` days (and not past due)."""
+    settings = settings or get_settings()
+    window = timedelta(days=settings.reminder_days_before_due)
+    out = []
+    for rnd, inst in _assignments(session, AWAITING_WORKBOOK):
+        if rnd.due_on - window <= today <= rnd.due_on:
+            out.append(
+                queue_reminder(
+                    session, round_code=rnd.code, institution=inst.code, settings=settings
+                )
+            )
+    return out
+
+
+def queue_due_escalations(
+    session: Session, today: date, settings: Settings | None = None
+) -> list[Queued]:
+    """Escalations for sent plans with measures more than ``escalation_days_overdue`` late."""
+    settings = settings or get_settings()
+    out = []
+    for rnd, inst in _assignments(session, PLAN_OUT):
+        queued = queue_escalation(
+            session, round_code=rnd.code, institution=inst.code, today=today, settings=settings
+        )
+        if queued is not None:
+            out.append(queued)
+    return out
+
+
+__all__ = [
+    "overdue_measures",
+    "problem_lines",
+    "queue_due_escalations",
+    "queue_due_reminders",
+    "queue_escalation",
+    "queue_followup",
+    "queue_invitation",
+    "queue_plan",
+    "queue_reminder",
+    "queue_returned",
+]

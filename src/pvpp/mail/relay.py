@@ -1,0 +1,386 @@
+"""The relay: hands due outbox messages to the transport, one at a time, losing none.
+
+For each message:
+
+1. **claim** it in its own transaction: ``queued`` and due → ``sending``, stamped with
+   this run's owner token (PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED``, so several
+   relays never claim one row twice; SQLite: the store's ``BEGIN IMMEDIATE`` serialises
+   the claim, and only one relay runs at a time, see below), and **commit** — before any
+   byte goes to the mail server;
+2. **send** it with its stored Message-ID;
+3. **record** the outcome right away in a second transaction: ``sent`` after the
+   server's 250; back to ``queued`` with exponential backoff after a temporary failure
+   (4xx, refused connection, timeout), or ``failed`` when the reply was a 5xx for this
+   message, or when temporary failures went on for ``outbox_give_up_hours``. Every try is
+   a :class:`~pvpp.store.models.DeliveryAttempt` row.
+
+**A row found in "sending"** belonged to a relay that stopped between steps 1 and 3 —
+possibly after the server had already accepted the message (SMTP has no way to close
+that gap). Policy: *resend it with the same Message-ID*. Delivery is therefore
+at-least-once: nothing is ever lost, and the rare duplicate is the identical message
+with the identical Message-ID, which mail clients and archives recognise. The row gets an
+``interrupted`` attempt and goes back to ``queued``, due at once.
+
+To tell a stopped relay from one still sending, every run holds a lock for as long as it
+runs: on PostgreSQL a session advisory lock keyed by its owner token (the server drops it
+when the process dies), on SQLite an exclusive ``flock`` on a file next to the database
+(the kernel drops it when the process dies; a second relay finds it taken and returns at
+once with ``busy``). A ``sending`` row is recovered only when its owner's lock is free.
+
+**Circuit breaker**: after ``outbox_breaker_threshold`` temporary failures in a row the
+run stops, leaving the rest queued for the next run, instead of hammering a server that
+is down. Messages already ``sent`` are never claimed again, so running the relay twice
+sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session, col, select
+
+from pvpp.mail.outbox import build_email, recipients
+from pvpp.mail.transport import (
+    DeliveryFailure,
+    PermanentFailure,
+    Refused,
+    TemporaryFailure,
+    Transport,
+    make_transport,
+)
+from pvpp.settings import Settings, get_settings
+from pvpp.store.db import require_current
+from pvpp.store.models import DeliveryAttempt, OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Failure:
+    """A message that did not (fully) reach its recipients, with the server's reply."""
+
+    id: int
+    key: str
+    to: list[str]
+    code: int | None
+    reply: str
+
+
+@dataclass
+class DeliveryReport:
+    """What one run of :func:`deliver_due` did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    # Sent, but the server refused some recipients (their addresses and replies).
+    partial: list[Failure] = field(default_factory=list)
+    # Rows found in "sending" after a relay stopped, queued again to be resent.
+    recovered: int = 0
+    breaker_open: bool = False
+    # Another relay holds the SQLite relay lock; this run did nothing.
+    busy: bool = False
+
+
+class _RelayLock:
+    """Held for a whole run so other runs can tell this relay is alive."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.eng = eng
+        self.owner = secrets.token_hex(8)
+        self._conn: Connection | None = None
+        self._fd: int | None = None
+
+    @staticmethod
+    def _key(owner: str) -> int:
+        # A signed 64-bit integer: the form pg_advisory_lock takes.
+        return int.from_bytes(bytes.fromhex(owner), "big", signed=True)
+
+    def acquire(self) -> bool:
+        """Take the lock; False when another relay holds the SQLite one."""
+        if self.eng.dialect.name == "postgresql":
+            self._conn = self.eng.connect()
+            self._conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": self._key(self.owner)})
+            self._conn.commit()
+            return True
+        database = self.eng.url.database
+        if not database or database == ":memory:":
+            return True  # one process only: nobody to coordinate with
+        path = Path(database).with_name(Path(database).name + ".relay-lock")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def is_dead(self, owner: str | None) -> bool:
+        """Whether the relay that claimed a row with ``owner`` has stopped."""
+        if owner == self.owner:
+            return False
+        if self._conn is None or owner is None:
+            # SQLite: this run holds the only relay lock, so any other owner is gone.
+            return True
+        try:
+            key = self._key(owner)
+        except ValueError:
+            return True
+        free = self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        if free:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        self._conn.commit()
+        return bool(free)
+
+    def release(self) -> None:
+        """Let go of the lock (the process ending does it too)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                conn.commit()
+            finally:
+                conn.close()
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+def backoff(attempts: int, settings: Settings) -> timedelta:
+    """Wait before try ``attempts + 1``: base × 2^(attempts-1), capped."""
+    exponent = min(max(attempts - 1, 0), 30)
+    seconds = min(
+        settings.outbox_backoff_seconds * 2**exponent, settings.outbox_backoff_max_seconds
+    )
+    return timedelta(seconds=seconds)
+
+
+def _recover(eng: Engine, lock: _RelayLock, at: datetime) -> int:
+    """Queue again every row left in "sending" by a relay that has stopped."""
+    with Session(eng) as session:
+        owners = set(
+            session.exec(
+                select(OutboxMessage.claimed_by).where(OutboxMessage.state == "sending")
+            ).all()
+        )
+    recovered = 0
+    for owner in owners:
+        if not lock.is_dead(owner):
+            continue
+        with Session(eng) as session:
+            rows = session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.state == "sending", OutboxMessage.claimed_by == owner
+                )
+            ).all()
+            for row in rows:
+                row.state, row.claimed_by, row.next_attempt_at = "queued", None, at
+                session.add(row)
+                session.add(
+                    DeliveryAttempt(
+                        outbox_id=row.id,  # type: ignore[arg-type]
+                        at=at,
+                        outcome="interrupted",
+                        reply="found in sending after its relay stopped; "
+                        "resending with the same Message-ID",
+                    )
+                )
+                log.warning("outbox %s was left in sending; resending it", row.business_key)
+            session.commit()
+            recovered += len(rows)
+    return recovered
+
+
+def _claim(eng: Engine, owner: str, at: datetime) -> OutboxMessage | None:
+    """The next due message, moved to "sending" and committed; None when none is due."""
+    with Session(eng, expire_on_commit=False) as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at)
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+            .limit(1)
+        )
+        if eng.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = session.exec(query).first()
+        if row is None:
+            return None
+        row.state, row.claimed_by, row.claimed_at = "sending", owner, at
+        row.attempts += 1
+        session.add(row)
+        session.commit()
+        return row
+
+
+def _finish(
+    eng: Engine,
+    row_id: int,
+    owner: str,
+    at: datetime,
+    *,
+    state: str,
+    outcome: str,
+    code: int | None = None,
+    reply: str = "",
+    next_attempt_at: datetime | None = None,
+    error: str | None = None,
+) -> bool:
+    """Record the outcome of this run's try; False if the row is no longer ours.
+
+    ``reply`` goes to the attempt; ``error`` (default: ``reply``) to the row's last error.
+    """
+    with Session(eng) as session:
+        row = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.state == "sending",
+                OutboxMessage.claimed_by == owner,
+            )
+        ).first()
+        if row is None:
+            # Another relay judged this one dead and took the row over: it will resend.
+            log.warning("outbox row %s was taken over by another relay", row_id)
+            return False
+        row.state, row.claimed_by = state, None
+        row.last_code, row.last_error = code, (reply if error is None else error)[:2000]
+        if state == "sent":
+            row.sent_at = at
+        if next_attempt_at is not None:
+            row.next_attempt_at = next_attempt_at
+        session.add(row)
+        session.add(
+            DeliveryAttempt(
+                outbox_id=row_id, at=at, outcome=outcome, smtp_code=code, reply=reply[:2000]
+            )
+        )
+        session.commit()
+        return True
+
+
+def _refused_text(refused: Refused) -> str:
+    return "; ".join(f"{addr}: {code} {reply}" for addr, (code, reply) in refused.items())
+
+
+def _send_one(
+    eng: Engine,
+    owner: str,
+    row: OutboxMessage,
+    transport: Transport,
+    settings: Settings,
+    now: datetime | None,
+    report: DeliveryReport,
+) -> bool:
+    """Build, send and record one claimed message; True when it failed temporarily."""
+    assert row.id is not None
+    failure = Failure(row.id, row.business_key, recipients(row), None, "")
+    try:
+        with Session(eng) as session:
+            msg = build_email(row, session, settings)
+    except (OSError, ValueError) as exc:
+        # The message cannot be built here (an attachment missing from the file store):
+        # no server will change that, so it fails now and is listed.
+        failure.reply = f"cannot build the message: {exc}"
+        _finish(
+            eng, row.id, owner, now or utcnow(),
+            state="failed", outcome="local", reply=failure.reply,
+        )  # fmt: skip
+        report.failed.append(failure)
+        return False
+    try:
+        refused = transport.send(msg)
+    except DeliveryFailure as exc:
+        at = now or utcnow()
+        failure.code = exc.code
+        failure.reply = reply = f"{exc.code or ''} {exc.reply}".strip()
+        if isinstance(exc, PermanentFailure):
+            _finish(
+                eng, row.id, owner, at,
+                state="failed", outcome="permanent", code=exc.code, reply=reply,
+            )  # fmt: skip
+            report.failed.append(failure)
+            return False
+        assert isinstance(exc, TemporaryFailure)
+        if at >= row.created_at + timedelta(hours=settings.outbox_give_up_hours):
+            failure.reply = reply = f"gave up after {row.attempts} attempts: {reply}"
+            _finish(
+                eng, row.id, owner, at,
+                state="failed", outcome="temporary", code=exc.code, reply=reply,
+            )  # fmt: skip
+            report.failed.append(failure)
+        else:
+            _finish(
+                eng, row.id, owner, at,
+                state="queued", outcome="temporary", code=exc.code, reply=reply,
+                next_attempt_at=at + backoff(row.attempts, settings),
+            )  # fmt: skip
+            report.retrying += 1
+        return True
+    # Accepted: record it at once; this commit is the only window for a duplicate.
+    note = _refused_text(refused)
+    _finish(
+        eng, row.id, owner, now or utcnow(),
+        state="sent", outcome="sent", code=250,
+        reply=f"accepted; refused recipients: {note}" if note else "accepted",
+        error=f"refused recipients: {note}" if note else "",
+    )  # fmt: skip
+    report.sent += 1
+    if refused:
+        failure.to, failure.reply = list(refused), note
+        failure.code = max(code for code, _ in refused.values())
+        report.partial.append(failure)
+    return False
+
+
+def deliver_due(
+    settings: Settings | None = None,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    transport: Transport | None = None,
+) -> DeliveryReport:
+    """Send every message that is due (at most ``limit``) and report what happened.
+
+    ``now`` fixes the clock for the whole run (tests move it forward instead of
+    sleeping); ``transport`` replaces the configured one. See the module docstring for
+    the states, the retry policy and what happens to a row found in "sending".
+    An unexpected error from the transport propagates and leaves its row in "sending";
+    the next run resends it. A transport misconfiguration raises ``ValueError`` before
+    anything is claimed.
+    """
+    settings = settings or get_settings()
+    eng = require_current(settings)
+    own_transport = transport is None
+    transport = transport or make_transport(settings)
+    report = DeliveryReport()
+    lock = _RelayLock(eng)
+    if not lock.acquire():
+        report.busy = True
+        return report
+    try:
+        report.recovered = _recover(eng, lock, now or utcnow())
+        in_a_row = handled = 0
+        while limit is None or handled < limit:
+            row = _claim(eng, lock.owner, now or utcnow())
+            if row is None:
+                break
+            handled += 1
+            temporary = _send_one(eng, lock.owner, row, transport, settings, now, report)
+            # A success or a permanent failure means the server answers: start counting again.
+            in_a_row = in_a_row + 1 if temporary else 0
+            if in_a_row >= settings.outbox_breaker_threshold:
+                report.breaker_open = True
+                log.warning("outbox: %d temporary failures in a row, stopping this run", in_a_row)
+                break
+    finally:
+        if own_transport:
+            transport.close()
+        lock.release()
+    return report

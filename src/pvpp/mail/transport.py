@@ -1,0 +1,264 @@
+"""Transports: how a built message leaves the system.
+
+A transport either accepts a message or raises :class:`TemporaryFailure` (try again
+later: 4xx replies, refused connections, timeouts, TLS or login trouble) or
+:class:`PermanentFailure` (5xx for this message: it will never be accepted as it is).
+:class:`SmtpTransport` talks to a mail server; :class:`FolderTransport` writes ``.eml``
+files and is the embedded default, so a demo needs no server.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from pvpp.files import write_atomic
+from pvpp.settings import Settings, get_settings
+
+# Recipients a server refused while accepting the message for the others:
+# addr-spec -> (SMTP code, reply).
+Refused = dict[str, tuple[int, str]]
+
+
+class DeliveryFailure(Exception):
+    """A message not accepted; ``code`` is the SMTP reply code (None without one)."""
+
+    def __init__(self, code: int | None, reply: str) -> None:
+        super().__init__(f"{code or '-'} {reply}".strip())
+        self.code = code
+        self.reply = reply
+
+
+class TemporaryFailure(DeliveryFailure):
+    """Not accepted now; the same message may be accepted later."""
+
+
+class PermanentFailure(DeliveryFailure):
+    """Refused for good (5xx for this message); trying again would not help."""
+
+
+class Transport(Protocol):
+    """Hands messages over; may keep a connection open between ``send`` calls."""
+
+    def send(self, msg: EmailMessage) -> Refused:
+        """Deliver ``msg`` or raise; returns recipients refused while others accepted."""
+        ...
+
+    def close(self) -> None:
+        """Release any connection."""
+        ...
+
+
+def smtp_password(settings: Settings) -> str | None:
+    """The SMTP password in effect.
+
+    Hook for issue 5: under Prefect, a Secret block will supply the password here, with
+    ``PVPP_SMTP_PASSWORD`` as the fallback. This module must not import prefect.
+    """
+    return settings.smtp_password.get_secret_value() if settings.smtp_password else None
+
+
+def _text(reply: bytes | str) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return " ".join(reply.split())[:1900]
+
+
+# 5xx replies about our set-up, not about the message: authentication or encryption
+# required, credentials refused. Failing every queued message over a configuration
+# mistake would be wrong; as temporary failures they trip the circuit breaker instead.
+CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
+
+
+def _classify(code: int, reply: bytes | str) -> DeliveryFailure:
+    """4xx (and anything odd) is temporary; a 5xx is permanent unless it is about set-up."""
+    if 500 <= code < 600 and code not in CONFIGURATION_CODES:
+        return PermanentFailure(code, _text(reply))
+    return TemporaryFailure(code, _text(reply))
+
+
+class SmtpTransport:
+    """SMTP with ``none``, ``starttls`` or ``tls`` (implicit TLS), optional login, timeouts.
+
+    The connection is reused between messages and dropped after any failure, so the next
+    message starts with a fresh one. Connection-level trouble (refused, timeout, TLS,
+    greeting or login refused), a refused sender address and the 5xx replies in
+    :data:`CONFIGURATION_CODES` are temporary even when the code is a 5xx: they say
+    nothing about the message, and failing every queued message because of a wrong
+    password would be worse than letting the circuit breaker stop the run. A permanent
+    failure is a 5xx for this message: its recipients, its content, its size.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        security: str = "none",
+        user: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        local_hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if security not in ("none", "starttls", "tls"):
+            raise ValueError(f"security must be none, starttls or tls, not {security!r}")
+        if user and security == "none" and host not in ("localhost", "127.0.0.1", "::1"):
+            # A password must not cross the network in clear text.
+            raise ValueError("SMTP login needs PVPP_SMTP_SECURITY=starttls or tls")
+        self.host, self.port, self.security = host, port, security
+        self.user, self.password, self.timeout = user, password, timeout
+        # An explicit EHLO name: smtplib would otherwise ask socket.getfqdn(), which can
+        # stall on machines with slow reverse DNS.
+        self.local_hostname = local_hostname or "localhost"
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._smtp: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpTransport:
+        """The transport described by the ``PVPP_SMTP_*`` settings."""
+        return cls(
+            settings.smtp_host,
+            settings.smtp_port,
+            security=settings.smtp_security,
+            user=settings.smtp_user,
+            password=smtp_password(settings),
+            timeout=settings.smtp_timeout,
+            local_hostname=settings.message_id_domain,
+        )
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            smtp: smtplib.SMTP
+            if self.security == "tls":
+                smtp = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    local_hostname=self.local_hostname,
+                    timeout=self.timeout,
+                    context=self.ssl_context,
+                )
+            else:
+                smtp = smtplib.SMTP(
+                    self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+                )
+            try:
+                if self.security == "starttls":
+                    smtp.starttls(context=self.ssl_context)
+                    smtp.ehlo()
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+            except BaseException:
+                smtp.close()
+                raise
+        except smtplib.SMTPResponseException as exc:
+            raise TemporaryFailure(exc.smtp_code, _text(exc.smtp_error)) from None
+        except (smtplib.SMTPException, OSError) as exc:  # refused, timeout, TLS, DNS
+            raise TemporaryFailure(None, f"{type(exc).__name__}: {exc}") from None
+        return smtp
+
+    def send(self, msg: EmailMessage) -> Refused:
+        """Send ``msg`` over the (re)used connection; see the class docstring for failures."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            refused = self._smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self.close()
+            codes = [code for code, _ in exc.recipients.values()]
+            reply = "; ".join(f"{r}: {c} {_text(t)}" for r, (c, t) in exc.recipients.items())
+            # Every recipient refused: permanent only if every refusal was.
+            permanent = [c for c in codes if isinstance(_classify(c, ""), PermanentFailure)]
+            code = max(codes) if len(permanent) == len(codes) else min(codes)
+            raise _classify(code, reply) from None
+        except smtplib.SMTPSenderRefused as exc:
+            self.close()
+            # MAIL FROM refused: about our sender address or set-up, the same for every
+            # message, hence temporary; except 552, this message's size.
+            if exc.smtp_code == 552:
+                raise PermanentFailure(exc.smtp_code, _text(exc.smtp_error)) from None
+            raise TemporaryFailure(exc.smtp_code, _text(exc.smtp_error)) from None
+        except smtplib.SMTPResponseException as exc:  # data refused
+            self.close()
+            raise _classify(exc.smtp_code, exc.smtp_error) from None
+        except (smtplib.SMTPException, OSError) as exc:  # dropped connection, timeout
+            self.close()
+            raise TemporaryFailure(None, f"{type(exc).__name__}: {exc}") from None
+        return {addr: (code, _text(text)) for addr, (code, text) in refused.items()}
+
+    def close(self) -> None:
+        """Say QUIT if the connection still works; forget it either way."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def eml_name(message_id: str) -> str:
+    """A file name from a Message-ID: ``<1.2@pvpp.example.org>`` → ``1.2@pvpp.example.org.eml``."""
+    name = _UNSAFE_NAME.sub("_", message_id.strip().strip("<>"))
+    return (name.lstrip(".") or "message") + ".eml"
+
+
+class FolderTransport:
+    """Writes each message as ``<Message-ID>.eml`` (RFC 5322, CRLF line ends) into a folder.
+
+    Files are written atomically (temp file, then rename), so a reader never sees half a
+    message; the same message sent again replaces its file instead of adding a second one.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, msg: EmailMessage) -> Refused:
+        """Write ``msg``; an unwritable folder is a temporary failure."""
+        message_id = msg["Message-ID"]
+        if not message_id:
+            raise PermanentFailure(None, "message has no Message-ID")
+        try:
+            write_atomic(self.folder / eml_name(str(message_id)), msg.as_bytes(policy=policy.SMTP))
+        except OSError as exc:
+            raise TemporaryFailure(None, f"cannot write to {self.folder}: {exc}") from None
+        return {}
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def folder_path(settings: Settings) -> Path:
+    """Where the folder transport writes: ``PVPP_MAIL_FOLDER`` or ``<data dir>/outbox``."""
+    return settings.mail_folder or settings.data_dir / "outbox"
+
+
+def make_transport(settings: Settings | None = None) -> Transport:
+    """The transport chosen by ``PVPP_EMAIL_TRANSPORT`` (``folder`` unless set)."""
+    settings = settings or get_settings()
+    if settings.email_transport == "smtp":
+        return SmtpTransport.from_settings(settings)
+    return FolderTransport(folder_path(settings))
+
+
+__all__ = [
+    "DeliveryFailure",
+    "FolderTransport",
+    "PermanentFailure",
+    "Refused",
+    "SmtpTransport",
+    "TemporaryFailure",
+    "Transport",
+    "eml_name",
+    "folder_path",
+    "make_transport",
+    "smtp_password",
+]

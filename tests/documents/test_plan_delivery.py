@@ -1,0 +1,120 @@
+"""Every head gets exactly one plan email, with a PDF that opens, through a real SMTP server."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from pvpp.cli.main import app
+from pvpp.delivery import record_sent_plans
+from pvpp.mail.relay import deliver_due
+from pvpp.planning.library import load_common
+from pvpp.plans import build_plan, context
+from pvpp.policy import load_policy
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import import_registry
+from pvpp.rounds import create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.store.models import Assignment, Institution, Plan
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
+from pvpp.teams import add_member
+from tests.conftest import require_program
+from tests.mail.conftest import smtp  # noqa: F401 - the real SMTP server fixture
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CODES = [
+    ("VID", "Valsts ieņēmumu dienests"),
+    ("UR", "Uzņēmumu reģistrs"),
+    ("VZD", "Valsts zemes dienests"),
+]
+
+
+@pytest.fixture
+def planned_round(tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'send.db'}")
+    get_settings.cache_clear()
+    db.upgrade()
+    with db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+        add_member(
+            s, load_common("pvpp2027-v1"), institution="VID", name="Anna Liepa",
+            email="anna.liepa@vid.example.org", roles=["team_lead"], lead=True,
+        )  # fmt: skip
+        create_round(
+            s,
+            code="2026-K1",
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            questionnaire_version=spec.id,
+        )
+    books = filled_workbooks(spec, CODES, round_code="2026-K1", key=get_settings().signing_key())
+    for code, data in books.items():
+        (tmp_path / f"{code}.xlsx").write_bytes(data)
+    ingest_paths([tmp_path / f"{c}.xlsx" for c, _ in CODES])
+    with db.unit_of_work() as s:
+        for code, _ in CODES:
+            build_plan(s, context(s, "2026-K1", code))
+    yield
+    db.dispose_engines()
+
+
+@pytest.mark.slow
+def test_every_head_gets_exactly_one_plan(planned_round: None, smtp: Any, tmp_path: Path) -> None:  # noqa: F811
+    runner = CliRunner()
+    first = runner.invoke(
+        app, ["plan", "send", "--round", "2026-K1", "--all"], catch_exceptions=False
+    )
+    assert first.exit_code == 0, first.stderr
+    assert "3 plan email(s) queued" in first.stdout
+    report = deliver_due()
+    assert report.sent == 3 and not report.failed
+    with db.unit_of_work() as s:
+        assert record_sent_plans(s) == 3
+        heads = {i.code: i.head_email for i in s.exec(select(Institution)).all()}
+        states = {
+            a.state for a in s.exec(select(Assignment).where(Assignment.state != "invited")).all()
+        }
+        assert states == {"plan_sent"}
+        assert {p.status for p in s.exec(select(Plan)).all()} == {"sent"}
+
+    received = smtp.received
+    assert len(received) == 3
+    by_head = {}
+    for r in received:
+        msg = r.message
+        to = str(msg["To"])
+        head = next(code for code, email in heads.items() if email in to)
+        by_head[head] = msg
+    assert set(by_head) == {"VID", "UR", "VZD"}
+    assert "anna.liepa@vid.example.org" in str(by_head["VID"]["Cc"])
+    exe = require_program("pdftotext")
+    for code, name in CODES:
+        (attachment,) = list(by_head[code].iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        pdf = tmp_path / f"{code}.pdf"
+        pdf.write_bytes(attachment.get_content())
+        text = subprocess.run(
+            [exe, str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert name in " ".join(text.split())
+
+    # Sending again sends nothing twice.
+    again = runner.invoke(
+        app, ["plan", "send", "--round", "2026-K1", "--all"], catch_exceptions=False
+    )
+    assert "0 plan email(s) queued" in again.stdout and "already queued" in again.stdout
+    assert deliver_due().sent == 0
+    assert len(smtp.received) == 3
+
+
+def test_plan_send_needs_a_target(planned_round: None) -> None:
+    result = CliRunner().invoke(app, ["plan", "send", "--round", "2026-K1"])
+    assert result.exit_code == 2

@@ -1,0 +1,168 @@
+"""The six kinds composed from the store: recipients, attachments, keys and timing, and
+every head getting exactly one plan email over real SMTP."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from pvpp.mail.compose import (
+    queue_due_escalations,
+    queue_due_reminders,
+    queue_escalation,
+    queue_followup,
+    queue_invitation,
+    queue_plan,
+    queue_returned,
+)
+from pvpp.mail.outbox import MessageError, list_messages
+from pvpp.mail.relay import deliver_due
+from pvpp.planning.library import load_common
+from pvpp.plans import build_plan, context, latest_plan, plan_measures
+from pvpp.policy import load_policy
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import import_registry
+from pvpp.rounds import create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.store.models import Assignment, Submission
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
+from pvpp.teams import add_member
+from tests.mail.conftest import SmtpServer, sha
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROUND = "2026-K1"
+HEAD = "ilze.berzina@vid.example.org"
+LEAD = "anna.liepa@vid.example.org"
+
+
+@pytest.fixture
+def round_with_plan(store: str, spec: QuestionnaireSpec, blank_lv: bytes, tmp_path: Path) -> str:
+    """VID with a team, a returned blank workbook, then an accepted one and plan v1."""
+    with db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+        create_round(
+            s,
+            code=ROUND,
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            institutions=["VID", "VARAM"],
+            questionnaire_version=spec.id,
+        )
+        common = load_common("pvpp2027-v1")
+        add_member(
+            s, common, institution="VID", name="Anna Liepa", email=LEAD, roles=["team_lead"],
+            lead=True,
+        )  # fmt: skip
+        add_member(
+            s, common, institution="VID", name="Pēteris Kalniņš",
+            email="peteris.kalnins@vid.example.org", roles=["it_manager"],
+        )  # fmt: skip
+    (tmp_path / "blank.xlsx").write_bytes(blank_lv)
+    ingest_paths([tmp_path / "blank.xlsx"])  # incomplete: returned
+    books = filled_workbooks(
+        spec, [("VID", "Valsts ieņēmumu dienests")], round_code=ROUND,
+        key=get_settings().signing_key(),
+    )  # fmt: skip
+    (tmp_path / "VID.xlsx").write_bytes(books["VID"])
+    ingest_paths([tmp_path / "VID.xlsx"])
+    with db.unit_of_work() as s:
+        build_plan(s, context(s, ROUND, "VID"))
+    return store
+
+
+def test_every_kind_reaches_the_right_people(round_with_plan: str, smtp: SmtpServer) -> None:
+    pdf = b"%PDF-1.7 plan of VID"
+    with db.unit_of_work() as s:
+        plan, created = queue_plan(s, round_code=ROUND, institution="VID", plan_version=1, pdf=pdf)
+        assert created
+        assert [a["email"] for a in plan.to_addrs] == [HEAD]
+        assert [a["email"] for a in plan.cc_addrs] == [LEAD]
+        assert plan.attachments[0]["filename"] == "PVPP-plans-2026-K1-VID-v1.pdf"
+        assert plan.attachments[0]["sha256"] == sha(pdf)
+        # Asking again (say, `plan send` run twice) queues nothing new.
+        again, created = queue_plan(
+            s, round_code=ROUND, institution="VID", plan_version=1, pdf=b"other"
+        )
+        assert not created and again.id == plan.id
+
+        invitation, _ = queue_invitation(
+            s, round_code=ROUND, institution="VID", workbook=b"PK xlsx", lang="en"
+        )
+        assert [a["email"] for a in invitation.to_addrs] == [
+            LEAD,
+            "peteris.kalnins@vid.example.org",
+        ]
+        assert invitation.lang == "en" and invitation.subject.startswith("Self-assessment")
+        # VARAM has no team: its invitation goes to the head.
+        varam, _ = queue_invitation(s, round_code=ROUND, institution="VARAM", workbook=b"PK")
+        assert [a["email"] for a in varam.to_addrs] == ["anda.kenina@varam.example.org"]
+
+        returned_id = s.exec(select(Submission.id).where(Submission.status == "incomplete")).one()
+        returned, _ = queue_returned(s, submission_id=returned_id)
+        assert returned.version == returned_id
+        assert "nav atbildēts" in returned.body_text and "(kopā: " in returned.body_text
+
+        followup, _ = queue_followup(
+            s, round_code=ROUND, institution="VID", respond_by=date(2027, 1, 31)
+        )
+        assert followup.version == 20270131
+        assert "Atbildes termiņš: 2027. gada 31. janvāris" in followup.body_text
+
+        with pytest.raises(MessageError, match="no plan version 7"):
+            queue_plan(s, round_code=ROUND, institution="VID", plan_version=7, pdf=pdf)
+        with pytest.raises(MessageError, match="no institution"):
+            queue_invitation(s, round_code=ROUND, institution="NOPE", workbook=b"")
+
+    report = deliver_due()
+    assert report.sent == 5 and report.failed == []
+    got = {r.message["Subject"]: r for r in smtp.received}
+    plan_mail = next(r for subject, r in got.items() if subject.startswith("Individuālais"))
+    assert sorted(plan_mail.rcpt_tos) == sorted([HEAD, LEAD])
+    (part,) = list(plan_mail.message.iter_attachments())
+    assert part.get_content() == pdf
+
+
+def test_reminders_before_the_due_date_once_per_round(round_with_plan: str) -> None:
+    due = date(2026, 3, 31)
+    with db.unit_of_work() as s:
+        assert queue_due_reminders(s, due - timedelta(days=8)) == []
+        queued = queue_due_reminders(s, due - timedelta(days=7))
+        # VID is accepted; only VARAM still owes its workbook.
+        assert [(m.institution_code, created) for m, created in queued] == [("VARAM", True)]
+        assert "Iesniegšanas termiņš: 2026. gada 31. marts" in queued[0][0].body_text
+    with db.unit_of_work() as s:
+        again = queue_due_reminders(s, due)
+        assert [created for _, created in again] == [False]
+        assert queue_due_reminders(s, due + timedelta(days=1)) == []
+
+
+def test_escalation_when_measures_are_overdue(round_with_plan: str) -> None:
+    with db.unit_of_work() as s:
+        assignment = s.exec(select(Assignment).where(Assignment.state == "planned")).one()
+        assignment.state = "plan_sent"  # as `plan send` will do
+        s.add(assignment)
+        plan_ctx = context(s, ROUND, "VID")
+        plan = latest_plan(s, plan_ctx.assignment)
+        assert plan is not None
+        first_due = min(m.due_on for m in plan_measures(s, plan))
+    days = get_settings().escalation_days_overdue
+    with db.unit_of_work() as s:
+        assert queue_due_escalations(s, first_due + timedelta(days=days)) == []
+        (queued,) = queue_due_escalations(s, first_due + timedelta(days=days + 1))
+        row, created = queued
+        assert created and row.to_addrs[0]["email"] == HEAD
+        assert [a["email"] for a in row.cc_addrs] == [LEAD]
+        assert f"({days} d.)" in row.body_text and "nokavētas dienas: " in row.body_text
+        assert row.version == int((first_due + timedelta(days=days + 1)).strftime("%Y%m"))
+        # Asked again the same day (a flow run twice): the same message, not a second one.
+        again = queue_escalation(
+            s, round_code=ROUND, institution="VID", today=first_due + timedelta(days=days + 1)
+        )
+        assert again is not None and again == (row, False)
+    with db.unit_of_work() as s:
+        assert {m.kind for m in list_messages(s)} == {"escalation"}

@@ -1,0 +1,162 @@
+"""Templates: every kind in Latvian and English, strict about missing values, escaping HTML
+always and plain text never; the folder transport writes parseable .eml files."""
+
+from __future__ import annotations
+
+from datetime import date
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jinja2 import TemplateNotFound, UndefinedError
+
+from pvpp.mail import templates
+from pvpp.mail.outbox import KINDS, MessageError, queue
+from pvpp.mail.relay import deliver_due
+from pvpp.mail.templates import render, render_html
+from pvpp.mail.transport import FolderTransport, eml_name, folder_path
+from pvpp.settings import get_settings
+from pvpp.store import db
+
+DUE = date(2026, 3, 31)
+MEASURE = {"id": "M-K5-D2-1", "title": "Pakalpojumu kataloga izveide", "due_on": DUE}
+CONTEXT: dict[str, dict[str, Any]] = {
+    "plan": {
+        "head_name": "Ilze Bērziņa",
+        "plan_version": 2,
+        "measure_count": 14,
+        "first_due": DUE,
+        "lead_name": "Jānis Ozoliņš",
+    },
+    "invitation": {"due_on": DUE},
+    "reminder": {"due_on": DUE},
+    "returned": {"due_on": DUE, "problems": ["'K5'!D12: nav atbildēts", "'K7'!E3: <b>&</b>"]},
+    "followup": {"plan_version": 2, "respond_by": DUE, "measures": [MEASURE]},
+    "escalation": {
+        "head_name": "Ilze Bērziņa",
+        "plan_version": 2,
+        "overdue": [{**MEASURE, "days_overdue": 30}],
+        "days": 14,
+    },
+}
+COMMON = {"institution_name": "Valsts ieņēmumu dienests", "round_code": "2026-K1"}
+LATVIAN = set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_every_kind_renders_in_both_languages(kind: str, lang: str) -> None:
+    subject, body = render(kind, lang, **COMMON, **CONTEXT[kind])
+    assert "Valsts ieņēmumu dienests" in subject and "2026-K1" in subject
+    assert "\n" not in subject
+    assert "Valsts ieņēmumu dienests" in body and body.endswith("\n")
+    assert "\n\n\n" not in body  # block tags leave no holes
+    if lang == "lv":
+        assert "Labdien!" in body and "Ar cieņu" in body
+        assert "2026. gada 31. marts" in body
+        assert LATVIAN & set(body.replace("Valsts ieņēmumu dienests", ""))
+    else:
+        assert "Kind regards" in body and "March 31, 2026" in body
+    if kind == "returned":
+        assert "- 'K7'!E3: <b>&</b>" in body  # plain text is not HTML-escaped
+    if kind in ("followup", "escalation"):
+        assert "M-K5-D2-1 Pakalpojumu kataloga izveide" in body
+
+
+def test_a_missing_value_is_an_error_not_a_blank() -> None:
+    context = {**COMMON, **CONTEXT["plan"]}
+    del context["measure_count"]
+    with pytest.raises(UndefinedError, match="measure_count"):
+        render("plan", "lv", **context)
+
+
+def test_unknown_kind_or_language_is_refused() -> None:
+    with pytest.raises(MessageError, match="kind"):
+        render("newsletter", "lv")
+    with pytest.raises(MessageError, match="language"):
+        render("plan", "de", **COMMON, **CONTEXT["plan"])
+
+
+def test_html_is_always_escaped_and_text_env_serves_no_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "templates" / "email"
+    folder.mkdir(parents=True)
+    (folder / "reminder.en.html.j2").write_text(
+        "<p>{{ institution_name }} — {{ due_on|date }}</p>", encoding="utf-8"
+    )
+    monkeypatch.setenv("PVPP_RESOURCES_DIR", str(tmp_path))
+    html = render_html("reminder", "en", institution_name="<script>x</script>&", due_on=DUE)
+    assert html == "<p>&lt;script&gt;x&lt;/script&gt;&amp; — March 31, 2026</p>"
+    assert render_html("plan", "en") is None  # no HTML template: text only
+    env = templates._text_env(folder)
+    assert env.autoescape is False
+    with pytest.raises(TemplateNotFound):
+        env.get_template("reminder.en.html.j2")
+    assert templates._html_env(folder).autoescape is True
+
+
+def test_folder_transport_writes_parseable_eml_with_latvian_text(
+    store: str, tmp_path: Path
+) -> None:
+    settings = get_settings()
+    assert settings.email_transport == "folder"  # the embedded default
+    subject, body = render("plan", "lv", **COMMON, **CONTEXT["plan"])
+    pdf = b"%PDF-1.7\n\xe2\xe3\xcf\xd3 binary\n%%EOF\n"
+    with db.unit_of_work() as s:
+        row, _ = queue(
+            s,
+            round_code="2026-K1",
+            institution_code="VID",
+            kind="plan",
+            version=2,
+            to=[("Ilze Bērziņa", "ilze.berzina@vid.example.org")],
+            cc=[("Jānis Ozoliņš, IT", "janis.ozolins@vid.example.org")],
+            subject=subject,
+            body=body,
+            attachments=[("plāns.pdf", "application/pdf", pdf)],
+        )
+    report = deliver_due()
+    assert report.sent == 1
+    (path,) = folder_path(settings).glob("*.eml")
+    assert path.name == eml_name(row.message_id)
+    raw = path.read_bytes()
+    assert raw.isascii()  # encoded for any mail system: headers RFC 2047, body QP/base64
+    assert b"\r\n" in raw
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    assert msg["Subject"] == subject
+    assert "ņēm" in str(msg["Subject"])
+    assert msg["Message-ID"] == row.message_id
+    assert msg["To"].addresses[0].display_name == "Ilze Bērziņa"
+    assert msg["Cc"].addresses[0].display_name == "Jānis Ozoliņš, IT"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    text = msg.get_body(("plain",))
+    assert text is not None and text["Content-Language"] == "lv"
+    assert text.get_content().replace("\r\n", "\n") == body
+    (attachment,) = list(msg.iter_attachments())
+    assert attachment.get_filename() == "plāns.pdf"
+    assert attachment.get_content() == pdf
+    # Sending again sends nothing; the file stays one file.
+    assert deliver_due().sent == 0
+    assert len(list(folder_path(settings).glob("*.eml"))) == 1
+
+
+def test_folder_transport_write_failure_is_temporary(tmp_path: Path) -> None:
+    from pvpp.mail.transport import TemporaryFailure
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    msg = EmailMessage()
+    msg["Message-ID"] = "<1@x.example.org>"
+    msg.set_content("x")
+    with pytest.raises(TemporaryFailure, match="cannot write"):
+        FolderTransport(blocker / "outbox").send(msg)
+
+
+def test_eml_names_are_safe() -> None:
+    assert eml_name("<1.2.3@pvpp.example.org>") == "1.2.3@pvpp.example.org.eml"
+    assert eml_name("<../../etc/passwd@x>") == "_.._etc_passwd@x.eml"
+    assert "/" not in eml_name("<a/b\\c@d>")
