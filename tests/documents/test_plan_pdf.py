@@ -155,6 +155,29 @@ def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path) -> None:
     assert "Tagged:          yes" in info
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert pages >= 8
+    # The cover renders to an image a person can look at (A4 at 40 dpi: 331 × 468 px).
+    exe = require_program("pdftoppm")
+    (tmp_path / "look.pdf").write_bytes(pdf)
+    subprocess.run(
+        [
+            exe,
+            "-r",
+            "40",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(tmp_path / "look.pdf"),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
+    (png,) = tmp_path.glob("page-*.png")
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    assert (width, height) == (331, 468)
 
 
 @pytest.mark.slow
