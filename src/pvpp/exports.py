@@ -64,7 +64,7 @@ from sqlmodel import Session, select
 
 from pvpp.national import MIN_GROUP, aggregates
 from pvpp.planning.library import Library, load_library
-from pvpp.plans import PlanError, context, latest_plan, plan_measures
+from pvpp.plans import PlanError, context, latest_plan, plan_measures, plan_version
 from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
@@ -1093,12 +1093,7 @@ def export_plan(
     language = _check_lang(lang)
     generated_at = generated_at or datetime.now(UTC)
     ctx = context(session, round_code, institution)
-    if version is None:
-        plan = latest_plan(session, ctx.assignment)
-    else:
-        plan = session.exec(
-            select(Plan).where(Plan.assignment_id == ctx.assignment.id, Plan.version == version)
-        ).first()
+    plan = plan_version(session, ctx.assignment, version)
     if plan is None:
         raise PlanError(
             f"{institution} has no plan version {version} in round {round_code}"

@@ -118,6 +118,15 @@ def latest_plan(session: Session, assignment: Assignment) -> Plan | None:
     ).first()
 
 
+def plan_version(session: Session, assignment: Assignment, version: int | None) -> Plan | None:
+    """Plan ``version`` of an assignment, or its newest version when ``version`` is None."""
+    if version is None:
+        return latest_plan(session, assignment)
+    return session.exec(
+        select(Plan).where(Plan.assignment_id == assignment.id, Plan.version == version)
+    ).first()
+
+
 def plan_measures(session: Session, plan: Plan) -> list[PlanMeasure]:
     return list(
         session.exec(

@@ -24,8 +24,8 @@ from pvpp.plans import (
     adjust_plan,
     build_plan,
     context,
-    latest_plan,
     plan_measures,
+    plan_version,
     scores_for,
 )
 from pvpp.policy import load_policy
@@ -183,18 +183,10 @@ def plan_show(
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
 ) -> None:
     """Show a plan version."""
-    from sqlmodel import select
-
-    from pvpp.store.models import Plan
 
     def work(session):
         ctx = context(session, round_code, institution)
-        if version is None:
-            plan = latest_plan(session, ctx.assignment)
-        else:
-            plan = session.exec(
-                select(Plan).where(Plan.assignment_id == ctx.assignment.id, Plan.version == version)
-            ).first()
+        plan = plan_version(session, ctx.assignment, version)
         if plan is None:
             raise PlanError(
                 "no such plan version" if version else "no plan yet: run `pvpp plan build`"

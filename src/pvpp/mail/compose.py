@@ -25,7 +25,7 @@ from pvpp.assignments import State
 from pvpp.mail.outbox import MessageError, queue
 from pvpp.mail.templates import render, render_html
 from pvpp.planning.library import load_library
-from pvpp.plans import Context, PlanError, context, latest_plan, plan_measures
+from pvpp.plans import Context, PlanError, context, plan_measures, plan_version
 from pvpp.settings import Settings, get_settings
 from pvpp.store.models import (
     Assignment,
@@ -80,12 +80,7 @@ def _lead(session: Session, inst: Institution) -> tuple[str, str] | None:
 
 
 def _plan(session: Session, ctx: Context, version: int | None) -> Plan:
-    if version is None:
-        plan = latest_plan(session, ctx.assignment)
-    else:
-        plan = session.exec(
-            select(Plan).where(Plan.assignment_id == ctx.assignment.id, Plan.version == version)
-        ).first()
+    plan = plan_version(session, ctx.assignment, version)
     if plan is None:
         which = "a plan" if version is None else f"plan version {version}"
         raise MessageError(f"{ctx.institution.code} has no {which} in round {ctx.round.code}")
