@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,14 @@ from pvpp.cli.main import app
 from pvpp.delivery import record_sent_plans
 from pvpp.mail.relay import deliver_due
 from pvpp.planning.library import load_common
-from pvpp.plans import build_plan, context
-from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.registry import import_registry
-from pvpp.rounds import create_round
 from pvpp.settings import get_settings
 from pvpp.store import db
 from pvpp.store.models import Assignment, Institution, Plan
-from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
 from pvpp.teams import add_member
 from tests.conftest import require_program
 from tests.mail.conftest import smtp  # noqa: F401 - the real SMTP server fixture
+from tests.rounds import run_round
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CODES = [
@@ -42,26 +36,14 @@ def planned_round(tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.M
     monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'send.db'}")
     get_settings.cache_clear()
     db.upgrade()
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+
+    def lead(s: Any) -> None:
         add_member(
             s, load_common("pvpp2027-v1"), institution="VID", name="Anna Liepa",
             email="anna.liepa@vid.example.org", roles=["team_lead"], lead=True,
         )  # fmt: skip
-        create_round(
-            s,
-            code="2026-K1",
-            opens_on=date(2026, 1, 15),
-            due_on=date(2026, 3, 31),
-            questionnaire_version=spec.id,
-        )
-    books = filled_workbooks(spec, CODES, round_code="2026-K1", key=get_settings().signing_key())
-    for code, data in books.items():
-        (tmp_path / f"{code}.xlsx").write_bytes(data)
-    ingest_paths([tmp_path / f"{c}.xlsx" for c, _ in CODES])
-    with db.unit_of_work() as s:
-        for code, _ in CODES:
-            build_plan(s, context(s, "2026-K1", code))
+
+    run_round(spec, tmp_path, CODES, plans=True, before_round=lead)
     yield
     db.dispose_engines()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import threading
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,13 @@ from sqlmodel import select
 
 from pvpp.documents.plan_pdf import plan_context, plan_pdf
 from pvpp.documents.render import AssetFetcher, environment, html_to_pdf, render_html
-from pvpp.plans import build_plan, context, scores_for
-from pvpp.policy import load_policy
+from pvpp.plans import context, scores_for
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.registry import import_registry
-from pvpp.rounds import create_round
 from pvpp.settings import get_settings
 from pvpp.store import db
 from pvpp.store.models import Institution
-from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
-from pvpp.workbook.fill import fill_workbook
 from tests.conftest import require_program
+from tests.rounds import run_round
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SECRET = Path("/etc/passwd")
@@ -90,26 +84,10 @@ def planned(
     monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'pdf.db'}")
     get_settings.cache_clear()
     db.upgrade()
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
-        create_round(
-            s,
-            code="2026-K1",
-            opens_on=date(2026, 1, 15),
-            due_on=date(2026, 3, 31),
-            questionnaire_version=spec.id,
-        )
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")]
-    books = filled_workbooks(spec, codes, round_code="2026-K1", key=get_settings().signing_key())
-    books["VID"] = fill_workbook(
-        books["VID"], hostile(listener.port) | {"SVC01_TYPE": spec.service_type_label("ST1", "lv")}
-    )
-    for code, data in books.items():
-        (tmp_path / f"{code}.xlsx").write_bytes(data)
-    ingest_paths([tmp_path / f"{c}.xlsx" for c, _ in codes])
-    with db.unit_of_work() as s:
-        for code, _ in codes:
-            build_plan(s, context(s, "2026-K1", code))
+    st1 = spec.service_type_label("ST1", "lv")
+    edits = {"VID": hostile(listener.port) | {"SVC01_TYPE": st1}}
+    run_round(spec, tmp_path, codes, edits=edits, plans=True)
     yield listener
     db.dispose_engines()
 

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from pvpp.national import MIN_GROUP, aggregates, round_status
-from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.registry import import_registry
-from pvpp.rounds import create_round
-from pvpp.settings import get_settings
 from pvpp.store import db
-from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
+from tests.rounds import run_round
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _round_with(spec: QuestionnaireSpec, tmp_path: Path, codes: list[tuple[str, str]]) -> None:
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
-        create_round(
-            s,
-            code="R",
-            opens_on=date(2026, 1, 1),
-            due_on=date(2026, 3, 31),
-            questionnaire_version=spec.id,
-        )
-    books = filled_workbooks(spec, codes, round_code="R", key=get_settings().signing_key())
-    for code, data in books.items():
-        (tmp_path / f"{code}.xlsx").write_bytes(data)
-    ingest_paths([tmp_path])
+    run_round(spec, tmp_path, codes, round_code="R")
 
 
 def test_small_rounds_are_withheld_from_publication(

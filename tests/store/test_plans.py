@@ -9,39 +9,17 @@ import pytest
 from sqlmodel import select
 
 from pvpp.plans import PlanError, adjust_plan, build_plan, context, plan_measures
-from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.registry import import_registry
-from pvpp.rounds import create_round
-from pvpp.settings import get_settings
 from pvpp.store import db
 from pvpp.store.models import Assignment, Plan, Score, Transition
-from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
+from tests.rounds import run_round
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
 def accepted(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> str:
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
-        create_round(
-            s,
-            code="2026-K1",
-            opens_on=date(2026, 1, 15),
-            due_on=date(2026, 3, 31),
-            questionnaire_version=spec.id,
-        )
-    books = filled_workbooks(
-        spec,
-        [("VID", "Valsts ieņēmumu dienests")],
-        round_code="2026-K1",
-        key=get_settings().signing_key(),
-    )
-    path = tmp_path / "VID.xlsx"
-    path.write_bytes(books["VID"])
-    ingest_paths([path])
+    run_round(spec, tmp_path, [("VID", "Valsts ieņēmumu dienests")])
     return store
 
 

@@ -1,0 +1,63 @@
+"""Setting up a round for a test: registry, round, filled workbooks, ingest, plans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from pvpp.plans import build_plan, context
+from pvpp.policy import load_policy
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import import_registry
+from pvpp.rounds import create_round
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
+from pvpp.workbook.fill import fill_workbook
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run_round(
+    spec: QuestionnaireSpec,
+    folder: Path,
+    codes: list[tuple[str, str]],
+    *,
+    round_code: str = "2026-K1",
+    edits: dict[str, dict[str, Any]] | None = None,
+    plans: bool = False,
+    before_round: Callable[[Session], None] | None = None,
+) -> dict[str, Path]:
+    """Import the example registry, create the round, write each institution's filled
+    workbook (with ``edits`` of cells per institution) into ``folder``, ingest them and,
+    with ``plans``, build each plan. Returns the workbook paths by institution code."""
+    with db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy(spec.policy.id))
+        if before_round is not None:
+            before_round(s)
+        create_round(
+            s,
+            code=round_code,
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            questionnaire_version=spec.id,
+        )
+    books = filled_workbooks(spec, codes, round_code=round_code, key=get_settings().signing_key())
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for code, data in books.items():
+        if edits and code in edits:
+            data = fill_workbook(data, edits[code])
+        paths[code] = folder / f"{code}.xlsx"
+        paths[code].write_bytes(data)
+    ingest_paths(list(paths.values()))
+    if plans:
+        with db.unit_of_work() as s:
+            for code in paths:
+                build_plan(s, context(s, round_code, code))
+    return paths
