@@ -23,7 +23,6 @@ from tests.conftest import require_program
 from tests.mail.conftest import smtp  # noqa: F401 - the real SMTP server fixture
 from tests.rounds import run_round
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CODES = [
     ("VID", "Valsts ieņēmumu dienests"),
     ("UR", "Uzņēmumu reģistrs"),

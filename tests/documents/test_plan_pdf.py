@@ -26,7 +26,6 @@ from pvpp.store.models import Institution
 from tests.conftest import require_program
 from tests.rounds import run_round
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SECRET = Path("/etc/passwd")
 
 

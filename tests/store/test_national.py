@@ -9,8 +9,6 @@ from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store import db
 from tests.rounds import run_round
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
 
 def _round_with(spec: QuestionnaireSpec, tmp_path: Path, codes: list[tuple[str, str]]) -> None:
     run_round(spec, tmp_path, codes, round_code="R")

@@ -14,8 +14,6 @@ from pvpp.store import db
 from pvpp.store.models import Assignment, Plan, Score, Transition
 from tests.rounds import run_round
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
 
 @pytest.fixture
 def accepted(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> str:
