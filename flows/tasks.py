@@ -1,0 +1,166 @@
+"""Tasks: a few lines each, over pvpp's services. Outside services (SMTP) get retries."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import task
+from sqlmodel import select
+
+from pvpp.assignments import State
+from pvpp.delivery import queue_plans, record_sent_plans
+from pvpp.documents.national_pdf import national_pdf
+from pvpp.files import write_atomic
+from pvpp.mail.compose import (
+    queue_due_escalations,
+    queue_due_reminders,
+    queue_invitation,
+    queue_returned,
+)
+from pvpp.mail.outbox import find
+from pvpp.mail.relay import deliver_due
+from pvpp.national import round_status
+from pvpp.plans import build_plan, context
+from pvpp.questionnaire import load_questionnaire
+from pvpp.rounds import get_round
+from pvpp.settings import get_settings
+from pvpp.store.db import unit_of_work
+from pvpp.store.models import Assignment, Institution, Submission
+from pvpp.submissions import ingest_paths
+from pvpp.workbook.build import build_workbook
+
+SMTP_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
+
+
+@task
+def assignments_in(round_code: str, states: tuple[str, ...]) -> list[str]:
+    """Codes of the round's institutions whose assignment is in one of ``states``."""
+    with unit_of_work() as s:
+        rnd = get_round(s, round_code)
+        rows = s.exec(
+            select(Assignment, Institution).join(Institution).where(Assignment.round_id == rnd.id)
+        ).all()
+    return sorted(i.code for a, i in rows if a.state in states)
+
+
+@task
+def invite(round_code: str, codes: list[str], folder: str) -> int:
+    """Build each institution's workbook and queue the invitation (once per institution)."""
+    settings = get_settings()
+    queued = 0
+    for code in codes:
+        with unit_of_work() as s:
+            if find(s, round_code=round_code, institution_code=code, kind="invitation"):
+                continue
+            ctx = context(s, round_code, code)
+            spec = load_questionnaire(ctx.round.questionnaire_version)
+            data = build_workbook(
+                spec, institution_code=code, institution_name=ctx.institution.name,
+                round_code=round_code, lang=settings.language, key=settings.signing_key(),
+                due=ctx.round.due_on,
+            )  # fmt: skip
+            write_atomic(Path(folder) / f"{code}.xlsx", data)
+            queue_invitation(s, round_code=round_code, institution=code, workbook=data)
+            queued += 1
+    return queued
+
+
+@task
+def ingest(folder: str) -> dict[str, int]:
+    """Ingest what arrived in the drop folder; counts per outcome."""
+    rows = ingest_paths([Path(folder)], source="flow")
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.outcome.value] = counts.get(row.outcome.value, 0) + 1
+    return counts
+
+
+@task
+def return_problems(round_code: str) -> int:
+    """Queue the "returned" email for every rejected or incomplete submission (once each)."""
+    with unit_of_work() as s:
+        rnd = get_round(s, round_code)
+        ids = s.exec(
+            select(Submission.id)
+            .join(Assignment, Submission.assignment_id == Assignment.id)
+            .where(Assignment.round_id == rnd.id, Submission.status.in_(("rejected", "incomplete")))  # type: ignore[attr-defined]
+        ).all()
+    queued = 0
+    for sid in ids:
+        with unit_of_work() as s:
+            _, created = queue_returned(s, submission_id=sid)
+            queued += created
+    return queued
+
+
+@task
+def remind(today: date) -> int:
+    with unit_of_work() as s:
+        return sum(created for _, created in queue_due_reminders(s, today))
+
+
+@task
+def plan(round_code: str, codes: list[str]) -> int:
+    """Build the plan of each accepted institution; returns how many new versions."""
+    made = 0
+    for code in codes:
+        with unit_of_work() as s:
+            _, created = build_plan(s, context(s, round_code, code), actor="flow")
+            made += created
+    return made
+
+
+@task
+def queue_plan_mails(round_code: str) -> int:
+    return sum(1 for row in queue_plans(round_code) if row.outcome == "queued")
+
+
+@task(**SMTP_RETRIES)
+def deliver() -> dict[str, int]:
+    """Deliver the outbox; a run stopped by the circuit breaker is retried later."""
+    report = deliver_due()
+    if report.breaker_open:
+        raise RuntimeError("the mail server refused repeatedly; delivery will be retried")
+    with unit_of_work() as s:
+        moved = record_sent_plans(s)
+    return {
+        "sent": report.sent,
+        "failed": len(report.failed),
+        "retrying": report.retrying,
+        "plans_sent": moved,
+    }
+
+
+@task
+def escalate(today: date) -> int:
+    with unit_of_work() as s:
+        return sum(created for _, created in queue_due_escalations(s, today))
+
+
+@task
+def national_report(round_code: str, folder: str) -> str:
+    path = Path(folder) / f"{round_code}-national-report.pdf"
+    with unit_of_work() as s:
+        write_atomic(path, national_pdf(s, round_code))
+    return str(path)
+
+
+@task
+def status_rows(round_code: str) -> list[dict[str, object]]:
+    """Per institution: code, state, index and flags (no names, no addresses)."""
+    with unit_of_work() as s:
+        view = round_status(s, round_code)
+    return [
+        {
+            "institution": r["code"],
+            "state": r["state"],
+            "index": r["index"],
+            "flags": ", ".join(r["flags"]),
+        }
+        for r in view["institutions"]
+    ]
+
+
+ACCEPTED = (State.ACCEPTED.value,)
+PLANNED = (State.PLANNED.value, State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
