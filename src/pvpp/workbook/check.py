@@ -353,7 +353,7 @@ class _Reader:
                 continue
             try:
                 destinations = list(dn.destinations)
-            except Exception:
+            except Exception:  # a reference openpyxl cannot parse: reported as a moved cell
                 destinations = []
             target = None
             if len(destinations) == 1:
@@ -584,7 +584,7 @@ def check_workbook(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return reader.run()
-    except Exception as exc:
+    except Exception as exc:  # last line of defence: a received file never crashes a command
         log.exception("unexpected failure while checking a workbook")
         reader.result.answers.clear()
         return reader.reject("damaged", detail=_describe(exc))
