@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
+    # Name of a Prefect Secret block holding the SMTP password (used when the password
+    # itself is not set).
+    smtp_password_block: str | None = None
     smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")
     smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds per SMTP operation")
     mail_from: str = "pvpp@example.org"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,17 +17,6 @@ from pvpp.workbook.fill import fill_workbook
 from tests.rounds import run_round
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect")]
-
-
-@pytest.fixture(scope="module")
-def prefect() -> Iterator[None]:
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    # Each flow run waits for its heartbeat thread at exit (about 1 s); tests turn it off,
-    # as Prefect's own test suite does.
-    with prefect_test_harness(), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def counts() -> dict[str, int]:

@@ -13,6 +13,7 @@ from pvpp.cli import (
     policy,
     registry,
     rounds,
+    serve,
     submissions,
     team,
     workbook,
@@ -36,6 +37,7 @@ app.add_typer(plans.plan_app, name="plan")
 app.add_typer(export.app, name="export")
 app.add_typer(outbox.app, name="outbox")
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,12 +55,22 @@ class Transport(Protocol):
 
 
 def smtp_password(settings: Settings) -> str | None:
-    """The SMTP password in effect.
+    """The SMTP password in effect: ``PVPP_SMTP_PASSWORD`` if set, else the Prefect Secret
+    block named by ``PVPP_SMTP_PASSWORD_BLOCK`` (how a deployment keeps it out of the
+    environment of every worker), else none."""
+    if settings.smtp_password:
+        return settings.smtp_password.get_secret_value()
+    if settings.smtp_password_block:
+        # Imported here: only deployments that name a block need Prefect's API.
+        from prefect.blocks.system import Secret
 
-    Hook for issue 5: under Prefect, a Secret block will supply the password here, with
-    ``PVPP_SMTP_PASSWORD`` as the fallback. This module must not import prefect.
-    """
-    return settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        try:
+            return str(Secret.load(settings.smtp_password_block).get())
+        except ValueError as exc:
+            raise ValueError(
+                f"the Prefect Secret block {settings.smtp_password_block!r} cannot be read: {exc}"
+            ) from None
+    return None
 
 
 def _text(reply: bytes | str) -> str:

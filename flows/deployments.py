@@ -1,0 +1,42 @@
+"""Deployments of the round flows with their schedules (Europe/Riga time).
+
+``pvpp serve --round R`` serves them from one process; on a Prefect server with workers,
+``prefect deploy --all`` reads the same definitions from ``prefect.yaml``.
+"""
+
+from __future__ import annotations
+
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+
+from flows.cycle import collect_submissions, cycle, follow_up, national_plans
+
+TIMEZONE = "Europe/Riga"
+SCHEDULES = {
+    "collect-daily": "0 7 * * *",  # every morning: what arrived overnight
+    "follow-up-daily": "30 7 * * *",  # then reminders and escalations
+    "national-weekly": "0 8 * * 1",  # Monday morning: the national report
+}
+
+
+def deployments(round_code: str) -> list[RunnerDeployment]:
+    """The round's deployments; ``cycle`` has no schedule and is run on demand."""
+    params = {"round_code": round_code}
+    return [
+        cycle.to_deployment(name="cycle", parameters=params),
+        collect_submissions.to_deployment(
+            name="collect-daily",
+            parameters=params,
+            schedules=[Cron(SCHEDULES["collect-daily"], timezone=TIMEZONE)],
+        ),
+        follow_up.to_deployment(
+            name="follow-up-daily",
+            parameters=params,
+            schedules=[Cron(SCHEDULES["follow-up-daily"], timezone=TIMEZONE)],
+        ),
+        national_plans.to_deployment(
+            name="national-weekly",
+            parameters=params,
+            schedules=[Cron(SCHEDULES["national-weekly"], timezone=TIMEZONE)],
+        ),
+    ]
