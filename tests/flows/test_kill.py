@@ -1,0 +1,107 @@
+"""Killing `cycle` at random points and starting it again loses nothing and duplicates nothing.
+
+Each run is a separate process with Prefect in its local mode, killed with SIGKILL after a
+random delay (fixed seed); a last run goes to the end. Afterwards the store must look
+like one clean run: each file received once, one answer set and one plan per accepted
+institution, one outbox row per business key, everything delivered; an email delivered
+twice (SMTP cannot be exactly-once) carries the same Message-ID both times.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.settings import get_settings
+from pvpp.store import db
+from pvpp.store.models import AnswerSet, Assignment, OutboxMessage, Plan, StoredFile, Submission
+from pvpp.synthetic import filled_workbooks
+from tests.rounds import run_round
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect")]
+ROOT = Path(__file__).resolve().parents[2]
+KILLS = 5
+
+
+def _count(model: object) -> int:
+    with db.unit_of_work() as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_cycle_killed_and_restarted(
+    spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    mail = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "PVPP_DATABASE_URL": url,
+        "PVPP_DATA_DIR": str(tmp_path / "var"),
+        "PVPP_MAIL_FOLDER": str(mail),
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": "",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    for key in ("PVPP_DATABASE_URL", "PVPP_DATA_DIR", "PVPP_MAIL_FOLDER"):
+        monkeypatch.setenv(key, env[key])
+    get_settings.cache_clear()
+    db.upgrade()
+    run_round(spec, tmp_path / "none", [])
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")]
+    for code, data in filled_workbooks(
+        spec, codes, round_code="2026-K1", key=get_settings().signing_key()
+    ).items():
+        (drop / f"{code}.xlsx").write_bytes(data)
+
+    command = [sys.executable, "-m", "tests.flows.run_cycle", "2026-K1", str(drop)]
+    rng = random.Random(20261123)
+    killed = 0
+    for _ in range(KILLS):
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(6.0, 16.0))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait(timeout=30)
+    final = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr[-3000:]
+    assert killed >= 3, "the delays never caught the flow running; the test proved nothing"
+
+    # Like one clean run.
+    assert _count(Submission) == 3 and _count(AnswerSet) == 3
+    # The registry, the three returned workbooks, and what the emails carry: 37 invitation
+    # workbooks and 3 plan PDFs. A killed run's half-made file never got a row.
+    assert _count(StoredFile) == 1 + 3 + 37 + 3
+    with db.unit_of_work() as s:
+        plans = s.exec(select(Plan)).all()
+        assert sorted(Counter(p.assignment_id for p in plans).values()) == [1, 1, 1]
+        rows = s.exec(select(OutboxMessage)).all()
+        assert {r.state for r in rows} == {"sent"}
+        kinds = Counter(r.kind for r in rows)
+        assert kinds["invitation"] == 37 and kinds["plan"] == 3
+        ids = {r.message_id for r in rows}
+        states = Counter(a.state for a in s.exec(select(Assignment)).all())
+    assert states["plan_sent"] == 3
+    # Every delivered file is one of the outbox's messages; duplicates share a Message-ID.
+    delivered = [
+        message_from_bytes(p.read_bytes(), policy=policy.default)["Message-ID"]
+        for p in mail.glob("*.eml")
+    ]
+    assert set(delivered) == ids
+    db.dispose_engines()
