@@ -148,6 +148,39 @@ def queue_plan(
     )
 
 
+def _to_team(
+    session: Session,
+    kind: str,
+    *,
+    round_code: str,
+    institution: str,
+    attachments: list[tuple[str, str, bytes]],
+    lang: str | None,
+    settings: Settings | None,
+) -> Queued:
+    """A message about the round's workbook to the team (to the head while there is none)."""
+    settings = settings or get_settings()
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    subject, body, html = _render(
+        kind, lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on
+    )
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind=kind,
+        to=_team(session, inst),
+        subject=subject,
+        body=body,
+        html=html,
+        attachments=attachments,
+        lang=lang,
+        settings=settings,
+    )
+
+
 def queue_invitation(
     session: Session,
     *,
@@ -158,26 +191,11 @@ def queue_invitation(
     settings: Settings | None = None,
 ) -> Queued:
     """The self-assessment workbook to the team (to the head while there is no team)."""
-    settings = settings or get_settings()
-    lang = _lang(lang, settings)
-    ctx = _context(session, round_code, institution)
-    rnd, inst = ctx.round, ctx.institution
-    subject, body, html = _render(
-        "invitation", lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on
-    )
-    return queue(
-        session,
-        round_code=rnd.code,
-        institution_code=inst.code,
-        kind="invitation",
-        to=_team(session, inst),
-        subject=subject,
-        body=body,
-        html=html,
-        attachments=[(f"PVPP-{rnd.code}-{inst.code}.xlsx", XLSX, workbook)],
-        lang=lang,
-        settings=settings,
-    )
+    filename = f"PVPP-{round_code}-{institution}.xlsx"
+    return _to_team(
+        session, "invitation", round_code=round_code, institution=institution,
+        attachments=[(filename, XLSX, workbook)], lang=lang, settings=settings,
+    )  # fmt: skip
 
 
 def queue_reminder(
@@ -189,25 +207,10 @@ def queue_reminder(
     settings: Settings | None = None,
 ) -> Queued:
     """A reminder that the workbook is due soon (one per round and institution)."""
-    settings = settings or get_settings()
-    lang = _lang(lang, settings)
-    ctx = _context(session, round_code, institution)
-    rnd, inst = ctx.round, ctx.institution
-    subject, body, html = _render(
-        "reminder", lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on
-    )
-    return queue(
-        session,
-        round_code=rnd.code,
-        institution_code=inst.code,
-        kind="reminder",
-        to=_team(session, inst),
-        subject=subject,
-        body=body,
-        html=html,
-        lang=lang,
-        settings=settings,
-    )
+    return _to_team(
+        session, "reminder", round_code=round_code, institution=institution,
+        attachments=[], lang=lang, settings=settings,
+    )  # fmt: skip
 
 
 def problem_lines(problems: list[dict[str, Any]], lang: str) -> list[str]:
