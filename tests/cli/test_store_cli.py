@@ -100,20 +100,12 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
         "2025-03-04",
     )
     assert trained.exit_code == 0
-    assert (
-        "P9.9"
-        not in run(
-            "team",
-            "training",
-            "VID",
-            "--email",
-            "anna.liepa@vid.example.org",
-            "--measure",
-            "P9.9",
-            "--date",
-            "2025-03-04",
-        ).stdout
-    )
+    refused = run(
+        "team", "training", "VID", "--email", "anna.liepa@vid.example.org",
+        "--measure", "P9.9", "--date", "2025-03-04",
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "'P9.9' is not a policy training" in refused.stderr
 
     created = run("round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31")
     assert created.exit_code == 0, created.stderr

@@ -198,7 +198,7 @@ def test_the_fetcher_refuses_everything_but_assets(listener: Listener) -> None:
     refused = " ".join(fetcher.refused)
     assert "file:///etc/passwd" in refused
     # A relative path climbing out of templates/ is refused like an absolute one.
-    assert "file:///work/etc/passwd" in fetcher.refused or any(
+    assert any(
         url.endswith("/etc/passwd") and url != "file:///etc/passwd" for url in fetcher.refused
     )
     assert sum("etc/passwd" in url for url in fetcher.refused) >= 3, fetcher.refused
