@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
-from pvpp.policy import load_policy
 from pvpp.questionnaire import load_questionnaire
 from pvpp.store.models import Assignment, Institution, Round, RoundSkip
 from pvpp.teams import team_status
@@ -93,7 +92,6 @@ def create_round(
     )
     session.add(rnd)
     session.flush()
-    load_policy(spec.policy.id)
     for inst in sorted(chosen, key=lambda i: i.code):
         reason = None
         if inst.scope == "excluded":

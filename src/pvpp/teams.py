@@ -53,7 +53,9 @@ def _team(session: Session, inst: Institution, *, create: bool) -> Team | None:
     return team
 
 
-def _member(session: Session, team: Team | None, email: str) -> TeamMember:
+def _member(session: Session, institution: str, email: str) -> TeamMember:
+    """The active team member with ``email`` in ``institution``'s team."""
+    team = _team(session, _institution(session, institution), create=False)
     member = None
     if team is not None:
         member = session.exec(
@@ -129,9 +131,7 @@ def add_member(
 
 def set_lead(session: Session, *, institution: str, email: str, actor: str = "cli") -> None:
     """Make ``email`` the team's only lead."""
-    inst = _institution(session, institution)
-    team = _team(session, inst, create=False)
-    member = _member(session, team, email)
+    member = _member(session, institution, email)
     for other in session.exec(select(TeamMember).where(TeamMember.team_id == member.team_id)).all():
         other.is_lead = other.id == member.id
         session.add(other)
@@ -147,8 +147,7 @@ def set_lead(session: Session, *, institution: str, email: str, actor: str = "cl
 
 def remove_member(session: Session, *, institution: str, email: str, actor: str = "cli") -> None:
     """Mark a member as gone (kept for history)."""
-    inst = _institution(session, institution)
-    member = _member(session, _team(session, inst, create=False), email)
+    member = _member(session, institution, email)
     member.active, member.is_lead, member.removed_at = False, False, utcnow()
     session.add(member)
     audit.record(
@@ -173,8 +172,7 @@ def record_training(
     """Record that a member attended training ``measure``; False if already recorded."""
     if measure not in TRAININGS:
         raise TeamError(f"{measure!r} is not a policy training ({', '.join(TRAININGS)})")
-    inst = _institution(session, institution)
-    member = _member(session, _team(session, inst, create=False), email)
+    member = _member(session, institution, email)
     existing = session.exec(
         select(Training).where(
             Training.member_id == member.id,

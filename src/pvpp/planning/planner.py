@@ -11,7 +11,7 @@ the library's prerequisites) sit in an earlier period. Same inputs, same plan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pvpp.planning.library import Library, MeasureDef
@@ -40,7 +40,6 @@ class PlannedStep:
     due: date
     rv5_measure: str
     effort_days: int
-    reason: str
 
 
 def periods(start: date, *, until_year: int = 2027) -> list[Period]:
@@ -60,7 +59,6 @@ class _Step:
     measure: MeasureDef
     priority: float
     order: int
-    reason: str
 
 
 def _current(scores: ScoreResult, item: str, dim: str) -> int | None:
@@ -81,7 +79,7 @@ def plan_steps(
     dim_order = {d.id: n for n, d in enumerate(policy.dimensions)}
     steps: dict[tuple[str, str, int], _Step] = {}
 
-    def want(item: str, dim: str, to: int, priority: float, reason: str) -> None:
+    def want(item: str, dim: str, to: int, priority: float) -> None:
         """Ask for every step of (item, dim) up to degree ``to``, with their prerequisites."""
         current = _current(scores, item, dim)
         if current is None:
@@ -90,23 +88,21 @@ def plan_steps(
             key = (item, dim, degree)
             if key in steps:
                 if priority > steps[key].priority:
-                    steps[key] = _Step(
-                        key, steps[key].measure, priority, steps[key].order, steps[key].reason
-                    )
+                    steps[key] = replace(steps[key], priority=priority)
                 continue
             measure = library.by_step[key][0]
             steps[key] = _Step(
-                key, measure, priority, order[item] * 100 + dim_order[dim] * 10 + degree, reason
+                key, measure, priority, order[item] * 100 + dim_order[dim] * 10 + degree
             )
             for pre in measure.prerequisites:
                 p = library.by_id[pre]
-                want(p.item, p.dimension, p.to_degree, priority, f"needed before {measure.id}")
+                want(p.item, p.dimension, p.to_degree, priority)
 
     for item_id, s in scores.items.items():
         if s.score is None or not s.gap:
             continue
         for dim in s.degrees:
-            want(item_id, dim, s.target, s.priority or 0.0, "gap")
+            want(item_id, dim, s.target, s.priority or 0.0)
 
     def predecessors(step: _Step) -> list[tuple[str, str, int]]:
         item, dim, degree = step.key
@@ -154,7 +150,6 @@ def plan_steps(
                 due=period.due,
                 rv5_measure=component_of[item].rv5_measure,
                 effort_days=library.effort_days[step.measure.effort],
-                reason=step.reason,
             )
         )
     out.sort(key=lambda p: (p.due, -p.priority, order[p.item], dim_order[p.dimension], p.to_degree))
