@@ -23,10 +23,10 @@ from pvpp.mail.relay import deliver_due
 from pvpp.national import round_status
 from pvpp.plans import build_plan, context
 from pvpp.questionnaire import load_questionnaire
-from pvpp.rounds import get_round
+from pvpp.rounds import assignment_codes, get_round
 from pvpp.settings import get_settings
 from pvpp.store.db import unit_of_work
-from pvpp.store.models import Assignment, Institution, Submission
+from pvpp.store.models import Assignment, Submission
 from pvpp.submissions import ingest_paths
 from pvpp.workbook.build import build_workbook
 
@@ -37,11 +37,7 @@ SMTP_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 def assignments_in(round_code: str, states: tuple[str, ...]) -> list[str]:
     """Codes of the round's institutions whose assignment is in one of ``states``."""
     with unit_of_work() as s:
-        rnd = get_round(s, round_code)
-        rows = s.exec(
-            select(Assignment, Institution).join(Institution).where(Assignment.round_id == rnd.id)
-        ).all()
-    return sorted(i.code for a, i in rows if a.state in states)
+        return assignment_codes(s, round_code, states)
 
 
 @task

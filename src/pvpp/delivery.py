@@ -9,18 +9,20 @@ sent: the head received exactly the version that was agreed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from pvpp.assignments import State, transition
 from pvpp.documents.plan_pdf import plan_pdf
+from pvpp.files import write_atomic
 from pvpp.mail.compose import queue_plan
 from pvpp.mail.outbox import find
 from pvpp.plans import PlanError, context, latest_plan
-from pvpp.rounds import get_round
+from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings, get_settings
 from pvpp.store.db import unit_of_work
-from pvpp.store.models import Assignment, Institution, OutboxMessage, Plan
+from pvpp.store.models import OutboxMessage, Plan
 
 PLANNED_STATES = (State.PLANNED.value, State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
 
@@ -37,23 +39,18 @@ def queue_plans(
     institutions: list[str] | None = None,
     *,
     lang: str | None = None,
+    pdf_dir: Path | None = None,
     settings: Settings | None = None,
 ) -> list[PlanMail]:
-    """Queue the plan email for each institution (default: every planned one)."""
+    """Queue the plan email for each institution (default: every planned one).
+
+    With ``pdf_dir`` each plan version's PDF is also filed there as ``CODE-vN.pdf``, and a
+    PDF already filed is sent as it is instead of being rendered again.
+    """
     settings = settings or get_settings()
     if institutions is None:
         with unit_of_work(settings) as s:
-            rnd = get_round(s, round_code)
-            institutions = [
-                i.code
-                for a, i in s.exec(
-                    select(Assignment, Institution)
-                    .join(Institution)
-                    .where(Assignment.round_id == rnd.id)
-                    .order_by(Institution.code)
-                ).all()
-                if a.state in PLANNED_STATES
-            ]
+            institutions = assignment_codes(s, round_code, PLANNED_STATES)
     out = []
     for code in institutions:
         # One transaction per institution: a failure leaves the others queued.
@@ -68,7 +65,13 @@ def queue_plans(
             ):
                 out.append(PlanMail(code, "already queued", plan.version))
                 continue
-            pdf = plan_pdf(s, round_code, code, lang=lang or settings.language)
+            filed = pdf_dir / f"{code}-v{plan.version}.pdf" if pdf_dir else None
+            if filed is not None and filed.exists():
+                pdf = filed.read_bytes()
+            else:
+                pdf = plan_pdf(s, round_code, code, lang=lang or settings.language)
+                if filed is not None:
+                    write_atomic(filed, pdf)
             queue_plan(
                 s,
                 round_code=round_code,

@@ -130,3 +130,16 @@ def _report(session: Session, rnd: Round, *, created: bool) -> RoundReport:
         report.skipped[codes[s.institution_id]] = s.reason
     report.assigned.sort()
     return report
+
+
+def assignment_codes(
+    session: Session, round_code: str, states: tuple[str, ...] | None = None
+) -> list[str]:
+    """Codes of the round's assigned institutions (only those in ``states`` when given)."""
+    rnd = get_round(session, round_code)
+    rows = session.exec(
+        select(Assignment.state, Institution.code)
+        .join(Institution, Assignment.institution_id == Institution.id)
+        .where(Assignment.round_id == rnd.id)
+    ).all()
+    return sorted(code for state, code in rows if states is None or state in states)

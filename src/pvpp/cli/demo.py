@@ -27,10 +27,10 @@ from pvpp.plans import build_plan, context
 from pvpp.policy import load_policy
 from pvpp.questionnaire import load_questionnaire
 from pvpp.registry import import_registry
-from pvpp.rounds import create_round
+from pvpp.rounds import assignment_codes, create_round
 from pvpp.settings import get_settings
 from pvpp.store import db
-from pvpp.store.models import Assignment, Institution
+from pvpp.store.models import Institution
 from pvpp.submissions import Outcome, ingest_paths
 from pvpp.synthetic import filled_workbooks
 from pvpp.teams import add_member, record_training
@@ -84,15 +84,8 @@ def demo(
                 questionnaire_version=spec.id,
                 actor="demo",
             )
-            assigned = [
-                (i.code, i.name)
-                for _, i in s.exec(
-                    select(Assignment, Institution)
-                    .join(Institution)
-                    .where(Assignment.round_id == rnd.round.id)
-                    .order_by(Institution.code)
-                ).all()
-            ]
+            names = {i.code: i.name for i in s.exec(select(Institution)).all()}
+            assigned = [(c, names[c]) for c in assignment_codes(s, ROUND)]
         progress.update(step, description="Writing workbooks", total=len(assigned), completed=0)
         key = settings.signing_key()
         returned, corrections = folder / "returned", folder / "corrections"
@@ -114,7 +107,7 @@ def demo(
                     plans_made += created
             progress.advance(step)
         progress.update(step, description="Plan PDFs and emails", total=None)
-        documents = _documents(settings, folder, [c for c, _ in assigned])
+        documents = _documents(settings, folder)
         with db.unit_of_work(settings) as s:
             status = round_status(s, ROUND)
             national = aggregates(s, ROUND)
@@ -156,45 +149,29 @@ def _demo_workbooks(spec, folder: Path, code: str, name: str, key: bytes) -> Non
     _write_once(folder / "returned" / f"{code}.xlsx", filled)
 
 
-def _documents(settings, folder: Path, codes: list[str]) -> list[str]:
+def _documents(settings, folder: Path) -> list[str]:
     """Plan PDFs, the plan emails delivered to the mail folder, the national report,
     exports and page images of two PDFs; returns lines saying where they are."""
-    from pvpp.delivery import record_sent_plans
+    from pvpp.delivery import queue_plans, record_sent_plans
     from pvpp.documents.national_pdf import national_pdf
     from pvpp.documents.plan_pdf import plan_pdf
     from pvpp.exports import export_plan, export_round, export_round_csv
-    from pvpp.mail.compose import queue_plan
-    from pvpp.mail.outbox import find
     from pvpp.mail.relay import deliver_due
-    from pvpp.plans import latest_plan
 
     mail_settings = settings.model_copy(
         update={"email_transport": "folder", "mail_folder": folder / "mail"}
     )
     plans_dir = folder / "plans"
-    rendered = new_mail = 0
-    examples: dict[str, Path] = {}
-    for code in codes:
+    before = set(plans_dir.glob("*.pdf"))
+    queued = queue_plans(ROUND, pdf_dir=plans_dir, settings=mail_settings)
+    rendered = len(set(plans_dir.glob("*.pdf")) - before)
+    new_mail = sum(1 for q in queued if q.outcome == "queued")
+    filed = sorted(plans_dir.glob("*-v*.pdf"))
+    # One example in English beside the Latvian ones.
+    english = plans_dir / "VARAM.en.pdf"
+    if not english.exists():
         with db.unit_of_work(settings) as s:
-            ctx = context(s, ROUND, code)
-            plan = latest_plan(s, ctx.assignment)
-            if plan is None:
-                continue
-            lang = "en" if code == "VARAM" else "lv"  # one English example
-            # One PDF per plan version: rendered once, the same bytes filed and emailed.
-            path = plans_dir / f"{code}-v{plan.version}.pdf"
-            examples[code] = path
-            if not path.exists():
-                write_atomic(path, plan_pdf(s, ROUND, code, lang=lang))
-                rendered += 1
-            if not find(
-                s, round_code=ROUND, institution_code=code, kind="plan", version=plan.version
-            ):
-                queue_plan(
-                    s, round_code=ROUND, institution=code, plan_version=plan.version,
-                    pdf=path.read_bytes(), lang=lang, settings=mail_settings,
-                )  # fmt: skip
-                new_mail += 1
+            write_atomic(english, plan_pdf(s, ROUND, "VARAM", lang="en"))
     report = deliver_due(mail_settings)
     with db.unit_of_work(settings) as s:
         record_sent_plans(s)
@@ -204,9 +181,10 @@ def _documents(settings, folder: Path, codes: list[str]) -> list[str]:
         export_round(s, ROUND, exports / f"{ROUND}.xlsx")
         export_round_csv(s, ROUND, exports / f"{ROUND}.csv")
         export_plan(s, ROUND, "VID", exports / f"{ROUND}-VID-plan.xlsx")
-    images = _page_images(folder, [examples["VID"], folder / "national-report.pdf"])
+    vid = next(p for p in filed if p.name.startswith("VID-"))
+    images = _page_images(folder, [vid, folder / "national-report.pdf"])
     return [
-        f"Plan PDFs: {rendered} rendered this run, {len(examples)} in {plans_dir}",
+        f"Plan PDFs: {rendered} rendered this run, {len(filed)} in {plans_dir}",
         f"Plan emails: {new_mail} queued, {report.sent} delivered as .eml to {folder / 'mail'}",
         f"National report: {folder / 'national-report.pdf'}",
         f"Exports: {exports}",
