@@ -25,8 +25,7 @@ def _folder(name: str) -> str:
 @flow(name="launch-round")
 def launch_round(round_code: str) -> int:
     """RV1/RV2: build every assigned institution's workbook and send the invitations."""
-    codes = tasks.assignments_in(round_code, ("invited", "in_progress"))
-    queued = tasks.invite(round_code, codes, _folder(f"{round_code}/workbooks"))
+    queued = tasks.invite(round_code, _folder(f"{round_code}/workbooks"))
     tasks.deliver()
     return queued
 

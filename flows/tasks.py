@@ -12,23 +12,19 @@ from pvpp.assignments import State
 from pvpp.delivery import queue_plans, record_sent_plans
 from pvpp.documents.national_pdf import national_pdf
 from pvpp.files import write_atomic
+from pvpp.invitations import invite_round
 from pvpp.mail.compose import (
     queue_due_escalations,
     queue_due_reminders,
-    queue_invitation,
     queue_returned,
 )
-from pvpp.mail.outbox import find
 from pvpp.mail.relay import deliver_due
 from pvpp.national import round_status
 from pvpp.plans import build_plan, context
-from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import assignment_codes, get_round
-from pvpp.settings import get_settings
 from pvpp.store.db import unit_of_work
 from pvpp.store.models import Assignment, Submission
 from pvpp.submissions import ingest_paths
-from pvpp.workbook.build import build_workbook
 
 SMTP_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 
@@ -41,25 +37,9 @@ def assignments_in(round_code: str, states: tuple[str, ...]) -> list[str]:
 
 
 @task
-def invite(round_code: str, codes: list[str], folder: str) -> int:
-    """Build each institution's workbook and queue the invitation (once per institution)."""
-    settings = get_settings()
-    queued = 0
-    for code in codes:
-        with unit_of_work() as s:
-            if find(s, round_code=round_code, institution_code=code, kind="invitation"):
-                continue
-            ctx = context(s, round_code, code)
-            spec = load_questionnaire(ctx.round.questionnaire_version)
-            data = build_workbook(
-                spec, institution_code=code, institution_name=ctx.institution.name,
-                round_code=round_code, lang=settings.language, key=settings.signing_key(),
-                due=ctx.round.due_on,
-            )  # fmt: skip
-            write_atomic(Path(folder) / f"{code}.xlsx", data)
-            queue_invitation(s, round_code=round_code, institution=code, workbook=data)
-            queued += 1
-    return queued
+def invite(round_code: str, folder: str) -> int:
+    """Build each open institution's workbook and queue its invitation (once each)."""
+    return invite_round(round_code, Path(folder))
 
 
 @task

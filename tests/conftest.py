@@ -40,9 +40,11 @@ def require_program(name: str) -> str:
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """Every test gets its own data folder and a fixed signing key."""
+    """Every test gets its own data folder, a fixed signing key, and one worker process:
+    the test run already uses every core, and tests/test_parallel.py covers the pools."""
     monkeypatch.setenv("PVPP_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("PVPP_SECRET_KEY", TEST_KEY)
+    monkeypatch.setenv("PVPP_WORKERS", "1")
     monkeypatch.delenv("PVPP_LANGUAGE", raising=False)
     get_settings.cache_clear()
     yield get_settings()

@@ -9,6 +9,7 @@ sent: the head received exactly the version that was agreed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -18,10 +19,11 @@ from pvpp.documents.plan_pdf import plan_pdf
 from pvpp.files import write_atomic
 from pvpp.mail.compose import queue_plan
 from pvpp.mail.outbox import find
+from pvpp.parallel import imap
 from pvpp.plans import PlanError, context, latest_plan
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings, get_settings
-from pvpp.store.db import unit_of_work
+from pvpp.store.db import reading, unit_of_work
 from pvpp.store.models import OutboxMessage, Plan
 
 PLANNED_STATES = (State.PLANNED.value, State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
@@ -30,7 +32,7 @@ PLANNED_STATES = (State.PLANNED.value, State.PLAN_SENT.value, State.IN_FOLLOW_UP
 @dataclass(frozen=True)
 class PlanMail:
     institution: str
-    outcome: str  # queued | already queued | no plan
+    outcome: str  # queued | already queued | no plan | superseded meanwhile
     version: int | None = None
 
 
@@ -44,45 +46,66 @@ def queue_plans(
 ) -> list[PlanMail]:
     """Queue the plan email for each institution (default: every planned one).
 
-    With ``pdf_dir`` each plan version's PDF is also filed there as ``CODE-vN.pdf``, and a
-    PDF already filed is sent as it is instead of being rendered again.
+    PDFs are rendered in worker processes (:mod:`pvpp.parallel`) while this process queues
+    the emails, one transaction per institution. With ``pdf_dir`` each plan version's PDF
+    is also filed there as ``CODE-vN.pdf``, and a PDF already filed is sent as it is
+    instead of being rendered again.
     """
     settings = settings or get_settings()
-    if institutions is None:
-        with unit_of_work(settings) as s:
+    lang = lang or settings.language
+    out: dict[str, PlanMail] = {}
+    todo: list[tuple[str, int]] = []
+    with reading(settings) as s:
+        if institutions is None:
             institutions = assignment_codes(s, round_code, PLANNED_STATES)
-    out = []
-    for code in institutions:
-        # One transaction per institution: a failure leaves the others queued.
-        with unit_of_work(settings) as s:
-            ctx = context(s, round_code, code)
-            plan = latest_plan(s, ctx.assignment)
+        for code in institutions:
+            plan = latest_plan(s, context(s, round_code, code).assignment)
             if plan is None:
-                out.append(PlanMail(code, "no plan"))
-                continue
-            if find(
+                out[code] = PlanMail(code, "no plan")
+            elif find(
                 s, round_code=round_code, institution_code=code, kind="plan", version=plan.version
             ):
-                out.append(PlanMail(code, "already queued", plan.version))
-                continue
-            filed = pdf_dir / f"{code}-v{plan.version}.pdf" if pdf_dir else None
-            if filed is not None and filed.exists():
-                pdf = filed.read_bytes()
+                out[code] = PlanMail(code, "already queued", plan.version)
             else:
-                pdf = plan_pdf(s, round_code, code, lang=lang or settings.language)
-                if filed is not None:
-                    write_atomic(filed, pdf)
+                todo.append((code, plan.version))
+
+    def filed(code: str, version: int) -> Path | None:
+        return pdf_dir / f"{code}-v{version}.pdf" if pdf_dir else None
+
+    to_render = [code for code, v in todo if not ((f := filed(code, v)) and f.exists())]
+    rendered = imap(
+        partial(render, round_code=round_code, lang=lang, settings=settings), to_render,
+        workers=settings.worker_count(), label="Rendering plan PDFs",
+    )  # fmt: skip
+    for code, version in todo:
+        path = filed(code, version)
+        if path is not None and path.exists():
+            pdf = path.read_bytes()
+        else:
+            pdf = next(rendered)
+            if path is not None:
+                write_atomic(path, pdf)
+        # One transaction per institution: a failure leaves the others queued.
+        with unit_of_work(settings) as s:
+            plan = latest_plan(s, context(s, round_code, code).assignment)
+            if plan is None or plan.version != version:
+                out[code] = PlanMail(code, "superseded meanwhile", version)
+                continue  # a newer version appeared; the next run sends that one
+            if find(s, round_code=round_code, institution_code=code, kind="plan", version=version):
+                out[code] = PlanMail(code, "already queued", version)
+                continue
             queue_plan(
-                s,
-                round_code=round_code,
-                institution=code,
-                plan_version=plan.version,
-                pdf=pdf,
-                lang=lang,
-                settings=settings,
-            )
-            out.append(PlanMail(code, "queued", plan.version))
-    return out
+                s, round_code=round_code, institution=code, plan_version=version, pdf=pdf,
+                lang=lang, settings=settings,
+            )  # fmt: skip
+            out[code] = PlanMail(code, "queued", version)
+    return [out[code] for code in institutions]
+
+
+def render(code: str, *, round_code: str, lang: str, settings: Settings) -> bytes:
+    """The PDF of one institution's newest plan version (read-only; runs in a worker)."""
+    with reading(settings) as s:
+        return plan_pdf(s, round_code, code, lang=lang)
 
 
 def record_sent_plans(session: Session) -> int:

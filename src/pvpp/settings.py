@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: int = Field(default=6 * 3600, ge=1)
     outbox_breaker_threshold: int = Field(default=3, ge=1)
     outbox_give_up_hours: int = Field(default=5 * 24, ge=1)
+    # Heavy per-institution work (building and checking workbooks, rendering PDFs) runs in
+    # this many processes; the store is written by one process, in order.
+    workers: int | None = Field(
+        default=None, ge=1, description="Worker processes; default: the machine's cores"
+    )
+
+    def worker_count(self) -> int:
+        """How many processes heavy work may use."""
+        return self.workers or len(os.sched_getaffinity(0))
 
     def db_url(self) -> str:
         """The database URL in effect."""

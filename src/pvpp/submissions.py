@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
+from pvpp.parallel import imap
 from pvpp.settings import Settings, get_settings
-from pvpp.store.db import unit_of_work
+from pvpp.store.db import reading, unit_of_work
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission
 from pvpp.workbook.check import CheckResult, Status, check_workbook
@@ -64,20 +66,62 @@ def workbook_files(paths: Iterable[Path]) -> Iterator[Path]:
 def ingest_paths(
     paths: Iterable[Path], *, source: str = "cli", settings: Settings | None = None
 ) -> list[IngestRow]:
-    """Ingest every workbook under ``paths``; returns one row per file."""
+    """Ingest every workbook under ``paths``; returns one row per file.
+
+    Files already received (same SHA-256) are recognised without being opened again; the
+    others are checked in worker processes and stored here, one transaction per file, in
+    the order of their names.
+    """
     settings = settings or get_settings()
-    rows = []
+    files: list[tuple[Path, bytes | None, str]] = []
     for path in workbook_files(paths):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            rows.append(
-                IngestRow(str(path), Outcome.REJECTED, detail=f"cannot read: {exc.strerror}")
-            )
+            files.append((path, None, f"cannot read: {exc.strerror}"))
             continue
+        files.append((path, data, sha256(data)))
+    with reading(settings) as session:
+        known = _known_digests(session, [digest for _, data, digest in files if data])
+    fresh: dict[str, bytes] = {}  # the same bytes twice in one batch are checked once
+    for _, data, digest in files:
+        if data is not None and digest not in known:
+            fresh.setdefault(digest, data)
+    # Checked in the workers while this process stores the files already checked.
+    checked = imap(
+        partial(_check, settings=settings), list(fresh.values()),
+        workers=settings.worker_count(), label="Checking workbooks",
+    )  # fmt: skip
+    rows = []
+    for path, data, digest in files:
+        if data is None:
+            rows.append(IngestRow(str(path), Outcome.REJECTED, detail=digest))
+            continue
+        result = next(checked) if fresh.pop(digest, None) is not None else None
         with unit_of_work(settings) as session:
-            rows.append(ingest_bytes(session, data, filename=path.name, source=f"{source}:{path}"))
+            rows.append(
+                ingest_bytes(
+                    session, data, filename=path.name, source=f"{source}:{path}",
+                    checked=result,
+                )
+            )  # fmt: skip
     return rows
+
+
+def _known_digests(session: Session, digests: list[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(digests), 500):
+        chunk = digests[start : start + 500]
+        known.update(
+            session.exec(
+                select(Submission.file_sha256).where(Submission.file_sha256.in_(chunk))  # type: ignore[attr-defined]
+            ).all()
+        )
+    return known
+
+
+def _check(data: bytes, *, settings: Settings) -> CheckResult:
+    return check_workbook(data, settings=settings)
 
 
 def _summary(result: CheckResult) -> str:
@@ -90,8 +134,15 @@ def _summary(result: CheckResult) -> str:
     return ""
 
 
-def ingest_bytes(session: Session, data: bytes, *, filename: str, source: str) -> IngestRow:
-    """Ingest one workbook inside the caller's transaction."""
+def ingest_bytes(
+    session: Session,
+    data: bytes,
+    *,
+    filename: str,
+    source: str,
+    checked: CheckResult | None = None,
+) -> IngestRow:
+    """Ingest one workbook inside the caller's transaction (``checked``: its check, if done)."""
     digest = sha256(data)
     earlier = session.exec(select(Submission).where(Submission.file_sha256 == digest)).first()
     if earlier is not None:
@@ -105,7 +156,7 @@ def ingest_bytes(session: Session, data: bytes, *, filename: str, source: str) -
             f"same file as submission {earlier.id}", earlier.id,
         )  # fmt: skip
 
-    result = check_workbook(data)
+    result = checked or check_workbook(data)
     problems = [
         {"code": p.code, "sheet": p.sheet, "cell": p.cell, "field": p.field, "message": p.message}
         for p in result.problems

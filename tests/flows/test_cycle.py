@@ -33,6 +33,7 @@ def test_cycle_runs_a_round_and_a_rerun_repeats_nothing(
 ) -> None:
     monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'flow.db'}")
     monkeypatch.setenv("PVPP_MAIL_FOLDER", str(tmp_path / "mail"))
+    monkeypatch.setenv("PVPP_WORKERS", "2")  # through the process pools, as in production
     get_settings.cache_clear()
     db.upgrade()
     # The round exists with no workbooks in yet: run_round with no institutions ingests nothing.

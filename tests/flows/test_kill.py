@@ -49,6 +49,8 @@ def test_cycle_killed_and_restarted(
         "PVPP_DATABASE_URL": url,
         "PVPP_DATA_DIR": str(tmp_path / "var"),
         "PVPP_MAIL_FOLDER": str(mail),
+        # Worker pools too: killing the flow must not leave them writing or running.
+        "PVPP_WORKERS": "2",
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_API_URL": "",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -104,4 +106,24 @@ def test_cycle_killed_and_restarted(
         for p in mail.glob("*.eml")
     ]
     assert set(delivered) == ids
+    # No worker of a killed run lives on: they exit when the process that fed them dies.
+    assert _processes_with(f"PVPP_DATA_DIR={tmp_path / 'var'}") == []
     db.dispose_engines()
+
+
+def _processes_with(variable: str, wait: float = 10.0) -> list[int]:
+    """Pids of live processes (other than this one) whose environment has ``variable``."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if variable.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)

@@ -33,8 +33,12 @@ def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the settings this project relies on."""
+def make_engine(url: str, *, for_reading: bool = False) -> Engine:
+    """An engine for ``url`` with the settings this project relies on.
+
+    ``for_reading``: SQLite transactions start with a plain (deferred) BEGIN, which takes
+    no write lock, so long read-only work (rendering a PDF) never holds up writers.
+    """
     if _is_sqlite(url):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -53,33 +57,34 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if for_reading else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
-    return make_engine(url)
+@lru_cache(maxsize=8)
+def _engine_for(url: str, for_reading: bool = False) -> Engine:
+    return make_engine(url, for_reading=for_reading)
 
 
 def dispose_engines() -> None:
     """Close every pooled connection and forget the engines (tests switch databases)."""
-    for url in list(_opened):
-        _engine_for(url).dispose()
+    for url, for_reading in list(_opened):
+        _engine_for(url, for_reading).dispose()
     _opened.clear()
     _engine_for.cache_clear()
 
 
-_opened: set[str] = set()
+_opened: set[tuple[str, bool]] = set()
 
 
-def engine(settings: Settings | None = None) -> Engine:
+def engine(settings: Settings | None = None, *, for_reading: bool = False) -> Engine:
     """The shared engine for the configured database."""
     url = (settings or get_settings()).db_url()
-    _opened.add(url)
-    return _engine_for(url)
+    for_reading = for_reading and _is_sqlite(url)  # PostgreSQL: one engine does both
+    _opened.add((url, for_reading))
+    return _engine_for(url, for_reading)
 
 
 def alembic_config(url: str) -> Config:
@@ -142,3 +147,14 @@ def unit_of_work(settings: Settings | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def reading(settings: Settings | None = None) -> Iterator[Session]:
+    """A session for read-only work; it takes no write lock and is always rolled back."""
+    require_current(settings)
+    with Session(engine(settings, for_reading=True), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
