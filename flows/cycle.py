@@ -16,16 +16,14 @@ from flows import tasks
 from pvpp.settings import get_settings
 
 
-def _folder(name: str) -> str:
-    path = get_settings().data_dir / "rounds" / name
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+def _folder(round_code: str, *parts: str) -> str:
+    return str(get_settings().round_folder(round_code, *parts))
 
 
 @flow(name="launch-round")
 def launch_round(round_code: str) -> int:
     """RV1/RV2: build every assigned institution's workbook and send the invitations."""
-    queued = tasks.invite(round_code, _folder(f"{round_code}/workbooks"))
+    queued = tasks.invite(round_code, _folder(round_code, "workbooks"))
     tasks.deliver()
     return queued
 
@@ -35,7 +33,7 @@ def collect_submissions(
     round_code: str, drop_folder: str | None = None, today: date | None = None
 ) -> dict[str, int]:
     """Ingest the drop folder, return problem workbooks to their teams, remind the late."""
-    counts = tasks.ingest(drop_folder or _folder(f"{round_code}/drop"))
+    counts = tasks.ingest(drop_folder or _folder(round_code, "drop"))
     tasks.return_problems(round_code)
     tasks.remind(today or date.today())
     tasks.deliver()
@@ -46,7 +44,7 @@ def collect_submissions(
 def assess(round_code: str) -> int:
     """RV2 P2.4: plan every newly accepted institution, send the plans to the heads."""
     made = tasks.plan(round_code, tasks.assignments_in(round_code, tasks.ACCEPTED))
-    tasks.queue_plan_mails(round_code)
+    tasks.queue_plan_mails(round_code, _folder(round_code, "plans"))
     tasks.deliver()
     return made
 

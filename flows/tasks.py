@@ -88,8 +88,10 @@ def plan(round_code: str, codes: list[str]) -> int:
 
 
 @task
-def queue_plan_mails(round_code: str) -> int:
-    return sum(1 for row in queue_plans(round_code) if row.outcome == "queued")
+def queue_plan_mails(round_code: str, folder: str) -> int:
+    """Render (and file in ``folder``) each new plan version and queue its email."""
+    rows = queue_plans(round_code, pdf_dir=Path(folder))
+    return sum(1 for row in rows if row.outcome == "queued")
 
 
 @task(**SMTP_RETRIES)

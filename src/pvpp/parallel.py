@@ -14,6 +14,9 @@ draws progress bars with it, and without one nothing is reported.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -47,6 +50,21 @@ def reporting(reporter: Reporter) -> Iterator[Reporter]:
         _reporter = before
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: end this worker when the process that feeds it is gone.
+
+    A killed flow (SIGKILL, out of memory) cannot shut its pool down, and an idle worker
+    would otherwise wait for work forever.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pvpp-parent-watch", daemon=True).start()
+
+
 def imap(fn: Callable[[T], R], items: Iterable[T], *, workers: int, label: str) -> Iterator[R]:
     """``fn`` over ``items`` in ``workers`` processes; results in input order.
 
@@ -69,7 +87,10 @@ def imap(fn: Callable[[T], R], items: Iterable[T], *, workers: int, label: str) 
         # "spawn": a fresh interpreter per worker. Forking a process that holds database
         # connections and Prefect's threads is not safe.
         pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(items)), mp_context=multiprocessing.get_context("spawn")
+            max_workers=min(workers, len(items)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
         )
         try:
             for result in pool.map(fn, items):

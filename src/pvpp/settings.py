@@ -72,6 +72,18 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Worker processes; default: the machine's cores"
     )
 
+    round_files_dir: Path | None = Field(
+        default=None,
+        description="Where the flows file each round's workbooks, drop folder, plan PDFs and "
+        "reports; default: <data dir>/rounds",
+    )
+
+    def round_folder(self, round_code: str, *parts: str) -> Path:
+        """A round's folder for flow files (created when missing)."""
+        path = (self.round_files_dir or self.data_dir / "rounds").joinpath(round_code, *parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def worker_count(self) -> int:
         """How many processes heavy work may use."""
         return self.workers or len(os.sched_getaffinity(0))

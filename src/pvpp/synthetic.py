@@ -88,6 +88,19 @@ def profile_for(code: str) -> str:
     return ("weak", "average", "average", "strong")[digest % 4]
 
 
+def answer_workbook(
+    spec: QuestionnaireSpec, blank: bytes, code: str, *, lang: str = "lv", seed: int = 0
+) -> bytes:
+    """``blank`` (the workbook sent to ``code``) filled as that institution would fill it."""
+    from pvpp.workbook.fill import cell_values, fill_workbook
+
+    # Seeded by the code, so an institution answers the same however it is listed.
+    answers = synthetic_answers(
+        spec, profile_for(code), seed=seed * 100_003 + zlib.crc32(code.encode())
+    )
+    return fill_workbook(blank, cell_values(spec, answers, lang))  # type: ignore[arg-type]
+
+
 def filled_workbooks(
     spec: QuestionnaireSpec,
     institutions: list[tuple[str, str]],
@@ -99,7 +112,6 @@ def filled_workbooks(
 ) -> dict[str, bytes]:
     """Institution code → a workbook built for it and filled with its profile's answers."""
     from pvpp.workbook.build import build_workbook
-    from pvpp.workbook.fill import cell_values, fill_workbook
 
     out = {}
     for code, name in institutions:
@@ -111,9 +123,5 @@ def filled_workbooks(
             lang=lang,  # type: ignore[arg-type]
             key=key,
         )
-        # Seeded by the code, so an institution answers the same however it is listed.
-        answers = synthetic_answers(
-            spec, profile_for(code), seed=seed * 100_003 + zlib.crc32(code.encode())
-        )
-        out[code] = fill_workbook(blank, cell_values(spec, answers, lang))  # type: ignore[arg-type]
+        out[code] = answer_workbook(spec, blank, code, lang=lang, seed=seed)
     return out

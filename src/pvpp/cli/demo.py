@@ -1,44 +1,49 @@
-"""``pvpp demo``: a whole assessment round on the embedded defaults.
+"""``pvpp demo``: a whole assessment round on the embedded defaults, through the flows.
 
-Imports the example registry, sets up most teams, creates a round, writes a workbook per
-institution and fills it as that institution would (weak, average and strong answers; a
-few returned with mistakes, one half done), ingests them, ingests the corrections, and
-scores and plans every accepted one. Files already written are kept, so running the demo
-again changes nothing in the store.
+Imports the example registry, sets up most teams and creates a round; then runs the
+Prefect flows in local mode (no server, no network) as a ministry would run them: the
+launch sends every institution its workbook, the teams fill them (weak, average and
+strong answers; a few returned with mistakes and corrected later, one half done, one
+late), collection returns problems and reminds, assessment plans and sends the PDFs to
+the heads, follow-up and the national report close the round. Emails are written as
+.eml files. Running the demo again changes nothing in the store and sends nothing.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import func, select
 
+from pvpp import parallel
 from pvpp.cli.common import console, friendly_errors, store_errors
 from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
 from pvpp.paths import resources_dir
 from pvpp.planning.library import load_common
-from pvpp.plans import build_plan, context
 from pvpp.policy import load_policy
 from pvpp.questionnaire import load_questionnaire
 from pvpp.registry import import_registry
 from pvpp.rounds import assignment_codes, create_round
 from pvpp.settings import get_settings
 from pvpp.store import db
-from pvpp.store.models import Institution
-from pvpp.submissions import Outcome, ingest_paths
-from pvpp.synthetic import filled_workbooks
+from pvpp.store.models import Institution, OutboxMessage
+from pvpp.synthetic import answer_workbook
 from pvpp.teams import add_member, record_training
-from pvpp.workbook.build import build_workbook
 from pvpp.workbook.fill import fill_workbook, formula
 
 ROUND = "2026-K1"
 OPENS, DUE = date(2026, 1, 15), date(2026, 3, 31)
+# The days the demo's flows run on: collection a week before the due date (reminders go
+# out), then assessment after the corrections came in.
+COLLECT_DAY, ASSESS_DAY = date(2026, 3, 24), date(2026, 4, 15)
 # Institutions that return workbooks with mistakes first, then correct them.
 MISTAKES = {
     "VID": {"Q_K5_D2": "5 — izcila"},  # a value outside the list
@@ -46,13 +51,32 @@ MISTAKES = {
     "RIGA": {"Q_K1_D1": formula("=2+2")},  # a formula where an answer belongs
 }
 HALF_DONE = "UR"
+LATE = "KEM"  # returns only after the reminder
 NO_TEAM = ("KEM", "VARAM")
 
 
-def _write_once(path: Path, data: bytes) -> None:
-    # A received file is what it is: the demo never rewrites one it already produced.
-    if not path.exists():
-        write_atomic(path, data)
+class _Bars:
+    """Rich progress bars for the batches run by :mod:`pvpp.parallel`."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: Any = None
+
+    def start(self, label: str, total: int) -> None:
+        self.task = self.progress.add_task(f"  {label}", total=total)
+
+    def advance(self) -> None:
+        self.progress.advance(self.task)
+
+    def done(self) -> None:
+        self.progress.update(self.task, visible=False)
+
+
+def _local_prefect(settings) -> None:
+    """Prefect's local mode, quiet, with its state under the data folder."""
+    os.environ.setdefault("PREFECT_HOME", str((settings.data_dir / "prefect").resolve()))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def demo(
@@ -62,14 +86,39 @@ def demo(
 ) -> None:
     """Run a whole assessment round on example data and print where everything is."""
     settings = get_settings()
-    folder = out or settings.data_dir / "demo"
+    folder = (out or settings.data_dir / "demo").resolve()
+    # The flows read the one settings object: emails as .eml files in the output folder,
+    # round files (workbooks, drop folder, plan PDFs, report) under it.
+    os.environ["PVPP_EMAIL_TRANSPORT"] = "folder"
+    os.environ["PVPP_MAIL_FOLDER"] = str(folder / "mail")
+    os.environ["PVPP_ROUND_FILES_DIR"] = str(folder)
+    get_settings.cache_clear()
+    settings = get_settings()
+    _local_prefect(settings)
     with friendly_errors():
         spec = load_questionnaire(settings.default_questionnaire)
         policy = load_policy(spec.policy.id)
         common = load_common(policy.id)
     db.upgrade(settings)
-    with store_errors(), Progress(console=console, transient=True) as progress:
-        step = progress.add_task("Registry, teams and round", total=None)
+
+    from flows.cycle import collect_submissions, cycle, launch_round
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    )  # fmt: skip
+    with (
+        store_errors(),
+        Progress(*columns, console=console) as progress,
+        parallel.reporting(_Bars(progress)),
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        stages = progress.add_task("Round", total=6)
+
+        def stage(text: str) -> None:
+            progress.update(stages, description=f"[bold]{text}")
+
+        stage("Registry, teams and round")
         with db.unit_of_work(settings) as s:
             reg = import_registry(s, resources_dir() / "examples" / "registry.xlsx", policy)
             for inst in s.exec(select(Institution).order_by(Institution.code)).all():
@@ -77,42 +126,45 @@ def demo(
                     continue
                 _demo_team(s, common, inst)
             rnd = create_round(
-                s,
-                code=ROUND,
-                opens_on=OPENS,
-                due_on=DUE,
-                questionnaire_version=spec.id,
+                s, code=ROUND, opens_on=OPENS, due_on=DUE, questionnaire_version=spec.id,
                 actor="demo",
-            )
-            names = {i.code: i.name for i in s.exec(select(Institution)).all()}
-            assigned = [(c, names[c]) for c in assignment_codes(s, ROUND)]
-        progress.update(step, description="Writing workbooks", total=len(assigned), completed=0)
-        key = settings.signing_key()
-        returned, corrections = folder / "returned", folder / "corrections"
-        for code, name in assigned:
-            if not (returned / f"{code}.xlsx").exists():
-                _demo_workbooks(spec, folder, code, name, key)
-            progress.advance(step)
-        progress.update(step, description="Ingesting returned workbooks", total=None)
-        first = ingest_paths([returned], source="demo")
-        progress.update(step, description="Ingesting corrections")
-        second = ingest_paths([corrections], source="demo") if corrections.exists() else []
-        progress.update(step, description="Scoring and planning", total=len(assigned), completed=0)
-        plans_made = 0
-        for code, _ in assigned:
-            with db.unit_of_work(settings) as s:
-                ctx = context(s, ROUND, code)
-                if ctx.assignment.state in ("accepted", "planned", "plan_sent", "in_follow_up"):
-                    _, created = build_plan(s, ctx, actor="demo")
-                    plans_made += created
-            progress.advance(step)
-        progress.update(step, description="Plan PDFs and emails", total=None)
-        documents = _documents(settings, folder)
+            )  # fmt: skip
+            assigned = assignment_codes(s, ROUND)
+        progress.advance(stages)
+
+        stage("Flow launch-round: workbooks and invitations (Prefect starting)")
+        launch_round(ROUND)
+        progress.advance(stages)
+
+        stage("Teams fill in their workbooks")
+        drop, later = settings.round_folder(ROUND, "drop"), folder / "corrections"
+        _teams_answer(settings.round_folder(ROUND, "workbooks"), drop, later, assigned)
+        progress.advance(stages)
+
+        stage("Flow collect-submissions: returned workbooks, problems, reminders")
+        first = collect_submissions(ROUND, str(drop), COLLECT_DAY)
+        progress.advance(stages)
+
+        stage("Flow cycle: corrections, plans, PDFs, emails, follow-up, national report")
+        for path in sorted(later.glob("*.xlsx")):
+            target = drop / path.name.replace(".xlsx", "-labots.xlsx")
+            if not target.exists():
+                write_atomic(target, path.read_bytes())
+        result = cycle(ROUND, str(drop), ASSESS_DAY)
+        progress.advance(stages)
+
+        stage("Exports and page images")
+        documents = _documents(settings, folder, result)
         with db.unit_of_work(settings) as s:
             status = round_status(s, ROUND)
             national = aggregates(s, ROUND)
+            mail = dict(
+                s.exec(select(OutboxMessage.kind, func.count()).group_by(OutboxMessage.kind)).all()
+            )
+        progress.advance(stages)
+        stage("Done")
 
-    _summary(reg, rnd, first, second, plans_made, status, national, folder)
+    _summary(reg, rnd, first, result, status, national, mail)
     for line in documents:
         console.print(line, highlight=False)
 
@@ -132,61 +184,62 @@ def _demo_team(session, common, inst) -> None:
         )  # fmt: skip
 
 
-def _demo_workbooks(spec, folder: Path, code: str, name: str, key: bytes) -> None:
-    """The blank workbook, what the institution returns, and its correction if any."""
-    blank = build_workbook(
-        spec, institution_code=code, institution_name=name, round_code=ROUND, lang="lv", key=key
-    )
-    _write_once(folder / "workbooks" / f"{code}.xlsx", blank)
-    filled = filled_workbooks(spec, [(code, name)], round_code=ROUND, key=key)[code]
+def _teams_answer(sent: Path, drop: Path, later: Path, codes: list[str]) -> None:
+    """Each team fills the workbook it was sent; mistakes and lateness as the demo plans.
+
+    A workbook already returned is left as it is: a received file is what it is.
+    """
+    todo = [c for c in codes if not (drop / f"{c}.xlsx").exists() and (sent / f"{c}.xlsx").exists()]
+    settings = get_settings()
+    jobs = [(code, (sent / f"{code}.xlsx").read_bytes()) for code in todo]
+    filled = parallel.imap(
+        partial(_fill, questionnaire=settings.default_questionnaire), jobs,
+        workers=settings.worker_count(), label="Filling workbooks",
+    )  # fmt: skip
+    for (code, _), (first, correction) in zip(jobs, filled, strict=True):
+        if correction is not None:
+            write_atomic(later / f"{code}.xlsx", correction)
+        write_atomic((later if code == LATE else drop) / f"{code}.xlsx", first)
+
+
+def _fill(job: tuple[str, bytes], *, questionnaire: str) -> tuple[bytes, bytes | None]:
+    """What the team returns first, and its correction if it makes one."""
+    code, blank = job
+    filled = answer_workbook(load_questionnaire(questionnaire), blank, code)
     if code in MISTAKES:
-        _write_once(folder / "corrections" / f"{code}.xlsx", filled)
-        filled = fill_workbook(filled, MISTAKES[code])
-    elif code == HALF_DONE:
-        filled = fill_workbook(
+        return fill_workbook(filled, MISTAKES[code]), filled
+    if code == HALF_DONE:
+        return fill_workbook(
             filled, {f"Q_S{i}_D{d}": None for i in range(1, 10) for d in range(1, 5)}
-        )
-    _write_once(folder / "returned" / f"{code}.xlsx", filled)
+        ), None
+    return filled, None
 
 
-def _documents(settings, folder: Path) -> list[str]:
-    """Plan PDFs, the plan emails delivered to the mail folder, the national report,
-    exports and page images of two PDFs; returns lines saying where they are."""
-    from pvpp.delivery import queue_plans, record_sent_plans
-    from pvpp.documents.national_pdf import national_pdf
-    from pvpp.documents.plan_pdf import plan_pdf
+def _documents(settings, folder: Path, result: dict[str, object]) -> list[str]:
+    """The English example plan, exports and page images; lines saying where things are."""
+    from pvpp.delivery import render
     from pvpp.exports import export_plan, export_round, export_round_csv
-    from pvpp.mail.relay import deliver_due
 
-    mail_settings = settings.model_copy(
-        update={"email_transport": "folder", "mail_folder": folder / "mail"}
-    )
-    plans_dir = folder / "plans"
-    before = set(plans_dir.glob("*.pdf"))
-    queued = queue_plans(ROUND, pdf_dir=plans_dir, settings=mail_settings)
-    rendered = len(set(plans_dir.glob("*.pdf")) - before)
-    new_mail = sum(1 for q in queued if q.outcome == "queued")
-    filed = sorted(plans_dir.glob("*-v*.pdf"))
-    # One example in English beside the Latvian ones.
+    plans_dir = settings.round_folder(ROUND, "plans")
     english = plans_dir / "VARAM.en.pdf"
     if not english.exists():
-        with db.unit_of_work(settings) as s:
-            write_atomic(english, plan_pdf(s, ROUND, "VARAM", lang="en"))
-    report = deliver_due(mail_settings)
+        write_atomic(english, render("VARAM", round_code=ROUND, lang="en", settings=settings))
+    exports = folder / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
     with db.unit_of_work(settings) as s:
-        record_sent_plans(s)
-        write_atomic(folder / "national-report.pdf", national_pdf(s, ROUND))
-        exports = folder / "exports"
-        exports.mkdir(parents=True, exist_ok=True)
         export_round(s, ROUND, exports / f"{ROUND}.xlsx")
         export_round_csv(s, ROUND, exports / f"{ROUND}.csv")
         export_plan(s, ROUND, "VID", exports / f"{ROUND}-VID-plan.xlsx")
+    report = Path(str(result["report"]))
+    filed = sorted(plans_dir.glob("*-v*.pdf"))
     vid = next(p for p in filed if p.name.startswith("VID-"))
-    images = _page_images(folder, [vid, folder / "national-report.pdf"])
+    images = _page_images(folder, [vid, report])
     return [
-        f"Plan PDFs: {rendered} rendered this run, {len(filed)} in {plans_dir}",
-        f"Plan emails: {new_mail} queued, {report.sent} delivered as .eml to {folder / 'mail'}",
-        f"National report: {folder / 'national-report.pdf'}",
+        f"Workbooks sent: {settings.round_folder(ROUND, 'workbooks')}",
+        f"Workbooks returned (the drop folder): {settings.round_folder(ROUND, 'drop')}",
+        f"Plan PDFs: {len(filed)} in {plans_dir} (and VARAM.en.pdf in English)",
+        f"Emails (.eml): {settings.mail_folder}",
+        f"National report: {report}",
         f"Exports: {exports}",
         images,
     ]
@@ -208,7 +261,7 @@ def _page_images(folder: Path, pdfs: list[Path]) -> str:
     return f"Page images: {out}"
 
 
-def _summary(reg, rnd, first, second, plans_made, status, national, folder) -> None:
+def _summary(reg, rnd, first, result, status, national, mail) -> None:
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(rnd.skipped.items()))
     console.print(
         f"Registry: {len(reg.created)} created, {len(reg.updated)} updated, "
@@ -216,17 +269,10 @@ def _summary(reg, rnd, first, second, plans_made, status, national, folder) -> N
         f"{len(rnd.skipped)} without assignment ({skipped}).",
         highlight=False,
     )
-    for title, rows in (("Returned workbooks", first), ("Corrections", second)):
-        counts = {o.value: sum(1 for r in rows if r.outcome is o) for o in Outcome}
-        console.print(
-            f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False
-        )
-        for r in rows:
-            if r.outcome in (Outcome.REJECTED, Outcome.INCOMPLETE):
-                console.print(
-                    f"  • {r.institution or r.file}: {r.outcome.value} — {r.detail}",
-                    highlight=False,
-                )
+    shown = lambda counts: ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing new"  # noqa: E731
+    console.print(f"First collection ({COLLECT_DAY}): {shown(first)}", highlight=False)
+    console.print(f"Cycle ({ASSESS_DAY}): received {shown(result['received'])}; "
+                  f"new plan versions {result['planned']}", highlight=False)  # fmt: skip
     table = Table(title=f"Round {ROUND}", header_style="bold")
     for col in ("institution", "state", "index", "flags"):
         table.add_column(col)
@@ -237,17 +283,13 @@ def _summary(reg, rnd, first, second, plans_made, status, national, folder) -> N
     console.print(
         "Totals: " + ", ".join(f"{k} {v}" for k, v in status["totals"].items()), highlight=False
     )
-    console.print(f"New plan versions this run: {plans_made}", highlight=False)
+    console.print(f"Emails in the outbox by kind: {shown(mail)}", highlight=False)
     if not national.get("suppressed"):
         needs = ", ".join(
             f"{n['item']} {n['institutions_with_gap']}/{n['institutions_rated']}"
             for n in national["rv6_needs"]
         )
         console.print(f"RV6 needs (institutions with a gap): {needs}", highlight=False)
-    console.print(
-        f"Workbooks are in [bold]{folder}[/bold] (workbooks/, returned/, corrections/).",
-        highlight=False,
-    )
     console.print(
         "Next: .venv/bin/pvpp scores show --round 2026-K1 --institution VID --explain\n"
         "      .venv/bin/pvpp plan show --round 2026-K1 --institution VID",
