@@ -89,6 +89,7 @@ class MemorySampler:
     def __init__(self, exclude: set[int]) -> None:
         self.exclude = exclude
         self.peak_pvpp = self.peak_all = self.peak_one = 0
+        self.by_kind: dict[str, int] = {}  # largest process of each kind
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -99,7 +100,13 @@ class MemorySampler:
                 if pid in self.exclude:
                     continue
                 rss, cmd = _rss(pid)
-                if "prefect.server" in cmd:
+                kind = (
+                    "prefect server" if "prefect.server" in cmd
+                    else "worker" if "multiprocessing" in cmd
+                    else "main" if pid == os.getpid() else "other"
+                )  # fmt: skip
+                self.by_kind[kind] = max(self.by_kind.get(kind, 0), rss)
+                if kind == "prefect server":
                     other += rss
                 else:
                     pvpp += rss
@@ -294,9 +301,10 @@ def main() -> int:
 
     sent_dir = settings.round_folder(ROUND, "workbooks")
     drop = settings.round_folder(ROUND, "drop")
-    with MemorySampler(exclude={smtp.pid}) as memory, temporary_settings(
-        {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    ):  # fmt: skip
+    # Heartbeats off for the whole run: each flow run would otherwise wait ~1 s at its end.
+    quiet = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    quiet.__enter__()
+    with MemorySampler(exclude={smtp.pid}) as memory:
         start = time.perf_counter()
         warm_up()
         prefect_start = time.perf_counter() - start
@@ -314,7 +322,7 @@ def main() -> int:
         timed("follow-up", follow_up, ROUND, ASSESS_DAY)
         timed("national", national, ROUND)
         round_time = sum(stages.values())
-        round_memory = (memory.peak_pvpp, memory.peak_all, memory.peak_one)
+        round_memory = (memory.peak_pvpp, memory.peak_all, memory.peak_one, memory.by_kind)
     delivered = count.value
     print(f"  {'round':<24} {round_time:8.1f} s   emails received by SMTP: {delivered}")
 
@@ -336,10 +344,10 @@ def main() -> int:
     (drop / f"{code}-labots.xlsx").write_bytes(changed)
     plans_dir = settings.round_folder(ROUND, "plans")
     pdfs_before, mail_before = len(list(plans_dir.glob("*.pdf"))), count.value
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        t = time.perf_counter()
-        cycle(ROUND, str(drop), ASSESS_DAY)
-        rerun_time = time.perf_counter() - t
+    t = time.perf_counter()
+    cycle(ROUND, str(drop), ASSESS_DAY)
+    rerun_time = time.perf_counter() - t
+    quiet.__exit__(None, None, None)
     pdfs = len(list(plans_dir.glob("*.pdf"))) - pdfs_before
     mails = count.value - mail_before
     print(f"  {'rerun':<24} {rerun_time:8.1f} s   PDFs rendered: {pdfs}, emails: {mails}")
@@ -356,6 +364,7 @@ def main() -> int:
             "with_prefect_server": round(round_memory[1] / 2**20),
             "largest_process": round(round_memory[2] / 2**20),
             "limit": round(limit_memory / 2**20),
+            "by_process": {k: round(v / 2**20) for k, v in round_memory[3].items()},
         },
         "rerun_s": round(rerun_time, 1),
         "rerun_share": round(rerun_time / round_time, 4),
