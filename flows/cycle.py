@@ -22,7 +22,9 @@ def _folder(round_code: str, *parts: str) -> str:
 
 @flow(name="launch-round")
 def launch_round(round_code: str) -> int:
-    """RV1/RV2: build every assigned institution's workbook and send the invitations."""
+    """RV1/RV2: build every assigned institution's workbook and send the invitations;
+    record the round's RV3/RV4 milestones."""
+    tasks.record_milestones(round_code)
     queued = tasks.invite(round_code, _folder(round_code, "workbooks"))
     tasks.deliver()
     return queued
@@ -50,16 +52,34 @@ def assess(round_code: str) -> int:
 
 
 @flow(name="follow-up")
-def follow_up(round_code: str, today: date | None = None) -> int:
-    """RV5: escalate overdue measures to the heads."""
-    escalated = tasks.escalate(today or date.today())
+def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
+    """RV5: take status sheets in (re-planning on reported changes), request statuses at
+    period ends, remind, escalate overdue measures, and send re-planned versions."""
+    today = today or date.today()
+    received = tasks.ingest_statuses(_folder(round_code, "status"))
+    requested = tasks.request_statuses(round_code, today, _folder(round_code, "status-sent"))
+    reminded = tasks.remind_statuses(round_code, today)
+    escalated = tasks.escalate(today)
+    replanned = tasks.queue_plan_mails(round_code, _folder(round_code, "plans"))
     tasks.deliver()
-    return escalated
+    return {
+        "received": received,
+        "requested": requested,
+        "reminded": reminded,
+        "escalated": escalated,
+        "replanned": replanned,
+    }
 
 
 @flow(name="national-plans")
-def national_plans(round_code: str) -> str:
-    """RV6/RV7: the national report with the need lists."""
+def national_plans(round_code: str, today: date | None = None) -> str:
+    """RV6/RV7: the national report with the need lists; RV3/RV4 milestones as a table."""
+    rows = tasks.milestone_states(round_code, today or date.today())
+    create_table_artifact(
+        key=f"round-{round_code.lower()}-milestones",
+        table=[{**r, "due_on": str(r["due_on"])} for r in rows],
+        description=f"RV3/RV4 milestones of round {round_code}",
+    )
     return tasks.national_report(round_code, _folder(round_code))
 
 
@@ -71,8 +91,8 @@ def cycle(
     invited = launch_round(round_code)
     counts = collect_submissions(round_code, drop_folder, today)
     planned = assess(round_code)
-    escalated = follow_up(round_code, today)
-    report = national_plans(round_code)
+    followed = follow_up(round_code, today)
+    report = national_plans(round_code, today)
     rows = tasks.status_rows(round_code)
     create_table_artifact(
         key=f"round-{round_code.lower()}", table=rows, description=f"Round {round_code}"
@@ -84,12 +104,12 @@ def cycle(
     create_markdown_artifact(
         key=f"round-{round_code.lower()}-summary",
         markdown=f"# Round {round_code}\n\n- invitations queued: {invited}\n- received: {counts}\n"
-        f"- new plan versions: {planned}\n- escalations: {escalated}\n- states: {summary}\n",
+        f"- new plan versions: {planned}\n- follow-up: {followed}\n- states: {summary}\n",
     )
     return {
         "invited": invited,
         "received": counts,
         "planned": planned,
-        "escalated": escalated,
+        "follow_up": followed,
         "report": report,
     }

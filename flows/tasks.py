@@ -8,6 +8,7 @@ from pathlib import Path
 from prefect import task
 from sqlmodel import select
 
+from pvpp import followup, milestones
 from pvpp.assignments import State
 from pvpp.delivery import queue_plans, record_sent_plans
 from pvpp.documents.national_pdf import national_pdf
@@ -108,6 +109,46 @@ def deliver() -> dict[str, int]:
         "retrying": report.retrying,
         "plans_sent": moved,
     }
+
+
+@task
+def record_milestones(round_code: str) -> int:
+    """RV3/RV4: the round's national milestones (created once)."""
+    with unit_of_work() as s:
+        return milestones.record_milestones(s, round_code)
+
+
+@task
+def milestone_states(round_code: str, today: date) -> list[dict[str, object]]:
+    """Each RV3/RV4 milestone's state, due date and whether it is late."""
+    with unit_of_work() as s:
+        return [
+            {k: row[k] for k in ("measure", "state", "due_on", "late")}
+            for row in milestones.milestones(s, round_code, today)
+        ]
+
+
+@task
+def ingest_statuses(folder: str) -> dict[str, int]:
+    """Check and apply the status sheets that arrived; counts per outcome."""
+    counts: dict[str, int] = {}
+    for row in followup.ingest_status_files([Path(folder)], source="flow"):
+        counts[row.outcome] = counts.get(row.outcome, 0) + 1
+    return counts
+
+
+@task
+def request_statuses(round_code: str, today: date, folder: str) -> int:
+    """Status requests (with the status sheet, filed in ``folder``) for the latest period
+    end, once per institution."""
+    with unit_of_work() as s:
+        return len(followup.request_statuses(s, round_code, today, folder=Path(folder)))
+
+
+@task
+def remind_statuses(round_code: str, today: date) -> int:
+    with unit_of_work() as s:
+        return len(followup.remind_statuses(s, round_code, today))
 
 
 @task

@@ -22,7 +22,16 @@ from pvpp.planning.planner import DEFAULT_CAPACITY_DAYS, LAST_DUE, periods, plan
 from pvpp.policy import load_policy
 from pvpp.rounds import RoundError, get_round
 from pvpp.scoring import METHOD, ScoreResult, score_answers
-from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, PlanMeasure, Round, Score
+from pvpp.store.models import (
+    AnswerSet,
+    Assignment,
+    Institution,
+    MeasureStatus,
+    Plan,
+    PlanMeasure,
+    Round,
+    Score,
+)
 
 
 class PlanError(Exception):
@@ -125,6 +134,16 @@ def plan_version(session: Session, assignment: Assignment, version: int | None) 
     return session.exec(
         select(Plan).where(Plan.assignment_id == assignment.id, Plan.version == version)
     ).first()
+
+
+def current_statuses(session: Session, assignment_id: int) -> dict[str, MeasureStatus]:
+    """The newest status the team reported for each measure (RV5 status sheets)."""
+    rows = session.exec(
+        select(MeasureStatus)
+        .where(MeasureStatus.assignment_id == assignment_id)
+        .order_by(MeasureStatus.id)  # type: ignore[arg-type]
+    ).all()
+    return {row.measure_id: row for row in rows}
 
 
 def plan_measures(session: Session, plan: Plan) -> list[PlanMeasure]:

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     message_id_domain: str = "pvpp.example.org"
     reminder_days_before_due: int = Field(default=7, ge=0)
     escalation_days_overdue: int = Field(default=14, ge=0)
+    # RV5 follow-up: teams answer a status request within this many days, and are
+    # reminded once when it is this many days old without an accepted status sheet.
+    status_respond_days: int = Field(default=21, ge=1)
+    status_reminder_days: int = Field(default=14, ge=1)
     # Delivery policy of `pvpp outbox send`: exponential backoff after a temporary failure,
     # a circuit breaker after this many in a row, and giving up after days of trying.
     outbox_backoff_seconds: int = Field(default=60, ge=1)

@@ -125,3 +125,40 @@ def filled_workbooks(
         )
         out[code] = answer_workbook(spec, blank, code, lang=lang, seed=seed)
     return out
+
+
+def answer_status_sheet(data: bytes, code: str, overrides: dict[int, tuple] | None = None) -> bytes:
+    """A status sheet filled as the institution's profile would: strong ones report every
+    measure done, average ones all but the last, weak ones half of them not started.
+
+    ``overrides`` maps a row index (0 = first measure) to (status label, new due, comment).
+    """
+    import io
+
+    from openpyxl import load_workbook
+
+    from pvpp.workbook.status import CHOICES, FIRST_ROW, TEXT
+
+    wb = load_workbook(io.BytesIO(data))
+    lang = "en" if TEXT["sheet"]["en"] in wb.sheetnames else "lv"
+    ws = wb[TEXT["sheet"][lang]]
+    rows = [r for r in range(FIRST_ROW, ws.max_row + 1) if ws[f"B{r}"].value]
+    profile = profile_for(code)
+    for i, r in enumerate(rows):
+        if profile == "strong" or (profile == "average" and i < len(rows) - 1):
+            key = "done"
+        elif profile == "average":
+            key = "in_progress"
+        else:
+            key = "done" if i % 2 == 0 else "not_started"
+        label, due, comment = (CHOICES[key][lang], None, None)
+        if overrides and i in overrides:
+            label, due, comment = overrides[i]
+        ws[f"E{r}"] = label
+        if due is not None:
+            ws[f"F{r}"] = due
+        if comment is not None:
+            ws[f"G{r}"] = comment
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -40,6 +40,11 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "overdue": [{**MEASURE, "days_overdue": 30}],
         "days": 14,
     },
+    "status_returned": {
+        "period_end": date(2026, 3, 31),
+        "problems": ["'Statuss'!E8: “Gandrīz” nav no saraksta."],
+    },
+    "status_reminder": {"period_end": date(2026, 3, 31), "requested_on": date(2026, 3, 2)},
 }
 COMMON = {"institution_name": "Valsts ieņēmumu dienests", "round_code": "2026-K1"}
 LATVIAN = set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")

@@ -44,6 +44,12 @@ OPENS, DUE = date(2026, 1, 15), date(2026, 3, 31)
 # The days the demo's flows run on: collection a week before the due date (reminders go
 # out), then assessment after the corrections came in.
 COLLECT_DAY, ASSESS_DAY = date(2026, 3, 24), date(2026, 4, 15)
+# Follow-up: status requests after the first period end, then the answers are taken in,
+# the silent are reminded and measures still open are escalated.
+REQUEST_DAY, ANSWER_DAY = date(2026, 7, 2), date(2026, 7, 20)
+REPLANS = "VID"  # moves one measure and gives one up: a new plan version goes to the head
+WRONG_STATUS = "LAD"  # returns a status sheet with a mistake first
+SILENT = ("IZM", "KM")  # do not answer the status request
 # Institutions that return workbooks with mistakes first, then correct them.
 MISTAKES = {
     "VID": {"Q_K5_D2": "5 — izcila"},  # a value outside the list
@@ -101,7 +107,7 @@ def demo(
         common = load_common(policy.id)
     db.upgrade(settings)
 
-    from flows.cycle import collect_submissions, cycle, launch_round
+    from flows.cycle import collect_submissions, cycle, follow_up, launch_round
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     columns = (
@@ -113,7 +119,7 @@ def demo(
         parallel.reporting(_Bars(progress)),
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
-        stages = progress.add_task("Round", total=6)
+        stages = progress.add_task("Round", total=8)
 
         def stage(text: str) -> None:
             progress.update(stages, description=f"[bold]{text}")
@@ -151,6 +157,17 @@ def demo(
             if not target.exists():
                 write_atomic(target, path.read_bytes())
         result = cycle(ROUND, str(drop), ASSESS_DAY)
+        progress.advance(stages)
+
+        stage(f"Flow follow-up ({REQUEST_DAY}): status requests with status sheets")
+        follow_up(ROUND, REQUEST_DAY)
+        progress.advance(stages)
+
+        stage(f"Teams answer; flow follow-up ({ANSWER_DAY}): re-plans, reminders, escalations")
+        _teams_report(settings.round_folder(ROUND, "status-sent"),
+                      settings.round_folder(ROUND, "status"))  # fmt: skip
+        followed = follow_up(ROUND, ANSWER_DAY)
+        result["follow_up"] = followed
         progress.advance(stages)
 
         stage("Exports and page images")
@@ -200,6 +217,30 @@ def _teams_answer(sent: Path, drop: Path, later: Path, codes: list[str]) -> None
         if correction is not None:
             write_atomic(later / f"{code}.xlsx", correction)
         write_atomic((later if code == LATE else drop) / f"{code}.xlsx", first)
+
+
+def _teams_report(sent: Path, inbox: Path) -> None:
+    """Each team answers its status sheet (a received file is never rewritten)."""
+    from pvpp.synthetic import answer_status_sheet
+    from pvpp.workbook.status import CHOICES
+
+    for path in sorted(sent.glob("*.xlsx")):
+        code = path.stem.split("-")[0]
+        if code in SILENT or any(inbox.glob(f"{path.stem}*.xlsx")):
+            continue
+        overrides: dict[int, tuple] = {}
+        if code == REPLANS:
+            overrides = {
+                0: (CHOICES["move"]["lv"], "2027-06-30", "Iepirkums pārcelts uz 2027. gadu"),
+                1: (CHOICES["drop"]["lv"], None, "Pasākumu īsteno nozares ministrija"),
+            }
+        data = answer_status_sheet(path.read_bytes(), code, overrides)
+        if code == WRONG_STATUS:
+            wrong = answer_status_sheet(data, code, {0: ("Gandrīz gatavs", None, None)})
+            write_atomic(inbox / f"{path.stem}-a.xlsx", wrong)
+            write_atomic(inbox / f"{path.stem}-b.xlsx", data)
+        else:
+            write_atomic(inbox / path.name, data)
 
 
 def _fill(job: tuple[str, bytes], *, questionnaire: str) -> tuple[bytes, bytes | None]:
@@ -273,6 +314,10 @@ def _summary(reg, rnd, first, result, status, national, mail) -> None:
     console.print(f"First collection ({COLLECT_DAY}): {shown(first)}", highlight=False)
     console.print(f"Cycle ({ASSESS_DAY}): received {shown(result['received'])}; "
                   f"new plan versions {result['planned']}", highlight=False)  # fmt: skip
+    fu = result["follow_up"]
+    console.print(f"Follow-up ({ANSWER_DAY}): status sheets {shown(fu['received'])}; "
+                  f"reminders {fu['reminded']}, escalations {fu['escalated']}, "
+                  f"re-planned versions sent {fu['replanned']}", highlight=False)  # fmt: skip
     table = Table(title=f"Round {ROUND}", header_style="bold")
     for col in ("institution", "state", "index", "flags"):
         table.add_column(col)

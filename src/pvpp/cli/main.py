@@ -8,6 +8,7 @@ from pvpp.cli import (
     db,
     demo,
     export,
+    followup,
     outbox,
     plans,
     policy,
@@ -36,6 +37,7 @@ app.add_typer(plans.scores_app, name="scores")
 app.add_typer(plans.plan_app, name="plan")
 app.add_typer(export.app, name="export")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(followup.app, name="followup")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

@@ -161,3 +161,39 @@ def report(
             raise typer.Exit(1) from None
     write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
+
+
+@app.command("milestones")
+def milestones_(
+    code: Annotated[str, typer.Argument(help="Round code")],
+    measure: Annotated[str | None, typer.Option(help="Change this milestone (e.g. P4.1)")] = None,
+    state: Annotated[str | None, typer.Option(help="planned | in_progress | done")] = None,
+    due: Annotated[str | None, typer.Option(help="New due date (YYYY-MM-DD)")] = None,
+    note: Annotated[str | None, typer.Option(help="A note kept with the milestone")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The round's RV3/RV4 milestones (regulation, guidelines, trainings); change one."""
+    from pvpp.milestones import MilestoneError, milestones, record_milestones, set_milestone
+
+    due_on = parse_date(due, "--due") if due else None
+    with store_errors():
+        try:
+            with unit_of_work() as session:
+                record_milestones(session, code, actor="cli")
+                if measure is not None:
+                    set_milestone(session, code, measure, state=state, due_on=due_on, note=note)
+                rows = milestones(session, code)
+        except (RoundError, MilestoneError) as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    if as_json:
+        write_json([{**r, "due_on": r["due_on"].isoformat()} for r in rows])
+        return
+    table = Table(title=f"Round {code}: RV3/RV4 milestones", header_style="bold")
+    for col in ("measure", "state", "due", "text", "note"):
+        table.add_column(col)
+    for r in rows:
+        late = " [red](late)[/red]" if r["late"] else ""
+        table.add_row(r["measure"], r["state"] + late, r["due_on"].isoformat(), r["text_lv"],
+                      r["note"])  # fmt: skip
+    console.print(table)

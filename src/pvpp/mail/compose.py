@@ -25,7 +25,14 @@ from pvpp.assignments import State
 from pvpp.mail.outbox import MessageError, queue
 from pvpp.mail.templates import render, render_html
 from pvpp.planning.library import load_library
-from pvpp.plans import Context, PlanError, context, plan_measures, plan_version
+from pvpp.plans import (
+    Context,
+    PlanError,
+    context,
+    current_statuses,
+    plan_measures,
+    plan_version,
+)
 from pvpp.settings import Settings, get_settings
 from pvpp.store.models import (
     Assignment,
@@ -34,6 +41,7 @@ from pvpp.store.models import (
     Plan,
     PlanMeasure,
     Round,
+    StatusReport,
     Submission,
 )
 from pvpp.teams import members
@@ -278,17 +286,26 @@ def queue_followup(
     round_code: str,
     institution: str,
     respond_by: date,
+    period_end: date | None = None,
+    workbook: bytes | None = None,
     lang: str | None = None,
     settings: Settings | None = None,
 ) -> Queued:
-    """A status request about the current plan, listing measures due by ``respond_by``."""
+    """A status request about the current plan, listing its open measures due by the period
+    end (default ``respond_by``), with the status sheet attached when given.
+
+    One request per institution and period end (the business key's version)."""
     settings = settings or get_settings()
     lang = _lang(lang, settings)
     ctx = _context(session, round_code, institution)
     rnd, inst = ctx.round, ctx.institution
     plan = _plan(session, ctx, None)
     due = [m for m in plan_measures(session, plan) if m.status == "planned"]
-    due = [m for m in due if m.due_on <= respond_by]
+    due = [m for m in due if m.due_on <= (period_end or respond_by)]
+    attachments = []
+    if workbook is not None:
+        name = f"PVPP-statuss-{rnd.code}-{inst.code}-{(period_end or respond_by).isoformat()}.xlsx"
+        attachments.append((name, XLSX, workbook))
     subject, body, html = _render(
         "followup",
         lang,
@@ -303,24 +320,86 @@ def queue_followup(
         round_code=rnd.code,
         institution_code=inst.code,
         kind="followup",
-        version=int(respond_by.strftime("%Y%m%d")),
+        version=int((period_end or respond_by).strftime("%Y%m%d")),
         to=_team(session, inst),
         subject=subject,
         body=body,
         html=html,
+        attachments=attachments,
         lang=lang,
         settings=settings,
     )
 
 
+def queue_status_returned(
+    session: Session,
+    *,
+    report_id: int,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued:
+    """A returned status sheet's problems to the team; one message per returned sheet."""
+    settings = settings or get_settings()
+    report = session.get(StatusReport, report_id)
+    if report is None or report.assignment_id is None or report.status == "accepted":
+        raise MessageError(f"no returned status sheet {report_id} matched to an assignment")
+    assignment = session.get(Assignment, report.assignment_id)
+    assert assignment is not None
+    rnd = session.get(Round, assignment.round_id)
+    inst = session.get(Institution, assignment.institution_id)
+    assert rnd is not None and inst is not None
+    lang = _lang(lang, settings)
+    subject, body, html = _render(
+        "status_returned", lang, institution_name=inst.name, round_code=rnd.code,
+        period_end=report.period_end, problems=problem_lines(report.problems or [], lang),
+    )  # fmt: skip
+    return queue(
+        session, round_code=rnd.code, institution_code=inst.code, kind="status_returned",
+        version=report_id, to=_team(session, inst), subject=subject, body=body, html=html,
+        lang=lang, settings=settings,
+    )  # fmt: skip
+
+
+def queue_status_reminder(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    period_end: date,
+    requested_on: date,
+    lang: str | None = None,
+    settings: Settings | None = None,
+) -> Queued:
+    """A reminder that the status sheet for ``period_end`` has not come back (once each)."""
+    settings = settings or get_settings()
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    subject, body, html = _render(
+        "status_reminder", lang, institution_name=ctx.institution.name,
+        round_code=ctx.round.code, period_end=period_end, requested_on=requested_on,
+    )  # fmt: skip
+    return queue(
+        session, round_code=ctx.round.code, institution_code=ctx.institution.code,
+        kind="status_reminder", version=int(period_end.strftime("%Y%m%d")),
+        to=_team(session, ctx.institution), subject=subject, body=body, html=html,
+        lang=lang, settings=settings,
+    )  # fmt: skip
+
+
 def overdue_measures(
     session: Session, plan: Plan, today: date, days: int
 ) -> list[tuple[PlanMeasure, int]]:
-    """Planned measures of ``plan`` more than ``days`` days past due, with days overdue."""
+    """Planned measures of ``plan`` more than ``days`` days past due, with days overdue;
+    measures the team has reported done are not overdue."""
+    done = {
+        mid
+        for mid, status in current_statuses(session, plan.assignment_id).items()
+        if status.status == "done"
+    }
     out = []
     for m in plan_measures(session, plan):
         late = (today - m.due_on).days
-        if m.status == "planned" and late > days:
+        if m.status == "planned" and late > days and m.measure_id not in done:
             out.append((m, late))
     return out
 
@@ -432,4 +511,6 @@ __all__ = [
     "queue_plan",
     "queue_reminder",
     "queue_returned",
+    "queue_status_reminder",
+    "queue_status_returned",
 ]

@@ -26,7 +26,16 @@ from pvpp.settings import Settings, get_settings
 from pvpp.store.files import read_file, store_file
 from pvpp.store.models import OutboxMessage, StoredFile
 
-KINDS = ("plan", "invitation", "reminder", "returned", "followup", "escalation")
+KINDS = (
+    "plan",
+    "invitation",
+    "reminder",
+    "returned",
+    "followup",
+    "escalation",
+    "status_returned",
+    "status_reminder",
+)
 STATES = ("queued", "sending", "sent", "failed")
 LANGS = ("lv", "en")
 

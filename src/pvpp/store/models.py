@@ -288,3 +288,44 @@ class DeliveryAttempt(SQLModel, table=True):
     outcome: str = Field(max_length=20)
     smtp_code: int | None = None
     reply: str = Field(default="", max_length=2000)
+
+
+class StatusReport(SQLModel, table=True):
+    """A status sheet received for a plan (RV5 follow-up), as checked; kept whatever it was."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    plan_version: int | None = None
+    period_end: date | None = None
+    file_sha256: str = Field(foreign_key="storedfile.sha256", unique=True, max_length=64)
+    filename: str = Field(max_length=500)
+    source: str = Field(max_length=500)
+    received_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(max_length=20)  # accepted | incomplete | rejected
+    problems: Any = json_column()
+    supersedes_id: int | None = Field(default=None, foreign_key="statusreport.id")
+    new_plan_version: int | None = None  # when the report changed the plan
+
+
+class MeasureStatus(SQLModel, table=True):
+    """What a team reported about one measure; the newest row per measure is current."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="statusreport.id", index=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    measure_id: str = Field(max_length=40)
+    status: str = Field(max_length=20)  # done | in_progress | not_started | move | drop
+    new_due: date | None = None
+    comment: str = Field(default="", max_length=2000)
+
+
+class RoundMilestone(SQLModel, table=True):
+    """An RV3/RV4 national measure (regulation, guidelines, trainings) tracked for a round."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    measure_id: str = Field(max_length=10)
+    due_on: date
+    state: str = Field(default="planned", max_length=20)  # planned | in_progress | done
+    updated_at: datetime = Field(default_factory=utcnow)
+    note: str = Field(default="", max_length=2000)

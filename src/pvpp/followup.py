@@ -1,0 +1,286 @@
+"""RV5 follow-up: status requests at period ends, status sheets in, re-plans out.
+
+At each half-year end (the due dates the planner gives measures), every institution whose
+plan has open measures due by then gets a status request with its status sheet
+(:mod:`pvpp.workbook.status`) attached, once per period end. Returned sheets are checked
+like the questionnaire and kept as received; an accepted one records each measure's
+reported status, and when the team moves a due date or gives a measure up, the plan is
+adjusted into a new version, which the assessment flow renders and sends to the head.
+Teams that do not answer are reminded; measures still open well after their due date are
+escalated to the head (:func:`pvpp.mail.compose.queue_due_escalations`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from pvpp import audit
+from pvpp.assignments import State, transition
+from pvpp.files import write_atomic
+from pvpp.mail.compose import queue_followup, queue_status_reminder, queue_status_returned
+from pvpp.mail.outbox import find
+from pvpp.planning.library import load_library
+from pvpp.planning.planner import LAST_DUE, periods
+from pvpp.plans import (
+    PlanError,
+    adjust_plan,
+    context,
+    current_statuses,
+    latest_plan,
+    plan_measures,
+)
+from pvpp.rounds import assignment_codes
+from pvpp.settings import Settings, get_settings
+from pvpp.store.db import unit_of_work
+from pvpp.store.files import sha256, store_file
+from pvpp.store.models import MeasureStatus, OutboxMessage, Round, StatusReport
+from pvpp.submissions import workbook_files
+from pvpp.workbook.status import StatusRow, build_status_sheet, check_status_sheet
+
+FOLLOW_UP_STATES = (State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
+CLOSED = ("done", "drop")
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What happened to one received status sheet."""
+
+    file: str
+    outcome: str  # accepted | incomplete | rejected | duplicate
+    institution: str | None = None
+    detail: str = ""
+    new_plan_version: int | None = None
+
+
+def period_ends(rnd: Round) -> list[date]:
+    """The round's period ends: half-years to 2027, then the 2028–2031 horizon."""
+    return [p.due for p in periods(rnd.due_on)] + [LAST_DUE]
+
+
+def last_period_end(rnd: Round, today: date) -> date | None:
+    """The newest period end on or before ``today`` (None before the first)."""
+    past = [d for d in period_ends(rnd) if d <= today]
+    return past[-1] if past else None
+
+
+def open_measures(session: Session, assignment_id: int, plan_id: int, until: date) -> list:
+    """Planned measures due by ``until`` that the team has not reported done."""
+    from pvpp.store.models import Plan
+
+    plan = session.get(Plan, plan_id)
+    assert plan is not None
+    reported = current_statuses(session, assignment_id)
+    return [
+        m
+        for m in plan_measures(session, plan)
+        if m.status == "planned"
+        and m.due_on <= until
+        and (m.measure_id not in reported or reported[m.measure_id].status not in CLOSED)
+    ]
+
+
+def request_statuses(
+    session: Session,
+    round_code: str,
+    today: date,
+    *,
+    folder: Path | None = None,
+    settings: Settings | None = None,
+) -> list[str]:
+    """Queue the status request of the latest period end for every institution with open
+    measures due by then (once per institution and period end); returns their codes.
+
+    With ``folder``, each status sheet sent is also filed there as ``CODE-<period end>.xlsx``.
+    """
+    settings = settings or get_settings()
+    out = []
+    for code in assignment_codes(session, round_code, FOLLOW_UP_STATES):
+        ctx = context(session, round_code, code)
+        period = last_period_end(ctx.round, today)
+        plan = latest_plan(session, ctx.assignment)
+        if period is None or plan is None:
+            continue
+        version = int(period.strftime("%Y%m%d"))
+        if find(session, round_code=round_code, institution_code=code, kind="followup",
+                version=version):  # fmt: skip
+            continue
+        measures = open_measures(session, ctx.assignment.id, plan.id, period)  # type: ignore[arg-type]
+        if not measures:
+            continue
+        library = load_library(ctx.round.policy_version).by_id
+        lang = settings.language
+        rows = [
+            StatusRow(
+                m.measure_id,
+                getattr(library[m.measure_id].title, lang) if m.measure_id in library else "",
+                m.due_on,
+            )
+            for m in measures
+        ]
+        respond_by = today + timedelta(days=settings.status_respond_days)
+        sheet = build_status_sheet(
+            institution_code=code, institution_name=ctx.institution.name,
+            round_code=round_code, plan_version=plan.version, period_end=period,
+            respond_by=respond_by, rows=rows,
+            later_dues=[d for d in period_ends(ctx.round) if d > period], lang=lang,
+            key=settings.signing_key(),
+        )  # fmt: skip
+        if folder is not None:
+            write_atomic(folder / f"{code}-{period.isoformat()}.xlsx", sheet)
+        queue_followup(
+            session, round_code=round_code, institution=code, respond_by=respond_by,
+            period_end=period, workbook=sheet, settings=settings,
+        )  # fmt: skip
+        if ctx.assignment.state == State.PLAN_SENT.value:
+            transition(session, ctx.assignment, State.IN_FOLLOW_UP, actor="follow-up",
+                       reason=f"status requested for the period ending {period}")  # fmt: skip
+        out.append(code)
+    return out
+
+
+def remind_statuses(
+    session: Session, round_code: str, today: date, settings: Settings | None = None
+) -> list[str]:
+    """Remind teams whose status request is older than ``status_reminder_days`` and whose
+    sheet for that period has not been accepted (once per period end)."""
+    settings = settings or get_settings()
+    out = []
+    requests = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.round_code == round_code, col(OutboxMessage.kind) == "followup"
+        )
+    ).all()
+    for req in requests:
+        period = date(req.version // 10000, req.version // 100 % 100, req.version % 100)
+        # The day the request went out; a run dated before it was queued (a catch-up or
+        # a simulated day) counts from the period end instead.
+        sent_on = req.created_at.date()
+        requested_on = sent_on if period <= sent_on <= today else period
+        if (today - requested_on).days < settings.status_reminder_days:
+            continue
+        ctx = context(session, round_code, req.institution_code)
+        answered = session.exec(
+            select(StatusReport.id).where(
+                StatusReport.assignment_id == ctx.assignment.id,
+                StatusReport.period_end == period,
+                StatusReport.status == "accepted",
+            )
+        ).first()
+        if answered is None:
+            _, created = queue_status_reminder(
+                session, round_code=round_code, institution=req.institution_code,
+                period_end=period, requested_on=requested_on, settings=settings,
+            )  # fmt: skip
+            if created:
+                out.append(req.institution_code)
+    return out
+
+
+def ingest_status_files(
+    paths: Iterable[Path], *, source: str = "cli", settings: Settings | None = None
+) -> list[StatusOutcome]:
+    """Check and keep every status sheet under ``paths`` (one transaction per file)."""
+    settings = settings or get_settings()
+    rows = []
+    for path in workbook_files(paths):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            rows.append(StatusOutcome(str(path), "rejected", detail=f"cannot read: {exc.strerror}"))
+            continue
+        with unit_of_work(settings) as session:
+            rows.append(ingest_status(session, data, filename=path.name, source=f"{source}:{path}"))
+    return rows
+
+
+def ingest_status(session: Session, data: bytes, *, filename: str, source: str) -> StatusOutcome:
+    """Check one status sheet, keep it as received, and apply it when accepted."""
+    digest = sha256(data)
+    earlier = session.exec(select(StatusReport).where(StatusReport.file_sha256 == digest)).first()
+    if earlier is not None:
+        return StatusOutcome(
+            filename, "duplicate", detail=f"same file as status report {earlier.id}"
+        )
+    result = check_status_sheet(data)
+    meta = result.meta
+    assignment = None
+    detail = ""
+    if meta is not None:
+        try:
+            ctx = context(session, meta.round, meta.institution)
+            assignment = ctx.assignment
+        except PlanError as exc:
+            result.status, detail = "rejected", str(exc)
+    store_file(session, data)
+    previous = None
+    if assignment is not None:
+        previous = session.exec(
+            select(StatusReport)
+            .where(StatusReport.assignment_id == assignment.id)
+            .order_by(col(StatusReport.id).desc())
+        ).first()
+    report = StatusReport(
+        assignment_id=assignment.id if assignment else None,
+        plan_version=meta.plan_version if meta else None,
+        period_end=meta.period_end if meta else None,
+        file_sha256=digest, filename=filename[:500], source=source[:500],
+        status=result.status, problems=result.problems,
+        supersedes_id=previous.id if previous else None,
+    )  # fmt: skip
+    session.add(report)
+    session.flush()
+    if not detail and result.problems:
+        first = result.problems[0]
+        where = f"{first['sheet']}!{first['cell']}: " if first.get("cell") else ""
+        more = f" (+{len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        detail = f"{where}{first['message']}{more}"
+    new_version = None
+    if assignment is not None and meta is not None:
+        if result.status == "accepted":
+            new_version = _apply(session, ctx, report, result.updates)
+        else:
+            queue_status_returned(session, report_id=report.id)  # type: ignore[arg-type]
+    audit.record(
+        session, actor=source[:100], action=f"status.{result.status}", entity="status_report",
+        key=str(report.id), sha256=digest, filename=filename,
+    )  # fmt: skip
+    return StatusOutcome(
+        filename, result.status, meta.institution if meta else None, detail, new_version
+    )
+
+
+def _apply(session: Session, ctx, report: StatusReport, updates) -> int | None:
+    """Record each reported status; re-plan when the team moved or gave up measures."""
+    for u in updates:
+        session.add(
+            MeasureStatus(
+                report_id=report.id, assignment_id=ctx.assignment.id, measure_id=u.measure_id,
+                status=u.status, new_due=u.new_due, comment=u.comment,
+            )  # type: ignore[arg-type]
+        )  # fmt: skip
+    plan = latest_plan(session, ctx.assignment)
+    if plan is None:
+        return None
+    current = {m.measure_id: m for m in plan_measures(session, plan)}
+    drop = {u.measure_id: u.comment for u in updates if u.status == "drop"}
+    move = {
+        u.measure_id: u.new_due
+        for u in updates
+        if u.status == "move" and u.new_due and current.get(u.measure_id)
+        and current[u.measure_id].due_on != u.new_due
+    }  # fmt: skip
+    drop = {k: v for k, v in drop.items() if k in current and current[k].status != "dropped"}
+    if not drop and not move:
+        return None
+    new = adjust_plan(session, ctx, drop=drop, move=move, actor=f"status_report:{report.id}")  # type: ignore[arg-type]
+    report.new_plan_version = new.version
+    session.add(report)
+    if ctx.assignment.state in FOLLOW_UP_STATES:
+        transition(session, ctx.assignment, State.PLANNED, actor=f"status_report:{report.id}",
+                   reason=f"re-planned from the status sheet: version {new.version}")  # fmt: skip
+    return new.version

@@ -1,0 +1,372 @@
+"""The follow-up status sheet: one workbook per institution and period end (RV5).
+
+It lists the plan's measures due by the period end. For each the team chooses a status
+from a list — done, in progress, not started, move the due date (to a later period end,
+chosen from a list), or will not be done (with a reason) — and may add a comment. Like
+the questionnaire, the workbook carries signed hidden metadata (institution, round, plan
+version, period end, the measures listed), and a returned sheet is checked before
+anything is stored: the file guard first, then identity, then every row, with all
+problems reported at once by sheet and cell in the sheet's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from pvpp.settings import Settings, get_settings
+from pvpp.workbook.guard import GuardLimits, Rejection, check_file
+from pvpp.workbook.messages import message
+
+FORMAT, FORMAT_VERSION = "pvpp-status", "1"
+META_SHEET = "_pvpp"
+FIRST_ROW = 8  # the first measure row
+COLUMNS = "ABCDEFG"  # no., measure, description, due, status, new due, comment
+STATUS_COL, NEW_DUE_COL, COMMENT_COL = "E", "F", "G"
+
+CHOICES: dict[str, dict[str, str]] = {
+    "done": {"lv": "Izpildīts", "en": "Done"},
+    "in_progress": {"lv": "Procesā", "en": "In progress"},
+    "not_started": {"lv": "Nav uzsākts", "en": "Not started"},
+    "move": {"lv": "Jāpārceļ termiņš", "en": "Move the due date"},
+    "drop": {"lv": "Netiks īstenots", "en": "Will not be done"},
+}
+TEXT: dict[str, dict[str, str]] = {
+    "sheet": {"lv": "Statuss", "en": "Status"},
+    "title": {
+        "lv": "Individuālā pilnveides plāna izpildes statuss",
+        "en": "Status of the individual improvement plan",
+    },
+    "intro": {
+        "lv": "Katram pasākumam izvēlieties statusu. Ja termiņš jāpārceļ, izvēlieties jauno "
+        "termiņu; ja pasākums netiks īstenots, komentārā norādiet iemeslu. Saglabājiet "
+        "darbgrāmatu un nosūtiet to atpakaļ līdz {respond_by}.",
+        "en": "Choose a status for each measure. To move a due date, choose the new one; if a "
+        "measure will not be done, give the reason in the comment. Save the workbook and send "
+        "it back by {respond_by}.",
+    },
+    "who": {"lv": "Iestāde: {name} ({code})", "en": "Institution: {name} ({code})"},
+    "what": {
+        "lv": "Kārta: {round}; plāna versija: {version}; periods līdz {period}",
+        "en": "Round: {round}; plan version: {version}; period ending {period}",
+    },
+    "headers": {
+        "lv": "Nr.|Pasākums|Apraksts|Termiņš|Statuss|Jaunais termiņš|Komentārs",
+        "en": "No.|Measure|Description|Due|Status|New due date|Comment",
+    },
+}
+# Problems of the status sheet itself; the file and identity problems reuse the
+# questionnaire's messages (pvpp.workbook.messages).
+STATUS_MESSAGES: dict[str, dict[str, str]] = {
+    "status_missing_row": {
+        "lv": "Pasākums {measure} nav atrodams lapā (rindas nedrīkst dzēst vai pārvietot). "
+        "Lūdzu, izmantojiet saņemto darbgrāmatu.",
+        "en": "Measure {measure} is missing from the sheet (rows must not be deleted or "
+        "moved). Please use the workbook you received.",
+    },
+    "status_not_in_list": {
+        "lv": "“{value}” nav no saraksta. Izvēlieties: {choices}.",
+        "en": "“{value}” is not in the list. Choose one of: {choices}.",
+    },
+    "status_unanswered": {
+        "lv": "Nav izvēlēts statuss pasākumam {measure}.",
+        "en": "No status chosen for measure {measure}.",
+    },
+    "status_move_needs_date": {
+        "lv": "Pasākumam {measure} izvēlēts “{move}”, bet nav norādīts jaunais termiņš. "
+        "Izvēlieties kādu no: {allowed}.",
+        "en": "Measure {measure} is marked “{move}” but has no new due date. Choose one of: "
+        "{allowed}.",
+    },
+    "status_bad_date": {
+        "lv": "“{value}” nav atļauts jaunais termiņš pasākumam {measure}. Izvēlieties kādu "
+        "no: {allowed}.",
+        "en": "“{value}” is not an allowed new due date for measure {measure}. Choose one "
+        "of: {allowed}.",
+    },
+    "status_drop_needs_reason": {
+        "lv": "Pasākumam {measure} izvēlēts “{drop}”: komentārā norādiet iemeslu.",
+        "en": "Measure {measure} is marked “{drop}”: give the reason in the comment.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One measure the sheet asks about."""
+
+    measure_id: str
+    description: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class StatusMeta:
+    round: str
+    institution: str
+    plan_version: int
+    period_end: date
+    measures: tuple[str, ...]
+    lang: str
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    measure_id: str
+    status: str  # a key of CHOICES
+    new_due: date | None
+    comment: str
+
+
+@dataclass
+class StatusCheck:
+    """The verdict on a returned status sheet."""
+
+    status: str = "accepted"  # accepted | incomplete | rejected
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    meta: StatusMeta | None = None
+    updates: list[StatusUpdate] = field(default_factory=list)
+
+
+def _sign(key: bytes, meta: StatusMeta) -> str:
+    payload = "\n".join(
+        [FORMAT, FORMAT_VERSION, meta.round, meta.institution, str(meta.plan_version),
+         meta.period_end.isoformat(), ",".join(meta.measures)]
+    )  # fmt: skip
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def build_status_sheet(
+    *,
+    institution_code: str,
+    institution_name: str,
+    round_code: str,
+    plan_version: int,
+    period_end: date,
+    respond_by: date,
+    rows: list[StatusRow],
+    later_dues: list[date],
+    lang: str,
+    key: bytes,
+) -> bytes:
+    """The status workbook for one institution and period end; returns .xlsx bytes."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = TEXT["sheet"][lang]
+    bold = Font(bold=True)
+    ws["A1"] = TEXT["title"][lang]
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = TEXT["who"][lang].format(name=institution_name, code=institution_code)
+    ws["A3"] = TEXT["what"][lang].format(
+        round=round_code, version=plan_version, period=period_end.isoformat()
+    )
+    ws["A5"] = TEXT["intro"][lang].format(respond_by=respond_by.isoformat())
+    ws["A5"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A5:G5")
+    ws.row_dimensions[5].height = 48
+    for col, header in zip(COLUMNS, TEXT["headers"][lang].split("|"), strict=True):
+        cell = ws[f"{col}{FIRST_ROW - 1}"]
+        cell.value = header
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDE7F0")
+    for col, width in zip(COLUMNS, (5, 12, 60, 12, 20, 16, 40), strict=True):
+        ws.column_dimensions[col].width = width
+    choices = [CHOICES[k][lang] for k in CHOICES]
+    status_list = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True)
+    due_list = DataValidation(
+        type="list", formula1=f'"{",".join(d.isoformat() for d in later_dues)}"', allow_blank=True
+    )
+    ws.add_data_validation(status_list)
+    ws.add_data_validation(due_list)
+    for i, row in enumerate(rows):
+        r = FIRST_ROW + i
+        ws[f"A{r}"] = i + 1
+        ws[f"B{r}"] = row.measure_id
+        ws[f"C{r}"] = row.description
+        ws[f"C{r}"].data_type = "s"
+        ws[f"C{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+        ws[f"D{r}"] = row.due_on.isoformat()
+        for col in (STATUS_COL, NEW_DUE_COL, COMMENT_COL):
+            ws[f"{col}{r}"].protection = Protection(locked=False)
+        status_list.add(f"{STATUS_COL}{r}")
+        due_list.add(f"{NEW_DUE_COL}{r}")
+    ws.freeze_panes = f"A{FIRST_ROW}"
+    ws.protection.sheet = True
+    meta = StatusMeta(
+        round_code, institution_code, plan_version, period_end,
+        tuple(r.measure_id for r in rows), lang,
+    )  # fmt: skip
+    hidden = wb.create_sheet(META_SHEET)
+    values = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "round": meta.round,
+        "institution": meta.institution,
+        "plan_version": str(meta.plan_version),
+        "period_end": meta.period_end.isoformat(),
+        "measures": ",".join(meta.measures),
+        "later_dues": ",".join(d.isoformat() for d in later_dues),
+        "lang": lang,
+        "signature": _sign(key, meta),
+    }
+    for i, (k, v) in enumerate(values.items(), start=1):
+        hidden.cell(row=i, column=1, value=k)
+        hidden.cell(row=i, column=2, value=v).data_type = "s"
+    hidden.sheet_state = "veryHidden"
+    hidden.protection.sheet = True
+    wb.security = None
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> StatusCheck:
+    """Check a returned status sheet; never raises on bad input."""
+    settings = settings or get_settings()
+    result = StatusCheck()
+    lang = "lv"
+
+    def problem(code: str, sheet: str | None = None, cell: str | None = None, **params: Any):
+        table = STATUS_MESSAGES.get(code)
+        values = {"sheet": sheet or META_SHEET, "field": "", **params}
+        text = table[lang].format(**values) if table else message(code, lang, **values)  # type: ignore[arg-type]
+        result.problems.append(
+            {"code": code, "sheet": sheet, "cell": cell, "field": params.get("measure"),
+             "message": text}
+        )  # fmt: skip
+
+    try:
+        check_file(data, GuardLimits.from_settings(settings))
+    except Rejection as exc:
+        problem(exc.code, **exc.params)
+        result.status = "rejected"
+        return result
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as exc:  # a received file never crashes a command
+        problem("damaged", detail=f"{type(exc).__name__}: {exc}"[:200])
+        result.status = "rejected"
+        return result
+    if META_SHEET not in wb.sheetnames:
+        problem("no_metadata")
+        result.status = "rejected"
+        return result
+    raw = {
+        _text(r[0].value): _text(r[1].value)
+        for r in wb[META_SHEET].iter_rows(min_row=1, max_row=20, max_col=2)
+        if r[0].value
+    }
+    try:
+        lang = raw.get("lang") if raw.get("lang") in ("lv", "en") else "lv"
+        meta = StatusMeta(
+            raw["round"], raw["institution"], int(raw["plan_version"]),
+            date.fromisoformat(raw["period_end"]), tuple(filter(None, raw["measures"].split(","))),
+            lang,
+        )  # fmt: skip
+        later = [date.fromisoformat(d) for d in raw.get("later_dues", "").split(",") if d]
+    except (KeyError, ValueError) as exc:
+        problem("bad_metadata", field=str(exc).strip("'")[:40])
+        result.status = "rejected"
+        return result
+    if raw.get("format") != FORMAT or not hmac.compare_digest(
+        _sign(settings.signing_key(), meta), raw.get("signature", "")
+    ):
+        problem("bad_signature")
+        result.status = "rejected"
+        return result
+    result.meta = meta
+    sheet = TEXT["sheet"][lang]
+    if sheet not in wb.sheetnames:
+        problem("status_missing_row", sheet, None, measure=", ".join(meta.measures))
+        result.status = "rejected"
+        return result
+    ws = wb[sheet]
+    by_id: dict[str, int] = {}
+    for r in range(FIRST_ROW, FIRST_ROW + len(meta.measures) + 200):
+        mid = _text(ws[f"B{r}"].value)
+        if mid in meta.measures and mid not in by_id:
+            by_id[mid] = r
+    names = {label[lang]: key for key, label in CHOICES.items()}
+    shown_choices = ", ".join(names)
+    allowed = ", ".join(d.isoformat() for d in later)
+    unanswered = False
+    for mid in meta.measures:
+        r = by_id.get(mid)
+        if r is None:
+            problem("status_missing_row", sheet, None, measure=mid)
+            continue
+        value = _text(ws[f"{STATUS_COL}{r}"].value)
+        comment = _text(ws[f"{COMMENT_COL}{r}"].value)[:2000]
+        if not value:
+            problem("status_unanswered", sheet, f"{STATUS_COL}{r}", measure=mid)
+            unanswered = True
+            continue
+        status = names.get(value)
+        if status is None:
+            problem("status_not_in_list", sheet, f"{STATUS_COL}{r}", value=value[:80],
+                    choices=shown_choices, measure=mid)  # fmt: skip
+            continue
+        new_due = None
+        if status == "move":
+            raw_due = _text(ws[f"{NEW_DUE_COL}{r}"].value)
+            if not raw_due:
+                problem("status_move_needs_date", sheet, f"{NEW_DUE_COL}{r}", measure=mid,
+                        move=CHOICES["move"][lang], allowed=allowed)  # fmt: skip
+                continue
+            try:
+                new_due = date.fromisoformat(raw_due[:10])
+            except ValueError:
+                new_due = None
+            if new_due not in later:
+                problem("status_bad_date", sheet, f"{NEW_DUE_COL}{r}", value=raw_due[:40],
+                        measure=mid, allowed=allowed)  # fmt: skip
+                continue
+        if status == "drop" and len(comment) < 3:
+            problem("status_drop_needs_reason", sheet, f"{COMMENT_COL}{r}", measure=mid,
+                    drop=CHOICES["drop"][lang])  # fmt: skip
+            continue
+        result.updates.append(StatusUpdate(mid, status, new_due, comment))
+    if any(p["code"] != "status_unanswered" for p in result.problems):
+        result.status = "rejected"
+    elif unanswered:
+        result.status = "incomplete"
+    if result.status != "accepted":
+        result.updates.clear()
+    return result
+
+
+def is_status_sheet(data: bytes) -> bool:
+    """Whether ``data`` looks like a status sheet (so a drop folder can hold both kinds)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "xl/workbook.xml" not in names:
+                return False
+            return FORMAT.encode() in b"".join(
+                archive.read(n)[:200_000] for n in names if n == "xl/sharedStrings.xml"
+            )
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+        return False

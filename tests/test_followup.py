@@ -1,0 +1,187 @@
+"""RV5 follow-up: status sheets out and back, re-plans, reminders, escalations; milestones."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from pvpp.assignments import State, transition
+from pvpp.delivery import queue_plans
+from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
+from pvpp.mail.compose import overdue_measures
+from pvpp.mail.outbox import build_email
+from pvpp.milestones import MilestoneError, milestones, record_milestones, set_milestone
+from pvpp.plans import context, latest_plan, plan_measures
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.store import db
+from pvpp.store.models import OutboxMessage, StatusReport
+from pvpp.workbook.status import StatusRow, build_status_sheet, check_status_sheet
+from tests.rounds import run_round
+
+KEY = b"test-key"
+PERIOD, NEXT = date(2026, 12, 31), date(2027, 6, 30)
+
+
+def sheet(rows: int = 3, key: bytes | None = None) -> bytes:
+    return build_status_sheet(
+        institution_code="VID", institution_name="Valsts ieņēmumu dienests",
+        round_code="2026-K1", plan_version=1, period_end=PERIOD, respond_by=date(2026, 7, 21),
+        rows=[StatusRow(f"M-{i}", f"Pasākums {i} — ģērbonis", PERIOD) for i in range(rows)],
+        later_dues=[NEXT, date(2027, 12, 31)], lang="lv", key=key or KEY,
+    )  # fmt: skip
+
+
+def filled(data: bytes, values: dict[str, object]) -> bytes:
+    wb = load_workbook(io.BytesIO(data))
+    for ref, value in values.items():
+        wb["Statuss"][ref] = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def key_settings(monkeypatch: pytest.MonkeyPatch):
+    from pvpp.settings import get_settings
+
+    monkeypatch.setenv("PVPP_SECRET_KEY", KEY.decode())
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def test_a_filled_sheet_is_accepted_with_each_update(key_settings) -> None:
+    data = filled(sheet(), {
+        "E8": "Izpildīts", "E9": "Jāpārceļ termiņš", "F9": "2027-06-30",
+        "E10": "Netiks īstenots", "G10": "Nav finansējuma līdz 2027. gadam",
+    })  # fmt: skip
+    result = check_status_sheet(data)
+    assert result.status == "accepted", result.problems
+    assert [(u.measure_id, u.status, u.new_due) for u in result.updates] == [
+        ("M-0", "done", None), ("M-1", "move", NEXT), ("M-2", "drop", None),
+    ]  # fmt: skip
+    assert result.meta is not None and result.meta.plan_version == 1
+
+
+def test_every_problem_at_once_by_cell(key_settings) -> None:
+    data = filled(sheet(4), {
+        "E8": "Gandrīz", "E9": "Jāpārceļ termiņš", "E10": "Jāpārceļ termiņš",
+        "F10": "2026-06-30", "E11": "Netiks īstenots",
+    })  # fmt: skip
+    result = check_status_sheet(data)
+    assert result.status == "rejected" and result.updates == []
+    got = [(p["code"], p["cell"]) for p in result.problems]
+    assert got == [
+        ("status_not_in_list", "E8"), ("status_move_needs_date", "F9"),
+        ("status_bad_date", "F10"), ("status_drop_needs_reason", "G11"),
+    ]  # fmt: skip
+    assert "“Gandrīz” nav no saraksta" in result.problems[0]["message"]
+    assert "2027-06-30" in result.problems[1]["message"]
+
+
+def test_unanswered_is_incomplete_and_a_foreign_key_is_refused(key_settings) -> None:
+    result = check_status_sheet(filled(sheet(2), {"E8": "Procesā"}))
+    assert result.status == "incomplete"
+    assert [(p["code"], p["cell"]) for p in result.problems] == [("status_unanswered", "E9")]
+    forged = check_status_sheet(sheet(key=b"someone-else"))
+    assert [p["code"] for p in forged.problems] == ["bad_signature"]
+    assert check_status_sheet(b"not a workbook").status == "rejected"
+
+
+def _plans_sent(spec: QuestionnaireSpec, tmp_path: Path, codes: list[str]) -> None:
+    run_round(spec, tmp_path / "books", [(c, c) for c in codes], plans=True)
+    with db.unit_of_work() as s:
+        for code in codes:
+            transition(s, context(s, "2026-K1", code).assignment, State.PLAN_SENT, actor="test")
+
+
+def _sheet_from_outbox(code: str) -> bytes:
+    with db.unit_of_work() as s:
+        row = s.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "followup", OutboxMessage.institution_code == code
+            )
+        ).one()
+        msg = build_email(row, s)
+    [part] = list(msg.iter_attachments())
+    assert part.get_filename() == f"PVPP-statuss-2026-K1-{code}-2026-12-31.xlsx"
+    return part.get_content()
+
+
+def test_status_round_trip_replans_reminds_and_escalates(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path
+) -> None:
+    _plans_sent(spec, tmp_path, ["VID", "UR"])
+    sent = tmp_path / "sent"
+    with db.unit_of_work() as s:
+        assert request_statuses(s, "2026-K1", date(2026, 5, 1)) == []  # no period end yet
+        assert request_statuses(s, "2026-K1", date(2027, 1, 5), folder=sent) == ["UR", "VID"]
+        assert request_statuses(s, "2026-K1", date(2027, 1, 6)) == []  # once per period
+        vid = context(s, "2026-K1", "VID")
+        assert vid.assignment.state == State.IN_FOLLOW_UP.value
+        due = [m for m in plan_measures(s, latest_plan(s, vid.assignment)) if m.due_on <= PERIOD]
+    assert sorted(p.name for p in sent.iterdir()) == ["UR-2026-12-31.xlsx", "VID-2026-12-31.xlsx"]
+    data = _sheet_from_outbox("VID")
+    assert data == (sent / "VID-2026-12-31.xlsx").read_bytes()
+    assert len(due) >= 3
+    first, moved, dropped = due[0].measure_id, due[1].measure_id, due[2].measure_id
+    ws = load_workbook(io.BytesIO(data))["Statuss"]
+    rows = {ws[f"B{r}"].value: r for r in range(8, 8 + len(due))}
+    values: dict[str, object] = {f"E{r}": "Procesā" for r in rows.values()}
+    values |= {
+        f"E{rows[first]}": "Izpildīts",
+        f"E{rows[moved]}": "Jāpārceļ termiņš", f"F{rows[moved]}": "2027-06-30",
+        f"E{rows[dropped]}": "Netiks īstenots", f"G{rows[dropped]}": "Pārklājas ar ES projektu",
+    }  # fmt: skip
+    inbox = tmp_path / "status"
+    inbox.mkdir()
+    (inbox / "VID-bad.xlsx").write_bytes(filled(data, {f"E{rows[first]}": "Varbūt"}))
+    (inbox / "VID.xlsx").write_bytes(filled(data, values))
+    out = ingest_status_files([inbox])
+    assert [(r.outcome, r.new_plan_version) for r in out] == [("rejected", None), ("accepted", 2)]
+    assert [r.outcome for r in ingest_status_files([inbox])] == ["duplicate", "duplicate"]
+    with db.unit_of_work() as s:
+        reports = s.exec(select(StatusReport).order_by(StatusReport.id)).all()
+        assert [r.status for r in reports] == ["rejected", "accepted"]
+        assert reports[1].supersedes_id == reports[0].id  # both kept
+        kinds = [r.kind for r in s.exec(select(OutboxMessage)).all()]
+        assert kinds.count("status_returned") == 1
+        vid = context(s, "2026-K1", "VID")
+        assert vid.assignment.state == State.PLANNED.value
+        plan = latest_plan(s, vid.assignment)
+        assert plan is not None and plan.version == 2
+        by_id = {m.measure_id: m for m in plan_measures(s, plan)}
+        assert by_id[moved].due_on == NEXT and by_id[dropped].status == "dropped"
+        # Escalation: the measure reported done is not overdue; the others are.
+        late = {m.measure_id for m, _ in overdue_measures(s, plan, date(2027, 2, 1), 14)}
+        assert first not in late and moved not in late and dropped not in late
+        assert late == {m.measure_id for m in due[3:]}
+        # UR never answered: one reminder after 14 days, and only one.
+        assert remind_statuses(s, "2026-K1", date(2027, 1, 10)) == []
+        assert remind_statuses(s, "2026-K1", date(2027, 1, 20)) == ["UR"]
+        assert remind_statuses(s, "2026-K1", date(2027, 1, 30)) == []
+    # The re-planned version goes to the head like any plan version.
+    assert [q.outcome for q in queue_plans("2026-K1", ["VID"])] == ["queued"]
+    db.dispose_engines()
+
+
+def test_milestones_are_recorded_once_and_tracked(store: str, spec: QuestionnaireSpec) -> None:
+    run_round(spec, Path("/nonexistent"), [])
+    with db.unit_of_work() as s:
+        made = record_milestones(s, "2026-K1")
+        assert made >= 4 and record_milestones(s, "2026-K1") == 0
+        set_milestone(s, "2026-K1", "P4.1", state="done", note="Vadlīnijas publicētas")
+        with pytest.raises(MilestoneError, match="state must be one of"):
+            set_milestone(s, "2026-K1", "P4.1", state="finished")
+        with pytest.raises(MilestoneError, match=r"no milestone P1\.1"):
+            set_milestone(s, "2026-K1", "P1.1", state="done")
+        rows = {r["measure"]: r for r in milestones(s, "2026-K1", date(2028, 1, 1))}
+    assert {m[:2] for m in rows} == {"P3", "P4"}
+    assert rows["P4.1"]["state"] == "done" and not rows["P4.1"]["late"]
+    assert rows["P3.1"]["late"] and rows["P3.1"]["text_lv"].startswith("pilnveidot")
+    db.dispose_engines()
