@@ -7,13 +7,17 @@ the job without repeating it. State that must last lives in pvpp's store, not in
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
-from prefect import flow
+from prefect import flow, get_client
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.deployments import run_deployment
 
 from flows import tasks
 from pvpp.settings import get_settings
+
+ASSESS_DEPLOYMENT = "assess/assess"  # flow name / deployment name
 
 
 def _folder(round_code: str, *parts: str) -> str:
@@ -43,12 +47,43 @@ def collect_submissions(
 
 
 @flow(name="assess")
-def assess(round_code: str) -> int:
-    """RV2 P2.4: plan every newly accepted institution, send the plans to the heads."""
-    made = tasks.plan(round_code, tasks.assignments_in(round_code, tasks.ACCEPTED))
-    tasks.queue_plan_mails(round_code, _folder(round_code, "plans"))
+def assess(round_code: str, institutions: list[str] | None = None) -> int:
+    """RV2 P2.4: plan every newly accepted institution (or those of ``institutions``),
+    render the PDFs and send the plans to the heads."""
+    codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
+    if institutions is not None:
+        codes = [c for c in codes if c in set(institutions)]
+    made = tasks.plan(round_code, codes)
+    tasks.queue_plan_mails(round_code, _folder(round_code, "plans"), institutions)
     tasks.deliver()
     return made
+
+
+def _assess_on_workers(round_code: str, batches: int) -> int:
+    """The assessment as ``batches`` runs of the ``assess`` deployment, which the work
+    pool's workers (on any machine) take up side by side; waits for all of them."""
+    codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
+    chunks = [chunk for chunk in (codes[i::batches] for i in range(batches)) if chunk]
+    runs = [
+        run_deployment(
+            ASSESS_DEPLOYMENT,
+            parameters={"round_code": round_code, "institutions": chunk},
+            timeout=0,
+            as_subflow=True,
+        )
+        for chunk in chunks
+    ]
+    with get_client(sync_client=True) as client:
+        while True:
+            states = [client.read_flow_run(run.id).state for run in runs]
+            if all(state is not None and state.is_final() for state in states):
+                break
+            time.sleep(2)
+    failed = [s.name for s in states if s is not None and not s.is_completed()]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(runs)} assessment batches did not complete")
+    tasks.deliver()
+    return len(codes)
 
 
 @flow(name="follow-up")
@@ -85,12 +120,20 @@ def national_plans(round_code: str, today: date | None = None) -> str:
 
 @flow(name="cycle")
 def cycle(
-    round_code: str, drop_folder: str | None = None, today: date | None = None
+    round_code: str,
+    drop_folder: str | None = None,
+    today: date | None = None,
+    batches: int = 1,
 ) -> dict[str, object]:
-    """The whole round in order; safe to rerun at any point."""
+    """The whole round in order; safe to rerun at any point.
+
+    With ``batches`` > 1 (a deployment on a Prefect server), the assessment — the heavy
+    part: plan PDFs — runs as that many runs of the ``assess`` deployment, so workers on
+    several machines share it; the pool needs room for them beside this run.
+    """
     invited = launch_round(round_code)
     counts = collect_submissions(round_code, drop_folder, today)
-    planned = assess(round_code)
+    planned = assess(round_code) if batches <= 1 else _assess_on_workers(round_code, batches)
     followed = follow_up(round_code, today)
     report = national_plans(round_code, today)
     rows = tasks.status_rows(round_code)

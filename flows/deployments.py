@@ -9,7 +9,7 @@ from __future__ import annotations
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from flows.cycle import collect_submissions, cycle, follow_up, national_plans
+from flows.cycle import assess, collect_submissions, cycle, follow_up, national_plans
 
 TIMEZONE = "Europe/Riga"
 SCHEDULES = {
@@ -20,10 +20,12 @@ SCHEDULES = {
 
 
 def deployments(round_code: str) -> list[RunnerDeployment]:
-    """The round's deployments; ``cycle`` has no schedule and is run on demand."""
+    """The round's deployments; ``cycle`` and ``assess`` (which ``cycle`` runs in batches
+    on workers) have no schedule and are run on demand."""
     params = {"round_code": round_code}
     return [
         cycle.to_deployment(name="cycle", parameters=params),
+        assess.to_deployment(name="assess", parameters=params),
         collect_submissions.to_deployment(
             name="collect-daily",
             parameters=params,

@@ -89,9 +89,10 @@ def plan(round_code: str, codes: list[str]) -> int:
 
 
 @task
-def queue_plan_mails(round_code: str, folder: str) -> int:
-    """Render (and file in ``folder``) each new plan version and queue its email."""
-    rows = queue_plans(round_code, pdf_dir=Path(folder))
+def queue_plan_mails(round_code: str, folder: str, institutions: list[str] | None = None) -> int:
+    """Render (and file in ``folder``) each new plan version and queue its email (of
+    ``institutions`` only, when given)."""
+    rows = queue_plans(round_code, institutions, pdf_dir=Path(folder))
     return sum(1 for row in rows if row.outcome == "queued")
 
 

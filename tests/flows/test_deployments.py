@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_served_deployments_and_their_schedules() -> None:
     found = {d.name: d for d in deployments("2026-K1")}
-    assert set(found) == {"cycle", "collect-daily", "follow-up-daily", "national-weekly"}
-    assert found["cycle"].schedules in (None, [])
+    assert set(found) == {"cycle", "assess", "collect-daily", "follow-up-daily", "national-weekly"}
+    assert found["cycle"].schedules in (None, []) and found["assess"].schedules in (None, [])
     for name, cron in SCHEDULES.items():
         (schedule,) = found[name].schedules
         assert schedule.schedule.cron == cron and schedule.schedule.timezone == TIMEZONE
@@ -24,7 +24,7 @@ def test_served_deployments_and_their_schedules() -> None:
 def test_prefect_yaml_matches_and_its_entrypoints_import() -> None:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in spec["deployments"]}
-    assert set(by_name) == {"cycle", *SCHEDULES}
+    assert set(by_name) == {"cycle", "assess", *SCHEDULES}
     for name, cron in SCHEDULES.items():
         assert by_name[name]["schedules"] == [{"cron": cron, "timezone": TIMEZONE}]
     import importlib
