@@ -185,3 +185,30 @@ def test_milestones_are_recorded_once_and_tracked(store: str, spec: Questionnair
     assert rows["P4.1"]["state"] == "done" and not rows["P4.1"]["late"]
     assert rows["P3.1"]["late"] and rows["P3.1"]["text_lv"].startswith("pilnveidot")
     db.dispose_engines()
+
+
+def test_cli_lists_milestones_and_reports_bad_status_sheets(
+    spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pvpp.cli.main import app
+    from pvpp.settings import get_settings
+
+    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    db.upgrade()
+    run_round(spec, tmp_path / "none", [])
+    runner = CliRunner()
+    out = runner.invoke(app, ["round", "milestones", "2026-K1", "--measure", "P3.1",
+                              "--state", "in_progress", "--note", "Grozījumi MK"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "P3.1" in out.stdout and "in_progress" in out.stdout and "P4.4" in out.stdout
+    bad = runner.invoke(app, ["round", "milestones", "2026-K1", "--measure", "P3.1",
+                              "--state", "finished"])  # fmt: skip
+    assert bad.exit_code == 1 and "state must be one of" in bad.stderr
+    (tmp_path / "junk.xlsx").write_bytes(b"PK\x03\x04 not really")
+    got = runner.invoke(app, ["followup", "ingest", str(tmp_path / "junk.xlsx")])
+    assert got.exit_code == 1
+    assert "rejected" in got.stdout and "bojāta" in got.stdout
+    db.dispose_engines()

@@ -27,6 +27,7 @@ from pvpp.mail.outbox import find
 from pvpp.planning.library import load_library
 from pvpp.planning.planner import LAST_DUE, periods
 from pvpp.plans import (
+    Context,
     PlanError,
     adjust_plan,
     context,
@@ -38,9 +39,21 @@ from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings, get_settings
 from pvpp.store.db import unit_of_work
 from pvpp.store.files import sha256, store_file
-from pvpp.store.models import MeasureStatus, OutboxMessage, Round, StatusReport
+from pvpp.store.models import (
+    MeasureStatus,
+    OutboxMessage,
+    Plan,
+    PlanMeasure,
+    Round,
+    StatusReport,
+)
 from pvpp.submissions import workbook_files
-from pvpp.workbook.status import StatusRow, build_status_sheet, check_status_sheet
+from pvpp.workbook.status import (
+    StatusRow,
+    StatusUpdate,
+    build_status_sheet,
+    check_status_sheet,
+)
 
 FOLLOW_UP_STATES = (State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
 CLOSED = ("done", "drop")
@@ -68,13 +81,10 @@ def last_period_end(rnd: Round, today: date) -> date | None:
     return past[-1] if past else None
 
 
-def open_measures(session: Session, assignment_id: int, plan_id: int, until: date) -> list:
-    """Planned measures due by ``until`` that the team has not reported done."""
-    from pvpp.store.models import Plan
-
-    plan = session.get(Plan, plan_id)
-    assert plan is not None
-    reported = current_statuses(session, assignment_id)
+def open_measures(session: Session, plan: Plan, until: date) -> list[PlanMeasure]:
+    """Planned measures of ``plan`` due by ``until`` that the team has not reported done
+    (or given up)."""
+    reported = current_statuses(session, plan.assignment_id)
     return [
         m
         for m in plan_measures(session, plan)
@@ -109,7 +119,7 @@ def request_statuses(
         if find(session, round_code=round_code, institution_code=code, kind="followup",
                 version=version):  # fmt: skip
             continue
-        measures = open_measures(session, ctx.assignment.id, plan.id, period)  # type: ignore[arg-type]
+        measures = open_measures(session, plan, period)
         if not measures:
             continue
         library = load_library(ctx.round.policy_version).by_id
@@ -254,7 +264,9 @@ def ingest_status(session: Session, data: bytes, *, filename: str, source: str) 
     )
 
 
-def _apply(session: Session, ctx, report: StatusReport, updates) -> int | None:
+def _apply(
+    session: Session, ctx: Context, report: StatusReport, updates: list[StatusUpdate]
+) -> int | None:
     """Record each reported status; re-plan when the team moved or gave up measures."""
     for u in updates:
         session.add(
