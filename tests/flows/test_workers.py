@@ -219,8 +219,8 @@ def test_two_workers_share_a_round_and_match_one_process(
             proc.wait(timeout=60)
     # Each worker ran flow runs: the cycle on one, an assessment batch on the other (the
     # cycle's worker is busy with it, one run at a time).
-    uuid = re.compile(r"flow run '?([0-9a-f]{8}-[0-9a-f-]{27})")
-    ran = [set(uuid.findall(log.read_text(errors="replace"))) for log in logs]
+    submitted = re.compile(r"Worker '[^']*' submitting flow run '([0-9a-f-]{36})'")
+    ran = [set(submitted.findall(log.read_text(errors="replace"))) for log in logs]
     assert all(ran), [log.read_text(errors="replace")[-2000:] for log in logs]
     assert len(ran[0] | ran[1]) >= 3  # the cycle and two assessment batches
     assert not ran[0] & ran[1]

@@ -1,4 +1,4 @@
-"""The six kinds of message, composed from the store: who gets what, and when.
+"""The eight kinds of message, composed from the store: who gets what, and when.
 
 | kind       | to                        | cc        | attachment | version in the key      |
 |------------|---------------------------|-----------|------------|-------------------------|
@@ -6,8 +6,10 @@
 | invitation | the team (head if none)   |           | workbook   | 0                       |
 | reminder   | the team (head if none)   |           |            | 0: one per round        |
 | returned   | the team (head if none)   |           |            | submission id           |
-| followup   | the team (head if none)   |           |            | answer-by date YYYYMMDD |
+| followup   | the team (head if none)   |           | status sheet | period end YYYYMMDD   |
 | escalation | head of the institution   | team lead |            | YYYYMM: one a month     |
+| status_returned | the team (head if none) |        |            | status report id        |
+| status_reminder | the team (head if none) |        |            | period end YYYYMMDD     |
 
 Every function queues in the caller's transaction and returns ``(row, created)``; asking
 again for the same business key returns the row already queued. Nothing here sends:
