@@ -10,7 +10,7 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from pvpp.policy import load_policy
 from pvpp.rounds import get_round
@@ -80,6 +80,45 @@ def round_scores(session: Session, code: str) -> dict[str, ScoreResult]:
         inst = institutions[assignments[assignment_id].institution_id]
         out[inst.code] = score_answers(policy, answer_set.answers)
     return dict(sorted(out.items()))
+
+
+Medians = tuple[dict[str, float | None], dict[str, float | None]]
+_medians: dict[tuple[str, int, int, int | None], Medians] = {}
+
+
+def round_medians(session: Session, code: str) -> Medians:
+    """Median score per component and per item over the round's scored institutions.
+
+    Every plan PDF shows them; scoring the whole round for each of N plans would make a
+    round's rendering grow with N². So they are kept per process until the round's answer
+    sets change (a new one raises their count and newest id).
+    """
+    rnd = get_round(session, code)
+    count, newest = session.exec(
+        select(func.count(AnswerSet.id), func.max(AnswerSet.id))  # type: ignore[arg-type]
+        .join(Assignment, AnswerSet.assignment_id == Assignment.id)
+        .where(Assignment.round_id == rnd.id)
+    ).one()
+    key = (str(session.get_bind().url), rnd.id, count, newest)  # type: ignore[arg-type]
+    if key not in _medians:
+        policy = load_policy(rnd.policy_version)
+        everyone = round_scores(session, code)
+
+        def median(values: list[float | None]) -> float | None:
+            present = [v for v in values if v is not None]
+            return statistics.median(present) if present else None
+
+        components = {
+            c.id: median([r.components[c.id].score for r in everyone.values()])
+            for c in policy.components
+        }
+        items = {
+            i.id: median([r.items[i.id].score for r in everyone.values()]) for i in policy.items
+        }
+        if len(_medians) >= 8:
+            _medians.clear()
+        _medians[key] = (components, items)
+    return _medians[key]
 
 
 def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -171,17 +172,32 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(tmp_path: Path, monkeypat
     get_settings.cache_clear()
     first = run("demo", "--out", str(tmp_path / "demo"))
     assert first.exit_code == 0, first.stdout
-    assert "Registry: 42 created" in first.stdout
-    assert "Returned workbooks: accepted 33, incomplete 1, rejected 3, duplicate 0" in first.stdout
-    assert "Corrections: accepted 3, incomplete 0, rejected 0, duplicate 0" in first.stdout
-    assert "New plan versions this run: 36" in first.stdout
+    out = " ".join(first.stdout.split())  # rich wraps long lines at the terminal width
+    assert "Registry: 42 created" in out
+    assert "First collection (2026-03-24): accepted 32, incomplete 1, rejected 3" in out
+    assert "Cycle (2026-04-15): received accepted 4, duplicate 36; new plan versions 36" in out
+    assert (
+        "Follow-up (2026-07-20): status sheets accepted 34, rejected 1; reminders 2, "
+        "escalations 26, re-planned versions sent 1" in out
+    )
+    assert (
+        "Emails in the outbox by kind: escalation 26, followup 36, invitation 37, plan 37, "
+        "reminder 5, returned 4, status_reminder 2, status_returned 1" in out
+    )
+    assert len(list((tmp_path / "demo" / "mail").glob("*.eml"))) == 26 + 36 + 37 + 37 + 5 + 4 + 3
+    assert len(list((tmp_path / "demo" / "2026-K1" / "plans").glob("*-v*.pdf"))) == 37
+    assert os.environ.get("PVPP_MAIL_FOLDER") is None  # the demo's settings stay in the demo
     counts = _table_counts()
 
     second = run("demo", "--out", str(tmp_path / "demo"))
     assert second.exit_code == 0, second.stdout
-    assert "42 unchanged" in second.stdout
-    assert "Returned workbooks: accepted 0, incomplete 0, rejected 0, duplicate 37" in second.stdout
-    assert "New plan versions this run: 0" in second.stdout
+    out = " ".join(second.stdout.split())
+    assert "42 unchanged" in out
+    assert "First collection (2026-03-24): duplicate 40" in out
+    assert "Cycle (2026-04-15): received duplicate 40; new plan versions 0" in out
+    assert (
+        "status sheets duplicate 35; reminders 0, escalations 0, re-planned versions sent 0" in out
+    )
     after = _table_counts()
     # Only the audit log grows: it notes that the same files arrived again.
     assert {k: v for k, v in after.items() if k != "auditlog"} == {

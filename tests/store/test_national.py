@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pvpp.national import MIN_GROUP, aggregates, round_status
 from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.settings import get_settings
 from pvpp.store import db
+from pvpp.submissions import ingest_paths
+from pvpp.synthetic import filled_workbooks
 from tests.rounds import run_round
 
 
@@ -50,3 +55,31 @@ def test_needs_and_distributions(store: str, spec: QuestionnaireSpec, tmp_path: 
     assert "institutions_by_condition_group" not in view
     assert all(g["institutions"] >= MIN_GROUP for g in view["index_by_group"].values())
     assert status["totals"]["accepted"] == 5
+
+
+def test_round_medians_are_computed_once_until_answers_change(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering N plans must not score the whole round N times."""
+    from pvpp import national
+
+    run_round(spec, tmp_path, [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")])
+    calls = []
+    real = national.round_scores
+    monkeypatch.setattr(national, "round_scores", lambda s, c: calls.append(c) or real(s, c))
+    national._medians.clear()
+    with db.unit_of_work() as s:
+        first = national.round_medians(s, "2026-K1")
+        assert national.round_medians(s, "2026-K1") == first and len(calls) == 1
+        everyone = real(s, "2026-K1")
+    c1 = sorted(r.components["C1"].score for r in everyone.values())
+    assert len(c1) == 3 and first[0]["C1"] == c1[1]
+    # A new answer set (here: a fourth institution's workbook) changes the medians' key.
+    more = filled_workbooks(
+        spec, [("LAD", "LAD")], round_code="2026-K1", key=get_settings().signing_key()
+    )
+    (tmp_path / "LAD.xlsx").write_bytes(more["LAD"])
+    ingest_paths([tmp_path / "LAD.xlsx"])
+    with db.unit_of_work() as s:
+        national.round_medians(s, "2026-K1")
+    assert len(calls) == 2

@@ -12,6 +12,8 @@ the heads, follow-up and the national report close the round. Emails are written
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -78,11 +80,19 @@ class _Bars:
         self.progress.update(self.task, visible=False)
 
 
-def _local_prefect(settings) -> None:
-    """Prefect's local mode, quiet, with its state under the data folder."""
-    os.environ.setdefault("PREFECT_HOME", str((settings.data_dir / "prefect").resolve()))
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, then put back what was there."""
+    before = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def demo(
@@ -91,16 +101,30 @@ def demo(
     ] = None,
 ) -> None:
     """Run a whole assessment round on example data and print where everything is."""
-    settings = get_settings()
-    folder = (out or settings.data_dir / "demo").resolve()
+    folder = (out or get_settings().data_dir / "demo").resolve()
     # The flows read the one settings object: emails as .eml files in the output folder,
-    # round files (workbooks, drop folder, plan PDFs, report) under it.
-    os.environ["PVPP_EMAIL_TRANSPORT"] = "folder"
-    os.environ["PVPP_MAIL_FOLDER"] = str(folder / "mail")
-    os.environ["PVPP_ROUND_FILES_DIR"] = str(folder)
-    get_settings.cache_clear()
+    # round files (workbooks, drop folder, plan PDFs, report) under it; Prefect in local
+    # mode, quiet, with its state under the data folder. Only for this command.
+    data_dir = get_settings().data_dir.resolve()
+    (data_dir / "prefect").mkdir(parents=True, exist_ok=True)
+    scoped = {
+        "PVPP_EMAIL_TRANSPORT": "folder",
+        "PVPP_MAIL_FOLDER": str(folder / "mail"),
+        "PVPP_ROUND_FILES_DIR": str(folder),
+        "PREFECT_HOME": os.environ.get("PREFECT_HOME", str(data_dir / "prefect")),
+        "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    with _environment(scoped):
+        get_settings.cache_clear()
+        try:
+            _run(folder)
+        finally:
+            get_settings.cache_clear()
+
+
+def _run(folder: Path) -> None:
     settings = get_settings()
-    _local_prefect(settings)
     with friendly_errors():
         spec = load_questionnaire(settings.default_questionnaire)
         policy = load_policy(spec.policy.id)

@@ -8,7 +8,6 @@ HTML except through autoescaped template variables.
 from __future__ import annotations
 
 import base64
-import statistics
 from collections import defaultdict
 from datetime import date
 from functools import lru_cache
@@ -19,7 +18,7 @@ from sqlmodel import Session
 
 from pvpp.documents.charts import Series, bar_chart, radar_chart
 from pvpp.documents.render import render_pdf, templates_dir
-from pvpp.national import round_scores
+from pvpp.national import round_medians
 from pvpp.planning.library import load_library
 from pvpp.planning.planner import LAST_PERIOD
 from pvpp.plans import PlanError, context, current_answers, latest_plan, plan_measures, scores_for
@@ -76,19 +75,7 @@ def plan_context(
     t = labels()[lang]
     g = lang  # which text of a {lv, en} pair to show
 
-    everyone = round_scores(session, round_code)
-
-    def median(values: list[float | None]) -> float | None:
-        present = [v for v in values if v is not None]
-        return statistics.median(present) if present else None
-
-    comp_median = {
-        c.id: median([r.components[c.id].score for r in everyone.values()])
-        for c in policy.components
-    }
-    item_median = {
-        i.id: median([r.items[i.id].score for r in everyone.values()]) for i in policy.items
-    }
+    comp_median, item_median = round_medians(session, round_code)
 
     def component_target(cid: str) -> float:
         items = next(c for c in policy.components if c.id == cid).items
