@@ -33,6 +33,17 @@ def friendly_errors() -> Iterator[None]:
 
 
 @contextmanager
+def known_errors(*kinds: type[Exception]) -> Iterator[None]:
+    """Print the services' own errors (``kinds``: their text is written for people) as a
+    plain message and exit with code 1, instead of a traceback."""
+    try:
+        yield
+    except kinds as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
 def store_errors() -> Iterator[None]:
     """Turn a database that is behind (or unreachable) into a plain message."""
     from sqlalchemy.exc import OperationalError

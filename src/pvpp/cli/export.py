@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pvpp.cli.common import console, err_console, friendly_errors, store_errors
+from pvpp.cli.common import console, friendly_errors, known_errors, store_errors
 from pvpp.exports import (
     ExportError,
     ExportSummary,
@@ -31,13 +31,9 @@ LangOpt = Annotated[str, typer.Option("--lang", help="lv (default) or en")]
 
 def _run(fn: Callable[..., ExportSummary]) -> ExportSummary:
     """Run ``fn(session)`` in one read transaction, known errors as plain messages."""
-    with friendly_errors(), store_errors():
-        try:
-            with unit_of_work() as session:
-                return fn(session)
-        except (ExportError, PlanError, RoundError) as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    errors = known_errors(ExportError, PlanError, RoundError)
+    with friendly_errors(), store_errors(), errors, unit_of_work() as session:
+        return fn(session)
 
 
 def _report(summary: ExportSummary) -> None:

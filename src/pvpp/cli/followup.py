@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, err_console, parse_date, store_errors
+from pvpp.cli.common import console, known_errors, parse_date, store_errors
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
 from pvpp.rounds import RoundError
 from pvpp.settings import get_settings
@@ -27,14 +27,9 @@ def request(
     """Queue status requests for the latest period end, and reminders for late sheets."""
     day = parse_date(today, "--today") if today else date.today()
     folder = get_settings().round_folder(round_code, "status-sent")
-    with store_errors():
-        try:
-            with unit_of_work() as s:
-                asked = request_statuses(s, round_code, day, folder=folder)
-                reminded = remind_statuses(s, round_code, day)
-        except RoundError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with store_errors(), known_errors(RoundError), unit_of_work() as s:
+        asked = request_statuses(s, round_code, day, folder=folder)
+        reminded = remind_statuses(s, round_code, day)
     console.print(
         f"Status requests queued: {len(asked)} (sheets in {folder}); reminders: {len(reminded)}. "
         "Send them with `pvpp outbox send`.",

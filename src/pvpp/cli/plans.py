@@ -13,6 +13,7 @@ from pvpp.cli.common import (
     console,
     err_console,
     friendly_errors,
+    known_errors,
     parse_date,
     store_errors,
     write_json,
@@ -42,13 +43,8 @@ InstOpt = Annotated[str, typer.Option("--institution", help="Institution code")]
 
 
 def _run(fn: Callable[..., Any]) -> Any:
-    with friendly_errors(), store_errors():
-        try:
-            with unit_of_work() as session:
-                return fn(session)
-        except PlanError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with friendly_errors(), store_errors(), known_errors(PlanError), unit_of_work() as session:
+        return fn(session)
 
 
 @scores_app.command("show")
@@ -280,9 +276,5 @@ def _run_outside(fn: Callable[[], Any], *errors: type[Exception]) -> Any:
     """Run a service that opens its own transactions, turning known errors into messages."""
     from pvpp.rounds import RoundError
 
-    with friendly_errors(), store_errors():
-        try:
-            return fn()
-        except (PlanError, RoundError, *errors) as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with friendly_errors(), store_errors(), known_errors(PlanError, RoundError, *errors):
+        return fn()

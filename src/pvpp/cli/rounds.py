@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, err_console, parse_date, store_errors, write_json
+from pvpp.cli.common import console, known_errors, parse_date, store_errors, write_json
 from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
 from pvpp.rounds import RoundError, create_round
@@ -33,20 +33,15 @@ def create(
     opens_on: date = parse_date(opens, "--opens")
     due_on: date = parse_date(due, "--due")
     codes = [c for part in (institutions or []) for c in part.replace(",", " ").split()]
-    with store_errors():
-        try:
-            with unit_of_work() as session:
-                report = create_round(
-                    session,
-                    code=code,
-                    opens_on=opens_on,
-                    due_on=due_on,
-                    institutions=codes or None,
-                    questionnaire_version=get_settings().default_questionnaire,
-                )
-        except RoundError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+        report = create_round(
+            session,
+            code=code,
+            opens_on=opens_on,
+            due_on=due_on,
+            institutions=codes or None,
+            questionnaire_version=get_settings().default_questionnaire,
+        )
     rnd = report.round
     verb = "Created" if report.created else "Round already exists, unchanged:"
     console.print(
@@ -67,13 +62,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per institution: state, score and last change, with totals."""
-    with store_errors():
-        try:
-            with unit_of_work() as session:
-                view = round_status(session, code)
-        except RoundError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+        view = round_status(session, code)
     if as_json:
         write_json(view)
         return
@@ -105,13 +95,8 @@ def aggregates_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """National aggregates: degree distributions, RV6 and RV7 needs, index by group."""
-    with store_errors():
-        try:
-            with unit_of_work() as session:
-                view = aggregates(session, code, publish=not internal)
-        except RoundError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+        view = aggregates(session, code, publish=not internal)
     if as_json:
         write_json(view)
         return
@@ -152,13 +137,8 @@ def report(
     """The national report PDF for VARAM (publishable unless --internal)."""
     from pvpp.documents.national_pdf import national_pdf
 
-    with store_errors():
-        try:
-            with unit_of_work() as session:
-                data = national_pdf(session, code, lang=lang, internal=internal)
-        except RoundError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+        data = national_pdf(session, code, lang=lang, internal=internal)
     write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
 
@@ -176,16 +156,11 @@ def milestones_(
     from pvpp.milestones import MilestoneError, milestones, record_milestones, set_milestone
 
     due_on = parse_date(due, "--due") if due else None
-    with store_errors():
-        try:
-            with unit_of_work() as session:
-                record_milestones(session, code, actor="cli")
-                if measure is not None:
-                    set_milestone(session, code, measure, state=state, due_on=due_on, note=note)
-                rows = milestones(session, code)
-        except (RoundError, MilestoneError) as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with store_errors(), known_errors(RoundError, MilestoneError), unit_of_work() as session:
+        record_milestones(session, code, actor="cli")
+        if measure is not None:
+            set_milestone(session, code, measure, state=state, due_on=due_on, note=note)
+        rows = milestones(session, code)
     if as_json:
         write_json([{**r, "due_on": r["due_on"].isoformat()} for r in rows])
         return

@@ -7,7 +7,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, err_console, friendly_errors, parse_date, store_errors
+from pvpp.cli.common import (
+    console,
+    friendly_errors,
+    known_errors,
+    parse_date,
+    store_errors,
+)
 from pvpp.planning.library import load_common
 from pvpp.settings import get_settings
 from pvpp.store.db import unit_of_work
@@ -19,13 +25,8 @@ app = typer.Typer(
 
 
 def _run(fn, **kwargs) -> object:
-    with store_errors():
-        try:
-            with unit_of_work() as session:
-                return fn(session, **kwargs)
-        except TeamError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+    with store_errors(), known_errors(TeamError), unit_of_work() as session:
+        return fn(session, **kwargs)
 
 
 @app.command()
