@@ -18,6 +18,7 @@ again for the same business key returns the row already queued. Nothing here sen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -161,26 +162,29 @@ def queue_plan(
 def _to_team(
     session: Session,
     kind: str,
+    rnd: Round,
+    inst: Institution,
     *,
-    round_code: str,
-    institution: str,
-    attachments: list[tuple[str, str, bytes]],
     lang: str | None,
     settings: Settings | None,
+    version: int = 0,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    **context: Any,
 ) -> Queued:
-    """A message about the round's workbook to the team (to the head while there is none)."""
+    """A message of ``kind`` to the team (to the head while there is none); its templates
+    get the institution's name, the round's code and due date, and ``context``."""
     settings = settings or get_settings()
     lang = _lang(lang, settings)
-    ctx = _context(session, round_code, institution)
-    rnd, inst = ctx.round, ctx.institution
     subject, body, html = _render(
-        kind, lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on
-    )
+        kind, lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on,
+        **context,
+    )  # fmt: skip
     return queue(
         session,
         round_code=rnd.code,
         institution_code=inst.code,
         kind=kind,
+        version=version,
         to=_team(session, inst),
         subject=subject,
         body=body,
@@ -189,6 +193,16 @@ def _to_team(
         lang=lang,
         settings=settings,
     )
+
+
+def _of_assignment(session: Session, assignment_id: int) -> tuple[Round, Institution]:
+    """The round and institution of an assignment."""
+    assignment = session.get(Assignment, assignment_id)
+    assert assignment is not None
+    rnd = session.get(Round, assignment.round_id)
+    inst = session.get(Institution, assignment.institution_id)
+    assert rnd is not None and inst is not None
+    return rnd, inst
 
 
 def queue_invitation(
@@ -201,10 +215,11 @@ def queue_invitation(
     settings: Settings | None = None,
 ) -> Queued:
     """The self-assessment workbook to the team (to the head while there is no team)."""
+    ctx = _context(session, round_code, institution)
     filename = f"PVPP-{round_code}-{institution}.xlsx"
     return _to_team(
-        session, "invitation", round_code=round_code, institution=institution,
-        attachments=[(filename, XLSX, workbook)], lang=lang, settings=settings,
+        session, "invitation", ctx.round, ctx.institution, lang=lang, settings=settings,
+        attachments=[(filename, XLSX, workbook)],
     )  # fmt: skip
 
 
@@ -217,10 +232,8 @@ def queue_reminder(
     settings: Settings | None = None,
 ) -> Queued:
     """A reminder that the workbook is due soon (one per round and institution)."""
-    return _to_team(
-        session, "reminder", round_code=round_code, institution=institution,
-        attachments=[], lang=lang, settings=settings,
-    )  # fmt: skip
+    ctx = _context(session, round_code, institution)
+    return _to_team(session, "reminder", ctx.round, ctx.institution, lang=lang, settings=settings)
 
 
 def problem_lines(problems: list[dict[str, Any]], lang: str) -> list[str]:
@@ -253,33 +266,12 @@ def queue_returned(
         raise MessageError(f"no submission {submission_id} matched to an assignment")
     if submission.status == "accepted":
         raise MessageError(f"submission {submission_id} was accepted, not returned")
-    assignment = session.get(Assignment, submission.assignment_id)
-    assert assignment is not None
-    rnd = session.get(Round, assignment.round_id)
-    inst = session.get(Institution, assignment.institution_id)
-    assert rnd is not None and inst is not None
+    rnd, inst = _of_assignment(session, submission.assignment_id)
     lang = _lang(lang, settings)
-    subject, body, html = _render(
-        "returned",
-        lang,
-        institution_name=inst.name,
-        round_code=rnd.code,
-        due_on=rnd.due_on,
+    return _to_team(
+        session, "returned", rnd, inst, lang=lang, settings=settings, version=submission_id,
         problems=problem_lines(submission.problems or [], lang),
-    )
-    return queue(
-        session,
-        round_code=rnd.code,
-        institution_code=inst.code,
-        kind="returned",
-        version=submission_id,
-        to=_team(session, inst),
-        subject=subject,
-        body=body,
-        html=html,
-        lang=lang,
-        settings=settings,
-    )
+    )  # fmt: skip
 
 
 def queue_followup(
@@ -302,35 +294,18 @@ def queue_followup(
     ctx = _context(session, round_code, institution)
     rnd, inst = ctx.round, ctx.institution
     plan = _plan(session, ctx, None)
-    due = [m for m in plan_measures(session, plan) if m.status == "planned"]
-    due = [m for m in due if m.due_on <= (period_end or respond_by)]
+    until = period_end or respond_by
+    due = [m for m in plan_measures(session, plan) if m.status == "planned" and m.due_on <= until]
     attachments = []
     if workbook is not None:
-        name = f"PVPP-statuss-{rnd.code}-{inst.code}-{(period_end or respond_by).isoformat()}.xlsx"
+        name = f"PVPP-statuss-{rnd.code}-{inst.code}-{until.isoformat()}.xlsx"
         attachments.append((name, XLSX, workbook))
-    subject, body, html = _render(
-        "followup",
-        lang,
-        institution_name=inst.name,
-        round_code=rnd.code,
-        plan_version=plan.version,
-        respond_by=respond_by,
+    return _to_team(
+        session, "followup", rnd, inst, lang=lang, settings=settings,
+        version=int(until.strftime("%Y%m%d")), attachments=attachments,
+        plan_version=plan.version, respond_by=respond_by,
         measures=_measure_view(rnd, due, lang),
-    )
-    return queue(
-        session,
-        round_code=rnd.code,
-        institution_code=inst.code,
-        kind="followup",
-        version=int((period_end or respond_by).strftime("%Y%m%d")),
-        to=_team(session, inst),
-        subject=subject,
-        body=body,
-        html=html,
-        attachments=attachments,
-        lang=lang,
-        settings=settings,
-    )
+    )  # fmt: skip
 
 
 def queue_status_returned(
@@ -345,20 +320,12 @@ def queue_status_returned(
     report = session.get(StatusReport, report_id)
     if report is None or report.assignment_id is None or report.status == "accepted":
         raise MessageError(f"no returned status sheet {report_id} matched to an assignment")
-    assignment = session.get(Assignment, report.assignment_id)
-    assert assignment is not None
-    rnd = session.get(Round, assignment.round_id)
-    inst = session.get(Institution, assignment.institution_id)
-    assert rnd is not None and inst is not None
+    rnd, inst = _of_assignment(session, report.assignment_id)
     lang = _lang(lang, settings)
-    subject, body, html = _render(
-        "status_returned", lang, institution_name=inst.name, round_code=rnd.code,
-        period_end=report.period_end, problems=problem_lines(report.problems or [], lang),
-    )  # fmt: skip
-    return queue(
-        session, round_code=rnd.code, institution_code=inst.code, kind="status_returned",
-        version=report_id, to=_team(session, inst), subject=subject, body=body, html=html,
-        lang=lang, settings=settings,
+    return _to_team(
+        session, "status_returned", rnd, inst, lang=lang, settings=settings,
+        version=report_id, period_end=report.period_end,
+        problems=problem_lines(report.problems or [], lang),
     )  # fmt: skip
 
 
@@ -373,18 +340,11 @@ def queue_status_reminder(
     settings: Settings | None = None,
 ) -> Queued:
     """A reminder that the status sheet for ``period_end`` has not come back (once each)."""
-    settings = settings or get_settings()
-    lang = _lang(lang, settings)
     ctx = _context(session, round_code, institution)
-    subject, body, html = _render(
-        "status_reminder", lang, institution_name=ctx.institution.name,
-        round_code=ctx.round.code, period_end=period_end, requested_on=requested_on,
-    )  # fmt: skip
-    return queue(
-        session, round_code=ctx.round.code, institution_code=ctx.institution.code,
-        kind="status_reminder", version=int(period_end.strftime("%Y%m%d")),
-        to=_team(session, ctx.institution), subject=subject, body=body, html=html,
-        lang=lang, settings=settings,
+    return _to_team(
+        session, "status_reminder", ctx.round, ctx.institution, lang=lang, settings=settings,
+        version=int(period_end.strftime("%Y%m%d")), period_end=period_end,
+        requested_on=requested_on,
     )  # fmt: skip
 
 
