@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -234,4 +233,3 @@ def test_two_workers_share_a_round_and_match_one_process(
     assert a == b
     assert sum(1 for _, state in a["states"] if state == "plan_sent") == len(CODES)
     assert len(a["plans"]) == len(CODES)
-    shutil.rmtree(tmp_path / "prefect-server", ignore_errors=True)

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import io
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -225,7 +224,6 @@ def build_status_sheet(
         hidden.cell(row=i, column=2, value=v).data_type = "s"
     hidden.sheet_state = "veryHidden"
     hidden.protection.sheet = True
-    wb.security = None
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -356,17 +354,3 @@ def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> Stat
     if result.status != "accepted":
         result.updates.clear()
     return result
-
-
-def is_status_sheet(data: bytes) -> bool:
-    """Whether ``data`` looks like a status sheet (so a drop folder can hold both kinds)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            if "xl/workbook.xml" not in names:
-                return False
-            return FORMAT.encode() in b"".join(
-                archive.read(n)[:200_000] for n in names if n == "xl/sharedStrings.xml"
-            )
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
-        return False
