@@ -13,7 +13,7 @@ from sqlmodel import select
 from pvpp.assignments import State, transition
 from pvpp.delivery import queue_plans
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
-from pvpp.mail.compose import overdue_measures
+from pvpp.mail.compose import overdue_measures, queue_followup
 from pvpp.mail.outbox import build_email
 from pvpp.milestones import MilestoneError, milestones, record_milestones, set_milestone
 from pvpp.plans import context, latest_plan, plan_measures
@@ -165,6 +165,15 @@ def test_status_round_trip_replans_reminds_and_escalates(
         assert remind_statuses(s, "2026-K1", date(2027, 1, 10)) == []
         assert remind_statuses(s, "2026-K1", date(2027, 1, 20)) == ["UR"]
         assert remind_statuses(s, "2026-K1", date(2027, 1, 30)) == []
+        # The next request lists what is still open: not the measure reported done, nor
+        # the one given up; the moved one is due again.
+        row, created = queue_followup(
+            s, round_code="2026-K1", institution="VID", respond_by=date(2027, 7, 21),
+            period_end=NEXT,
+        )  # fmt: skip
+        assert created
+        assert first not in row.body_text and dropped not in row.body_text
+        assert moved in row.body_text
     # The re-planned version goes to the head like any plan version.
     assert [q.outcome for q in queue_plans("2026-K1", ["VID"])] == ["queued"]
     db.dispose_engines()

@@ -31,8 +31,8 @@ from pvpp.plans import (
     PlanError,
     adjust_plan,
     context,
-    current_statuses,
     latest_plan,
+    open_measures,
     plan_measures,
 )
 from pvpp.rounds import assignment_codes
@@ -42,8 +42,6 @@ from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
     MeasureStatus,
     OutboxMessage,
-    Plan,
-    PlanMeasure,
     Round,
     StatusReport,
 )
@@ -56,7 +54,6 @@ from pvpp.workbook.status import (
 )
 
 FOLLOW_UP_STATES = (State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
-CLOSED = ("done", "drop")
 
 
 @dataclass(frozen=True)
@@ -79,19 +76,6 @@ def last_period_end(rnd: Round, today: date) -> date | None:
     """The newest period end on or before ``today`` (None before the first)."""
     past = [d for d in period_ends(rnd) if d <= today]
     return past[-1] if past else None
-
-
-def open_measures(session: Session, plan: Plan, until: date) -> list[PlanMeasure]:
-    """Planned measures of ``plan`` due by ``until`` that the team has not reported done
-    (or given up)."""
-    reported = current_statuses(session, plan.assignment_id)
-    return [
-        m
-        for m in plan_measures(session, plan)
-        if m.status == "planned"
-        and m.due_on <= until
-        and (m.measure_id not in reported or reported[m.measure_id].status not in CLOSED)
-    ]
 
 
 def request_statuses(

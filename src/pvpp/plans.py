@@ -33,6 +33,9 @@ from pvpp.store.models import (
     Score,
 )
 
+# Reported measure states that close a measure for follow-up.
+CLOSED = ("done", "drop")
+
 
 class PlanError(Exception):
     """A scoring or planning request that cannot be carried out."""
@@ -144,6 +147,19 @@ def current_statuses(session: Session, assignment_id: int) -> dict[str, MeasureS
         .order_by(MeasureStatus.id)  # type: ignore[arg-type]
     ).all()
     return {row.measure_id: row for row in rows}
+
+
+def open_measures(session: Session, plan: Plan, until: date) -> list[PlanMeasure]:
+    """Planned measures of ``plan`` due by ``until`` that the team has not reported done
+    (or given up) on a status sheet."""
+    reported = current_statuses(session, plan.assignment_id)
+    return [
+        m
+        for m in plan_measures(session, plan)
+        if m.status == "planned"
+        and m.due_on <= until
+        and (m.measure_id not in reported or reported[m.measure_id].status not in CLOSED)
+    ]
 
 
 def plan_measures(session: Session, plan: Plan) -> list[PlanMeasure]:

@@ -33,6 +33,7 @@ from pvpp.plans import (
     PlanError,
     context,
     current_statuses,
+    open_measures,
     plan_measures,
     plan_version,
 )
@@ -295,7 +296,7 @@ def queue_followup(
     rnd, inst = ctx.round, ctx.institution
     plan = _plan(session, ctx, None)
     until = period_end or respond_by
-    due = [m for m in plan_measures(session, plan) if m.status == "planned" and m.due_on <= until]
+    due = open_measures(session, plan, until)  # the same measures as the status sheet
     attachments = []
     if workbook is not None:
         name = f"PVPP-statuss-{rnd.code}-{inst.code}-{until.isoformat()}.xlsx"
