@@ -90,12 +90,16 @@ class MemorySampler:
         self.exclude = exclude
         self.peak_pvpp = self.peak_all = self.peak_one = 0
         self.by_kind: dict[str, int] = {}  # largest process of each kind
+        self.stage = ""  # samples taken while stage starts with "(" are not counted
+        self.by_stage: dict[str, int] = {}  # peak with Prefect's server, per stage
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):
             pvpp = other = 0
+            stage = self.stage
+            kinds: dict[str, int] = {}
             for pid in _tree(os.getpid()):
                 if pid in self.exclude:
                     continue
@@ -105,11 +109,16 @@ class MemorySampler:
                     else "worker" if "multiprocessing" in cmd
                     else "main" if pid == os.getpid() else "other"
                 )  # fmt: skip
-                self.by_kind[kind] = max(self.by_kind.get(kind, 0), rss)
+                kinds[kind] = max(kinds.get(kind, 0), rss)
                 if kind == "prefect server":
                     other += rss
                 else:
                     pvpp += rss
+            self.by_stage[stage] = max(self.by_stage.get(stage, 0), pvpp + other)
+            if stage.startswith("("):
+                continue
+            for kind, rss in kinds.items():
+                self.by_kind[kind] = max(self.by_kind.get(kind, 0), rss)
                 self.peak_one = max(self.peak_one, rss)
             self.peak_pvpp = max(self.peak_pvpp, pvpp)
             self.peak_all = max(self.peak_all, pvpp + other)
@@ -293,10 +302,13 @@ def main() -> int:
     stages: dict[str, float] = {}
 
     def timed(name: str, fn, *a: Any) -> Any:
+        memory.stage = name
         start = time.perf_counter()
         result = fn(*a)
         stages[name] = time.perf_counter() - start
-        print(f"  {name:<24} {stages[name]:8.1f} s  {result if name != 'national' else ''}")
+        peak = memory.by_stage.get(name, 0) / 2**20
+        shown = result if name != "national" else ""
+        print(f"  {name:<24} {stages[name]:8.1f} s  {peak:6.0f} MiB  {shown}")
         return result
 
     sent_dir = settings.round_folder(ROUND, "workbooks")
@@ -304,13 +316,17 @@ def main() -> int:
     # Heartbeats off for the whole run: each flow run would otherwise wait ~1 s at its end.
     quiet = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
     quiet.__enter__()
-    with MemorySampler(exclude={smtp.pid}) as memory:
+    memory = MemorySampler(exclude={smtp.pid})
+    with memory:
+        memory.stage = "(Prefect start)"
         start = time.perf_counter()
         warm_up()
         prefect_start = time.perf_counter() - start
         print(f"  Prefect local server start {prefect_start:.1f} s (not counted)")
         print("Orchestrated round:")
         timed("launch-round", launch_round, ROUND)
+        # The teams' filling runs in a pool of this process: its memory is not pvpp's.
+        memory.stage = "(teams fill workbooks)"
         t = time.perf_counter()
         jobs = [(f"B{i + 1:04d}", str(sent_dir), str(drop)) for i in range(n)]
         jobs = [(c, str(Path(s_) / f"{c}.xlsx"), str(Path(d) / f"{c}.xlsx")) for c, s_, d in jobs]
@@ -322,7 +338,9 @@ def main() -> int:
         timed("follow-up", follow_up, ROUND, ASSESS_DAY)
         timed("national", national, ROUND)
         round_time = sum(stages.values())
-        round_memory = (memory.peak_pvpp, memory.peak_all, memory.peak_one, memory.by_kind)
+        round_memory = (
+            memory.peak_pvpp, memory.peak_all, memory.peak_one, memory.by_kind, memory.by_stage
+        )  # fmt: skip
     delivered = count.value
     print(f"  {'round':<24} {round_time:8.1f} s   emails received by SMTP: {delivered}")
 
@@ -365,6 +383,7 @@ def main() -> int:
             "largest_process": round(round_memory[2] / 2**20),
             "limit": round(limit_memory / 2**20),
             "by_process": {k: round(v / 2**20) for k, v in round_memory[3].items()},
+            "by_stage": {k: round(v / 2**20) for k, v in round_memory[4].items()},
         },
         "rerun_s": round(rerun_time, 1),
         "rerun_share": round(rerun_time / round_time, 4),
