@@ -91,7 +91,8 @@ class MemorySampler:
         self.peak_pvpp = self.peak_all = self.peak_one = 0
         self.by_kind: dict[str, int] = {}  # largest process of each kind
         self.stage = ""  # samples taken while stage starts with "(" are not counted
-        self.by_stage: dict[str, int] = {}  # peak with Prefect's server, per stage
+        # per stage: the peak with Prefect's server ("total") and the largest of each kind
+        self.by_stage: dict[str, dict[str, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -114,7 +115,9 @@ class MemorySampler:
                     other += rss
                 else:
                     pvpp += rss
-            self.by_stage[stage] = max(self.by_stage.get(stage, 0), pvpp + other)
+            peaks = self.by_stage.setdefault(stage, {})
+            for kind, rss in [("total", pvpp + other), *kinds.items()]:
+                peaks[kind] = max(peaks.get(kind, 0), rss)
             if stage.startswith("("):
                 continue
             for kind, rss in kinds.items():
@@ -306,9 +309,12 @@ def main() -> int:
         start = time.perf_counter()
         result = fn(*a)
         stages[name] = time.perf_counter() - start
-        peak = memory.by_stage.get(name, 0) / 2**20
+        peak = {k: v / 2**20 for k, v in memory.by_stage.get(name, {}).items()}
         shown = result if name != "national" else ""
-        print(f"  {name:<24} {stages[name]:8.1f} s  {peak:6.0f} MiB  {shown}")
+        print(
+            f"  {name:<24} {stages[name]:8.1f} s  {peak.get('total', 0):5.0f} MiB "
+            f"(main {peak.get('main', 0):.0f}, worker {peak.get('worker', 0):.0f})  {shown}"
+        )
         return result
 
     sent_dir = settings.round_folder(ROUND, "workbooks")
@@ -383,7 +389,10 @@ def main() -> int:
             "largest_process": round(round_memory[2] / 2**20),
             "limit": round(limit_memory / 2**20),
             "by_process": {k: round(v / 2**20) for k, v in round_memory[3].items()},
-            "by_stage": {k: round(v / 2**20) for k, v in round_memory[4].items()},
+            "by_stage": {
+                stage: {k: round(v / 2**20) for k, v in peaks.items()}
+                for stage, peaks in round_memory[4].items()
+            },
         },
         "rerun_s": round(rerun_time, 1),
         "rerun_share": round(rerun_time / round_time, 4),
