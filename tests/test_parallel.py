@@ -47,6 +47,20 @@ def test_imap_keeps_order_uses_other_processes_and_reports() -> None:
     assert recorder.events[-1] == ("done", None)
 
 
+def test_workers_are_replaced_after_their_share_of_items() -> None:
+    out = list(
+        imap(
+            partial(pid_and_square, offset=0), range(9), workers=2, label="Segments",
+            tasks_per_worker=2,
+        )
+    )  # fmt: skip
+    assert [v for _, v in out] == [x * x for x in range(9)]
+    pids = [pid for pid, _ in out]
+    # Segments of 2 workers x 2 items: items 0-3, 4-7 and 8 each ran in fresh processes.
+    assert not set(pids[:4]) & set(pids[4:8])
+    assert pids[8] not in pids[:8]
+
+
 def test_one_item_runs_in_this_process() -> None:
     [(pid, value)] = imap(partial(pid_and_square, offset=0), [3], workers=2, label="One")
     assert (pid, value) == (os.getpid(), 9)

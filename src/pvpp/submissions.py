@@ -7,6 +7,7 @@ already received (by SHA-256) and finishes the job without duplicates.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -69,43 +70,69 @@ def ingest_paths(
     """Ingest every workbook under ``paths``; returns one row per file.
 
     Files already received (same SHA-256) are recognised without being opened again; the
-    others are checked in worker processes and stored here, one transaction per file, in
-    the order of their names.
+    others are read and checked in worker processes and stored here, one transaction per
+    file, in the order of their names. This process holds only the files in hand, not the
+    whole drop folder: a round's returns are 50 MB at 1,000 institutions.
     """
     settings = settings or get_settings()
-    files: list[tuple[Path, bytes | None, str]] = []
+    files: list[tuple[Path, str | None]] = []  # (path, digest); None: unreadable
+    rows: dict[Path, IngestRow] = {}
     for path in workbook_files(paths):
         try:
-            data = path.read_bytes()
+            with path.open("rb") as fh:
+                files.append((path, hashlib.file_digest(fh, "sha256").hexdigest()))
         except OSError as exc:
-            files.append((path, None, f"cannot read: {exc.strerror}"))
-            continue
-        files.append((path, data, sha256(data)))
+            files.append((path, None))
+            rows[path] = IngestRow(str(path), Outcome.REJECTED, detail=_unreadable(exc))
     with reading(settings) as session:
-        known = _known_digests(session, [digest for _, data, digest in files if data])
-    fresh: dict[str, bytes] = {}  # the same bytes twice in one batch are checked once
-    for _, data, digest in files:
-        if data is not None and digest not in known:
-            fresh.setdefault(digest, data)
-    # Checked in the workers while this process stores the files already checked.
+        known = _known_digests(session, [digest for _, digest in files if digest])
+    fresh: dict[str, Path] = {}  # the same bytes twice in one batch are checked once
+    for path, digest in files:
+        if digest is not None and digest not in known:
+            fresh.setdefault(digest, path)
+    # Read and checked in the workers while this process stores the files already checked.
     checked = imap(
-        partial(_check, settings=settings), list(fresh.values()),
+        partial(_read_and_check, settings=settings), list(fresh.values()),
         workers=settings.worker_count(), label="Checking workbooks",
     )  # fmt: skip
-    rows = []
-    for path, data, digest in files:
-        if data is None:
-            rows.append(IngestRow(str(path), Outcome.REJECTED, detail=digest))
+    out = []
+    for path, digest in files:
+        if digest is None:
+            out.append(rows[path])
             continue
-        result = next(checked) if fresh.pop(digest, None) is not None else None
+        got: tuple[bytes, CheckResult | None] | str
+        if fresh.pop(digest, None) is not None:
+            got = next(checked)
+        else:  # received before, or earlier in this batch: stored as a duplicate
+            try:
+                got = (path.read_bytes(), None)
+            except OSError as exc:
+                got = _unreadable(exc)
+        if isinstance(got, str):
+            out.append(IngestRow(str(path), Outcome.REJECTED, detail=got))
+            continue
+        data, result = got
         with unit_of_work(settings) as session:
-            rows.append(
+            out.append(
                 ingest_bytes(
                     session, data, filename=path.name, source=f"{source}:{path}",
                     checked=result,
                 )
             )  # fmt: skip
-    return rows
+    return out
+
+
+def _unreadable(exc: OSError) -> str:
+    return f"cannot read: {exc.strerror}"
+
+
+def _read_and_check(path: Path, *, settings: Settings) -> tuple[bytes, CheckResult] | str:
+    """A worker's part: the file as read and its check (the bytes checked are those stored)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _unreadable(exc)
+    return data, check_workbook(data, settings=settings)
 
 
 def _known_digests(session: Session, digests: list[str]) -> set[str]:
@@ -118,10 +145,6 @@ def _known_digests(session: Session, digests: list[str]) -> set[str]:
             ).all()
         )
     return known
-
-
-def _check(data: bytes, *, settings: Settings) -> CheckResult:
-    return check_workbook(data, settings=settings)
 
 
 def _summary(result: CheckResult) -> str:
