@@ -150,9 +150,10 @@ def imap(
                     if reporter is not None:
                         reporter.advance()
                     yield result
+                    # The caller has stored the result; trim while the workers still work.
+                    release_memory()
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        release_memory()  # this process let go of every result
         if reporter is not None:
             reporter.done()
