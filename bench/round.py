@@ -138,8 +138,12 @@ class MemorySampler:
 # --- a loopback SMTP server in its own process ------------------------------------------
 
 
-def _smtp_server(port: int, count: Any, ready: Any) -> None:
+def _smtp_server(port: int, count: Any, ready: Any, parent: int) -> None:
     from aiosmtpd.controller import Controller
+
+    from pvpp.parallel import exit_with_parent
+
+    exit_with_parent(parent)  # an interrupted benchmark leaves no server behind
 
     class Sink:
         async def handle_DATA(self, server, session, envelope) -> str:
@@ -256,7 +260,7 @@ def main() -> int:
     ctx = get_context("spawn")
     count, ready = ctx.Value("i", 0), ctx.Event()
     port = _free_port()
-    smtp = ctx.Process(target=_smtp_server, args=(port, count, ready), daemon=True)
+    smtp = ctx.Process(target=_smtp_server, args=(port, count, ready, os.getpid()), daemon=True)
     smtp.start()
     ready.wait(30)
 
@@ -277,6 +281,7 @@ def main() -> int:
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from pvpp.parallel import exit_with_parent
     from pvpp.policy import load_policy
     from pvpp.questionnaire import load_questionnaire
     from pvpp.registry import import_registry
@@ -287,6 +292,8 @@ def main() -> int:
 
     settings = get_settings()
     n, w = args.institutions, args.workers
+    # The benchmark's own pools end with it when it is interrupted (as pvpp's do).
+    orphan_safe: dict[str, Any] = {"initializer": exit_with_parent, "initargs": (os.getpid(),)}
     print(f"pvpp round benchmark: {n} institutions, {w} worker processes, in {folder}")
     db.upgrade(settings)
     spec = load_questionnaire(settings.default_questionnaire)
@@ -336,7 +343,7 @@ def main() -> int:
         t = time.perf_counter()
         jobs = [(f"B{i + 1:04d}", str(sent_dir), str(drop)) for i in range(n)]
         jobs = [(c, str(Path(s_) / f"{c}.xlsx"), str(Path(d) / f"{c}.xlsx")) for c, s_, d in jobs]
-        with ProcessPoolExecutor(w, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(w, mp_context=ctx, **orphan_safe) as pool:
             list(pool.map(_fill, jobs, chunksize=8))
         print(f"  (teams fill workbooks    {time.perf_counter() - t:8.1f} s, not counted)")
         timed("collect-submissions", collect_submissions, ROUND, str(drop), ASSESS_DAY)
@@ -353,7 +360,7 @@ def main() -> int:
     print("Limit (same library work, plain process pool):")
     with MemorySampler(exclude={smtp.pid}) as memory:
         t = time.perf_counter()
-        with ProcessPoolExecutor(w, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(w, mp_context=ctx, **orphan_safe) as pool:
             future = pool.submit(_limit_national, 0)
             sent = sum(pool.map(partial(_limit_one, drop=str(drop)), [j[0] for j in jobs]))
             future.result()

@@ -63,7 +63,7 @@ def reporting(reporter: Reporter) -> Iterator[Reporter]:
         _reporter = before
 
 
-def _exit_with_parent(parent: int) -> None:
+def exit_with_parent(parent: int) -> None:
     """Worker start-up: end this worker when the process that feeds it is gone.
 
     A killed flow (SIGKILL, out of memory) cannot shut its pool down, and an idle worker
@@ -142,7 +142,7 @@ def imap(
             pool = ProcessPoolExecutor(
                 max_workers=min(workers, len(segment)),
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
+                initializer=exit_with_parent,
                 initargs=(os.getpid(),),
             )
             try:
