@@ -10,8 +10,7 @@ writer, and a crash loses at most the results not yet written.
 Memory: a worker gives the heap it freed back to the system after each item (glibc keeps
 it otherwise), and the workers are replaced by fresh ones after every
 ``workers * tasks_per_worker`` items, because the libraries they run (WeasyPrint, Pango,
-fontTools) keep a little of every document. At 1,000
-plan PDFs a worker would otherwise grow from about 200 to 400 MiB; see docs/performance.md.
+fontTools) keep a little of every document (docs/performance.md).
 
 A :class:`Reporter` set with :func:`reporting` sees each batch start and advance; the demo
 draws progress bars with it, and without one nothing is reported.

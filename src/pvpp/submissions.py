@@ -7,7 +7,6 @@ already received (by SHA-256) and finishes the job without duplicates.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,7 +20,7 @@ from pvpp.assignments import State, transition
 from pvpp.parallel import imap
 from pvpp.settings import Settings, get_settings
 from pvpp.store.db import reading, unit_of_work
-from pvpp.store.files import sha256, store_file
+from pvpp.store.files import sha256, sha256_of, store_file
 from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission
 from pvpp.workbook.check import CheckResult, Status, check_workbook
 
@@ -75,20 +74,17 @@ def ingest_paths(
     whole drop folder: a round's returns are 50 MB at 1,000 institutions.
     """
     settings = settings or get_settings()
-    files: list[tuple[Path, str | None]] = []  # (path, digest); None: unreadable
-    rows: dict[Path, IngestRow] = {}
+    files: list[tuple[Path, str, str]] = []  # (path, digest, why unreadable)
     for path in workbook_files(paths):
         try:
-            with path.open("rb") as fh:
-                files.append((path, hashlib.file_digest(fh, "sha256").hexdigest()))
+            files.append((path, sha256_of(path), ""))
         except OSError as exc:
-            files.append((path, None))
-            rows[path] = IngestRow(str(path), Outcome.REJECTED, detail=_unreadable(exc))
+            files.append((path, "", _unreadable(exc)))
     with reading(settings) as session:
-        known = _known_digests(session, [digest for _, digest in files if digest])
+        known = _known_digests(session, [digest for _, digest, _ in files if digest])
     fresh: dict[str, Path] = {}  # the same bytes twice in one batch are checked once
-    for path, digest in files:
-        if digest is not None and digest not in known:
+    for path, digest, _ in files:
+        if digest and digest not in known:
             fresh.setdefault(digest, path)
     # Read and checked in the workers while this process stores the files already checked.
     checked = imap(
@@ -96,15 +92,21 @@ def ingest_paths(
         workers=settings.worker_count(), label="Checking workbooks",
     )  # fmt: skip
     out = []
-    for path, digest in files:
-        if digest is None:
-            out.append(rows[path])
+    for path, digest, unreadable in files:
+        if unreadable:
+            out.append(IngestRow(str(path), Outcome.REJECTED, detail=unreadable))
             continue
-        got: tuple[bytes, CheckResult | None] | str
+        name, where = path.name, f"{source}:{path}"
+        got: tuple[bytes, CheckResult | None] | str | None = None
         if fresh.pop(digest, None) is not None:
             got = next(checked)
-        else:  # received before, or earlier in this batch: stored as a duplicate
-            try:
+        else:  # received before, or earlier in this batch: known by its digest alone
+            with unit_of_work(settings) as session:
+                row = _duplicate(session, digest, filename=name, source=where)
+            if row is not None:
+                out.append(row)
+                continue
+            try:  # its first copy in this batch could not be stored: take this one
                 got = (path.read_bytes(), None)
             except OSError as exc:
                 got = _unreadable(exc)
@@ -113,12 +115,7 @@ def ingest_paths(
             continue
         data, result = got
         with unit_of_work(settings) as session:
-            out.append(
-                ingest_bytes(
-                    session, data, filename=path.name, source=f"{source}:{path}",
-                    checked=result,
-                )
-            )  # fmt: skip
+            out.append(ingest_bytes(session, data, filename=name, source=where, checked=result))
     return out
 
 
@@ -157,6 +154,22 @@ def _summary(result: CheckResult) -> str:
     return ""
 
 
+def _duplicate(session: Session, digest: str, *, filename: str, source: str) -> IngestRow | None:
+    """The row for a file whose bytes were received before (recorded in the audit log)."""
+    earlier = session.exec(select(Submission).where(Submission.file_sha256 == digest)).first()
+    if earlier is None:
+        return None
+    audit.record(
+        session, actor=source[:100], action="submission.duplicate", entity="submission",
+        key=str(earlier.id), filename=filename,
+    )  # fmt: skip
+    meta = earlier.meta or {}
+    return IngestRow(
+        filename, Outcome.DUPLICATE, meta.get("institution"), meta.get("round"),
+        f"same file as submission {earlier.id}", earlier.id,
+    )  # fmt: skip
+
+
 def ingest_bytes(
     session: Session,
     data: bytes,
@@ -167,17 +180,9 @@ def ingest_bytes(
 ) -> IngestRow:
     """Ingest one workbook inside the caller's transaction (``checked``: its check, if done)."""
     digest = sha256(data)
-    earlier = session.exec(select(Submission).where(Submission.file_sha256 == digest)).first()
-    if earlier is not None:
-        audit.record(
-            session, actor=source[:100], action="submission.duplicate", entity="submission",
-            key=str(earlier.id), filename=filename,
-        )  # fmt: skip
-        meta = earlier.meta or {}
-        return IngestRow(
-            filename, Outcome.DUPLICATE, meta.get("institution"), meta.get("round"),
-            f"same file as submission {earlier.id}", earlier.id,
-        )  # fmt: skip
+    duplicate = _duplicate(session, digest, filename=filename, source=source)
+    if duplicate is not None:
+        return duplicate
 
     result = checked or check_workbook(data)
     problems = [

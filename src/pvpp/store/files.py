@@ -16,6 +16,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_of(path: Path) -> str:
+    """The digest :func:`sha256` gives the file's bytes, read as a stream."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def file_path(digest: str, settings: Settings | None = None) -> Path:
     """Where the file with ``digest`` lives: ``files/ab/abcdef…``."""
     settings = settings or get_settings()
