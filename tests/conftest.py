@@ -52,6 +52,24 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 @pytest.fixture(scope="session")
+def prefect() -> Iterator[None]:
+    """One Prefect test server per test process, for tests that run flows in-process.
+
+    Prefect binds its log handlers to the stderr of the moment it is first imported, and
+    its server logs when it stops. Started and stopped here, both happen under pytest's
+    capture; a flow first run inside a CLI runner would bind them to the runner's stream,
+    closed after each command, and the server's stop at exit would log a logging error.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    # Each flow run waits for its heartbeat thread at exit (about 1 s); tests turn it off,
+    # as Prefect's own test suite does.
+    with prefect_test_harness(), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One throwaway PostgreSQL server per test process."""
     bindir = find_bindir()

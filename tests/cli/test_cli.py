@@ -167,7 +167,9 @@ def test_english_workbook_messages(tmp_path: Path, spec: QuestionnaireSpec) -> N
 
 
 @pytest.mark.slow
-def test_demo_runs_a_round_and_a_rerun_changes_nothing(tmp_path: Path, monkeypatch: Any) -> None:
+def test_demo_runs_a_round_and_a_rerun_changes_nothing(
+    prefect: None, tmp_path: Path, monkeypatch: Any
+) -> None:
     monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     get_settings.cache_clear()
     first = run("demo", "--out", str(tmp_path / "demo"))
