@@ -93,12 +93,11 @@ def ingest_paths(
     )  # fmt: skip
     out = []
     for path, digest, unreadable in files:
-        if unreadable:
-            out.append(IngestRow(str(path), Outcome.REJECTED, detail=unreadable))
-            continue
         name, where = path.name, f"{source}:{path}"
-        got: tuple[bytes, CheckResult | None] | str | None = None
-        if fresh.pop(digest, None) is not None:
+        got: tuple[bytes, CheckResult] | str  # the bytes and their check, or why unreadable
+        if unreadable:
+            got = unreadable
+        elif fresh.pop(digest, None) is not None:
             got = next(checked)
         else:  # received before, or earlier in this batch: known by its digest alone
             with unit_of_work(settings) as session:
@@ -106,10 +105,8 @@ def ingest_paths(
             if row is not None:
                 out.append(row)
                 continue
-            try:  # its first copy in this batch could not be stored: take this one
-                got = (path.read_bytes(), None)
-            except OSError as exc:
-                got = _unreadable(exc)
+            # Its first copy in this batch could not be read in the worker: this one stands in.
+            got = _read_and_check(path, settings=settings)
         if isinstance(got, str):
             out.append(IngestRow(str(path), Outcome.REJECTED, detail=got))
             continue

@@ -290,6 +290,31 @@ def test_a_failure_mid_ingest_loses_nothing_and_a_rerun_finishes(
     assert len(files) == 3
 
 
+def test_a_copy_stands_in_for_its_twin_that_could_not_be_read(
+    round_store: str, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two copies of one workbook in a batch are checked once; when the first cannot be read
+    by the time it is checked, the second is read and stored in its place."""
+    import pvpp.submissions as subs
+
+    files = _write_round_workbooks(spec, tmp_path / "in", ["VID"])
+    twin = tmp_path / "in" / "VID_copy.xlsx"  # after VID.xlsx in name order
+    shutil.copy(files["VID"], twin)
+    real = subs._read_and_check
+
+    def gone_first(path: Path, **kw: Any) -> Any:
+        if path == files["VID"]:
+            return "cannot read: No such file or directory"
+        return real(path, **kw)
+
+    monkeypatch.setattr(subs, "_read_and_check", gone_first)
+    rows = {Path(r.file).name: r for r in ingest_paths([tmp_path / "in"])}
+    assert rows["VID.xlsx"].outcome is Outcome.REJECTED
+    assert rows["VID.xlsx"].detail == "cannot read: No such file or directory"
+    assert rows["VID_copy.xlsx"].outcome is Outcome.ACCEPTED
+    assert count(Submission) == 1
+
+
 def test_stored_file_survives_as_received(
     round_store: str, spec: QuestionnaireSpec, tmp_path: Path
 ) -> None:
