@@ -6,14 +6,25 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
 from pvpp.yamlio import DataFileError
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def fail(*messages: str) -> NoReturn:
+    """Print each message as an error line and exit with code 1 (no traceback)."""
+    for message in messages:
+        err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(1) from None
 
 
 @contextmanager
@@ -22,14 +33,9 @@ def friendly_errors() -> Iterator[None]:
     try:
         yield
     except DataFileError as exc:
-        for problem in exc.problems:
-            err_console.print(f"[red]error:[/red] {exc.path}: {problem}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(*(f"{exc.path}: {problem}" for problem in exc.problems))
     except OSError as exc:
-        err_console.print(
-            f"[red]error:[/red] {exc.filename or ''}: {exc.strerror}", highlight=False
-        )
-        raise typer.Exit(1) from None
+        fail(f"{exc.filename or ''}: {exc.strerror}")
 
 
 @contextmanager
@@ -39,8 +45,7 @@ def known_errors(*kinds: type[Exception]) -> Iterator[None]:
     try:
         yield
     except kinds as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(str(exc))
 
 
 @contextmanager
@@ -53,11 +58,18 @@ def store_errors() -> Iterator[None]:
     try:
         yield
     except SchemaBehind as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(str(exc))
     except OperationalError as exc:
-        err_console.print(f"[red]error:[/red] database: {exc.orig}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"database: {exc.orig}")
+
+
+@contextmanager
+def transaction(*kinds: type[Exception]) -> Iterator[Session]:
+    """One unit of work; the store's errors and the services' own (``kinds``) as messages."""
+    from pvpp.store.db import unit_of_work
+
+    with store_errors(), known_errors(*kinds), unit_of_work() as session:
+        yield session
 
 
 def parse_date(text: str, option: str) -> date:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pvpp.cli.common import console, friendly_errors, known_errors, store_errors
+from pvpp.cli.common import console, friendly_errors, transaction
 from pvpp.exports import (
     ExportError,
     ExportSummary,
@@ -18,7 +18,6 @@ from pvpp.exports import (
 )
 from pvpp.plans import PlanError
 from pvpp.rounds import RoundError
-from pvpp.store.db import unit_of_work
 
 app = typer.Typer(
     help="Exports: a round or a plan as Excel (.xlsx), item scores as CSV.",
@@ -31,8 +30,7 @@ LangOpt = Annotated[str, typer.Option("--lang", help="lv (default) or en")]
 
 def _run(fn: Callable[..., ExportSummary]) -> ExportSummary:
     """Run ``fn(session)`` in one read transaction, known errors as plain messages."""
-    errors = known_errors(ExportError, PlanError, RoundError)
-    with friendly_errors(), store_errors(), errors, unit_of_work() as session:
+    with friendly_errors(), transaction(ExportError, PlanError, RoundError) as session:
         return fn(session)
 
 

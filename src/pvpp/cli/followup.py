@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, known_errors, parse_date, store_errors
+from pvpp.cli.common import console, parse_date, store_errors, transaction
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
 from pvpp.rounds import RoundError
 from pvpp.settings import get_settings
-from pvpp.store.db import unit_of_work
 
 app = typer.Typer(help="RV5 follow-up: status sheets out and in.", no_args_is_help=True)
 STYLE = {"accepted": "green", "incomplete": "yellow", "rejected": "red", "duplicate": "dim"}
@@ -27,7 +26,7 @@ def request(
     """Queue status requests for the latest period end, and reminders for late sheets."""
     day = parse_date(today, "--today") if today else date.today()
     folder = get_settings().round_folder(round_code, "status-sent")
-    with store_errors(), known_errors(RoundError), unit_of_work() as s:
+    with transaction(RoundError) as s:
         asked = request_statuses(s, round_code, day, folder=folder)
         reminded = remind_statuses(s, round_code, day)
     console.print(

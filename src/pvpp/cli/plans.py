@@ -16,6 +16,7 @@ from pvpp.cli.common import (
     known_errors,
     parse_date,
     store_errors,
+    transaction,
     write_json,
 )
 from pvpp.files import write_atomic
@@ -33,7 +34,6 @@ from pvpp.policy import load_policy
 from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import explain_lines
 from pvpp.settings import get_settings
-from pvpp.store.db import unit_of_work
 
 scores_app = typer.Typer(help="Scores, gaps and priorities.", no_args_is_help=True)
 plan_app = typer.Typer(help="Individual improvement plans.", no_args_is_help=True)
@@ -43,7 +43,7 @@ InstOpt = Annotated[str, typer.Option("--institution", help="Institution code")]
 
 
 def _run(fn: Callable[..., Any]) -> Any:
-    with friendly_errors(), store_errors(), known_errors(PlanError), unit_of_work() as session:
+    with friendly_errors(), transaction(PlanError) as session:
         return fn(session)
 
 

@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, known_errors, parse_date, store_errors, write_json
+from pvpp.cli.common import console, parse_date, transaction, write_json
 from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
 from pvpp.rounds import RoundError, create_round
 from pvpp.settings import get_settings
-from pvpp.store.db import unit_of_work
 
 app = typer.Typer(help="Assessment rounds.", no_args_is_help=True)
 
@@ -33,7 +32,7 @@ def create(
     opens_on: date = parse_date(opens, "--opens")
     due_on: date = parse_date(due, "--due")
     codes = [c for part in (institutions or []) for c in part.replace(",", " ").split()]
-    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+    with transaction(RoundError) as session:
         report = create_round(
             session,
             code=code,
@@ -62,7 +61,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per institution: state, score and last change, with totals."""
-    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+    with transaction(RoundError) as session:
         view = round_status(session, code)
     if as_json:
         write_json(view)
@@ -95,7 +94,7 @@ def aggregates_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """National aggregates: degree distributions, RV6 and RV7 needs, index by group."""
-    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+    with transaction(RoundError) as session:
         view = aggregates(session, code, publish=not internal)
     if as_json:
         write_json(view)
@@ -137,7 +136,7 @@ def report(
     """The national report PDF for VARAM (publishable unless --internal)."""
     from pvpp.documents.national_pdf import national_pdf
 
-    with store_errors(), known_errors(RoundError), unit_of_work() as session:
+    with transaction(RoundError) as session:
         data = national_pdf(session, code, lang=lang, internal=internal)
     write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
@@ -156,7 +155,7 @@ def milestones_(
     from pvpp.milestones import MilestoneError, milestones, record_milestones, set_milestone
 
     due_on = parse_date(due, "--due") if due else None
-    with store_errors(), known_errors(RoundError, MilestoneError), unit_of_work() as session:
+    with transaction(RoundError, MilestoneError) as session:
         record_milestones(session, code, actor="cli")
         if measure is not None:
             set_milestone(session, code, measure, state=state, due_on=due_on, note=note)

@@ -7,16 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import (
-    console,
-    friendly_errors,
-    known_errors,
-    parse_date,
-    store_errors,
-)
+from pvpp.cli.common import console, friendly_errors, parse_date, transaction
 from pvpp.planning.library import load_common
 from pvpp.settings import get_settings
-from pvpp.store.db import unit_of_work
 from pvpp.teams import TeamError, add_member, members, record_training, remove_member, set_lead
 
 app = typer.Typer(
@@ -25,7 +18,7 @@ app = typer.Typer(
 
 
 def _run(fn, **kwargs) -> object:
-    with store_errors(), known_errors(TeamError), unit_of_work() as session:
+    with transaction(TeamError) as session:
         return fn(session, **kwargs)
 
 
