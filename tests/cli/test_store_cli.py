@@ -106,6 +106,10 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
     )  # fmt: skip
     assert refused.exit_code == 1
     assert "'P9.9' is not a policy training" in refused.stderr
+    # What people type is printed as typed, brackets too (not read as rich markup).
+    unknown = run("round", "status", "[/x] [bold]")
+    assert unknown.exit_code == 1
+    assert "no round '[/x] [bold]'" in unknown.stderr
 
     created = run("round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31")
     assert created.exit_code == 0, created.stderr

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pvpp.yamlio import DataFileError
 
@@ -21,9 +22,12 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(*messages: str) -> NoReturn:
-    """Print each message as an error line and exit with code 1 (no traceback)."""
+    """Print each message as an error line and exit with code 1 (no traceback).
+
+    Messages are text, not markup: they carry what people typed (codes, file names), and a
+    bracket in them must print as a bracket, not style the line or break it."""
     for message in messages:
-        err_console.print(f"[red]error:[/red] {message}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(1) from None
 
 

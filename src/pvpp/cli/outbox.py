@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from pvpp.cli.common import console, err_console, store_errors, write_json
+from pvpp.cli.common import console, err_console, fail, store_errors, write_json
 from pvpp.mail.outbox import STATES, list_messages, summary
 from pvpp.mail.relay import deliver_due
 from pvpp.mail.transport import make_transport
@@ -32,8 +31,7 @@ def send(
     try:
         transport = make_transport()
     except ValueError as exc:  # transport settings that cannot work
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(str(exc))
     try:
         with store_errors():
             report = deliver_due(limit=limit, transport=transport)
