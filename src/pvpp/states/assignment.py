@@ -1,0 +1,56 @@
+"""An assignment: one institution's way through a round.
+
+    invited → in_progress → submitted → accepted → planned → plan_sent → in_follow_up
+                              ↓   ↑
+                            returned
+
+A corrected workbook may arrive at any point after the first submission; it moves the
+assignment back to ``submitted`` and supersedes the earlier answers.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AssignmentState(StrEnum):
+    INVITED = "invited"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    PLANNED = "planned"
+    PLAN_SENT = "plan_sent"
+    IN_FOLLOW_UP = "in_follow_up"
+
+
+S = AssignmentState
+ALLOWED: dict[AssignmentState | None, frozenset[AssignmentState]] = {
+    None: frozenset({S.INVITED}),
+    S.INVITED: frozenset({S.IN_PROGRESS, S.SUBMITTED}),
+    S.IN_PROGRESS: frozenset({S.SUBMITTED}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.RETURNED}),
+    S.RETURNED: frozenset({S.IN_PROGRESS, S.SUBMITTED}),
+    S.ACCEPTED: frozenset({S.PLANNED, S.SUBMITTED}),
+    S.PLANNED: frozenset({S.PLAN_SENT, S.SUBMITTED}),
+    S.PLAN_SENT: frozenset({S.IN_FOLLOW_UP, S.PLANNED, S.SUBMITTED}),
+    S.IN_FOLLOW_UP: frozenset({S.PLANNED, S.SUBMITTED}),
+}
+
+# The groups other modules ask about, defined once.
+#: Invited, no workbook in yet: the invitation may still be (re)sent.
+NOT_STARTED = frozenset({S.INVITED, S.IN_PROGRESS})
+#: No accepted workbook yet: these get the reminder before the due date.
+AWAITING_WORKBOOK = frozenset({S.INVITED, S.IN_PROGRESS, S.SUBMITTED, S.RETURNED})
+#: An accepted workbook and no plan for it yet.
+READY_TO_PLAN = frozenset({S.ACCEPTED})
+#: A plan exists for the current answers.
+PLANNED = frozenset({S.PLANNED, S.PLAN_SENT, S.IN_FOLLOW_UP})
+#: A new plan version may be built from these (a re-plan moves them back to planned).
+REPLANNABLE = frozenset({S.ACCEPTED, S.PLAN_SENT, S.IN_FOLLOW_UP})
+#: The plan has gone to the head: RV5 follow-up and escalation apply.
+PLAN_OUT = frozenset({S.PLAN_SENT, S.IN_FOLLOW_UP})
+#: Still has work ahead in the round (everything but an assignment in follow-up).
+ACTIVE = frozenset(S) - PLAN_OUT
+#: Its self-assessment is done: accepted and beyond.
+ASSESSED = frozenset({S.ACCEPTED}) | PLANNED
