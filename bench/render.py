@@ -59,7 +59,7 @@ def setup(folder: Path) -> None:
         (folder / f"{code}.xlsx").write_bytes(data)
     ingest_paths([folder / f"{c}.xlsx" for c, _ in codes])
     with db.unit_of_work() as s:
-        build_plan(s, context(s, "B1", "VID"))
+        build_plan(s, context(s, "B1", "VID"), today=date(2026, 3, 31))
 
 
 def main() -> int:

@@ -47,19 +47,21 @@ def collect_submissions(
 
 
 @flow(name="assess")
-def assess(round_code: str, institutions: list[str] | None = None) -> int:
-    """RV2 P2.4: plan every newly accepted institution (or those of ``institutions``),
-    render the PDFs and send the plans to the heads."""
+def assess(
+    round_code: str, institutions: list[str] | None = None, today: date | None = None
+) -> int:
+    """RV2 P2.4: plan every newly accepted institution (or those of ``institutions``) as of
+    ``today``, render the PDFs and send the plans to the heads."""
     codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
     if institutions is not None:
         codes = [c for c in codes if c in set(institutions)]
-    made = tasks.plan(round_code, codes)
+    made = tasks.plan(round_code, codes, today or date.today())
     tasks.queue_plan_mails(round_code, _folder(round_code, "plans"), institutions)
     tasks.deliver()
     return made
 
 
-def _assess_on_workers(round_code: str, batches: int) -> int:
+def _assess_on_workers(round_code: str, batches: int, today: date | None) -> int:
     """The assessment as ``batches`` runs of the ``assess`` deployment, which the work
     pool's workers (on any machine) take up side by side; waits for all of them."""
     codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
@@ -67,7 +69,7 @@ def _assess_on_workers(round_code: str, batches: int) -> int:
     runs = [
         run_deployment(
             ASSESS_DEPLOYMENT,
-            parameters={"round_code": round_code, "institutions": chunk},
+            parameters={"round_code": round_code, "institutions": chunk, "today": today},
             timeout=0,
             as_subflow=True,
         )
@@ -133,7 +135,11 @@ def cycle(
     """
     invited = launch_round(round_code)
     counts = collect_submissions(round_code, drop_folder, today)
-    planned = assess(round_code) if batches <= 1 else _assess_on_workers(round_code, batches)
+    planned = (
+        assess(round_code, today=today)
+        if batches <= 1
+        else _assess_on_workers(round_code, batches, today)
+    )
     followed = follow_up(round_code, today)
     report = national_plans(round_code, today)
     rows = tasks.status_rows(round_code)

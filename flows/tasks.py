@@ -78,12 +78,13 @@ def remind(today: date) -> int:
 
 
 @task
-def plan(round_code: str, codes: list[str]) -> int:
-    """Build the plan of each accepted institution; returns how many new versions."""
+def plan(round_code: str, codes: list[str], today: date) -> int:
+    """Build the plan of each accepted institution as of ``today``; returns how many new
+    versions."""
     made = 0
     for code in codes:
         with unit_of_work() as s:
-            _, created = build_plan(s, context(s, round_code, code), actor="flow")
+            _, created = build_plan(s, context(s, round_code, code), today=today, actor="flow")
             made += created
     return made
 

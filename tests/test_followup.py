@@ -12,12 +12,16 @@ from sqlmodel import select
 
 from pvpp.assignments import State, transition
 from pvpp.delivery import queue_plans
+from pvpp.documents.national_pdf import national_context
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
 from pvpp.mail.compose import overdue_measures, queue_followup
 from pvpp.mail.outbox import build_email
+from pvpp.measures import count_by_state
 from pvpp.milestones import MilestoneError, milestones, record_milestones, set_milestone
 from pvpp.plans import context, latest_plan, plan_measures
+from pvpp.queries import measure_facts
 from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.states.plan_measure import MeasureState
 from pvpp.store import db
 from pvpp.store.models import OutboxMessage, StatusReport
 from pvpp.workbook.status import StatusRow, build_status_sheet, check_status_sheet
@@ -161,6 +165,14 @@ def test_status_round_trip_replans_reminds_and_escalates(
         late = {m.measure_id for m, _ in overdue_measures(s, plan, date(2027, 2, 1), 14)}
         assert first not in late and moved not in late and dropped not in late
         assert late == {m.measure_id for m in due[3:]}
+        # The national report counts overdue measures by the same rule: the one reported
+        # done, the moved one and the dropped one are not overdue.
+        national = national_context(s, "2026-K1", internal=True, today=date(2027, 2, 1))
+        vid_late = [o["late"] for o in national["overdue"] if o["label"] == "VID"]
+        assert vid_late == [len(due) - 3]
+        # The plan's measures count as done once the team has said so.
+        states = count_by_state(f for _, f in measure_facts(s, plan))
+        assert states[MeasureState.DONE] == 1 and states[MeasureState.DROPPED] >= 1
         # UR never answered: one reminder after 14 days, and only one.
         assert remind_statuses(s, "2026-K1", date(2027, 1, 10)) == []
         assert remind_statuses(s, "2026-K1", date(2027, 1, 20)) == ["UR"]

@@ -40,26 +40,39 @@ def test_worked_example_matches_the_documentation() -> None:
         if any(f" {key} " in f" {line} " or f" {key}:" in line for key in ("K3", "1.4", "S3"))
         or line.startswith(("overall", "score C", "warning"))
     ]
-    assert len(shown) == 14
+    assert len(shown) == 15
     for line in shown:
         assert line in DOC, line
-    assert result.items["K3"].score == pytest.approx(2.0)
+    assert result.items["K3"].score == pytest.approx(1.5)
     assert result.items["S3"].score is None and result.items["S3"].gap is None
     assert result.components["C1"].score == pytest.approx(1.75)
-    assert result.overall == pytest.approx(55 / 28)
-    assert result.index == pytest.approx(55 / 28 / 4 * 100)
+    assert result.overall == pytest.approx(54.5 / 28)
+    assert result.index == pytest.approx(54.5 / 28 / 4 * 100)
     assert result.items["1.4"].priority == pytest.approx(1.5)
     assert {w.code for w in result.warnings} == {
         "documented_without_owner",
         "high_without_evidence",
+        "unknown_counts_as_zero",
     }
 
 
 def test_unrated_is_never_zero() -> None:
-    answers = {k: "unknown" for k in all_twos()}
+    answers = {k: "not_applicable" for k in all_twos()}
     result = score_answers(POLICY, answers)
     assert result.overall is None and result.index is None
     assert all(c.score is None for c in result.components.values())
+
+
+def test_unknown_counts_as_the_lowest_degree() -> None:
+    """Rated 4 on one dimension and "Nav zināms" on three, an item scores 1.0, not 4.0."""
+    answers = all_twos() | {"Q_K1_D1": 4, "EVIDENCE_K1": "Rīkojums Nr. 5"}
+    answers |= {f"Q_K1_D{i}": "unknown" for i in (2, 3, 4)}
+    result = score_answers(POLICY, answers)
+    assert result.items["K1"].score == pytest.approx(1.0)
+    assert result.items["K1"].gap == pytest.approx(3.0)
+    assert [(w.code, w.item) for w in result.warnings] == [("unknown_counts_as_zero", "K1")]
+    everything_unknown = score_answers(POLICY, {k: "unknown" for k in all_twos()})
+    assert everything_unknown.overall == 0 and everything_unknown.index == 0
 
 
 def test_evidence_silences_the_warning_and_jump_is_reported() -> None:

@@ -13,10 +13,10 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from pvpp.policy import load_policy
+from pvpp.queries import current_answer_sets, round_assignments, team_statuses
 from pvpp.rounds import get_round
 from pvpp.scoring import ScoreResult, score_answers
 from pvpp.store.models import AnswerSet, Assignment, Institution, RoundSkip
-from pvpp.teams import team_status
 
 MIN_GROUP = 3
 # RV6: central shared services and digital technologies; RV7: specialised competences.
@@ -24,26 +24,15 @@ RV6_ITEMS = ("K5", "K7", "K8", "R2")
 RV7_ITEMS = ("S3", "S4")
 
 
-def _current_answer_sets(session: Session, round_id: int) -> dict[int, AnswerSet]:
-    """Assignment id → its newest answer set."""
-    rows = session.exec(
-        select(AnswerSet)
-        .join(Assignment, AnswerSet.assignment_id == Assignment.id)
-        .where(Assignment.round_id == round_id)
-        .order_by(AnswerSet.id)
-    ).all()
-    return {a.assignment_id: a for a in rows}
-
-
 def round_status(session: Session, code: str) -> dict[str, Any]:
     """Per institution: state, overall index, last change and RV1 flags; with totals."""
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
-    institutions = {i.id: i for i in session.exec(select(Institution)).all()}
-    answer_sets = _current_answer_sets(session, rnd.id)  # type: ignore[arg-type]
+    assignments = round_assignments(session, rnd)
+    answer_sets = current_answer_sets(session, rnd)
+    teams = team_statuses(session, [inst for _, inst in assignments])
     rows = []
-    for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all():
-        inst = institutions[a.institution_id]
+    for a, inst in assignments:
         answers = answer_sets.get(a.id)  # type: ignore[arg-type]
         index = score_answers(policy, answers.answers).index if answers else None
         rows.append(
@@ -53,10 +42,11 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
                 "state": a.state,
                 "index": None if index is None else round(index, 1),
                 "changed_at": a.updated_at.strftime("%Y-%m-%d %H:%M"),
-                "flags": team_status(session, inst).flags(),
+                "flags": teams[inst.id].flags(),
             }
         )
     rows.sort(key=lambda r: r["code"])
+    institutions = {i.id: i for i in session.exec(select(Institution)).all()}
     skipped = {
         institutions[s.institution_id].code: s.reason
         for s in session.exec(select(RoundSkip).where(RoundSkip.round_id == rnd.id)).all()
@@ -76,7 +66,7 @@ def round_scores(session: Session, code: str) -> dict[str, ScoreResult]:
         a.id: a for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all()
     }
     out = {}
-    for assignment_id, answer_set in _current_answer_sets(session, rnd.id).items():  # type: ignore[arg-type]
+    for assignment_id, answer_set in current_answer_sets(session, rnd).items():
         inst = institutions[assignments[assignment_id].institution_id]
         out[inst.code] = score_answers(policy, answer_set.answers)
     return dict(sorted(out.items()))

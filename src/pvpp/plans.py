@@ -13,31 +13,63 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from pvpp import audit
-from pvpp.assignments import State, transition
+from pvpp import audit, measures
+from pvpp.assignments import transition
+from pvpp.errors import PvppError
 from pvpp.planning.library import Library, load_library
-from pvpp.planning.planner import DEFAULT_CAPACITY_DAYS, LAST_DUE, periods, plan_steps
+from pvpp.planning.planner import (
+    DEFAULT_CAPACITY_DAYS,
+    LAST_DUE,
+    LAST_PERIOD,
+    periods,
+    plan_start,
+    plan_steps,
+)
 from pvpp.policy import load_policy
+from pvpp.queries import (
+    assignment_of,
+    current_answers,
+    current_statuses,
+    institution_by_code,
+    latest_plan,
+    measure_facts,
+    plan_measures,
+    plan_version,
+)
+from pvpp.queries import previous_round_answers as _previous_round_answers
 from pvpp.rounds import RoundError, get_round
 from pvpp.scoring import METHOD, ScoreResult, score_answers
+from pvpp.states.assignment import REPLANNABLE, AssignmentState
+from pvpp.states.plan_measure import MeasureState
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
     Institution,
-    MeasureStatus,
     Plan,
     PlanMeasure,
     Round,
-    Score,
 )
 
-# Reported measure states that close a measure for follow-up.
-CLOSED = ("done", "drop")
+# Named queries about plans, importable from here as well as from pvpp.queries.
+__all__ = [
+    "Context",
+    "PlanError",
+    "adjust_plan",
+    "build_plan",
+    "context",
+    "current_answers",
+    "current_statuses",
+    "latest_plan",
+    "open_measures",
+    "plan_measures",
+    "plan_version",
+    "scores_for",
+]
 
 
-class PlanError(Exception):
+class PlanError(PvppError):
     """A scoring or planning request that cannot be carried out."""
 
 
@@ -53,42 +85,26 @@ def context(session: Session, round_code: str, institution: str) -> Context:
         rnd = get_round(session, round_code)
     except RoundError as exc:
         raise PlanError(str(exc)) from None
-    inst = session.exec(select(Institution).where(Institution.code == institution)).first()
+    inst = institution_by_code(session, institution)
     if inst is None:
         raise PlanError(f"no institution {institution!r}")
-    assignment = session.exec(
-        select(Assignment).where(
-            Assignment.round_id == rnd.id, Assignment.institution_id == inst.id
-        )
-    ).first()
+    assignment = assignment_of(session, rnd, inst)
     if assignment is None:
         raise PlanError(f"{institution} has no assignment in round {round_code}")
     return Context(rnd, inst, assignment)
 
 
-def current_answers(session: Session, assignment: Assignment) -> AnswerSet | None:
-    """The newest accepted answer set (a corrected submission supersedes earlier ones)."""
-    return session.exec(
-        select(AnswerSet)
-        .where(AnswerSet.assignment_id == assignment.id)
-        .order_by(AnswerSet.id.desc())  # type: ignore[union-attr]
-    ).first()
-
-
 def previous_round_answers(session: Session, ctx: Context) -> dict[str, Any] | None:
     """Answers of the institution's latest earlier round, for the jump warning."""
-    rows = session.exec(
-        select(AnswerSet, Round)
-        .join(Assignment, AnswerSet.assignment_id == Assignment.id)
-        .join(Round, Assignment.round_id == Round.id)
-        .where(Assignment.institution_id == ctx.institution.id, Round.opens_on < ctx.round.opens_on)
-        .order_by(Round.opens_on.desc(), AnswerSet.id.desc())  # type: ignore[attr-defined]
-    ).first()
-    return rows[0].answers if rows else None
+    earlier = _previous_round_answers(session, ctx.institution, ctx.round)
+    return earlier.answers if earlier else None
 
 
 def scores_for(session: Session, ctx: Context) -> tuple[ScoreResult, AnswerSet]:
-    """Score the current answers, storing the result once per answer set and method."""
+    """Score the current answers.
+
+    Scores are not stored: they follow from an answer set and the scoring method, and
+    computing them costs less than a round trip to the store."""
     answer_set = current_answers(session, ctx.assignment)
     if answer_set is None:
         raise PlanError(
@@ -97,18 +113,6 @@ def scores_for(session: Session, ctx: Context) -> tuple[ScoreResult, AnswerSet]:
         )
     policy = load_policy(ctx.round.policy_version)
     result = score_answers(policy, answer_set.answers, previous_round_answers(session, ctx))
-    stored = session.exec(
-        select(Score).where(Score.answer_set_id == answer_set.id, Score.method == METHOD)
-    ).first()
-    if stored is None:
-        session.add(
-            Score(
-                answer_set_id=answer_set.id,  # type: ignore[arg-type]
-                method=METHOD,
-                overall=result.overall,
-                result=json.loads(json.dumps(result.to_dict())),
-            )
-        )
     return result, answer_set
 
 
@@ -124,66 +128,30 @@ def _inputs_hash(answer_set: AnswerSet, library: Library, capacity: int, start: 
     return hashlib.sha256(blob).hexdigest()
 
 
-def latest_plan(session: Session, assignment: Assignment) -> Plan | None:
-    return session.exec(
-        select(Plan).where(Plan.assignment_id == assignment.id).order_by(Plan.version.desc())  # type: ignore[attr-defined]
-    ).first()
-
-
-def plan_version(session: Session, assignment: Assignment, version: int | None) -> Plan | None:
-    """Plan ``version`` of an assignment, or its newest version when ``version`` is None."""
-    if version is None:
-        return latest_plan(session, assignment)
-    return session.exec(
-        select(Plan).where(Plan.assignment_id == assignment.id, Plan.version == version)
-    ).first()
-
-
-def current_statuses(session: Session, assignment_id: int) -> dict[str, MeasureStatus]:
-    """The newest status the team reported for each measure (RV5 status sheets)."""
-    rows = session.exec(
-        select(MeasureStatus)
-        .where(MeasureStatus.assignment_id == assignment_id)
-        .order_by(MeasureStatus.id)  # type: ignore[arg-type]
-    ).all()
-    return {row.measure_id: row for row in rows}
-
-
 def open_measures(session: Session, plan: Plan, until: date) -> list[PlanMeasure]:
-    """Planned measures of ``plan`` due by ``until`` that the team has not reported done
-    (or given up) on a status sheet."""
-    reported = current_statuses(session, plan.assignment_id)
-    return [
-        m
-        for m in plan_measures(session, plan)
-        if m.status == "planned"
-        and m.due_on <= until
-        and (m.measure_id not in reported or reported[m.measure_id].status not in CLOSED)
-    ]
-
-
-def plan_measures(session: Session, plan: Plan) -> list[PlanMeasure]:
-    return list(
-        session.exec(
-            select(PlanMeasure).where(PlanMeasure.plan_id == plan.id).order_by(PlanMeasure.position)
-        ).all()
-    )
+    """Measures of ``plan`` due by ``until`` that are still open (see :mod:`pvpp.measures`):
+    neither dropped in the plan nor reported done or dropped by the team."""
+    return [row for row, facts in measure_facts(session, plan) if measures.is_due_by(facts, until)]
 
 
 def build_plan(
     session: Session,
     ctx: Context,
     *,
+    today: date,
     capacity_days: int = DEFAULT_CAPACITY_DAYS,
     actor: str = "cli",
 ) -> tuple[Plan, bool]:
-    """The plan for the current answers: (plan, True) if a new version was made."""
+    """The plan for the current answers as of ``today``: (plan, True) if a new version was
+    made. No measure is due before ``today`` (see :func:`~pvpp.planning.planner.plan_start`).
+    """
     if capacity_days < 1:
         raise PlanError("capacity must be at least 1 person-day per period")
     result, answer_set = scores_for(session, ctx)
     library = load_library(ctx.round.policy_version)
-    # Plans start in the half-year the round is due in, not "today": same inputs, same plan.
-    start = ctx.round.due_on
+    # The start is a half-year's first day: building again later in the same half-year
+    # gives the same inputs, so the same plan.
+    start = plan_start(today, ctx.round.due_on)
     digest = _inputs_hash(answer_set, library, capacity_days, start)
     latest = latest_plan(session, ctx.assignment)
     if (
@@ -224,15 +192,11 @@ def build_plan(
                 priority=step.priority,
             )
         )
-    if ctx.assignment.state in (
-        State.ACCEPTED.value,
-        State.PLAN_SENT.value,
-        State.IN_FOLLOW_UP.value,
-    ):
+    if ctx.assignment.state in REPLANNABLE:
         transition(
             session,
             ctx.assignment,
-            State.PLANNED,
+            AssignmentState.PLANNED,
             actor=actor,
             reason=f"plan version {plan.version}",
         )
@@ -269,7 +233,12 @@ def adjust_plan(
     for mid, reason in drop.items():
         if not reason.strip():
             raise PlanError(f"dropping {mid} needs a reason")
-    valid_dues = {p.due for p in periods(ctx.round.due_on)} | {LAST_DUE}
+    # A measure may move to any period end of the plan, never before the plan's start.
+    start = date.fromisoformat(
+        (latest.adjustments or {}).get("start", ctx.round.due_on.isoformat())
+    )
+    plan_periods = periods(start)
+    valid_dues = {p.due for p in plan_periods} | {LAST_DUE}
     for mid, due in move.items():
         if due not in valid_dues:
             allowed = ", ".join(sorted(d.isoformat() for d in valid_dues))
@@ -301,12 +270,12 @@ def adjust_plan(
             if o.measure_id in drop
         ):
             dropped.add(r.measure_id)
-    period_of = {p.due: p.code for p in periods(ctx.round.due_on)} | {LAST_DUE: "2028–2031"}
+    period_of = {p.due: p.code for p in plan_periods} | {LAST_DUE: LAST_PERIOD}
     for r in rows:
         due = move.get(r.measure_id, r.due_on)
         status, reason = r.status, r.dropped_reason
-        if r.measure_id in dropped and r.status != "dropped":
-            status = "dropped"
+        if r.measure_id in dropped and r.status != MeasureState.DROPPED:
+            status = MeasureState.DROPPED.value
             reason = drop.get(r.measure_id) or "follows a dropped step of the same dimension"
         session.add(
             PlanMeasure(

@@ -1,9 +1,9 @@
 """Scores, targets, gaps and priorities of one answer set, each number with its reason.
 
-Method ``pvpp-score-1`` (documented with a worked example in docs/scoring.md):
+Method ``pvpp-score-2`` (documented with a worked example in docs/scoring.md):
 
-- item score: the mean of its rated dimensions; "not applicable" and "unknown" are left
-  out; an item without a rated dimension is *unrated*, never 0;
+- item score: the mean of its rated dimensions; "unknown" counts as the lowest degree (0),
+  "not applicable" is left out; an item without a rated dimension is *unrated*, never 0;
 - component score and overall score: weighted means of the rated item scores (weights
   from the policy data); the overall index is the overall score over the top degree, ×100;
 - target: the institution's own target for the item if given, else the national target;
@@ -24,7 +24,9 @@ from pvpp.policy import Policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import degree_field_id, item_key
 
-METHOD = "pvpp-score-1"
+METHOD = "pvpp-score-2"
+#: The answer "Nav zināms": what a team cannot confirm, it cannot rely on.
+UNKNOWN = "unknown"
 FOUNDATION_FACTOR = 1.5
 HIGH_DEGREE = 3
 JUMP = 2
@@ -85,6 +87,15 @@ def _weighted(pairs: list[tuple[float, float]]) -> float | None:
     return sum(s * w for s, w in pairs) / total if pairs and total else None
 
 
+def degree_of(value: Any) -> int | None:
+    """The degree an answer counts as: a degree as given, "unknown" as the lowest degree
+    (0), anything else ("not applicable", empty) as no degree. The scorer and the planner
+    both read answers through this one rule."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return 0 if value == UNKNOWN else None
+
+
 def score_answers(
     policy: Policy, answers: dict[str, Any], previous: dict[str, Any] | None = None
 ) -> ScoreResult:
@@ -97,9 +108,8 @@ def score_answers(
         factor = FOUNDATION_FACTOR if component.foundation else 1.0
         for item in component.items:
             degrees = {d: answers.get(degree_field_id(item.id, d)) for d in dims}
-            rated = {
-                d: v for d, v in degrees.items() if isinstance(v, int) and not isinstance(v, bool)
-            }
+            counted = {d: degree_of(v) for d, v in degrees.items()}
+            rated = {d: v for d, v in counted.items() if v is not None}
             own = answers.get(f"TARGET_{item_key(item.id)}")
             own = own if isinstance(own, int) else None
             target = own if own is not None else item.national_target
@@ -107,7 +117,10 @@ def score_answers(
             if rated:
                 score = sum(rated.values()) / len(rated)
                 left_out = [f"{d}: {degrees[d]}" for d in dims if d not in rated]
-                terms = ", ".join(f"{d} {v}" for d, v in rated.items())
+                terms = ", ".join(
+                    f"{d} {v}" + (" (unknown)" if degrees[d] == UNKNOWN else "")
+                    for d, v in rated.items()
+                )
                 explain.append(
                     f"score {item.id} = mean({terms}) = {_fmt(score)}"
                     + (f" (not counted: {', '.join(left_out)})" if left_out else "")
@@ -127,7 +140,19 @@ def score_answers(
                 item.id, component.id, degrees, score, item.weight, item.national_target, own,
                 target, gap, factor, priority, explain,
             )  # fmt: skip
-            warnings += _warnings(item.id, rated, answers, previous, dims)
+            given = {d: v for d, v in rated.items() if degrees[d] != UNKNOWN}
+            warnings += _warnings(item.id, given, answers, previous, dims)
+            unknown = [d for d in dims if degrees[d] == UNKNOWN]
+            if unknown:
+                names = ", ".join(unknown)
+                warnings.append(
+                    _warn(
+                        "unknown_counts_as_zero",
+                        item.id,
+                        f'Punktā {item.id} atbilde "Nav zināms" ({names}) vērtēta kā 0. pakāpe.',
+                        f'Item {item.id}: "unknown" ({names}) is counted as degree 0.',
+                    )
+                )
 
     components = {}
     for component in policy.components:

@@ -215,3 +215,42 @@ def test_undefined_variables_are_errors() -> None:
     # Autoescape is a plain True, so it covers every template name (.j2 included).
     assert environment().autoescape is True
     assert str(environment().from_string("{{ x }}").render(x="<b>")) == "&lt;b&gt;"
+
+
+def test_the_summary_adds_up_the_plans_own_measures(planned: Listener) -> None:
+    """The person-days in the head's summary are what this plan's measures due by the end
+    of 2027 add up to: a smaller plan says a smaller figure."""
+    from datetime import date
+
+    from pvpp.planning.library import load_library
+    from pvpp.plans import adjust_plan, latest_plan, plan_measures
+
+    effort = load_library("pvpp2027-v1").effort_days
+    with db.unit_of_work() as s:
+        ctx = context(s, "2026-K1", "VID")
+        rows = plan_measures(s, latest_plan(s, ctx.assignment))  # type: ignore[arg-type]
+        due = [m for m in rows if m.due_on <= date(2027, 12, 31)]
+        asks = plan_context(s, "2026-K1", "VID")["asks"]
+        assert asks["by_2027"] == len(due)
+        assert asks["effort_days"] == sum(effort[m.effort] for m in due)
+        # Drop every measure due in 2026: the figure falls by their days.
+        gone = {m.measure_id: "Jau izpildīts" for m in due if m.due_on.year == 2026}
+        assert gone
+        adjust_plan(s, ctx, drop=gone)
+    with db.unit_of_work() as s:
+        smaller = plan_context(s, "2026-K1", "VID")["asks"]
+        kept = [m for m in due if m.measure_id not in gone]
+        assert smaller["effort_days"] <= sum(effort[m.effort] for m in kept)
+        assert smaller["effort_days"] < asks["effort_days"]
+    # A plan made on 29.11.2026 with 10 person-days a half-year holds two half-years of
+    # 2027: its summary says what those measures add up to, not a figure for four.
+    with db.unit_of_work() as s:
+        from pvpp.plans import build_plan
+
+        late, _ = build_plan(
+            s, context(s, "2026-K1", "VID"), today=date(2026, 11, 29), capacity_days=10
+        )
+        late_rows = [m for m in plan_measures(s, late) if m.due_on <= date(2027, 12, 31)]
+        late_asks = plan_context(s, "2026-K1", "VID")["asks"]
+    assert late_asks["effort_days"] == sum(effort[m.effort] for m in late_rows)
+    assert {m.period for m in late_rows} <= {"2027H1", "2027H2"}

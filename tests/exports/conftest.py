@@ -97,7 +97,7 @@ def exported_round(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> Fixtu
 
     with db.unit_of_work() as s:
         for code in codes:
-            build_plan(s, context(s, ROUND, code))
+            build_plan(s, context(s, ROUND, code), today=date(2026, 3, 31))
     with db.unit_of_work() as s:
         ctx = context(s, ROUND, "VID")
         plan = latest_plan(s, ctx.assignment)

@@ -6,8 +6,6 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-import pytest
-
 from pvpp.planning.library import Common, Library, MeasureDef, library_problems
 from pvpp.planning.planner import LAST_PERIOD, periods, plan_steps
 from pvpp.policy import load_policy
@@ -128,11 +126,14 @@ def test_prerequisites_are_added_and_come_earlier() -> None:
     assert ids["M-1_4-D1-3"].due < ids["M-K1-D1-4"].due
 
 
-@pytest.mark.parametrize("value", ["not_applicable", "unknown"])
-def test_non_scoring_dimensions_are_not_planned(value: str) -> None:
-    scores = score_answers(POLICY, answers(4, Q_K2_D1=1, Q_K2_D2=value))
-    steps = plan_steps(make_library(), scores, start=START)
+def test_not_applicable_is_not_planned_and_unknown_is_planned_from_zero() -> None:
+    na = score_answers(POLICY, answers(4, Q_K2_D1=1, Q_K2_D2="not_applicable"))
+    steps = plan_steps(make_library(), na, start=START, capacity_days=1000)
     assert [(s.item, s.dimension) for s in steps] == [("K2", "D1")] * 3
+    unknown = score_answers(POLICY, answers(4, Q_K2_D1=1, Q_K2_D2="unknown"))
+    steps = plan_steps(make_library(), unknown, start=START, capacity_days=1000)
+    d2 = sorted(s.to_degree for s in steps if (s.item, s.dimension) == ("K2", "D2"))
+    assert d2 == [1, 2, 3, 4]
 
 
 def test_rv5_links_follow_the_component() -> None:

@@ -19,6 +19,7 @@ from pvpp.cli.common import (
     transaction,
     write_json,
 )
+from pvpp.clock import SystemClock
 from pvpp.files import write_atomic
 from pvpp.planning.library import load_library
 from pvpp.plans import (
@@ -157,7 +158,10 @@ def plan_build(
 
     def work(session):
         plan, created = build_plan(
-            session, context(session, round_code, institution), capacity_days=capacity
+            session,
+            context(session, round_code, institution),
+            today=SystemClock().today(),
+            capacity_days=capacity,
         )
         return _plan_payload(session, plan), created
 

@@ -15,13 +15,15 @@ from typing import Any
 import yaml
 from sqlmodel import Session, select
 
+from pvpp import measures
 from pvpp.documents.render import render_pdf, templates_dir
 from pvpp.national import MIN_GROUP, aggregates, round_scores, round_status
-from pvpp.plans import latest_plan
 from pvpp.policy import load_policy
 from pvpp.policy.models import ItemKind
+from pvpp.queries import round_assignments, round_measure_facts
 from pvpp.rounds import get_round
-from pvpp.store.models import Assignment, Institution, PlanMeasure
+from pvpp.states.assignment import ASSESSED, NOT_STARTED
+from pvpp.store.models import Institution
 
 
 @lru_cache(maxsize=1)
@@ -57,12 +59,9 @@ def national_context(
     view = aggregates(session, round_code, publish=not internal)
     totals = status["totals"]
     assigned = totals.get("assigned", 0)
-    submitted = sum(
-        v
-        for k, v in totals.items()
-        if k not in ("assigned", "without assignment", "invited", "in_progress")
-    )
-    accepted = sum(totals.get(k, 0) for k in ("accepted", "planned", "plan_sent", "in_follow_up"))
+    states = {k: v for k, v in totals.items() if k not in ("assigned", "without assignment")}
+    submitted = sum(v for k, v in states.items() if k not in NOT_STARTED)
+    accepted = sum(v for k, v in states.items() if k in ASSESSED)
 
     institutions = {i.code: i for i in session.exec(select(Institution)).all()}
     distribution = []
@@ -121,25 +120,18 @@ def national_context(
             })  # fmt: skip
     gaps.sort(key=lambda x: -x["mean"])
 
+    # Overdue by the one rule every reader of a plan uses: open (not done or dropped, by
+    # the plan or by the team's status sheet) and past its due date.
     overdue = []
-    for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all():
-        plan = latest_plan(session, a)
-        if plan is None:
-            continue
-        late = session.exec(
-            select(PlanMeasure).where(
-                PlanMeasure.plan_id == plan.id,
-                PlanMeasure.status == "planned",
-                PlanMeasure.due_on < today,
-            )
-        ).all()
+    facts = round_measure_facts(session, rnd)
+    for a, inst in round_assignments(session, rnd):
+        late = sum(1 for f in facts.get(a.id or 0, []) if measures.is_overdue(f, today))
         if late:
-            inst = next(i for i in institutions.values() if i.id == a.institution_id)
             overdue.append(
                 {
                     "label": inst.code if internal else None,
                     "group": inst.group_id,
-                    "late": len(late),
+                    "late": late,
                 }
             )
     overdue_total = sum(o["late"] for o in overdue)

@@ -16,14 +16,16 @@ from typing import Any
 import yaml
 from sqlmodel import Session
 
+from pvpp import measures
 from pvpp.documents.charts import Series, bar_chart, radar_chart
 from pvpp.documents.render import render_pdf, templates_dir
 from pvpp.national import round_medians
 from pvpp.planning.library import load_library
-from pvpp.planning.planner import LAST_PERIOD
-from pvpp.plans import PlanError, context, current_answers, latest_plan, plan_measures, scores_for
+from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END
+from pvpp.plans import PlanError, context, current_answers, latest_plan, scores_for
 from pvpp.policy import load_policy
 from pvpp.policy.models import ItemKind
+from pvpp.queries import measure_facts
 from pvpp.questionnaire import load_questionnaire
 from pvpp.teams import members
 
@@ -139,7 +141,8 @@ def plan_context(
         for c in policy.components
     ]
 
-    rows = plan_measures(session, plan)
+    pairs = measure_facts(session, plan, library.effort_days)
+    rows = [m for m, _ in pairs]
     roles = {r.id: r.name.get(g) for r in library.common.roles}
     funding = {f.id: f.name.get(g) for f in policy.funding_sources}
     support = {s.id: s.name.get(g) for s in library.common.support_offers}
@@ -163,9 +166,12 @@ def plan_context(
                 "dropped_reason": m.dropped_reason,
             }
         )
-    active = [m for m in rows if m.status != "dropped"]
+    active = [m for m, f in pairs if not measures.is_dropped(f)]
     by_2027 = [m for m in active if m.period != LAST_PERIOD]
-    effort_days = sum(library.effort_days[m.effort] for m in by_2027)
+    # The person-days of the plan's own measures in the period the summary names: from the
+    # plan's start to the end of 2027.
+    start = date.fromisoformat((plan.adjustments or {}).get("start", ctx.round.due_on.isoformat()))
+    effort_days = measures.effort_in((f for _, f in pairs), start, ROADMAP_END)
     extra_funding = sum(1 for m in active if any(f != "F1" for f in m.funding))
     head_measures = sum(1 for m in active if m.role == "head")
     upcoming = sorted(m.due_on for m in active if m.period != LAST_PERIOD)

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from pvpp.assignments import State
+from pvpp import measures
 from pvpp.mail.outbox import MessageError, queue
 from pvpp.mail.templates import render, render_html
 from pvpp.planning.library import load_library
@@ -32,12 +32,12 @@ from pvpp.plans import (
     Context,
     PlanError,
     context,
-    current_statuses,
+    measure_facts,
     open_measures,
-    plan_measures,
     plan_version,
 )
 from pvpp.settings import Settings, get_settings
+from pvpp.states.assignment import AWAITING_WORKBOOK, PLAN_OUT, AssignmentState
 from pvpp.store.models import (
     Assignment,
     Institution,
@@ -53,9 +53,8 @@ from pvpp.teams import members
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_LISTED_PROBLEMS = 50
-# Reminders go to assignments not yet accepted; escalations to plans already sent.
-AWAITING_WORKBOOK = (State.INVITED, State.IN_PROGRESS, State.SUBMITTED, State.RETURNED)
-PLAN_OUT = (State.PLAN_SENT, State.IN_FOLLOW_UP)
+# Reminders go to assignments not yet accepted (AWAITING_WORKBOOK); escalations to plans
+# already sent (PLAN_OUT): both groups are defined once, in pvpp.states.assignment.
 
 Queued = tuple[OutboxMessage, bool]
 
@@ -129,7 +128,7 @@ def queue_plan(
     ctx = _context(session, round_code, institution)
     rnd, inst = ctx.round, ctx.institution
     plan = _plan(session, ctx, plan_version)
-    active = [m for m in plan_measures(session, plan) if m.status != "dropped"]
+    active = [m for m, f in measure_facts(session, plan) if not measures.is_dropped(f)]
     lead = _lead(session, inst)
     subject, body, html = _render(
         "plan",
@@ -352,19 +351,13 @@ def queue_status_reminder(
 def overdue_measures(
     session: Session, plan: Plan, today: date, days: int
 ) -> list[tuple[PlanMeasure, int]]:
-    """Planned measures of ``plan`` more than ``days`` days past due, with days overdue;
-    measures the team has reported done are not overdue."""
-    done = {
-        mid
-        for mid, status in current_statuses(session, plan.assignment_id).items()
-        if status.status == "done"
-    }
-    out = []
-    for m in plan_measures(session, plan):
-        late = (today - m.due_on).days
-        if m.status == "planned" and late > days and m.measure_id not in done:
-            out.append((m, late))
-    return out
+    """Open measures of ``plan`` more than ``days`` days past due, with days overdue
+    (the rule of :func:`pvpp.measures.is_overdue`)."""
+    return [
+        (m, measures.days_overdue(f, today))
+        for m, f in measure_facts(session, plan)
+        if measures.is_overdue(f, today, grace_days=days)
+    ]
 
 
 def queue_escalation(
@@ -419,12 +412,14 @@ def queue_escalation(
     )
 
 
-def _assignments(session: Session, states: tuple[State, ...]) -> list[tuple[Round, Institution]]:
+def _assignments(
+    session: Session, states: frozenset[AssignmentState]
+) -> list[tuple[Round, Institution]]:
     rows = session.exec(
         select(Round, Institution)
         .join(Assignment, col(Assignment.round_id) == col(Round.id))
         .join(Institution, col(Assignment.institution_id) == col(Institution.id))
-        .where(col(Assignment.state).in_([s.value for s in states]))
+        .where(col(Assignment.state).in_(sorted(states)))
         .order_by(col(Round.code), col(Institution.code))
     ).all()
     return [(r, i) for r, i in rows]

@@ -12,11 +12,13 @@ the library's prerequisites) sit in an earlier period. Same inputs, same plan.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from pvpp.planning.library import Library, MeasureDef
-from pvpp.scoring import ScoreResult
+from pvpp.scoring import ScoreResult, degree_of
 
+#: The end of the PVPP2027 roadmap: the last half-year period ends here.
+ROADMAP_END = date(2027, 12, 31)
 LAST_PERIOD = "2028–2031"
 LAST_DUE = date(2031, 12, 31)
 DEFAULT_CAPACITY_DAYS = 40
@@ -42,6 +44,25 @@ class PlannedStep:
     effort_days: int
 
 
+#: A plan's first period is the first half-year that ends at least this many days after the
+#: day the plan is made: nothing may be due before that day, and a measure due within weeks
+#: of the plan that names it could not be carried out.
+MIN_LEAD_DAYS = 60
+
+
+def plan_start(made_on: date, round_due: date) -> date:
+    """The first day of a plan's first half-year.
+
+    Plans start in the half-year the round is due in, or, for a plan made later, in the
+    first half-year ending at least MIN_LEAD_DAYS after the day it is made. The result is a
+    half-year's first day, so plans built on different days of one half-year are equal."""
+    day = max(made_on, round_due)
+    first = periods(day, until_year=day.year + 1)[0]
+    if (first.due - made_on).days < MIN_LEAD_DAYS:
+        day = first.due + timedelta(days=1)
+    return date(day.year, 1, 1) if day.month <= 6 else date(day.year, 7, 1)
+
+
 def periods(start: date, *, until_year: int = 2027) -> list[Period]:
     """Half-year periods from the one containing ``start`` to the end of ``until_year``."""
     out = []
@@ -62,8 +83,8 @@ class _Step:
 
 
 def _current(scores: ScoreResult, item: str, dim: str) -> int | None:
-    value = scores.items[item].degrees.get(dim)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """The degree a step starts from, read as the scorer reads it ("unknown" is 0)."""
+    return degree_of(scores.items[item].degrees.get(dim))
 
 
 def plan_steps(
@@ -83,7 +104,7 @@ def plan_steps(
         """Ask for every step of (item, dim) up to degree ``to``, with their prerequisites."""
         current = _current(scores, item, dim)
         if current is None:
-            return  # not applicable or unknown: nothing to raise from
+            return  # not applicable: nothing to raise
         for degree in range(current + 1, to + 1):
             key = (item, dim, degree)
             if key in steps:

@@ -169,19 +169,6 @@ class AnswerSet(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="answerset.id")
 
 
-class Score(SQLModel, table=True):
-    """Scores computed from one answer set by one method version."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    answer_set_id: int = Field(foreign_key="answerset.id", index=True)
-    method: str = Field(max_length=40)
-    overall: float | None = None
-    result: Any = json_column()
-    computed_at: datetime = Field(default_factory=utcnow)
-
-    __table_args__ = (UniqueConstraint("answer_set_id", "method"),)
-
-
 class Plan(SQLModel, table=True):
     """A version of an institution's individual improvement plan."""
 
