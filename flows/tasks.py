@@ -9,7 +9,6 @@ from prefect import task
 from sqlmodel import select
 
 from pvpp import followup, milestones
-from pvpp.assignments import State
 from pvpp.delivery import queue_plans, record_sent_plans
 from pvpp.documents.national_pdf import national_pdf
 from pvpp.files import write_atomic
@@ -23,6 +22,7 @@ from pvpp.mail.relay import deliver_due
 from pvpp.national import round_status
 from pvpp.plans import build_plan, context
 from pvpp.rounds import assignment_codes, get_round
+from pvpp.states.assignment import READY_TO_PLAN
 from pvpp.store.db import unit_of_work
 from pvpp.store.models import Assignment, Submission
 from pvpp.submissions import ingest_paths
@@ -183,5 +183,5 @@ def status_rows(round_code: str) -> list[dict[str, object]]:
     ]
 
 
-ACCEPTED = (State.ACCEPTED.value,)
-PLANNED = (State.PLANNED.value, State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
+# Which assignments the flows pick up; the groups are defined in pvpp.states.assignment.
+ACCEPTED = READY_TO_PLAN

@@ -23,10 +23,9 @@ from pvpp.parallel import imap
 from pvpp.plans import PlanError, context, latest_plan
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings, get_settings
+from pvpp.states.assignment import PLANNED
 from pvpp.store.db import reading, unit_of_work
 from pvpp.store.models import OutboxMessage, Plan
-
-PLANNED_STATES = (State.PLANNED.value, State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def queue_plans(
     todo: list[tuple[str, int]] = []
     with reading(settings) as s:
         if institutions is None:
-            institutions = assignment_codes(s, round_code, PLANNED_STATES)
+            institutions = assignment_codes(s, round_code, PLANNED)
         for code in institutions:
             plan = latest_plan(s, context(s, round_code, code).assignment)
             if plan is None:

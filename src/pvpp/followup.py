@@ -37,6 +37,7 @@ from pvpp.plans import (
 )
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings, get_settings
+from pvpp.states.assignment import PLAN_OUT
 from pvpp.store.db import unit_of_work
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
@@ -52,8 +53,6 @@ from pvpp.workbook.status import (
     build_status_sheet,
     check_status_sheet,
 )
-
-FOLLOW_UP_STATES = (State.PLAN_SENT.value, State.IN_FOLLOW_UP.value)
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def request_statuses(
     """
     settings = settings or get_settings()
     out = []
-    for code in assignment_codes(session, round_code, FOLLOW_UP_STATES):
+    for code in assignment_codes(session, round_code, PLAN_OUT):
         ctx = context(session, round_code, code)
         period = last_period_end(ctx.round, today)
         plan = latest_plan(session, ctx.assignment)
@@ -276,7 +275,7 @@ def _apply(
     new = adjust_plan(session, ctx, drop=drop, move=move, actor=f"status_report:{report.id}")  # type: ignore[arg-type]
     report.new_plan_version = new.version
     session.add(report)
-    if ctx.assignment.state in FOLLOW_UP_STATES:
+    if ctx.assignment.state in PLAN_OUT:
         transition(session, ctx.assignment, State.PLANNED, actor=f"status_report:{report.id}",
                    reason=f"re-planned from the status sheet: version {new.version}")  # fmt: skip
     return new.version

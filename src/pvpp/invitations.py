@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from pvpp.assignments import State
 from pvpp.files import write_atomic
 from pvpp.mail.compose import queue_invitation
 from pvpp.mail.outbox import find
@@ -23,11 +22,10 @@ from pvpp.plans import context
 from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings, get_settings
+from pvpp.states.assignment import NOT_STARTED
 from pvpp.store.db import reading, unit_of_work
 from pvpp.store.models import OutboxMessage
 from pvpp.workbook.build import build_workbook
-
-OPEN_STATES = (State.INVITED.value, State.IN_PROGRESS.value)
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def invite_round(round_code: str, folder: Path, *, settings: Settings | None = N
     with reading(settings) as s:
         done = invited(s, round_code)
         jobs = []
-        for code in assignment_codes(s, round_code, OPEN_STATES):
+        for code in assignment_codes(s, round_code, NOT_STARTED):
             if code in done:
                 continue
             ctx = context(s, round_code, code)

@@ -8,6 +8,7 @@ flagged, as is one whose team has not attended the P1.1 and P1.3 trainings.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -133,7 +134,7 @@ def _report(session: Session, rnd: Round, *, created: bool) -> RoundReport:
 
 
 def assignment_codes(
-    session: Session, round_code: str, states: tuple[str, ...] | None = None
+    session: Session, round_code: str, states: Collection[str] | None = None
 ) -> list[str]:
     """Codes of the round's assigned institutions (only those in ``states`` when given)."""
     rnd = get_round(session, round_code)
