@@ -24,6 +24,8 @@ from pvpp.plans import PlanError, context, latest_plan
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings, get_settings
 from pvpp.states.assignment import PLANNED
+from pvpp.states.outbox import OutboxState
+from pvpp.states.plan import PlanState
 from pvpp.store.db import reading, unit_of_work
 from pvpp.store.models import OutboxMessage, Plan
 
@@ -111,7 +113,9 @@ def record_sent_plans(session: Session) -> int:
     """Move assignments whose plan email was delivered to ``plan_sent``; returns how many."""
     moved = 0
     for msg in session.exec(
-        select(OutboxMessage).where(OutboxMessage.kind == "plan", OutboxMessage.state == "sent")
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "plan", OutboxMessage.state == OutboxState.SENT
+        )
     ).all():
         try:
             ctx = context(session, msg.round_code, msg.institution_code)
@@ -120,8 +124,8 @@ def record_sent_plans(session: Session) -> int:
         plan = session.exec(
             select(Plan).where(Plan.assignment_id == ctx.assignment.id, Plan.version == msg.version)
         ).first()
-        if plan is not None and plan.status != "sent":
-            plan.status = "sent"
+        if plan is not None and plan.status != PlanState.SENT:
+            plan.status = PlanState.SENT
             session.add(plan)
         latest = latest_plan(session, ctx.assignment)
         if (

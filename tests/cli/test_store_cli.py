@@ -150,7 +150,7 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
         "scores", "show", "--round", "2026-K1", "--institution", "VID", "--json", "--explain"
     )
     payload = json.loads(scores.stdout)
-    assert payload["method"] == "pvpp-score-1"
+    assert payload["method"] == "pvpp-score-2"
     assert any(line.startswith("overall = weighted mean of") for line in payload["explanation"])
     table = run("scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain")
     assert "overall index" in table.stdout and "score K3 = mean(" in table.stdout

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.settings import Settings, get_settings
+from pvpp.states.outbox import OutboxState
 from pvpp.store.files import read_file, store_file
 from pvpp.store.models import OutboxMessage, StoredFile
 
@@ -36,7 +37,8 @@ KINDS = (
     "status_returned",
     "status_reminder",
 )
-STATES = ("queued", "sending", "sent", "failed")
+# The states of a message, in their life-cycle order (pvpp.states.outbox).
+STATES = tuple(OutboxState)
 LANGS = ("lv", "en")
 
 # The business key joins its parts with this; parts containing it are refused so two

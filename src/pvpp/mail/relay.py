@@ -56,6 +56,9 @@ from pvpp.mail.transport import (
     make_transport,
 )
 from pvpp.settings import Settings, get_settings
+from pvpp.states.machine import check_move
+from pvpp.states.outbox import ALLOWED, OutboxState
+from pvpp.states.outbox import OutboxState as Q
 from pvpp.store.db import require_current
 from pvpp.store.models import DeliveryAttempt, OutboxMessage, utcnow
 
@@ -168,7 +171,7 @@ def _recover(eng: Engine, lock: _RelayLock, at: datetime) -> int:
     with Session(eng) as session:
         owners = set(
             session.exec(
-                select(OutboxMessage.claimed_by).where(OutboxMessage.state == "sending")
+                select(OutboxMessage.claimed_by).where(OutboxMessage.state == Q.SENDING)
             ).all()
         )
     recovered = 0
@@ -178,11 +181,11 @@ def _recover(eng: Engine, lock: _RelayLock, at: datetime) -> int:
         with Session(eng) as session:
             rows = session.exec(
                 select(OutboxMessage).where(
-                    OutboxMessage.state == "sending", OutboxMessage.claimed_by == owner
+                    OutboxMessage.state == Q.SENDING, OutboxMessage.claimed_by == owner
                 )
             ).all()
             for row in rows:
-                row.state, row.claimed_by, row.next_attempt_at = "queued", None, at
+                row.state, row.claimed_by, row.next_attempt_at = Q.QUEUED, None, at
                 session.add(row)
                 session.add(
                     DeliveryAttempt(
@@ -204,7 +207,7 @@ def _claim(eng: Engine, owner: str, at: datetime) -> OutboxMessage | None:
     with Session(eng, expire_on_commit=False) as session:
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at)
+            .where(OutboxMessage.state == Q.QUEUED, OutboxMessage.next_attempt_at <= at)
             .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
             .limit(1)
         )
@@ -213,7 +216,8 @@ def _claim(eng: Engine, owner: str, at: datetime) -> OutboxMessage | None:
         row = session.exec(query).first()
         if row is None:
             return None
-        row.state, row.claimed_by, row.claimed_at = "sending", owner, at
+        check_move(ALLOWED, Q(row.state), Q.SENDING, f"outbox row {row.id}")
+        row.state, row.claimed_by, row.claimed_at = Q.SENDING, owner, at
         row.attempts += 1
         session.add(row)
         session.commit()
@@ -226,7 +230,7 @@ def _finish(
     owner: str,
     at: datetime,
     *,
-    state: str,
+    state: OutboxState,
     outcome: str,
     code: int | None = None,
     reply: str = "",
@@ -241,7 +245,7 @@ def _finish(
         row = session.exec(
             select(OutboxMessage).where(
                 OutboxMessage.id == row_id,
-                OutboxMessage.state == "sending",
+                OutboxMessage.state == Q.SENDING,
                 OutboxMessage.claimed_by == owner,
             )
         ).first()
@@ -249,9 +253,10 @@ def _finish(
             # Another relay judged this one dead and took the row over: it will resend.
             log.warning("outbox row %s was taken over by another relay", row_id)
             return False
+        check_move(ALLOWED, Q.SENDING, state, f"outbox row {row_id}")
         row.state, row.claimed_by = state, None
         row.last_code, row.last_error = code, (reply if error is None else error)[:2000]
-        if state == "sent":
+        if state is Q.SENT:
             row.sent_at = at
         if next_attempt_at is not None:
             row.next_attempt_at = next_attempt_at
@@ -290,7 +295,7 @@ def _send_one(
         failure.reply = f"cannot build the message: {exc}"
         _finish(
             eng, row.id, owner, now or utcnow(),
-            state="failed", outcome="local", reply=failure.reply,
+            state=Q.FAILED, outcome="local", reply=failure.reply,
         )  # fmt: skip
         report.failed.append(failure)
         return False
@@ -303,7 +308,7 @@ def _send_one(
         if isinstance(exc, PermanentFailure):
             _finish(
                 eng, row.id, owner, at,
-                state="failed", outcome="permanent", code=exc.code, reply=reply,
+                state=Q.FAILED, outcome="permanent", code=exc.code, reply=reply,
             )  # fmt: skip
             report.failed.append(failure)
             return False
@@ -312,13 +317,13 @@ def _send_one(
             failure.reply = reply = f"gave up after {row.attempts} attempts: {reply}"
             _finish(
                 eng, row.id, owner, at,
-                state="failed", outcome="temporary", code=exc.code, reply=reply,
+                state=Q.FAILED, outcome="temporary", code=exc.code, reply=reply,
             )  # fmt: skip
             report.failed.append(failure)
         else:
             _finish(
                 eng, row.id, owner, at,
-                state="queued", outcome="temporary", code=exc.code, reply=reply,
+                state=Q.QUEUED, outcome="temporary", code=exc.code, reply=reply,
                 next_attempt_at=at + backoff(row.attempts, settings),
             )  # fmt: skip
             report.retrying += 1
@@ -327,7 +332,7 @@ def _send_one(
     note = _refused_text(refused)
     _finish(
         eng, row.id, owner, now or utcnow(),
-        state="sent", outcome="sent", code=250,
+        state=Q.SENT, outcome="sent", code=250,
         reply=f"accepted; refused recipients: {note}" if note else "accepted",
         error=f"refused recipients: {note}" if note else "",
     )  # fmt: skip
