@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import secrets
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.exports.words import word
+from pvpp.files import write_atomic
 from pvpp.policy.models import Lang
 
 # Times (last change, generated at) are shown in Riga time; dates are real Excel dates.
@@ -328,17 +327,7 @@ def save_workbook(wb: Workbook, path: Path | str) -> Path:
 def write_file(path: Path | str, data: bytes) -> Path:
     """The one way an export reaches the disk: a reader never sees a half-written file."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-    # os.open applies the umask, so the export gets ordinary file permissions.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(target, data)
     return target
 
 
