@@ -208,8 +208,24 @@ def _set_heights(
             (_lines(row[n], width) for n, width in wrapped if isinstance(row[n], str)),
             default=1,
         )
-        if lines > 1:
-            ws.row_dimensions[r].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+        _fit_row(ws, r, lines)
+
+
+def _header_row(ws: Worksheet, columns: Sequence[Column], lang: Lang, alignment: Alignment) -> None:
+    """Row 1: the columns' headers, bold on a tinted fill with a rule below."""
+    for n, column in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=n)
+        put(cell, column.header(lang))
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+        cell.border = HEADER_BORDER
+        cell.alignment = alignment
+
+
+def _fit_row(ws: Worksheet, row: int, lines: int) -> None:
+    """A row tall enough for ``lines`` lines of wrapped text, within Excel's limit."""
+    if lines > 1:
+        ws.row_dimensions[row].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
 
 
 def write_table(
@@ -221,13 +237,7 @@ def write_table(
     freeze_cols: int = 0,
 ) -> None:
     """A table from A1: bold frozen header row, auto-filter, widths, formats, wrapping."""
-    for n, column in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=n)
-        put(cell, column.header(lang))
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
-        cell.border = HEADER_BORDER
-        cell.alignment = HEADER_ALIGN
+    _header_row(ws, columns, lang, HEADER_ALIGN)
     for r, row in enumerate(rows, start=2):
         for n, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
             cell = ws.cell(row=r, column=n)
@@ -254,12 +264,8 @@ def write_pairs(
 ) -> None:
     """A two-column sheet of labelled values (labels bold); a pair may name its value's kind."""
     columns = [col("field", width=widths[0]), col("value", "long", width=widths[1])]
+    _header_row(ws, columns, lang, TOP)
     for n, column in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=n)
-        put(cell, column.header(lang))
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
-        cell.border = HEADER_BORDER
         ws.column_dimensions[get_column_letter(n)].width = column.width
     for r, pair in enumerate(pairs, start=2):
         label, value = pair[0], pair[1]
@@ -275,8 +281,7 @@ def write_pairs(
             _lines(label, widths[0]),
             _lines(value, widths[1]) if isinstance(value, str) else 1,
         )
-        if lines > 1:
-            ws.row_dimensions[r].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+        _fit_row(ws, r, lines)
     ws.freeze_panes = "A2"
     _print_setup(ws, landscape=False)
 
