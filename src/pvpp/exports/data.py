@@ -1,0 +1,167 @@
+"""What the exports of a round read, loaded once, and the item-scores table that the round
+workbook and the CSV share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from pvpp.exports.words import word
+from pvpp.exports.writer import Column, col
+from pvpp.planning.library import Library, load_library
+from pvpp.plans import latest_plan, plan_measures
+from pvpp.policy import Policy, load_policy
+from pvpp.policy.models import Lang
+from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
+from pvpp.questionnaire.models import FieldKind, item_field_id
+from pvpp.rounds import get_round
+from pvpp.scoring import ScoreResult, score_answers
+from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, PlanMeasure, Round
+from pvpp.teams import team_status
+
+
+@dataclass
+class Scored:
+    """A scored institution of a round: its current answers and their scores."""
+
+    institution: Institution
+    assignment: Assignment
+    answers: dict[str, Any]
+    result: ScoreResult
+
+
+@dataclass
+class RoundData:
+    """Everything an export of a round reads, loaded once."""
+
+    round: Round
+    policy: Policy
+    spec: QuestionnaireSpec
+    library: Library
+    institutions: dict[int, Institution]
+    assignments: list[Assignment]
+    scored: list[Scored]
+    plans: dict[int, tuple[Plan, list[PlanMeasure]]] = field(default_factory=dict)
+    flags: dict[int, list[str]] = field(default_factory=dict)
+
+
+def load_round(session: Session, round_code: str, *, internal: bool = True) -> RoundData:
+    """The round with its assignments (by institution code), current answers and scores;
+    ``internal`` adds each assignment's current plan and its institution's RV1 flags."""
+    rnd = get_round(session, round_code)
+    policy = load_policy(rnd.policy_version)
+    spec = load_questionnaire(rnd.questionnaire_version)
+    library = load_library(rnd.policy_version)
+    institutions = {i.id: i for i in session.exec(select(Institution)).all()}  # type: ignore[misc]
+    assignments = sorted(
+        session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all(),
+        key=lambda a: institutions[a.institution_id].code,
+    )
+    current: dict[int, AnswerSet] = {}
+    for answer_set in session.exec(
+        select(AnswerSet)
+        .join(Assignment, AnswerSet.assignment_id == Assignment.id)  # type: ignore[arg-type]
+        .where(Assignment.round_id == rnd.id)
+        .order_by(AnswerSet.id)  # type: ignore[arg-type]
+    ).all():
+        current[answer_set.assignment_id] = answer_set  # the newest wins
+    scored = [
+        Scored(
+            institutions[a.institution_id],
+            a,
+            current[a.id].answers,  # type: ignore[index]
+            score_answers(policy, current[a.id].answers),  # type: ignore[index]
+        )
+        for a in assignments
+        if a.id in current
+    ]
+    data = RoundData(rnd, policy, spec, library, institutions, list(assignments), scored)
+    if internal:
+        for a in assignments:
+            plan = latest_plan(session, a)
+            if plan is not None:
+                data.plans[a.id] = (plan, plan_measures(session, plan))  # type: ignore[index]
+            # RV1 flags as of now: they change as teams are set up.
+            data.flags[a.id] = team_status(session, institutions[a.institution_id]).flags()  # type: ignore[index]
+    return data
+
+
+def non_scoring(spec: QuestionnaireSpec, lang: Lang) -> dict[str, str]:
+    """The labels of the non-scoring answers ("Nav attiecināms", "Nav zināms") by code."""
+    return {o.code: o.label.get(lang) for o in spec.questionnaire.non_scoring}
+
+
+def _degree(value: Any, labels: dict[str, str]) -> int | str | None:
+    """A degree as a number; a non-scoring answer by its label; nothing when unanswered."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return labels.get(str(value), str(value))
+
+
+def group_name(policy: Policy, group_id: str, lang: Lang) -> str:
+    """A table-1 group as "number. name"; an unknown group by its id."""
+    for g in policy.institution_groups:
+        if g.id == group_id:
+            return f"{g.number}. {g.name.get(lang)}"
+    return group_id
+
+
+def answer_text(answers: dict[str, Any], key: str) -> str | None:
+    """An answer as text; nothing when unanswered."""
+    value = answers.get(key)
+    return None if value is None else str(value)
+
+
+def item_columns(policy: Policy) -> list[Column]:
+    """Columns of the item-scores table (the Excel sheet and the CSV)."""
+    # Wrapped: a non-scoring answer shows its label ("Nav attiecināms") on two lines.
+    dims = [Column(d.id, d.id, "degree", 12) for d in policy.dimensions]
+    return [
+        col("code", width=14),
+        col("name", width=36),
+        col("component_id", width=12),
+        col("item", width=8),
+        col("item_name", "long", 34),
+        *dims,
+        col("score", "dec2", 11),
+        col("target", "int", 10),
+        col("target_source", width=12),
+        col("gap", "dec2", 11),
+        col("priority", "dec2", 11),
+        col("evidence", "long", 50),
+        col("comment", "long", 40),
+        col("na_reason", "long", 30),
+    ]
+
+
+def item_rows(data: RoundData, lang: Lang) -> list[list[Any]]:
+    """One row per scored institution and item, in policy order."""
+    labels = non_scoring(data.spec, lang)
+    dims = [d.id for d in data.policy.dimensions]
+    rows = []
+    for s in data.scored:
+        for item in data.policy.items:
+            score = s.result.items[item.id]
+            rows.append(
+                [
+                    s.institution.code,
+                    s.institution.name,
+                    score.component,
+                    item.id,
+                    item.name.get(lang),
+                    *[_degree(score.degrees.get(d), labels) for d in dims],
+                    score.score,
+                    score.target,
+                    word("target_own" if score.own_target is not None else "target_national", lang),
+                    score.gap,
+                    score.priority,
+                    answer_text(s.answers, item_field_id(FieldKind.EVIDENCE, item.id)),
+                    answer_text(s.answers, item_field_id(FieldKind.COMMENT, item.id)),
+                    answer_text(s.answers, item_field_id(FieldKind.NA_REASON, item.id)),
+                ]
+            )
+    return rows

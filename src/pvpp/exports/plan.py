@@ -1,0 +1,179 @@
+"""One institution's improvement plan as a workbook: a summary sheet and the measures."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from pvpp.exports.data import RoundData
+from pvpp.exports.info import info_sheet
+from pvpp.exports.words import MEASURE_STATES, PLAN_STATES, pick, word
+from pvpp.exports.writer import (
+    Column,
+    ExportSummary,
+    Pair,
+    check_lang,
+    col,
+    new_sheet,
+    new_workbook,
+    save_workbook,
+    write_pairs,
+    write_table,
+)
+from pvpp.planning.library import Library, load_library
+from pvpp.plans import PlanError, context, plan_measures, plan_version
+from pvpp.policy import Policy, load_policy
+from pvpp.policy.models import Lang
+from pvpp.questionnaire import load_questionnaire
+from pvpp.scoring import score_answers
+from pvpp.store.models import AnswerSet, PlanMeasure
+
+
+def measure_columns(prefix: bool) -> list[Column]:
+    """Columns of a plan-measures table; ``prefix`` adds the institution and plan version."""
+    head = [col("code", width=14), col("name", width=32), col("plan_version", "int", 9)]
+    return [
+        *(head if prefix else []),
+        col("position", "int", 6),
+        col("due", "date", 12),
+        col("period", width=11),
+        col("item", width=8),
+        col("item_name", "long", 30),
+        col("dimension", width=24),
+        col("from_degree", "int", 9),
+        col("to_degree", "int", 9),
+        col("measure_id", width=14),
+        col("measure", "long", 50),
+        col("rv5", width=10),
+        col("role", "long", 28),
+        col("funding", "long", 45),
+        col("support", "long", 45),
+        col("effort", width=30),
+        col("priority", "dec2", 10),
+        col("measure_status", width=12),
+        col("dropped_reason", "long", 36),
+    ]
+
+
+def measure_rows(
+    policy: Policy, library: Library, measures: Iterable[PlanMeasure], lang: Lang
+) -> list[list[Any]]:
+    """The measures of a plan version, as the plan tables show them."""
+    funding = {f.id: f"{f.id}: {f.name.get(lang)}" for f in policy.funding_sources}
+    dims = {d.id: f"{d.id} {d.name.get(lang)}" for d in policy.dimensions}
+    efforts = {e.id: e.name.get(lang) for e in library.common.effort}
+    rows = []
+    for m in measures:
+        measure = library.by_id.get(m.measure_id)
+        role = library.roles.get(m.role)
+        rows.append(
+            [
+                m.position,
+                m.due_on,
+                m.period,
+                m.item_id,
+                policy.item(m.item_id).name.get(lang),
+                dims.get(m.dimension_id, m.dimension_id),
+                m.from_degree,
+                m.to_degree,
+                m.measure_id,
+                measure.title.get(lang) if measure else None,
+                m.rv5_measure,
+                role.name.get(lang) if role else m.role,
+                "\n".join(funding.get(f, f) for f in m.funding) or None,
+                "\n".join(
+                    library.support[s].name.get(lang) if s in library.support else s
+                    for s in m.support
+                )
+                or None,
+                f"{m.effort} — {efforts[m.effort]}" if m.effort in efforts else m.effort,
+                m.priority,
+                pick(MEASURE_STATES, m.status, lang),
+                m.dropped_reason or None,
+            ]
+        )
+    return rows
+
+
+def export_plan(
+    session: Session,
+    round_code: str,
+    institution: str,
+    path: Path | str,
+    *,
+    lang: str = "lv",
+    version: int | None = None,
+    generated_at: datetime | None = None,
+) -> ExportSummary:
+    """Write one institution's plan version (default: the newest) as a workbook."""
+    language = check_lang(lang)
+    generated_at = generated_at or datetime.now(UTC)
+    ctx = context(session, round_code, institution)
+    plan = plan_version(session, ctx.assignment, version)
+    if plan is None:
+        raise PlanError(
+            f"{institution} has no plan version {version} in round {round_code}"
+            if version is not None
+            else f"{institution} has no plan in round {round_code} yet: run `pvpp plan build`"
+        )
+    rnd = ctx.round
+    policy = load_policy(rnd.policy_version)
+    library = load_library(rnd.policy_version)
+    spec = load_questionnaire(rnd.questionnaire_version)
+    answer_set = session.get(AnswerSet, plan.answer_set_id)
+    result = score_answers(policy, answer_set.answers) if answer_set else None
+    measures = plan_measures(session, plan)
+    adjustments = plan.adjustments or {}
+
+    states = Counter(m.status for m in measures)
+    by_period = Counter(m.period for m in measures if m.status != "dropped")
+    pairs: list[Pair] = [
+        (word("name", language), ctx.institution.name),
+        (word("code", language), ctx.institution.code),
+        (word("round", language), rnd.code),
+        (word("plan_version", language), plan.version),
+        (word("plan_status", language), pick(PLAN_STATES, plan.status, language)),
+        (word("plan_created", language), plan.created_at),
+    ]
+    if "start" in adjustments:
+        pairs.append((word("plan_start", language), date.fromisoformat(adjustments["start"])))
+    if "capacity_days" in adjustments:
+        pairs.append((word("capacity", language), int(adjustments["capacity_days"])))
+    if "from_version" in adjustments:
+        pairs.append((word("adjusted_from", language), int(adjustments["from_version"])))
+    if result is not None:
+        pairs.append((word("index", language), result.index, "dec1"))
+        pairs.append((word("overall", language), result.overall))
+        for c in policy.components:
+            label = f"{word('component', language, n=c.number)}: {c.name.get(language)}"
+            pairs.append((label, result.components[c.id].score))
+    pairs += [
+        (word("measures_total", language), len(measures)),
+        (word("measures_planned", language), states.get("planned", 0)),
+        (word("measures_dropped", language), states.get("dropped", 0)),
+        (word("measures_done", language), states.get("done", 0)),
+        (word("by_period", language), None),
+        *[(f"  {p}", n) for p, n in sorted(by_period.items())],
+    ]
+
+    wb = new_workbook(f"PVPP2027 — {ctx.institution.code} — {rnd.code}", language)
+    rows: dict[str, int] = {}
+    ws = new_sheet(wb, word("sheet_summary", language))
+    write_pairs(ws, pairs, language, widths=(52, 60))
+    rows[ws.title] = len(pairs)
+
+    ws = new_sheet(wb, word("sheet_measures", language))
+    table = measure_rows(policy, library, measures, language)
+    write_table(ws, measure_columns(prefix=False), table, language, freeze_cols=3)
+    rows[ws.title] = len(table)
+
+    # The information sheet reads only the round, its policy and library.
+    data = RoundData(rnd, policy, spec, library, {}, [], [])
+    ws = info_sheet(wb, data, language, generated_at)
+    rows[ws.title] = ws.max_row - 1
+    return ExportSummary(save_workbook(wb, path), rows)

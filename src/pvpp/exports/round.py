@@ -1,0 +1,227 @@
+"""The round workbook for VARAM: institutions, item scores, services, current plan measures
+and the condition-group heat map, then the aggregate sheets and the information sheet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
+from sqlmodel import Session
+
+from pvpp.exports.aggregates import aggregate_sheets
+from pvpp.exports.data import (
+    RoundData,
+    answer_text,
+    group_name,
+    item_columns,
+    item_rows,
+    load_round,
+    non_scoring,
+)
+from pvpp.exports.info import info_sheet
+from pvpp.exports.plan import measure_columns, measure_rows
+from pvpp.exports.words import STATES, flag_label, pick, word
+from pvpp.exports.writer import (
+    Column,
+    ExportSummary,
+    Pair,
+    check_lang,
+    col,
+    new_sheet,
+    new_workbook,
+    save_workbook,
+    write_table,
+)
+from pvpp.national import MIN_GROUP, aggregates
+from pvpp.policy.models import Lang
+from pvpp.questionnaire.models import service_field_id
+
+
+def export_round(
+    session: Session,
+    round_code: str,
+    path: Path | str,
+    *,
+    lang: str = "lv",
+    publish: bool = False,
+    generated_at: datetime | None = None,
+) -> ExportSummary:
+    """Write the round's workbook for VARAM to ``path``.
+
+    The sheets: institutions, item scores, services, current plan measures, the
+    condition-group heat map, RV6/RV7 needs, degree distributions, the median index per
+    table-1 group and an "Informācija" sheet. ``publish`` makes the publishable form: only
+    aggregates, with groups of fewer than :data:`pvpp.national.MIN_GROUP` institutions
+    withheld and no institution named, so the per-institution sheets are left out.
+    """
+    language = check_lang(lang)
+    generated_at = generated_at or datetime.now(UTC)
+    data = load_round(session, round_code, internal=not publish)
+    view = aggregates(session, round_code, publish=publish)
+    wb = new_workbook(f"PVPP2027 — {data.round.code}", language)
+    rows: dict[str, int] = {}
+    if not publish:
+        rows[word("sheet_institutions", language)] = _institution_sheet(wb, data, language)
+        rows[word("sheet_items", language)] = _items_sheet(wb, data, language)
+        rows[word("sheet_services", language)] = _services_sheet(wb, data, language)
+        rows[word("sheet_plans", language)] = _plans_sheet(wb, data, language)
+        rows[word("sheet_heat", language)] = _heat_sheet(wb, data, view, language)
+    if not view["suppressed"]:
+        rows |= aggregate_sheets(wb, data, view, language)
+    extra: list[Pair] = [
+        (
+            word("form", language),
+            word("form_public" if publish else "form_internal", language, n=MIN_GROUP),
+        ),
+        (word("scored", language), view["institutions_scored"]),
+    ]
+    if not publish:
+        extra.append((word("assigned", language), len(data.assignments)))
+    if view["suppressed"]:
+        extra.append((word("note", language), word("withheld", language, n=MIN_GROUP)))
+    info_sheet(wb, data, language, generated_at, extra)
+    return ExportSummary(save_workbook(wb, path), rows)
+
+
+def _institution_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
+    by_assignment = {s.assignment.id: s for s in data.scored}
+    columns = [
+        col("code", width=14),
+        col("name", "long", 40),
+        col("group", "long", 34),
+        col("state", width=20),
+        col("index", "dec1", 14),
+        col("overall", "dec2", 14),
+        *[col("component", "dec2", 14, n=c.number) for c in data.policy.components],
+        col("changed", "datetime", 18),
+        col("flags", "long", 36),
+    ]
+    rows = []
+    for a in data.assignments:
+        inst = data.institutions[a.institution_id]
+        s = by_assignment.get(a.id)
+        comps = [s.result.components[c.id].score if s else None for c in data.policy.components]
+        rows.append(
+            [
+                inst.code,
+                inst.name,
+                group_name(data.policy, inst.group_id, lang),
+                pick(STATES, a.state, lang),
+                s.result.index if s else None,
+                s.result.overall if s else None,
+                *comps,
+                a.updated_at,
+                "; ".join(flag_label(f, lang) for f in data.flags.get(a.id, [])) or None,  # type: ignore[arg-type]
+            ]
+        )
+    ws = new_sheet(wb, word("sheet_institutions", lang))
+    write_table(ws, columns, rows, lang, freeze_cols=2)
+    return len(rows)
+
+
+def _items_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
+    rows = item_rows(data, lang)
+    ws = new_sheet(wb, word("sheet_items", lang))
+    write_table(ws, item_columns(data.policy), rows, lang, freeze_cols=5)
+    return len(rows)
+
+
+def _services_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
+    groups = data.spec.condition_groups
+    conformity = {o.code: o.label.get(lang) for o in data.spec.questionnaire.conformity}
+    conformity |= non_scoring(data.spec, lang)
+    types = {st.id: data.spec.service_type_label(st.id, lang) for st in data.policy.service_types}
+    columns = [
+        col("code", width=14),
+        col("name", width=36),
+        col("row", "int", 7),
+        col("service", "long", 40),
+        col("service_type", width=30),
+        col("catalogue", width=14),
+        *[Column(g, g, "text", 14) for g in groups],
+    ]
+    rows = []
+    for s in data.scored:
+        for row in range(1, data.spec.questionnaire.service_rows + 1):
+            name = answer_text(s.answers, service_field_id(row, "NAME"))
+            if name is None:
+                continue
+            kind = s.answers.get(service_field_id(row, "TYPE"))
+            rows.append(
+                [
+                    s.institution.code,
+                    s.institution.name,
+                    row,
+                    name,
+                    types.get(kind, kind) if kind else None,
+                    answer_text(s.answers, service_field_id(row, "CATALOGUE")),
+                    *[
+                        conformity.get(v, v)
+                        if (v := s.answers.get(service_field_id(row, g)))
+                        else None
+                        for g in groups
+                    ],
+                ]
+            )
+    ws = new_sheet(wb, word("sheet_services", lang))
+    write_table(ws, columns, rows, lang, freeze_cols=4)
+    return len(rows)
+
+
+def _plans_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
+    rows = []
+    for a in data.assignments:
+        if a.id not in data.plans:
+            continue
+        inst = data.institutions[a.institution_id]
+        plan, measures = data.plans[a.id]  # type: ignore[index]
+        for row in measure_rows(data.policy, data.library, measures, lang):
+            rows.append([inst.code, inst.name, plan.version, *row])
+    ws = new_sheet(wb, word("sheet_plans", lang))
+    write_table(ws, measure_columns(prefix=True), rows, lang, freeze_cols=2)
+    return len(rows)
+
+
+def _heat_sheet(wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang) -> int:
+    heat: dict[str, dict[str, float | None]] = view.get("institutions_by_condition_group", {})
+    groups = data.spec.condition_groups
+    names = {s.institution.code: s.institution.name for s in data.scored}
+    columns = [
+        col("code", width=14),
+        col("name", width=36),
+        *[
+            Column(
+                f"{g} {data.policy.item(g).name.lv}",
+                f"{g} {data.policy.item(g).name.en}",
+                "dec2",
+                14,
+            )
+            for g in groups
+        ],
+    ]
+    rows = [
+        [code, names.get(code), *[scores.get(g) for g in groups]] for code, scores in heat.items()
+    ]
+    ws = new_sheet(wb, word("sheet_heat", lang))
+    write_table(ws, columns, rows, lang, freeze_cols=2)
+    if rows:
+        last = get_column_letter(2 + len(groups))
+        ws.conditional_formatting.add(
+            f"C2:{last}{len(rows) + 1}",
+            ColorScaleRule(
+                start_type="num",
+                start_value=data.policy.degree_scale.min,
+                start_color="F8696B",
+                mid_type="num",
+                mid_value=(data.policy.degree_scale.min + data.policy.degree_scale.max) / 2,
+                mid_color="FFEB84",
+                end_type="num",
+                end_value=data.policy.degree_scale.max,
+                end_color="63BE7B",
+            ),
+        )
+    return len(rows)
