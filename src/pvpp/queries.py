@@ -182,11 +182,11 @@ def measure_facts(
     return list(zip(rows, facts, strict=True))
 
 
-def round_measure_facts(
+def round_plans(
     session: Session, rnd: Round, effort_days: Mapping[str, int] | None = None
-) -> dict[int, list[MeasureFacts]]:
-    """Assignment id → the facts of every measure of its newest plan, for a whole round in
-    three statements."""
+) -> dict[int, tuple[Plan, list[tuple[PlanMeasure, MeasureFacts]]]]:
+    """Assignment id → its newest plan with each measure and its facts, for a whole round
+    in three statements."""
     plans = latest_plans(session, rnd)
     by_plan: dict[int | None, list[PlanMeasure]] = defaultdict(list)
     if plans:
@@ -204,9 +204,21 @@ def round_measure_facts(
         .order_by(col(MeasureStatus.id))
     ).all():
         reported[status.assignment_id][status.measure_id] = status
+    out = {}
+    for assignment_id, plan in plans.items():
+        rows = by_plan[plan.id]
+        facts = _facts(rows, reported[assignment_id], effort_days or {})
+        out[assignment_id] = (plan, list(zip(rows, facts, strict=True)))
+    return out
+
+
+def round_measure_facts(
+    session: Session, rnd: Round, effort_days: Mapping[str, int] | None = None
+) -> dict[int, list[MeasureFacts]]:
+    """Assignment id → the facts of every measure of its newest plan, for a whole round."""
     return {
-        assignment_id: _facts(by_plan[plan.id], reported[assignment_id], effort_days or {})
-        for assignment_id, plan in plans.items()
+        assignment_id: [f for _, f in pairs]
+        for assignment_id, (_, pairs) in round_plans(session, rnd, effort_days).items()
     }
 
 

@@ -10,16 +10,16 @@ from sqlmodel import Session, select
 
 from pvpp.exports.words import word
 from pvpp.exports.writer import Column, col
+from pvpp.measures import MeasureFacts
 from pvpp.planning.library import Library, load_library
-from pvpp.plans import latest_plan, plan_measures
 from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import Lang
+from pvpp.queries import round_plans, team_statuses
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.questionnaire.models import FieldKind, item_field_id
 from pvpp.rounds import get_round
 from pvpp.scoring import ScoreResult, score_answers
 from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, PlanMeasure, Round
-from pvpp.teams import team_status
 
 
 @dataclass
@@ -43,7 +43,9 @@ class RoundData:
     institutions: dict[int, Institution]
     assignments: list[Assignment]
     scored: list[Scored]
-    plans: dict[int, tuple[Plan, list[PlanMeasure]]] = field(default_factory=dict)
+    plans: dict[int, tuple[Plan, list[tuple[PlanMeasure, MeasureFacts]]]] = field(
+        default_factory=dict
+    )
     flags: dict[int, list[str]] = field(default_factory=dict)
 
 
@@ -79,12 +81,10 @@ def load_round(session: Session, round_code: str, *, internal: bool = True) -> R
     ]
     data = RoundData(rnd, policy, spec, library, institutions, list(assignments), scored)
     if internal:
-        for a in assignments:
-            plan = latest_plan(session, a)
-            if plan is not None:
-                data.plans[a.id] = (plan, plan_measures(session, plan))  # type: ignore[index]
-            # RV1 flags as of now: they change as teams are set up.
-            data.flags[a.id] = team_status(session, institutions[a.institution_id]).flags()  # type: ignore[index]
+        data.plans = round_plans(session, rnd)
+        # RV1 flags as of now: they change as teams are set up.
+        teams = team_statuses(session, institutions.values())
+        data.flags = {a.id: teams[a.institution_id].flags() for a in assignments if a.id}
     return data
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from pvpp import measures as rules
 from pvpp.exports.data import RoundData
 from pvpp.exports.info import info_sheet
 from pvpp.exports.words import MEASURE_STATES, PLAN_STATES, pick, word
@@ -25,12 +26,15 @@ from pvpp.exports.writer import (
     write_pairs,
     write_table,
 )
+from pvpp.measures import MeasureFacts
 from pvpp.planning.library import Library, load_library
-from pvpp.plans import PlanError, context, plan_measures, plan_version
+from pvpp.plans import PlanError, context, plan_version
 from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import Lang
+from pvpp.queries import measure_facts
 from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import score_answers
+from pvpp.states.plan_measure import MeasureState
 from pvpp.store.models import AnswerSet, PlanMeasure
 
 
@@ -61,14 +65,18 @@ def measure_columns(prefix: bool) -> list[Column]:
 
 
 def measure_rows(
-    policy: Policy, library: Library, measures: Iterable[PlanMeasure], lang: Lang
+    policy: Policy,
+    library: Library,
+    measures: Iterable[tuple[PlanMeasure, MeasureFacts]],
+    lang: Lang,
 ) -> list[list[Any]]:
-    """The measures of a plan version, as the plan tables show them."""
+    """The measures of a plan version, as the plan tables show them; the state column is
+    where each measure stands by the rules of :mod:`pvpp.measures` (reported done counts)."""
     funding = {f.id: f"{f.id}: {f.name.get(lang)}" for f in policy.funding_sources}
     dims = {d.id: f"{d.id} {d.name.get(lang)}" for d in policy.dimensions}
     efforts = {e.id: e.name.get(lang) for e in library.common.effort}
     rows = []
-    for m in measures:
+    for m, facts in measures:
         measure = library.by_id.get(m.measure_id)
         role = library.roles.get(m.role)
         rows.append(
@@ -93,7 +101,7 @@ def measure_rows(
                 or None,
                 f"{m.effort} — {efforts[m.effort]}" if m.effort in efforts else m.effort,
                 m.priority,
-                pick(MEASURE_STATES, m.status, lang),
+                pick(MEASURE_STATES, rules.state(facts), lang),
                 m.dropped_reason or None,
             ]
         )
@@ -127,11 +135,11 @@ def export_plan(
     spec = load_questionnaire(rnd.questionnaire_version)
     answer_set = session.get(AnswerSet, plan.answer_set_id)
     result = score_answers(policy, answer_set.answers) if answer_set else None
-    measures = plan_measures(session, plan)
+    measures = measure_facts(session, plan)
     adjustments = plan.adjustments or {}
 
-    states = Counter(m.status for m in measures)
-    by_period = Counter(m.period for m in measures if m.status != "dropped")
+    states = rules.count_by_state(f for _, f in measures)
+    by_period = Counter(m.period for m, f in measures if not rules.is_dropped(f))
     pairs: list[Pair] = [
         (word("name", language), ctx.institution.name),
         (word("code", language), ctx.institution.code),
@@ -154,9 +162,9 @@ def export_plan(
             pairs.append((label, result.components[c.id].score))
     pairs += [
         (word("measures_total", language), len(measures)),
-        (word("measures_planned", language), states.get("planned", 0)),
-        (word("measures_dropped", language), states.get("dropped", 0)),
-        (word("measures_done", language), states.get("done", 0)),
+        (word("measures_planned", language), states[MeasureState.PLANNED]),
+        (word("measures_dropped", language), states[MeasureState.DROPPED]),
+        (word("measures_done", language), states[MeasureState.DONE]),
         (word("by_period", language), None),
         *[(f"  {p}", n) for p, n in sorted(by_period.items())],
     ]
