@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.parallel import imap
+from pvpp.queries import current_answers
 from pvpp.settings import Settings, get_settings
 from pvpp.store.db import reading, unit_of_work
 from pvpp.store.files import sha256, sha256_of, store_file
@@ -254,11 +255,7 @@ def ingest_bytes(
                 actor=actor,
                 reason="workbook valid and complete",
             )
-            current = session.exec(
-                select(AnswerSet)
-                .where(AnswerSet.assignment_id == assignment.id)
-                .order_by(AnswerSet.id.desc())  # type: ignore[union-attr]
-            ).first()
+            current = current_answers(session, assignment)
             session.add(
                 AnswerSet(
                     assignment_id=assignment.id,  # type: ignore[arg-type]

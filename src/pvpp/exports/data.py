@@ -14,12 +14,12 @@ from pvpp.measures import MeasureFacts
 from pvpp.planning.library import Library, load_library
 from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import Lang
-from pvpp.queries import round_plans, team_statuses
+from pvpp.queries import current_answer_sets, round_plans, team_statuses
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.questionnaire.models import FieldKind, item_field_id
 from pvpp.rounds import get_round
 from pvpp.scoring import ScoreResult, score_answers
-from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, PlanMeasure, Round
+from pvpp.store.models import Assignment, Institution, Plan, PlanMeasure, Round
 
 
 @dataclass
@@ -61,14 +61,7 @@ def load_round(session: Session, round_code: str, *, internal: bool = True) -> R
         session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all(),
         key=lambda a: institutions[a.institution_id].code,
     )
-    current: dict[int, AnswerSet] = {}
-    for answer_set in session.exec(
-        select(AnswerSet)
-        .join(Assignment, AnswerSet.assignment_id == Assignment.id)  # type: ignore[arg-type]
-        .where(Assignment.round_id == rnd.id)
-        .order_by(AnswerSet.id)  # type: ignore[arg-type]
-    ).all():
-        current[answer_set.assignment_id] = answer_set  # the newest wins
+    current = current_answer_sets(session, rnd)
     scored = [
         Scored(
             institutions[a.institution_id],
