@@ -30,7 +30,8 @@ RATIO_FLOOR_BYTES = 256 * 1024
 
 
 class Rejection(Exception):
-    """The file is refused; ``code`` names a message in :mod:`pvpp.workbook.messages`."""
+    """The file is refused; ``code`` names the message ``workbook.problem.<code>``
+    in the catalogue (:mod:`pvpp.i18n`)."""
 
     def __init__(self, code: str, **params: object) -> None:
         self.code = code
