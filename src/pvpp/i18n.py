@@ -100,10 +100,14 @@ def _flatten(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, E
             raise ValueError(f"catalogue entry {key!r} is neither a text nor a mapping")
 
 
-@cache
 def catalogue(lang: str) -> dict[str, Entry]:
-    """All texts of ``lang`` by dotted key (read once per process)."""
-    path = locale_dir() / f"{_check_lang(lang)}.yaml"
+    """All texts of ``lang`` by dotted key (each file is read once per process)."""
+    return _load(locale_dir() / f"{_check_lang(lang)}.yaml")
+
+
+@cache
+def _load(path: Path) -> dict[str, Entry]:
+    # Keyed by path, not language: a moved resources folder is read afresh.
     tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return dict(_flatten(tree))
 
