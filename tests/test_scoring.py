@@ -31,14 +31,21 @@ def worked_example() -> dict[str, Any]:
     return answers
 
 
-def test_worked_example_matches_the_documentation() -> None:
+@pytest.mark.parametrize(
+    ("lang", "starts"),
+    [
+        ("en", ("overall", "score C", "warning")),
+        ("lv", ("kopējais", "vērtējums C", "brīdinājums")),
+    ],
+)
+def test_worked_example_matches_the_documentation(lang: str, starts: tuple[str, ...]) -> None:
     result = score_answers(POLICY, worked_example())
-    lines = explain_lines(result, "en")
+    lines = explain_lines(result, lang)  # type: ignore[arg-type]
     shown = [
         line
         for line in lines
         if any(f" {key} " in f" {line} " or f" {key}:" in line for key in ("K3", "1.4", "S3"))
-        or line.startswith(("overall", "score C", "warning"))
+        or line.startswith(starts)
     ]
     assert len(shown) == 15
     for line in shown:
@@ -54,6 +61,23 @@ def test_worked_example_matches_the_documentation() -> None:
         "high_without_evidence",
         "unknown_counts_as_zero",
     }
+
+
+def test_explanation_speaks_one_language() -> None:
+    """Latvian lines throughout, warnings included, with decimal commas; and the counts agree
+    ("1 novērtētā punkta", "1 rated item")."""
+    answers = {k: "not_applicable" for k in all_twos()} | {"Q_K1_D1": 3}
+    result = score_answers(POLICY, answers)
+    lv = explain_lines(result, "lv")
+    assert "vērtējums C3 = 1 novērtētā punkta svērtais vidējais = 3,00" in lv
+    assert (
+        "brīdinājums high_without_evidence: Punktā K1 augsta pakāpe (D1) bez pierādījumiem." in lv
+    )
+    english = ("score", "gap", "priority", "overall", "warning", "unrated", "mean", "Item")
+    assert not [line for line in lv if any(word in line for word in english)]
+    en = explain_lines(result, "en")
+    assert "score C3 = weighted mean of 1 rated item = 3.00" in en
+    assert not [line for line in en if "vērtējums" in line or "Punktā" in line]
 
 
 def test_unrated_is_never_zero() -> None:

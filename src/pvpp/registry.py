@@ -19,12 +19,12 @@ import openpyxl
 from sqlmodel import Session, select
 
 from pvpp import audit
+from pvpp.i18n import t
 from pvpp.policy import Policy
 from pvpp.settings import get_settings
 from pvpp.store.files import store_file
 from pvpp.store.models import Institution, RegistryImport, utcnow
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
-from pvpp.workbook.messages import message
 
 COLUMNS = (
     "code",
@@ -91,7 +91,9 @@ def read_rows(path: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:
         try:
             check_file(data, GuardLimits.from_settings(get_settings()))
         except Rejection as exc:
-            raise RegistryError(str(path), [message(exc.code, "en", **exc.params)]) from None
+            raise RegistryError(
+                str(path), [t(f"workbook.problem.{exc.code}", "en", **exc.params)]
+            ) from None
         try:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             ws = wb.worksheets[0]

@@ -13,13 +13,18 @@ Method ``pvpp-score-2`` (documented with a worked example in docs/scoring.md):
 - warnings (not errors): a degree of 3 or more without evidence; documentation (D2) of 2
   or more while responsibility (D1) is 0; a change of more than 2 degrees on a dimension
   since the previous round.
+
+Every number can explain itself: :func:`explain_lines` writes how each was computed, in
+the reader's language, from the catalogue (``scoring.*`` in :mod:`pvpp.i18n`). The result
+keeps only numbers and codes, so it reads the same whichever language asks.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from pvpp.i18n import Num, both, t
 from pvpp.policy import Policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import degree_field_id, item_key
@@ -45,7 +50,6 @@ class ItemScore:
     gap: float | None
     foundation_factor: float
     priority: float | None
-    explain: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -54,11 +58,12 @@ class ComponentScore:
     score: float | None
     rated_items: int
     items: int
-    explain: str = ""
 
 
 @dataclass
 class Warning:
+    """A consistency warning; ``message`` holds its text in each language (lv, en)."""
+
     code: str
     item: str
     message: dict[str, str]
@@ -72,14 +77,10 @@ class ScoreResult:
     overall: float | None
     index: float | None
     warnings: list[Warning]
-    explain: list[str]
+    top_degree: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.2f}"
 
 
 def _weighted(pairs: list[tuple[float, float]]) -> float | None:
@@ -113,46 +114,22 @@ def score_answers(
             own = answers.get(f"TARGET_{item_key(item.id)}")
             own = own if isinstance(own, int) else None
             target = own if own is not None else item.national_target
-            explain = []
             if rated:
                 score = sum(rated.values()) / len(rated)
-                left_out = [f"{d}: {degrees[d]}" for d in dims if d not in rated]
-                terms = ", ".join(
-                    f"{d} {v}" + (" (unknown)" if degrees[d] == UNKNOWN else "")
-                    for d, v in rated.items()
-                )
-                explain.append(
-                    f"score {item.id} = mean({terms}) = {_fmt(score)}"
-                    + (f" (not counted: {', '.join(left_out)})" if left_out else "")
-                )
                 gap = max(0.0, target - score)
                 priority = gap * item.weight * factor
-                source = "own target" if own is not None else "national target"
-                explain.append(f"gap {item.id} = {source} {target} − {_fmt(score)} = {_fmt(gap)}")
-                explain.append(
-                    f"priority {item.id} = gap {_fmt(gap)} × weight {item.weight:g} × foundation "
-                    f"{factor:g} = {_fmt(priority)}"
-                )
             else:
                 score = gap = priority = None
-                explain.append(f"score {item.id}: unrated (no dimension has a degree)")
             items[item.id] = ItemScore(
                 item.id, component.id, degrees, score, item.weight, item.national_target, own,
-                target, gap, factor, priority, explain,
+                target, gap, factor, priority,
             )  # fmt: skip
             given = {d: v for d, v in rated.items() if degrees[d] != UNKNOWN}
             warnings += _warnings(item.id, given, answers, previous, dims)
             unknown = [d for d in dims if degrees[d] == UNKNOWN]
             if unknown:
                 names = ", ".join(unknown)
-                warnings.append(
-                    _warn(
-                        "unknown_counts_as_zero",
-                        item.id,
-                        f'Punktā {item.id} atbilde "Nav zināms" ({names}) vērtēta kā 0. pakāpe.',
-                        f'Item {item.id}: "unknown" ({names}) is counted as degree 0.',
-                    )
-                )
+                warnings.append(_warn("unknown_counts_as_zero", item.id, dimensions=names))
 
     components = {}
     for component in policy.components:
@@ -160,28 +137,18 @@ def score_answers(
             (items[i.id].score, i.weight) for i in component.items if items[i.id].score is not None
         ]
         value = _weighted(pairs)  # type: ignore[arg-type]
-        text = (
-            f"score {component.id} = weighted mean of {len(pairs)} rated item(s) = {_fmt(value)}"
-            if value is not None
-            else f"score {component.id}: unrated"
-        )
         components[component.id] = ComponentScore(
-            component.id, value, len(pairs), len(component.items), text
+            component.id, value, len(pairs), len(component.items)
         )
     pairs = [(s.score, s.weight) for s in items.values() if s.score is not None]
     overall = _weighted(pairs)  # type: ignore[arg-type]
     index = overall / top * 100 if overall is not None else None
-    explain = [
-        f"overall = weighted mean of {len(pairs)} rated item(s) = {_fmt(overall)}; "
-        f"index = {_fmt(overall)} / {top} × 100 = {index:.1f}"
-        if overall is not None and index is not None
-        else "overall: unrated"
-    ]
-    return ScoreResult(METHOD, items, components, overall, index, warnings, explain)
+    return ScoreResult(METHOD, items, components, overall, index, warnings, top)
 
 
-def _warn(code: str, item: str, lv: str, en: str) -> Warning:
-    return Warning(code, item, {"lv": lv, "en": en})
+def _warn(code: str, item: str, **values: object) -> Warning:
+    # Both languages are kept: the plan PDF and the command line each pick their reader's.
+    return Warning(code, item, both(f"scoring.warning.{code}", item=item, **values))
 
 
 def _warnings(
@@ -195,44 +162,117 @@ def _warnings(
     evidence = answers.get(f"EVIDENCE_{item_key(item)}")
     high = ", ".join(d for d, v in rated.items() if v >= HIGH_DEGREE)
     if high and not evidence:
-        out.append(
-            _warn(
-                "high_without_evidence",
-                item,
-                f"Punktā {item} augsta pakāpe ({high}) bez pierādījumiem.",
-                f"Item {item}: a high degree ({high}) without evidence.",
-            )
-        )
+        out.append(_warn("high_without_evidence", item, high=high))
     d2 = rated.get("D2", 0)
     if d2 >= 2 and rated.get("D1") == 0:
-        out.append(
-            _warn(
-                "documented_without_owner",
-                item,
-                f"Punktā {item} dokumentēšana ir {d2}, bet atbildīgo nav (D1 = 0).",
-                f"Item {item}: documentation is {d2} but nobody is responsible (D1 = 0).",
-            )
-        )
+        out.append(_warn("documented_without_owner", item, d2=d2))
     for d in dims if previous else []:
         before = previous.get(degree_field_id(item, d))  # type: ignore[union-attr]
         now = rated.get(d)
         if isinstance(before, int) and now is not None and abs(now - before) > JUMP:
-            out.append(
-                _warn(
-                    "jump",
-                    item,
-                    f"Punktā {item} {d} mainījies no {before} uz {now} kopš iepriekšējās kārtas.",
-                    f"Item {item}: {d} changed from {before} to {now} since the previous round.",
-                )
-            )
+            out.append(_warn("jump", item, dimension=d, before=before, now=now))
     return out
 
 
-def explain_lines(result: ScoreResult, lang: Lang = "en") -> list[str]:
-    """Every computed number with how it was computed, in order."""
-    lines = [*result.explain]
-    lines += [c.explain for c in result.components.values()]
+def _is_degree(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _answer(value: Any, lang: Lang) -> str:
+    """A left-out answer as the reader's language names it ("Nav zināms", "unknown")."""
+    if value is None:
+        return t("scoring.answer.missing", lang)
+    if value in ("not_applicable", "unknown"):
+        return t(f"scoring.answer.{value}", lang)
+    return str(value)
+
+
+def _item_lines(s: ItemScore, lang: Lang) -> list[str]:
+    if s.score is None or s.gap is None or s.priority is None:
+        return [t("scoring.explain.item_unrated", lang, item=s.item)]
+    score, gap = Num(s.score, 2), Num(s.gap, 2)
+    terms = ", ".join(
+        f"{d} {degree_of(v)}" + ("" if _is_degree(v) else f" ({_answer(v, lang)})")
+        for d, v in s.degrees.items()
+        if degree_of(v) is not None
+    )
+    left_out = [f"{d}: {_answer(v, lang)}" for d, v in s.degrees.items() if degree_of(v) is None]
+    if left_out:
+        line = t(
+            "scoring.explain.item_partial",
+            lang,
+            item=s.item,
+            terms=terms,
+            score=score,
+            left_out=", ".join(left_out),
+        )
+    else:
+        line = t("scoring.explain.item", lang, item=s.item, terms=terms, score=score)
+    source = "own_target" if s.own_target is not None else "national_target"
+    return [
+        line,
+        t(
+            "scoring.explain.gap",
+            lang,
+            item=s.item,
+            source=t(f"scoring.explain.{source}", lang),
+            target=s.target,
+            score=score,
+            gap=gap,
+        ),
+        t(
+            "scoring.explain.priority",
+            lang,
+            item=s.item,
+            gap=gap,
+            weight=Num(s.weight),
+            factor=Num(s.foundation_factor),
+            priority=Num(s.priority, 2),
+        ),
+    ]
+
+
+def _component_line(c: ComponentScore, lang: Lang) -> str:
+    if c.score is None:
+        return t("scoring.explain.component_unrated", lang, component=c.component)
+    return t(
+        "scoring.explain.component",
+        lang,
+        c.rated_items,
+        component=c.component,
+        score=Num(c.score, 2),
+    )
+
+
+def component_lines(result: ScoreResult, lang: Lang = "lv") -> list[str]:
+    """How each component score was computed, in ``lang``."""
+    return [_component_line(c, lang) for c in result.components.values()]
+
+
+def explain_lines(result: ScoreResult, lang: Lang = "lv") -> list[str]:
+    """Every computed number with how it was computed, in order, all in ``lang``: the
+    overall score and index, each component, each item (score, gap, priority), then the
+    warnings."""
+    if result.overall is None or result.index is None:
+        lines = [t("scoring.explain.overall_unrated", lang)]
+    else:
+        rated = sum(1 for s in result.items.values() if s.score is not None)
+        overall = Num(result.overall, 2)
+        lines = [
+            t(
+                "scoring.explain.overall",
+                lang,
+                rated,
+                overall=overall,
+                top=result.top_degree,
+                index=Num(result.index, 1),
+            )
+        ]
+    lines += component_lines(result, lang)
     for s in result.items.values():
-        lines += s.explain
-    lines += [f"warning {w.code}: {w.message[lang]}" for w in result.warnings]
+        lines += _item_lines(s, lang)
+    lines += [
+        t("scoring.explain.warning", lang, code=w.code, message=w.message[lang])
+        for w in result.warnings
+    ]
     return lines

@@ -137,11 +137,11 @@ def answer_status_sheet(data: bytes, code: str, overrides: dict[int, tuple] | No
 
     from openpyxl import load_workbook
 
-    from pvpp.workbook.status import CHOICES, FIRST_ROW, TEXT
+    from pvpp.workbook.status import FIRST_ROW, choice_label, sheet_title
 
     wb = load_workbook(io.BytesIO(data))
-    lang = "en" if TEXT["sheet"]["en"] in wb.sheetnames else "lv"
-    ws = wb[TEXT["sheet"][lang]]
+    lang = "en" if sheet_title("en") in wb.sheetnames else "lv"
+    ws = wb[sheet_title(lang)]
     rows = [r for r in range(FIRST_ROW, ws.max_row + 1) if ws[f"B{r}"].value]
     profile = profile_for(code)
     for i, r in enumerate(rows):
@@ -151,7 +151,7 @@ def answer_status_sheet(data: bytes, code: str, overrides: dict[int, tuple] | No
             key = "in_progress"
         else:
             key = "done" if i % 2 == 0 else "not_started"
-        label, due, comment = (CHOICES[key][lang], None, None)
+        label, due, comment = (choice_label(key, lang), None, None)
         if overrides and i in overrides:
             label, due, comment = overrides[i]
         ws[f"E{r}"] = label

@@ -147,12 +147,21 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
     assert status["totals"]["accepted"] == 2 and status["totals"]["invited"] == 35
 
     scores = run(
-        "scores", "show", "--round", "2026-K1", "--institution", "VID", "--json", "--explain"
-    )
+        "scores", "show", "--round", "2026-K1", "--institution", "VID", "--json", "--explain",
+        "--lang", "en",
+    )  # fmt: skip
     payload = json.loads(scores.stdout)
     assert payload["method"] == "pvpp-score-2"
     assert any(line.startswith("overall = weighted mean of") for line in payload["explanation"])
-    table = run("scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain")
+    table = run(
+        "scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain",
+        "--lang", "en",
+    )  # fmt: skip
     assert "overall index" in table.stdout and "score K3 = mean(" in table.stdout
+    # Latvian by default, in one language: no English explanation mixed with Latvian warnings.
+    table = run("scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain")
+    assert "kopējais indekss" in table.stdout and "vērtējums K3 = vidējais(" in table.stdout
+    assert "kopējais vērtējums = " in table.stdout
+    assert "score K3" not in table.stdout and "weighted mean" not in table.stdout
     missing = run("scores", "show", "--round", "2026-K1", "--institution", "VARAM")
     assert missing.exit_code == 1 and "no accepted workbook" in missing.stderr

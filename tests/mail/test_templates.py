@@ -165,3 +165,21 @@ def test_eml_names_are_safe() -> None:
     assert eml_name("<1.2.3@pvpp.example.org>") == "1.2.3@pvpp.example.org.eml"
     assert eml_name("<../../etc/passwd@x>") == "_.._etc_passwd@x.eml"
     assert "/" not in eml_name("<a/b\\c@d>")
+
+
+def test_templates_have_the_word_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An email template can say a count with the words it agrees with, in its language."""
+    folder = tmp_path / "email"
+    folder.mkdir()
+    (folder / "reminder.lv.txt.j2").write_text(
+        "{{ t('national.overdue_measures', n=count) }}", encoding="utf-8"
+    )
+    (folder / "reminder.en.txt.j2").write_text(
+        "{{ t('national.overdue_measures', n=count) }}", encoding="utf-8"
+    )
+    env = templates._text_env(folder)
+    lv = env.get_template("reminder.lv.txt.j2")
+    assert lv.render(lang="lv", count=21) == "21 pasākums, kura termiņš ir pagājis"
+    assert lv.render(lang="lv", count=10) == "10 pasākumu, kuru termiņš ir pagājis"
+    en = env.get_template("reminder.en.txt.j2")
+    assert en.render(lang="en", count=1) == "1 measure past its due date"

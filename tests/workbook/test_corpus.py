@@ -20,11 +20,11 @@ from typing import Any
 import openpyxl
 import pytest
 
+from pvpp.i18n import keys
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.settings import Settings, get_settings
 from pvpp.workbook.check import CheckResult, Status, check_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook, formula
-from pvpp.workbook.messages import MESSAGES
 from tests.conftest import INSTITUTION, ROUND
 from tests.workbook.corpus import (
     BILLION_LAUGHS,
@@ -143,7 +143,7 @@ class Case:
     id: str
     make: Callable[[Ctx], bytes]
     code: str
-    text: tuple[str, ...]  # parts of the message, in the workbook's language
+    text: tuple[str, ...]  # parts of the message, all in the workbook's language
     field: str | None = None  # the answer field concerned; its sheet and cell are checked
     at_cell: bool = True  # False: the problem names the field and sheet but no cell
     sheet: str | None = None  # the sheet named, for problems about a sheet
@@ -200,13 +200,13 @@ FILE_CASES = [
         "csv-text",
         lambda c: "Punkts;Pakāpe\n1.1;3\n1.2;2\n".encode(),
         "not_a_workbook",
-        (NOT_A_WORKBOOK, "(text or CSV)"),
+        (NOT_A_WORKBOOK, "(teksts vai CSV)"),
     ),
     Case(
         "text-with-bom",
         lambda c: "\ufeffPašnovērtējums: viss kārtībā".encode(),
         "not_a_workbook",
-        ("(text or CSV)",),
+        ("(teksts vai CSV)",),
     ),
     Case(
         "pdf",
@@ -233,43 +233,43 @@ FILE_CASES = [
         "png-image",
         lambda c: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + _random(200),
         "not_a_workbook",
-        ("(unknown format)",),
+        ("(nezināms formāts)",),
     ),
     Case(
         "docx-zip",
         lambda c: zip_of(_files("[Content_Types].xml", "_rels/.rels", "word/document.xml")),
         "not_a_workbook",
-        (NOT_A_WORKBOOK, "(Word document)"),
+        (NOT_A_WORKBOOK, "(Word dokuments)"),
     ),
     Case(
         "pptx-zip",
         lambda c: zip_of(_files("[Content_Types].xml", "ppt/presentation.xml")),
         "not_a_workbook",
-        ("(PowerPoint presentation)",),
+        ("(PowerPoint prezentācija)",),
     ),
     Case(
         "zip-without-workbook",
         lambda c: zip_of({"readme.txt": b"hello", "data.csv": b"a;b\n1;2\n"}),
         "not_a_workbook",
-        ("(zip archive without a workbook)",),
+        ("(ZIP arhīvs bez darbgrāmatas)",),
     ),
     Case(
         "empty-zip",
         lambda c: b"PK\x05\x06" + b"\x00" * 18,
         "not_a_workbook",
-        ("(zip archive without a workbook)",),
+        ("(ZIP arhīvs bez darbgrāmatas)",),
     ),
     Case(
         "xlsx-without-content-types",
         lambda c: rezip(c.filled_lv, drop=("[Content_Types].xml",)),
         "not_a_workbook",
-        ("(zip archive without a workbook)",),
+        ("(ZIP arhīvs bez darbgrāmatas)",),
     ),
     Case(
         "xlsx-without-workbook-part",
         lambda c: rezip(c.filled_lv, drop=("xl/workbook.xml",)),
         "not_a_workbook",
-        ("(zip archive without a workbook)",),
+        ("(ZIP arhīvs bez darbgrāmatas)",),
     ),
     Case(
         "ods-zip",
@@ -349,20 +349,20 @@ FILE_CASES = [
         "over-default-upload-limit",
         lambda c: b"PK\x03\x04" + b"\x00" * (5 * MiB),
         "too_large",
-        ("Datne ir pārāk liela", "atļauts līdz 5.0 MB"),
+        ("Datne ir pārāk liela", "atļauts līdz 5,0 MB"),
     ),
     Case(
         "over-lowered-upload-limit-env",
         lambda c: c.filled_lv,
         "too_large",
-        ("atļauts līdz 19.5 KB",),
+        ("atļauts līdz 19,5 KB",),
         env={"PVPP_MAX_UPLOAD_BYTES": "20000"},
     ),
     Case(
         "member-over-default-limit",
         lambda c: rezip(c.filled_lv, add={"xl/media/image1.png": b"\x00" * (9 * MiB)}),
         "zip_bomb",
-        (ZIP_BOMB, "xl/media/image1.png: 9.0 MB"),
+        (ZIP_BOMB, "xl/media/image1.png: 9,0 MB"),
     ),
     Case(
         "member-over-lowered-limit",
@@ -397,20 +397,20 @@ FILE_CASES = [
         "too-many-members",
         lambda c: rezip(c.filled_lv, add={f"xl/media/i{n}.png": b"x" for n in range(300)}),
         "zip_bomb",
-        (ZIP_BOMB, "parts"),
+        (ZIP_BOMB, " daļ"),
     ),
     Case(
         "too-many-members-lowered",
         lambda c: c.filled_lv,
         "zip_bomb",
-        (ZIP_BOMB, " parts)"),
+        (ZIP_BOMB, " daļu)"),  # 16 parts: "16 daļu", not "16 daļas"
         settings={"max_zip_members": 10},
     ),
     Case(
         "total-uncompressed-lowered-env",
         lambda c: c.filled_lv,
         "zip_bomb",
-        (ZIP_BOMB, "in total"),
+        (ZIP_BOMB, "(kopā "),
         env={"PVPP_MAX_TOTAL_UNCOMPRESSED_BYTES": "200000"},
     ),
     # 4. macros
@@ -947,7 +947,9 @@ def test_corpus_is_large_and_distinct() -> None:
     assert len(ids) == len(set(ids))
     assert len(CASES) >= 60
     # Every problem the checker can report has at least one broken workbook here.
-    assert {c.code for c in CASES} == set(MESSAGES)
+    assert {c.code for c in CASES} == {
+        key.removeprefix("workbook.problem.") for key in keys("workbook.problem.")
+    }
 
 
 def test_sheet_titles_match_the_questionnaire(spec: QuestionnaireSpec) -> None:

@@ -246,7 +246,7 @@ def _teams_answer(sent: Path, drop: Path, later: Path, codes: list[str]) -> None
 def _teams_report(sent: Path, inbox: Path) -> None:
     """Each team answers its status sheet (a received file is never rewritten)."""
     from pvpp.synthetic import answer_status_sheet
-    from pvpp.workbook.status import CHOICES
+    from pvpp.workbook.status import choice_label
 
     for path in sorted(sent.glob("*.xlsx")):
         code = path.stem.split("-")[0]
@@ -255,8 +255,8 @@ def _teams_report(sent: Path, inbox: Path) -> None:
         overrides: dict[int, tuple] = {}
         if code == REPLANS:
             overrides = {
-                0: (CHOICES["move"]["lv"], "2027-06-30", "Iepirkums pārcelts uz 2027. gadu"),
-                1: (CHOICES["drop"]["lv"], None, "Pasākumu īsteno nozares ministrija"),
+                0: (choice_label("move", "lv"), "2027-06-30", "Iepirkums pārcelts uz 2027. gadu"),
+                1: (choice_label("drop", "lv"), None, "Pasākumu īsteno nozares ministrija"),
             }
         data = answer_status_sheet(path.read_bytes(), code, overrides)
         if code == WRONG_STATUS:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pvpp.cli.common import (
@@ -21,6 +22,7 @@ from pvpp.cli.common import (
 )
 from pvpp.clock import SystemClock
 from pvpp.files import write_atomic
+from pvpp.i18n import number, t
 from pvpp.planning.library import load_library
 from pvpp.plans import (
     PlanError,
@@ -32,8 +34,9 @@ from pvpp.plans import (
     scores_for,
 )
 from pvpp.policy import load_policy
+from pvpp.policy.models import Lang
 from pvpp.questionnaire import load_questionnaire
-from pvpp.scoring import explain_lines
+from pvpp.scoring import component_lines, explain_lines
 from pvpp.settings import get_settings
 
 scores_app = typer.Typer(help="Scores, gaps and priorities.", no_args_is_help=True)
@@ -58,39 +61,53 @@ def scores_show(
     ] = False,
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
 ) -> None:
-    """Item, component and overall scores with targets, gaps and priorities."""
+    """Item, component and overall scores with targets, gaps and priorities, all in one
+    language (``--lang``): headings, explanations and warnings from the word catalogue."""
+    language: Lang = "en" if lang == "en" else "lv"
     result, _ = _run(lambda s: scores_for(s, context(s, round_code, institution)))
     if as_json:
         payload = result.to_dict()
         if explain:
-            payload["explanation"] = explain_lines(result, "en" if lang == "en" else "lv")
+            payload["explanation"] = explain_lines(result, language)
         write_json(payload)
         return
     policy = load_policy("pvpp2027-v1")
     spec = load_questionnaire(get_settings().default_questionnaire)
-    labels = {
-        o.code: o.label.get("en" if lang == "en" else "lv") for o in spec.questionnaire.non_scoring
-    }
-    index = "unrated" if result.index is None else f"{result.index:.1f}"
-    console.print(f"[bold]{institution}[/bold], round {round_code}: overall index {index}")
+    labels = {o.code: o.label.get(language) for o in spec.questionnaire.non_scoring}
+    index = (
+        t("scoring.show.unrated", language)
+        if result.index is None
+        else number(result.index, language)
+    )
+    # What people typed is escaped, so a bracket in a code prints as itself, not as markup.
+    who = f"[bold]{escape(institution)}[/bold]"
+    console.print(
+        t("scoring.show.heading", language, institution=who, round=escape(round_code), index=index),
+        highlight=False,
+    )
     table = Table(header_style="bold")
-    for col in ("item", "D1", "D2", "D3", "D4", "score", "target", "gap", "priority"):
+    columns = [t("scoring.show.item", language), "D1", "D2", "D3", "D4"]
+    columns += [t(f"scoring.show.{c}", language) for c in ("score", "target", "gap", "priority")]
+    for col in columns:
         table.add_column(col)
     for item_id, s in result.items.items():
-        name = policy.item(item_id).name.get("en" if lang == "en" else "lv")
+        name = policy.item(item_id).name.get(language)
         dims = [_shown(s.degrees.get(d), labels) for d in ("D1", "D2", "D3", "D4")]
         table.add_row(
-            f"{item_id} {name}", *dims, fmt(s.score), str(s.target), fmt(s.gap), fmt(s.priority)
+            f"{item_id} {name}",
+            *dims,
+            fmt(s.score, language),
+            str(s.target),
+            fmt(s.gap, language),
+            fmt(s.priority, language),
         )
     console.print(table)
-    for comp in result.components.values():
-        console.print(f"  {comp.explain}", highlight=False)
+    for line in component_lines(result, language):
+        console.print(f"  {line}", highlight=False)
     for w in result.warnings:
-        console.print(
-            f"  [yellow]⚠[/yellow] {w.message['en' if lang == 'en' else 'lv']}", highlight=False
-        )
+        console.print(f"  [yellow]⚠[/yellow] {w.message[language]}", highlight=False)
     if explain:
-        for line in explain_lines(result, "en" if lang == "en" else "lv"):
+        for line in explain_lines(result, language):
             console.print(f"  {line}", highlight=False)
 
 
@@ -101,9 +118,9 @@ def _shown(value: object, labels: dict[str, str]) -> str:
     return labels.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
-def fmt(value: float | None) -> str:
-    """A number with two decimals, or nothing for an unrated value."""
-    return "" if value is None else f"{value:.2f}"
+def fmt(value: float | None, lang: str = "lv") -> str:
+    """A number with two decimals in ``lang``'s format, or nothing for an unrated value."""
+    return "" if value is None else number(value, lang, 2)
 
 
 def _plan_payload(session, plan) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from pvpp.cli.common import console, err_console, friendly_errors, write_json
 from pvpp.files import write_atomic
+from pvpp.i18n import t
 from pvpp.questionnaire import load_questionnaire
 from pvpp.settings import get_settings
 from pvpp.workbook.build import build_workbook
@@ -21,24 +22,6 @@ app = typer.Typer(help="Build and check self-assessment workbooks.", no_args_is_
 
 EXIT_REJECTED = 1
 EXIT_INCOMPLETE = 3
-
-HEADINGS = {
-    "lv": {
-        Status.ACCEPTED: "Darbgrāmata ir pareiza un pilnībā aizpildīta.",
-        Status.INCOMPLETE: "Darbgrāmata ir pareiza, bet nav pilnībā aizpildīta: {n} neatbildēti "
-        "jautājumi.",
-        Status.REJECTED: "Darbgrāmatu nevar pieņemt: {n} problēmas. Lūdzu, izlabojiet tās un "
-        "nosūtiet vēlreiz.",
-        "answers": "atbildes",
-    },
-    "en": {
-        Status.ACCEPTED: "The workbook is valid and complete.",
-        Status.INCOMPLETE: "The workbook is valid but not complete: {n} unanswered questions.",
-        Status.REJECTED: "The workbook cannot be accepted: {n} problems. Please correct them and "
-        "send it again.",
-        "answers": "answers",
-    },
-}
 
 
 @app.command()
@@ -86,7 +69,7 @@ def new(
 
 def render_result(result: CheckResult, file: Path) -> None:
     """Print a check result for people: problems with sheet and cell, or the answers."""
-    words = HEADINGS[result.lang]
+    lang = result.lang
     meta = result.meta
     if meta:
         console.print(
@@ -97,25 +80,24 @@ def render_result(result: CheckResult, file: Path) -> None:
     else:
         console.print(f"[bold]{file}[/bold]", highlight=False)
     if result.status is Status.REJECTED:
-        console.print(f"[red]{words[Status.REJECTED].format(n=len(result.problems))}[/red]")
+        console.print(f"[red]{t('workbook.check.rejected', lang, n=len(result.problems))}[/red]")
         for p in result.problems:
             where = f"[cyan]{p.where()}[/cyan]: " if p.where() else ""
             console.print(f"  • {where}{p.message}", highlight=False)
         return
     if result.status is Status.INCOMPLETE:
-        console.print(
-            f"[yellow]{words[Status.INCOMPLETE].format(n=len(result.unanswered))}[/yellow]"
-        )
+        incomplete = t("workbook.check.incomplete", lang, n=len(result.unanswered))
+        console.print(f"[yellow]{incomplete}[/yellow]")
         per_sheet: dict[str, list[str]] = defaultdict(list)
         for u in result.unanswered:
             per_sheet[u.sheet].append(f"{u.cell} ({u.field})")
         for sheet, cells in per_sheet.items():
             console.print(f"  • [cyan]{sheet}[/cyan]: {', '.join(cells)}", highlight=False)
         return
-    console.print(f"[green]{words[Status.ACCEPTED]}[/green]")
+    console.print(f"[green]{t('workbook.check.accepted', lang)}[/green]")
     table = Table(show_header=True, header_style="bold")
     table.add_column("id")
-    table.add_column(words["answers"])
+    table.add_column(t("workbook.check.answers", lang))
     for key, value in result.answers.items():
         table.add_row(key, str(value))
     console.print(table)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
+from pvpp.i18n import number, t
 from pvpp.policy.models import Lang
 
 FONT_FAMILY = "DejaVu Sans, sans-serif"
@@ -44,9 +45,6 @@ GRID_COLOUR = "#c8c8c8"
 OUTER_COLOUR = "#8c8c8c"
 STRIPE_COLOUR = "#f4f4f4"
 
-UNRATED = {"lv": "nav novērtēts", "en": "not rated"}
-DECIMAL_SEPARATOR = {"lv": ",", "en": "."}
-NO_VALUE = "—"  # as the plan's tables show a missing number
 ELLIPSIS = "…"
 DASH_PATTERN = "6 3"
 
@@ -276,11 +274,10 @@ def _el(tag: str, attrs: dict[str, str | float | None], content: str | None = No
 def format_value(value: float | None, lang: Lang = "lv") -> str:
     """A value with one decimal (``2,5`` in Latvian, ``2.5`` in English); a dash for None.
 
-    Rounded as ``round(value, 1)``, like the numbers in the plan's tables, so both agree.
+    Rounded as ``round(value, 1)`` and formatted by Babel, by the same function as the
+    numbers in the plan's tables (:func:`pvpp.i18n.number`), so both agree.
     """
-    if value is None:
-        return NO_VALUE
-    return f"{value:.1f}".replace(".", DECIMAL_SEPARATOR[lang])
+    return number(value, lang, 1)
 
 
 def _text(
@@ -638,7 +635,7 @@ def radar_chart(
     body.extend(drawn)
 
     # legend below the chart square
-    unrated = UNRATED[lang]
+    unrated = t("charts.unrated", lang)
     items: list[tuple[LegendSymbol, str]] = [
         (_line_symbol(s, MARKER_SHAPES[i % len(MARKER_SHAPES)]), s.name)
         for i, s in enumerate(series)
@@ -684,7 +681,7 @@ def bar_chart(
     n = len(labels)
     body, top = _title_block(title, width)
 
-    unrated = UNRATED[lang]
+    unrated = t("charts.unrated", lang)
     shapes = [MARKER_SHAPES[i % len(MARKER_SHAPES)] for i in range(len(series))]
     items: list[tuple[LegendSymbol, str]] = [(_bar_symbol(series[0]), series[0].name)]
     items += [(_tick_symbol(s, shapes[i]), s.name) for i, s in enumerate(series) if i > 0]

@@ -1,7 +1,8 @@
 """The national report for VARAM: progress, score distributions, gaps and needs of a round.
 
 Publishable by default: every aggregate over fewer than ``MIN_GROUP`` institutions is
-withheld and no institution is named; ``internal=True`` adds the named heat map.
+withheld and no institution is named; ``internal=True`` adds the named heat map. The
+template's words are the catalogue's ``national.*`` (:mod:`pvpp.i18n`).
 """
 
 from __future__ import annotations
@@ -9,14 +10,12 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-import yaml
 from sqlmodel import Session, select
 
 from pvpp import measures
-from pvpp.documents.render import render_pdf, templates_dir
+from pvpp.documents.render import render_pdf
 from pvpp.national import MIN_GROUP, aggregates, round_scores, round_status
 from pvpp.policy import load_policy
 from pvpp.policy.models import ItemKind
@@ -24,13 +23,6 @@ from pvpp.queries import round_assignments, round_measure_facts
 from pvpp.rounds import get_round
 from pvpp.states.assignment import ASSESSED, NOT_STARTED
 from pvpp.store.models import Institution
-
-
-@lru_cache(maxsize=1)
-def labels() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(
-        (templates_dir() / "national" / "labels.yaml").read_text(encoding="utf-8")
-    )
 
 
 def _heat(value: float | None) -> str:
@@ -138,7 +130,6 @@ def national_context(
 
     return {
         "lang": lang,
-        "t": labels()[lang],
         "round": {
             "code": rnd.code,
             "opens": rnd.opens_on,

@@ -1,7 +1,8 @@
 """The individual improvement plan as a PDF for the head of an institution.
 
 ``plan_context`` gathers everything from the store into plain data; the template
-``templates/plan/plan.html.j2`` lays it out. Nothing typed by an institution reaches the
+``templates/plan/plan.html.j2`` lays it out, with its words from the catalogue
+(``plan.*``, :mod:`pvpp.i18n`). Nothing typed by an institution reaches the
 HTML except through autoescaped template variables.
 """
 
@@ -10,15 +11,14 @@ from __future__ import annotations
 import base64
 from collections import defaultdict
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-import yaml
 from sqlmodel import Session
 
 from pvpp import measures
 from pvpp.documents.charts import Series, bar_chart, radar_chart
-from pvpp.documents.render import render_pdf, templates_dir
+from pvpp.documents.render import render_pdf
+from pvpp.i18n import t
 from pvpp.national import round_medians
 from pvpp.planning.library import load_library
 from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END
@@ -31,12 +31,6 @@ from pvpp.teams import members
 
 EVIDENCE_SHOWN = 300
 COLOURS = {"current": "#1F4E79", "target": "#C55A11", "median": "#7F7F7F"}
-
-
-@lru_cache(maxsize=1)
-def labels() -> dict[str, dict[str, str]]:
-    """The plan's wording in lv and en (``templates/plan/labels.yaml``)."""
-    return yaml.safe_load((templates_dir() / "plan" / "labels.yaml").read_text(encoding="utf-8"))
 
 
 def _series(name: str, values: list[float | None], kind: str) -> Series:
@@ -74,10 +68,14 @@ def plan_context(
     result, _ = scores_for(session, ctx)
     answer_set = current_answers(session, ctx.assignment)
     answers = answer_set.answers if answer_set else {}
-    t = labels()[lang]
     g = lang  # which text of a {lv, en} pair to show
 
     comp_median, item_median = round_medians(session, round_code)
+    names = {
+        "current": t("plan.current", lang),
+        "target": t("plan.target", lang),
+        "median": t("plan.median", lang),
+    }
 
     def component_target(cid: str) -> float:
         items = next(c for c in policy.components if c.id == cid).items
@@ -90,21 +88,27 @@ def plan_context(
     radar = radar_chart(
         axes,
         [
-            _series(t["current"], [result.components[c.id].score for c in comps], "current"),
-            _series(t["target"], [component_target(c.id) for c in comps], "target"),
-            _series(t["median"], [comp_median[c.id] for c in comps], "median"),
+            _series(
+                t("plan.current", lang), [result.components[c.id].score for c in comps], "current"
+            ),
+            _series(names["target"], [component_target(c.id) for c in comps], "target"),
+            _series(names["median"], [comp_median[c.id] for c in comps], "median"),
         ],
         max_value=policy.degree_scale.max,
+        lang=lang,
     )
     groups = [i for i in policy.items if i.kind is ItemKind.CONDITION_GROUP]
     bars = bar_chart(
         [f"{i.id} {i.name.get(g)}" for i in groups],
         [
-            _series(t["current"], [result.items[i.id].score for i in groups], "current"),
-            _series(t["target"], [float(result.items[i.id].target) for i in groups], "target"),
-            _series(t["median"], [item_median[i.id] for i in groups], "median"),
+            _series(names["current"], [result.items[i.id].score for i in groups], "current"),
+            _series(
+                t("plan.target", lang), [float(result.items[i.id].target) for i in groups], "target"
+            ),
+            _series(names["median"], [item_median[i.id] for i in groups], "median"),
         ],
         max_value=policy.degree_scale.max,
+        lang=lang,
     )
 
     non_scoring = {o.code: o.label.get(g) for o in spec.questionnaire.non_scoring}
@@ -201,7 +205,6 @@ def plan_context(
 
     return {
         "lang": lang,
-        "t": t,
         "institution": {
             "code": ctx.institution.code,
             "name": ctx.institution.name,

@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from pvpp.i18n import install
 from pvpp.paths import resources_dir
 
 log = logging.getLogger(__name__)
-LOCALES = {"lv": "lv_LV", "en": "en_GB"}
 
 
 def templates_dir() -> Path:
@@ -63,26 +60,10 @@ class AssetFetcher(URLFetcher):
         raise BlockedResource(f"refused: {url[:200]}")
 
 
-def _number(value: float | None, lang: str = "lv", digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(round(value, digits), format=pattern, locale=LOCALES[lang])
-
-
-def _date(value: date | datetime | str | None, lang: str = "lv") -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    if lang == "lv":
-        return value.strftime("%d.%m.%Y")
-    return format_date(value, format="d MMMM y", locale=LOCALES[lang])
-
-
 @lru_cache(maxsize=2)
 def environment(root: str | None = None) -> Environment:
-    """The one Jinja environment for documents."""
+    """The one Jinja environment for documents, with the word catalogue installed
+    (``t('plan.summary')``, ``| num(lang, 2)``, ``| day(lang)``; see :mod:`pvpp.i18n`)."""
     env = Environment(
         loader=FileSystemLoader(root or str(templates_dir())),
         autoescape=True,  # a bool, not select_autoescape(): that skips .j2 names
@@ -90,9 +71,7 @@ def environment(root: str | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _number
-    env.filters["day"] = _date
-    return env
+    return install(env)
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:

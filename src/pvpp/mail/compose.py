@@ -25,6 +25,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from pvpp import measures
+from pvpp.i18n import Num, t
 from pvpp.mail.outbox import MessageError, queue
 from pvpp.mail.templates import render, render_html
 from pvpp.planning.library import load_library
@@ -244,11 +245,10 @@ def problem_lines(problems: list[dict[str, Any]], lang: str) -> list[str]:
         where = where or p.get("sheet") or ""
         message = p.get("message") or ""
         if p.get("code") == "unanswered" and not message:
-            message = "nav atbildēts" if lang == "lv" else "not answered"
+            message = t("mail.unanswered", lang)
         lines.append(f"{where}: {message}" if where else message)
     if len(lines) > MAX_LISTED_PROBLEMS:
-        total = "kopā" if lang == "lv" else "in all"
-        lines = [*lines[:MAX_LISTED_PROBLEMS], f"… ({total}: {len(lines)})"]
+        lines = [*lines[:MAX_LISTED_PROBLEMS], t("mail.more_problems", lang, total=Num(len(lines)))]
     return lines
 
 

@@ -15,6 +15,9 @@ Two environments, on purpose:
   text has no markup to inject into. The one dangerous place in plain text is a header,
   so every rendered subject is checked for line breaks and control characters here, and
   every header again when the message is queued (:mod:`pvpp.mail.outbox`).
+
+Both environments have the word catalogue (:func:`pvpp.i18n.install`): ``t('key', n=…)``
+gives a catalogue text in the message's language, with the plural form its count needs.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
+from pvpp.i18n import install
 from pvpp.mail.outbox import KINDS, LANGS, MessageError, check_header_text
 from pvpp.paths import resources_dir
 
@@ -81,7 +85,7 @@ def _text_env(folder: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["date"] = _format_date
-    return env
+    return install(env)
 
 
 @lru_cache(maxsize=4)
@@ -92,7 +96,7 @@ def _html_env(folder: Path) -> Environment:
         undefined=StrictUndefined,
     )
     env.filters["date"] = _format_date
-    return env
+    return install(env)
 
 
 def _check(kind: str, lang: str) -> None:

@@ -23,10 +23,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pvpp.i18n import day, t
 from pvpp.policy.models import Component, Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
 from pvpp.questionnaire.models import degree_field_id, item_field_id, service_field_id
-from pvpp.workbook.labels import label
 from pvpp.workbook.meta import FORMAT, FORMAT_VERSION, META_SHEET, sign
 
 BLUE = "1F4E79"
@@ -157,7 +157,7 @@ class WorkbookBuilder:
             errorStyle="stop",
         )
         dv.error = prompt
-        dv.errorTitle = label("col_answer", self.lang)
+        dv.errorTitle = t("workbook.label.col_answer", self.lang)
         ws.add_data_validation(dv)
         return dv
 
@@ -177,16 +177,17 @@ class WorkbookBuilder:
         ws.merge_cells(f"A1:{last_col}1")
         _text(ws["A1"], title).font = Font(size=15, bold=True, color=BLUE)
         ws.row_dimensions[1].height = 24
-        info = f"{label('institution', self.lang)}: {self.name} ({self.code})   ·   "
-        info += f"{label('round', self.lang)}: {self.round}"
+        lang = self.lang
+        info = f"{t('workbook.label.institution', lang)}: {self.name} ({self.code})   ·   "
+        info += f"{t('workbook.label.round', lang)}: {self.round}"
         if self.due:
-            info += f"   ·   {label('due', self.lang)}: {self.due.strftime('%d.%m.%Y')}"
+            info += f"   ·   {t('workbook.label.due', lang)}: {day(self.due, lang)}"
         ws.merge_cells(f"A2:{last_col}2")
         _text(ws["A2"], info).font = Font(size=FONT_PT + 1, color="404040")
 
     def _progress(self, ws: Worksheet, refs: list[str], row: int = 3) -> None:
         """A completion figure that Excel/LibreOffice compute as the team fills the sheet."""
-        _text(ws[f"B{row}"], label("progress", self.lang)).font = Font(bold=True)
+        _text(ws[f"B{row}"], t("workbook.label.progress", self.lang)).font = Font(bold=True)
         # COUNTA takes at most 255 arguments; chunk so any component size works.
         chunks = [refs[i : i + 200] for i in range(0, len(refs), 200)]
         counted = "+".join(f"COUNTA({','.join(chunk)})" for chunk in chunks)
@@ -222,11 +223,11 @@ class WorkbookBuilder:
             ws,
             5,
             [
-                label("col_code", lang),
-                label("col_field", lang),
-                label("col_question", lang),
-                label("col_answer", lang),
-                label("col_degrees", lang),
+                t("workbook.label.col_code", lang),
+                t("workbook.label.col_field", lang),
+                t("workbook.label.col_question", lang),
+                t("workbook.label.col_answer", lang),
+                t("workbook.label.col_degrees", lang),
             ],
         )
         ws.freeze_panes = "A6"
@@ -244,10 +245,10 @@ class WorkbookBuilder:
             ws.row_dimensions[row].height = 20
             row += 1
             about = (
-                f"{qi.intro.get(lang)}\n{label('target_result', lang)}: "
+                f"{qi.intro.get(lang)}\n{t('workbook.label.target_result', lang)}: "
                 f"{item.target_result.get(lang)}"
             )
-            about_label = _text(ws[f"B{row}"], label("about", lang))
+            about_label = _text(ws[f"B{row}"], t("workbook.label.about", lang))
             about_label.font = Font(italic=True)
             about_label.alignment = WRAP
             ws.merge_cells(f"C{row}:E{row}")
@@ -283,18 +284,18 @@ class WorkbookBuilder:
                 )
                 row += 1
             national = self.spec.degree_label(item.national_target, lang)
-            target_hint = label("own_target_hint", lang, target=national)
-            _text(ws[f"B{row}"], label("own_target", lang)).alignment = WRAP
+            target_hint = t("workbook.label.own_target_hint", lang, target=national)
+            _text(ws[f"B{row}"], t("workbook.label.own_target", lang)).alignment = WRAP
             _text(ws[f"C{row}"], target_hint).alignment = WRAP
             self._input(ws, f"D{row}", item_field_id(FieldKind.TARGET, item.id), target_dv)
             _fit(ws, row, [(target_hint, COMPONENT_WIDTHS["C"])])
             row += 1
             for kind, name_key, hint in (
-                (FieldKind.NA_REASON, "na_reason", label("na_reason_hint", lang)),
+                (FieldKind.NA_REASON, "na_reason", t("workbook.label.na_reason_hint", lang)),
                 (FieldKind.EVIDENCE, "evidence", qi.evidence_hint.get(lang)),
-                (FieldKind.COMMENT, "comment", label("comment_hint", lang)),
+                (FieldKind.COMMENT, "comment", t("workbook.label.comment_hint", lang)),
             ):
-                _text(ws[f"B{row}"], label(name_key, lang)).alignment = WRAP
+                _text(ws[f"B{row}"], t(f"workbook.label.{name_key}", lang)).alignment = WRAP
                 _text(ws[f"C{row}"], hint).alignment = WRAP
                 ws.merge_cells(f"D{row}:E{row}")
                 self._input(ws, f"D{row}", item_field_id(kind, item.id), None)
@@ -310,16 +311,16 @@ class WorkbookBuilder:
         lang = self.lang
         groups = [self.policy.item(g) for g in self.spec.condition_groups]
         last_col = get_column_letter(4 + len(groups))
-        self._header(ws, label("services_title", lang), last_col)
+        self._header(ws, t("workbook.label.services_title", lang), last_col)
         ws.merge_cells(f"A4:{last_col}4")
-        intro = label("services_intro", lang)
+        intro = t("workbook.label.services_intro", lang)
         _text(ws["A4"], intro).alignment = WRAP
         ws.row_dimensions[4].height = 45
         titles = [
-            label("col_no", lang),
-            label("col_service", lang),
-            label("col_type", lang),
-            label("col_catalogue", lang),
+            t("workbook.label.col_no", lang),
+            t("workbook.label.col_service", lang),
+            t("workbook.label.col_type", lang),
+            t("workbook.label.col_catalogue", lang),
         ] + [f"{g.id} {g.name.get(lang)}" for g in groups]
         self._column_header(ws, 6, titles)
         ws.row_dimensions[6].height = 60
@@ -327,8 +328,8 @@ class WorkbookBuilder:
         for idx, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(idx)].width = width
         ws.freeze_panes = "C7"
-        type_dv = self._dropdown(ws, "C", self.n_types, label("col_type", lang))
-        conf_dv = self._dropdown(ws, "D", self.n_conformity, label("col_answer", lang))
+        type_dv = self._dropdown(ws, "C", self.n_types, t("workbook.label.col_type", lang))
+        conf_dv = self._dropdown(ws, "D", self.n_conformity, t("workbook.label.col_answer", lang))
         name_refs = []
         for n in range(1, self.q.service_rows + 1):
             row = 6 + n
@@ -343,7 +344,7 @@ class WorkbookBuilder:
                 col = get_column_letter(5 + idx)
                 self._input(ws, f"{col}{row}", service_field_id(n, group.id), conf_dv)
             name_refs.append(f"B{row}")
-        _text(ws["B3"], label("services_listed", lang)).font = Font(bold=True)
+        _text(ws["B3"], t("workbook.label.services_listed", lang)).font = Font(bold=True)
         ws["C3"] = f"=COUNTA({','.join(name_refs)})"
         ws["C3"].font = Font(bold=True, size=12, color=BLUE)
         ws["C3"].alignment = Alignment(horizontal="left")
@@ -359,12 +360,12 @@ class WorkbookBuilder:
         _text(ws["A1"], self.q.title.get(lang)).font = Font(size=16, bold=True, color=BLUE)
         ws.row_dimensions[1].height = 26
         facts = [
-            (label("institution", lang), f"{self.name} ({self.code})"),
-            (label("round", lang), self.round),
+            (t("workbook.label.institution", lang), f"{self.name} ({self.code})"),
+            (t("workbook.label.round", lang), self.round),
         ]
         if self.due:
-            facts.append((label("due", lang), self.due.strftime("%d.%m.%Y")))
-        facts.append((label("questionnaire", lang), f"{self.q.id} / {self.policy.id}"))
+            facts.append((t("workbook.label.due", lang), day(self.due, lang)))
+        facts.append((t("workbook.label.questionnaire", lang), f"{self.q.id} / {self.policy.id}"))
         row = 3
         for key, value in facts:
             _text(ws[f"B{row}"], key).font = Font(bold=True)
@@ -378,7 +379,9 @@ class WorkbookBuilder:
             _fit(ws, row, [(text, 125)])
             row += 1
         row += 1
-        _text(ws[f"B{row}"], label("scale_title", lang)).font = Font(bold=True, size=12, color=BLUE)
+        _text(ws[f"B{row}"], t("workbook.label.scale_title", lang)).font = Font(
+            bold=True, size=12, color=BLUE
+        )
         row += 1
         for degree in self.policy.degree_scale.degrees:
             degree_cell = _text(ws[f"B{row}"], self.spec.degree_label(degree.value, lang))
@@ -393,17 +396,17 @@ class WorkbookBuilder:
             _fit(ws, row, [(summary, 95)])
             row += 1
         row += 1
-        _text(ws[f"B{row}"], label("non_scoring_title", lang)).font = Font(
+        _text(ws[f"B{row}"], t("workbook.label.non_scoring_title", lang)).font = Font(
             bold=True, size=12, color=BLUE
         )
         row += 1
         for option in self.q.non_scoring:
             _text(ws[f"B{row}"], option.label.get(lang)).font = Font(bold=True)
-            hint = label("na_reason_hint", lang) if option.requires_reason else ""
+            hint = t("workbook.label.na_reason_hint", lang) if option.requires_reason else ""
             _text(ws[f"C{row}"], hint)
             row += 1
         row += 1
-        _text(ws[f"B{row}"], label("sheets_title", lang)).font = Font(
+        _text(ws[f"B{row}"], t("workbook.label.sheets_title", lang)).font = Font(
             bold=True, size=12, color=BLUE
         )
         row += 1
@@ -412,7 +415,7 @@ class WorkbookBuilder:
             _text(ws[f"C{row}"], f"{component.name.get(lang)} ({len(component.items)})")
             row += 1
         _text(ws[f"B{row}"], self.spec.sheet_title("services", lang)).font = Font(bold=True)
-        _text(ws[f"C{row}"], label("services_title", lang))
+        _text(ws[f"C{row}"], t("workbook.label.services_title", lang))
         self._page_setup(ws, landscape=False)
 
     def _meta(self, ws: Worksheet) -> None:

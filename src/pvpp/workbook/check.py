@@ -26,6 +26,7 @@ import defusedxml
 import openpyxl
 from openpyxl.utils.cell import coordinate_from_string, range_boundaries
 
+from pvpp.i18n import t
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import (
     AnswerField,
@@ -38,7 +39,6 @@ from pvpp.questionnaire import (
 from pvpp.questionnaire.models import TEXT_KINDS, TEXT_LIMITS, item_field_id
 from pvpp.settings import Settings, get_settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
-from pvpp.workbook.messages import message
 from pvpp.workbook.meta import (
     FORMAT,
     FORMAT_VERSION,
@@ -212,7 +212,7 @@ class _Reader:
         if sheet is not None:
             params.setdefault("sheet", sheet)
         self.result.problems.append(
-            Problem(code, message(code, self.lang, **params), sheet, cell, field_id)
+            Problem(code, t(f"workbook.problem.{code}", self.lang, **params), sheet, cell, field_id)
         )
 
     def reject(self, code: str, **params: object) -> CheckResult:

@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from pvpp.i18n import Num, Phrase, number, phrase
 from pvpp.settings import Settings
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -30,7 +31,8 @@ RATIO_FLOOR_BYTES = 256 * 1024
 
 
 class Rejection(Exception):
-    """The file is refused; ``code`` names a message in :mod:`pvpp.workbook.messages`."""
+    """The file is refused; ``code`` names the message ``workbook.problem.<code>``
+    in the catalogue (:mod:`pvpp.i18n`)."""
 
     def __init__(self, code: str, **params: object) -> None:
         self.code = code
@@ -57,13 +59,31 @@ class GuardLimits:
         )
 
 
-def human_size(n: int) -> str:
-    """Bytes as a short human-readable size."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
+@dataclass(frozen=True)
+class Size:
+    """A number of bytes, printed short in the reader's language ("5,0 MB", "5.0 MB").
+
+    A rejection is raised before anyone knows the workbook's language, so it carries the
+    size and the message prints it (see :class:`pvpp.i18n.Localized`).
+    """
+
+    bytes: int
+
+    def text(self, lang: str) -> str:
+        n = float(self.bytes)
+        for unit in ("B", "KB", "MB"):
+            if n < 1024:
+                return f"{number(n, lang, 0 if unit == 'B' else 1)} {unit}"
+            n /= 1024
+        return f"{number(n, lang, 1)} GB"
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def human_size(n: int) -> Size:
+    """Bytes as a short human-readable size, in whichever language the message is."""
+    return Size(n)
 
 
 def check_file(data: bytes, limits: GuardLimits) -> None:
@@ -96,26 +116,30 @@ def _check_members(
     if "mimetype" in names and "content.xml" in names:
         raise Rejection("opendocument")
     if len(infos) > limits.max_zip_members:
-        raise Rejection("zip_bomb", detail=f"{len(infos)} parts")
+        raise Rejection("zip_bomb", detail=phrase("workbook.detail.parts", len(infos)))
     total = 0
     for info in infos:
         if info.flag_bits & 0x1:
             raise Rejection("encrypted")
         if info.file_size > limits.max_member_bytes:
-            raise Rejection("zip_bomb", detail=f"{info.filename}: {human_size(info.file_size)}")
+            size = human_size(info.file_size)
+            raise Rejection(
+                "zip_bomb", detail=phrase("workbook.detail.member", member=info.filename, size=size)
+            )
         if info.file_size > RATIO_FLOOR_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_compression_ratio:
-                raise Rejection("zip_bomb", detail=f"{info.filename}: {ratio:.0f}:1")
+                detail = phrase("workbook.detail.ratio", member=info.filename, ratio=Num(ratio, 0))
+                raise Rejection("zip_bomb", detail=detail)
         total += info.file_size
     if total > limits.max_total_uncompressed_bytes:
-        raise Rejection("zip_bomb", detail=f"{human_size(total)} in total")
+        raise Rejection("zip_bomb", detail=phrase("workbook.detail.total", size=human_size(total)))
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         if "word/document.xml" in names:
-            raise Rejection("not_a_workbook", detail="Word document")
+            raise Rejection("not_a_workbook", detail=phrase("workbook.detail.word"))
         if "ppt/presentation.xml" in names:
-            raise Rejection("not_a_workbook", detail="PowerPoint presentation")
-        raise Rejection("not_a_workbook", detail="zip archive without a workbook")
+            raise Rejection("not_a_workbook", detail=phrase("workbook.detail.powerpoint"))
+        raise Rejection("not_a_workbook", detail=phrase("workbook.detail.zip"))
     if any(MACRO_MEMBERS.search(n) for n in names):
         raise Rejection("macro_enabled")
     for info in infos:
@@ -141,7 +165,8 @@ def _check_members(
             raise Rejection("xml_entities", member=info.filename)
 
 
-def _sniff(data: bytes) -> str:
+def _sniff(data: bytes) -> str | Phrase:
+    """What a file that is not a zip archive seems to be (format names are not translated)."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"%pdf"):
         return "PDF"
@@ -150,5 +175,5 @@ def _sniff(data: bytes) -> str:
     if head.startswith(b"<?xml"):
         return "XML"
     if b"\x00" not in head:
-        return "text or CSV"
-    return "unknown format"
+        return phrase("workbook.detail.text")
+    return phrase("workbook.detail.unknown")

@@ -23,9 +23,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from pvpp.i18n import t
 from pvpp.settings import Settings, get_settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
-from pvpp.workbook.messages import message
 
 FORMAT, FORMAT_VERSION = "pvpp-status", "1"
 META_SHEET = "_pvpp"
@@ -33,71 +33,20 @@ FIRST_ROW = 8  # the first measure row
 COLUMNS = "ABCDEFG"  # no., measure, description, due, status, new due, comment
 STATUS_COL, NEW_DUE_COL, COMMENT_COL = "E", "F", "G"
 
-CHOICES: dict[str, dict[str, str]] = {
-    "done": {"lv": "Izpildīts", "en": "Done"},
-    "in_progress": {"lv": "Procesā", "en": "In progress"},
-    "not_started": {"lv": "Nav uzsākts", "en": "Not started"},
-    "move": {"lv": "Jāpārceļ termiņš", "en": "Move the due date"},
-    "drop": {"lv": "Netiks īstenots", "en": "Will not be done"},
-}
-TEXT: dict[str, dict[str, str]] = {
-    "sheet": {"lv": "Statuss", "en": "Status"},
-    "title": {
-        "lv": "Individuālā pilnveides plāna izpildes statuss",
-        "en": "Status of the individual improvement plan",
-    },
-    "intro": {
-        "lv": "Katram pasākumam izvēlieties statusu. Ja termiņš jāpārceļ, izvēlieties jauno "
-        "termiņu; ja pasākums netiks īstenots, komentārā norādiet iemeslu. Saglabājiet "
-        "darbgrāmatu un nosūtiet to atpakaļ līdz {respond_by}.",
-        "en": "Choose a status for each measure. To move a due date, choose the new one; if a "
-        "measure will not be done, give the reason in the comment. Save the workbook and send "
-        "it back by {respond_by}.",
-    },
-    "who": {"lv": "Iestāde: {name} ({code})", "en": "Institution: {name} ({code})"},
-    "what": {
-        "lv": "Kārta: {round}; plāna versija: {version}; periods līdz {period}",
-        "en": "Round: {round}; plan version: {version}; period ending {period}",
-    },
-    "headers": {
-        "lv": "Nr.|Pasākums|Apraksts|Termiņš|Statuss|Jaunais termiņš|Komentārs",
-        "en": "No.|Measure|Description|Due|Status|New due date|Comment",
-    },
-}
-# Problems of the status sheet itself; the file and identity problems reuse the
-# questionnaire's messages (pvpp.workbook.messages).
-STATUS_MESSAGES: dict[str, dict[str, str]] = {
-    "status_missing_row": {
-        "lv": "Pasākums {measure} nav atrodams lapā (rindas nedrīkst dzēst vai pārvietot). "
-        "Lūdzu, izmantojiet saņemto darbgrāmatu.",
-        "en": "Measure {measure} is missing from the sheet (rows must not be deleted or "
-        "moved). Please use the workbook you received.",
-    },
-    "status_not_in_list": {
-        "lv": "“{value}” nav no saraksta. Izvēlieties: {choices}.",
-        "en": "“{value}” is not in the list. Choose one of: {choices}.",
-    },
-    "status_unanswered": {
-        "lv": "Nav izvēlēts statuss pasākumam {measure}.",
-        "en": "No status chosen for measure {measure}.",
-    },
-    "status_move_needs_date": {
-        "lv": "Pasākumam {measure} izvēlēts “{move}”, bet nav norādīts jaunais termiņš. "
-        "Izvēlieties kādu no: {allowed}.",
-        "en": "Measure {measure} is marked “{move}” but has no new due date. Choose one of: "
-        "{allowed}.",
-    },
-    "status_bad_date": {
-        "lv": "“{value}” nav atļauts jaunais termiņš pasākumam {measure}. Izvēlieties kādu "
-        "no: {allowed}.",
-        "en": "“{value}” is not an allowed new due date for measure {measure}. Choose one "
-        "of: {allowed}.",
-    },
-    "status_drop_needs_reason": {
-        "lv": "Pasākumam {measure} izvēlēts “{drop}”: komentārā norādiet iemeslu.",
-        "en": "Measure {measure} is marked “{drop}”: give the reason in the comment.",
-    },
-}
+#: The statuses a team can choose, in the order of the list; their words are
+#: ``status.choice.<key>`` in the catalogue (:mod:`pvpp.i18n`).
+CHOICES = ("done", "in_progress", "not_started", "move", "drop")
+HEADERS = ("number", "measure", "description", "due", "status", "new_due", "comment")
+
+
+def choice_label(key: str, lang: str) -> str:
+    """What the sheet's list shows for the status ``key``."""
+    return t(f"status.choice.{key}", lang)
+
+
+def sheet_title(lang: str) -> str:
+    """The title of the status sheet in ``lang`` (a returned sheet is found by it)."""
+    return t("status.text.sheet", lang)
 
 
 @dataclass(frozen=True)
@@ -122,7 +71,7 @@ class StatusMeta:
 @dataclass(frozen=True)
 class StatusUpdate:
     measure_id: str
-    status: str  # a key of CHOICES
+    status: str  # one of CHOICES
     new_due: date | None
     comment: str
 
@@ -162,26 +111,28 @@ def build_status_sheet(
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = TEXT["sheet"][lang]
+    ws.title = sheet_title(lang)
     bold = Font(bold=True)
-    ws["A1"] = TEXT["title"][lang]
+    ws["A1"] = t("status.text.title", lang)
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = TEXT["who"][lang].format(name=institution_name, code=institution_code)
-    ws["A3"] = TEXT["what"][lang].format(
-        round=round_code, version=plan_version, period=period_end.isoformat()
-    )
-    ws["A5"] = TEXT["intro"][lang].format(respond_by=respond_by.isoformat())
+    ws["A2"] = t("status.text.who", lang, name=institution_name, code=institution_code)
+    # Dates stay ISO here: the new-due-date list holds ISO dates, read back as written.
+    ws["A3"] = t(
+        "status.text.what", lang, round=round_code, version=plan_version,
+        period=period_end.isoformat(),
+    )  # fmt: skip
+    ws["A5"] = t("status.text.intro", lang, respond_by=respond_by.isoformat())
     ws["A5"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A5:G5")
     ws.row_dimensions[5].height = 48
-    for col, header in zip(COLUMNS, TEXT["headers"][lang].split("|"), strict=True):
+    for col, header in zip(COLUMNS, HEADERS, strict=True):
         cell = ws[f"{col}{FIRST_ROW - 1}"]
-        cell.value = header
+        cell.value = t(f"status.column.{header}", lang)
         cell.font = bold
         cell.fill = PatternFill("solid", fgColor="DDE7F0")
     for col, width in zip(COLUMNS, (5, 12, 60, 12, 20, 16, 40), strict=True):
         ws.column_dimensions[col].width = width
-    choices = [CHOICES[k][lang] for k in CHOICES]
+    choices = [choice_label(k, lang) for k in CHOICES]
     status_list = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True)
     due_list = DataValidation(
         type="list", formula1=f'"{",".join(d.isoformat() for d in later_dues)}"', allow_blank=True
@@ -246,9 +197,14 @@ def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> Stat
     lang = "lv"
 
     def problem(code: str, sheet: str | None = None, cell: str | None = None, **params: Any):
-        table = STATUS_MESSAGES.get(code)
-        values = {"sheet": sheet or META_SHEET, "field": "", **params}
-        text = table[lang].format(**values) if table else message(code, lang, **values)  # type: ignore[arg-type]
+        # The sheet's own problems are status.problem.*; the file and identity problems
+        # (from the guard and the signature) are the questionnaire's workbook.problem.*.
+        key = (
+            f"status.problem.{code.removeprefix('status_')}"
+            if code.startswith("status_")
+            else f"workbook.problem.{code}"
+        )
+        text = t(key, lang, **{"sheet": sheet or META_SHEET, "field": "", **params})
         result.problems.append(
             {"code": code, "sheet": sheet, "cell": cell, "field": params.get("measure"),
              "message": text}
@@ -296,7 +252,7 @@ def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> Stat
         result.status = "rejected"
         return result
     result.meta = meta
-    sheet = TEXT["sheet"][lang]
+    sheet = sheet_title(lang)
     if sheet not in wb.sheetnames:
         problem("status_missing_row", sheet, None, measure=", ".join(meta.measures))
         result.status = "rejected"
@@ -307,7 +263,7 @@ def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> Stat
         mid = _text(ws[f"B{r}"].value)
         if mid in meta.measures and mid not in by_id:
             by_id[mid] = r
-    names = {label[lang]: key for key, label in CHOICES.items()}
+    names = {choice_label(key, lang): key for key in CHOICES}
     shown_choices = ", ".join(names)
     allowed = ", ".join(d.isoformat() for d in later)
     unanswered = False
@@ -332,7 +288,7 @@ def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> Stat
             raw_due = _text(ws[f"{NEW_DUE_COL}{r}"].value)
             if not raw_due:
                 problem("status_move_needs_date", sheet, f"{NEW_DUE_COL}{r}", measure=mid,
-                        move=CHOICES["move"][lang], allowed=allowed)  # fmt: skip
+                        move=choice_label("move", lang), allowed=allowed)  # fmt: skip
                 continue
             try:
                 new_due = date.fromisoformat(raw_due[:10])
@@ -344,7 +300,7 @@ def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> Stat
                 continue
         if status == "drop" and len(comment) < 3:
             problem("status_drop_needs_reason", sheet, f"{COMMENT_COL}{r}", measure=mid,
-                    drop=CHOICES["drop"][lang])  # fmt: skip
+                    drop=choice_label("drop", lang))  # fmt: skip
             continue
         result.updates.append(StatusUpdate(mid, status, new_due, comment))
     if any(p["code"] != "status_unanswered" for p in result.problems):

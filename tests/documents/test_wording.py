@@ -1,0 +1,127 @@
+"""The documents' counted sentences, rendered from their templates with chosen counts:
+each number agrees with the words around it in Latvian and English."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import unescape
+from typing import Any
+
+import pytest
+
+from pvpp.documents.render import render_html
+
+
+def text_of(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def plan_page(lang: str, *, by_2027: int, later: int, days: int, head: int, funding: int) -> str:
+    context: dict[str, Any] = {
+        "lang": lang,
+        "institution": {"code": "VID", "name": "Valsts ieņēmumu dienests", "head": "A. Liepa"},
+        "round": {"code": "2026-K1", "due": date(2026, 3, 31)},
+        "plan": {"version": 1, "status": "draft", "created": date(2026, 4, 1)},
+        "today": date(2026, 4, 2),
+        "index": 49.1,
+        "strongest": [],
+        "weakest": [],
+        "asks": {
+            "by_2027": by_2027,
+            "later": later,
+            "effort_days": days,
+            "head": head,
+            "extra_funding": funding,
+        },
+        "next_check": date(2026, 9, 30),
+        "radar": "data:,",
+        "bars": "data:,",
+        "components": [],
+        "dimensions": ["D1", "D2", "D3", "D4"],
+        "periods": [],
+        "condition_groups": [],
+        "services": [],
+        "team": [],
+        "warnings": [],
+    }
+    return text_of(render_html("plan/plan.html.j2", context))
+
+
+def national_page(lang: str, *, institutions: int, measures: int, assigned: int) -> str:
+    context: dict[str, Any] = {
+        "lang": lang,
+        "round": {"code": "2026-K1", "opens": None, "due": None, "policy": "pvpp2027-v1"},
+        "today": date(2026, 10, 1),
+        "internal": False,
+        "min_group": 5,
+        "rates": {
+            "assigned": assigned,
+            "without": 0,
+            "submitted": 1,
+            "accepted": 1,
+            "response": 100.0,
+            "acceptance": 100.0,
+        },
+        "scored": 1,
+        "suppressed": True,
+        "degrees": [0, 1, 2, 3, 4],
+        "distribution": [],
+        "condition_groups": [],
+        "heat_rows": [],
+        "named_rows": [],
+        "gaps": [],
+        "rv6": [],
+        "rv7": [],
+        "overdue": [],
+        "overdue_institutions": institutions,
+        "overdue_total": measures,
+    }
+    return text_of(render_html("national/report.html.j2", context))
+
+
+def test_the_plan_summary_agrees_with_one_of_everything() -> None:
+    text = plan_page("lv", by_2027=1, later=0, days=1, head=1, funding=1)
+    assert "1 pasākums līdz 2027. gada beigām" in text
+    assert "aptuveni 1 cilvēkdiena iestādes darba" in text
+    assert "1 pasākums, par kuru atbild iestādes vadītājs" in text
+    assert "1 pasākumam ieteikts meklēt papildu finansējumu" in text
+    assert "1 pasākumi" not in text and "1 cilvēkdienas" not in text
+
+
+@pytest.mark.parametrize(
+    ("n", "measures", "days"),
+    [
+        (21, "21 pasākums līdz", "aptuveni 21 cilvēkdiena "),
+        (10, "10 pasākumu līdz", "aptuveni 10 cilvēkdienu "),
+        (3, "3 pasākumi līdz", "aptuveni 3 cilvēkdienas "),
+    ],
+)
+def test_the_plan_summary_agrees_with_other_counts(n: int, measures: str, days: str) -> None:
+    text = plan_page("lv", by_2027=n, later=2, days=n, head=n, funding=n)
+    assert measures in text and days in text
+
+
+def test_the_plan_summary_in_english() -> None:
+    text = plan_page("en", by_2027=1, later=3, days=1, head=2, funding=1)
+    assert "1 measure by the end of 2027, a further 3 in 2028–2031" in text
+    assert "about 1 person-day of the institution's work" in text
+    assert "2 measures the head of institution is responsible for" in text
+
+
+def test_the_national_report_agrees_with_its_counts() -> None:
+    text = national_page("lv", institutions=1, measures=21, assigned=1)
+    assert "1 iestādei ir 21 pasākums, kura termiņš ir pagājis" in text
+    assert "1 iestādēm" not in text and "21 pasākumi" not in text
+    assert "1 iestāde kārtā" in text
+    text = national_page("lv", institutions=2, measures=10, assigned=42)
+    assert "2 iestādēm ir 10 pasākumu, kuru termiņš ir pagājis" in text
+    assert "42 iestādes kārtā" in text
+    assert "Novērtētas mazāk nekā 5 iestādes: apkopojumi netiek publicēti." in text
+    assert "grupas ar mazāk nekā 5 iestādēm netiek rādītas" in text
+
+
+def test_the_national_report_in_english() -> None:
+    text = national_page("en", institutions=1, measures=2, assigned=1)
+    assert "1 institution has 2 measures past their due date" in text
+    assert "1 institution in the round" in text
