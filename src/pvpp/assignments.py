@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
+from pvpp.errors import PvppError
 from pvpp.store.models import Assignment, Transition, utcnow
 
 
@@ -42,7 +43,7 @@ ALLOWED: dict[State | None, set[State]] = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(PvppError):
     """A state change the machine does not allow."""
 
 

@@ -62,6 +62,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
+from pvpp.errors import PvppError
 from pvpp.national import MIN_GROUP, aggregates
 from pvpp.planning.library import Library, load_library
 from pvpp.plans import PlanError, context, latest_plan, plan_measures, plan_version
@@ -95,7 +96,7 @@ NUMBER_FORMATS: dict[str, str] = {
 }
 
 
-class ExportError(Exception):
+class ExportError(PvppError):
     """An export that cannot be made as asked."""
 
 

@@ -14,6 +14,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.errors import PvppError
 from pvpp.policy import load_policy
 from pvpp.rounds import get_round
 from pvpp.store.models import RoundMilestone, utcnow
@@ -23,7 +24,7 @@ STATES = ("planned", "in_progress", "done")
 DEFAULT_DUE = date(2027, 12, 31)
 
 
-class MilestoneError(Exception):
+class MilestoneError(PvppError):
     """A milestone change that cannot be made (unknown measure or state)."""
 
 

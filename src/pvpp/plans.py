@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
+from pvpp.errors import PvppError
 from pvpp.planning.library import Library, load_library
 from pvpp.planning.planner import DEFAULT_CAPACITY_DAYS, LAST_DUE, periods, plan_steps
 from pvpp.policy import load_policy
@@ -37,7 +38,7 @@ from pvpp.store.models import (
 CLOSED = ("done", "drop")
 
 
-class PlanError(Exception):
+class PlanError(PvppError):
     """A scoring or planning request that cannot be carried out."""
 
 

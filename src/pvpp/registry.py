@@ -19,6 +19,7 @@ import openpyxl
 from sqlmodel import Session, select
 
 from pvpp import audit
+from pvpp.errors import PvppError
 from pvpp.policy import Policy
 from pvpp.settings import get_settings
 from pvpp.store.files import store_file
@@ -56,7 +57,7 @@ SCOPES = ("round1", "excluded", "voluntary")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 
 
-class RegistryError(Exception):
+class RegistryError(PvppError):
     """The file cannot be imported; ``problems`` lists every finding with its row."""
 
     def __init__(self, path: str, problems: list[str]) -> None:

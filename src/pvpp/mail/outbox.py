@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.errors import PvppError
 from pvpp.settings import Settings, get_settings
 from pvpp.store.files import read_file, store_file
 from pvpp.store.models import OutboxMessage, StoredFile
@@ -53,7 +54,7 @@ _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-
 Recipient = str | tuple[str, str]
 
 
-class MessageError(ValueError):
+class MessageError(PvppError, ValueError):
     """A message that cannot be queued, with the reason in plain words."""
 
 

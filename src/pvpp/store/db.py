@@ -20,12 +20,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
+from pvpp.errors import PvppError
 from pvpp.settings import Settings, get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class SchemaBehind(Exception):
+class SchemaBehind(PvppError):
     """The database is older than this code (or empty); ``pvpp db upgrade`` fixes it."""
 
 
