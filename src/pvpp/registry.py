@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from pvpp import audit
 from pvpp.errors import PvppError
 from pvpp.policy import Policy
-from pvpp.settings import get_settings
+from pvpp.settings import Settings
 from pvpp.store.files import store_file
 from pvpp.store.models import Institution, RegistryImport, utcnow
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
@@ -65,6 +65,12 @@ class RegistryError(PvppError):
         self.problems = problems
         super().__init__("\n".join(problems))
 
+    @property
+    def message(self) -> str:
+        """The file, how many problems, that nothing changed, then one line per problem."""
+        lines = [f"{self.path}: {len(self.problems)} problem(s); nothing was changed."]
+        return "\n".join(lines + [f"  • {problem}" for problem in self.problems])
+
 
 @dataclass
 class ImportReport:
@@ -78,7 +84,7 @@ class ImportReport:
         return bool(self.created or self.updated)
 
 
-def read_rows(path: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, data: bytes, limits: GuardLimits) -> list[tuple[int, dict[str, str]]]:
     """Rows as (spreadsheet row number, column → text), header mapped to column names."""
     if path.suffix.lower() == ".csv":
         try:
@@ -90,7 +96,7 @@ def read_rows(path: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:
         raw_rows = list(csv.reader(io.StringIO(text)))
     elif path.suffix.lower() == ".xlsx":
         try:
-            check_file(data, GuardLimits.from_settings(get_settings()))
+            check_file(data, limits)
         except Rejection as exc:
             raise RegistryError(str(path), [message(exc.code, "en", **exc.params)]) from None
         try:
@@ -210,12 +216,12 @@ def _values(row: dict[str, str]) -> dict[str, Any]:
 
 
 def import_registry(
-    session: Session, path: Path, policy: Policy, *, actor: str = "cli"
+    session: Session, path: Path, policy: Policy, *, settings: Settings, actor: str = "cli"
 ) -> ImportReport:
     """Validate the whole file, then create or update institutions; raise RegistryError
     (changing nothing) if any row has a problem."""
     data = path.read_bytes()
-    rows = read_rows(path, data)
+    rows = read_rows(path, data, GuardLimits.from_settings(settings))
     existing = {i.code: i for i in session.exec(select(Institution)).all()}
     problems = validate(rows, policy, set(existing))
     if problems:
