@@ -10,12 +10,13 @@ import typer
 from rich.table import Table
 
 from pvpp.cli.common import (
+    command_group,
     console,
     err_console,
-    friendly_errors,
-    known_errors,
+    file_errors,
     parse_date,
-    store_errors,
+    root,
+    today_option,
     transaction,
     write_json,
 )
@@ -33,22 +34,22 @@ from pvpp.plans import (
 from pvpp.policy import load_policy
 from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import explain_lines
-from pvpp.settings import get_settings
 
-scores_app = typer.Typer(help="Scores, gaps and priorities.", no_args_is_help=True)
-plan_app = typer.Typer(help="Individual improvement plans.", no_args_is_help=True)
+scores_app = command_group(help="Scores, gaps and priorities.", no_args_is_help=True)
+plan_app = command_group(help="Individual improvement plans.", no_args_is_help=True)
 
 RoundOpt = Annotated[str, typer.Option("--round", help="Round code")]
 InstOpt = Annotated[str, typer.Option("--institution", help="Institution code")]
 
 
-def _run(fn: Callable[..., Any]) -> Any:
-    with friendly_errors(), transaction(PlanError) as session:
+def _run(ctx: typer.Context, fn: Callable[..., Any]) -> Any:
+    with transaction(ctx) as session:
         return fn(session)
 
 
 @scores_app.command("show")
 def scores_show(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -58,7 +59,7 @@ def scores_show(
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
 ) -> None:
     """Item, component and overall scores with targets, gaps and priorities."""
-    result, _ = _run(lambda s: scores_for(s, context(s, round_code, institution)))
+    result, _ = _run(ctx, lambda s: scores_for(s, context(s, round_code, institution)))
     if as_json:
         payload = result.to_dict()
         if explain:
@@ -66,7 +67,7 @@ def scores_show(
         write_json(payload)
         return
     policy = load_policy("pvpp2027-v1")
-    spec = load_questionnaire(get_settings().default_questionnaire)
+    spec = load_questionnaire(root(ctx).settings.default_questionnaire)
     labels = {
         o.code: o.label.get("en" if lang == "en" else "lv") for o in spec.questionnaire.non_scoring
     }
@@ -120,8 +121,7 @@ def _plan_payload(session, plan) -> dict[str, Any]:
 
 
 def _print_plan(payload: dict[str, Any], lang: str) -> None:
-    with friendly_errors():
-        library = load_library("pvpp2027-v1")
+    library = load_library("pvpp2027-v1")
     console.print(
         f"Plan version {payload['version']} ({payload['status']}): {payload['note']}",
         highlight=False,
@@ -145,6 +145,7 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
 
 @plan_app.command("build")
 def plan_build(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     capacity: Annotated[
@@ -161,7 +162,7 @@ def plan_build(
         )
         return _plan_payload(session, plan), created
 
-    payload, created = _run(work)
+    payload, created = _run(ctx, work)
     if as_json:
         write_json({**payload, "created": created})
         return
@@ -172,6 +173,7 @@ def plan_build(
 
 @plan_app.command("show")
 def plan_show(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     version: Annotated[int | None, typer.Option(help="Plan version (default: the newest)")] = None,
@@ -189,7 +191,7 @@ def plan_show(
             )
         return _plan_payload(session, plan)
 
-    payload = _run(work)
+    payload = _run(ctx, work)
     if as_json:
         write_json(payload)
     else:
@@ -198,6 +200,7 @@ def plan_show(
 
 @plan_app.command("adjust")
 def plan_adjust(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     drop: Annotated[list[str] | None, typer.Option(help="MEASURE_ID=reason")] = None,
@@ -221,16 +224,18 @@ def plan_adjust(
         )
         return _plan_payload(session, plan)
 
-    payload = _run(work)
+    payload = _run(ctx, work)
     console.print(f"Plan version {payload['version']} made.")
 
 
 @plan_app.command("pdf")
 def plan_pdf_command(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     out: Annotated[Path, typer.Option(help="Where to write the PDF")],
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+    today: Annotated[str | None, typer.Option(help="The PDF's date (YYYY-MM-DD)")] = None,
 ) -> None:
     """Render the newest plan version as a PDF for the head of the institution."""
     from pvpp.documents.plan_pdf import plan_pdf
@@ -238,13 +243,16 @@ def plan_pdf_command(
     if lang not in ("lv", "en"):
         err_console.print(f"[red]error:[/red] --lang must be lv or en, not {lang!r}")
         raise typer.Exit(2)
-    data = _run(lambda s: plan_pdf(s, round_code, institution, lang=lang))
-    write_atomic(out, data)
+    day = today_option(ctx, today).today()
+    data = _run(ctx, lambda s: plan_pdf(s, round_code, institution, lang=lang, today=day))
+    with file_errors():
+        write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
 
 
 @plan_app.command("send")
 def plan_send(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: Annotated[
         str | None, typer.Option("--institution", help="Institution code")
@@ -253,28 +261,25 @@ def plan_send(
     lang: Annotated[
         str | None, typer.Option(help="lv or en (default: the settings' language)")
     ] = None,
+    today: Annotated[str | None, typer.Option(help="The PDFs' date (YYYY-MM-DD)")] = None,
 ) -> None:
     """Render the current plan PDF and queue the email to the head (deliver: pvpp outbox send)."""
     from pvpp.delivery import queue_plans
-    from pvpp.mail.outbox import MessageError
 
     if bool(institution) == all_:
         err_console.print("[red]error:[/red] give either --institution CODE or --all")
         raise typer.Exit(2)
-    rows = _run_outside(
-        lambda: queue_plans(round_code, [institution] if institution else None, lang=lang),
-        MessageError,
+    app_ = today_option(ctx, today)
+    rows = queue_plans(
+        round_code,
+        [institution] if institution else None,
+        lang=lang,
+        settings=app_.settings,
+        db=app_.db,
+        today=app_.today(),
     )
     for row in rows:
         version = f" (version {row.version})" if row.version else ""
         console.print(f"  • {row.institution}: {row.outcome}{version}", highlight=False)
     queued = sum(1 for r in rows if r.outcome == "queued")
     console.print(f"{queued} plan email(s) queued; deliver them with `pvpp outbox send`.")
-
-
-def _run_outside(fn: Callable[[], Any], *errors: type[Exception]) -> Any:
-    """Run a service that opens its own transactions, turning known errors into messages."""
-    from pvpp.rounds import RoundError
-
-    with friendly_errors(), store_errors(), known_errors(PlanError, RoundError, *errors):
-        return fn()
