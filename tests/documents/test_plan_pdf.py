@@ -16,12 +16,11 @@ import pytest
 from jinja2 import UndefinedError
 from sqlmodel import select
 
+from pvpp.app import App
 from pvpp.documents.plan_pdf import plan_context, plan_pdf
 from pvpp.documents.render import AssetFetcher, environment, html_to_pdf, render_html
 from pvpp.plans import context, scores_for
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import Institution
 from tests.conftest import require_program
 from tests.rounds import run_round
@@ -78,17 +77,18 @@ def hostile(port: int) -> dict[str, str]:
 
 @pytest.fixture
 def planned(
-    tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.MonkeyPatch, listener: Listener
+    tmp_path: Path,
+    spec: QuestionnaireSpec,
+    monkeypatch: pytest.MonkeyPatch,
+    listener: Listener,
+    root: App,
 ) -> Listener:
-    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'pdf.db'}")
-    get_settings.cache_clear()
-    db.upgrade()
+    root.db.upgrade()
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")]
     st1 = spec.service_type_label("ST1", "lv")
     edits = {"VID": hostile(listener.port) | {"SVC01_TYPE": st1}}
-    run_round(spec, tmp_path, codes, edits=edits, plans=True)
+    run_round(root, spec, tmp_path, codes, edits=edits, plans=True)
     yield listener
-    db.dispose_engines()
 
 
 def pdftotext(pdf: bytes, tmp_path: Path) -> str:
@@ -108,9 +108,9 @@ def pdfinfo(pdf: bytes, tmp_path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path) -> None:
-    with db.unit_of_work() as s:
-        pdf = plan_pdf(s, "2026-K1", "VID")
+def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path, root: App) -> None:
+    with root.db.unit_of_work() as s:
+        pdf = plan_pdf(s, "2026-K1", "VID", today=root.today())
         result, _ = scores_for(s, context(s, "2026-K1", "VID"))
         name = s.exec(select(Institution).where(Institution.code == "VID")).one().name
     text = pdftotext(pdf, tmp_path)
@@ -158,10 +158,12 @@ def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_hostile_text_is_printed_not_fetched(planned: Listener, tmp_path: Path) -> None:
+def test_hostile_text_is_printed_not_fetched(planned: Listener, tmp_path: Path, root: App) -> None:
     fetcher = AssetFetcher()
-    with db.unit_of_work() as s:
-        html = render_html("plan/plan.html.j2", plan_context(s, "2026-K1", "VID"))
+    with root.db.unit_of_work() as s:
+        html = render_html(
+            "plan/plan.html.j2", plan_context(s, "2026-K1", "VID", today=root.today())
+        )
     pdf = html_to_pdf(html, fetcher=fetcher)
     # Autoescaping kept every typed tag as text: the fetcher was never asked for them.
     assert fetcher.refused == []

@@ -8,25 +8,25 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from pvpp.app import App
 from pvpp.plans import PlanError, adjust_plan, build_plan, context, plan_measures
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.store import db
 from pvpp.store.models import Assignment, Plan, Score, Transition
 from tests.rounds import run_round
 
 
 @pytest.fixture
-def accepted(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> str:
-    run_round(spec, tmp_path, [("VID", "Valsts ieņēmumu dienests")])
+def accepted(store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App) -> str:
+    run_round(root, spec, tmp_path, [("VID", "Valsts ieņēmumu dienests")])
     return store
 
 
-def test_same_inputs_same_plan_and_versions(accepted: str) -> None:
-    with db.unit_of_work() as s:
+def test_same_inputs_same_plan_and_versions(accepted: str, root: App) -> None:
+    with root.db.unit_of_work() as s:
         plan, created = build_plan(s, context(s, "2026-K1", "VID"))
         first = [(m.measure_id, m.due_on, m.role, tuple(m.funding)) for m in plan_measures(s, plan)]
         assert created and plan.version == 1 and first
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         again, created = build_plan(s, context(s, "2026-K1", "VID"))
         assert not created and again.id == plan.id
         assert len(s.exec(select(Score)).all()) == 1
@@ -34,12 +34,12 @@ def test_same_inputs_same_plan_and_versions(accepted: str) -> None:
         assert assignment.state == "planned"
         assert s.exec(select(Transition).where(Transition.to_state == "planned")).all()
     # A different capacity is a different input: a new version, the first one kept.
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         third, created = build_plan(s, context(s, "2026-K1", "VID"), capacity_days=10)
         assert created and third.version == 2
         assert len(s.exec(select(Plan)).all()) == 2
 
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         rows = plan_measures(s, third)
         target = next(
             m
@@ -75,14 +75,14 @@ def test_same_inputs_same_plan_and_versions(accepted: str) -> None:
         # The version before is untouched.
         assert {m.status for m in plan_measures(s, third)} == {"planned"}
 
-    with pytest.raises(PlanError, match="needs a reason"), db.unit_of_work() as s:
+    with pytest.raises(PlanError, match="needs a reason"), root.db.unit_of_work() as s:
         adjust_plan(s, context(s, "2026-K1", "VID"), drop={target.measure_id: " "})
-    with pytest.raises(PlanError, match="is not a period end"), db.unit_of_work() as s:
+    with pytest.raises(PlanError, match="is not a period end"), root.db.unit_of_work() as s:
         adjust_plan(s, context(s, "2026-K1", "VID"), move={moved.measure_id: date(2027, 5, 1)})
 
 
-def test_plan_needs_an_accepted_workbook(accepted: str) -> None:
-    with pytest.raises(PlanError, match="no accepted workbook"), db.unit_of_work() as s:
+def test_plan_needs_an_accepted_workbook(accepted: str, root: App) -> None:
+    with pytest.raises(PlanError, match="no accepted workbook"), root.db.unit_of_work() as s:
         build_plan(s, context(s, "2026-K1", "UR"))
-    with pytest.raises(PlanError, match="has no assignment"), db.unit_of_work() as s:
+    with pytest.raises(PlanError, match="has no assignment"), root.db.unit_of_work() as s:
         build_plan(s, context(s, "2026-K1", "NBS"))
