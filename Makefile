@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 
 venv: $(STAMP)
 
-# Re-install only when the project's dependency list changes; the package itself is
-# installed in editable mode, so code changes need no re-install.
+# Re-install only when pyproject.toml changes (dependencies, or the entry points that add
+# `pvpp demo` and `pvpp serve`); the package itself is installed in editable mode, so code
+# changes need no re-install.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -19,31 +19,42 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pvpp.app import App
 
 TARGET = 1.2
 
 
-def setup(folder: Path) -> None:
-    os.environ["PVPP_DATA_DIR"] = str(folder)
-    os.environ["PVPP_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
-    os.environ.setdefault("PVPP_SECRET_KEY", "bench-key")
+def setup(folder: Path) -> App:
+    """A root on a store in ``folder`` with round B1, four returns and VID's plan."""
+    from flows.demo.synthetic import filled_workbooks
+    from pvpp.app import App
     from pvpp.paths import resources_dir
     from pvpp.plans import build_plan, context
     from pvpp.policy import load_policy
     from pvpp.questionnaire import load_questionnaire
     from pvpp.registry import import_registry
     from pvpp.rounds import create_round
-    from pvpp.settings import get_settings
-    from pvpp.store import db
+    from pvpp.settings import Settings
     from pvpp.submissions import ingest_paths
-    from pvpp.synthetic import filled_workbooks
 
-    get_settings.cache_clear()
-    db.upgrade()
+    root = App.build(
+        Settings(
+            data_dir=folder,
+            database_url=f"sqlite:///{folder / 'bench.db'}",
+            secret_key=os.environ.get("PVPP_SECRET_KEY", "bench-key"),
+        )
+    )
+    root.db.upgrade()
     spec = load_questionnaire("pvpp2027-q1")
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         import_registry(
-            s, resources_dir() / "examples" / "registry.xlsx", load_policy("pvpp2027-v1")
+            s,
+            resources_dir() / "examples" / "registry.xlsx",
+            load_policy("pvpp2027-v1"),
+            settings=root.settings,
         )
         create_round(
             s,
@@ -54,12 +65,13 @@ def setup(folder: Path) -> None:
         )
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD")]
     for code, data in filled_workbooks(
-        spec, codes, round_code="B1", key=get_settings().signing_key()
+        spec, codes, round_code="B1", key=root.settings.signing_key()
     ).items():
         (folder / f"{code}.xlsx").write_bytes(data)
-    ingest_paths([folder / f"{c}.xlsx" for c, _ in codes])
-    with db.unit_of_work() as s:
+    ingest_paths([folder / f"{c}.xlsx" for c, _ in codes], settings=root.settings, db=root.db)
+    with root.db.unit_of_work() as s:
         build_plan(s, context(s, "B1", "VID"), today=date(2026, 3, 31))
+    return root
 
 
 def main() -> int:
@@ -67,28 +79,28 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        setup(Path(tmp))
+        root = setup(Path(tmp))
+        today = root.today()
         import weasyprint
 
         from pvpp.documents.plan_pdf import plan_context, plan_pdf
         from pvpp.documents.render import render_html, templates_dir
-        from pvpp.store import db
 
-        with db.unit_of_work() as s:
-            html = render_html("plan/plan.html.j2", plan_context(s, "B1", "VID"))
-            plan_pdf(s, "B1", "VID")  # warm-up: fonts, caches
+        with root.db.unit_of_work() as s:
+            html = render_html("plan/plan.html.j2", plan_context(s, "B1", "VID", today=today))
+            plan_pdf(s, "B1", "VID", today=today)  # warm-up: fonts, caches
         base = templates_dir().as_uri() + "/"
         weasyprint.HTML(string=html, base_url=base).write_pdf(pdf_tags=True)
         ours, theirs = [], []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            with db.unit_of_work() as s:
-                plan_pdf(s, "B1", "VID")
+            with root.db.unit_of_work() as s:
+                plan_pdf(s, "B1", "VID", today=today)
             ours.append(time.perf_counter() - start)
             start = time.perf_counter()
             weasyprint.HTML(string=html, base_url=base).write_pdf(pdf_tags=True)
             theirs.append(time.perf_counter() - start)
-        db.dispose_engines()
+        root.close()
     a, b = statistics.median(ours), statistics.median(theirs)
     ratio = a / b
     print(f"plan_pdf (store → PDF)      median {a:.3f} s over {args.repeat} runs")

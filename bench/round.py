@@ -191,13 +191,14 @@ def _registry(path: Path, n: int) -> None:
 
 def _fill(job: tuple[str, str, str]) -> None:
     """A synthetic team fills the workbook it was sent (the institution's work; not timed)."""
+    from flows.demo.synthetic import answer_workbook
     from pvpp.files import write_atomic
     from pvpp.questionnaire import load_questionnaire
-    from pvpp.settings import get_settings
-    from pvpp.synthetic import answer_workbook
+    from pvpp.settings import Settings
 
     code, sent, drop = job
-    spec = load_questionnaire(get_settings().default_questionnaire)
+    # A worker process of the benchmark: configured, as a deployment is, by PVPP_ variables.
+    spec = load_questionnaire(Settings().default_questionnaire)
     write_atomic(Path(drop), answer_workbook(spec, Path(sent).read_bytes(), code))
 
 
@@ -207,17 +208,17 @@ def _fill(job: tuple[str, str, str]) -> None:
 def _limit_one(code: str, *, drop: str) -> int:
     from sqlmodel import select
 
+    from pvpp.app import App
     from pvpp.delivery import render
     from pvpp.invitations import WorkbookJob, build
     from pvpp.mail.outbox import build_email
     from pvpp.mail.transport import SmtpTransport
-    from pvpp.settings import get_settings
-    from pvpp.store.db import reading
     from pvpp.store.models import Institution, OutboxMessage
     from pvpp.workbook.check import check_workbook
 
-    settings = get_settings()
-    with reading(settings) as s:
+    root = _worker_root(App)
+    settings = root.settings
+    with root.db.reading() as s:
         name = s.exec(select(Institution.name).where(Institution.code == code)).one()
         rows = s.exec(
             select(OutboxMessage).where(
@@ -228,7 +229,7 @@ def _limit_one(code: str, *, drop: str) -> int:
     job = WorkbookJob(code, name, ROUND, settings.default_questionnaire, DUE, "lv")
     build(job, key=settings.signing_key())
     check_workbook((Path(drop) / f"{code}.xlsx").read_bytes(), settings=settings)
-    render(code, round_code=ROUND, lang="lv", settings=settings)
+    render(code, round_code=ROUND, lang="lv", db=root.db, today=ASSESS_DAY)
     transport = SmtpTransport.from_settings(settings)
     for msg in messages:
         transport.send(msg)
@@ -237,11 +238,22 @@ def _limit_one(code: str, *, drop: str) -> int:
 
 
 def _limit_national(_: int) -> int:
+    from pvpp.app import App
     from pvpp.documents.national_pdf import national_pdf
-    from pvpp.store.db import reading
 
-    with reading() as s:
-        return len(national_pdf(s, ROUND))
+    with _worker_root(App).db.reading() as s:
+        return len(national_pdf(s, ROUND, today=ASSESS_DAY))
+
+
+_root: Any = None
+
+
+def _worker_root(app_class: Any) -> Any:
+    """The worker process's one root, from the PVPP_ variables it inherited."""
+    global _root
+    if _root is None:
+        _root = app_class.build()
+    return _root
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -276,30 +288,33 @@ def main() -> int:
         PREFECT_LOGGING_LEVEL="WARNING",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
-    from flows.cycle import assess, collect_submissions, cycle, follow_up, launch_round
-    from flows.cycle import national_plans as national
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from flows.cycle import assess, collect_submissions, cycle, follow_up, launch_round
+    from flows.cycle import national_plans as national
+    from flows.demo.synthetic import answer_workbook
+    from flows.root import using
+    from pvpp.app import App
     from pvpp.parallel import exit_with_parent
     from pvpp.policy import load_policy
     from pvpp.questionnaire import load_questionnaire
     from pvpp.registry import import_registry
     from pvpp.rounds import create_round
-    from pvpp.settings import get_settings
-    from pvpp.store import db
-    from pvpp.synthetic import answer_workbook
 
-    settings = get_settings()
+    # The benchmark configures itself, its worker pools and the flows it runs as a
+    # deployment does: with the PVPP_ variables above, read once into one root.
+    root = App.build()
+    settings = root.settings
     n, w = args.institutions, args.workers
     # The benchmark's own pools end with it when it is interrupted (as pvpp's do).
     orphan_safe: dict[str, Any] = {"initializer": exit_with_parent, "initargs": (os.getpid(),)}
     print(f"pvpp round benchmark: {n} institutions, {w} worker processes, in {folder}")
-    db.upgrade(settings)
+    root.db.upgrade()
     spec = load_questionnaire(settings.default_questionnaire)
     _registry(folder / "registry.csv", n)
-    with db.unit_of_work(settings) as s:
-        import_registry(s, folder / "registry.csv", load_policy(spec.policy.id))
+    with root.db.unit_of_work() as s:
+        import_registry(s, folder / "registry.csv", load_policy(spec.policy.id), settings=settings)
         create_round(
             s, code=ROUND, opens_on=OPENS, due_on=DUE, questionnaire_version=spec.id,
             actor="bench",
@@ -329,6 +344,8 @@ def main() -> int:
     # Heartbeats off for the whole run: each flow run would otherwise wait ~1 s at its end.
     quiet = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
     quiet.__enter__()
+    flows_root = using(root)
+    flows_root.__enter__()
     memory = MemorySampler(exclude={smtp.pid})
     with memory:
         memory.stage = "(Prefect start)"
@@ -378,6 +395,7 @@ def main() -> int:
     t = time.perf_counter()
     cycle(ROUND, str(drop), ASSESS_DAY)
     rerun_time = time.perf_counter() - t
+    flows_root.__exit__(None, None, None)
     quiet.__exit__(None, None, None)
     pdfs = len(list(plans_dir.glob("*.pdf"))) - pdfs_before
     mails = count.value - mail_before

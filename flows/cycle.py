@@ -3,6 +3,9 @@
 Every flow is safe to run again: what is done is recognised (duplicate files, business
 keys of emails, plan inputs), so a rerun — or a run killed and started again — finishes
 the job without repeating it. State that must last lives in pvpp's store, not in Prefect.
+
+A flow without ``today`` acts on the day of the root's clock (:mod:`flows.root`): the
+system clock in production, the scenario's day in the demo.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.deployments import run_deployment
 
 from flows import tasks
-from pvpp.settings import get_settings
+from flows.root import app
 
 ASSESS_DEPLOYMENT = "assess/assess"  # flow name / deployment name
 
 
 def _folder(round_code: str, *parts: str) -> str:
-    return str(get_settings().round_folder(round_code, *parts))
+    return str(app().settings.round_folder(round_code, *parts))
 
 
 @flow(name="launch-round")
@@ -41,7 +44,7 @@ def collect_submissions(
     """Ingest the drop folder, return problem workbooks to their teams, remind the late."""
     counts = tasks.ingest(drop_folder or _folder(round_code, "drop"))
     tasks.return_problems(round_code)
-    tasks.remind(today or date.today())
+    tasks.remind(today or app().today())
     tasks.deliver()
     return counts
 
@@ -55,7 +58,7 @@ def assess(
     codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
     if institutions is not None:
         codes = [c for c in codes if c in set(institutions)]
-    made = tasks.plan(round_code, codes, today or date.today())
+    made = tasks.plan(round_code, codes, today or app().today())
     tasks.queue_plan_mails(round_code, _folder(round_code, "plans"), institutions)
     tasks.deliver()
     return made
@@ -92,7 +95,7 @@ def _assess_on_workers(round_code: str, batches: int, today: date | None) -> int
 def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
     """RV5: take status sheets in (re-planning on reported changes), request statuses at
     period ends, remind, escalate overdue measures, and send re-planned versions."""
-    today = today or date.today()
+    today = today or app().today()
     received = tasks.ingest_statuses(_folder(round_code, "status"))
     requested = tasks.request_statuses(round_code, today, _folder(round_code, "status-sent"))
     reminded = tasks.remind_statuses(round_code, today)
@@ -111,13 +114,14 @@ def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
 @flow(name="national-plans")
 def national_plans(round_code: str, today: date | None = None) -> str:
     """RV6/RV7: the national report with the need lists; RV3/RV4 milestones as a table."""
-    rows = tasks.milestone_states(round_code, today or date.today())
+    today = today or app().today()
+    rows = tasks.milestone_states(round_code, today)
     create_table_artifact(
         key=f"round-{round_code.lower()}-milestones",
         table=[{**r, "due_on": str(r["due_on"])} for r in rows],
         description=f"RV3/RV4 milestones of round {round_code}",
     )
-    return tasks.national_report(round_code, _folder(round_code))
+    return tasks.national_report(round_code, _folder(round_code), today)
 
 
 @flow(name="cycle")

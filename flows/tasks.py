@@ -1,4 +1,8 @@
-"""Tasks: a few lines each, over pvpp's services. Outside services (SMTP) get retries."""
+"""Tasks: a few lines each, over pvpp's services. Outside services (SMTP) get retries.
+
+Every task takes the process's root from :func:`flows.root.app` and hands the services
+what they need from it (settings, database, clock, mail transport).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from prefect import task
 from sqlmodel import select
 
+from flows.root import app, each
 from pvpp import followup, milestones
 from pvpp.delivery import queue_plans, record_sent_plans
 from pvpp.documents.national_pdf import national_pdf
@@ -23,7 +28,6 @@ from pvpp.national import round_status
 from pvpp.plans import build_plan, context
 from pvpp.rounds import assignment_codes, get_round
 from pvpp.states.assignment import READY_TO_PLAN
-from pvpp.store.db import unit_of_work
 from pvpp.store.models import Assignment, Submission
 from pvpp.submissions import ingest_paths
 
@@ -33,20 +37,22 @@ SMTP_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 @task
 def assignments_in(round_code: str, states: tuple[str, ...]) -> list[str]:
     """Codes of the round's institutions whose assignment is in one of ``states``."""
-    with unit_of_work() as s:
+    with app().db.unit_of_work() as s:
         return assignment_codes(s, round_code, states)
 
 
 @task
 def invite(round_code: str, folder: str) -> int:
     """Build each open institution's workbook and queue its invitation (once each)."""
-    return invite_round(round_code, Path(folder))
+    root = app()
+    return invite_round(round_code, Path(folder), settings=root.settings, db=root.db)
 
 
 @task
 def ingest(folder: str) -> dict[str, int]:
     """Ingest what arrived in the drop folder; counts per outcome."""
-    rows = ingest_paths([Path(folder)], source="flow")
+    root = app()
+    rows = ingest_paths([Path(folder)], source="flow", settings=root.settings, db=root.db)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.outcome.value] = counts.get(row.outcome.value, 0) + 1
@@ -56,54 +62,68 @@ def ingest(folder: str) -> dict[str, int]:
 @task
 def return_problems(round_code: str) -> int:
     """Queue the "returned" email for every rejected or incomplete submission (once each)."""
-    with unit_of_work() as s:
+    root = app()
+    with root.db.unit_of_work() as s:
         rnd = get_round(s, round_code)
         ids = s.exec(
             select(Submission.id)
             .join(Assignment, Submission.assignment_id == Assignment.id)
             .where(Assignment.round_id == rnd.id, Submission.status.in_(("rejected", "incomplete")))  # type: ignore[attr-defined]
         ).all()
-    queued = 0
-    for sid in ids:
-        with unit_of_work() as s:
-            _, created = queue_returned(s, submission_id=sid)
-            queued += created
-    return queued
+
+    def one(sid: int | None) -> int:
+        with root.db.unit_of_work() as s:
+            _, created = queue_returned(s, submission_id=sid, settings=root.settings)
+            return int(created)
+
+    return sum(each("return submission", ids, one))
 
 
 @task
 def remind(today: date) -> int:
-    with unit_of_work() as s:
-        return sum(created for _, created in queue_due_reminders(s, today))
+    root = app()
+    with root.db.unit_of_work() as s:
+        return sum(created for _, created in queue_due_reminders(s, today, root.settings))
 
 
 @task
 def plan(round_code: str, codes: list[str], today: date) -> int:
     """Build the plan of each accepted institution as of ``today``; returns how many new
     versions."""
-    made = 0
-    for code in codes:
-        with unit_of_work() as s:
+    root = app()
+
+    def one(code: str) -> int:
+        with root.db.unit_of_work() as s:
             _, created = build_plan(s, context(s, round_code, code), today=today, actor="flow")
-            made += created
-    return made
+            return int(created)
+
+    return sum(each("plan", codes, one))
 
 
 @task
 def queue_plan_mails(round_code: str, folder: str, institutions: list[str] | None = None) -> int:
-    """Render (and file in ``folder``) each new plan version and queue its email (of
-    ``institutions`` only, when given)."""
-    rows = queue_plans(round_code, institutions, pdf_dir=Path(folder))
+    """Render (and file in ``folder``) each new plan version, dated by the root's clock,
+    and queue its email (of ``institutions`` only, when given)."""
+    root = app()
+    rows = queue_plans(
+        round_code, institutions, pdf_dir=Path(folder),
+        settings=root.settings, db=root.db, today=root.today(),
+    )  # fmt: skip
     return sum(1 for row in rows if row.outcome == "queued")
 
 
 @task(**SMTP_RETRIES)
 def deliver() -> dict[str, int]:
     """Deliver the outbox; a run stopped by the circuit breaker is retried later."""
-    report = deliver_due()
+    root = app()
+    transport = root.transport()
+    try:
+        report = deliver_due(root.settings, db=root.db, transport=transport)
+    finally:
+        transport.close()
     if report.breaker_open:
         raise RuntimeError("the mail server refused repeatedly; delivery will be retried")
-    with unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         moved = record_sent_plans(s)
     return {
         "sent": report.sent,
@@ -116,14 +136,14 @@ def deliver() -> dict[str, int]:
 @task
 def record_milestones(round_code: str) -> int:
     """RV3/RV4: the round's national milestones (created once)."""
-    with unit_of_work() as s:
+    with app().db.unit_of_work() as s:
         return milestones.record_milestones(s, round_code)
 
 
 @task
 def milestone_states(round_code: str, today: date) -> list[dict[str, object]]:
     """Each RV3/RV4 milestone's state, due date and whether it is late."""
-    with unit_of_work() as s:
+    with app().db.unit_of_work() as s:
         return [
             {k: row[k] for k in ("measure", "state", "due_on", "late")}
             for row in milestones.milestones(s, round_code, today)
@@ -133,8 +153,11 @@ def milestone_states(round_code: str, today: date) -> list[dict[str, object]]:
 @task
 def ingest_statuses(folder: str) -> dict[str, int]:
     """Check and apply the status sheets that arrived; counts per outcome."""
+    root = app()
     counts: dict[str, int] = {}
-    for row in followup.ingest_status_files([Path(folder)], source="flow"):
+    for row in followup.ingest_status_files(
+        [Path(folder)], source="flow", settings=root.settings, db=root.db
+    ):
         counts[row.outcome] = counts.get(row.outcome, 0) + 1
     return counts
 
@@ -143,34 +166,42 @@ def ingest_statuses(folder: str) -> dict[str, int]:
 def request_statuses(round_code: str, today: date, folder: str) -> int:
     """Status requests (with the status sheet, filed in ``folder``) for the latest period
     end, once per institution."""
-    with unit_of_work() as s:
-        return len(followup.request_statuses(s, round_code, today, folder=Path(folder)))
+    root = app()
+    with root.db.unit_of_work() as s:
+        return len(
+            followup.request_statuses(
+                s, round_code, today, folder=Path(folder), settings=root.settings
+            )
+        )
 
 
 @task
 def remind_statuses(round_code: str, today: date) -> int:
-    with unit_of_work() as s:
-        return len(followup.remind_statuses(s, round_code, today))
+    root = app()
+    with root.db.unit_of_work() as s:
+        return len(followup.remind_statuses(s, round_code, today, settings=root.settings))
 
 
 @task
 def escalate(today: date) -> int:
-    with unit_of_work() as s:
-        return sum(created for _, created in queue_due_escalations(s, today))
+    root = app()
+    with root.db.unit_of_work() as s:
+        return sum(created for _, created in queue_due_escalations(s, today, root.settings))
 
 
 @task
-def national_report(round_code: str, folder: str) -> str:
+def national_report(round_code: str, folder: str, today: date) -> str:
+    """The national report PDF, dated ``today``, filed in ``folder``."""
     path = Path(folder) / f"{round_code}-national-report.pdf"
-    with unit_of_work() as s:
-        write_atomic(path, national_pdf(s, round_code))
+    with app().db.unit_of_work() as s:
+        write_atomic(path, national_pdf(s, round_code, today=today))
     return str(path)
 
 
 @task
 def status_rows(round_code: str) -> list[dict[str, object]]:
     """Per institution: code, state, index and flags (no names, no addresses)."""
-    with unit_of_work() as s:
+    with app().db.unit_of_work() as s:
         view = round_status(s, round_code)
     return [
         {

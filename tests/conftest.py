@@ -1,4 +1,12 @@
-"""Shared fixtures: isolated settings, the shipped questionnaire, built and filled workbooks."""
+"""Shared fixtures: each test's settings and composition root, the shipped questionnaire,
+built and filled workbooks.
+
+A test gets its own :class:`Settings` (a temporary data folder, a fixed signing key, one
+worker process) and an :class:`App` built from it (``root``); nothing is configured through
+``os.environ``. A test that needs other settings builds them with :func:`settings_for` and
+a root with :func:`make_root`; a store on SQLite and PostgreSQL comes with ``store``, a
+store without schema with ``empty_store``.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,11 @@ from typing import Any
 
 import pytest
 
+from flows.demo.synthetic import synthetic_answers
+from pvpp.app import App
+from pvpp.clock import Clock
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
-from pvpp.settings import Settings, get_settings
-from pvpp.store import db
-from pvpp.synthetic import synthetic_answers
+from pvpp.settings import Settings
 from pvpp.workbook.build import build_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook
 from tests.pg import PostgresServer, find_bindir
@@ -38,17 +47,46 @@ def require_program(name: str) -> str:
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """Every test gets its own data folder, a fixed signing key, and one worker process:
-    the test run already uses every core, and tests/test_parallel.py covers the pools."""
-    monkeypatch.setenv("PVPP_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PVPP_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("PVPP_WORKERS", "1")
-    monkeypatch.delenv("PVPP_LANGUAGE", raising=False)
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
+def settings_for(data_dir: Path, **values: Any) -> Settings:
+    """Settings for a test: ``data_dir``, the test key, one worker process, Latvian, and
+    ``values``; no ``.env`` file is read. One worker: the test run already uses every core,
+    and tests/test_parallel.py covers the pools."""
+    base: dict[str, Any] = {
+        "data_dir": data_dir,
+        "secret_key": TEST_KEY,
+        "workers": 1,
+        "language": "lv",
+    }
+    return Settings(_env_file=None, **{**base, **values})  # type: ignore[call-arg]
+
+
+def make_root(settings: Settings, clock: Clock | None = None) -> App:
+    """A root for ``settings`` (the caller closes it)."""
+    return App.build(settings, clock=clock)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """This test's settings; with ``store`` or ``empty_store``, on that database."""
+    url = None
+    if "store" in request.fixturenames:
+        if request.getfixturevalue("backend") == "sqlite":
+            url = f"sqlite:///{tmp_path / 'store.db'}"
+        else:
+            url = request.getfixturevalue("postgres").new_database()
+    elif "empty_store" in request.fixturenames:
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+    return settings_for(tmp_path / "var", database_url=url)
+
+
+@pytest.fixture
+def root(settings: Settings) -> Iterator[App]:
+    """This test's composition root, built from ``settings``."""
+    app = make_root(settings)
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 @pytest.fixture(scope="session")
@@ -84,28 +122,22 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """An empty, migrated store on SQLite and on PostgreSQL; yields the backend name."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
-    monkeypatch.setenv("PVPP_DATABASE_URL", url)
-    get_settings.cache_clear()
-    db.upgrade()
-    yield request.param
-    db.dispose_engines()
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database ``store`` runs on."""
+    return request.param
 
 
 @pytest.fixture
-def empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A SQLite store without any schema."""
-    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    get_settings.cache_clear()
-    yield
-    db.dispose_engines()
+def store(backend: str, root: App) -> str:
+    """An empty, migrated store on SQLite and on PostgreSQL (the root's database); returns
+    the backend name."""
+    root.db.upgrade()
+    return backend
+
+
+@pytest.fixture
+def empty_store(root: App) -> None:
+    """A SQLite store without any schema (the root's database)."""
 
 
 @pytest.fixture(scope="session")

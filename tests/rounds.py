@@ -9,21 +9,21 @@ from typing import Any
 
 from sqlmodel import Session
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.plans import build_plan, context
 from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.registry import import_registry
 from pvpp.rounds import create_round
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
 from pvpp.workbook.fill import fill_workbook
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def run_round(
+    root: App,
     spec: QuestionnaireSpec,
     folder: Path,
     codes: list[tuple[str, str]],
@@ -36,8 +36,10 @@ def run_round(
     """Import the example registry, create the round, write each institution's filled
     workbook (with ``edits`` of cells per institution) into ``folder``, ingest them and,
     with ``plans``, build each plan. Returns the workbook paths by institution code."""
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", load_policy(spec.policy.id))
+    with root.db.unit_of_work() as s:
+        import_registry(
+            s, EXAMPLES / "registry.xlsx", load_policy(spec.policy.id), settings=root.settings
+        )
         if before_round is not None:
             before_round(s)
         create_round(
@@ -47,7 +49,7 @@ def run_round(
             due_on=date(2026, 3, 31),
             questionnaire_version=spec.id,
         )
-    books = filled_workbooks(spec, codes, round_code=round_code, key=get_settings().signing_key())
+    books = filled_workbooks(spec, codes, round_code=round_code, key=root.settings.signing_key())
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for code, data in books.items():
@@ -55,9 +57,9 @@ def run_round(
             data = fill_workbook(data, edits[code])
         paths[code] = folder / f"{code}.xlsx"
         paths[code].write_bytes(data)
-    ingest_paths(list(paths.values()))
+    ingest_paths(list(paths.values()), settings=root.settings, db=root.db)
     if plans:
-        with db.unit_of_work() as s:
+        with root.db.unit_of_work() as s:
             for code in paths:
                 build_plan(s, context(s, round_code, code), today=date(2026, 3, 31))
     return paths

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from pydantic import SecretStr
 from sqlmodel import select
 
+from pvpp.app import App
 from pvpp.assignments import State, transition
 from pvpp.delivery import queue_plans
 from pvpp.documents.national_pdf import national_context
@@ -23,8 +25,8 @@ from pvpp.milestones import MilestoneError, milestones, record_milestones, set_m
 from pvpp.plans import context, latest_plan, plan_measures
 from pvpp.queries import measure_facts
 from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.settings import Settings
 from pvpp.states.plan_measure import MeasureState
-from pvpp.store import db
 from pvpp.store.models import OutboxMessage, StatusReport
 from pvpp.workbook.status import StatusRow, build_status_sheet, check_status_sheet
 from tests.rounds import run_round
@@ -52,21 +54,18 @@ def filled(data: bytes, values: dict[str, object]) -> bytes:
 
 
 @pytest.fixture
-def key_settings(monkeypatch: pytest.MonkeyPatch):
-    from pvpp.settings import get_settings
-
-    monkeypatch.setenv("PVPP_SECRET_KEY", KEY.decode())
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
+def key_settings(root: App) -> Settings:
+    """The root's settings, signing with this module's key."""
+    root.settings.secret_key = SecretStr(KEY.decode())
+    return root.settings
 
 
-def test_a_filled_sheet_is_accepted_with_each_update(key_settings) -> None:
+def test_a_filled_sheet_is_accepted_with_each_update(key_settings, root: App) -> None:
     data = filled(sheet(), {
         "E8": "Izpildīts", "E9": "Jāpārceļ termiņš", "F9": "2027-06-30",
         "E10": "Netiks īstenots", "G10": "Nav finansējuma līdz 2027. gadam",
     })  # fmt: skip
-    result = check_status_sheet(data)
+    result = check_status_sheet(data, settings=root.settings)
     assert result.status == "accepted", result.problems
     assert [(u.measure_id, u.status, u.new_due) for u in result.updates] == [
         ("M-0", "done", None), ("M-1", "move", NEXT), ("M-2", "drop", None),
@@ -74,12 +73,12 @@ def test_a_filled_sheet_is_accepted_with_each_update(key_settings) -> None:
     assert result.meta is not None and result.meta.plan_version == 1
 
 
-def test_every_problem_at_once_by_cell(key_settings) -> None:
+def test_every_problem_at_once_by_cell(key_settings, root: App) -> None:
     data = filled(sheet(4), {
         "E8": "Gandrīz", "E9": "Jāpārceļ termiņš", "E10": "Jāpārceļ termiņš",
         "F10": "2026-06-30", "E11": "Netiks īstenots",
     })  # fmt: skip
-    result = check_status_sheet(data)
+    result = check_status_sheet(data, settings=root.settings)
     assert result.status == "rejected" and result.updates == []
     got = [(p["code"], p["cell"]) for p in result.problems]
     assert got == [
@@ -90,49 +89,55 @@ def test_every_problem_at_once_by_cell(key_settings) -> None:
     assert "2027-06-30" in result.problems[1]["message"]
 
 
-def test_unanswered_is_incomplete_and_a_foreign_key_is_refused(key_settings) -> None:
-    result = check_status_sheet(filled(sheet(2), {"E8": "Procesā"}))
+def test_unanswered_is_incomplete_and_a_foreign_key_is_refused(key_settings, root: App) -> None:
+    result = check_status_sheet(filled(sheet(2), {"E8": "Procesā"}), settings=root.settings)
     assert result.status == "incomplete"
     assert [(p["code"], p["cell"]) for p in result.problems] == [("status_unanswered", "E9")]
-    forged = check_status_sheet(sheet(key=b"someone-else"))
+    forged = check_status_sheet(sheet(key=b"someone-else"), settings=root.settings)
     assert [p["code"] for p in forged.problems] == ["bad_signature"]
-    assert check_status_sheet(b"not a workbook").status == "rejected"
+    assert check_status_sheet(b"not a workbook", settings=root.settings).status == "rejected"
 
 
-def _plans_sent(spec: QuestionnaireSpec, tmp_path: Path, codes: list[str]) -> None:
-    run_round(spec, tmp_path / "books", [(c, c) for c in codes], plans=True)
-    with db.unit_of_work() as s:
+def _plans_sent(root: App, spec: QuestionnaireSpec, tmp_path: Path, codes: list[str]) -> None:
+    run_round(root, spec, tmp_path / "books", [(c, c) for c in codes], plans=True)
+    with root.db.unit_of_work() as s:
         for code in codes:
             transition(s, context(s, "2026-K1", code).assignment, State.PLAN_SENT, actor="test")
 
 
-def _sheet_from_outbox(code: str) -> bytes:
-    with db.unit_of_work() as s:
+def _sheet_from_outbox(root: App, code: str) -> bytes:
+    with root.db.unit_of_work() as s:
         row = s.exec(
             select(OutboxMessage).where(
                 OutboxMessage.kind == "followup", OutboxMessage.institution_code == code
             )
         ).one()
-        msg = build_email(row, s)
+        msg = build_email(row, s, root.settings)
     [part] = list(msg.iter_attachments())
     assert part.get_filename() == f"PVPP-statuss-2026-K1-{code}-2026-12-31.xlsx"
     return part.get_content()
 
 
 def test_status_round_trip_replans_reminds_and_escalates(
-    store: str, spec: QuestionnaireSpec, tmp_path: Path
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
 ) -> None:
-    _plans_sent(spec, tmp_path, ["VID", "UR"])
+    _plans_sent(root, spec, tmp_path, ["VID", "UR"])
     sent = tmp_path / "sent"
-    with db.unit_of_work() as s:
-        assert request_statuses(s, "2026-K1", date(2026, 5, 1)) == []  # no period end yet
-        assert request_statuses(s, "2026-K1", date(2027, 1, 5), folder=sent) == ["UR", "VID"]
-        assert request_statuses(s, "2026-K1", date(2027, 1, 6)) == []  # once per period
+    with root.db.unit_of_work() as s:
+        assert (
+            request_statuses(s, "2026-K1", date(2026, 5, 1), settings=root.settings) == []
+        )  # no period end yet
+        assert request_statuses(
+            s, "2026-K1", date(2027, 1, 5), folder=sent, settings=root.settings
+        ) == ["UR", "VID"]
+        assert (
+            request_statuses(s, "2026-K1", date(2027, 1, 6), settings=root.settings) == []
+        )  # once per period
         vid = context(s, "2026-K1", "VID")
         assert vid.assignment.state == State.IN_FOLLOW_UP.value
         due = [m for m in plan_measures(s, latest_plan(s, vid.assignment)) if m.due_on <= PERIOD]
     assert sorted(p.name for p in sent.iterdir()) == ["UR-2026-12-31.xlsx", "VID-2026-12-31.xlsx"]
-    data = _sheet_from_outbox("VID")
+    data = _sheet_from_outbox(root, "VID")
     assert data == (sent / "VID-2026-12-31.xlsx").read_bytes()
     assert len(due) >= 3
     first, moved, dropped = due[0].measure_id, due[1].measure_id, due[2].measure_id
@@ -148,10 +153,12 @@ def test_status_round_trip_replans_reminds_and_escalates(
     inbox.mkdir()
     (inbox / "VID-bad.xlsx").write_bytes(filled(data, {f"E{rows[first]}": "Varbūt"}))
     (inbox / "VID.xlsx").write_bytes(filled(data, values))
-    out = ingest_status_files([inbox])
+    out = ingest_status_files([inbox], settings=root.settings, db=root.db)
     assert [(r.outcome, r.new_plan_version) for r in out] == [("rejected", None), ("accepted", 2)]
-    assert [r.outcome for r in ingest_status_files([inbox])] == ["duplicate", "duplicate"]
-    with db.unit_of_work() as s:
+    assert [
+        r.outcome for r in ingest_status_files([inbox], settings=root.settings, db=root.db)
+    ] == ["duplicate", "duplicate"]
+    with root.db.unit_of_work() as s:
         reports = s.exec(select(StatusReport).order_by(StatusReport.id)).all()
         assert [r.status for r in reports] == ["rejected", "accepted"]
         assert reports[1].supersedes_id == reports[0].id  # both kept
@@ -183,28 +190,34 @@ def test_status_round_trip_replans_reminds_and_escalates(
     figures = {row[0].value: row[1].value for row in summary.iter_rows() if row[0].value}
     assert figures[word("measures_done", "lv")] == 1
     assert figures[word("measures_dropped", "lv")] == states[MeasureState.DROPPED]
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         # UR never answered: one reminder after 14 days, and only one.
-        assert remind_statuses(s, "2026-K1", date(2027, 1, 10)) == []
-        assert remind_statuses(s, "2026-K1", date(2027, 1, 20)) == ["UR"]
-        assert remind_statuses(s, "2026-K1", date(2027, 1, 30)) == []
+        assert remind_statuses(s, "2026-K1", date(2027, 1, 10), settings=root.settings) == []
+        assert remind_statuses(s, "2026-K1", date(2027, 1, 20), settings=root.settings) == ["UR"]
+        assert remind_statuses(s, "2026-K1", date(2027, 1, 30), settings=root.settings) == []
         # The next request lists what is still open: not the measure reported done, nor
         # the one given up; the moved one is due again.
         row, created = queue_followup(
             s, round_code="2026-K1", institution="VID", respond_by=date(2027, 7, 21),
-            period_end=NEXT,
+            period_end=NEXT, settings=root.settings
         )  # fmt: skip
         assert created
         assert first not in row.body_text and dropped not in row.body_text
         assert moved in row.body_text
     # The re-planned version goes to the head like any plan version.
-    assert [q.outcome for q in queue_plans("2026-K1", ["VID"])] == ["queued"]
-    db.dispose_engines()
+    assert [
+        q.outcome
+        for q in queue_plans(
+            "2026-K1", ["VID"], settings=root.settings, db=root.db, today=root.today()
+        )
+    ] == ["queued"]
 
 
-def test_milestones_are_recorded_once_and_tracked(store: str, spec: QuestionnaireSpec) -> None:
-    run_round(spec, Path("/nonexistent"), [])
-    with db.unit_of_work() as s:
+def test_milestones_are_recorded_once_and_tracked(
+    store: str, spec: QuestionnaireSpec, root: App
+) -> None:
+    run_round(root, spec, Path("/nonexistent"), [])
+    with root.db.unit_of_work() as s:
         made = record_milestones(s, "2026-K1")
         assert made >= 4 and record_milestones(s, "2026-K1") == 0
         set_milestone(s, "2026-K1", "P4.1", state="done", note="Vadlīnijas publicētas")
@@ -216,31 +229,27 @@ def test_milestones_are_recorded_once_and_tracked(store: str, spec: Questionnair
     assert {m[:2] for m in rows} == {"P3", "P4"}
     assert rows["P4.1"]["state"] == "done" and not rows["P4.1"]["late"]
     assert rows["P3.1"]["late"] and rows["P3.1"]["text_lv"].startswith("pilnveidot")
-    db.dispose_engines()
 
 
 def test_cli_lists_milestones_and_reports_bad_status_sheets(
-    spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: App
 ) -> None:
     from typer.testing import CliRunner
 
     from pvpp.cli.main import app
-    from pvpp.settings import get_settings
 
-    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    get_settings.cache_clear()
-    db.upgrade()
-    run_round(spec, tmp_path / "none", [])
+    root.db.upgrade()
+    run_round(root, spec, tmp_path / "none", [])
     runner = CliRunner()
     out = runner.invoke(app, ["round", "milestones", "2026-K1", "--measure", "P3.1",
-                              "--state", "in_progress", "--note", "Grozījumi MK"])  # fmt: skip
+                              "--state", "in_progress", "--note", "Grozījumi MK"],
+                        obj=root)  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "P3.1" in out.stdout and "in_progress" in out.stdout and "P4.4" in out.stdout
     bad = runner.invoke(app, ["round", "milestones", "2026-K1", "--measure", "P3.1",
-                              "--state", "finished"])  # fmt: skip
+                              "--state", "finished"], obj=root)  # fmt: skip
     assert bad.exit_code == 1 and "state must be one of" in bad.stderr
     (tmp_path / "junk.xlsx").write_bytes(b"PK\x03\x04 not really")
-    got = runner.invoke(app, ["followup", "ingest", str(tmp_path / "junk.xlsx")])
+    got = runner.invoke(app, ["followup", "ingest", str(tmp_path / "junk.xlsx")], obj=root)
     assert got.exit_code == 1
     assert "rejected" in got.stdout and "bojāta" in got.stdout
-    db.dispose_engines()

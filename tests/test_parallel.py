@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.parallel import imap, reporting
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
 from pvpp.workbook.fill import fill_workbook
 from tests.rounds import run_round
 
@@ -66,24 +65,26 @@ def test_one_item_runs_in_this_process() -> None:
     assert (pid, value) == (os.getpid(), 9)
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("workers", [1, 2])
 def test_ingest_in_workers_equals_one_process(
-    spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+    spec: QuestionnaireSpec,
+    tmp_path: Path,
+    workers: int,
+    root: App,
 ) -> None:
     """Corrections keep their order however many processes check them."""
-    monkeypatch.setenv("PVPP_WORKERS", workers)
-    get_settings.cache_clear()
-    db.upgrade()
-    run_round(spec, tmp_path / "none", [])
+    root.settings.workers = workers
+    root.db.upgrade()
+    run_round(root, spec, tmp_path / "none", [])
     codes = [("LAD", "LAD"), ("UR", "UR"), ("VID", "VID"), ("VZD", "VZD")]  # name order
-    good = filled_workbooks(spec, codes, round_code="2026-K1", key=get_settings().signing_key())
+    good = filled_workbooks(spec, codes, round_code="2026-K1", key=root.settings.signing_key())
     drop = tmp_path / "drop"
     drop.mkdir()
     for code, data in good.items():
         (drop / f"1-{code}.xlsx").write_bytes(fill_workbook(data, {"Q_K5_D2": "5 — izcila"}))
         (drop / f"2-{code}.xlsx").write_bytes(data)
     (drop / "3-VID-again.xlsx").write_bytes(good["VID"])
-    rows = ingest_paths([drop])
+    rows = ingest_paths([drop], settings=root.settings, db=root.db)
     assert [(r.file, r.outcome.value, r.institution) for r in rows] == [
         *[(f"1-{c}.xlsx", "rejected", c) for c, _ in codes],
         *[(f"2-{c}.xlsx", "accepted", c) for c, _ in codes],
@@ -91,5 +92,6 @@ def test_ingest_in_workers_equals_one_process(
     ]
     assert "“5 — izcila”" in rows[0].detail
     # Run again: every file is known by its SHA-256 and none is opened.
-    assert {r.outcome.value for r in ingest_paths([drop])} == {"duplicate"}
-    db.dispose_engines()
+    assert {r.outcome.value for r in ingest_paths([drop], settings=root.settings, db=root.db)} == {
+        "duplicate"
+    }

@@ -9,6 +9,7 @@ sent: the head received exactly the version that was agreed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -22,11 +23,11 @@ from pvpp.mail.outbox import find
 from pvpp.parallel import imap
 from pvpp.plans import PlanError, context, latest_plan
 from pvpp.rounds import assignment_codes
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.states.assignment import PLANNED
 from pvpp.states.outbox import OutboxState
 from pvpp.states.plan import PlanState
-from pvpp.store.db import reading, unit_of_work
+from pvpp.store.db import Database
 from pvpp.store.models import OutboxMessage, Plan
 
 
@@ -43,20 +44,21 @@ def queue_plans(
     *,
     lang: str | None = None,
     pdf_dir: Path | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
+    db: Database,
+    today: date,
 ) -> list[PlanMail]:
     """Queue the plan email for each institution (default: every planned one).
 
     PDFs are rendered in worker processes (:mod:`pvpp.parallel`) while this process queues
     the emails, one transaction per institution. With ``pdf_dir`` each plan version's PDF
     is also filed there as ``CODE-vN.pdf``, and a PDF already filed is sent as it is
-    instead of being rendered again.
+    instead of being rendered again. The PDFs are dated ``today``.
     """
-    settings = settings or get_settings()
     lang = lang or settings.language
     out: dict[str, PlanMail] = {}
     todo: list[tuple[str, int]] = []
-    with reading(settings) as s:
+    with db.reading() as s:
         if institutions is None:
             institutions = assignment_codes(s, round_code, PLANNED)
         for code in institutions:
@@ -75,7 +77,7 @@ def queue_plans(
 
     to_render = [code for code, v in todo if not ((f := filed(code, v)) and f.exists())]
     rendered = imap(
-        partial(render, round_code=round_code, lang=lang, settings=settings), to_render,
+        partial(render, round_code=round_code, lang=lang, db=db, today=today), to_render,
         workers=settings.worker_count(), label="Rendering plan PDFs",
     )  # fmt: skip
     for code, version in todo:
@@ -87,7 +89,7 @@ def queue_plans(
             if path is not None:
                 write_atomic(path, pdf)
         # One transaction per institution: a failure leaves the others queued.
-        with unit_of_work(settings) as s:
+        with db.unit_of_work() as s:
             plan = latest_plan(s, context(s, round_code, code).assignment)
             if plan is None or plan.version != version:
                 out[code] = PlanMail(code, "superseded meanwhile", version)
@@ -103,10 +105,11 @@ def queue_plans(
     return [out[code] for code in institutions]
 
 
-def render(code: str, *, round_code: str, lang: str, settings: Settings) -> bytes:
-    """The PDF of one institution's newest plan version (read-only; runs in a worker)."""
-    with reading(settings) as s:
-        return plan_pdf(s, round_code, code, lang=lang)
+def render(code: str, *, round_code: str, lang: str, db: Database, today: date) -> bytes:
+    """The PDF of one institution's newest plan version, dated ``today`` (read-only; runs
+    in a worker, where ``db`` arrives as that process's one store of the URL)."""
+    with db.reading() as s:
+        return plan_pdf(s, round_code, code, lang=lang, today=today)
 
 
 def record_sent_plans(session: Session) -> int:

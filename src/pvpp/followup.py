@@ -36,9 +36,9 @@ from pvpp.plans import (
     plan_measures,
 )
 from pvpp.rounds import assignment_codes
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
-from pvpp.store.db import unit_of_work
+from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
     MeasureStatus,
@@ -83,14 +83,13 @@ def request_statuses(
     today: date,
     *,
     folder: Path | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> list[str]:
     """Queue the status request of the latest period end for every institution with open
     measures due by then (once per institution and period end); returns their codes.
 
     With ``folder``, each status sheet sent is also filed there as ``CODE-<period end>.xlsx``.
     """
-    settings = settings or get_settings()
     out = []
     for code in assignment_codes(session, round_code, PLAN_OUT):
         ctx = context(session, round_code, code)
@@ -137,11 +136,10 @@ def request_statuses(
 
 
 def remind_statuses(
-    session: Session, round_code: str, today: date, settings: Settings | None = None
+    session: Session, round_code: str, today: date, settings: Settings
 ) -> list[str]:
     """Remind teams whose status request is older than ``status_reminder_days`` and whose
     sheet for that period has not been accepted (once per period end)."""
-    settings = settings or get_settings()
     out = []
     requests = session.exec(
         select(OutboxMessage).where(
@@ -175,10 +173,9 @@ def remind_statuses(
 
 
 def ingest_status_files(
-    paths: Iterable[Path], *, source: str = "cli", settings: Settings | None = None
+    paths: Iterable[Path], *, source: str = "cli", settings: Settings, db: Database
 ) -> list[StatusOutcome]:
     """Check and keep every status sheet under ``paths`` (one transaction per file)."""
-    settings = settings or get_settings()
     rows = []
     for path in workbook_files(paths):
         try:
@@ -186,12 +183,18 @@ def ingest_status_files(
         except OSError as exc:
             rows.append(StatusOutcome(str(path), "rejected", detail=f"cannot read: {exc.strerror}"))
             continue
-        with unit_of_work(settings) as session:
-            rows.append(ingest_status(session, data, filename=path.name, source=f"{source}:{path}"))
+        with db.unit_of_work() as session:
+            rows.append(
+                ingest_status(
+                    session, data, filename=path.name, source=f"{source}:{path}", settings=settings
+                )
+            )
     return rows
 
 
-def ingest_status(session: Session, data: bytes, *, filename: str, source: str) -> StatusOutcome:
+def ingest_status(
+    session: Session, data: bytes, *, filename: str, source: str, settings: Settings
+) -> StatusOutcome:
     """Check one status sheet, keep it as received, and apply it when accepted."""
     digest = sha256(data)
     earlier = session.exec(select(StatusReport).where(StatusReport.file_sha256 == digest)).first()
@@ -199,7 +202,7 @@ def ingest_status(session: Session, data: bytes, *, filename: str, source: str) 
         return StatusOutcome(
             filename, "duplicate", detail=f"same file as status report {earlier.id}"
         )
-    result = check_status_sheet(data)
+    result = check_status_sheet(data, settings=settings)
     meta = result.meta
     assignment = None
     detail = ""
@@ -237,7 +240,7 @@ def ingest_status(session: Session, data: bytes, *, filename: str, source: str) 
         if result.status == "accepted":
             new_version = _apply(session, ctx, report, result.updates)
         else:
-            queue_status_returned(session, report_id=report.id)  # type: ignore[arg-type]
+            queue_status_returned(session, report_id=report.id, settings=settings)  # type: ignore[arg-type]
     audit.record(
         session, actor=source[:100], action=f"status.{result.status}", entity="status_report",
         key=str(report.id), sha256=digest, filename=filename,

@@ -21,9 +21,9 @@ from pvpp.parallel import imap
 from pvpp.plans import context
 from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import assignment_codes
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.states.assignment import NOT_STARTED
-from pvpp.store.db import reading, unit_of_work
+from pvpp.store.db import Database
 from pvpp.store.models import OutboxMessage
 from pvpp.workbook.build import build_workbook
 
@@ -60,11 +60,10 @@ def invited(session: Session, round_code: str) -> set[str]:
     )
 
 
-def invite_round(round_code: str, folder: Path, *, settings: Settings | None = None) -> int:
+def invite_round(round_code: str, folder: Path, *, settings: Settings, db: Database) -> int:
     """Build, file (``folder/CODE.xlsx``) and queue the invitation of every open
     assignment not yet invited; returns how many were queued."""
-    settings = settings or get_settings()
-    with reading(settings) as s:
+    with db.reading() as s:
         done = invited(s, round_code)
         jobs = []
         for code in assignment_codes(s, round_code, NOT_STARTED):
@@ -84,9 +83,11 @@ def invite_round(round_code: str, folder: Path, *, settings: Settings | None = N
     queued = 0
     for job, data in zip(jobs, built, strict=True):
         write_atomic(folder / f"{job.code}.xlsx", data)
-        with unit_of_work(settings) as s:
+        with db.unit_of_work() as s:
             if find(s, round_code=round_code, institution_code=job.code, kind="invitation"):
                 continue  # queued by another run meanwhile
-            queue_invitation(s, round_code=round_code, institution=job.code, workbook=data)
+            queue_invitation(
+                s, round_code=round_code, institution=job.code, workbook=data, settings=settings
+            )
             queued += 1
     return queued

@@ -14,6 +14,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.errors import PvppError
 from pvpp.policy import load_policy
 from pvpp.rounds import get_round
 from pvpp.store.models import RoundMilestone, utcnow
@@ -23,7 +24,7 @@ STATES = ("planned", "in_progress", "done")
 DEFAULT_DUE = date(2027, 12, 31)
 
 
-class MilestoneError(Exception):
+class MilestoneError(PvppError):
     """A milestone change that cannot be made (unknown measure or state)."""
 
 
@@ -49,8 +50,9 @@ def record_milestones(session: Session, round_code: str, *, actor: str = "flow")
     return made
 
 
-def milestones(session: Session, round_code: str, today: date | None = None) -> list[dict]:
-    """The round's milestones with their state, text (lv/en) and whether they are late."""
+def milestones(session: Session, round_code: str, today: date) -> list[dict]:
+    """The round's milestones with their state, text (lv/en) and whether they are late
+    (due before ``today``)."""
     rnd = get_round(session, round_code)
     texts = {m.id: m.text for m in load_policy(rnd.policy_version).measures}
     rows = session.exec(
@@ -58,7 +60,6 @@ def milestones(session: Session, round_code: str, today: date | None = None) -> 
         .where(RoundMilestone.round_id == rnd.id)
         .order_by(col(RoundMilestone.measure_id))
     ).all()
-    today = today or date.today()
     return [
         {
             "measure": r.measure_id,

@@ -19,9 +19,10 @@ import openpyxl
 from sqlmodel import Session, select
 
 from pvpp import audit
+from pvpp.errors import PvppError
 from pvpp.i18n import t
 from pvpp.policy import Policy
-from pvpp.settings import get_settings
+from pvpp.settings import Settings
 from pvpp.store.files import store_file
 from pvpp.store.models import Institution, RegistryImport, utcnow
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
@@ -56,13 +57,19 @@ SCOPES = ("round1", "excluded", "voluntary")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 
 
-class RegistryError(Exception):
+class RegistryError(PvppError):
     """The file cannot be imported; ``problems`` lists every finding with its row."""
 
     def __init__(self, path: str, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
         super().__init__("\n".join(problems))
+
+    @property
+    def message(self) -> str:
+        """The file, how many problems, that nothing changed, then one line per problem."""
+        lines = [f"{self.path}: {len(self.problems)} problem(s); nothing was changed."]
+        return "\n".join(lines + [f"  • {problem}" for problem in self.problems])
 
 
 @dataclass
@@ -77,7 +84,7 @@ class ImportReport:
         return bool(self.created or self.updated)
 
 
-def read_rows(path: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, data: bytes, limits: GuardLimits) -> list[tuple[int, dict[str, str]]]:
     """Rows as (spreadsheet row number, column → text), header mapped to column names."""
     if path.suffix.lower() == ".csv":
         try:
@@ -89,7 +96,7 @@ def read_rows(path: Path, data: bytes) -> list[tuple[int, dict[str, str]]]:
         raw_rows = list(csv.reader(io.StringIO(text)))
     elif path.suffix.lower() == ".xlsx":
         try:
-            check_file(data, GuardLimits.from_settings(get_settings()))
+            check_file(data, limits)
         except Rejection as exc:
             raise RegistryError(
                 str(path), [t(f"workbook.problem.{exc.code}", "en", **exc.params)]
@@ -211,12 +218,12 @@ def _values(row: dict[str, str]) -> dict[str, Any]:
 
 
 def import_registry(
-    session: Session, path: Path, policy: Policy, *, actor: str = "cli"
+    session: Session, path: Path, policy: Policy, *, settings: Settings, actor: str = "cli"
 ) -> ImportReport:
     """Validate the whole file, then create or update institutions; raise RegistryError
     (changing nothing) if any row has a problem."""
     data = path.read_bytes()
-    rows = read_rows(path, data)
+    rows = read_rows(path, data, GuardLimits.from_settings(settings))
     existing = {i.code: i for i in session.exec(select(Institution)).all()}
     problems = validate(rows, policy, set(existing))
     if problems:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
+from pvpp.errors import PvppError
 from pvpp.questionnaire import load_questionnaire
 from pvpp.store.models import Assignment, Institution, Round, RoundSkip
 from pvpp.teams import team_status
@@ -23,7 +24,7 @@ from pvpp.teams import team_status
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
-class RoundError(Exception):
+class RoundError(PvppError):
     """A round cannot be created as asked."""
 
 

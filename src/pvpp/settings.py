@@ -1,10 +1,13 @@
-"""The one settings object. Every value can come from a ``PVPP_``-prefixed variable."""
+"""The one settings object. Every value can come from a ``PVPP_``-prefixed variable.
+
+Settings are read once per process, by the composition root (:meth:`pvpp.app.App.build`),
+and handed down from there; nothing reads them from the environment on its own.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -118,9 +121,3 @@ def _local_key(data_dir: Path) -> bytes:
             with os.fdopen(fd, "w", encoding="ascii") as fh:
                 fh.write(secrets.token_hex(32))
     return path.read_text(encoding="ascii").strip().encode("ascii")
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
-    return Settings()

@@ -19,8 +19,8 @@ from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.parallel import imap
 from pvpp.queries import current_answers
-from pvpp.settings import Settings, get_settings
-from pvpp.store.db import reading, unit_of_work
+from pvpp.settings import Settings
+from pvpp.store.db import Database
 from pvpp.store.files import sha256, sha256_of, store_file
 from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission
 from pvpp.workbook.check import CheckResult, Status, check_workbook
@@ -65,7 +65,7 @@ def workbook_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def ingest_paths(
-    paths: Iterable[Path], *, source: str = "cli", settings: Settings | None = None
+    paths: Iterable[Path], *, source: str = "cli", settings: Settings, db: Database
 ) -> list[IngestRow]:
     """Ingest every workbook under ``paths``; returns one row per file.
 
@@ -74,14 +74,13 @@ def ingest_paths(
     file, in the order of their names. This process holds only the files in hand, not the
     whole drop folder: a round's returns are 50 MB at 1,000 institutions.
     """
-    settings = settings or get_settings()
     files: list[tuple[Path, str, str]] = []  # (path, digest, why unreadable)
     for path in workbook_files(paths):
         try:
             files.append((path, sha256_of(path), ""))
         except OSError as exc:
             files.append((path, "", _unreadable(exc)))
-    with reading(settings) as session:
+    with db.reading() as session:
         known = _known_digests(session, [digest for _, digest, _ in files if digest])
     fresh: dict[str, Path] = {}  # the same bytes twice in one batch are checked once
     for path, digest, _ in files:
@@ -101,7 +100,7 @@ def ingest_paths(
         elif fresh.pop(digest, None) is not None:
             got = next(checked)
         else:  # received before, or earlier in this batch: known by its digest alone
-            with unit_of_work(settings) as session:
+            with db.unit_of_work() as session:
                 row = _duplicate(session, digest, filename=name, source=where)
             if row is not None:
                 out.append(row)
@@ -112,7 +111,7 @@ def ingest_paths(
             out.append(IngestRow(str(path), Outcome.REJECTED, detail=got))
             continue
         data, result = got
-        with unit_of_work(settings) as session:
+        with db.unit_of_work() as session:
             out.append(ingest_bytes(session, data, filename=name, source=where, checked=result))
     return out
 
@@ -175,14 +174,23 @@ def ingest_bytes(
     filename: str,
     source: str,
     checked: CheckResult | None = None,
+    settings: Settings | None = None,
 ) -> IngestRow:
-    """Ingest one workbook inside the caller's transaction (``checked``: its check, if done)."""
+    """Ingest one workbook inside the caller's transaction.
+
+    ``checked``: its check, if done already; otherwise it is checked here with
+    ``settings`` (its limits and signing key), which must then be given.
+    """
     digest = sha256(data)
     duplicate = _duplicate(session, digest, filename=filename, source=source)
     if duplicate is not None:
         return duplicate
 
-    result = checked or check_workbook(data)
+    if checked is None:
+        if settings is None:
+            raise TypeError("ingest_bytes needs the settings to check a workbook")
+        checked = check_workbook(data, settings=settings)
+    result = checked
     problems = [
         {"code": p.code, "sheet": p.sheet, "cell": p.cell, "field": p.field, "message": p.message}
         for p in result.problems

@@ -9,13 +9,14 @@ from email.headerregistry import Address
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.errors import PvppError
 from pvpp.planning.library import Common
 from pvpp.store.models import Institution, Team, TeamMember, Training, utcnow
 
 TRAININGS = ("P1.1", "P1.3", "P2.2", "P4.2", "P4.4", "P4.6")
 
 
-class TeamError(Exception):
+class TeamError(PvppError):
     """A team command that cannot be carried out, with the reason in plain words."""
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 import yaml
 
+from pvpp.errors import PvppError
 
-class DataFileError(Exception):
+
+class DataFileError(PvppError):
     """A data file could not be read or is invalid; ``problems`` lists every finding."""
 
     def __init__(self, path: Path | str, problems: list[str]) -> None:

@@ -9,53 +9,52 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.cli.main import app
-from pvpp.settings import get_settings
 from pvpp.store import db
-from pvpp.synthetic import filled_workbooks
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args), catch_exceptions=False)
+def run(root: App, *args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False, obj=root)
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    get_settings.cache_clear()
+def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: App) -> Path:
     return tmp_path
 
 
-def test_commands_say_when_the_schema_is_behind(sqlite_store: Path) -> None:
-    result = run("registry", "list")
+def test_commands_say_when_the_schema_is_behind(sqlite_store: Path, root: App) -> None:
+    result = run(root, "registry", "list")
     assert result.exit_code == 1
     assert "Run `pvpp db upgrade` first" in result.stderr
-    assert run("db", "status").exit_code == 1
-    assert f"empty → {db.head_revision()}" in run("db", "upgrade").stdout
-    assert "up to date" in run("db", "upgrade").stdout
-    assert run("db", "status").exit_code == 0
+    assert run(root, "db", "status").exit_code == 1
+    assert f"empty → {db.head_revision()}" in run(root, "db", "upgrade").stdout
+    assert "up to date" in run(root, "db", "upgrade").stdout
+    assert run(root, "db", "status").exit_code == 0
 
 
-def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
-    run("db", "upgrade")
-    imported = run("registry", "import", str(EXAMPLES / "registry.xlsx"))
+def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App) -> None:
+    run(root, "db", "upgrade")
+    imported = run(root, "registry", "import", str(EXAMPLES / "registry.xlsx"))
     assert "42 created" in imported.stdout
     assert (
         "0 created, 0 updated, 42 unchanged"
-        in run("registry", "import", str(EXAMPLES / "registry.csv")).stdout
+        in run(root, "registry", "import", str(EXAMPLES / "registry.csv")).stdout
     )
 
     bad = sqlite_store / "bad.csv"
     bad.write_text("code,name\nX,Y\n", encoding="utf-8")
-    refused = run("registry", "import", str(bad))
+    refused = run(root, "registry", "import", str(bad))
     assert refused.exit_code == 1
     assert "nothing was changed" in refused.stderr
     assert "missing column(s) group, head_name, head_email, scope" in refused.stderr
 
     added = run(
+        root,
         "team",
         "add",
         "VID",
@@ -70,13 +69,23 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
     assert added.exit_code == 0, added.stderr
     assert (
         run(
-            "team", "add", "VID", "--name", "X", "--email", "x@vid.example.org", "--role", "wizard"
+            root,
+            "team",
+            "add",
+            "VID",
+            "--name",
+            "X",
+            "--email",
+            "x@vid.example.org",
+            "--role",
+            "wizard",
         ).exit_code
         == 1
     )
     assert (
         "needs no team"
         in run(
+            root,
             "team",
             "add",
             "RPAB",
@@ -89,6 +98,7 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
         ).stderr
     )
     trained = run(
+        root,
         "team",
         "training",
         "VID",
@@ -100,27 +110,33 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
         "2025-03-04",
     )
     assert trained.exit_code == 0
-    refused = run(
+    refused = run(root,
         "team", "training", "VID", "--email", "anna.liepa@vid.example.org",
         "--measure", "P9.9", "--date", "2025-03-04",
     )  # fmt: skip
     assert refused.exit_code == 1
     assert "'P9.9' is not a policy training" in refused.stderr
     # What people type is printed as typed, brackets too (not read as rich markup).
-    unknown = run("round", "status", "[/x] [bold]")
+    unknown = run(root, "round", "status", "[/x] [bold]")
     assert unknown.exit_code == 1
     assert "no round '[/x] [bold]'" in unknown.stderr
 
-    created = run("round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31")
+    created = run(
+        root, "round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31"
+    )
     assert created.exit_code == 0, created.stderr
     assert "37 assigned, 5 without assignment" in created.stdout
     assert "RPAB: no assignment — no_role" in created.stdout
     assert (
         "Round already exists, unchanged"
-        in run("round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31").stdout
+        in run(
+            root, "round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31"
+        ).stdout
     )
     assert (
-        run("round", "create", "2026-K2", "--opens", "2026-13-01", "--due", "2026-03-31").exit_code
+        run(
+            root, "round", "create", "2026-K2", "--opens", "2026-13-01", "--due", "2026-03-31"
+        ).exit_code
         == 2
     )
 
@@ -128,40 +144,40 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any) -> None:
         spec,
         [("VID", "Valsts ieņēmumu dienests"), ("UR", "Uzņēmumu reģistrs")],
         round_code="2026-K1",
-        key=get_settings().signing_key(),
+        key=root.settings.signing_key(),
     )
     folder = sqlite_store / "in"
     folder.mkdir()
     for code, data in books.items():
         (folder / f"{code}.xlsx").write_bytes(data)
     (folder / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    ingested = run("submissions", "ingest", str(folder))
+    ingested = run(root, "submissions", "ingest", str(folder))
     assert ingested.exit_code == 0
     assert "accepted: 2  incomplete: 0  rejected: 1  duplicate: 0" in ingested.stdout
-    assert "duplicate: 3" in run("submissions", "ingest", str(folder)).stdout
+    assert "duplicate: 3" in run(root, "submissions", "ingest", str(folder)).stdout
 
-    status = json.loads(run("round", "status", "2026-K1", "--json").stdout)
+    status = json.loads(run(root, "round", "status", "2026-K1", "--json").stdout)
     by_code = {r["code"]: r for r in status["institutions"]}
     assert by_code["VID"]["state"] == "accepted" and by_code["VID"]["index"] is not None
     assert by_code["VID"]["flags"] == ["no_training_P1.3"]
     assert status["totals"]["accepted"] == 2 and status["totals"]["invited"] == 35
 
     scores = run(
-        "scores", "show", "--round", "2026-K1", "--institution", "VID", "--json", "--explain",
+        root, "scores", "show", "--round", "2026-K1", "--institution", "VID", "--json", "--explain",
         "--lang", "en",
     )  # fmt: skip
     payload = json.loads(scores.stdout)
     assert payload["method"] == "pvpp-score-2"
     assert any(line.startswith("overall = weighted mean of") for line in payload["explanation"])
     table = run(
-        "scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain",
+        root, "scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain",
         "--lang", "en",
     )  # fmt: skip
     assert "overall index" in table.stdout and "score K3 = mean(" in table.stdout
     # Latvian by default, in one language: no English explanation mixed with Latvian warnings.
-    table = run("scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain")
+    table = run(root, "scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain")
     assert "kopējais indekss" in table.stdout and "vērtējums K3 = vidējais(" in table.stdout
     assert "kopējais vērtējums = " in table.stdout
     assert "score K3" not in table.stdout and "weighted mean" not in table.stdout
-    missing = run("scores", "show", "--round", "2026-K1", "--institution", "VARAM")
+    missing = run(root, "scores", "show", "--round", "2026-K1", "--institution", "VARAM")
     assert missing.exit_code == 1 and "no accepted workbook" in missing.stderr

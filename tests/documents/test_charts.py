@@ -10,6 +10,7 @@ from xml.etree.ElementTree import Element
 import pytest
 from defusedxml.ElementTree import fromstring
 
+from pvpp.app import App
 from pvpp.documents.charts import (
     FONT_FAMILY,
     LABEL_SIZE,
@@ -95,7 +96,7 @@ def both(labels: list[str], series: list[Series], **kw: object) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", ["radar", "bar"])
-def test_standalone_svg_without_external_references(kind: str) -> None:
+def test_standalone_svg_without_external_references(kind: str, root: App) -> None:
     svg = (
         radar_chart(AXES, three([1, 2, 3, 4]), title="Komponentes")
         if kind == "radar"
@@ -130,7 +131,7 @@ def test_equal_inputs_give_identical_output() -> None:
 
 
 @pytest.mark.parametrize("label", HOSTILE)
-def test_hostile_text_is_escaped(label: str) -> None:
+def test_hostile_text_is_escaped(label: str, root: App) -> None:
     series = [
         Series(label, [1, 2, 3, 4], "#1F4E79"),
         Series("Mērķis", [4, 4, 4, 4], "#C55A11", True),
@@ -144,14 +145,14 @@ def test_hostile_text_is_escaped(label: str) -> None:
         assert shown.count(label) >= 3  # axis/row label, legend, title
 
 
-def test_characters_xml_forbids_are_replaced() -> None:
+def test_characters_xml_forbids_are_replaced(root: App) -> None:
     label = "K1 nul\x00le\x0b un \x1b[31m"
     for svg in both([label, *GROUPS[1:4]], three([1, 2, 3, None])):
         root = parse(svg)
         assert "K1 nul\ufffdle\ufffd un \ufffd[31m" in texts(root)
 
 
-def test_long_labels_wrap_and_end_with_an_ellipsis() -> None:
+def test_long_labels_wrap_and_end_with_an_ellipsis(root: App) -> None:
     long = "K4 " + " ".join(["līdzdalība"] * 40)
     root = parse(bar_chart([long, *GROUPS[1:]], three([1.0] * 10)))
     row_labels = by_class(root, "text", "row-label")
@@ -186,7 +187,7 @@ def test_wrap_text_breaks_words_and_keeps_short_text() -> None:
     assert all(text_width(p, 10) <= 80 for p in cut)
 
 
-def test_latvian_decimal_comma_and_english_point() -> None:
+def test_latvian_decimal_comma_and_english_point(root: App) -> None:
     assert format_value(2.5) == "2,5"
     assert format_value(2.25, "en") == "2.2" == f"{round(2.25, 1)}"  # as the tables round
     assert format_value(4) == "4,0"
@@ -228,7 +229,7 @@ def test_series_checks_its_values_and_colour() -> None:
 
 
 @pytest.mark.parametrize("n", [3, 4, 6, 10])
-def test_radar_polygons_have_one_vertex_per_axis(n: int) -> None:
+def test_radar_polygons_have_one_vertex_per_axis(n: int, root: App) -> None:
     axes = [f"{i + 1}. Ass" for i in range(n)]
     root = parse(radar_chart(axes, three([2.0] * n)))
     polygons = by_class(root, "polygon", "series")
@@ -237,7 +238,7 @@ def test_radar_polygons_have_one_vertex_per_axis(n: int) -> None:
     assert len(by_class(root, "text", "axis-label")) == n
 
 
-def test_radar_max_lands_on_the_outer_ring_and_0_mid_scale() -> None:
+def test_radar_max_lands_on_the_outer_ring_and_0_mid_scale(root: App) -> None:
     root = parse(radar_chart(AXES, [Series("Pašreizējais", [4, 0, 2, 3], "#1F4E79")]))
     cx, cy, r = outer_ring(root)
     (polygon,) = by_class(root, "polygon", "series")
@@ -247,7 +248,7 @@ def test_radar_max_lands_on_the_outer_ring_and_0_mid_scale() -> None:
     assert points(polygon)[0] == pytest.approx((cx, cy - r), abs=0.01)
 
 
-def test_radar_rings_at_each_degree_with_labels() -> None:
+def test_radar_rings_at_each_degree_with_labels(root: App) -> None:
     root = parse(radar_chart(AXES, three([1, 2, 3, 4])))
     _, _, r = outer_ring(root)
     rings = sorted(float(c.get("r", "")) for c in by_class(root, "circle", "ring"))
@@ -257,7 +258,7 @@ def test_radar_rings_at_each_degree_with_labels() -> None:
     assert [e.text for e in by_class(other, "text", "degree")][-2:] == ["4", "4,5"]
 
 
-def test_radar_unrated_values_sit_at_the_centre_with_hollow_markers() -> None:
+def test_radar_unrated_values_sit_at_the_centre_with_hollow_markers(root: App) -> None:
     root = parse(radar_chart(AXES, three([2, None, 3, None])))
     cx, cy, _ = outer_ring(root)
     current = by_class(root, "polygon", "series")[-1]  # the first series is drawn last
@@ -275,7 +276,7 @@ def test_radar_unrated_values_sit_at_the_centre_with_hollow_markers() -> None:
     assert "not rated" in texts(english)
 
 
-def test_radar_series_styles_and_legend() -> None:
+def test_radar_series_styles_and_legend(root: App) -> None:
     root = parse(radar_chart(AXES, three([1, 2, 3, 4]), title="Stāvoklis"))
     polygons = {p.get("stroke"): p for p in by_class(root, "polygon", "series")}
     assert polygons["#1F4E79"].get("stroke-dasharray") is None
@@ -285,7 +286,7 @@ def test_radar_series_styles_and_legend() -> None:
     assert root.findtext(f"{NS}title") == "Stāvoklis"
 
 
-def test_radar_labels_stay_inside_the_picture() -> None:
+def test_radar_labels_stay_inside_the_picture(root: App) -> None:
     axes = [
         "1. Pakalpojumu pārvaldības pamatnosacījumi",
         "2. Pakalpojumu pārvaldības uzdevumi",
@@ -308,7 +309,7 @@ def test_radar_labels_stay_inside_the_picture() -> None:
 # --- bar chart --------------------------------------------------------------------------------
 
 
-def test_bar_lengths_are_proportional_to_values() -> None:
+def test_bar_lengths_are_proportional_to_values(root: App) -> None:
     values = [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 3.9, 4]
     root = parse(bar_chart(GROUPS, three(values)))
     bars = by_class(root, "rect", "bar")
@@ -326,7 +327,7 @@ def test_bar_lengths_are_proportional_to_values() -> None:
     assert xs == pytest.approx([grid[2], grid[4]], abs=0.01)
 
 
-def test_bar_values_and_legend() -> None:
+def test_bar_values_and_legend(root: App) -> None:
     root = parse(bar_chart(GROUPS, three([i * 4 / 9 for i in range(10)]), title="K1–K10"))
     values = [e.text for e in by_class(root, "text", "value")]
     assert values[:3] == ["0,0", "4,0", "2,0"]  # row K1: current, target, median
@@ -336,7 +337,7 @@ def test_bar_values_and_legend() -> None:
     assert legend == ["Pašreizējais", "Mērķis", "Valsts mediāna"]
 
 
-def test_bar_unrated_values() -> None:
+def test_bar_unrated_values(root: App) -> None:
     values: list[float | None] = [None, 1, 2, 3, 4, None, 1, 2, 3, 4]
     series = three(values)
     series[2] = Series("Valsts mediāna", [None] + [2.0] * 9, "#7F7F7F", True)
@@ -361,7 +362,7 @@ def test_bar_height_is_computed_or_respected() -> None:
         bar_chart([], [Series("x", [], "#000")])
 
 
-def test_bar_chart_with_one_series_and_one_row() -> None:
+def test_bar_chart_with_one_series_and_one_row(root: App) -> None:
     root = parse(bar_chart(["K1 Pārvaldāmība"], [Series("Pašreizējais", [4], "#1F4E79")]))
     (bar,) = by_class(root, "rect", "bar")
     grid = sorted(float(g.get("x1", "")) for g in by_class(root, "line", "gridline"))

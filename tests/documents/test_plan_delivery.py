@@ -10,13 +10,12 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from pvpp.app import App
 from pvpp.cli.main import app
 from pvpp.delivery import record_sent_plans
 from pvpp.mail.relay import deliver_due
 from pvpp.planning.library import load_common
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import Assignment, Institution, Plan
 from pvpp.teams import add_member
 from tests.conftest import require_program
@@ -31,10 +30,10 @@ CODES = [
 
 
 @pytest.fixture
-def planned_round(tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'send.db'}")
-    get_settings.cache_clear()
-    db.upgrade()
+def planned_round(
+    tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.MonkeyPatch, root: App
+) -> None:
+    root.db.upgrade()
 
     def lead(s: Any) -> None:
         add_member(
@@ -42,22 +41,26 @@ def planned_round(tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.M
             email="anna.liepa@vid.example.org", roles=["team_lead"], lead=True,
         )  # fmt: skip
 
-    run_round(spec, tmp_path, CODES, plans=True, before_round=lead)
+    run_round(root, spec, tmp_path, CODES, plans=True, before_round=lead)
     yield
-    db.dispose_engines()
 
 
 @pytest.mark.slow
-def test_every_head_gets_exactly_one_plan(planned_round: None, smtp: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_every_head_gets_exactly_one_plan(
+    planned_round: None,
+    smtp: Any,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+    root: App,
+) -> None:
     runner = CliRunner()
     first = runner.invoke(
-        app, ["plan", "send", "--round", "2026-K1", "--all"], catch_exceptions=False
+        app, ["plan", "send", "--round", "2026-K1", "--all"], catch_exceptions=False, obj=root
     )
     assert first.exit_code == 0, first.stderr
     assert "3 plan email(s) queued" in first.stdout
-    report = deliver_due()
+    report = deliver_due(root.settings, db=root.db)
     assert report.sent == 3 and not report.failed
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         assert record_sent_plans(s) == 3
         heads = {i.code: i.head_email for i in s.exec(select(Institution)).all()}
         states = {
@@ -89,13 +92,13 @@ def test_every_head_gets_exactly_one_plan(planned_round: None, smtp: Any, tmp_pa
 
     # Sending again sends nothing twice.
     again = runner.invoke(
-        app, ["plan", "send", "--round", "2026-K1", "--all"], catch_exceptions=False
+        app, ["plan", "send", "--round", "2026-K1", "--all"], catch_exceptions=False, obj=root
     )
     assert "0 plan email(s) queued" in again.stdout and "already queued" in again.stdout
-    assert deliver_due().sent == 0
+    assert deliver_due(root.settings, db=root.db).sent == 0
     assert len(smtp.received) == 3
 
 
-def test_plan_send_needs_a_target(planned_round: None) -> None:
-    result = CliRunner().invoke(app, ["plan", "send", "--round", "2026-K1"])
+def test_plan_send_needs_a_target(planned_round: None, root: App) -> None:
+    result = CliRunner().invoke(app, ["plan", "send", "--round", "2026-K1"], obj=root)
     assert result.exit_code == 2

@@ -16,12 +16,11 @@ import pytest
 from jinja2 import UndefinedError
 from sqlmodel import select
 
+from pvpp.app import App
 from pvpp.documents.plan_pdf import plan_context, plan_pdf
 from pvpp.documents.render import AssetFetcher, environment, html_to_pdf, render_html
 from pvpp.plans import context, scores_for
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import Institution
 from tests.conftest import require_program
 from tests.rounds import run_round
@@ -78,17 +77,18 @@ def hostile(port: int) -> dict[str, str]:
 
 @pytest.fixture
 def planned(
-    tmp_path: Path, spec: QuestionnaireSpec, monkeypatch: pytest.MonkeyPatch, listener: Listener
+    tmp_path: Path,
+    spec: QuestionnaireSpec,
+    monkeypatch: pytest.MonkeyPatch,
+    listener: Listener,
+    root: App,
 ) -> Listener:
-    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'pdf.db'}")
-    get_settings.cache_clear()
-    db.upgrade()
+    root.db.upgrade()
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")]
     st1 = spec.service_type_label("ST1", "lv")
     edits = {"VID": hostile(listener.port) | {"SVC01_TYPE": st1}}
-    run_round(spec, tmp_path, codes, edits=edits, plans=True)
+    run_round(root, spec, tmp_path, codes, edits=edits, plans=True)
     yield listener
-    db.dispose_engines()
 
 
 def pdftotext(pdf: bytes, tmp_path: Path) -> str:
@@ -108,9 +108,9 @@ def pdfinfo(pdf: bytes, tmp_path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path) -> None:
-    with db.unit_of_work() as s:
-        pdf = plan_pdf(s, "2026-K1", "VID")
+def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path, root: App) -> None:
+    with root.db.unit_of_work() as s:
+        pdf = plan_pdf(s, "2026-K1", "VID", today=root.today())
         result, _ = scores_for(s, context(s, "2026-K1", "VID"))
         name = s.exec(select(Institution).where(Institution.code == "VID")).one().name
     text = pdftotext(pdf, tmp_path)
@@ -158,10 +158,12 @@ def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_hostile_text_is_printed_not_fetched(planned: Listener, tmp_path: Path) -> None:
+def test_hostile_text_is_printed_not_fetched(planned: Listener, tmp_path: Path, root: App) -> None:
     fetcher = AssetFetcher()
-    with db.unit_of_work() as s:
-        html = render_html("plan/plan.html.j2", plan_context(s, "2026-K1", "VID"))
+    with root.db.unit_of_work() as s:
+        html = render_html(
+            "plan/plan.html.j2", plan_context(s, "2026-K1", "VID", today=root.today())
+        )
     pdf = html_to_pdf(html, fetcher=fetcher)
     # Autoescaping kept every typed tag as text: the fetcher was never asked for them.
     assert fetcher.refused == []
@@ -217,7 +219,7 @@ def test_undefined_variables_are_errors() -> None:
     assert str(environment().from_string("{{ x }}").render(x="<b>")) == "&lt;b&gt;"
 
 
-def test_the_summary_adds_up_the_plans_own_measures(planned: Listener) -> None:
+def test_the_summary_adds_up_the_plans_own_measures(planned: Listener, root: App) -> None:
     """The person-days in the head's summary are what this plan's measures due by the end
     of 2027 add up to: a smaller plan says a smaller figure."""
     from datetime import date
@@ -226,31 +228,31 @@ def test_the_summary_adds_up_the_plans_own_measures(planned: Listener) -> None:
     from pvpp.plans import adjust_plan, latest_plan, plan_measures
 
     effort = load_library("pvpp2027-v1").effort_days
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         ctx = context(s, "2026-K1", "VID")
         rows = plan_measures(s, latest_plan(s, ctx.assignment))  # type: ignore[arg-type]
         due = [m for m in rows if m.due_on <= date(2027, 12, 31)]
-        asks = plan_context(s, "2026-K1", "VID")["asks"]
+        asks = plan_context(s, "2026-K1", "VID", today=date(2026, 4, 1))["asks"]
         assert asks["by_2027"] == len(due)
         assert asks["effort_days"] == sum(effort[m.effort] for m in due)
         # Drop every measure due in 2026: the figure falls by their days.
         gone = {m.measure_id: "Jau izpildīts" for m in due if m.due_on.year == 2026}
         assert gone
         adjust_plan(s, ctx, drop=gone)
-    with db.unit_of_work() as s:
-        smaller = plan_context(s, "2026-K1", "VID")["asks"]
+    with root.db.unit_of_work() as s:
+        smaller = plan_context(s, "2026-K1", "VID", today=date(2026, 4, 1))["asks"]
         kept = [m for m in due if m.measure_id not in gone]
         assert smaller["effort_days"] <= sum(effort[m.effort] for m in kept)
         assert smaller["effort_days"] < asks["effort_days"]
     # A plan made on 29.11.2026 with 10 person-days a half-year holds two half-years of
     # 2027: its summary says what those measures add up to, not a figure for four.
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         from pvpp.plans import build_plan
 
         late, _ = build_plan(
             s, context(s, "2026-K1", "VID"), today=date(2026, 11, 29), capacity_days=10
         )
         late_rows = [m for m in plan_measures(s, late) if m.due_on <= date(2027, 12, 31)]
-        late_asks = plan_context(s, "2026-K1", "VID")["asks"]
+        late_asks = plan_context(s, "2026-K1", "VID", today=date(2026, 4, 1))["asks"]
     assert late_asks["effort_days"] == sum(effort[m.effort] for m in late_rows)
     assert {m.period for m in late_rows} <= {"2027H1", "2027H2"}

@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from flows.demo.synthetic import filled_workbooks, synthetic_answers
+from pvpp.app import App
 from pvpp.planning.library import load_library
 from pvpp.plans import adjust_plan, build_plan, context, latest_plan, plan_measures
 from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.registry import import_registry
 from pvpp.rounds import create_round
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import Institution
 from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks, synthetic_answers
 from pvpp.workbook.build import build_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook
 
@@ -56,13 +55,15 @@ class Fixture:
 
 
 @pytest.fixture
-def exported_round(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> Fixture:
+def exported_round(store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App) -> Fixture:
     """Round 2026-K1 with VID (hostile texts, non-scoring answers), UR, VZD and RIGA ingested,
     a plan built for each, VID's plan adjusted with a hostile reason, UR's name hostile."""
-    key = get_settings().signing_key()
+    key = root.settings.signing_key()
     codes = ["VID", *[c for c, _ in OTHERS]]
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+    with root.db.unit_of_work() as s:
+        import_registry(
+            s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"), settings=root.settings
+        )
         create_round(
             s,
             code=ROUND,
@@ -92,13 +93,13 @@ def exported_round(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> Fixtu
         key=key,
     )
     (inbox / "VID.xlsx").write_bytes(fill_workbook(blank, cell_values(spec, answers, "lv")))
-    rows = ingest_paths([inbox])
+    rows = ingest_paths([inbox], settings=root.settings, db=root.db)
     assert [r.outcome.value for r in rows] == ["accepted"] * 4, rows
 
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         for code in codes:
             build_plan(s, context(s, ROUND, code), today=date(2026, 3, 31))
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         ctx = context(s, ROUND, "VID")
         plan = latest_plan(s, ctx.assignment)
         assert plan is not None

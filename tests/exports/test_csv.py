@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pvpp.app import App
 from pvpp.exports import (
     CSV_DIALECT,
     csv_bytes,
@@ -18,7 +19,6 @@ from pvpp.exports import (
     looks_like_formula,
 )
 from pvpp.national import round_scores
-from pvpp.store import db
 from tests.exports.conftest import HOSTILE_INSTITUTION_NAME, Fixture
 
 HOSTILE = [
@@ -80,9 +80,9 @@ def test_computed_numbers_are_bare_literals() -> None:
     assert "\r\n" in line
 
 
-def test_round_csv(exported_round: Fixture, tmp_path: Path) -> None:
+def test_round_csv(exported_round: Fixture, tmp_path: Path, root: App) -> None:
     out = tmp_path / "items.csv"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         summary = export_round_csv(s, "2026-K1", out)
         scores = round_scores(s, "2026-K1")
     rows = _parse(out.read_bytes())
@@ -123,7 +123,7 @@ def test_round_csv(exported_round: Fixture, tmp_path: Path) -> None:
     assert "Valsts zemes dienests" in fields
 
     en = tmp_path / "items-en.csv"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         export_round_csv(s, "2026-K1", en, lang="en")
     rows = _parse(en.read_bytes(), "en")
     assert rows[0][:2] == ["Institution code", "Institution"]

@@ -12,16 +12,15 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.exports import DATE_FORMAT, DATETIME_FORMAT, ExportError, export_plan, export_round
 from pvpp.national import MIN_GROUP, round_scores
 from pvpp.planning.library import load_library
 from pvpp.plans import PlanError, context, latest_plan, plan_measures
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.rounds import create_round
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
 from tests.exports.conftest import HOSTILE_DROP_REASON, HOSTILE_INSTITUTION_NAME, Fixture
 
 ROUND_SHEETS_LV = [
@@ -62,20 +61,20 @@ def _no_formulas(path: Path) -> None:
                 assert "<f>" not in xml and "<f " not in xml, name
 
 
-def _export(tmp_path: Path, name: str = "round.xlsx", **kw: Any) -> Path:
+def _export(root: App, tmp_path: Path, name: str = "round.xlsx", **kw: Any) -> Path:
     out = tmp_path / name
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         export_round(s, "2026-K1", out, **kw)
     return out
 
 
 def test_round_workbook_in_latvian_matches_the_store(
-    exported_round: Fixture, tmp_path: Path
+    exported_round: Fixture, tmp_path: Path, root: App
 ) -> None:
-    path = _export(tmp_path)
+    path = _export(root, tmp_path)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ROUND_SHEETS_LV
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         scores = round_scores(s, "2026-K1")
     assert sorted(scores) == exported_round.codes
 
@@ -131,7 +130,7 @@ def test_round_workbook_in_latvian_matches_the_store(
     assert vid["S3"]["Vērtējums"].value is None  # unrated, never 0
     assert vid["1.1"]["Punkta nosaukums"].value == "Pakalpojumu pārvaldības vienota terminoloģija"
 
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         plans = {
             code: plan_measures(s, latest_plan(s, context(s, "2026-K1", code).assignment))  # type: ignore[arg-type]
             for code in exported_round.codes
@@ -167,8 +166,8 @@ def test_round_workbook_in_latvian_matches_the_store(
     _no_formulas(path)
 
 
-def test_english_on_request(exported_round: Fixture, tmp_path: Path) -> None:
-    path = _export(tmp_path, lang="en")
+def test_english_on_request(exported_round: Fixture, tmp_path: Path, root: App) -> None:
+    path = _export(root, tmp_path, lang="en")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:2] == ["Institutions", "Item scores"]
     assert wb.sheetnames[-1] == "Information"
@@ -178,14 +177,16 @@ def test_english_on_request(exported_round: Fixture, tmp_path: Path) -> None:
     assert vid["S3"]["D1"].value == "Not applicable"
     assert "Gap to target" in vid["K3"]
     assert _pairs(wb["Information"])["Assessment round"].value == "2026-K1"
-    with db.unit_of_work() as s, pytest.raises(ExportError, match="lv or en"):
+    with root.db.unit_of_work() as s, pytest.raises(ExportError, match="lv or en"):
         export_round(s, "2026-K1", tmp_path / "x.xlsx", lang="de")
 
 
-def test_user_text_is_text_never_a_formula(exported_round: Fixture, tmp_path: Path) -> None:
-    round_path = _export(tmp_path)
+def test_user_text_is_text_never_a_formula(
+    exported_round: Fixture, tmp_path: Path, root: App
+) -> None:
+    round_path = _export(root, tmp_path)
     plan_path = tmp_path / "plan.xlsx"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         export_plan(s, "2026-K1", "VID", plan_path)
     for path in (round_path, plan_path):
         _no_formulas(path)
@@ -211,9 +212,9 @@ def test_user_text_is_text_never_a_formula(exported_round: Fixture, tmp_path: Pa
 
 
 def test_publication_hides_small_groups_and_names_nobody(
-    exported_round: Fixture, tmp_path: Path
+    exported_round: Fixture, tmp_path: Path, root: App
 ) -> None:
-    path = _export(tmp_path, publish=True)
+    path = _export(root, tmp_path, publish=True)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [
         "RV6 un RV7 vajadzības",
@@ -237,9 +238,9 @@ def test_publication_hides_small_groups_and_names_nobody(
 
 
 def test_publication_of_a_round_too_small_withholds_every_aggregate(
-    exported_round: Fixture, spec: QuestionnaireSpec, tmp_path: Path
+    exported_round: Fixture, spec: QuestionnaireSpec, tmp_path: Path, root: App
 ) -> None:
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         create_round(
             s,
             code="2026-K2",
@@ -251,13 +252,13 @@ def test_publication_of_a_round_too_small_withholds_every_aggregate(
     inbox = tmp_path / "k2"
     inbox.mkdir()
     books = filled_workbooks(
-        spec, [("VID", "VID"), ("UR", "UR")], round_code="2026-K2", key=get_settings().signing_key()
+        spec, [("VID", "VID"), ("UR", "UR")], round_code="2026-K2", key=root.settings.signing_key()
     )
     for code, data in books.items():
         (inbox / f"{code}.xlsx").write_bytes(data)
-    ingest_paths([inbox])
+    ingest_paths([inbox], settings=root.settings, db=root.db)
     out = tmp_path / "k2.xlsx"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         export_round(s, "2026-K2", out, publish=True)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Informācija"]
@@ -267,9 +268,9 @@ def test_publication_of_a_round_too_small_withholds_every_aggregate(
     _no_formulas(out)
 
 
-def test_plan_workbook(exported_round: Fixture, tmp_path: Path) -> None:
+def test_plan_workbook(exported_round: Fixture, tmp_path: Path, root: App) -> None:
     out = tmp_path / "plan.xlsx"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         summary = export_plan(s, "2026-K1", "VID", out)
         ctx = context(s, "2026-K1", "VID")
         plan = latest_plan(s, ctx.assignment)
@@ -298,7 +299,7 @@ def test_plan_workbook(exported_round: Fixture, tmp_path: Path) -> None:
     assert wb["Pasākumi"].freeze_panes == "D2"
 
     first = tmp_path / "plan-v1.xlsx"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         export_plan(s, "2026-K1", "VID", first, version=1, lang="en")
         with pytest.raises(PlanError, match="no plan version 99"):
             export_plan(s, "2026-K1", "VID", tmp_path / "none.xlsx", version=99)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from datetime import date
 
-from flows.cycle import cycle
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+from flows.cycle import cycle
 
 if __name__ == "__main__":
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

@@ -8,19 +8,19 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel, func, select
 
+from flows.demo.synthetic import filled_workbooks
+from flows.root import using
+from pvpp.app import App
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import OutboxMessage
-from pvpp.synthetic import filled_workbooks
 from pvpp.workbook.fill import fill_workbook
 from tests.rounds import run_round
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect")]
 
 
-def counts() -> dict[str, int]:
-    with db.unit_of_work() as s:
+def counts(root: App) -> dict[str, int]:
+    with root.db.unit_of_work() as s:
         return {
             name: s.exec(select(func.count()).select_from(table)).one()
             for name, table in SQLModel.metadata.tables.items()
@@ -29,31 +29,33 @@ def counts() -> dict[str, int]:
 
 
 def test_cycle_runs_a_round_and_a_rerun_repeats_nothing(
-    prefect: None, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect: None,
+    spec: QuestionnaireSpec,
+    tmp_path: Path,
+    root: App,
 ) -> None:
-    monkeypatch.setenv("PVPP_DATABASE_URL", f"sqlite:///{tmp_path / 'flow.db'}")
-    monkeypatch.setenv("PVPP_MAIL_FOLDER", str(tmp_path / "mail"))
-    monkeypatch.setenv("PVPP_WORKERS", "2")  # through the process pools, as in production
-    get_settings.cache_clear()
-    db.upgrade()
+    root.settings.mail_folder = tmp_path / "mail"
+    root.settings.workers = 2  # through the process pools, as in production
+    root.db.upgrade()
     # The round exists with no workbooks in yet: run_round with no institutions ingests nothing.
-    run_round(spec, tmp_path / "none", [])
+    run_round(root, spec, tmp_path / "none", [])
     drop = tmp_path / "drop"
     drop.mkdir()
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")]
-    books = filled_workbooks(spec, codes, round_code="2026-K1", key=get_settings().signing_key())
+    books = filled_workbooks(spec, codes, round_code="2026-K1", key=root.settings.signing_key())
     books["UR"] = fill_workbook(books["UR"], {"Q_K1_D1": "septiņi"})
     for code, data in books.items():
         (drop / f"{code}.xlsx").write_bytes(data)
 
     from flows.cycle import cycle
 
-    first = cycle("2026-K1", str(drop), date(2026, 4, 1))
+    with using(root):
+        first = cycle("2026-K1", str(drop), date(2026, 4, 1))
     assert first["invited"] == 37
     assert first["received"] == {"accepted": 2, "rejected": 1}
     assert first["planned"] == 2
     assert Path(str(first["report"])).exists()
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         kinds = sorted(m.kind for m in s.exec(select(OutboxMessage)).all())
         states = {m.state for m in s.exec(select(OutboxMessage)).all()}
     assert (
@@ -64,11 +66,11 @@ def test_cycle_runs_a_round_and_a_rerun_repeats_nothing(
     assert states == {"sent"}
     eml = list((tmp_path / "mail").glob("*.eml"))
     assert len(eml) == len(kinds)
-    before = counts()
+    before = counts(root)
 
-    second = cycle("2026-K1", str(drop), date(2026, 4, 1))
+    with using(root):
+        second = cycle("2026-K1", str(drop), date(2026, 4, 1))
     assert second["invited"] == 0 and second["planned"] == 0
     assert second["received"] == {"duplicate": 3}
-    assert counts() == before
+    assert counts(root) == before
     assert len(list((tmp_path / "mail").glob("*.eml"))) == len(eml)
-    db.dispose_engines()

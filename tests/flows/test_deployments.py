@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from flows.deployments import SCHEDULES, TIMEZONE, deployments
 
 ROOT = Path(__file__).resolve().parents[2]

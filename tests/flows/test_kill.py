@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import AnswerSet, Assignment, OutboxMessage, Plan, StoredFile, Submission
-from pvpp.synthetic import filled_workbooks
+from tests.conftest import TEST_KEY
 from tests.rounds import run_round
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect")]
@@ -34,20 +34,20 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLS = 5
 
 
-def _count(model: object) -> int:
-    with db.unit_of_work() as s:
+def _count(root: App, model: object) -> int:
+    with root.db.unit_of_work() as s:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def test_cycle_killed_and_restarted(
-    spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = f"sqlite:///{tmp_path / 'kill.db'}"
+def test_cycle_killed_and_restarted(spec: QuestionnaireSpec, tmp_path: Path, root: App) -> None:
     mail = tmp_path / "mail"
+    # The child processes are configured as a deployment is: PVPP_ variables, here for the
+    # store and data folder of this test's root.
     env = {
         **os.environ,
-        "PVPP_DATABASE_URL": url,
-        "PVPP_DATA_DIR": str(tmp_path / "var"),
+        "PVPP_DATABASE_URL": root.settings.db_url(),
+        "PVPP_DATA_DIR": str(root.settings.data_dir),
+        "PVPP_SECRET_KEY": TEST_KEY,
         "PVPP_MAIL_FOLDER": str(mail),
         # Worker pools too: killing the flow must not leave them writing or running.
         "PVPP_WORKERS": "2",
@@ -56,16 +56,13 @@ def test_cycle_killed_and_restarted(
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
-    for key in ("PVPP_DATABASE_URL", "PVPP_DATA_DIR", "PVPP_MAIL_FOLDER"):
-        monkeypatch.setenv(key, env[key])
-    get_settings.cache_clear()
-    db.upgrade()
-    run_round(spec, tmp_path / "none", [])
+    root.db.upgrade()
+    run_round(root, spec, tmp_path / "none", [])
     drop = tmp_path / "drop"
     drop.mkdir()
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")]
     for code, data in filled_workbooks(
-        spec, codes, round_code="2026-K1", key=get_settings().signing_key()
+        spec, codes, round_code="2026-K1", key=root.settings.signing_key()
     ).items():
         (drop / f"{code}.xlsx").write_bytes(data)
 
@@ -86,11 +83,11 @@ def test_cycle_killed_and_restarted(
     assert killed >= 3, "the delays never caught the flow running; the test proved nothing"
 
     # Like one clean run.
-    assert _count(Submission) == 3 and _count(AnswerSet) == 3
+    assert _count(root, Submission) == 3 and _count(root, AnswerSet) == 3
     # The registry, the three returned workbooks, and what the emails carry: 37 invitation
     # workbooks and 3 plan PDFs. A killed run's half-made file never got a row.
-    assert _count(StoredFile) == 1 + 3 + 37 + 3
-    with db.unit_of_work() as s:
+    assert _count(root, StoredFile) == 1 + 3 + 37 + 3
+    with root.db.unit_of_work() as s:
         plans = s.exec(select(Plan)).all()
         assert sorted(Counter(p.assignment_id for p in plans).values()) == [1, 1, 1]
         rows = s.exec(select(OutboxMessage)).all()
@@ -106,7 +103,7 @@ def test_cycle_killed_and_restarted(
         for p in mail.glob("*.eml")
     ]
     assert set(delivered) == ids
-    ours = f"PVPP_DATA_DIR={tmp_path / 'var'}"
+    ours = f"PVPP_DATA_DIR={root.settings.data_dir}"
     try:
         # No worker of a killed run lives on: they exit when the process feeding them dies.
         assert _processes_with(ours, "multiprocessing.spawn", wait=10.0) == []
@@ -115,7 +112,6 @@ def test_cycle_killed_and_restarted(
         # deployment runs a real server). Stop those this test started.
         for pid in _processes_with(ours, "uvicorn", wait=0):
             os.kill(pid, signal.SIGTERM)
-        db.dispose_engines()
 
 
 def _processes_with(variable: str, command: str, *, wait: float) -> list[int]:

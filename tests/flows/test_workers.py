@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import (
     Assignment,
     Institution,
@@ -34,7 +34,7 @@ from pvpp.store.models import (
     PlanMeasure,
     Submission,
 )
-from pvpp.synthetic import filled_workbooks
+from tests.conftest import TEST_KEY, make_root, settings_for
 from tests.rounds import run_round
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,35 +53,38 @@ def _free_port() -> int:
 
 
 def _store_env(tmp_path: Path, name: str) -> dict[str, str]:
+    """The PVPP_ variables of one store, as the flows' processes are configured."""
     return {
         "PVPP_DATABASE_URL": f"sqlite:///{tmp_path / name / 'pvpp.db'}",
         "PVPP_DATA_DIR": str(tmp_path / name / "var"),
         "PVPP_MAIL_FOLDER": str(tmp_path / name / "mail"),
         "PVPP_WORKERS": "1",
+        "PVPP_SECRET_KEY": TEST_KEY,
     }
 
 
-def _prepare(spec: QuestionnaireSpec, monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
-             books: dict[str, bytes], drop: Path) -> None:  # fmt: skip
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    db.dispose_engines()
-    db.upgrade()
-    run_round(spec, drop.parent / "none", [])
+def _store_root(tmp_path: Path, name: str) -> App:
+    """This process's root on the store :func:`_store_env` describes."""
+    return make_root(
+        settings_for(
+            tmp_path / name / "var",
+            database_url=f"sqlite:///{tmp_path / name / 'pvpp.db'}",
+            mail_folder=tmp_path / name / "mail",
+        )
+    )
+
+
+def _prepare(root: App, spec: QuestionnaireSpec, books: dict[str, bytes], drop: Path) -> None:
+    root.db.upgrade()
+    run_round(root, spec, drop.parent / "none", [])
     drop.mkdir(parents=True)
     for code, data in books.items():
         (drop / f"{code}.xlsx").write_bytes(data)
-    db.dispose_engines()
 
 
-def _snapshot(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+def _snapshot(root: App) -> dict[str, object]:
     """What a round leaves in the store, without ids, times and Message-IDs."""
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    db.dispose_engines()
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         codes = {i.id: i.code for i in s.exec(select(Institution)).all()}
         assignments = {a.id: codes[a.institution_id] for a in s.exec(select(Assignment)).all()}
         plans = {}
@@ -102,7 +105,6 @@ def _snapshot(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str,
                 for m in s.exec(select(OutboxMessage))
             ),
         }
-    db.dispose_engines()
     return snap
 
 
@@ -178,14 +180,15 @@ def test_two_workers_share_a_round_and_match_one_process(
     prefect_server: dict[str, str],
     spec: QuestionnaireSpec,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    root: App,
 ) -> None:
     books = filled_workbooks(
-        spec, [(c, c) for c in CODES], round_code="2026-K1", key=get_settings().signing_key()
+        spec, [(c, c) for c in CODES], round_code="2026-K1", key=root.settings.signing_key()
     )
     on_workers, single = _store_env(tmp_path, "workers"), _store_env(tmp_path, "single")
-    _prepare(spec, monkeypatch, on_workers, books, tmp_path / "workers" / "drop")
-    _prepare(spec, monkeypatch, single, books, tmp_path / "single" / "drop")
+    workers_root, single_root = _store_root(tmp_path, "workers"), _store_root(tmp_path, "single")
+    _prepare(workers_root, spec, books, tmp_path / "workers" / "drop")
+    _prepare(single_root, spec, books, tmp_path / "single" / "drop")
 
     client_env = {**prefect_server, **on_workers}
     _run([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], client_env)
@@ -241,7 +244,9 @@ def test_two_workers_share_a_round_and_match_one_process(
          {**os.environ, **single, "PREFECT_HOME": str(tmp_path / "prefect-local"),
           "PREFECT_API_URL": "", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}, 600)  # fmt: skip
 
-    a, b = _snapshot(on_workers, monkeypatch), _snapshot(single, monkeypatch)
+    a, b = _snapshot(workers_root), _snapshot(single_root)
+    workers_root.close()
+    single_root.close()
     assert a == b
     assert sum(1 for _, state in a["states"] if state == "plan_sent") == len(CODES)
     assert len(a["plans"]) == len(CODES)

@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from pvpp.app import App
 from pvpp.mail.outbox import queue
-from pvpp.settings import Settings, get_settings
-from pvpp.store import db
 from pvpp.store.models import OutboxMessage
 
 ROUND = "2026-K1"
@@ -111,15 +110,14 @@ class SmtpServer:
 
 
 @pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+def smtp(monkeypatch: pytest.MonkeyPatch, root: App) -> Iterator[SmtpServer]:
     """A running SMTP server on loopback; the settings point the smtp transport at it."""
     server = SmtpServer(Handler(), free_port())
     server.start()
-    monkeypatch.setenv("PVPP_EMAIL_TRANSPORT", "smtp")
-    monkeypatch.setenv("PVPP_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PVPP_SMTP_PORT", str(server.port))
-    monkeypatch.setenv("PVPP_SMTP_TIMEOUT", "5")
-    get_settings.cache_clear()
+    root.settings.email_transport = "smtp"
+    root.settings.smtp_host = "127.0.0.1"
+    root.settings.smtp_port = server.port
+    root.settings.smtp_timeout = 5.0
     try:
         yield server
     finally:
@@ -135,12 +133,10 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def queue_plans(
-    n: int, *, prefix: str = "I", settings: Settings | None = None, **overrides: Any
-) -> list[OutboxMessage]:
+def queue_plans(root: App, n: int, *, prefix: str = "I", **overrides: Any) -> list[OutboxMessage]:
     """Queue ``n`` plan emails (one per institution I000…), each with its own PDF."""
     rows = []
-    with db.unit_of_work(settings) as session:
+    with root.db.unit_of_work() as session:
         for i in range(n):
             code = f"{prefix}{i:03d}"
             fields: dict[str, Any] = {
@@ -155,7 +151,7 @@ def queue_plans(
                 "attachments": [(f"plan-{code}.pdf", "application/pdf", pdf_blob(i))],
             }
             fields.update(overrides)
-            row, created = queue(session, settings=settings, **fields)
+            row, created = queue(session, settings=root.settings, **fields)
             assert created
             rows.append(row)
     return rows

@@ -5,58 +5,60 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from pvpp.app import App
 from pvpp.cli.outbox import app
-from pvpp.settings import get_settings
 from tests.mail.conftest import SmtpServer, queue_plans
 
 runner = CliRunner()
 
 
-def test_send_and_list(store: str, smtp: SmtpServer) -> None:
-    rows = queue_plans(4)
+def test_send_and_list(store: str, smtp: SmtpServer, root: App) -> None:
+    rows = queue_plans(root, 4)
     smtp.handler.reject = {rows[2].to_addrs[0]["email"], rows[2].cc_addrs[0]["email"]}
-    listed = runner.invoke(app, ["list"])
+    listed = runner.invoke(app, ["list"], obj=root)
     assert listed.exit_code == 0, listed.output
     assert "Outbox" in listed.stdout and "queued: 4" in listed.stdout
 
-    sent = runner.invoke(app, ["send"])
+    sent = runner.invoke(app, ["send"], obj=root)
     assert sent.exit_code == 0, sent.output
     assert "Sent 3, failed 1, retrying 0." in sent.stdout
     assert "failed 2026-K1|I002|plan|1" in sent.stdout and "550" in sent.stdout
 
-    failed = runner.invoke(app, ["list", "--state", "failed", "--json"])
+    failed = runner.invoke(app, ["list", "--state", "failed", "--json"], obj=root)
     (row,) = json.loads(failed.stdout)
     assert row["key"] == "2026-K1|I002|plan|1" and row["last_code"] == 550
-    assert "Sent 0, failed 0, retrying 0." in runner.invoke(app, ["send"]).stdout
+    assert "Sent 0, failed 0, retrying 0." in runner.invoke(app, ["send"], obj=root).stdout
 
-    bad = runner.invoke(app, ["list", "--state", "lost"])
+    bad = runner.invoke(app, ["list", "--state", "lost"], obj=root)
     assert bad.exit_code == 2 and "--state must be one of" in bad.stderr
 
 
-def test_send_says_when_the_server_is_down(store: str, smtp: SmtpServer) -> None:
-    queue_plans(5)
+def test_send_says_when_the_server_is_down(store: str, smtp: SmtpServer, root: App) -> None:
+    queue_plans(root, 5)
     smtp.stop()
-    result = runner.invoke(app, ["send"])
+    result = runner.invoke(app, ["send"], obj=root)
     assert result.exit_code == 1
     assert "Sent 0, failed 0, retrying 3." in result.stdout
     assert "mail server seems unavailable" in result.stderr
 
 
-def test_commands_say_when_the_schema_is_behind(empty_store: None) -> None:
-    result = runner.invoke(app, ["send"])
+def test_commands_say_when_the_schema_is_behind(empty_store: None, root: App) -> None:
+    result = runner.invoke(app, ["send"], obj=root)
     assert result.exit_code == 1 and "pvpp db upgrade" in result.stderr
-    result = runner.invoke(app, ["list"])
+    result = runner.invoke(app, ["list"], obj=root)
     assert result.exit_code == 1 and "pvpp db upgrade" in result.stderr
 
 
-def test_send_refuses_a_password_in_clear_text(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PVPP_EMAIL_TRANSPORT", "smtp")
-    monkeypatch.setenv("PVPP_SMTP_HOST", "mail.example.org")
-    monkeypatch.setenv("PVPP_SMTP_USER", "pvpp")
-    monkeypatch.setenv("PVPP_SMTP_PASSWORD", "secret")
-    get_settings.cache_clear()
-    result = runner.invoke(app, ["send"])
+def test_send_refuses_a_password_in_clear_text(
+    store: str, monkeypatch: pytest.MonkeyPatch, root: App
+) -> None:
+    root.settings.email_transport = "smtp"
+    root.settings.smtp_host = "mail.example.org"
+    root.settings.smtp_user = "pvpp"
+    root.settings.smtp_password = SecretStr("secret")
+    result = runner.invoke(app, ["send"], obj=root)
     assert result.exit_code == 1
     assert "PVPP_SMTP_SECURITY=starttls or tls" in result.stderr

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.mail.compose import (
     queue_due_escalations,
     queue_due_reminders,
@@ -26,11 +28,8 @@ from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.registry import import_registry
 from pvpp.rounds import create_round
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import Assignment, Submission
 from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
 from pvpp.teams import add_member
 from tests.mail.conftest import SmtpServer, sha
 
@@ -41,10 +40,14 @@ LEAD = "anna.liepa@vid.example.org"
 
 
 @pytest.fixture
-def round_with_plan(store: str, spec: QuestionnaireSpec, blank_lv: bytes, tmp_path: Path) -> str:
+def round_with_plan(
+    store: str, spec: QuestionnaireSpec, blank_lv: bytes, tmp_path: Path, root: App
+) -> str:
     """VID with a team, a returned blank workbook, then an accepted one and plan v1."""
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"))
+    with root.db.unit_of_work() as s:
+        import_registry(
+            s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"), settings=root.settings
+        )
         create_round(
             s,
             code=ROUND,
@@ -63,22 +66,28 @@ def round_with_plan(store: str, spec: QuestionnaireSpec, blank_lv: bytes, tmp_pa
             email="peteris.kalnins@vid.example.org", roles=["it_manager"],
         )  # fmt: skip
     (tmp_path / "blank.xlsx").write_bytes(blank_lv)
-    ingest_paths([tmp_path / "blank.xlsx"])  # incomplete: returned
+    ingest_paths(
+        [tmp_path / "blank.xlsx"], settings=root.settings, db=root.db
+    )  # incomplete: returned
     books = filled_workbooks(
         spec, [("VID", "Valsts ieņēmumu dienests")], round_code=ROUND,
-        key=get_settings().signing_key(),
+        key=root.settings.signing_key(),
     )  # fmt: skip
     (tmp_path / "VID.xlsx").write_bytes(books["VID"])
-    ingest_paths([tmp_path / "VID.xlsx"])
-    with db.unit_of_work() as s:
+    ingest_paths([tmp_path / "VID.xlsx"], settings=root.settings, db=root.db)
+    with root.db.unit_of_work() as s:
         build_plan(s, context(s, ROUND, "VID"), today=date(2026, 3, 31))
     return store
 
 
-def test_every_kind_reaches_the_right_people(round_with_plan: str, smtp: SmtpServer) -> None:
+def test_every_kind_reaches_the_right_people(
+    round_with_plan: str, smtp: SmtpServer, root: App
+) -> None:
     pdf = b"%PDF-1.7 plan of VID"
-    with db.unit_of_work() as s:
-        plan, created = queue_plan(s, round_code=ROUND, institution="VID", plan_version=1, pdf=pdf)
+    with root.db.unit_of_work() as s:
+        plan, created = queue_plan(
+            s, round_code=ROUND, institution="VID", plan_version=1, pdf=pdf, settings=root.settings
+        )
         assert created
         assert [a["email"] for a in plan.to_addrs] == [HEAD]
         assert [a["email"] for a in plan.cc_addrs] == [LEAD]
@@ -86,12 +95,22 @@ def test_every_kind_reaches_the_right_people(round_with_plan: str, smtp: SmtpSer
         assert plan.attachments[0]["sha256"] == sha(pdf)
         # Asking again (say, `plan send` run twice) queues nothing new.
         again, created = queue_plan(
-            s, round_code=ROUND, institution="VID", plan_version=1, pdf=b"other"
+            s,
+            round_code=ROUND,
+            institution="VID",
+            plan_version=1,
+            pdf=b"other",
+            settings=root.settings,
         )
         assert not created and again.id == plan.id
 
         invitation, _ = queue_invitation(
-            s, round_code=ROUND, institution="VID", workbook=b"PK xlsx", lang="en"
+            s,
+            round_code=ROUND,
+            institution="VID",
+            workbook=b"PK xlsx",
+            lang="en",
+            settings=root.settings,
         )
         assert [a["email"] for a in invitation.to_addrs] == [
             LEAD,
@@ -99,26 +118,41 @@ def test_every_kind_reaches_the_right_people(round_with_plan: str, smtp: SmtpSer
         ]
         assert invitation.lang == "en" and invitation.subject.startswith("Self-assessment")
         # VARAM has no team: its invitation goes to the head.
-        varam, _ = queue_invitation(s, round_code=ROUND, institution="VARAM", workbook=b"PK")
+        varam, _ = queue_invitation(
+            s, round_code=ROUND, institution="VARAM", workbook=b"PK", settings=root.settings
+        )
         assert [a["email"] for a in varam.to_addrs] == ["anda.kenina@varam.example.org"]
 
         returned_id = s.exec(select(Submission.id).where(Submission.status == "incomplete")).one()
-        returned, _ = queue_returned(s, submission_id=returned_id)
+        returned, _ = queue_returned(s, submission_id=returned_id, settings=root.settings)
         assert returned.version == returned_id
         assert "nav atbildēts" in returned.body_text and "(kopā: " in returned.body_text
 
         followup, _ = queue_followup(
-            s, round_code=ROUND, institution="VID", respond_by=date(2027, 1, 31)
+            s,
+            round_code=ROUND,
+            institution="VID",
+            respond_by=date(2027, 1, 31),
+            settings=root.settings,
         )
         assert followup.version == 20270131
         assert "Atbildes termiņš: 2027. gada 31. janvāris" in followup.body_text
 
         with pytest.raises(MessageError, match="no plan version 7"):
-            queue_plan(s, round_code=ROUND, institution="VID", plan_version=7, pdf=pdf)
+            queue_plan(
+                s,
+                round_code=ROUND,
+                institution="VID",
+                plan_version=7,
+                pdf=pdf,
+                settings=root.settings,
+            )
         with pytest.raises(MessageError, match="no institution"):
-            queue_invitation(s, round_code=ROUND, institution="NOPE", workbook=b"")
+            queue_invitation(
+                s, round_code=ROUND, institution="NOPE", workbook=b"", settings=root.settings
+            )
 
-    report = deliver_due()
+    report = deliver_due(root.settings, db=root.db)
     assert report.sent == 5 and report.failed == []
     got = {r.message["Subject"]: r for r in smtp.received}
     plan_mail = next(r for subject, r in got.items() if subject.startswith("Individuālais"))
@@ -127,22 +161,22 @@ def test_every_kind_reaches_the_right_people(round_with_plan: str, smtp: SmtpSer
     assert part.get_content() == pdf
 
 
-def test_reminders_before_the_due_date_once_per_round(round_with_plan: str) -> None:
+def test_reminders_before_the_due_date_once_per_round(round_with_plan: str, root: App) -> None:
     due = date(2026, 3, 31)
-    with db.unit_of_work() as s:
-        assert queue_due_reminders(s, due - timedelta(days=8)) == []
-        queued = queue_due_reminders(s, due - timedelta(days=7))
+    with root.db.unit_of_work() as s:
+        assert queue_due_reminders(s, due - timedelta(days=8), settings=root.settings) == []
+        queued = queue_due_reminders(s, due - timedelta(days=7), settings=root.settings)
         # VID is accepted; only VARAM still owes its workbook.
         assert [(m.institution_code, created) for m, created in queued] == [("VARAM", True)]
         assert "Iesniegšanas termiņš: 2026. gada 31. marts" in queued[0][0].body_text
-    with db.unit_of_work() as s:
-        again = queue_due_reminders(s, due)
+    with root.db.unit_of_work() as s:
+        again = queue_due_reminders(s, due, settings=root.settings)
         assert [created for _, created in again] == [False]
-        assert queue_due_reminders(s, due + timedelta(days=1)) == []
+        assert queue_due_reminders(s, due + timedelta(days=1), settings=root.settings) == []
 
 
-def test_escalation_when_measures_are_overdue(round_with_plan: str) -> None:
-    with db.unit_of_work() as s:
+def test_escalation_when_measures_are_overdue(round_with_plan: str, root: App) -> None:
+    with root.db.unit_of_work() as s:
         assignment = s.exec(select(Assignment).where(Assignment.state == "planned")).one()
         assignment.state = "plan_sent"  # as `plan send` will do
         s.add(assignment)
@@ -150,10 +184,14 @@ def test_escalation_when_measures_are_overdue(round_with_plan: str) -> None:
         plan = latest_plan(s, plan_ctx.assignment)
         assert plan is not None
         first_due = min(m.due_on for m in plan_measures(s, plan))
-    days = get_settings().escalation_days_overdue
-    with db.unit_of_work() as s:
-        assert queue_due_escalations(s, first_due + timedelta(days=days)) == []
-        (queued,) = queue_due_escalations(s, first_due + timedelta(days=days + 1))
+    days = root.settings.escalation_days_overdue
+    with root.db.unit_of_work() as s:
+        assert (
+            queue_due_escalations(s, first_due + timedelta(days=days), settings=root.settings) == []
+        )
+        (queued,) = queue_due_escalations(
+            s, first_due + timedelta(days=days + 1), settings=root.settings
+        )
         row, created = queued
         assert created and row.to_addrs[0]["email"] == HEAD
         assert [a["email"] for a in row.cc_addrs] == [LEAD]
@@ -161,8 +199,12 @@ def test_escalation_when_measures_are_overdue(round_with_plan: str) -> None:
         assert row.version == int((first_due + timedelta(days=days + 1)).strftime("%Y%m"))
         # Asked again the same day (a flow run twice): the same message, not a second one.
         again = queue_escalation(
-            s, round_code=ROUND, institution="VID", today=first_due + timedelta(days=days + 1)
+            s,
+            round_code=ROUND,
+            institution="VID",
+            today=first_due + timedelta(days=days + 1),
+            settings=root.settings,
         )
         assert again is not None and again == (row, False)
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         assert {m.kind for m in list_messages(s)} == {"escalation"}

@@ -17,9 +17,10 @@ import time
 from collections import Counter
 from typing import Any
 
+from pvpp.app import App
 from pvpp.mail.outbox import list_messages
 from pvpp.mail.relay import deliver_due
-from pvpp.store import db
+from pvpp.settings import Settings
 from tests.mail.conftest import SmtpServer, pdf_blob, queue_plans, sha
 
 MESSAGES = 40
@@ -27,25 +28,22 @@ ROUNDS = 10
 SEED = 20270
 
 
-def _relay(env: dict[str, str], ready: Any) -> None:
-    os.environ.update(env)
-    from pvpp.settings import get_settings
-
-    get_settings.cache_clear()
+def _relay(settings: Settings, ready: Any) -> None:
+    """The relay in its own process, on its own root built from the test's settings."""
+    root = App.build(settings)
     ready.set()
-    deliver_due()
+    deliver_due(root.settings, db=root.db)
 
 
-def test_killed_sender_loses_nothing(store: str, smtp: SmtpServer) -> None:
-    rows = queue_plans(MESSAGES)
+def test_killed_sender_loses_nothing(store: str, smtp: SmtpServer, root: App) -> None:
+    rows = queue_plans(root, MESSAGES)
     smtp.handler.delay = 0.004  # a few ms per message: kills land mid-run
-    env = {k: v for k, v in os.environ.items() if k.startswith("PVPP_")}
     ctx = multiprocessing.get_context("spawn")
     rng = random.Random(SEED)
     killed = 0
     for _ in range(ROUNDS):
         ready = ctx.Event()
-        proc = ctx.Process(target=_relay, args=(env, ready), daemon=True)
+        proc = ctx.Process(target=_relay, args=(root.settings, ready), daemon=True)
         proc.start()
         try:
             assert ready.wait(60), "relay process did not start"
@@ -65,11 +63,11 @@ def test_killed_sender_loses_nothing(store: str, smtp: SmtpServer) -> None:
                 proc.kill()
                 proc.join(5)
 
-    final = deliver_due()
+    final = deliver_due(root.settings, db=root.db)
     assert final.failed == [] and final.retrying == 0
     assert killed >= ROUNDS // 2, "the relay finished before most kills: slow it down"
 
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         stored = list_messages(s)
     assert {r.state for r in stored} == {"sent"}
     received_ids = Counter(r.message_id for r in smtp.received)

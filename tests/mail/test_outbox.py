@@ -5,23 +5,22 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
+from pvpp.app import App
 from pvpp.mail.outbox import MessageError, business_key, find, list_messages, queue
 from pvpp.mail.relay import deliver_due
 from pvpp.mail.templates import render
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.store.models import AuditLog, OutboxMessage, StoredFile
 from tests.mail.conftest import ROUND, SmtpServer, queue_plans
 
 
 @pytest.fixture
-def sqlite_only(empty_store: None) -> None:
+def sqlite_only(empty_store: None, root: App) -> None:
     """Validation needs a store but not both backends."""
-    db.upgrade()
+    root.db.upgrade()
 
 
-def count(model: type) -> int:
-    with db.unit_of_work() as s:
+def count(root: App, model: type) -> int:
+    with root.db.unit_of_work() as s:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
@@ -39,33 +38,36 @@ def fields(**overrides: object) -> dict[str, object]:
     return base
 
 
-def test_the_same_business_key_twice_is_one_row(store: str) -> None:
-    with db.unit_of_work() as s:
-        first, created = queue(s, **fields(attachments=[("p.pdf", "application/pdf", b"%PDF")]))
+def test_the_same_business_key_twice_is_one_row(store: str, root: App) -> None:
+    with root.db.unit_of_work() as s:
+        first, created = queue(
+            s, **fields(attachments=[("p.pdf", "application/pdf", b"%PDF")]), settings=root.settings
+        )
         assert created
-    with db.unit_of_work() as s:
-        again, created = queue(s, **fields(subject="Another subject", body="other\n"))
+    with root.db.unit_of_work() as s:
+        again, created = queue(
+            s, **fields(subject="Another subject", body="other\n"), settings=root.settings
+        )
         assert not created
         assert again.id == first.id and again.message_id == first.message_id
         assert again.subject == "Plāns"  # the first content queued is the one sent
         assert find(s, round_code=ROUND, institution_code="VID", kind="plan", version=1)
         assert find(s, round_code=ROUND, institution_code="VID", kind="plan", version=2) is None
-    with db.unit_of_work() as s:
-        _, created = queue(s, **fields(version=2))
+    with root.db.unit_of_work() as s:
+        _, created = queue(s, **fields(version=2), settings=root.settings)
         assert created  # a new plan version is a new message
-    assert count(OutboxMessage) == 2
-    assert count(StoredFile) == 1
-    with db.unit_of_work() as s:
+    assert count(root, OutboxMessage) == 2
+    assert count(root, StoredFile) == 1
+    with root.db.unit_of_work() as s:
         logged = s.exec(select(AuditLog).where(AuditLog.action == "outbox.queue")).all()
     assert len(logged) == 2
 
 
 def test_message_ids_are_made_once_with_the_configured_domain(
-    store: str, monkeypatch: pytest.MonkeyPatch
+    store: str, monkeypatch: pytest.MonkeyPatch, root: App
 ) -> None:
-    monkeypatch.setenv("PVPP_MESSAGE_ID_DOMAIN", "pvpp.varam.example.lv")
-    get_settings.cache_clear()
-    rows = queue_plans(3)
+    root.settings.message_id_domain = "pvpp.varam.example.lv"
+    rows = queue_plans(root, 3)
     ids = [r.message_id for r in rows]
     assert len(set(ids)) == 3
     assert all(i.startswith("<") and i.endswith("@pvpp.varam.example.lv>") for i in ids)
@@ -90,15 +92,17 @@ INJECTIONS = [
 
 @pytest.mark.parametrize("bad", INJECTIONS, ids=range(len(INJECTIONS)))
 def test_header_injection_is_refused_before_anything_is_stored(
-    sqlite_only: None, bad: dict[str, object]
+    sqlite_only: None, bad: dict[str, object], root: App
 ) -> None:
     refused = pytest.raises(MessageError, match=r"control character|not an email address")
-    with refused, db.unit_of_work() as s:
-        queue(s, **fields(**bad))
-    assert count(OutboxMessage) == 0 and count(StoredFile) == 0
+    with refused, root.db.unit_of_work() as s:
+        queue(s, **fields(**bad), settings=root.settings)
+    assert count(root, OutboxMessage) == 0 and count(root, StoredFile) == 0
 
 
-def test_injection_through_template_values_never_reaches_smtp(store: str, smtp: SmtpServer) -> None:
+def test_injection_through_template_values_never_reaches_smtp(
+    store: str, smtp: SmtpServer, root: App
+) -> None:
     from datetime import date
 
     with pytest.raises(MessageError, match="control character"):
@@ -109,9 +113,9 @@ def test_injection_through_template_values_never_reaches_smtp(store: str, smtp: 
             round_code=ROUND,
             due_on=date(2026, 3, 31),
         )
-    with pytest.raises(MessageError), db.unit_of_work() as s:
-        queue(s, **fields(to=["a@b.lv\nRCPT TO:<victim@evil.example.org>"]))
-    report = deliver_due()
+    with pytest.raises(MessageError), root.db.unit_of_work() as s:
+        queue(s, **fields(to=["a@b.lv\nRCPT TO:<victim@evil.example.org>"]), settings=root.settings)
+    report = deliver_due(root.settings, db=root.db)
     assert report.sent == 0
     assert smtp.handler.mail_commands == 0 and smtp.received == []
 
@@ -135,34 +139,31 @@ def test_injection_through_template_values_never_reaches_smtp(store: str, smtp: 
     ],
 )
 def test_invalid_messages_are_refused_with_the_reason(
-    sqlite_only: None, bad: dict[str, object], message: str
+    sqlite_only: None, bad: dict[str, object], message: str, root: App
 ) -> None:
-    with pytest.raises(MessageError, match=message), db.unit_of_work() as s:
-        queue(s, **fields(**bad))
+    with pytest.raises(MessageError, match=message), root.db.unit_of_work() as s:
+        queue(s, **fields(**bad), settings=root.settings)
 
 
 def test_bad_sender_or_domain_settings_are_refused(
-    sqlite_only: None, monkeypatch: pytest.MonkeyPatch
+    sqlite_only: None, monkeypatch: pytest.MonkeyPatch, root: App
 ) -> None:
-    monkeypatch.setenv("PVPP_MAIL_FROM", "PVPP2027 <pvpp@varam.example.lv>")
-    get_settings.cache_clear()
-    with db.unit_of_work() as s:
-        row, _ = queue(s, **fields())
+    root.settings.mail_from = "PVPP2027 <pvpp@varam.example.lv>"
+    with root.db.unit_of_work() as s:
+        row, _ = queue(s, **fields(), settings=root.settings)
         assert row.from_addr == "PVPP2027 <pvpp@varam.example.lv>"
-    monkeypatch.setenv("PVPP_MAIL_FROM", "pvpp")
-    get_settings.cache_clear()
-    with pytest.raises(MessageError, match="PVPP_MAIL_FROM"), db.unit_of_work() as s:
-        queue(s, **fields(version=9))
-    monkeypatch.setenv("PVPP_MAIL_FROM", "pvpp@example.org")
-    monkeypatch.setenv("PVPP_MESSAGE_ID_DOMAIN", "pvpp.example.org>\tx")
-    get_settings.cache_clear()
-    with pytest.raises(MessageError, match="PVPP_MESSAGE_ID_DOMAIN"), db.unit_of_work() as s:
-        queue(s, **fields(version=9))
+    root.settings.mail_from = "pvpp"
+    with pytest.raises(MessageError, match="PVPP_MAIL_FROM"), root.db.unit_of_work() as s:
+        queue(s, **fields(version=9), settings=root.settings)
+    root.settings.mail_from = "pvpp@example.org"
+    root.settings.message_id_domain = "pvpp.example.org>\tx"
+    with pytest.raises(MessageError, match="PVPP_MESSAGE_ID_DOMAIN"), root.db.unit_of_work() as s:
+        queue(s, **fields(version=9), settings=root.settings)
 
 
-def test_list_messages_by_state(store: str) -> None:
-    queue_plans(3)
-    with db.unit_of_work() as s:
+def test_list_messages_by_state(store: str, root: App) -> None:
+    queue_plans(root, 3)
+    with root.db.unit_of_work() as s:
         assert [r.institution_code for r in list_messages(s)] == ["I000", "I001", "I002"]
         assert len(list_messages(s, "queued")) == 3
         assert list_messages(s, "sent") == []

@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from jinja2 import TemplateNotFound, UndefinedError
 
+from pvpp.app import App
 from pvpp.mail import templates
 from pvpp.mail.outbox import KINDS, MessageError, queue
 from pvpp.mail.relay import deliver_due
 from pvpp.mail.templates import render, render_html
 from pvpp.mail.transport import FolderTransport, eml_name, folder_path
-from pvpp.settings import get_settings
-from pvpp.store import db
 
 DUE = date(2026, 3, 31)
 MEASURE = {"id": "M-K5-D2-1", "title": "Pakalpojumu kataloga izveide", "due_on": DUE}
@@ -85,7 +84,7 @@ def test_unknown_kind_or_language_is_refused() -> None:
 
 
 def test_html_is_always_escaped_and_text_env_serves_no_html(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: App
 ) -> None:
     folder = tmp_path / "templates" / "email"
     folder.mkdir(parents=True)
@@ -104,13 +103,13 @@ def test_html_is_always_escaped_and_text_env_serves_no_html(
 
 
 def test_folder_transport_writes_parseable_eml_with_latvian_text(
-    store: str, tmp_path: Path
+    store: str, tmp_path: Path, root: App
 ) -> None:
-    settings = get_settings()
+    settings = root.settings
     assert settings.email_transport == "folder"  # the embedded default
     subject, body = render("plan", "lv", **COMMON, **CONTEXT["plan"])
     pdf = b"%PDF-1.7\n\xe2\xe3\xcf\xd3 binary\n%%EOF\n"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         row, _ = queue(
             s,
             round_code="2026-K1",
@@ -122,8 +121,9 @@ def test_folder_transport_writes_parseable_eml_with_latvian_text(
             subject=subject,
             body=body,
             attachments=[("plāns.pdf", "application/pdf", pdf)],
+            settings=root.settings,
         )
-    report = deliver_due()
+    report = deliver_due(root.settings, db=root.db)
     assert report.sent == 1
     (path,) = folder_path(settings).glob("*.eml")
     assert path.name == eml_name(row.message_id)
@@ -145,7 +145,7 @@ def test_folder_transport_writes_parseable_eml_with_latvian_text(
     assert attachment.get_filename() == "plāns.pdf"
     assert attachment.get_content() == pdf
     # Sending again sends nothing; the file stays one file.
-    assert deliver_due().sent == 0
+    assert deliver_due(root.settings, db=root.db).sent == 0
     assert len(list(folder_path(settings).glob("*.eml"))) == 1
 
 

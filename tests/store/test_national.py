@@ -6,24 +6,25 @@ from pathlib import Path
 
 import pytest
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.national import MIN_GROUP, aggregates, round_status
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import get_settings
-from pvpp.store import db
 from pvpp.submissions import ingest_paths
-from pvpp.synthetic import filled_workbooks
 from tests.rounds import run_round
 
 
-def _round_with(spec: QuestionnaireSpec, tmp_path: Path, codes: list[tuple[str, str]]) -> None:
-    run_round(spec, tmp_path, codes, round_code="R")
+def _round_with(
+    root: App, spec: QuestionnaireSpec, tmp_path: Path, codes: list[tuple[str, str]]
+) -> None:
+    run_round(root, spec, tmp_path, codes, round_code="R")
 
 
 def test_small_rounds_are_withheld_from_publication(
-    store: str, spec: QuestionnaireSpec, tmp_path: Path
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
 ) -> None:
-    _round_with(spec, tmp_path, [("VID", "VID"), ("UR", "UR")])
-    with db.unit_of_work() as s:
+    _round_with(root, spec, tmp_path, [("VID", "VID"), ("UR", "UR")])
+    with root.db.unit_of_work() as s:
         public = aggregates(s, "R")
         internal = aggregates(s, "R", publish=False)
     assert public["suppressed"] and "degree_distribution" not in public
@@ -32,10 +33,12 @@ def test_small_rounds_are_withheld_from_publication(
     assert set(internal["institutions_by_condition_group"]) == {"VID", "UR"}
 
 
-def test_needs_and_distributions(store: str, spec: QuestionnaireSpec, tmp_path: Path) -> None:
+def test_needs_and_distributions(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD"), ("FM", "FM")]
-    _round_with(spec, tmp_path, codes)
-    with db.unit_of_work() as s:
+    _round_with(root, spec, tmp_path, codes)
+    with root.db.unit_of_work() as s:
         view = aggregates(s, "R")
         status = round_status(s, "R")
     assert view["institutions_scored"] == 5
@@ -58,17 +61,17 @@ def test_needs_and_distributions(store: str, spec: QuestionnaireSpec, tmp_path: 
 
 
 def test_round_medians_are_computed_once_until_answers_change(
-    store: str, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: App
 ) -> None:
     """Rendering N plans must not score the whole round N times."""
     from pvpp import national
 
-    run_round(spec, tmp_path, [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")])
+    run_round(root, spec, tmp_path, [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")])
     calls = []
     real = national.round_scores
     monkeypatch.setattr(national, "round_scores", lambda s, c: calls.append(c) or real(s, c))
     national._medians.clear()
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         first = national.round_medians(s, "2026-K1")
         assert national.round_medians(s, "2026-K1") == first and len(calls) == 1
         everyone = real(s, "2026-K1")
@@ -76,10 +79,10 @@ def test_round_medians_are_computed_once_until_answers_change(
     assert len(c1) == 3 and first[0]["C1"] == c1[1]
     # A new answer set (here: a fourth institution's workbook) changes the medians' key.
     more = filled_workbooks(
-        spec, [("LAD", "LAD")], round_code="2026-K1", key=get_settings().signing_key()
+        spec, [("LAD", "LAD")], round_code="2026-K1", key=root.settings.signing_key()
     )
     (tmp_path / "LAD.xlsx").write_bytes(more["LAD"])
-    ingest_paths([tmp_path / "LAD.xlsx"])
-    with db.unit_of_work() as s:
+    ingest_paths([tmp_path / "LAD.xlsx"], settings=root.settings, db=root.db)
+    with root.db.unit_of_work() as s:
         national.round_medians(s, "2026-K1")
     assert len(calls) == 2

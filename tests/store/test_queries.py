@@ -9,10 +9,10 @@ from datetime import date
 from sqlalchemy import event
 from sqlmodel import Session
 
+from pvpp.app import App
 from pvpp.national import round_status
 from pvpp.queries import round_measure_facts
 from pvpp.rounds import get_round
-from pvpp.store import db
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
@@ -108,13 +108,15 @@ def _round_of(session: Session, code: str, n: int) -> None:
                 )  # fmt: skip
 
 
-def test_round_status_and_measures_take_the_same_statements_for_10_or_1000(store: str) -> None:
-    with db.unit_of_work() as s:
+def test_round_status_and_measures_take_the_same_statements_for_10_or_1000(
+    store: str, root: App
+) -> None:
+    with root.db.unit_of_work() as s:
         _round_of(s, "S", 10)
         _round_of(s, "L", 1000)
     counts = {}
     for code in ("S", "L"):
-        with db.unit_of_work() as s:
+        with root.db.unit_of_work() as s:
             with counting(s) as statements:
                 view = round_status(s, code)
                 facts = round_measure_facts(s, get_round(s, code))

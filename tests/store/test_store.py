@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
+from flows.demo.synthetic import filled_workbooks
+from pvpp.app import App
 from pvpp.assignments import State
 from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.registry import RegistryError, import_registry
 from pvpp.rounds import RoundError, create_round
-from pvpp.settings import get_settings
 from pvpp.store import db
-from pvpp.store.files import file_path
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
@@ -29,49 +29,50 @@ from pvpp.store.models import (
     Transition,
 )
 from pvpp.submissions import Outcome, ingest_paths
-from pvpp.synthetic import filled_workbooks
 from pvpp.workbook.fill import fill_workbook
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 POLICY = load_policy("pvpp2027-v1")
 
 
-def count(model: Any) -> int:
-    with db.unit_of_work() as s:
+def count(root: App, model: Any) -> int:
+    with root.db.unit_of_work() as s:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def test_commands_refuse_a_store_without_schema(empty_store: None) -> None:
+def test_commands_refuse_a_store_without_schema(empty_store: None, root: App) -> None:
     with (
         pytest.raises(db.SchemaBehind, match=r"has no schema yet.*pvpp db upgrade"),
-        db.unit_of_work(),
+        root.db.unit_of_work(),
     ):
         pass
-    before, after = db.upgrade()
+    before, after = root.db.upgrade()
     assert before is None and after == db.head_revision()
-    assert db.upgrade() == (after, after)
-    with db.unit_of_work() as s:
+    assert root.db.upgrade() == (after, after)
+    with root.db.unit_of_work() as s:
         assert s.exec(select(Institution)).all() == []
 
 
-def test_registry_import_is_idempotent_and_records_changes(store: str, tmp_path: Path) -> None:
-    with db.unit_of_work() as s:
-        report = import_registry(s, EXAMPLES / "registry.xlsx", POLICY)
+def test_registry_import_is_idempotent_and_records_changes(
+    store: str, tmp_path: Path, root: App
+) -> None:
+    with root.db.unit_of_work() as s:
+        report = import_registry(s, EXAMPLES / "registry.xlsx", POLICY, settings=root.settings)
     assert len(report.created) == 42
-    with db.unit_of_work() as s:
-        again = import_registry(s, EXAMPLES / "registry.xlsx", POLICY)
+    with root.db.unit_of_work() as s:
+        again = import_registry(s, EXAMPLES / "registry.xlsx", POLICY, settings=root.settings)
     assert not again.changed and len(again.unchanged) == 42
-    assert count(RegistryImport) == 1
+    assert count(root, RegistryImport) == 1
 
     changed = tmp_path / "registry.csv"
     text = (EXAMPLES / "registry.csv").read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("VID,"))
     new_row = row.replace("round1", "voluntary")
     changed.write_text(text.replace(row, new_row), encoding="utf-8")
-    with db.unit_of_work() as s:
-        report = import_registry(s, changed, POLICY)
+    with root.db.unit_of_work() as s:
+        report = import_registry(s, changed, POLICY, settings=root.settings)
     assert report.updated == {"VID": {"scope": ["round1", "voluntary"]}}
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         assert (
             s.exec(select(Institution).where(Institution.code == "VID")).one().scope == "voluntary"
         )
@@ -80,7 +81,9 @@ def test_registry_import_is_idempotent_and_records_changes(store: str, tmp_path:
         assert s.exec(select(AuditLog).where(AuditLog.action == "registry.import")).all()
 
 
-def test_registry_reports_every_bad_row_and_changes_nothing(store: str, tmp_path: Path) -> None:
+def test_registry_reports_every_bad_row_and_changes_nothing(
+    store: str, tmp_path: Path, root: App
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "code,name,group,subtype,parent,head_name,head_email,scope,exclusion,roles\n"
@@ -91,8 +94,8 @@ def test_registry_reports_every_bad_row_and_changes_nothing(store: str, tmp_path
         "VID,Dublikāts,IG1,IG3.1,,E F,e@f.example.org,round1,4.1.5.1,\n",
         encoding="utf-8",
     )
-    with pytest.raises(RegistryError) as info, db.unit_of_work() as s:
-        import_registry(s, bad, POLICY)
+    with pytest.raises(RegistryError) as info, root.db.unit_of_work() as s:
+        import_registry(s, bad, POLICY, settings=root.settings)
     problems = info.value.problems
     expected = [
         "row 2, column parent: 'FM' is neither in this file nor in the registry",
@@ -108,14 +111,14 @@ def test_registry_reports_every_bad_row_and_changes_nothing(store: str, tmp_path
     ]
     for text in expected:
         assert any(p.startswith(text) for p in problems), (text, problems)
-    assert count(Institution) == 0
-    assert count(RegistryImport) == 0
+    assert count(root, Institution) == 0
+    assert count(root, RegistryImport) == 0
 
 
 @pytest.fixture
-def round_store(store: str) -> str:
-    with db.unit_of_work() as s:
-        import_registry(s, EXAMPLES / "registry.xlsx", POLICY)
+def round_store(store: str, root: App) -> str:
+    with root.db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", POLICY, settings=root.settings)
         create_round(
             s,
             code="2026-K1",
@@ -126,8 +129,8 @@ def round_store(store: str) -> str:
     return store
 
 
-def test_round_applies_rv1_rules(round_store: str) -> None:
-    with db.unit_of_work() as s:
+def test_round_applies_rv1_rules(round_store: str, root: App) -> None:
+    with root.db.unit_of_work() as s:
         report = create_round(
             s, code="2026-K1", opens_on=date(2026, 1, 15), due_on=date(2026, 3, 31),
             questionnaire_version="pvpp2027-q1",
@@ -142,14 +145,17 @@ def test_round_applies_rv1_rules(round_store: str) -> None:
     }
     assert len(report.assigned) == 37
     assert report.flagged["VID"] == ["no_team", "no_training_P1.1", "no_training_P1.3"]
-    assert count(Assignment) == 37
-    assert count(Transition) == 37
-    with pytest.raises(RoundError, match="already exists with other dates"), db.unit_of_work() as s:
+    assert count(root, Assignment) == 37
+    assert count(root, Transition) == 37
+    with (
+        pytest.raises(RoundError, match="already exists with other dates"),
+        root.db.unit_of_work() as s,
+    ):
         create_round(
             s, code="2026-K1", opens_on=date(2026, 1, 16), due_on=date(2026, 3, 31),
             questionnaire_version="pvpp2027-q1",
         )  # fmt: skip
-    with pytest.raises(RoundError, match="must be after"), db.unit_of_work() as s:
+    with pytest.raises(RoundError, match="must be after"), root.db.unit_of_work() as s:
         create_round(
             s, code="2026-K2", opens_on=date(2026, 3, 1), due_on=date(2026, 2, 1),
             questionnaire_version="pvpp2027-q1",
@@ -157,12 +163,12 @@ def test_round_applies_rv1_rules(round_store: str) -> None:
 
 
 def _write_round_workbooks(
-    spec: QuestionnaireSpec, folder: Path, codes: list[str]
+    root: App, spec: QuestionnaireSpec, folder: Path, codes: list[str]
 ) -> dict[str, Path]:
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         names = {i.code: i.name for i in s.exec(select(Institution)).all()}
     books = filled_workbooks(
-        spec, [(c, names[c]) for c in codes], round_code="2026-K1", key=get_settings().signing_key()
+        spec, [(c, names[c]) for c in codes], round_code="2026-K1", key=root.settings.signing_key()
     )
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -173,9 +179,9 @@ def _write_round_workbooks(
 
 
 def test_ingest_matches_stores_and_supersedes(
-    round_store: str, spec: QuestionnaireSpec, tmp_path: Path
+    round_store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
 ) -> None:
-    files = _write_round_workbooks(spec, tmp_path / "in", ["VID", "UR", "VARAM"])
+    files = _write_round_workbooks(root, spec, tmp_path / "in", ["VID", "UR", "VARAM"])
     good = files["VID"].read_bytes()
     # UR returns a workbook with a typed-in value outside the list.
     files["UR"].write_bytes(fill_workbook(files["UR"].read_bytes(), {"Q_K2_D2": "ļoti labi"}))
@@ -185,14 +191,14 @@ def test_ingest_matches_stores_and_supersedes(
     junk = tmp_path / "in" / "junk.xlsx"
     junk.write_bytes(b"PK\x03\x04 broken")
 
-    rows = {r.file: r for r in ingest_paths([tmp_path / "in"])}
+    rows = {r.file: r for r in ingest_paths([tmp_path / "in"], settings=root.settings, db=root.db)}
     assert rows["VID.xlsx"].outcome is Outcome.ACCEPTED
     assert rows["UR.xlsx"].outcome is Outcome.REJECTED and "ļoti labi" in rows["UR.xlsx"].detail
     assert rows["VARAM.xlsx"].outcome is Outcome.INCOMPLETE
     assert rows["junk.xlsx"].outcome is Outcome.REJECTED
     assert "notes.txt" not in rows
 
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         states = {
             i.code: a.state
             for a, i in s.exec(select(Assignment, Institution).join(Institution)).all()
@@ -210,15 +216,15 @@ def test_ingest_matches_stores_and_supersedes(
         assert "ļoti labi" in trail[-1].reason
         # Every received file is kept as received, the rejected ones too.
         for record in s.exec(select(StoredFile)).all():
-            assert file_path(record.sha256).exists()
+            assert root.files.path(record.sha256).exists()
         stored_vid = s.exec(select(Submission).where(Submission.filename == "VID.xlsx")).one()
-        assert file_path(stored_vid.file_sha256).read_bytes() == good
+        assert root.files.path(stored_vid.file_sha256).read_bytes() == good
 
     # The same files again: recognised, nothing stored twice.
-    stored_before = count(StoredFile)
-    again = ingest_paths([tmp_path / "in"])
+    stored_before = count(root, StoredFile)
+    again = ingest_paths([tmp_path / "in"], settings=root.settings, db=root.db)
     assert {r.outcome for r in again} == {Outcome.DUPLICATE}
-    assert count(Submission) == 4 and count(StoredFile) == stored_before
+    assert count(root, Submission) == 4 and count(root, StoredFile) == stored_before
 
     # UR corrects its workbook: accepted, superseding the rejected one; both kept.
     fixed = tmp_path / "fixed" / "UR.xlsx"
@@ -226,9 +232,9 @@ def test_ingest_matches_stores_and_supersedes(
     fixed.write_bytes(
         fill_workbook(files["UR"].read_bytes(), {"Q_K2_D2": spec.degree_label(2, "lv")})
     )
-    (row,) = ingest_paths([fixed])
+    (row,) = ingest_paths([fixed], settings=root.settings, db=root.db)
     assert row.outcome is Outcome.ACCEPTED
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         subs = s.exec(
             select(Submission)
             .where(Submission.assignment_id == ur_assignment.id)
@@ -245,9 +251,9 @@ def test_ingest_matches_stores_and_supersedes(
     # VID sends a correction of an accepted workbook: a second answer set supersedes the first.
     corrected = tmp_path / "fixed" / "VID.xlsx"
     corrected.write_bytes(fill_workbook(good, {"COMMENT_K1": "Labots 2026. gada martā."}))
-    (row,) = ingest_paths([corrected])
+    (row,) = ingest_paths([corrected], settings=root.settings, db=root.db)
     assert row.outcome is Outcome.ACCEPTED
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         vid = s.exec(select(Institution).where(Institution.code == "VID")).one()
         assignment = s.exec(select(Assignment).where(Assignment.institution_id == vid.id)).one()
         sets = s.exec(
@@ -259,9 +265,13 @@ def test_ingest_matches_stores_and_supersedes(
 
 
 def test_a_failure_mid_ingest_loses_nothing_and_a_rerun_finishes(
-    round_store: str, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    round_store: str,
+    spec: QuestionnaireSpec,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    root: App,
 ) -> None:
-    files = _write_round_workbooks(spec, tmp_path / "in", ["VID", "UR", "VZD"])
+    files = _write_round_workbooks(root, spec, tmp_path / "in", ["VID", "UR", "VZD"])
     import pvpp.submissions as subs
 
     real = subs.transition
@@ -276,28 +286,32 @@ def test_a_failure_mid_ingest_loses_nothing_and_a_rerun_finishes(
 
     monkeypatch.setattr(subs, "transition", flaky)
     with pytest.raises(RuntimeError, match="power cut"):
-        ingest_paths([tmp_path / "in"])
+        ingest_paths([tmp_path / "in"], settings=root.settings, db=root.db)
     # The first file is in; the second left no trace (no row, no half-moved assignment).
-    assert count(Submission) == 1
-    assert count(AnswerSet) == 1
-    with db.unit_of_work() as s:
+    assert count(root, Submission) == 1
+    assert count(root, AnswerSet) == 1
+    with root.db.unit_of_work() as s:
         assert sorted(a.state for a in s.exec(select(Assignment)).all()).count("submitted") == 0
 
     monkeypatch.setattr(subs, "transition", real)
-    rows = ingest_paths([tmp_path / "in"])
+    rows = ingest_paths([tmp_path / "in"], settings=root.settings, db=root.db)
     assert sorted(r.outcome.value for r in rows) == ["accepted", "accepted", "duplicate"]
-    assert count(Submission) == 3 and count(AnswerSet) == 3
+    assert count(root, Submission) == 3 and count(root, AnswerSet) == 3
     assert len(files) == 3
 
 
 def test_a_copy_stands_in_for_its_twin_that_could_not_be_read(
-    round_store: str, spec: QuestionnaireSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    round_store: str,
+    spec: QuestionnaireSpec,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    root: App,
 ) -> None:
     """Two copies of one workbook in a batch are checked once; when the first cannot be read
     by the time it is checked, the second is read and stored in its place."""
     import pvpp.submissions as subs
 
-    files = _write_round_workbooks(spec, tmp_path / "in", ["VID"])
+    files = _write_round_workbooks(root, spec, tmp_path / "in", ["VID"])
     twin = tmp_path / "in" / "VID_copy.xlsx"  # after VID.xlsx in name order
     shutil.copy(files["VID"], twin)
     real = subs._read_and_check
@@ -308,21 +322,24 @@ def test_a_copy_stands_in_for_its_twin_that_could_not_be_read(
         return real(path, **kw)
 
     monkeypatch.setattr(subs, "_read_and_check", gone_first)
-    rows = {Path(r.file).name: r for r in ingest_paths([tmp_path / "in"])}
+    rows = {
+        Path(r.file).name: r
+        for r in ingest_paths([tmp_path / "in"], settings=root.settings, db=root.db)
+    }
     assert rows["VID.xlsx"].outcome is Outcome.REJECTED
     assert rows["VID.xlsx"].detail == "cannot read: No such file or directory"
     assert rows["VID_copy.xlsx"].outcome is Outcome.ACCEPTED
-    assert count(Submission) == 1
+    assert count(root, Submission) == 1
 
 
 def test_stored_file_survives_as_received(
-    round_store: str, spec: QuestionnaireSpec, tmp_path: Path
+    round_store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
 ) -> None:
-    files = _write_round_workbooks(spec, tmp_path / "in", ["VID"])
-    ingest_paths([files["VID"]])
-    with db.unit_of_work() as s:
+    files = _write_round_workbooks(root, spec, tmp_path / "in", ["VID"])
+    ingest_paths([files["VID"]], settings=root.settings, db=root.db)
+    with root.db.unit_of_work() as s:
         submission = s.exec(select(Submission)).one()
         record = s.get(StoredFile, submission.file_sha256)
     copy = tmp_path / "copy.xlsx"
-    shutil.copy(file_path(record.sha256), copy)
+    shutil.copy(root.files.path(record.sha256), copy)
     assert copy.read_bytes() == files["VID"].read_bytes()

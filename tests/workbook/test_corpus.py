@@ -15,17 +15,19 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
+from pvpp.app import App
 from pvpp.i18n import keys
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.workbook.check import CheckResult, Status, check_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook, formula
-from tests.conftest import INSTITUTION, ROUND
+from tests.conftest import INSTITUTION, ROUND, TEST_KEY, settings_for
 from tests.workbook.corpus import (
     BILLION_LAUGHS,
     EXTERNAL_ENTITY,
@@ -149,7 +151,7 @@ class Case:
     sheet: str | None = None  # the sheet named, for problems about a sheet
     lang: str = "lv"
     settings: dict[str, int] = dataclasses.field(default_factory=dict)  # passed as Settings(...)
-    env: dict[str, str] = dataclasses.field(default_factory=dict)  # set, then get_settings cleared
+    env: dict[str, str] = dataclasses.field(default_factory=dict)  # PVPP_ variables
     expect_institution: str | None = None
     expect_round: str | None = None
 
@@ -901,12 +903,21 @@ VALUE_CASES = [
 CASES = [*FILE_CASES, *IDENTITY_CASES, *STRUCTURE_CASES, *VALUE_CASES]
 
 
-def _check(case: Case, ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> CheckResult:
-    for key, value in case.env.items():
-        monkeypatch.setenv(key, value)
+def _check(case: Case, ctx: Ctx, root: App, tmp_path: Path) -> CheckResult:
+    settings = root.settings
+    if case.settings:
+        settings = settings_for(tmp_path / "var", **case.settings)
     if case.env:
-        get_settings.cache_clear()
-    settings = Settings(**case.settings) if case.settings else None  # type: ignore[arg-type]
+        # As a deployment sets them: PVPP_ variables, here from a .env file (the test
+        # process's own environment stays as it is).
+        env_file = tmp_path / "case.env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in case.env.items()), encoding="utf-8")
+        given = {k.removeprefix("PVPP_").lower() for k in case.env}
+        base = {"data_dir": tmp_path / "var", "secret_key": TEST_KEY, "workers": 1}
+        settings = Settings(
+            _env_file=env_file,  # type: ignore[call-arg]
+            **{k: v for k, v in base.items() if k not in given},
+        )
     data = case.make(ctx)
     return check_workbook(
         data,
@@ -918,9 +929,9 @@ def _check(case: Case, ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> CheckResult
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_broken_workbook_is_rejected_clearly(
-    case: Case, ctx: Ctx, monkeypatch: pytest.MonkeyPatch
+    case: Case, ctx: Ctx, root: App, tmp_path: Path
 ) -> None:
-    result = _check(case, ctx, monkeypatch)
+    result = _check(case, ctx, root, tmp_path)
 
     assert result.status is Status.REJECTED
     assert [p.code for p in result.problems] == [case.code], result.problems
@@ -957,19 +968,21 @@ def test_sheet_titles_match_the_questionnaire(spec: QuestionnaireSpec) -> None:
     assert tuple(spec.required_sheets("en")) == SHEETS_EN
 
 
-def test_the_unbroken_workbooks_are_accepted(ctx: Ctx) -> None:
+def test_the_unbroken_workbooks_are_accepted(ctx: Ctx, root: App) -> None:
     """The corpus's starting points are good, so each rejection comes from its own damage."""
     for data in (ctx.filled_lv, ctx.filled_en):
-        result = check_workbook(data, expect_institution=INSTITUTION, expect_round=ROUND)
+        result = check_workbook(
+            data, expect_institution=INSTITUTION, expect_round=ROUND, settings=root.settings
+        )
         assert result.status is Status.ACCEPTED, result.problems
     # Members are rewritten without loss: a plain rezip is still accepted.
-    assert check_workbook(rezip(ctx.filled_lv)).status is Status.ACCEPTED
+    assert check_workbook(rezip(ctx.filled_lv), settings=root.settings).status is Status.ACCEPTED
     assert members(rezip(ctx.filled_lv)) == members(ctx.filled_lv)
 
 
-def test_several_bad_cells_are_all_reported_at_once(ctx: Ctx) -> None:
+def test_several_bad_cells_are_all_reported_at_once(ctx: Ctx, root: App) -> None:
     data = ctx.fill({"Q_1_1_D1": "5", "TARGET_1_2": "9", "SVC01_TYPE": "ST9"})
-    result = check_workbook(data)
+    result = check_workbook(data, settings=root.settings)
 
     assert result.status is Status.REJECTED
     assert result.answers == {}
@@ -986,9 +999,9 @@ def test_several_bad_cells_are_all_reported_at_once(ctx: Ctx) -> None:
     assert "“ST9”" in result.problems[2].message
 
 
-def test_every_renamed_sheet_is_reported_at_once(ctx: Ctx) -> None:
+def test_every_renamed_sheet_is_reported_at_once(ctx: Ctx, root: App) -> None:
     data = rename_sheets(ctx.filled_lv, {t: f"{t} (kopija)" for t in SHEETS_LV})
-    result = check_workbook(data)
+    result = check_workbook(data, settings=root.settings)
 
     assert result.status is Status.REJECTED
     assert [p.code for p in result.problems] == ["missing_sheet"] * len(SHEETS_LV)
@@ -997,8 +1010,10 @@ def test_every_renamed_sheet_is_reported_at_once(ctx: Ctx) -> None:
         assert f"“{title}”" in problem.message
 
 
-def test_wrong_institution_and_round_are_both_reported(ctx: Ctx) -> None:
-    result = check_workbook(ctx.filled_lv, expect_institution="VARAM", expect_round="2027-K2")
+def test_wrong_institution_and_round_are_both_reported(ctx: Ctx, root: App) -> None:
+    result = check_workbook(
+        ctx.filled_lv, expect_institution="VARAM", expect_round="2027-K2", settings=root.settings
+    )
 
     assert result.status is Status.REJECTED
     assert result.answers == {}

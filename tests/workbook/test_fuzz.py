@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pvpp.app import App
 from pvpp.workbook.check import CheckResult, Status, check_workbook
 
 pytestmark = pytest.mark.slow
@@ -55,7 +56,7 @@ def _assert_well_formed(result: CheckResult, caplog: pytest.LogCaptureFixture) -
 @FUZZ
 @given(data=st.data())
 def test_byte_mutations(
-    seed_workbook: bytes, data: st.DataObject, caplog: pytest.LogCaptureFixture
+    seed_workbook: bytes, data: st.DataObject, caplog: pytest.LogCaptureFixture, root: App
 ) -> None:
     raw = bytearray(seed_workbook)
     for _ in range(data.draw(st.integers(1, 8), label="mutations")):
@@ -72,7 +73,7 @@ def test_byte_mutations(
         if not raw:
             break
     with caplog.at_level(logging.ERROR):
-        result = check_workbook(bytes(raw))
+        result = check_workbook(bytes(raw), settings=root.settings)
     _assert_well_formed(result, caplog)
 
 
@@ -103,7 +104,7 @@ XML_SNIPPETS = [
 @FUZZ
 @given(data=st.data())
 def test_xml_part_mutations(
-    seed_workbook: bytes, data: st.DataObject, caplog: pytest.LogCaptureFixture
+    seed_workbook: bytes, data: st.DataObject, caplog: pytest.LogCaptureFixture, root: App
 ) -> None:
     members = _members(seed_workbook)
     index = data.draw(st.integers(0, len(members) - 1), label="member")
@@ -125,5 +126,5 @@ def test_xml_part_mutations(
         for member_name, member_body in members:
             archive.writestr(member_name, member_body)
     with caplog.at_level(logging.ERROR):
-        result = check_workbook(out.getvalue())
+        result = check_workbook(out.getvalue(), settings=root.settings)
     _assert_well_formed(result, caplog)

@@ -18,6 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from pvpp.app import App
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.workbook.check import Status, check_workbook
 from pvpp.workbook.fill import cell_values
@@ -65,7 +66,7 @@ def _libreoffice_fill(tmp_path: Path, blank: bytes, cells: dict[str, Any]) -> by
 
 
 def test_libreoffice_filled_workbook_checks_clean(
-    tmp_path: Path, spec: QuestionnaireSpec, build: Any, answers: dict[str, Any]
+    tmp_path: Path, spec: QuestionnaireSpec, build: Any, answers: dict[str, Any], root: App
 ) -> None:
     typed = {
         **answers,
@@ -84,7 +85,7 @@ def test_libreoffice_filled_workbook_checks_clean(
     wb = openpyxl.load_workbook(io.BytesIO(saved))
     assert wb[META_SHEET].sheet_state in ("hidden", "veryHidden")
 
-    result = check_workbook(saved)
+    result = check_workbook(saved, settings=root.settings)
     assert result.status is Status.ACCEPTED, [p.message for p in result.problems]
     assert result.answers == typed
     assert result.answers["COMMENT_1_4"] == LATVIAN.upper()
@@ -93,12 +94,12 @@ def test_libreoffice_filled_workbook_checks_clean(
 
 
 def test_libreoffice_saved_error_is_reported_with_cell(
-    tmp_path: Path, spec: QuestionnaireSpec, blank_lv: bytes, answers: dict[str, Any]
+    tmp_path: Path, spec: QuestionnaireSpec, blank_lv: bytes, answers: dict[str, Any], root: App
 ) -> None:
     cells = cell_values(spec, answers, "lv")
     cells["Q_K5_D2"] = "ļoti labi"
     saved = _libreoffice_fill(tmp_path, blank_lv, cells)
-    result = check_workbook(saved)
+    result = check_workbook(saved, settings=root.settings)
     assert result.status is Status.REJECTED
     (problem,) = result.problems
     assert (problem.code, problem.sheet, problem.field) == ("bad_degree", "3 Nosacījumi", "Q_K5_D2")

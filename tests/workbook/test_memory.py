@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from bench.check_memory import LIMIT_MIB, cases, filled_workbook, measure
-from pvpp.settings import get_settings
+from pvpp.app import App
 
 pytestmark = pytest.mark.slow
 
 
-def test_worst_admissible_files_stay_under_the_memory_limit(tmp_path: Path) -> None:
-    settings = get_settings()
+def test_worst_admissible_files_stay_under_the_memory_limit(tmp_path: Path, root: App) -> None:
+    settings = root.settings
     peaks = {}
     for name, blob in cases(filled_workbook(), settings.max_member_bytes).items():
         path = tmp_path / "case.xlsx"

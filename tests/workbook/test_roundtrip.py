@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from openpyxl.cell.cell import MergedCell
 
+from pvpp.app import App
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
 from pvpp.workbook.check import Status, check_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook
@@ -18,8 +19,12 @@ from tests.conftest import INSTITUTION, ROUND
 LATVIAN = "ĀČĒĢĪĶĻŅŠŪŽ āčēģīķļņšūž — “pēdiņas” un €"
 
 
-def test_filled_workbook_gives_back_the_answers(filled_lv: bytes, answers: dict[str, Any]) -> None:
-    result = check_workbook(filled_lv, expect_institution=INSTITUTION, expect_round=ROUND)
+def test_filled_workbook_gives_back_the_answers(
+    filled_lv: bytes, answers: dict[str, Any], root: App
+) -> None:
+    result = check_workbook(
+        filled_lv, expect_institution=INSTITUTION, expect_round=ROUND, settings=root.settings
+    )
     assert result.status is Status.ACCEPTED, result.problems
     assert result.answers == answers
     assert result.meta is not None
@@ -27,17 +32,17 @@ def test_filled_workbook_gives_back_the_answers(filled_lv: bytes, answers: dict[
 
 
 def test_english_workbook_round_trip(
-    spec: QuestionnaireSpec, blank_en: bytes, answers: dict[str, Any]
+    spec: QuestionnaireSpec, blank_en: bytes, answers: dict[str, Any], root: App
 ) -> None:
     data = fill_workbook(blank_en, cell_values(spec, answers, "en"))
-    result = check_workbook(data)
+    result = check_workbook(data, settings=root.settings)
     assert result.status is Status.ACCEPTED
     assert result.lang == "en"
     assert result.answers == answers
 
 
 def test_every_latvian_letter_survives(
-    spec: QuestionnaireSpec, build: Any, answers: dict[str, Any]
+    spec: QuestionnaireSpec, build: Any, answers: dict[str, Any], root: App
 ) -> None:
     blank = build(spec, "lv", name=f"Iestāde {LATVIAN}")
     texts = {
@@ -47,7 +52,7 @@ def test_every_latvian_letter_survives(
         "EVIDENCE_1_1": "=this stays text, not a formula",
     }
     data = fill_workbook(blank, cell_values(spec, {**answers, **texts}, "lv"))
-    result = check_workbook(data)
+    result = check_workbook(data, settings=root.settings)
     assert result.status is Status.ACCEPTED, result.problems
     for key, value in texts.items():
         assert result.answers[key] == value
@@ -55,8 +60,10 @@ def test_every_latvian_letter_survives(
     assert result.meta.institution_name == f"Iestāde {LATVIAN}"
 
 
-def test_blank_workbook_is_incomplete_not_broken(spec: QuestionnaireSpec, blank_lv: bytes) -> None:
-    result = check_workbook(blank_lv)
+def test_blank_workbook_is_incomplete_not_broken(
+    spec: QuestionnaireSpec, blank_lv: bytes, root: App
+) -> None:
+    result = check_workbook(blank_lv, settings=root.settings)
     assert result.status is Status.INCOMPLETE
     assert result.problems == []
     assert [u.field for u in result.unanswered] == [f.id for f in spec.degree_fields]
@@ -64,8 +71,10 @@ def test_blank_workbook_is_incomplete_not_broken(spec: QuestionnaireSpec, blank_
     assert (first.sheet, first.cell, first.field) == ("1 Pamatnosacījumi", "D8", "Q_1_1_D1")
 
 
-def test_partly_filled_lists_exactly_the_gaps(fill: Any) -> None:
-    result = check_workbook(fill({"Q_K3_D2": None, "Q_R3_D4": None, "SVC01_K7": None}))
+def test_partly_filled_lists_exactly_the_gaps(fill: Any, root: App) -> None:
+    result = check_workbook(
+        fill({"Q_K3_D2": None, "Q_R3_D4": None, "SVC01_K7": None}), settings=root.settings
+    )
     assert result.status is Status.INCOMPLETE
     # In workbook order: component sheets first, then the services sheet.
     assert [u.field for u in result.unanswered] == ["Q_K3_D2", "Q_R3_D4", "SVC01_K7"]
@@ -76,7 +85,7 @@ def test_partly_filled_lists_exactly_the_gaps(fill: Any) -> None:
     }
 
 
-def test_answers_accept_bare_numbers_and_either_language(fill: Any) -> None:
+def test_answers_accept_bare_numbers_and_either_language(fill: Any, root: App) -> None:
     result = check_workbook(
         fill(
             {
@@ -85,7 +94,8 @@ def test_answers_accept_bare_numbers_and_either_language(fill: Any) -> None:
                 "Q_1_1_D3": "4 – National Target",
                 "Q_1_1_D4": "Unknown",
             }
-        )
+        ),
+        settings=root.settings,
     )
     assert result.status is Status.ACCEPTED, result.problems
     assert [result.answers[f"Q_1_1_D{i}"] for i in range(1, 5)] == [3, 2, 4, "unknown"]
@@ -124,7 +134,7 @@ def test_workbook_structure(spec: QuestionnaireSpec, blank_lv: bytes) -> None:
 
 @pytest.mark.parametrize("kind", [FieldKind.DEGREE, FieldKind.CONFORMITY, FieldKind.TARGET])
 def test_every_option_label_parses_back(
-    spec: QuestionnaireSpec, fill: Any, kind: FieldKind
+    spec: QuestionnaireSpec, fill: Any, kind: FieldKind, root: App
 ) -> None:
     """Each dropdown label of the Latvian workbook is read back as its value."""
     q = spec.questionnaire
@@ -149,10 +159,10 @@ def test_every_option_label_parses_back(
                     **dict(zip(fields, [spec.degree_label(v, "lv") for v in values], strict=True)),
                 }
             )
-            result = check_workbook(data)
+            result = check_workbook(data, settings=root.settings)
             assert [result.answers[f] for f in fields] == values
             return
     overrides = cell_values(spec, dict(zip(fields, values, strict=True)), "lv")
-    result = check_workbook(fill(overrides))
+    result = check_workbook(fill(overrides), settings=root.settings)
     assert result.status is Status.ACCEPTED, result.problems
     assert [result.answers[f] for f in fields] == values

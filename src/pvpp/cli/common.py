@@ -1,21 +1,26 @@
-"""Shared pieces of the command line: consoles and turning known errors into messages."""
+"""Shared pieces of the command line: consoles, the root of an invocation, and the one
+place where errors become messages."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
-from pvpp.yamlio import DataFileError
+from pvpp.errors import PvppError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from pvpp.app import App
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -32,48 +37,66 @@ def fail(*messages: str) -> NoReturn:
 
 
 @contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Print known errors as plain messages with exit code 1 instead of a traceback."""
+def file_errors() -> Iterator[None]:
+    """Print a file that cannot be read or written as a plain message with exit code 1.
+
+    Only around reading what people named on the command line (and writing where they
+    asked): an ``OSError`` anywhere else is a fault of the installation, shown as one.
+    """
     try:
         yield
-    except DataFileError as exc:
-        fail(*(f"{exc.path}: {problem}" for problem in exc.problems))
     except OSError as exc:
         fail(f"{exc.filename or ''}: {exc.strerror}")
 
 
 @contextmanager
-def known_errors(*kinds: type[Exception]) -> Iterator[None]:
-    """Print the services' own errors (``kinds``: their text is written for people) as a
-    plain message and exit with code 1, instead of a traceback."""
-    try:
-        yield
-    except kinds as exc:
-        fail(str(exc))
+def error_messages() -> Iterator[None]:
+    """The command line's one mapping of errors to messages (exit code 1, no traceback).
 
-
-@contextmanager
-def store_errors() -> Iterator[None]:
-    """Turn a database that is behind (or unreachable) into a plain message."""
+    Every service error is a :class:`~pvpp.errors.PvppError` whose text is written for
+    people; each line of it is printed as an error. A database that cannot be reached is
+    the other thing people can fix. The ``pvpp`` group runs every command inside this
+    (:mod:`pvpp.cli.main`); nothing else in the CLI catches service errors.
+    """
     from sqlalchemy.exc import OperationalError
 
-    from pvpp.store.db import SchemaBehind
-
     try:
         yield
-    except SchemaBehind as exc:
-        fail(str(exc))
+    except PvppError as exc:
+        fail(*(exc.message.splitlines() or [type(exc).__name__]))
     except OperationalError as exc:
         fail(f"database: {exc.orig}")
 
 
-@contextmanager
-def transaction(*kinds: type[Exception]) -> Iterator[Session]:
-    """One unit of work; the store's errors and the services' own (``kinds``) as messages."""
-    from pvpp.store.db import unit_of_work
+class PvppGroup(TyperGroup):
+    """A command group whose commands run inside :func:`error_messages` (every group of
+    the ``pvpp`` command line is one, so a sub-group invoked on its own maps errors too)."""
 
-    with store_errors(), known_errors(*kinds), unit_of_work() as session:
-        yield session
+    def invoke(self, ctx: click.Context) -> Any:
+        with error_messages():
+            return super().invoke(ctx)
+
+
+def command_group(**kwargs: Any) -> typer.Typer:
+    """A typer app for a group of ``pvpp`` commands (see :class:`PvppGroup`)."""
+    return typer.Typer(cls=PvppGroup, **kwargs)
+
+
+def root(ctx: typer.Context) -> App:
+    """The composition root the ``pvpp`` callback built for this invocation."""
+    return ctx.find_root().obj
+
+
+def transaction(ctx: typer.Context) -> AbstractContextManager[Session]:
+    """One unit of work on the invocation's store (errors become messages in
+    :func:`error_messages`)."""
+    return root(ctx).db.unit_of_work()
+
+
+def today_option(ctx: typer.Context, text: str | None) -> App:
+    """The root on the day ``--today`` names, or on its own clock without one."""
+    app = root(ctx)
+    return app if text is None else app.on_day(parse_date(text, "--today"))
 
 
 def parse_date(text: str, option: str) -> date:

@@ -8,18 +8,15 @@ from typing import Annotated
 
 import typer
 
-from pvpp.cli.common import console, friendly_errors, transaction
+from pvpp.cli.common import command_group, console, file_errors, root, transaction
 from pvpp.exports import (
-    ExportError,
     ExportSummary,
     export_plan,
     export_round,
     export_round_csv,
 )
-from pvpp.plans import PlanError
-from pvpp.rounds import RoundError
 
-app = typer.Typer(
+app = command_group(
     help="Exports: a round or a plan as Excel (.xlsx), item scores as CSV.",
     no_args_is_help=True,
 )
@@ -28,10 +25,11 @@ OutOpt = Annotated[Path, typer.Option("--out", help="File to write", dir_okay=Fa
 LangOpt = Annotated[str, typer.Option("--lang", help="lv (default) or en")]
 
 
-def _run(fn: Callable[..., ExportSummary]) -> ExportSummary:
-    """Run ``fn(session)`` in one read transaction, known errors as plain messages."""
-    with friendly_errors(), transaction(ExportError, PlanError, RoundError) as session:
-        return fn(session)
+def _run(ctx: typer.Context, fn: Callable[..., ExportSummary]) -> ExportSummary:
+    """Run ``fn(session, now)`` in one transaction; ``now`` is the time the export
+    says it was made (the root's clock)."""
+    with file_errors(), transaction(ctx) as session:
+        return fn(session, root(ctx).clock.now())
 
 
 def _report(summary: ExportSummary) -> None:
@@ -43,6 +41,7 @@ def _report(summary: ExportSummary) -> None:
 
 @app.command("round")
 def round_(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1")],
     out: OutOpt,
     lang: LangOpt = "lv",
@@ -55,11 +54,17 @@ def round_(
     ] = False,
 ) -> None:
     """The round as a workbook: institutions, item scores, services, plans, needs."""
-    _report(_run(lambda s: export_round(s, code, out, lang=lang, publish=publish)))
+    _report(
+        _run(
+            ctx,
+            lambda s, now: export_round(s, code, out, lang=lang, publish=publish, generated_at=now),
+        )
+    )
 
 
 @app.command("plan")
 def plan(
+    ctx: typer.Context,
     round_code: Annotated[str, typer.Option("--round", help="Round code")],
     institution: Annotated[str, typer.Option("--institution", help="Institution code")],
     out: OutOpt,
@@ -68,12 +73,18 @@ def plan(
 ) -> None:
     """One institution's improvement plan as a workbook: a summary and the measures."""
     _report(
-        _run(lambda s: export_plan(s, round_code, institution, out, lang=lang, version=version))
+        _run(
+            ctx,
+            lambda s, now: export_plan(
+                s, round_code, institution, out, lang=lang, version=version, generated_at=now
+            ),
+        )
     )
 
 
 @app.command("csv")
 def csv_(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code")],
     out: OutOpt,
     lang: LangOpt = "lv",
@@ -83,4 +94,4 @@ def csv_(
     Text fields are quoted and, when they could start a formula, begin with a single
     quote (OWASP); computed numbers are bare number literals.
     """
-    _report(_run(lambda s: export_round_csv(s, code, out, lang=lang)))
+    _report(_run(ctx, lambda s, now: export_round_csv(s, code, out, lang=lang)))

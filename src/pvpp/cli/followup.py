@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, parse_date, store_errors, transaction
+from pvpp.cli.common import command_group, console, root, today_option
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
-from pvpp.rounds import RoundError
-from pvpp.settings import get_settings
 
-app = typer.Typer(help="RV5 follow-up: status sheets out and in.", no_args_is_help=True)
+app = command_group(help="RV5 follow-up: status sheets out and in.", no_args_is_help=True)
 STYLE = {"accepted": "green", "incomplete": "yellow", "rejected": "red", "duplicate": "dim"}
 
 
 @app.command()
 def request(
+    ctx: typer.Context,
     round_code: Annotated[str, typer.Option("--round", help="Round code")],
     today: Annotated[str | None, typer.Option(help="The day to act as (YYYY-MM-DD)")] = None,
 ) -> None:
     """Queue status requests for the latest period end, and reminders for late sheets."""
-    day = parse_date(today, "--today") if today else date.today()
-    folder = get_settings().round_folder(round_code, "status-sent")
-    with transaction(RoundError) as s:
-        asked = request_statuses(s, round_code, day, folder=folder)
-        reminded = remind_statuses(s, round_code, day)
+    app_ = today_option(ctx, today)
+    day, settings = app_.today(), app_.settings
+    folder = settings.round_folder(round_code, "status-sent")
+    with app_.db.unit_of_work() as s:
+        asked = request_statuses(s, round_code, day, folder=folder, settings=settings)
+        reminded = remind_statuses(s, round_code, day, settings=settings)
     console.print(
         f"Status requests queued: {len(asked)} (sheets in {folder}); reminders: {len(reminded)}. "
         "Send them with `pvpp outbox send`.",
@@ -38,11 +37,12 @@ def request(
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Status sheets or folders of them")],
 ) -> None:
     """Check, keep and apply returned status sheets; re-plans when a team reports a change."""
-    with store_errors():
-        rows = ingest_status_files(paths)
+    app_ = root(ctx)
+    rows = ingest_status_files(paths, settings=app_.settings, db=app_.db)
     table = Table(header_style="bold")
     for col in ("file", "institution", "outcome", "new plan version", "detail"):
         table.add_column(col)

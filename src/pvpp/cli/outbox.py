@@ -8,18 +8,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from pvpp.cli.common import console, err_console, fail, store_errors, write_json
+from pvpp.cli.common import command_group, console, err_console, fail, root, transaction, write_json
 from pvpp.mail.outbox import STATES, list_messages, summary
 from pvpp.mail.relay import deliver_due
-from pvpp.mail.transport import make_transport
-from pvpp.settings import get_settings
-from pvpp.store.db import unit_of_work
 
-app = typer.Typer(help="The email outbox: queued, sent and failed messages.", no_args_is_help=True)
+app = command_group(
+    help="The email outbox: queued, sent and failed messages.", no_args_is_help=True
+)
 
 
 @app.command()
 def send(
+    ctx: typer.Context,
     limit: Annotated[
         int | None, typer.Option(min=1, help="Send at most this many messages")
     ] = None,
@@ -28,13 +28,13 @@ def send(
 
     Exits 1 when the circuit breaker stopped the run (the mail server looks down).
     """
+    app_ = root(ctx)
     try:
-        transport = make_transport()
+        transport = app_.transport()
     except ValueError as exc:  # transport settings that cannot work
         fail(str(exc))
     try:
-        with store_errors():
-            report = deliver_due(limit=limit, transport=transport)
+        report = deliver_due(app_.settings, db=app_.db, limit=limit, transport=transport)
     finally:
         transport.close()
     if report.busy:
@@ -53,9 +53,8 @@ def send(
     if report.sent:
         # A delivered plan email moves its assignment to "plan sent".
         from pvpp.delivery import record_sent_plans
-        from pvpp.store.db import unit_of_work
 
-        with store_errors(), unit_of_work() as session:
+        with transaction(ctx) as session:
             moved = record_sent_plans(session)
         if moved:
             console.print(f"{moved} plan(s) recorded as sent to the head.", highlight=False)
@@ -72,7 +71,7 @@ def send(
             markup=False,
         )
     if report.breaker_open:
-        threshold = get_settings().outbox_breaker_threshold
+        threshold = app_.settings.outbox_breaker_threshold
         err_console.print(
             f"[red]stopped:[/red] {threshold} temporary failures in a row — the mail server "
             "seems unavailable; the rest stays queued for the next run.",
@@ -83,6 +82,7 @@ def send(
 
 @app.command("list")
 def list_(
+    ctx: typer.Context,
     state: Annotated[
         str | None, typer.Option(help=f"Only messages in this state: {', '.join(STATES)}")
     ] = None,
@@ -92,7 +92,7 @@ def list_(
     if state is not None and state not in STATES:
         err_console.print(f"[red]error:[/red] --state must be one of {', '.join(STATES)}")
         raise typer.Exit(2)
-    with store_errors(), unit_of_work() as session:
+    with transaction(ctx) as session:
         rows = [summary(row) for row in list_messages(session, state)]
     if as_json:
         write_json(rows)

@@ -11,16 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from pvpp.cli.common import (
+    command_group,
     console,
     err_console,
-    friendly_errors,
-    known_errors,
+    file_errors,
     parse_date,
-    store_errors,
+    root,
+    today_option,
     transaction,
     write_json,
 )
-from pvpp.clock import SystemClock
 from pvpp.files import write_atomic
 from pvpp.i18n import number, t
 from pvpp.planning.library import load_library
@@ -37,22 +37,22 @@ from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import component_lines, explain_lines
-from pvpp.settings import get_settings
 
-scores_app = typer.Typer(help="Scores, gaps and priorities.", no_args_is_help=True)
-plan_app = typer.Typer(help="Individual improvement plans.", no_args_is_help=True)
+scores_app = command_group(help="Scores, gaps and priorities.", no_args_is_help=True)
+plan_app = command_group(help="Individual improvement plans.", no_args_is_help=True)
 
 RoundOpt = Annotated[str, typer.Option("--round", help="Round code")]
 InstOpt = Annotated[str, typer.Option("--institution", help="Institution code")]
 
 
-def _run(fn: Callable[..., Any]) -> Any:
-    with friendly_errors(), transaction(PlanError) as session:
+def _run(ctx: typer.Context, fn: Callable[..., Any]) -> Any:
+    with transaction(ctx) as session:
         return fn(session)
 
 
 @scores_app.command("show")
 def scores_show(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -64,7 +64,7 @@ def scores_show(
     """Item, component and overall scores with targets, gaps and priorities, all in one
     language (``--lang``): headings, explanations and warnings from the word catalogue."""
     language: Lang = "en" if lang == "en" else "lv"
-    result, _ = _run(lambda s: scores_for(s, context(s, round_code, institution)))
+    result, _ = _run(ctx, lambda s: scores_for(s, context(s, round_code, institution)))
     if as_json:
         payload = result.to_dict()
         if explain:
@@ -72,7 +72,7 @@ def scores_show(
         write_json(payload)
         return
     policy = load_policy("pvpp2027-v1")
-    spec = load_questionnaire(get_settings().default_questionnaire)
+    spec = load_questionnaire(root(ctx).settings.default_questionnaire)
     labels = {o.code: o.label.get(language) for o in spec.questionnaire.non_scoring}
     index = (
         t("scoring.show.unrated", language)
@@ -138,8 +138,7 @@ def _plan_payload(session, plan) -> dict[str, Any]:
 
 
 def _print_plan(payload: dict[str, Any], lang: str) -> None:
-    with friendly_errors():
-        library = load_library("pvpp2027-v1")
+    library = load_library("pvpp2027-v1")
     console.print(
         f"Plan version {payload['version']} ({payload['status']}): {payload['note']}",
         highlight=False,
@@ -163,6 +162,7 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
 
 @plan_app.command("build")
 def plan_build(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     capacity: Annotated[
@@ -170,19 +170,24 @@ def plan_build(
     ] = 40,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+    today: Annotated[
+        str | None, typer.Option(help="The day the plan is made (YYYY-MM-DD; default: today)")
+    ] = None,
 ) -> None:
-    """Build the plan from the current answers (same inputs give the same version)."""
+    """Build the plan from the current answers (same inputs give the same version).
+    No measure is due before the day the plan is made."""
+    day = today_option(ctx, today).today()
 
     def work(session):
         plan, created = build_plan(
             session,
             context(session, round_code, institution),
-            today=SystemClock().today(),
+            today=day,
             capacity_days=capacity,
         )
         return _plan_payload(session, plan), created
 
-    payload, created = _run(work)
+    payload, created = _run(ctx, work)
     if as_json:
         write_json({**payload, "created": created})
         return
@@ -193,6 +198,7 @@ def plan_build(
 
 @plan_app.command("show")
 def plan_show(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     version: Annotated[int | None, typer.Option(help="Plan version (default: the newest)")] = None,
@@ -210,7 +216,7 @@ def plan_show(
             )
         return _plan_payload(session, plan)
 
-    payload = _run(work)
+    payload = _run(ctx, work)
     if as_json:
         write_json(payload)
     else:
@@ -219,6 +225,7 @@ def plan_show(
 
 @plan_app.command("adjust")
 def plan_adjust(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     drop: Annotated[list[str] | None, typer.Option(help="MEASURE_ID=reason")] = None,
@@ -242,16 +249,18 @@ def plan_adjust(
         )
         return _plan_payload(session, plan)
 
-    payload = _run(work)
+    payload = _run(ctx, work)
     console.print(f"Plan version {payload['version']} made.")
 
 
 @plan_app.command("pdf")
 def plan_pdf_command(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: InstOpt,
     out: Annotated[Path, typer.Option(help="Where to write the PDF")],
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+    today: Annotated[str | None, typer.Option(help="The PDF's date (YYYY-MM-DD)")] = None,
 ) -> None:
     """Render the newest plan version as a PDF for the head of the institution."""
     from pvpp.documents.plan_pdf import plan_pdf
@@ -259,13 +268,16 @@ def plan_pdf_command(
     if lang not in ("lv", "en"):
         err_console.print(f"[red]error:[/red] --lang must be lv or en, not {lang!r}")
         raise typer.Exit(2)
-    data = _run(lambda s: plan_pdf(s, round_code, institution, lang=lang))
-    write_atomic(out, data)
+    day = today_option(ctx, today).today()
+    data = _run(ctx, lambda s: plan_pdf(s, round_code, institution, lang=lang, today=day))
+    with file_errors():
+        write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
 
 
 @plan_app.command("send")
 def plan_send(
+    ctx: typer.Context,
     round_code: RoundOpt,
     institution: Annotated[
         str | None, typer.Option("--institution", help="Institution code")
@@ -274,28 +286,25 @@ def plan_send(
     lang: Annotated[
         str | None, typer.Option(help="lv or en (default: the settings' language)")
     ] = None,
+    today: Annotated[str | None, typer.Option(help="The PDFs' date (YYYY-MM-DD)")] = None,
 ) -> None:
     """Render the current plan PDF and queue the email to the head (deliver: pvpp outbox send)."""
     from pvpp.delivery import queue_plans
-    from pvpp.mail.outbox import MessageError
 
     if bool(institution) == all_:
         err_console.print("[red]error:[/red] give either --institution CODE or --all")
         raise typer.Exit(2)
-    rows = _run_outside(
-        lambda: queue_plans(round_code, [institution] if institution else None, lang=lang),
-        MessageError,
+    app_ = today_option(ctx, today)
+    rows = queue_plans(
+        round_code,
+        [institution] if institution else None,
+        lang=lang,
+        settings=app_.settings,
+        db=app_.db,
+        today=app_.today(),
     )
     for row in rows:
         version = f" (version {row.version})" if row.version else ""
         console.print(f"  • {row.institution}: {row.outcome}{version}", highlight=False)
     queued = sum(1 for r in rows if r.outcome == "queued")
     console.print(f"{queued} plan email(s) queued; deliver them with `pvpp outbox send`.")
-
-
-def _run_outside(fn: Callable[[], Any], *errors: type[Exception]) -> Any:
-    """Run a service that opens its own transactions, turning known errors into messages."""
-    from pvpp.rounds import RoundError
-
-    with friendly_errors(), store_errors(), known_errors(PlanError, RoundError, *errors):
-        return fn()

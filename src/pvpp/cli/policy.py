@@ -8,12 +8,11 @@ from typing import Annotated
 import typer
 from rich.tree import Tree
 
-from pvpp.cli.common import console, friendly_errors, write_json
+from pvpp.cli.common import command_group, console, root, write_json
 from pvpp.policy import load_policy, load_policy_file
 from pvpp.policy.models import Lang, Policy
-from pvpp.settings import get_settings
 
-app = typer.Typer(help="Show and check policy versions (policy/*.yaml).", no_args_is_help=True)
+app = command_group(help="Show and check policy versions (policy/*.yaml).", no_args_is_help=True)
 
 
 def policy_tree(policy: Policy, lang: Lang) -> Tree:
@@ -74,13 +73,13 @@ def policy_json(policy: Policy) -> dict:
 
 @app.command()
 def show(
+    ctx: typer.Context,
     version: Annotated[str | None, typer.Option("--version", "-v", help="Policy version")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole model as JSON")] = False,
     lang: Annotated[str, typer.Option("--lang", help="lv or en")] = "lv",
 ) -> None:
     """Print a policy version as a tree with counts (or the whole model with --json)."""
-    with friendly_errors():
-        policy = load_policy(version or get_settings().default_policy)
+    policy = load_policy(version or root(ctx).settings.default_policy)
     if as_json:
         write_json(policy_json(policy))
     else:
@@ -90,8 +89,7 @@ def show(
 @app.command()
 def check(file: Annotated[Path, typer.Argument(help="A policy YAML file")]) -> None:
     """Validate a policy file; each problem names the file, the path inside it and the fault."""
-    with friendly_errors():
-        policy = load_policy_file(file)
+    policy = load_policy_file(file)
     counts = policy.counts()
     console.print(
         f"[green]ok[/green] {file}: policy {policy.id} — {counts['components']} components, "

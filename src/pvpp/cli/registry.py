@@ -9,31 +9,23 @@ import typer
 from rich.table import Table
 from sqlmodel import select
 
-from pvpp.cli.common import console, err_console, store_errors
+from pvpp.cli.common import command_group, console, root, transaction
 from pvpp.policy import load_policy
-from pvpp.registry import RegistryError, import_registry, registry_rows, write_registry_xlsx
-from pvpp.settings import get_settings
-from pvpp.store.db import unit_of_work
+from pvpp.registry import import_registry, registry_rows, write_registry_xlsx
 from pvpp.store.models import Institution
 
-app = typer.Typer(help="The institution registry.", no_args_is_help=True)
+app = command_group(help="The institution registry.", no_args_is_help=True)
 
 
 @app.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="Registry .xlsx or .csv")]) -> None:
+def import_(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Registry .xlsx or .csv")]
+) -> None:
     """Validate every row, then create or update institutions (all or nothing)."""
-    policy = load_policy(get_settings().default_policy)
-    with store_errors():
-        try:
-            with unit_of_work() as session:
-                report = import_registry(session, file, policy)
-        except RegistryError as exc:
-            err_console.print(
-                f"[red]{file}: {len(exc.problems)} problem(s); nothing was changed.[/red]"
-            )
-            for problem in exc.problems:
-                err_console.print(f"  • {problem}", highlight=False)
-            raise typer.Exit(1) from None
+    app_ = root(ctx)
+    policy = load_policy(app_.settings.default_policy)
+    with app_.db.unit_of_work() as session:
+        report = import_registry(session, file, policy, settings=app_.settings)
     console.print(
         f"{file}: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged"
@@ -50,9 +42,9 @@ def import_(file: Annotated[Path, typer.Argument(help="Registry .xlsx or .csv")]
 
 
 @app.command("list")
-def list_() -> None:
+def list_(ctx: typer.Context) -> None:
     """The institutions in the registry."""
-    with store_errors(), unit_of_work() as session:
+    with transaction(ctx) as session:
         rows = session.exec(select(Institution).order_by(Institution.code)).all()
     table = Table(header_style="bold")
     for col in ("code", "name", "group", "scope", "roles", "head"):
@@ -66,9 +58,11 @@ def list_() -> None:
 
 
 @app.command("export")
-def export(file: Annotated[Path, typer.Argument(help="Where to write the .xlsx")]) -> None:
+def export(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write the .xlsx")]
+) -> None:
     """Write the registry as a workbook in the import format (edit it, import it again)."""
-    with store_errors(), unit_of_work() as session:
+    with transaction(ctx) as session:
         rows = registry_rows(session)
     write_registry_xlsx(rows, file)
     console.print(f"Wrote {len(rows)} institutions to {file}", highlight=False)

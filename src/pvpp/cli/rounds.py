@@ -9,17 +9,25 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, parse_date, transaction, write_json
+from pvpp.cli.common import (
+    command_group,
+    console,
+    parse_date,
+    root,
+    today_option,
+    transaction,
+    write_json,
+)
 from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
-from pvpp.rounds import RoundError, create_round
-from pvpp.settings import get_settings
+from pvpp.rounds import create_round
 
-app = typer.Typer(help="Assessment rounds.", no_args_is_help=True)
+app = command_group(help="Assessment rounds.", no_args_is_help=True)
 
 
 @app.command()
 def create(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1")],
     opens: Annotated[str, typer.Option(help="Opening date, YYYY-MM-DD")],
     due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD")],
@@ -32,14 +40,14 @@ def create(
     opens_on: date = parse_date(opens, "--opens")
     due_on: date = parse_date(due, "--due")
     codes = [c for part in (institutions or []) for c in part.replace(",", " ").split()]
-    with transaction(RoundError) as session:
+    with transaction(ctx) as session:
         report = create_round(
             session,
             code=code,
             opens_on=opens_on,
             due_on=due_on,
             institutions=codes or None,
-            questionnaire_version=get_settings().default_questionnaire,
+            questionnaire_version=root(ctx).settings.default_questionnaire,
         )
     rnd = report.round
     verb = "Created" if report.created else "Round already exists, unchanged:"
@@ -57,11 +65,12 @@ def create(
 
 @app.command()
 def status(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per institution: state, score and last change, with totals."""
-    with transaction(RoundError) as session:
+    with transaction(ctx) as session:
         view = round_status(session, code)
     if as_json:
         write_json(view)
@@ -87,6 +96,7 @@ def status(
 
 @app.command("aggregates")
 def aggregates_(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code")],
     internal: Annotated[
         bool, typer.Option("--internal", help="Include small groups and named institutions")
@@ -94,7 +104,7 @@ def aggregates_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """National aggregates: degree distributions, RV6 and RV7 needs, index by group."""
-    with transaction(RoundError) as session:
+    with transaction(ctx) as session:
         view = aggregates(session, code, publish=not internal)
     if as_json:
         write_json(view)
@@ -126,40 +136,48 @@ def aggregates_(
 
 @app.command("report")
 def report(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code")],
     out: Annotated[Path, typer.Option(help="Where to write the PDF")],
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
     internal: Annotated[
         bool, typer.Option("--internal", help="Name institutions (not for publication)")
     ] = False,
+    today: Annotated[str | None, typer.Option(help="The report's date (YYYY-MM-DD)")] = None,
 ) -> None:
     """The national report PDF for VARAM (publishable unless --internal)."""
     from pvpp.documents.national_pdf import national_pdf
 
-    with transaction(RoundError) as session:
-        data = national_pdf(session, code, lang=lang, internal=internal)
+    app_ = today_option(ctx, today)
+    with app_.db.unit_of_work() as session:
+        data = national_pdf(session, code, lang=lang, internal=internal, today=app_.today())
     write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
 
 
 @app.command("milestones")
 def milestones_(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code")],
     measure: Annotated[str | None, typer.Option(help="Change this milestone (e.g. P4.1)")] = None,
     state: Annotated[str | None, typer.Option(help="planned | in_progress | done")] = None,
     due: Annotated[str | None, typer.Option(help="New due date (YYYY-MM-DD)")] = None,
     note: Annotated[str | None, typer.Option(help="A note kept with the milestone")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    today: Annotated[
+        str | None, typer.Option(help="The day lateness is judged on (YYYY-MM-DD)")
+    ] = None,
 ) -> None:
     """The round's RV3/RV4 milestones (regulation, guidelines, trainings); change one."""
-    from pvpp.milestones import MilestoneError, milestones, record_milestones, set_milestone
+    from pvpp.milestones import milestones, record_milestones, set_milestone
 
     due_on = parse_date(due, "--due") if due else None
-    with transaction(RoundError, MilestoneError) as session:
+    app_ = today_option(ctx, today)
+    with app_.db.unit_of_work() as session:
         record_milestones(session, code, actor="cli")
         if measure is not None:
             set_milestone(session, code, measure, state=state, due_on=due_on, note=note)
-        rows = milestones(session, code)
+        rows = milestones(session, code, app_.today())
     if as_json:
         write_json([{**r, "due_on": r["due_on"].isoformat()} for r in rows])
         return

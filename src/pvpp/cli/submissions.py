@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, store_errors
+from pvpp.cli.common import command_group, console, root
 from pvpp.submissions import Outcome, ingest_paths
 
-app = typer.Typer(help="Returned workbooks.", no_args_is_help=True)
+app = command_group(help="Returned workbooks.", no_args_is_help=True)
 
 STYLE = {
     Outcome.ACCEPTED: "green",
@@ -23,11 +23,12 @@ STYLE = {
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Workbooks or folders of them")],
 ) -> None:
     """Check, match, store and record every workbook; one bad file never stops the others."""
-    with store_errors():
-        rows = ingest_paths(paths)
+    app_ = root(ctx)
+    rows = ingest_paths(paths, settings=app_.settings, db=app_.db)
     table = Table(header_style="bold")
     for col in ("file", "institution", "round", "outcome", "detail"):
         table.add_column(col)

@@ -7,23 +7,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, friendly_errors, parse_date, transaction
+from pvpp.cli.common import command_group, console, parse_date, root, transaction
 from pvpp.planning.library import load_common
-from pvpp.settings import get_settings
-from pvpp.teams import TeamError, add_member, members, record_training, remove_member, set_lead
+from pvpp.teams import add_member, members, record_training, remove_member, set_lead
 
-app = typer.Typer(
+app = command_group(
     help="Implementation teams: members, roles, lead, trainings.", no_args_is_help=True
 )
 
 
-def _run(fn, **kwargs) -> object:
-    with transaction(TeamError) as session:
+def _run(ctx: typer.Context, fn, **kwargs) -> object:
+    with transaction(ctx) as session:
         return fn(session, **kwargs)
 
 
 @app.command()
 def add(
+    ctx: typer.Context,
     institution: Annotated[str, typer.Argument(help="Institution code")],
     name: Annotated[str, typer.Option(help="Member's name")],
     email: Annotated[str, typer.Option(help="Member's work email")],
@@ -31,9 +31,9 @@ def add(
     lead: Annotated[bool, typer.Option("--lead", help="Make this member the team lead")] = False,
 ) -> None:
     """Add a member (or update one with the same email)."""
-    with friendly_errors():
-        common = load_common(get_settings().default_policy)
+    common = load_common(root(ctx).settings.default_policy)
     _run(
+        ctx,
         lambda s, **k: add_member(s, common, **k),
         institution=institution,
         name=name,
@@ -45,21 +45,22 @@ def add(
 
 
 @app.command()
-def lead(institution: str, email: Annotated[str, typer.Option()]) -> None:
+def lead(ctx: typer.Context, institution: str, email: Annotated[str, typer.Option()]) -> None:
     """Make a member the team lead."""
-    _run(set_lead, institution=institution, email=email)
+    _run(ctx, set_lead, institution=institution, email=email)
     console.print(f"{institution}: {email} is the lead")
 
 
 @app.command()
-def remove(institution: str, email: Annotated[str, typer.Option()]) -> None:
+def remove(ctx: typer.Context, institution: str, email: Annotated[str, typer.Option()]) -> None:
     """Remove a member (kept in history)."""
-    _run(remove_member, institution=institution, email=email)
+    _run(ctx, remove_member, institution=institution, email=email)
     console.print(f"{institution}: {email} removed")
 
 
 @app.command()
 def training(
+    ctx: typer.Context,
     institution: str,
     email: Annotated[str, typer.Option()],
     measure: Annotated[str, typer.Option(help="P1.1, P1.3, P2.2, P4.2, P4.4 or P4.6")],
@@ -67,6 +68,7 @@ def training(
 ) -> None:
     """Record a training a member attended."""
     added = _run(
+        ctx,
         record_training,
         institution=institution,
         email=email,
@@ -79,9 +81,9 @@ def training(
 
 
 @app.command()
-def show(institution: str) -> None:
+def show(ctx: typer.Context, institution: str) -> None:
     """The team's members."""
-    rows = _run(members, institution=institution)
+    rows = _run(ctx, members, institution=institution)
     table = Table(header_style="bold")
     for col in ("name", "email", "roles", "lead"):
         table.add_column(col)

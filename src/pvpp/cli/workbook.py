@@ -10,15 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import console, err_console, friendly_errors, write_json
+from pvpp.cli.common import command_group, console, err_console, file_errors, root, write_json
 from pvpp.files import write_atomic
 from pvpp.i18n import t
 from pvpp.questionnaire import load_questionnaire
-from pvpp.settings import get_settings
 from pvpp.workbook.build import build_workbook
 from pvpp.workbook.check import CheckResult, Status, check_workbook
 
-app = typer.Typer(help="Build and check self-assessment workbooks.", no_args_is_help=True)
+app = command_group(help="Build and check self-assessment workbooks.", no_args_is_help=True)
 
 EXIT_REJECTED = 1
 EXIT_INCOMPLETE = 3
@@ -26,6 +25,7 @@ EXIT_INCOMPLETE = 3
 
 @app.command()
 def new(
+    ctx: typer.Context,
     institution: Annotated[str, typer.Option(help="Institution code")],
     name: Annotated[str, typer.Option(help="Institution name (as it appears in the registry)")],
     round_code: Annotated[str, typer.Option("--round", help="Assessment round code")],
@@ -51,8 +51,9 @@ def new(
                 f"[red]error:[/red] --due must be a date like 2026-12-31, not {due!r}"
             )
             raise typer.Exit(2) from None
-    settings = get_settings()
-    with friendly_errors():
+    app_ = root(ctx)
+    settings = app_.settings
+    with file_errors():
         spec = load_questionnaire(questionnaire or settings.default_questionnaire)
         data = build_workbook(
             spec,
@@ -62,6 +63,7 @@ def new(
             lang=lang,  # type: ignore[arg-type]
             key=settings.signing_key(),
             due=due_date,
+            now=app_.clock.now(),
         )
         write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB, {len(spec.degree_fields)} questions)")
@@ -105,6 +107,7 @@ def render_result(result: CheckResult, file: Path) -> None:
 
 @app.command()
 def check(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A returned workbook (.xlsx)")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     institution: Annotated[
@@ -121,7 +124,12 @@ def check(
     except OSError as exc:
         err_console.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}")
         raise typer.Exit(EXIT_REJECTED) from None
-    result = check_workbook(data, expect_institution=institution, expect_round=round_code)
+    result = check_workbook(
+        data,
+        settings=root(ctx).settings,
+        expect_institution=institution,
+        expect_round=round_code,
+    )
     if as_json:
         write_json(result.to_dict())
     else:

@@ -39,10 +39,9 @@ def national_context(
     *,
     lang: str = "lv",
     internal: bool = False,
-    today: date | None = None,
+    today: date,
 ) -> dict[str, Any]:
-    """Everything the national report shows, as plain data."""
-    today = today or date.today()
+    """Everything the national report shows, as plain data, as of ``today``."""
     rnd = get_round(session, round_code)
     policy = load_policy(rnd.policy_version)
     g = lang
@@ -164,10 +163,10 @@ def national_context(
 
 
 def national_pdf(
-    session: Session, round_code: str, *, lang: str = "lv", internal: bool = False
+    session: Session, round_code: str, *, today: date, lang: str = "lv", internal: bool = False
 ) -> bytes:
-    """The national report PDF."""
+    """The national report PDF as of ``today``."""
     return render_pdf(
         "national/report.html.j2",
-        national_context(session, round_code, lang=lang, internal=internal),
+        national_context(session, round_code, lang=lang, internal=internal, today=today),
     )

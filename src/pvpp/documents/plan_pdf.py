@@ -54,10 +54,10 @@ def plan_context(
     round_code: str,
     institution: str,
     *,
+    today: date,
     lang: str = "lv",
-    today: date | None = None,
 ) -> dict[str, Any]:
-    """Everything the plan PDF shows, as plain data."""
+    """Everything the plan PDF shows, as plain data; ``today`` is the date it carries."""
     ctx = context(session, round_code, institution)
     plan = latest_plan(session, ctx.assignment)
     if plan is None:
@@ -212,7 +212,7 @@ def plan_context(
         },
         "round": {"code": ctx.round.code, "due": ctx.round.due_on},
         "plan": {"version": plan.version, "status": plan.status, "created": plan.created_at.date()},
-        "today": today or date.today(),
+        "today": today,
         "index": result.index,
         "strongest": [item_row(s.item) for s in reversed(rated[-3:])],
         "weakest": [item_row(s.item) for s in rated[:3]],
@@ -242,8 +242,11 @@ def _period_order(code: str) -> tuple[int, str]:
     return (1, code) if code == LAST_PERIOD else (0, code)
 
 
-def plan_pdf(session: Session, round_code: str, institution: str, *, lang: str = "lv") -> bytes:
-    """The plan PDF of the institution's newest plan version."""
+def plan_pdf(
+    session: Session, round_code: str, institution: str, *, today: date, lang: str = "lv"
+) -> bytes:
+    """The plan PDF of the institution's newest plan version, dated ``today``."""
     return render_pdf(
-        "plan/plan.html.j2", plan_context(session, round_code, institution, lang=lang)
+        "plan/plan.html.j2",
+        plan_context(session, round_code, institution, today=today, lang=lang),
     )

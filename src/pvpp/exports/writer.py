@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pvpp.errors import PvppError
 from pvpp.exports.words import word
 from pvpp.files import write_atomic
 from pvpp.policy.models import Lang
@@ -47,7 +48,7 @@ NUMBER_FORMATS: dict[str, str] = {
 }
 
 
-class ExportError(Exception):
+class ExportError(PvppError):
     """An export that cannot be made as asked."""
 
 

@@ -37,7 +37,7 @@ from pvpp.plans import (
     open_measures,
     plan_version,
 )
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.states.assignment import AWAITING_WORKBOOK, PLAN_OUT, AssignmentState
 from pvpp.store.models import (
     Assignment,
@@ -117,14 +117,13 @@ def queue_plan(
     plan_version: int,
     pdf: bytes,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued:
     """The plan PDF to the head of the institution, a copy to the team lead.
 
     Callers can skip rendering the PDF when :func:`pvpp.mail.outbox.find` already
     finds the message for this plan version.
     """
-    settings = settings or get_settings()
     lang = _lang(lang, settings)
     ctx = _context(session, round_code, institution)
     rnd, inst = ctx.round, ctx.institution
@@ -174,7 +173,6 @@ def _to_team(
 ) -> Queued:
     """A message of ``kind`` to the team (to the head while there is none); its templates
     get the institution's name, the round's code and due date, and ``context``."""
-    settings = settings or get_settings()
     lang = _lang(lang, settings)
     subject, body, html = _render(
         kind, lang, institution_name=inst.name, round_code=rnd.code, due_on=rnd.due_on,
@@ -213,7 +211,7 @@ def queue_invitation(
     institution: str,
     workbook: bytes,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued:
     """The self-assessment workbook to the team (to the head while there is no team)."""
     ctx = _context(session, round_code, institution)
@@ -230,7 +228,7 @@ def queue_reminder(
     round_code: str,
     institution: str,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued:
     """A reminder that the workbook is due soon (one per round and institution)."""
     ctx = _context(session, round_code, institution)
@@ -257,10 +255,9 @@ def queue_returned(
     *,
     submission_id: int,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued:
     """A returned workbook's problems to the team; each returned submission is one message."""
-    settings = settings or get_settings()
     submission = session.get(Submission, submission_id)
     if submission is None or submission.assignment_id is None:
         raise MessageError(f"no submission {submission_id} matched to an assignment")
@@ -283,13 +280,12 @@ def queue_followup(
     period_end: date | None = None,
     workbook: bytes | None = None,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued:
     """A status request about the current plan, listing its open measures due by the period
     end (default ``respond_by``), with the status sheet attached when given.
 
     One request per institution and period end (the business key's version)."""
-    settings = settings or get_settings()
     lang = _lang(lang, settings)
     ctx = _context(session, round_code, institution)
     rnd, inst = ctx.round, ctx.institution
@@ -313,10 +309,9 @@ def queue_status_returned(
     *,
     report_id: int,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued:
     """A returned status sheet's problems to the team; one message per returned sheet."""
-    settings = settings or get_settings()
     report = session.get(StatusReport, report_id)
     if report is None or report.assignment_id is None or report.status == "accepted":
         raise MessageError(f"no returned status sheet {report_id} matched to an assignment")
@@ -337,7 +332,7 @@ def queue_status_reminder(
     period_end: date,
     requested_on: date,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued:
     """A reminder that the status sheet for ``period_end`` has not come back (once each)."""
     ctx = _context(session, round_code, institution)
@@ -367,13 +362,12 @@ def queue_escalation(
     institution: str,
     today: date,
     lang: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Queued | None:
     """Overdue measures of the current plan to the head (at most one message a month).
 
     None when no measure is more than ``escalation_days_overdue`` days late.
     """
-    settings = settings or get_settings()
     lang = _lang(lang, settings)
     ctx = _context(session, round_code, institution)
     rnd, inst = ctx.round, ctx.institution
@@ -425,12 +419,9 @@ def _assignments(
     return [(r, i) for r, i in rows]
 
 
-def queue_due_reminders(
-    session: Session, today: date, settings: Settings | None = None
-) -> list[Queued]:
+def queue_due_reminders(session: Session, today: date, settings: Settings) -> list[Queued]:
     """Reminders for workbooks not yet accepted whose round is due within
     ``reminder_days_before_due`` days (and not past due)."""
-    settings = settings or get_settings()
     window = timedelta(days=settings.reminder_days_before_due)
     out = []
     for rnd, inst in _assignments(session, AWAITING_WORKBOOK):
@@ -443,11 +434,8 @@ def queue_due_reminders(
     return out
 
 
-def queue_due_escalations(
-    session: Session, today: date, settings: Settings | None = None
-) -> list[Queued]:
+def queue_due_escalations(session: Session, today: date, settings: Settings) -> list[Queued]:
     """Escalations for sent plans with measures more than ``escalation_days_overdue`` late."""
-    settings = settings or get_settings()
     out = []
     for rnd, inst in _assignments(session, PLAN_OUT):
         queued = queue_escalation(

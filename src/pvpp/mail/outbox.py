@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from pvpp import audit
-from pvpp.settings import Settings, get_settings
+from pvpp.errors import PvppError
+from pvpp.settings import Settings
 from pvpp.states.outbox import OutboxState
 from pvpp.store.files import read_file, store_file
 from pvpp.store.models import OutboxMessage, StoredFile
@@ -55,7 +56,7 @@ _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-
 Recipient = str | tuple[str, str]
 
 
-class MessageError(ValueError):
+class MessageError(PvppError, ValueError):
     """A message that cannot be queued, with the reason in plain words."""
 
 
@@ -166,7 +167,7 @@ def queue(
     html: str | None = None,
     attachments: Iterable[tuple[str, str, bytes]] = (),
     lang: str = "lv",
-    settings: Settings | None = None,
+    settings: Settings,
     actor: str = "pvpp",
 ) -> tuple[OutboxMessage, bool]:
     """Queue one message in the caller's transaction; returns (row, created).
@@ -177,7 +178,6 @@ def queue(
     bytes go to the content-addressed file store. Every header value is validated first
     (:class:`MessageError` on anything unsafe); nothing is stored when one is refused.
     """
-    settings = settings or get_settings()
     key = business_key(round_code, institution_code, kind, version)
     if lang not in LANGS:
         raise MessageError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
@@ -204,7 +204,7 @@ def queue(
 
     stored = []
     for filename, content_type, data in files:
-        record = store_file(session, bytes(data), settings)
+        record = store_file(session, bytes(data))
         stored.append(
             {
                 "filename": filename,
@@ -281,9 +281,7 @@ def recipients(row: OutboxMessage) -> list[str]:
     return [a["email"] for a in [*row.to_addrs, *row.cc_addrs]]
 
 
-def build_email(
-    row: OutboxMessage, session: Session, settings: Settings | None = None
-) -> EmailMessage:
+def build_email(row: OutboxMessage, session: Session, settings: Settings) -> EmailMessage:
     """The message as it goes out, rebuilt from the stored row.
 
     The Date header is the time the message was queued and the Message-ID the stored one,
@@ -291,7 +289,6 @@ def build_email(
     headers, and a mail client shows it once. Attachments are read back from the file
     store and checked against their digest.
     """
-    settings = settings or get_settings()
     msg = EmailMessage()
     msg["From"] = row.from_addr
     msg["To"] = [_from_json(a) for a in row.to_addrs]
@@ -312,7 +309,7 @@ def build_email(
         record = session.get(StoredFile, item["sha256"])
         if record is None:
             raise OSError(f"attachment {item['filename']} ({item['sha256']}) is not in the store")
-        data = read_file(record, settings)
+        data = read_file(session, record)
         maintype, subtype = item["content_type"].split("/", 1)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=item["filename"])
     # Boundaries from the Message-ID instead of random ones, so a resend is the same

@@ -55,11 +55,11 @@ from pvpp.mail.transport import (
     Transport,
     make_transport,
 )
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.states.machine import check_move
 from pvpp.states.outbox import ALLOWED, OutboxState
 from pvpp.states.outbox import OutboxState as Q
-from pvpp.store.db import require_current
+from pvpp.store.db import Database
 from pvpp.store.models import DeliveryAttempt, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -275,6 +275,7 @@ def _refused_text(refused: Refused) -> str:
 
 
 def _send_one(
+    db: Database,
     eng: Engine,
     owner: str,
     row: OutboxMessage,
@@ -287,7 +288,7 @@ def _send_one(
     assert row.id is not None
     failure = Failure(row.id, row.business_key, recipients(row), None, "")
     try:
-        with Session(eng) as session:
+        with db.session(eng) as session:
             msg = build_email(row, session, settings)
     except (OSError, ValueError) as exc:
         # The message cannot be built here (an attachment missing from the file store):
@@ -345,8 +346,9 @@ def _send_one(
 
 
 def deliver_due(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
+    db: Database,
     now: datetime | None = None,
     limit: int | None = None,
     transport: Transport | None = None,
@@ -360,8 +362,7 @@ def deliver_due(
     the next run resends it. A transport misconfiguration raises ``ValueError`` before
     anything is claimed.
     """
-    settings = settings or get_settings()
-    eng = require_current(settings)
+    eng = db.require_current()
     own_transport = transport is None
     transport = transport or make_transport(settings)
     report = DeliveryReport()
@@ -377,7 +378,7 @@ def deliver_due(
             if row is None:
                 break
             handled += 1
-            temporary = _send_one(eng, lock.owner, row, transport, settings, now, report)
+            temporary = _send_one(db, eng, lock.owner, row, transport, settings, now, report)
             # A success or a permanent failure means the server answers: start counting again.
             in_a_row = in_a_row + 1 if temporary else 0
             if in_a_row >= settings.outbox_breaker_threshold:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pvpp.files import write_atomic
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 
 # Recipients a server refused while accepting the message for the others:
 # addr-spec -> (SMTP code, reply).
@@ -251,9 +251,8 @@ def folder_path(settings: Settings) -> Path:
     return settings.mail_folder or settings.data_dir / "outbox"
 
 
-def make_transport(settings: Settings | None = None) -> Transport:
+def make_transport(settings: Settings) -> Transport:
     """The transport chosen by ``PVPP_EMAIL_TRANSPORT`` (``folder`` unless set)."""
-    settings = settings or get_settings()
     if settings.email_transport == "smtp":
         return SmtpTransport.from_settings(settings)
     return FolderTransport(folder_path(settings))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,12 +21,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-from pvpp.settings import Settings, get_settings
+from pvpp.errors import PvppError
+from pvpp.store.files import SESSION_KEY, FileStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class SchemaBehind(Exception):
+class SchemaBehind(PvppError):
     """The database is older than this code (or empty); ``pvpp db upgrade`` fixes it."""
 
 
@@ -63,30 +65,6 @@ def make_engine(url: str, *, for_reading: bool = False) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache(maxsize=8)
-def _engine_for(url: str, for_reading: bool = False) -> Engine:
-    return make_engine(url, for_reading=for_reading)
-
-
-def dispose_engines() -> None:
-    """Close every pooled connection and forget the engines (tests switch databases)."""
-    for url, for_reading in list(_opened):
-        _engine_for(url, for_reading).dispose()
-    _opened.clear()
-    _engine_for.cache_clear()
-
-
-_opened: set[tuple[str, bool]] = set()
-
-
-def engine(settings: Settings | None = None, *, for_reading: bool = False) -> Engine:
-    """The shared engine for the configured database."""
-    url = (settings or get_settings()).db_url()
-    for_reading = for_reading and _is_sqlite(url)  # PostgreSQL: one engine does both
-    _opened.add((url, for_reading))
-    return _engine_for(url, for_reading)
-
-
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -108,53 +86,95 @@ def current_revision(eng: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(settings: Settings | None = None) -> tuple[str | None, str]:
-    """Run pending migrations; returns (revision before, revision after)."""
-    settings = settings or get_settings()
-    eng = engine(settings)
-    before = current_revision(eng)
-    cfg = alembic_config(settings.db_url())
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-    return before, current_revision(eng) or ""
+class Database:
+    """The store of one database URL: its engines, transactions and migrations.
 
-
-def require_current(settings: Settings | None = None) -> Engine:
-    """The engine, after making sure the schema is at the newest migration."""
-    eng = engine(settings)
-    current = current_revision(eng)
-    head = head_revision()
-    if current != head:
-        state = "has no schema yet" if current is None else f"is at migration {current}"
-        raise SchemaBehind(
-            f"The database {state}; this version of pvpp needs {head}. Run `pvpp db upgrade` first."
-        )
-    return eng
-
-
-@contextmanager
-def unit_of_work(settings: Settings | None = None) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back if it raises.
-
-    A command that fails half-way leaves the store as it was before the command.
+    Built once per process by the composition root (:class:`pvpp.app.App`) and handed to
+    the services that open their own transactions. A copy sent to a worker process
+    (pickled) arrives as that process's one ``Database`` for the URL, so a worker
+    rendering a hundred PDFs opens its connection pool once, not once per document.
     """
-    eng = require_current(settings)
-    with Session(eng, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+
+    def __init__(self, url: str, files: FileStore) -> None:
+        self.url = url
+        self.files = files
+        self._engines: dict[bool, Engine] = {}
+
+    def __reduce__(self) -> tuple[Any, tuple[str, Path]]:
+        return (_database_in_worker, (self.url, self.files.root))
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.split('@')[-1]!r})"  # never the password
+
+    def session(self, eng: Engine) -> Session:
+        """A session on ``eng`` that knows this store's files."""
+        session = Session(eng, expire_on_commit=False)
+        session.info[SESSION_KEY] = self.files
+        return session
+
+    def engine(self, *, for_reading: bool = False) -> Engine:
+        """The engine (created on first use); SQLite has a second one for reading."""
+        for_reading = for_reading and _is_sqlite(self.url)  # PostgreSQL: one engine does both
+        if for_reading not in self._engines:
+            self._engines[for_reading] = make_engine(self.url, for_reading=for_reading)
+        return self._engines[for_reading]
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at the end of a process or a test)."""
+        for eng in self._engines.values():
+            eng.dispose()
+        self._engines.clear()
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Run pending migrations; returns (revision before, revision after)."""
+        eng = self.engine()
+        before = current_revision(eng)
+        cfg = alembic_config(self.url)
+        with eng.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        return before, current_revision(eng) or ""
+
+    def require_current(self) -> Engine:
+        """The engine, after making sure the schema is at the newest migration."""
+        eng = self.engine()
+        current = current_revision(eng)
+        head = head_revision()
+        if current != head:
+            state = "has no schema yet" if current is None else f"is at migration {current}"
+            raise SchemaBehind(
+                f"The database {state}; this version of pvpp needs {head}. "
+                "Run `pvpp db upgrade` first."
+            )
+        return eng
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        A command that fails half-way leaves the store as it was before the command.
+        """
+        eng = self.require_current()
+        with self.session(eng) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for read-only work; it takes no write lock and is always rolled back."""
+        self.require_current()
+        with self.session(self.engine(for_reading=True)) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
 
-@contextmanager
-def reading(settings: Settings | None = None) -> Iterator[Session]:
-    """A session for read-only work; it takes no write lock and is always rolled back."""
-    require_current(settings)
-    with Session(engine(settings, for_reading=True), expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+@lru_cache(maxsize=8)
+def _database_in_worker(url: str, files: Path) -> Database:
+    """The one :class:`Database` of ``url`` in a worker process (see ``__reduce__``)."""
+    return Database(url, FileStore(files))

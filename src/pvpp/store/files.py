@@ -1,4 +1,9 @@
-"""Received files, kept byte for byte under their SHA-256 in the data folder."""
+"""Received files, kept byte for byte under their SHA-256 in the data folder.
+
+The file store belongs to the database it is recorded in: a session opened by
+:class:`pvpp.store.db.Database` carries its :class:`FileStore` (``session.info``), so a
+service that keeps a file inside a transaction writes it where that store's rows point.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from pathlib import Path
 from sqlmodel import Session
 
 from pvpp.files import write_atomic
-from pvpp.settings import Settings, get_settings
 from pvpp.store.models import StoredFile
+
+SESSION_KEY = "pvpp.files"
 
 
 def sha256(data: bytes) -> str:
@@ -22,34 +28,63 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def file_path(digest: str, settings: Settings | None = None) -> Path:
-    """Where the file with ``digest`` lives: ``files/ab/abcdef…``."""
-    settings = settings or get_settings()
-    return settings.data_dir / "files" / digest[:2] / digest
+class FileStore:
+    """Files under ``root`` (``<data dir>/files``), one per content: ``ab/abcdef…``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"FileStore({str(self.root)!r})"
+
+    def path(self, digest: str) -> Path:
+        """Where the file with ``digest`` lives."""
+        return self.root / digest[:2] / digest
+
+    def store(self, session: Session, data: bytes) -> StoredFile:
+        """Keep ``data`` (once: the same content is stored a single time) and return its
+        record.
+
+        The bytes are written before the row, so a crash between the two leaves at most an
+        orphan file, never a row that points at nothing.
+        """
+        digest = sha256(data)
+        existing = session.get(StoredFile, digest)
+        if existing is not None:
+            return existing
+        path = self.path(digest)
+        if not path.exists():
+            write_atomic(path, data)
+        record = StoredFile(
+            sha256=digest, size=len(data), path=str(path.relative_to(path.parents[2]))
+        )
+        session.add(record)
+        session.flush()
+        return record
+
+    def read(self, record: StoredFile) -> bytes:
+        """The stored bytes, verified against their digest."""
+        data = self.path(record.sha256).read_bytes()
+        if sha256(data) != record.sha256:
+            raise OSError(f"stored file {record.sha256} does not match its digest")
+        return data
 
 
-def store_file(session: Session, data: bytes, settings: Settings | None = None) -> StoredFile:
-    """Keep ``data`` (once: the same content is stored a single time) and return its record.
-
-    The bytes are written before the row, so a crash between the two leaves at most an
-    orphan file, never a row that points at nothing.
-    """
-    digest = sha256(data)
-    existing = session.get(StoredFile, digest)
-    if existing is not None:
-        return existing
-    path = file_path(digest, settings)
-    if not path.exists():
-        write_atomic(path, data)
-    record = StoredFile(sha256=digest, size=len(data), path=str(path.relative_to(path.parents[2])))
-    session.add(record)
-    session.flush()
-    return record
+def files_of(session: Session) -> FileStore:
+    """The file store of the database ``session`` belongs to."""
+    try:
+        return session.info[SESSION_KEY]
+    except KeyError:
+        raise RuntimeError(
+            "this session was not opened by pvpp.store.db.Database; it has no file store"
+        ) from None
 
 
-def read_file(record: StoredFile, settings: Settings | None = None) -> bytes:
-    """The stored bytes, verified against their digest."""
-    data = file_path(record.sha256, settings).read_bytes()
-    if sha256(data) != record.sha256:
-        raise OSError(f"stored file {record.sha256} does not match its digest")
-    return data
+def store_file(session: Session, data: bytes) -> StoredFile:
+    """Keep ``data`` in the file store of ``session``'s database (see :meth:`FileStore.store`)."""
+    return files_of(session).store(session, data)
+
+
+def read_file(session: Session, record: StoredFile) -> bytes:
+    """The bytes of ``record`` from the file store of ``session``'s database."""
+    return files_of(session).read(record)

@@ -37,7 +37,7 @@ from pvpp.questionnaire import (
     load_questionnaire,
 )
 from pvpp.questionnaire.models import TEXT_KINDS, TEXT_LIMITS, item_field_id
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
 from pvpp.workbook.meta import (
     FORMAT,
@@ -571,12 +571,11 @@ def _describe(exc: BaseException) -> str:
 def check_workbook(
     data: bytes,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     expect_institution: str | None = None,
     expect_round: str | None = None,
 ) -> CheckResult:
     """Check a returned workbook's bytes; never raises on bad input."""
-    settings = settings or get_settings()
     reader = _Reader(data, settings, expect_institution, expect_round)
     try:
         # openpyxl warns about parts it ignores (extensions, odd relationships); the checker

@@ -24,7 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pvpp.i18n import t
-from pvpp.settings import Settings, get_settings
+from pvpp.settings import Settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
 
 FORMAT, FORMAT_VERSION = "pvpp-status", "1"
@@ -190,9 +190,8 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def check_status_sheet(data: bytes, *, settings: Settings | None = None) -> StatusCheck:
+def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
     """Check a returned status sheet; never raises on bad input."""
-    settings = settings or get_settings()
     result = StatusCheck()
     lang = "lv"
 

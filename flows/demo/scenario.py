@@ -1,4 +1,4 @@
-"""``pvpp demo``: a whole assessment round on the embedded defaults, through the flows.
+"""The demo scenario: a whole assessment round on the embedded defaults, through the flows.
 
 Imports the example registry, sets up most teams and creates a round; then runs the
 Prefect flows in local mode (no server, no network) as a ministry would run them: the
@@ -7,25 +7,34 @@ strong answers; a few returned with mistakes and corrected later, one half done,
 late), collection returns problems and reminds, assessment plans and sends the PDFs to
 the heads, follow-up and the national report close the round. Emails are written as
 .eml files. Running the demo again changes nothing in the store and sends nothing.
+
+The demo runs on its own root (:class:`pvpp.app.App`): the settings of the process with
+the mail folder and round files moved under the output folder, and a
+:class:`~pvpp.clock.FixedClock` that moves through the story. It shows the opening day
+(``OPENS``) while the round is set up and launched, then each day the flows run on
+(``COLLECT_DAY``, ``ASSESS_DAY``, ``REQUEST_DAY``) and ends on ``ANSWER_DAY``, the day the
+story closes: plan PDFs carry the day they were made (the assessment's or the re-plan's),
+the national report the assessment day, and the exports and the English example plan
+``ANSWER_DAY``. So every run makes the same documents, whatever the date.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import func, select
 
+from flows.demo.synthetic import answer_workbook
+from flows.root import using
 from pvpp import parallel
-from pvpp.cli.common import console, friendly_errors, store_errors
+from pvpp.app import App
+from pvpp.cli.common import console
+from pvpp.clock import FixedClock
 from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
 from pvpp.paths import resources_dir
@@ -34,10 +43,8 @@ from pvpp.policy import load_policy
 from pvpp.questionnaire import load_questionnaire
 from pvpp.registry import import_registry
 from pvpp.rounds import assignment_codes, create_round
-from pvpp.settings import get_settings
-from pvpp.store import db
+from pvpp.settings import Settings
 from pvpp.store.models import Institution, OutboxMessage
-from pvpp.synthetic import answer_workbook
 from pvpp.teams import add_member, record_training
 from pvpp.workbook.fill import fill_workbook, formula
 
@@ -80,68 +87,81 @@ class _Bars:
         self.progress.update(self.task, visible=False)
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, then put back what was there."""
-    before = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
+def demo_root(settings: Settings, folder: Path) -> App:
+    """The demo's root: ``settings`` with emails as .eml files in ``folder/mail`` and the
+    round files (workbooks, drop folder, plan PDFs, report) under ``folder``, on a clock
+    at the opening day."""
+    scoped = settings.model_copy(
+        update={
+            "email_transport": "folder",
+            "mail_folder": folder / "mail",
+            "round_files_dir": folder,
+        }
+    )
+    return App.build(scoped, clock=FixedClock(OPENS))
+
+
+def run_demo(base: App, out: Path | None = None) -> None:
+    """Run the scenario on a root derived from ``base`` (its settings and database) and
+    print where everything is; the output folder defaults to ``<data dir>/demo``."""
+    folder = (out or base.settings.data_dir / "demo").resolve()
+    root = demo_root(base.settings, folder)
     try:
-        yield
+        with using(root), _prefect_quiet(base.settings):
+            _run(root, folder)
     finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        root.close()
 
 
-def demo(
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: <data dir>/demo)")
-    ] = None,
-) -> None:
-    """Run a whole assessment round on example data and print where everything is."""
-    folder = (out or get_settings().data_dir / "demo").resolve()
-    # The flows read the one settings object: emails as .eml files in the output folder,
-    # round files (workbooks, drop folder, plan PDFs, report) under it; Prefect in local
-    # mode, quiet, with its state under the data folder. Only for this command.
-    data_dir = get_settings().data_dir.resolve()
-    (data_dir / "prefect").mkdir(parents=True, exist_ok=True)
-    scoped = {
-        "PVPP_EMAIL_TRANSPORT": "folder",
-        "PVPP_MAIL_FOLDER": str(folder / "mail"),
-        "PVPP_ROUND_FILES_DIR": str(folder),
-        "PREFECT_HOME": os.environ.get("PREFECT_HOME", str(data_dir / "prefect")),
-        "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+def _prefect_quiet(settings: Settings) -> Any:
+    """Prefect in local mode, quiet, with its state under the data folder, and no
+    heartbeat thread to wait for at the end of each flow run, for this command only
+    (Prefect's own settings are set through Prefect's ``temporary_settings``)."""
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_HOME,
+        PREFECT_LOGGING_LEVEL,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        temporary_settings,
+    )
+
+    updates: dict[Any, Any] = {
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+        PREFECT_SERVER_ANALYTICS_ENABLED: False,
     }
-    with _environment(scoped):
-        get_settings.cache_clear()
-        try:
-            _run(folder)
-        finally:
-            get_settings.cache_clear()
+    # What the process was started with wins (a test's Prefect server, a chosen level).
+    if not _set_outside("PREFECT_HOME"):
+        home = settings.data_dir.resolve() / "prefect"
+        home.mkdir(parents=True, exist_ok=True)
+        updates[PREFECT_HOME] = home
+    if not _set_outside("PREFECT_LOGGING_LEVEL"):
+        updates[PREFECT_LOGGING_LEVEL] = "WARNING"
+    return temporary_settings(updates)
 
 
-def _run(folder: Path) -> None:
-    settings = get_settings()
-    with friendly_errors():
-        spec = load_questionnaire(settings.default_questionnaire)
-        policy = load_policy(spec.policy.id)
-        common = load_common(policy.id)
-    db.upgrade(settings)
+def _set_outside(name: str) -> bool:
+    """Whether the environment the process started with sets Prefect's ``name``."""
+    import os
+
+    return name in os.environ
+
+
+def _run(root: App, folder: Path) -> None:
+    settings, store, clock = root.settings, root.db, root.clock
+    assert isinstance(clock, FixedClock)
+    spec = load_questionnaire(settings.default_questionnaire)
+    policy = load_policy(spec.policy.id)
+    common = load_common(policy.id)
+    store.upgrade()
 
     from flows.cycle import collect_submissions, cycle, follow_up, launch_round
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     columns = (
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
     )  # fmt: skip
     with (
-        store_errors(),
         Progress(*columns, console=console) as progress,
         parallel.reporting(_Bars(progress)),
-        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         stages = progress.add_task("Round", total=8)
 
@@ -149,8 +169,11 @@ def _run(folder: Path) -> None:
             progress.update(stages, description=f"[bold]{text}")
 
         stage("Registry, teams and round")
-        with db.unit_of_work(settings) as s:
-            reg = import_registry(s, resources_dir() / "examples" / "registry.xlsx", policy)
+        clock.day = OPENS
+        with store.unit_of_work() as s:
+            reg = import_registry(
+                s, resources_dir() / "examples" / "registry.xlsx", policy, settings=settings
+            )
             for inst in s.exec(select(Institution).order_by(Institution.code)).all():
                 if not inst.roles or inst.scope == "excluded" or inst.code in NO_TEAM:
                     continue
@@ -168,10 +191,11 @@ def _run(folder: Path) -> None:
 
         stage("Teams fill in their workbooks")
         drop, later = settings.round_folder(ROUND, "drop"), folder / "corrections"
-        _teams_answer(settings.round_folder(ROUND, "workbooks"), drop, later, assigned)
+        _teams_answer(settings, settings.round_folder(ROUND, "workbooks"), drop, later, assigned)
         progress.advance(stages)
 
         stage("Flow collect-submissions: returned workbooks, problems, reminders")
+        clock.day = COLLECT_DAY
         first = collect_submissions(ROUND, str(drop), COLLECT_DAY)
         progress.advance(stages)
 
@@ -180,23 +204,26 @@ def _run(folder: Path) -> None:
             target = drop / path.name.replace(".xlsx", "-labots.xlsx")
             if not target.exists():
                 write_atomic(target, path.read_bytes())
+        clock.day = ASSESS_DAY
         result = cycle(ROUND, str(drop), ASSESS_DAY)
         progress.advance(stages)
 
         stage(f"Flow follow-up ({REQUEST_DAY}): status requests with status sheets")
+        clock.day = REQUEST_DAY
         follow_up(ROUND, REQUEST_DAY)
         progress.advance(stages)
 
         stage(f"Teams answer; flow follow-up ({ANSWER_DAY}): re-plans, reminders, escalations")
         _teams_report(settings.round_folder(ROUND, "status-sent"),
                       settings.round_folder(ROUND, "status"))  # fmt: skip
+        clock.day = ANSWER_DAY
         followed = follow_up(ROUND, ANSWER_DAY)
         result["follow_up"] = followed
         progress.advance(stages)
 
         stage("Exports and page images")
-        documents = _documents(settings, folder, result)
-        with db.unit_of_work(settings) as s:
+        documents = _documents(root, folder, result)
+        with store.unit_of_work() as s:
             status = round_status(s, ROUND)
             national = aggregates(s, ROUND)
             mail = dict(
@@ -225,13 +252,14 @@ def _demo_team(session, common, inst) -> None:
         )  # fmt: skip
 
 
-def _teams_answer(sent: Path, drop: Path, later: Path, codes: list[str]) -> None:
+def _teams_answer(
+    settings: Settings, sent: Path, drop: Path, later: Path, codes: list[str]
+) -> None:
     """Each team fills the workbook it was sent; mistakes and lateness as the demo plans.
 
     A workbook already returned is left as it is: a received file is what it is.
     """
     todo = [c for c in codes if not (drop / f"{c}.xlsx").exists() and (sent / f"{c}.xlsx").exists()]
-    settings = get_settings()
     jobs = [(code, (sent / f"{code}.xlsx").read_bytes()) for code in todo]
     filled = parallel.imap(
         partial(_fill, questionnaire=settings.default_questionnaire), jobs,
@@ -245,7 +273,7 @@ def _teams_answer(sent: Path, drop: Path, later: Path, codes: list[str]) -> None
 
 def _teams_report(sent: Path, inbox: Path) -> None:
     """Each team answers its status sheet (a received file is never rewritten)."""
-    from pvpp.synthetic import answer_status_sheet
+    from flows.demo.synthetic import answer_status_sheet
     from pvpp.workbook.status import choice_label
 
     for path in sorted(sent.glob("*.xlsx")):
@@ -280,21 +308,24 @@ def _fill(job: tuple[str, bytes], *, questionnaire: str) -> tuple[bytes, bytes |
     return filled, None
 
 
-def _documents(settings, folder: Path, result: dict[str, object]) -> list[str]:
-    """The English example plan, exports and page images; lines saying where things are."""
+def _documents(root: App, folder: Path, result: dict[str, object]) -> list[str]:
+    """The English example plan, exports and page images (dated by the root's clock);
+    lines saying where things are."""
     from pvpp.delivery import render
     from pvpp.exports import export_plan, export_round, export_round_csv
 
+    settings, now = root.settings, root.clock.now()
     plans_dir = settings.round_folder(ROUND, "plans")
     english = plans_dir / "VARAM.en.pdf"
     if not english.exists():
-        write_atomic(english, render("VARAM", round_code=ROUND, lang="en", settings=settings))
+        pdf = render("VARAM", round_code=ROUND, lang="en", db=root.db, today=root.today())
+        write_atomic(english, pdf)
     exports = folder / "exports"
     exports.mkdir(parents=True, exist_ok=True)
-    with db.unit_of_work(settings) as s:
-        export_round(s, ROUND, exports / f"{ROUND}.xlsx")
+    with root.db.unit_of_work() as s:
+        export_round(s, ROUND, exports / f"{ROUND}.xlsx", generated_at=now)
         export_round_csv(s, ROUND, exports / f"{ROUND}.csv")
-        export_plan(s, ROUND, "VID", exports / f"{ROUND}-VID-plan.xlsx")
+        export_plan(s, ROUND, "VID", exports / f"{ROUND}-VID-plan.xlsx", generated_at=now)
     report = Path(str(result["report"]))
     filed = sorted(plans_dir.glob("*-v*.pdf"))
     vid = next(p for p in filed if p.name.startswith("VID-"))
