@@ -42,7 +42,7 @@ def test_same_inputs_same_plan_and_versions(accepted: str, root: App) -> None:
         assert created and third.version == 2
         assert len(s.exec(select(Plan)).all()) == 2
 
-    with root.root.db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         rows = plan_measures(s, third)
         target = next(
             m
@@ -78,9 +78,9 @@ def test_same_inputs_same_plan_and_versions(accepted: str, root: App) -> None:
         # The version before is untouched.
         assert {m.status for m in plan_measures(s, third)} == {"planned"}
 
-    with pytest.raises(PlanError, match="needs a reason"), root.root.db.unit_of_work() as s:
+    with pytest.raises(PlanError, match="needs a reason"), root.db.unit_of_work() as s:
         adjust_plan(s, context(s, "2026-K1", "VID"), drop={target.measure_id: " "})
-    with pytest.raises(PlanError, match="is not a period end"), root.root.db.unit_of_work() as s:
+    with pytest.raises(PlanError, match="is not a period end"), root.db.unit_of_work() as s:
         adjust_plan(s, context(s, "2026-K1", "VID"), move={moved.measure_id: date(2027, 5, 1)})
 
 
