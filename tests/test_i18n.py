@@ -163,6 +163,10 @@ def test_a_plural_text_without_its_count_is_an_error() -> None:
 def test_numbers_and_dates_in_each_language() -> None:
     assert number(2.25, "lv") == "2,2" and number(2.25, "en") == "2.2"  # as round() does
     assert number(1234.5, "lv", 2) == "1\xa0234,50"
+    assert number(1234.5, "lv", 2, group=False) == "1234,50"
+    assert number(-1234.5, "en", 2, group=False) == "-1234.50"
+    assert number(12345, "en", 0, group=False) == "12345"
+    assert number(1234.5, "lv", None, group=False) == "1234,5"
     assert number(None, "lv") == "—"
     assert number(1.5, "lv", None) == "1,5" and number(1.0, "en", None) == "1"
     assert t("plan.asks_effort", "lv", n=1234).startswith("aptuveni 1\xa0234 cilvēkdienas")

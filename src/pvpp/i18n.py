@@ -173,20 +173,23 @@ def both(key: str, n: float | None = None, **values: object) -> dict[str, str]:
     return {lang: t(key, lang, n, **values) for lang in LANGS}
 
 
-def number(value: float | None, lang: str, digits: int | None = 1) -> str:
+def number(value: float | None, lang: str, digits: int | None = 1, *, group: bool = True) -> str:
     """``value`` as the language writes it: ``2,5`` in Latvian, ``2.5`` in English.
 
     ``digits`` decimals are always shown (rounded first with ``round``, so a chart, a table
     and a text show the same digit); ``digits=None`` shows up to three, none when whole.
-    ``None`` is shown as a dash.
+    ``group=False`` leaves out the thousands separator (``1234,50``), for a file that a
+    program or a spreadsheet reads back as a number. ``None`` is shown as a dash.
     """
     if value is None:
         return NO_VALUE
     locale = LOCALES[_check_lang(lang)]
     if digits is None:
-        return format_decimal(value, locale=locale)
+        return format_decimal(value, locale=locale, group_separator=group)
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(round(value, digits), format=pattern, locale=locale)
+    return format_decimal(
+        round(value, digits), format=pattern, locale=locale, group_separator=group
+    )
 
 
 def day(value: date | datetime | str | None, lang: str) -> str:
