@@ -6,8 +6,8 @@ Where the words live
     templates they serve). They sit beside the templates, not in the code, so that the
     wording can be corrected without touching Python, like the policy and questionnaire
     data. Each file is a tree of namespaces (``workbook``, ``status``, ``plan``,
-    ``national``, ``scoring``, ``charts``, ``mail``); a key is the dotted path to a text,
-    e.g. ``plan.asks_effort``.
+    ``national``, ``scoring``, ``charts``, ``mail``, ``exports``); a key is the dotted path
+    to a text, e.g. ``plan.asks_effort``.
 
 A text
     is a ``str.format`` string with named placeholders (``"Iestāde: {name}"``), or a
