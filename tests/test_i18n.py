@@ -54,8 +54,9 @@ def test_plural_categories_come_from_cldr() -> None:
 
 
 def test_every_key_the_code_and_templates_name_exists() -> None:
-    """A literal key in a ``t("…")`` call, Python or Jinja, must be in the catalogue."""
-    call = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+    """A literal key in a ``t("…")`` call, Python or Jinja, must be in the catalogue; so
+    must the key of an export column, ``col("exports.column.…")``."""
+    call = re.compile(r"""\b(?:t|col)\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
     sources = [*(ROOT / "src").rglob("*.py"), *(ROOT / "templates").rglob("*.j2")]
     named = {
         (path.name, key)

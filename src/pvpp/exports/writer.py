@@ -21,8 +21,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pvpp.exports.words import word
 from pvpp.files import write_atomic
+from pvpp.i18n import t
 from pvpp.policy.models import Lang
 
 # Times (last change, generated at) are shown in Riga time; dates are real Excel dates.
@@ -80,21 +80,42 @@ ALIGN: dict[str, Alignment] = {"long": WRAP, "degree": CENTRED}
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an exported table: its header in both languages and how values look."""
+    """A column of an exported table: what heads it and how its values look.
 
-    lv: str
-    en: str
+    ``key`` names the header's text in the catalogue (``exports.column.*``, see
+    :mod:`pvpp.i18n`), made in the export's language with ``values`` filled in. A column
+    headed by a code of the policy or the questionnaire (a dimension "D1", a condition
+    group "K1"), which reads the same in every language, has no key and carries the code
+    as ``label``.
+    """
+
+    key: str | None
     kind: Kind = "text"
     width: float | None = None
+    values: tuple[tuple[str, object], ...] = ()
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.key is None) == (self.label is None):
+            raise ValueError("a column is headed by a catalogue key or by a code: one of them")
 
     def header(self, lang: Lang) -> str:
         """The header in ``lang``."""
-        return self.lv if lang == "lv" else self.en
+        if self.key is not None:
+            return t(self.key, lang, None, **dict(self.values))  # a header counts nothing
+        assert self.label is not None  # a column without a key has a label (__post_init__)
+        return self.label
 
 
-def col(key: str, kind: Kind = "text", width: float | None = None, **params: object) -> Column:
-    """A column headed by the word ``key`` (see :mod:`pvpp.exports.words`)."""
-    return Column(word(key, "lv", **params), word(key, "en", **params), kind, width)
+def col(key: str, kind: Kind = "text", width: float | None = None, **values: object) -> Column:
+    """A column headed by the catalogue text ``key`` (e.g. ``"exports.column.code"``),
+    with ``values`` for its placeholders."""
+    return Column(key, kind, width, tuple(values.items()))
+
+
+def code_col(code: str, kind: Kind = "text", width: float | None = None) -> Column:
+    """A column headed by ``code`` (a dimension, a condition group) in every language."""
+    return Column(None, kind, width, label=code)
 
 
 def looks_like_formula(text: str) -> bool:
@@ -263,7 +284,10 @@ def write_pairs(
     ws: Worksheet, pairs: Sequence[Pair], lang: Lang, *, widths: tuple[float, float] = (42, 90)
 ) -> None:
     """A two-column sheet of labelled values (labels bold); a pair may name its value's kind."""
-    columns = [col("field", width=widths[0]), col("value", "long", width=widths[1])]
+    columns = [
+        col("exports.column.field", width=widths[0]),
+        col("exports.column.value", "long", width=widths[1]),
+    ]
     _header_row(ws, columns, lang, TOP)
     for n, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(n)].width = column.width
