@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.files import write_atomic
-from pvpp.i18n import t
+from pvpp.i18n import number, t
 from pvpp.policy.models import Lang
 
 # Times (last change, generated at) are shown in Riga time; dates are real Excel dates.
@@ -33,6 +34,7 @@ DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 # with the full-width forms some spreadsheet versions fold into them.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0＝＋－＠")
 EXCEL_CELL_LIMIT = 32_767
+# Each language's CSV: field delimiter and decimal separator (the one Babel writes).
 CSV_DIALECT: dict[Lang, tuple[str, str]] = {"lv": (";", ","), "en": (",", ".")}
 
 # text: one line; long: wrapped; degree: a degree or a non-scoring label, centred.
@@ -375,6 +377,8 @@ def csv_text(value: str) -> str:
 
 
 _NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")
+# The language whose CSV dialect has a decimal separator, to write numbers in its format.
+_LANG_OF_DECIMAL: dict[str, Lang] = {decimal: lang for lang, (_, decimal) in CSV_DIALECT.items()}
 
 
 def csv_number(value: int | float, decimal: str, places: int = 2) -> str:
@@ -382,19 +386,27 @@ def csv_number(value: int | float, decimal: str, places: int = 2) -> str:
 
     Numbers the system computed (degrees, scores, targets, gaps, priorities) are not text:
     digits, an optional minus sign and one decimal separator, nothing else, so a negative
-    number stays a number and can never carry an expression.
+    number stays a number and can never carry an expression. ``decimal`` is a dialect's
+    decimal separator (:data:`CSV_DIALECT`): Babel writes the number as that dialect's
+    language does, a float with ``places`` decimals, without thousands separators (a
+    spreadsheet would split the field at them, or read the number as text).
     """
     if isinstance(value, bool):
         raise TypeError("booleans are not numbers here")
-    if isinstance(value, int):
-        text = str(value)
-    elif not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return ""
-    else:
-        text = f"{value:.{places}f}"
-        if text.startswith("-") and float(text) == 0:
-            text = text[1:]
-        text = text.replace(".", decimal)
+    if decimal not in _LANG_OF_DECIMAL:
+        raise ValueError(f"no CSV dialect has the decimal separator {decimal!r}")
+    digits = 0 if isinstance(value, int) else places
+    # Rounded from the float's exact binary value, as Python's own formatting rounds (a
+    # float's shortest repr would round 107158447462737.59... up to ,60), with precision
+    # for every digit of the integer part.
+    exact = Decimal(value)
+    with localcontext(prec=max(28, exact.adjusted() + digits + 2)):
+        rounded = round(exact, digits)
+        if rounded == 0:
+            rounded = abs(rounded)  # -0.001 is written 0,00, not -0,00
+        text = number(rounded, _LANG_OF_DECIMAL[decimal], digits, group=False)
     assert _NUMBER.match(text), text  # digits, one separator, a minus sign: nothing else
     return text
 
