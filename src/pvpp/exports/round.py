@@ -38,7 +38,7 @@ from pvpp.exports.writer import (
     write_table,
 )
 from pvpp.i18n import t
-from pvpp.national import MIN_GROUP, aggregates
+from pvpp.national import aggregates
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import service_field_id
 
@@ -64,6 +64,7 @@ def export_round(
     generated_at = generated_at or datetime.now(UTC)
     data = load_round(session, round_code, internal=not publish)
     view = aggregates(session, round_code, publish=publish)
+    min_group = view["min_group"]  # the threshold the aggregates were withheld by
     wb = new_workbook(f"PVPP2027 — {data.round.code}", language)
     rows: dict[str, int] = {}
     if not publish:
@@ -77,7 +78,7 @@ def export_round(
     extra: list[Pair] = [
         (
             t("exports.info.form", language),
-            t("exports.info.form_public", language, n=MIN_GROUP)
+            t("exports.info.form_public", language, n=min_group)
             if publish
             else t("exports.info.form_internal", language),
         ),
@@ -87,7 +88,7 @@ def export_round(
         extra.append((t("exports.info.assigned", language), len(data.assignments)))
     if view["suppressed"]:
         extra.append(
-            (t("exports.info.note", language), t("exports.info.withheld", language, n=MIN_GROUP))
+            (t("exports.info.note", language), t("exports.info.withheld", language, n=min_group))
         )
     info_sheet(wb, data, language, generated_at, extra)
     return ExportSummary(save_workbook(wb, path), rows)
