@@ -16,8 +16,8 @@ from pvpp.assignments import State, transition
 from pvpp.delivery import queue_plans
 from pvpp.documents.national_pdf import national_context
 from pvpp.exports import export_plan
-from pvpp.exports.words import word
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
+from pvpp.i18n import t
 from pvpp.mail.compose import overdue_measures, queue_followup
 from pvpp.mail.outbox import build_email
 from pvpp.measures import count_by_state
@@ -188,8 +188,8 @@ def test_status_round_trip_replans_reminds_and_escalates(
         export_plan(s, "2026-K1", "VID", tmp_path / "plan.xlsx")
     summary = load_workbook(tmp_path / "plan.xlsx").worksheets[0]
     figures = {row[0].value: row[1].value for row in summary.iter_rows() if row[0].value}
-    assert figures[word("measures_done", "lv")] == 1
-    assert figures[word("measures_dropped", "lv")] == states[MeasureState.DROPPED]
+    assert figures[t("exports.plan.measures_done", "lv")] == 1
+    assert figures[t("exports.plan.measures_dropped", "lv")] == states[MeasureState.DROPPED]
     with root.db.unit_of_work() as s:
         # UR never answered: one reminder after 14 days, and only one.
         assert remind_statuses(s, "2026-K1", date(2027, 1, 10), settings=root.settings) == []

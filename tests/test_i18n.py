@@ -54,8 +54,9 @@ def test_plural_categories_come_from_cldr() -> None:
 
 
 def test_every_key_the_code_and_templates_name_exists() -> None:
-    """A literal key in a ``t("…")`` call, Python or Jinja, must be in the catalogue."""
-    call = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+    """A literal key in a ``t("…")`` call, Python or Jinja, must be in the catalogue; so
+    must the key of an export column, ``col("exports.column.…")``."""
+    call = re.compile(r"""\b(?:t|col)\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
     sources = [*(ROOT / "src").rglob("*.py"), *(ROOT / "templates").rglob("*.j2")]
     named = {
         (path.name, key)
@@ -163,6 +164,10 @@ def test_a_plural_text_without_its_count_is_an_error() -> None:
 def test_numbers_and_dates_in_each_language() -> None:
     assert number(2.25, "lv") == "2,2" and number(2.25, "en") == "2.2"  # as round() does
     assert number(1234.5, "lv", 2) == "1\xa0234,50"
+    assert number(1234.5, "lv", 2, group=False) == "1234,50"
+    assert number(-1234.5, "en", 2, group=False) == "-1234.50"
+    assert number(12345, "en", 0, group=False) == "12345"
+    assert number(1234.5, "lv", None, group=False) == "1234,5"
     assert number(None, "lv") == "—"
     assert number(1.5, "lv", None) == "1,5" and number(1.0, "en", None) == "1"
     assert t("plan.asks_effort", "lv", n=1234).startswith("aptuveni 1\xa0234 cilvēkdienas")

@@ -6,8 +6,8 @@ Where the words live
     templates they serve). They sit beside the templates, not in the code, so that the
     wording can be corrected without touching Python, like the policy and questionnaire
     data. Each file is a tree of namespaces (``workbook``, ``status``, ``plan``,
-    ``national``, ``scoring``, ``charts``, ``mail``); a key is the dotted path to a text,
-    e.g. ``plan.asks_effort``.
+    ``national``, ``scoring``, ``charts``, ``mail``, ``exports``); a key is the dotted path
+    to a text, e.g. ``plan.asks_effort``.
 
 A text
     is a ``str.format`` string with named placeholders (``"Iestāde: {name}"``), or a
@@ -34,9 +34,10 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import yaml
 from babel import Locale
@@ -173,20 +174,26 @@ def both(key: str, n: float | None = None, **values: object) -> dict[str, str]:
     return {lang: t(key, lang, n, **values) for lang in LANGS}
 
 
-def number(value: float | None, lang: str, digits: int | None = 1) -> str:
+def number(
+    value: float | Decimal | None, lang: str, digits: int | None = 1, *, group: bool = True
+) -> str:
     """``value`` as the language writes it: ``2,5`` in Latvian, ``2.5`` in English.
 
     ``digits`` decimals are always shown (rounded first with ``round``, so a chart, a table
     and a text show the same digit); ``digits=None`` shows up to three, none when whole.
-    ``None`` is shown as a dash.
+    ``group=False`` leaves out the thousands separator (``1234,50``), for a file that a
+    program or a spreadsheet reads back as a number. A ``Decimal`` keeps every digit it
+    has; a rounded float is written as its shortest repr, which has all its digits below
+    15 significant ones. ``None`` is shown as a dash.
     """
     if value is None:
         return NO_VALUE
     locale = LOCALES[_check_lang(lang)]
     if digits is None:
-        return format_decimal(value, locale=locale)
+        return format_decimal(value, locale=locale, group_separator=group)
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(round(value, digits), format=pattern, locale=locale)
+    rounded = cast("float | Decimal", round(value, digits))  # a float or Decimal, as given
+    return format_decimal(rounded, format=pattern, locale=locale, group_separator=group)
 
 
 def day(value: date | datetime | str | None, lang: str) -> str:

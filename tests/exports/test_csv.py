@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from babel.numbers import get_decimal_symbol
 
 from pvpp.app import App
 from pvpp.exports import (
@@ -18,6 +19,7 @@ from pvpp.exports import (
     export_round_csv,
     looks_like_formula,
 )
+from pvpp.i18n import LOCALES
 from pvpp.national import round_scores
 from tests.exports.conftest import HOSTILE_INSTITUTION_NAME, Fixture
 
@@ -129,3 +131,19 @@ def test_round_csv(exported_round: Fixture, tmp_path: Path, root: App) -> None:
     assert rows[0][:2] == ["Institution code", "Institution"]
     score_col = rows[0].index("Score")
     assert all("," not in r[score_col] for r in rows[1:])
+
+
+def test_csv_numbers_are_written_by_babel_as_python_would_round_them() -> None:
+    # Each dialect's decimal separator is the one Babel writes for its language.
+    for lang, (_, decimal) in CSV_DIALECT.items():
+        assert get_decimal_symbol(LOCALES[lang]) == decimal
+    assert csv_number(1234567.891, ",") == "1234567,89"  # no thousands separator
+    assert csv_number(1234567.891, ".") == "1234567.89"
+    assert csv_number(-1234567, ",") == "-1234567"
+    # Rounded from the float's exact value: 2.675 is 2.67499…, 0.125 is a tie (to even).
+    assert csv_number(2.675, ",") == "2,67" and csv_number(0.125, ".") == "0.12"
+    assert csv_number(107158447462737.6, ".") == "107158447462737.59"
+    assert csv_number(1e300, ".") == f"{1e300:.2f}"
+    assert csv_number(10**30, ",") == "1" + "0" * 30
+    with pytest.raises(ValueError):
+        csv_number(1.5, ";")

@@ -7,7 +7,8 @@ default and English on request.
 - :func:`export_round_csv` (:mod:`.round_csv`): the item-scores table as CSV.
 
 :mod:`.writer` writes the cells and CSV fields (text from people never becomes a formula)
-and the file; :mod:`.words` holds the words of sheets and headers.
+and the file. Sheet names, column headers, notes and the names of states are catalogue
+texts under ``exports.*`` (:mod:`pvpp.i18n`), made in the export's language.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from typing import Any
 from openpyxl.workbook.workbook import Workbook
 
 from pvpp.exports.data import RoundData, group_name
-from pvpp.exports.words import word
 from pvpp.exports.writer import col, new_sheet, write_table
+from pvpp.i18n import t
 from pvpp.policy.models import Lang
 
 
@@ -21,13 +21,13 @@ def aggregate_sheets(
     counts: dict[str, int] = {}
     policy = data.policy
     needs_columns = [
-        col("direction", width=12),
-        col("item", width=8),
-        col("item_name", width=34),
-        col("with_gap", "int", 14),
-        col("rated", "int", 14),
-        col("median_gap", "dec2", 12),
-        col("mean_gap", "dec2", 12),
+        col("exports.column.direction", width=12),
+        col("exports.column.item", width=8),
+        col("exports.column.item_name", width=34),
+        col("exports.column.with_gap", "int", 14),
+        col("exports.column.rated", "int", 14),
+        col("exports.column.median_gap", "dec2", 12),
+        col("exports.column.mean_gap", "dec2", 12),
     ]
     needs_rows = [
         [
@@ -42,17 +42,17 @@ def aggregate_sheets(
         for direction, key in (("RV6", "rv6_needs"), ("RV7", "rv7_needs"))
         for n in view[key]
     ]
-    ws = new_sheet(wb, word("sheet_needs", lang))
+    ws = new_sheet(wb, t("exports.sheet.needs", lang))
     write_table(ws, needs_columns, needs_rows, lang, freeze_cols=2)
     counts[ws.title] = len(needs_rows)
 
     values = [str(v) for v in policy.degree_scale.values]
     dist_columns = [
-        col("item", width=8),
-        col("item_name", width=34),
-        *[col("degree_n", "int", 10, n=v) for v in values],
-        col("unrated", "int", 12),
-        col("total", "int", 9),
+        col("exports.column.item", width=8),
+        col("exports.column.item_name", width=34),
+        *[col("exports.column.degree", "int", 10, degree=v) for v in values],
+        col("exports.column.unrated", "int", 12),
+        col("exports.column.total", "int", 9),
     ]
     dist_rows = []
     for item in policy.items:
@@ -66,20 +66,20 @@ def aggregate_sheets(
                 sum(dist.values()),
             ]
         )
-    ws = new_sheet(wb, word("sheet_distribution", lang))
+    ws = new_sheet(wb, t("exports.sheet.distribution", lang))
     write_table(ws, dist_columns, dist_rows, lang, freeze_cols=2)
     counts[ws.title] = len(dist_rows)
 
     group_columns = [
-        col("group", width=44),
-        col("institutions", "int", 14),
-        col("median_index", "dec1", 14),
+        col("exports.column.group", width=44),
+        col("exports.column.institutions", "int", 14),
+        col("exports.column.median_index", "dec1", 14),
     ]
     group_rows = [
         [group_name(policy, g, lang), v["institutions"], v["median_index"]]
         for g, v in view["index_by_group"].items()
     ]
-    ws = new_sheet(wb, word("sheet_groups", lang))
+    ws = new_sheet(wb, t("exports.sheet.groups", lang))
     write_table(ws, group_columns, group_rows, lang)
     counts[ws.title] = len(group_rows)
     return counts

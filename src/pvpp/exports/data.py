@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from pvpp.exports.words import word
-from pvpp.exports.writer import Column, col
+from pvpp.exports.writer import Column, code_col, col
+from pvpp.i18n import catalogue, t
 from pvpp.measures import MeasureFacts
 from pvpp.planning.library import Library, load_library
 from pvpp.policy import Policy, load_policy
@@ -103,6 +103,21 @@ def group_name(policy: Policy, group_id: str, lang: Lang) -> str:
     return group_id
 
 
+def name_of(namespace: str, code: str, lang: Lang) -> str:
+    """The catalogue's name for a stored ``code`` under ``exports.<namespace>`` (``state``,
+    ``measure_state``, ``plan_state``, ``flag``); a code it has no name for, as stored, so
+    that a value the store holds is never lost from an export."""
+    key = f"exports.{namespace}.{code}"
+    return t(key, lang) if key in catalogue(lang) else code
+
+
+def flag_label(flag: str, lang: Lang) -> str:
+    """An RV1 flag as words; a missed training names the training."""
+    if flag.startswith("no_training_"):
+        return t("exports.flag.no_training", lang, training=flag.removeprefix("no_training_"))
+    return name_of("flag", flag, lang)
+
+
 def answer_text(answers: dict[str, Any], key: str) -> str | None:
     """An answer as text; nothing when unanswered."""
     value = answers.get(key)
@@ -112,22 +127,22 @@ def answer_text(answers: dict[str, Any], key: str) -> str | None:
 def item_columns(policy: Policy) -> list[Column]:
     """Columns of the item-scores table (the Excel sheet and the CSV)."""
     # Wrapped: a non-scoring answer shows its label ("Nav attiecināms") on two lines.
-    dims = [Column(d.id, d.id, "degree", 12) for d in policy.dimensions]
+    dims = [code_col(d.id, "degree", 12) for d in policy.dimensions]
     return [
-        col("code", width=14),
-        col("name", width=36),
-        col("component_id", width=12),
-        col("item", width=8),
-        col("item_name", "long", 34),
+        col("exports.column.code", width=14),
+        col("exports.column.name", width=36),
+        col("exports.column.component_id", width=12),
+        col("exports.column.item", width=8),
+        col("exports.column.item_name", "long", 34),
         *dims,
-        col("score", "dec2", 11),
-        col("target", "int", 10),
-        col("target_source", width=12),
-        col("gap", "dec2", 11),
-        col("priority", "dec2", 11),
-        col("evidence", "long", 50),
-        col("comment", "long", 40),
-        col("na_reason", "long", 30),
+        col("exports.column.score", "dec2", 11),
+        col("exports.column.target", "int", 10),
+        col("exports.column.target_source", width=12),
+        col("exports.column.gap", "dec2", 11),
+        col("exports.column.priority", "dec2", 11),
+        col("exports.column.evidence", "long", 50),
+        col("exports.column.comment", "long", 40),
+        col("exports.column.na_reason", "long", 30),
     ]
 
 
@@ -149,7 +164,9 @@ def item_rows(data: RoundData, lang: Lang) -> list[list[Any]]:
                     *[_degree(score.degrees.get(d), labels) for d in dims],
                     score.score,
                     score.target,
-                    word("target_own" if score.own_target is not None else "target_national", lang),
+                    t("exports.target_source.own", lang)
+                    if score.own_target is not None
+                    else t("exports.target_source.national", lang),
                     score.gap,
                     score.priority,
                     answer_text(s.answers, item_field_id(FieldKind.EVIDENCE, item.id)),

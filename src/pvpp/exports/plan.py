@@ -11,9 +11,8 @@ from typing import Any
 from sqlmodel import Session
 
 from pvpp import measures as rules
-from pvpp.exports.data import RoundData
+from pvpp.exports.data import RoundData, name_of
 from pvpp.exports.info import info_sheet
-from pvpp.exports.words import MEASURE_STATES, PLAN_STATES, pick, word
 from pvpp.exports.writer import (
     Column,
     ExportSummary,
@@ -26,6 +25,7 @@ from pvpp.exports.writer import (
     write_pairs,
     write_table,
 )
+from pvpp.i18n import t
 from pvpp.measures import MeasureFacts
 from pvpp.planning.library import Library, load_library
 from pvpp.plans import PlanError, context, plan_version
@@ -40,27 +40,31 @@ from pvpp.store.models import AnswerSet, PlanMeasure
 
 def measure_columns(prefix: bool) -> list[Column]:
     """Columns of a plan-measures table; ``prefix`` adds the institution and plan version."""
-    head = [col("code", width=14), col("name", width=32), col("plan_version", "int", 9)]
+    head = [
+        col("exports.column.code", width=14),
+        col("exports.column.name", width=32),
+        col("exports.column.plan_version", "int", 9),
+    ]
     return [
         *(head if prefix else []),
-        col("position", "int", 6),
-        col("due", "date", 12),
-        col("period", width=11),
-        col("item", width=8),
-        col("item_name", "long", 30),
-        col("dimension", width=24),
-        col("from_degree", "int", 9),
-        col("to_degree", "int", 9),
-        col("measure_id", width=14),
-        col("measure", "long", 50),
-        col("rv5", width=10),
-        col("role", "long", 28),
-        col("funding", "long", 45),
-        col("support", "long", 45),
-        col("effort", width=30),
-        col("priority", "dec2", 10),
-        col("measure_status", width=12),
-        col("dropped_reason", "long", 36),
+        col("exports.column.position", "int", 6),
+        col("exports.column.due", "date", 12),
+        col("exports.column.period", width=11),
+        col("exports.column.item", width=8),
+        col("exports.column.item_name", "long", 30),
+        col("exports.column.dimension", width=24),
+        col("exports.column.from_degree", "int", 9),
+        col("exports.column.to_degree", "int", 9),
+        col("exports.column.measure_id", width=14),
+        col("exports.column.measure", "long", 50),
+        col("exports.column.rv5", width=10),
+        col("exports.column.role", "long", 28),
+        col("exports.column.funding", "long", 45),
+        col("exports.column.support", "long", 45),
+        col("exports.column.effort", width=30),
+        col("exports.column.priority", "dec2", 10),
+        col("exports.column.measure_status", width=12),
+        col("exports.column.dropped_reason", "long", 36),
     ]
 
 
@@ -101,7 +105,7 @@ def measure_rows(
                 or None,
                 f"{m.effort} — {efforts[m.effort]}" if m.effort in efforts else m.effort,
                 m.priority,
-                pick(MEASURE_STATES, rules.state(facts), lang),
+                name_of("measure_state", rules.state(facts), lang),
                 m.dropped_reason or None,
             ]
         )
@@ -141,41 +145,42 @@ def export_plan(
     states = rules.count_by_state(f for _, f in measures)
     by_period = Counter(m.period for m, f in measures if not rules.is_dropped(f))
     pairs: list[Pair] = [
-        (word("name", language), ctx.institution.name),
-        (word("code", language), ctx.institution.code),
-        (word("round", language), rnd.code),
-        (word("plan_version", language), plan.version),
-        (word("plan_status", language), pick(PLAN_STATES, plan.status, language)),
-        (word("plan_created", language), plan.created_at),
+        (t("exports.column.name", language), ctx.institution.name),
+        (t("exports.column.code", language), ctx.institution.code),
+        (t("exports.info.round", language), rnd.code),
+        (t("exports.column.plan_version", language), plan.version),
+        (t("exports.plan.status", language), name_of("plan_state", plan.status, language)),
+        (t("exports.plan.created", language), plan.created_at),
     ]
     if "start" in adjustments:
-        pairs.append((word("plan_start", language), date.fromisoformat(adjustments["start"])))
+        pairs.append((t("exports.plan.start", language), date.fromisoformat(adjustments["start"])))
     if "capacity_days" in adjustments:
-        pairs.append((word("capacity", language), int(adjustments["capacity_days"])))
+        pairs.append((t("exports.plan.capacity", language), int(adjustments["capacity_days"])))
     if "from_version" in adjustments:
-        pairs.append((word("adjusted_from", language), int(adjustments["from_version"])))
+        pairs.append((t("exports.plan.adjusted_from", language), int(adjustments["from_version"])))
     if result is not None:
-        pairs.append((word("index", language), result.index, "dec1"))
-        pairs.append((word("overall", language), result.overall))
+        pairs.append((t("exports.column.index", language), result.index, "dec1"))
+        pairs.append((t("exports.column.overall", language), result.overall))
         for c in policy.components:
-            label = f"{word('component', language, n=c.number)}: {c.name.get(language)}"
+            component = t("exports.column.component", language, number=c.number)
+            label = f"{component}: {c.name.get(language)}"
             pairs.append((label, result.components[c.id].score))
     pairs += [
-        (word("measures_total", language), len(measures)),
-        (word("measures_planned", language), states[MeasureState.PLANNED]),
-        (word("measures_dropped", language), states[MeasureState.DROPPED]),
-        (word("measures_done", language), states[MeasureState.DONE]),
-        (word("by_period", language), None),
+        (t("exports.plan.measures_total", language), len(measures)),
+        (t("exports.plan.measures_planned", language), states[MeasureState.PLANNED]),
+        (t("exports.plan.measures_dropped", language), states[MeasureState.DROPPED]),
+        (t("exports.plan.measures_done", language), states[MeasureState.DONE]),
+        (t("exports.plan.by_period", language), None),
         *[(f"  {p}", n) for p, n in sorted(by_period.items())],
     ]
 
     wb = new_workbook(f"PVPP2027 — {ctx.institution.code} — {rnd.code}", language)
     rows: dict[str, int] = {}
-    ws = new_sheet(wb, word("sheet_summary", language))
+    ws = new_sheet(wb, t("exports.sheet.summary", language))
     write_pairs(ws, pairs, language, widths=(52, 60))
     rows[ws.title] = len(pairs)
 
-    ws = new_sheet(wb, word("sheet_measures", language))
+    ws = new_sheet(wb, t("exports.sheet.measures", language))
     table = measure_rows(policy, library, measures, language)
     write_table(ws, measure_columns(prefix=False), table, language, freeze_cols=3)
     rows[ws.title] = len(table)

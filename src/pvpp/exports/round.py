@@ -16,27 +16,29 @@ from pvpp.exports.aggregates import aggregate_sheets
 from pvpp.exports.data import (
     RoundData,
     answer_text,
+    flag_label,
     group_name,
     item_columns,
     item_rows,
     load_round,
+    name_of,
     non_scoring,
 )
 from pvpp.exports.info import info_sheet
 from pvpp.exports.plan import measure_columns, measure_rows
-from pvpp.exports.words import STATES, flag_label, pick, word
 from pvpp.exports.writer import (
-    Column,
     ExportSummary,
     Pair,
     check_lang,
+    code_col,
     col,
     new_sheet,
     new_workbook,
     save_workbook,
     write_table,
 )
-from pvpp.national import MIN_GROUP, aggregates
+from pvpp.i18n import t
+from pvpp.national import aggregates
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import service_field_id
 
@@ -62,27 +64,32 @@ def export_round(
     generated_at = generated_at or datetime.now(UTC)
     data = load_round(session, round_code, internal=not publish)
     view = aggregates(session, round_code, publish=publish)
+    min_group = view["min_group"]  # the threshold the aggregates were withheld by
     wb = new_workbook(f"PVPP2027 — {data.round.code}", language)
     rows: dict[str, int] = {}
     if not publish:
-        rows[word("sheet_institutions", language)] = _institution_sheet(wb, data, language)
-        rows[word("sheet_items", language)] = _items_sheet(wb, data, language)
-        rows[word("sheet_services", language)] = _services_sheet(wb, data, language)
-        rows[word("sheet_plans", language)] = _plans_sheet(wb, data, language)
-        rows[word("sheet_heat", language)] = _heat_sheet(wb, data, view, language)
+        rows[t("exports.sheet.institutions", language)] = _institution_sheet(wb, data, language)
+        rows[t("exports.sheet.items", language)] = _items_sheet(wb, data, language)
+        rows[t("exports.sheet.services", language)] = _services_sheet(wb, data, language)
+        rows[t("exports.sheet.plans", language)] = _plans_sheet(wb, data, language)
+        rows[t("exports.sheet.heat", language)] = _heat_sheet(wb, data, view, language)
     if not view["suppressed"]:
         rows |= aggregate_sheets(wb, data, view, language)
     extra: list[Pair] = [
         (
-            word("form", language),
-            word("form_public" if publish else "form_internal", language, n=MIN_GROUP),
+            t("exports.info.form", language),
+            t("exports.info.form_public", language, n=min_group)
+            if publish
+            else t("exports.info.form_internal", language),
         ),
-        (word("scored", language), view["institutions_scored"]),
+        (t("exports.info.scored", language), view["institutions_scored"]),
     ]
     if not publish:
-        extra.append((word("assigned", language), len(data.assignments)))
+        extra.append((t("exports.info.assigned", language), len(data.assignments)))
     if view["suppressed"]:
-        extra.append((word("note", language), word("withheld", language, n=MIN_GROUP)))
+        extra.append(
+            (t("exports.info.note", language), t("exports.info.withheld", language, n=min_group))
+        )
     info_sheet(wb, data, language, generated_at, extra)
     return ExportSummary(save_workbook(wb, path), rows)
 
@@ -90,15 +97,18 @@ def export_round(
 def _institution_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
     by_assignment = {s.assignment.id: s for s in data.scored}
     columns = [
-        col("code", width=14),
-        col("name", "long", 40),
-        col("group", "long", 34),
-        col("state", width=20),
-        col("index", "dec1", 14),
-        col("overall", "dec2", 14),
-        *[col("component", "dec2", 14, n=c.number) for c in data.policy.components],
-        col("changed", "datetime", 18),
-        col("flags", "long", 36),
+        col("exports.column.code", width=14),
+        col("exports.column.name", "long", 40),
+        col("exports.column.group", "long", 34),
+        col("exports.column.state", width=20),
+        col("exports.column.index", "dec1", 14),
+        col("exports.column.overall", "dec2", 14),
+        *[
+            col("exports.column.component", "dec2", 14, number=c.number)
+            for c in data.policy.components
+        ],
+        col("exports.column.changed", "datetime", 18),
+        col("exports.column.flags", "long", 36),
     ]
     rows = []
     for a in data.assignments:
@@ -110,7 +120,7 @@ def _institution_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
                 inst.code,
                 inst.name,
                 group_name(data.policy, inst.group_id, lang),
-                pick(STATES, a.state, lang),
+                name_of("state", a.state, lang),
                 s.result.index if s else None,
                 s.result.overall if s else None,
                 *comps,
@@ -118,14 +128,14 @@ def _institution_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
                 "; ".join(flag_label(f, lang) for f in data.flags.get(a.id, [])) or None,  # type: ignore[arg-type]
             ]
         )
-    ws = new_sheet(wb, word("sheet_institutions", lang))
+    ws = new_sheet(wb, t("exports.sheet.institutions", lang))
     write_table(ws, columns, rows, lang, freeze_cols=2)
     return len(rows)
 
 
 def _items_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
     rows = item_rows(data, lang)
-    ws = new_sheet(wb, word("sheet_items", lang))
+    ws = new_sheet(wb, t("exports.sheet.items", lang))
     write_table(ws, item_columns(data.policy), rows, lang, freeze_cols=5)
     return len(rows)
 
@@ -136,13 +146,13 @@ def _services_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
     conformity |= non_scoring(data.spec, lang)
     types = {st.id: data.spec.service_type_label(st.id, lang) for st in data.policy.service_types}
     columns = [
-        col("code", width=14),
-        col("name", width=36),
-        col("row", "int", 7),
-        col("service", "long", 40),
-        col("service_type", width=30),
-        col("catalogue", width=14),
-        *[Column(g, g, "text", 14) for g in groups],
+        col("exports.column.code", width=14),
+        col("exports.column.name", width=36),
+        col("exports.column.row", "int", 7),
+        col("exports.column.service", "long", 40),
+        col("exports.column.service_type", width=30),
+        col("exports.column.catalogue", width=14),
+        *[code_col(g, "text", 14) for g in groups],
     ]
     rows = []
     for s in data.scored:
@@ -167,7 +177,7 @@ def _services_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
                     ],
                 ]
             )
-    ws = new_sheet(wb, word("sheet_services", lang))
+    ws = new_sheet(wb, t("exports.sheet.services", lang))
     write_table(ws, columns, rows, lang, freeze_cols=4)
     return len(rows)
 
@@ -181,7 +191,7 @@ def _plans_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
         plan, measures = data.plans[a.id]  # type: ignore[index]
         for row in measure_rows(data.policy, data.library, measures, lang):
             rows.append([inst.code, inst.name, plan.version, *row])
-    ws = new_sheet(wb, word("sheet_plans", lang))
+    ws = new_sheet(wb, t("exports.sheet.plans", lang))
     write_table(ws, measure_columns(prefix=True), rows, lang, freeze_cols=2)
     return len(rows)
 
@@ -191,14 +201,12 @@ def _heat_sheet(wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang)
     groups = data.spec.condition_groups
     names = {s.institution.code: s.institution.name for s in data.scored}
     columns = [
-        col("code", width=14),
-        col("name", width=36),
+        col("exports.column.code", width=14),
+        col("exports.column.name", width=36),
+        # "K1 <name of item K1>": the name in the export's language, from the policy
         *[
-            Column(
-                f"{g} {data.policy.item(g).name.lv}",
-                f"{g} {data.policy.item(g).name.en}",
-                "dec2",
-                14,
+            col(
+                "exports.column.condition_group", "dec2", 14, group=g, name=data.policy.item(g).name
             )
             for g in groups
         ],
@@ -206,7 +214,7 @@ def _heat_sheet(wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang)
     rows = [
         [code, names.get(code), *[scores.get(g) for g in groups]] for code, scores in heat.items()
     ]
-    ws = new_sheet(wb, word("sheet_heat", lang))
+    ws = new_sheet(wb, t("exports.sheet.heat", lang))
     write_table(ws, columns, rows, lang, freeze_cols=2)
     if rows:
         last = get_column_letter(2 + len(groups))

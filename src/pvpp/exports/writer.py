@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,8 +23,8 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.errors import PvppError
-from pvpp.exports.words import word
 from pvpp.files import write_atomic
+from pvpp.i18n import number, t
 from pvpp.policy.models import Lang
 
 # Times (last change, generated at) are shown in Riga time; dates are real Excel dates.
@@ -34,6 +35,7 @@ DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 # with the full-width forms some spreadsheet versions fold into them.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0＝＋－＠")
 EXCEL_CELL_LIMIT = 32_767
+# Each language's CSV: field delimiter and decimal separator (the one Babel writes).
 CSV_DIALECT: dict[Lang, tuple[str, str]] = {"lv": (";", ","), "en": (",", ".")}
 
 # text: one line; long: wrapped; degree: a degree or a non-scoring label, centred.
@@ -81,21 +83,42 @@ ALIGN: dict[str, Alignment] = {"long": WRAP, "degree": CENTRED}
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an exported table: its header in both languages and how values look."""
+    """A column of an exported table: what heads it and how its values look.
 
-    lv: str
-    en: str
+    ``key`` names the header's text in the catalogue (``exports.column.*``, see
+    :mod:`pvpp.i18n`), made in the export's language with ``values`` filled in. A column
+    headed by a code of the policy or the questionnaire (a dimension "D1", a condition
+    group "K1"), which reads the same in every language, has no key and carries the code
+    as ``label``.
+    """
+
+    key: str | None
     kind: Kind = "text"
     width: float | None = None
+    values: tuple[tuple[str, object], ...] = ()
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.key is None) == (self.label is None):
+            raise ValueError("a column is headed by a catalogue key or by a code: one of them")
 
     def header(self, lang: Lang) -> str:
         """The header in ``lang``."""
-        return self.lv if lang == "lv" else self.en
+        if self.key is not None:
+            return t(self.key, lang, None, **dict(self.values))  # a header counts nothing
+        assert self.label is not None  # a column without a key has a label (__post_init__)
+        return self.label
 
 
-def col(key: str, kind: Kind = "text", width: float | None = None, **params: object) -> Column:
-    """A column headed by the word ``key`` (see :mod:`pvpp.exports.words`)."""
-    return Column(word(key, "lv", **params), word(key, "en", **params), kind, width)
+def col(key: str, kind: Kind = "text", width: float | None = None, **values: object) -> Column:
+    """A column headed by the catalogue text ``key`` (e.g. ``"exports.column.code"``),
+    with ``values`` for its placeholders."""
+    return Column(key, kind, width, tuple(values.items()))
+
+
+def code_col(code: str, kind: Kind = "text", width: float | None = None) -> Column:
+    """A column headed by ``code`` (a dimension, a condition group) in every language."""
+    return Column(None, kind, width, label=code)
 
 
 def looks_like_formula(text: str) -> bool:
@@ -264,7 +287,10 @@ def write_pairs(
     ws: Worksheet, pairs: Sequence[Pair], lang: Lang, *, widths: tuple[float, float] = (42, 90)
 ) -> None:
     """A two-column sheet of labelled values (labels bold); a pair may name its value's kind."""
-    columns = [col("field", width=widths[0]), col("value", "long", width=widths[1])]
+    columns = [
+        col("exports.column.field", width=widths[0]),
+        col("exports.column.value", "long", width=widths[1]),
+    ]
     _header_row(ws, columns, lang, TOP)
     for n, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(n)].width = column.width
@@ -352,6 +378,8 @@ def csv_text(value: str) -> str:
 
 
 _NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")
+# The language whose CSV dialect has a decimal separator, to write numbers in its format.
+_LANG_OF_DECIMAL: dict[str, Lang] = {decimal: lang for lang, (_, decimal) in CSV_DIALECT.items()}
 
 
 def csv_number(value: int | float, decimal: str, places: int = 2) -> str:
@@ -359,19 +387,27 @@ def csv_number(value: int | float, decimal: str, places: int = 2) -> str:
 
     Numbers the system computed (degrees, scores, targets, gaps, priorities) are not text:
     digits, an optional minus sign and one decimal separator, nothing else, so a negative
-    number stays a number and can never carry an expression.
+    number stays a number and can never carry an expression. ``decimal`` is a dialect's
+    decimal separator (:data:`CSV_DIALECT`): Babel writes the number as that dialect's
+    language does, a float with ``places`` decimals, without thousands separators (a
+    spreadsheet would split the field at them, or read the number as text).
     """
     if isinstance(value, bool):
         raise TypeError("booleans are not numbers here")
-    if isinstance(value, int):
-        text = str(value)
-    elif not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return ""
-    else:
-        text = f"{value:.{places}f}"
-        if text.startswith("-") and float(text) == 0:
-            text = text[1:]
-        text = text.replace(".", decimal)
+    if decimal not in _LANG_OF_DECIMAL:
+        raise ValueError(f"no CSV dialect has the decimal separator {decimal!r}")
+    digits = 0 if isinstance(value, int) else places
+    # Rounded from the float's exact binary value, as Python's own formatting rounds (a
+    # float's shortest repr would round 107158447462737.59... up to ,60), with precision
+    # for every digit of the integer part.
+    exact = Decimal(value)
+    with localcontext(prec=max(28, exact.adjusted() + digits + 2)):
+        rounded = round(exact, digits)
+        if rounded == 0:
+            rounded = abs(rounded)  # -0.001 is written 0,00, not -0,00
+        text = number(rounded, _LANG_OF_DECIMAL[decimal], digits, group=False)
     assert _NUMBER.match(text), text  # digits, one separator, a minus sign: nothing else
     return text
 

@@ -39,6 +39,12 @@ class Text(Strict):
         """The text in ``lang``."""
         return self.lv if lang == "lv" else self.en
 
+    def text(self, lang: str) -> str:
+        """The text in ``lang``: a policy text can fill a catalogue text's placeholder
+        (:func:`pvpp.i18n.t` prints any value with a ``text(lang)`` method in the reader's
+        language)."""
+        return self.lv if lang == "lv" else self.en
+
 
 class Node(Strict):
     """Common fields of every identified policy element."""
