@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from pvpp import national
+from pvpp.app import App
 from pvpp.exports import export_round
 from pvpp.exports.data import flag_label, name_of
 from pvpp.exports.info import provisional_note
@@ -22,7 +23,6 @@ from pvpp.policy.models import Item, Lang
 from pvpp.states.assignment import AssignmentState
 from pvpp.states.plan import PlanState
 from pvpp.states.plan_measure import MeasureState
-from pvpp.store import db
 from pvpp.teams import TRAININGS, TeamStatus
 from tests.exports.conftest import Fixture
 
@@ -88,35 +88,35 @@ def _information(path: Path) -> dict[str, Any]:
     return {r[0].value: r[1].value for r in ws.iter_rows(min_row=2) if r[0].value}
 
 
-def _publish(tmp_path: Path, lang: str) -> dict[str, Any]:
+def _publish(root: App, tmp_path: Path, lang: str) -> dict[str, Any]:
     out = tmp_path / f"public-{lang}-{national.MIN_GROUP}.xlsx"
-    with db.unit_of_work() as s:
+    with root.db.unit_of_work() as s:
         export_round(s, "2026-K1", out, lang=lang, publish=True)
     return _information(out)
 
 
 def test_the_publishable_form_agrees_with_its_minimum_group(
-    exported_round: Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    exported_round: Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: App
 ) -> None:
-    assert _publish(tmp_path, "lv")["Forma"] == (
+    assert _publish(root, tmp_path, "lv")["Forma"] == (
         "publicējamā: tikai apkopojumi, grupas ar mazāk nekā 3 iestādēm netiek rādītas, "
         "iestādes netiek nosauktas"
     )
     monkeypatch.setattr(national, "MIN_GROUP", 1)
-    assert _publish(tmp_path, "lv")["Forma"] == (
+    assert _publish(root, tmp_path, "lv")["Forma"] == (
         "publicējamā: tikai apkopojumi, grupas ar mazāk nekā 1 iestādi netiek rādītas, "
         "iestādes netiek nosauktas"
     )
-    assert _publish(tmp_path, "en")["Form"] == (
+    assert _publish(root, tmp_path, "en")["Form"] == (
         "publishable: aggregates only, groups of fewer than 1 institution withheld, "
         "no institution named"
     )
     # 21 is "one" in Latvian, not in English; the four scored institutions are too few.
     monkeypatch.setattr(national, "MIN_GROUP", 21)
-    lv = _publish(tmp_path, "lv")
+    lv = _publish(root, tmp_path, "lv")
     assert lv["Piezīme"] == "Novērtēta mazāk nekā 21 iestāde: apkopojumi netiek publicēti."
     assert "grupas ar mazāk nekā 21 iestādi netiek rādītas" in lv["Forma"]
-    en = _publish(tmp_path, "en")
+    en = _publish(root, tmp_path, "en")
     assert en["Note"] == "Fewer than 21 institutions scored: aggregates are withheld."
 
 
