@@ -11,7 +11,7 @@ from pvpp.policy import load_policy
 from pvpp.scoring import explain_lines, score_answers
 
 POLICY = load_policy("pvpp2027-v1")
-DOC = (Path(__file__).resolve().parents[1] / "docs" / "scoring.md").read_text(encoding="utf-8")
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "scoring.md").read_text(encoding="utf-8")
 
 
 def all_twos() -> dict[str, Any]:
