@@ -23,7 +23,10 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # pvpp.store.db.alembic_config always sets it; a bare `alembic` may not
+        raise RuntimeError("The Alembic configuration has no sqlalchemy.url.")
+    engine = create_engine(url)
     with engine.connect() as conn:
         context.configure(
             connection=conn,
