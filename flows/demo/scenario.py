@@ -60,7 +60,7 @@ REPLANS = "VID"  # moves one measure and gives one up: a new plan version goes t
 WRONG_STATUS = "LAD"  # returns a status sheet with a mistake first
 SILENT = ("IZM", "KM")  # do not answer the status request
 # Institutions that return workbooks with mistakes first, then correct them.
-MISTAKES = {
+MISTAKES: dict[str, dict[str, Any]] = {
     "VID": {"Q_K5_D2": "5 — izcila"},  # a value outside the list
     "LAD": {"Q_1_2_D3": "Nav attiecināms", "NAREASON_1_2": None},  # no reason given
     "RIGA": {"Q_K1_D1": formula("=2+2")},  # a formula where an answer belongs
