@@ -9,7 +9,6 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -19,6 +18,10 @@ from pvpp.errors import PvppError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    # The context a group's invoke() receives: typer runs on its own copy of click and
+    # has no public name for it (typer.Context is a subclass that groups never build).
+    from typer._click import Context as GroupContext
 
     from pvpp.app import App
 
@@ -72,7 +75,7 @@ class PvppGroup(TyperGroup):
     """A command group whose commands run inside :func:`error_messages` (every group of
     the ``pvpp`` command line is one, so a sub-group invoked on its own maps errors too)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: GroupContext) -> Any:
         with error_messages():
             return super().invoke(ctx)
 

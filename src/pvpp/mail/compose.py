@@ -166,7 +166,7 @@ def _to_team(
     inst: Institution,
     *,
     lang: str | None,
-    settings: Settings | None,
+    settings: Settings,
     version: int = 0,
     attachments: Sequence[tuple[str, str, bytes]] = (),
     **context: Any,
