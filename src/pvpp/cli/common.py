@@ -15,6 +15,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from pvpp.errors import PvppError
+from pvpp.policy.models import LANGS, Lang
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -111,6 +112,14 @@ def parse_date(text: str, option: str) -> date:
             f"[red]error:[/red] {option} must be a date like 2026-12-31, not {text!r}"
         )
         raise typer.Exit(2) from None
+
+
+def parse_lang(text: str, option: str = "--lang") -> Lang:
+    """A language option value (lv or en), or exit 2 with a message naming the option."""
+    if text not in LANGS:
+        err_console.print(f"[red]error:[/red] {option} must be lv or en, not {text!r}")
+        raise typer.Exit(2)
+    return text
 
 
 def write_json(payload: object) -> None:

@@ -16,6 +16,7 @@ from pvpp.cli.common import (
     err_console,
     file_errors,
     parse_date,
+    parse_lang,
     root,
     today_option,
     transaction,
@@ -265,11 +266,9 @@ def plan_pdf_command(
     """Render the newest plan version as a PDF for the head of the institution."""
     from pvpp.documents.plan_pdf import plan_pdf
 
-    if lang not in ("lv", "en"):
-        err_console.print(f"[red]error:[/red] --lang must be lv or en, not {lang!r}")
-        raise typer.Exit(2)
+    language = parse_lang(lang)
     day = today_option(ctx, today).today()
-    data = _run(ctx, lambda s: plan_pdf(s, round_code, institution, lang=lang, today=day))
+    data = _run(ctx, lambda s: plan_pdf(s, round_code, institution, lang=language, today=day))
     with file_errors():
         write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
@@ -294,11 +293,12 @@ def plan_send(
     if bool(institution) == all_:
         err_console.print("[red]error:[/red] give either --institution CODE or --all")
         raise typer.Exit(2)
+    language = None if lang is None else parse_lang(lang)
     app_ = today_option(ctx, today)
     rows = queue_plans(
         round_code,
         [institution] if institution else None,
-        lang=lang,
+        lang=language,
         settings=app_.settings,
         db=app_.db,
         today=app_.today(),
