@@ -128,7 +128,13 @@ def filled_workbooks(
     return out
 
 
-def answer_status_sheet(data: bytes, code: str, overrides: dict[int, tuple] | None = None) -> bytes:
+# What a team writes on one row of a status sheet: status label, new due date, comment.
+StatusOverride = tuple[str, str | None, str | None]
+
+
+def answer_status_sheet(
+    data: bytes, code: str, overrides: dict[int, StatusOverride] | None = None
+) -> bytes:
     """A status sheet filled as the institution's profile would: strong ones report every
     measure done, average ones all but the last, weak ones half of them not started.
 

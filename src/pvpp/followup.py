@@ -205,6 +205,7 @@ def ingest_status(
         )
     result = check_status_sheet(data, settings=settings)
     meta = result.meta
+    ctx: Context | None = None
     assignment = None
     detail = ""
     if meta is not None:
@@ -237,7 +238,7 @@ def ingest_status(
         more = f" (+{len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
         detail = f"{where}{first['message']}{more}"
     new_version = None
-    if assignment is not None and meta is not None:
+    if ctx is not None and meta is not None:
         if result.status == "accepted":
             new_version = _apply(session, ctx, report, result.updates)
         else:

@@ -10,6 +10,7 @@ period (31 December 2027) — a designed value, provisional until VARAM sets its
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -52,7 +53,7 @@ def record_milestones(session: Session, round_code: str, *, actor: str = "flow")
     return made
 
 
-def milestones(session: Session, round_code: str, today: date) -> list[dict]:
+def milestones(session: Session, round_code: str, today: date) -> list[dict[str, Any]]:
     """The round's milestones with their state, text (lv/en) and whether they are late
     (due before ``today``)."""
     rnd = get_round(session, round_code)

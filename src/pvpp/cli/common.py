@@ -88,7 +88,8 @@ def command_group(**kwargs: Any) -> typer.Typer:
 
 def root(ctx: typer.Context) -> App:
     """The composition root the ``pvpp`` callback built for this invocation."""
-    return ctx.find_root().obj
+    app: App = ctx.find_root().obj  # set by the callback of pvpp.cli.main
+    return app
 
 
 def transaction(ctx: typer.Context) -> AbstractContextManager[Session]:

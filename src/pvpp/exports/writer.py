@@ -321,7 +321,8 @@ def new_workbook(title: str, lang: Lang) -> Workbook:
 
 def new_sheet(wb: Workbook, title: str) -> Worksheet:
     """A sheet appended to ``wb``; the title cut to the 31 characters Excel allows."""
-    return wb.create_sheet(title=title[:31])
+    ws: Worksheet = wb.create_sheet(title=title[:31])  # openpyxl declares Any
+    return ws
 
 
 def save_workbook(wb: Workbook, path: Path | str) -> Path:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlmodel import SQLModel
 
-from pvpp.store import models
+import pvpp.store.models  # noqa: F401  (importing it registers every table on the metadata)
 
 config = context.config
-# Importing the models module registers every table on SQLModel's metadata.
-target_metadata = models.SQLModel.metadata
+target_metadata = SQLModel.metadata
 
 
 def run() -> None:
