@@ -19,6 +19,7 @@ from prefect.deployments import run_deployment
 
 from flows import tasks
 from flows.root import app
+from pvpp.prefect_sync import sync_result
 
 ASSESS_DEPLOYMENT = "assess/assess"  # flow name / deployment name
 
@@ -70,11 +71,13 @@ def _assess_on_workers(round_code: str, batches: int, today: date | None) -> int
     codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
     chunks = [chunk for chunk in (codes[i::batches] for i in range(batches)) if chunk]
     runs = [
-        run_deployment(
-            ASSESS_DEPLOYMENT,
-            parameters={"round_code": round_code, "institutions": chunk, "today": today},
-            timeout=0,
-            as_subflow=True,
+        sync_result(
+            run_deployment(
+                ASSESS_DEPLOYMENT,
+                parameters={"round_code": round_code, "institutions": chunk, "today": today},
+                timeout=0,
+                as_subflow=True,
+            )
         )
         for chunk in chunks
     ]

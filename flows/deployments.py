@@ -10,6 +10,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from flows.cycle import assess, collect_submissions, cycle, follow_up, national_plans
+from pvpp.prefect_sync import sync_result
 
 TIMEZONE = "Europe/Riga"
 SCHEDULES = {
@@ -23,7 +24,7 @@ def deployments(round_code: str) -> list[RunnerDeployment]:
     """The round's deployments; ``cycle`` and ``assess`` (which ``cycle`` runs in batches
     on workers) have no schedule and are run on demand."""
     params = {"round_code": round_code}
-    return [
+    made = [
         cycle.to_deployment(name="cycle", parameters=params),
         assess.to_deployment(name="assess", parameters=params),
         collect_submissions.to_deployment(
@@ -42,3 +43,4 @@ def deployments(round_code: str) -> list[RunnerDeployment]:
             schedules=[Cron(SCHEDULES["national-weekly"], timezone=TIMEZONE)],
         ),
     ]
+    return [sync_result(d) for d in made]

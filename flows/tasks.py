@@ -6,11 +6,12 @@ what they need from it (settings, database, clock, mail transport).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 
 from prefect import task
-from sqlmodel import select
+from sqlmodel import col, select
 
 from flows.root import app, each
 from pvpp import followup, milestones
@@ -31,11 +32,12 @@ from pvpp.states.assignment import READY_TO_PLAN
 from pvpp.store.models import Assignment, Submission
 from pvpp.submissions import ingest_paths
 
-SMTP_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
+SMTP_RETRIES = 3
+SMTP_RETRY_DELAYS: list[float] = [2, 5, 15]  # seconds before each retry
 
 
 @task
-def assignments_in(round_code: str, states: tuple[str, ...]) -> list[str]:
+def assignments_in(round_code: str, states: Collection[str]) -> list[str]:
     """Codes of the round's institutions whose assignment is in one of ``states``."""
     with app().db.unit_of_work() as s:
         return assignment_codes(s, round_code, states)
@@ -65,13 +67,18 @@ def return_problems(round_code: str) -> int:
     root = app()
     with root.db.unit_of_work() as s:
         rnd = get_round(s, round_code)
-        ids = s.exec(
+        rows = s.exec(
             select(Submission.id)
-            .join(Assignment, Submission.assignment_id == Assignment.id)
-            .where(Assignment.round_id == rnd.id, Submission.status.in_(("rejected", "incomplete")))  # type: ignore[attr-defined]
+            .join(Assignment, col(Submission.assignment_id) == Assignment.id)
+            .where(
+                Assignment.round_id == rnd.id,
+                col(Submission.status).in_(("rejected", "incomplete")),
+            )
         ).all()
+    # Primary keys: never None in the database, only on a model not yet stored.
+    ids = [sid for sid in rows if sid is not None]
 
-    def one(sid: int | None) -> int:
+    def one(sid: int) -> int:
         with root.db.unit_of_work() as s:
             _, created = queue_returned(s, submission_id=sid, settings=root.settings)
             return int(created)
@@ -112,7 +119,7 @@ def queue_plan_mails(round_code: str, folder: str, institutions: list[str] | Non
     return sum(1 for row in rows if row.outcome == "queued")
 
 
-@task(**SMTP_RETRIES)
+@task(retries=SMTP_RETRIES, retry_delay_seconds=SMTP_RETRY_DELAYS)
 def deliver() -> dict[str, int]:
     """Deliver the outbox; a run stopped by the circuit breaker is retried later."""
     root = app()

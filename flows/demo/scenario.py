@@ -27,9 +27,9 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
-from flows.demo.synthetic import answer_workbook
+from flows.demo.synthetic import StatusOverride, answer_workbook
 from flows.root import using
 from pvpp import parallel
 from pvpp.app import App
@@ -38,11 +38,11 @@ from pvpp.clock import FixedClock
 from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
 from pvpp.paths import resources_dir
-from pvpp.planning.library import load_common
+from pvpp.planning.library import Common, load_common
 from pvpp.policy import load_policy
 from pvpp.questionnaire import load_questionnaire
-from pvpp.registry import import_registry
-from pvpp.rounds import assignment_codes, create_round
+from pvpp.registry import ImportReport, import_registry
+from pvpp.rounds import RoundReport, assignment_codes, create_round
 from pvpp.settings import Settings
 from pvpp.store.models import Institution, OutboxMessage
 from pvpp.teams import add_member, record_training
@@ -60,7 +60,7 @@ REPLANS = "VID"  # moves one measure and gives one up: a new plan version goes t
 WRONG_STATUS = "LAD"  # returns a status sheet with a mistake first
 SILENT = ("IZM", "KM")  # do not answer the status request
 # Institutions that return workbooks with mistakes first, then correct them.
-MISTAKES = {
+MISTAKES: dict[str, dict[str, Any]] = {
     "VID": {"Q_K5_D2": "5 — izcila"},  # a value outside the list
     "LAD": {"Q_1_2_D3": "Nav attiecināms", "NAREASON_1_2": None},  # no reason given
     "RIGA": {"Q_K1_D1": formula("=2+2")},  # a formula where an answer belongs
@@ -237,7 +237,7 @@ def _run(root: App, folder: Path) -> None:
         console.print(line, highlight=False)
 
 
-def _demo_team(session, common, inst) -> None:
+def _demo_team(session: Session, common: Common, inst: Institution) -> None:
     """A lead who attended the RV1 trainings, for most institutions."""
     email = f"komanda@{inst.code.lower()}.example.org"
     name = f"{inst.head_name.split()[0]} (komandas vadītājs)"
@@ -280,7 +280,7 @@ def _teams_report(sent: Path, inbox: Path) -> None:
         code = path.stem.split("-")[0]
         if code in SILENT or any(inbox.glob(f"{path.stem}*.xlsx")):
             continue
-        overrides: dict[int, tuple] = {}
+        overrides: dict[int, StatusOverride] = {}
         if code == REPLANS:
             overrides = {
                 0: (choice_label("move", "lv"), "2027-06-30", "Iepirkums pārcelts uz 2027. gadu"),
@@ -357,7 +357,15 @@ def _page_images(folder: Path, pdfs: list[Path]) -> str:
     return f"Page images: {out}"
 
 
-def _summary(reg, rnd, first, result, status, national, mail) -> None:
+def _summary(
+    reg: ImportReport,
+    rnd: RoundReport,
+    first: dict[str, int],
+    result: dict[str, Any],
+    status: dict[str, Any],
+    national: dict[str, Any],
+    mail: dict[str, int],
+) -> None:
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(rnd.skipped.items()))
     console.print(
         f"Registry: {len(reg.created)} created, {len(reg.updated)} updated, "
@@ -365,7 +373,10 @@ def _summary(reg, rnd, first, result, status, national, mail) -> None:
         f"{len(rnd.skipped)} without assignment ({skipped}).",
         highlight=False,
     )
-    shown = lambda counts: ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing new"  # noqa: E731
+
+    def shown(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing new"
+
     console.print(f"First collection ({COLLECT_DAY}): {shown(first)}", highlight=False)
     console.print(f"Cycle ({ASSESS_DAY}): received {shown(result['received'])}; "
                   f"new plan versions {result['planned']}", highlight=False)  # fmt: skip

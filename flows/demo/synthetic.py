@@ -11,6 +11,7 @@ import random
 import zlib
 from typing import Any
 
+from pvpp.policy.models import Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
 
 PROFILES: dict[str, tuple[float, float]] = {
@@ -89,7 +90,7 @@ def profile_for(code: str) -> str:
 
 
 def answer_workbook(
-    spec: QuestionnaireSpec, blank: bytes, code: str, *, lang: str = "lv", seed: int = 0
+    spec: QuestionnaireSpec, blank: bytes, code: str, *, lang: Lang = "lv", seed: int = 0
 ) -> bytes:
     """``blank`` (the workbook sent to ``code``) filled as that institution would fill it."""
     from pvpp.workbook.fill import cell_values, fill_workbook
@@ -98,7 +99,7 @@ def answer_workbook(
     answers = synthetic_answers(
         spec, profile_for(code), seed=seed * 100_003 + zlib.crc32(code.encode())
     )
-    return fill_workbook(blank, cell_values(spec, answers, lang))  # type: ignore[arg-type]
+    return fill_workbook(blank, cell_values(spec, answers, lang))
 
 
 def filled_workbooks(
@@ -107,7 +108,7 @@ def filled_workbooks(
     *,
     round_code: str,
     key: bytes,
-    lang: str = "lv",
+    lang: Lang = "lv",
     seed: int = 0,
 ) -> dict[str, bytes]:
     """Institution code → a workbook built for it and filled with its profile's answers."""
@@ -120,14 +121,20 @@ def filled_workbooks(
             institution_code=code,
             institution_name=name,
             round_code=round_code,
-            lang=lang,  # type: ignore[arg-type]
+            lang=lang,
             key=key,
         )
         out[code] = answer_workbook(spec, blank, code, lang=lang, seed=seed)
     return out
 
 
-def answer_status_sheet(data: bytes, code: str, overrides: dict[int, tuple] | None = None) -> bytes:
+# What a team writes on one row of a status sheet: status label, new due date, comment.
+StatusOverride = tuple[str, str | None, str | None]
+
+
+def answer_status_sheet(
+    data: bytes, code: str, overrides: dict[int, StatusOverride] | None = None
+) -> bytes:
     """A status sheet filled as the institution's profile would: strong ones report every
     measure done, average ones all but the last, weak ones half of them not started.
 

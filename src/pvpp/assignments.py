@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from pvpp.states.assignment import ALLOWED, AssignmentState
 from pvpp.states.machine import InvalidTransition, check_move
-from pvpp.store.models import Assignment, Transition, utcnow
+from pvpp.store.models import Assignment, Transition, id_of, utcnow
 
 # The states and their moves live in pvpp.states.assignment; ``State`` is the short name
 # the services use.
@@ -24,7 +24,7 @@ def transition(
     current = State(assignment.state) if assignment.state else None
     check_move(ALLOWED, current, to, f"assignment {assignment.id}")
     step = Transition(
-        assignment_id=assignment.id,  # type: ignore[arg-type]
+        assignment_id=id_of(assignment),
         from_state=current.value if current else None,
         to_state=to.value,
         actor=actor,

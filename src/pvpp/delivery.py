@@ -22,6 +22,7 @@ from pvpp.mail.compose import queue_plan
 from pvpp.mail.outbox import find
 from pvpp.parallel import imap
 from pvpp.plans import PlanError, context, latest_plan
+from pvpp.policy.models import Lang
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLANNED
@@ -42,7 +43,7 @@ def queue_plans(
     round_code: str,
     institutions: list[str] | None = None,
     *,
-    lang: str | None = None,
+    lang: Lang | None = None,
     pdf_dir: Path | None = None,
     settings: Settings,
     db: Database,
@@ -105,7 +106,7 @@ def queue_plans(
     return [out[code] for code in institutions]
 
 
-def render(code: str, *, round_code: str, lang: str, db: Database, today: date) -> bytes:
+def render(code: str, *, round_code: str, lang: Lang, db: Database, today: date) -> bytes:
     """The PDF of one institution's newest plan version, dated ``today`` (read-only; runs
     in a worker, where ``db`` arrives as that process's one store of the URL)."""
     with db.reading() as s:

@@ -45,6 +45,7 @@ from pvpp.store.models import (
     OutboxMessage,
     Round,
     StatusReport,
+    id_of,
 )
 from pvpp.submissions import workbook_files
 from pvpp.workbook.status import (
@@ -204,6 +205,7 @@ def ingest_status(
         )
     result = check_status_sheet(data, settings=settings)
     meta = result.meta
+    ctx: Context | None = None
     assignment = None
     detail = ""
     if meta is not None:
@@ -236,11 +238,11 @@ def ingest_status(
         more = f" (+{len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
         detail = f"{where}{first['message']}{more}"
     new_version = None
-    if assignment is not None and meta is not None:
+    if ctx is not None and meta is not None:
         if result.status == "accepted":
             new_version = _apply(session, ctx, report, result.updates)
         else:
-            queue_status_returned(session, report_id=report.id, settings=settings)  # type: ignore[arg-type]
+            queue_status_returned(session, report_id=id_of(report), settings=settings)
     audit.record(
         session, actor=source[:100], action=f"status.{result.status}", entity="status_report",
         key=str(report.id), sha256=digest, filename=filename,
@@ -257,9 +259,9 @@ def _apply(
     for u in updates:
         session.add(
             MeasureStatus(
-                report_id=report.id, assignment_id=ctx.assignment.id, measure_id=u.measure_id,
-                status=u.status, new_due=u.new_due, comment=u.comment,
-            )  # type: ignore[arg-type]
+                report_id=id_of(report), assignment_id=id_of(ctx.assignment),
+                measure_id=u.measure_id, status=u.status, new_due=u.new_due, comment=u.comment,
+            )
         )  # fmt: skip
     plan = latest_plan(session, ctx.assignment)
     if plan is None:
@@ -275,7 +277,7 @@ def _apply(
     drop = {k: v for k, v in drop.items() if k in current and current[k].status != "dropped"}
     if not drop and not move:
         return None
-    new = adjust_plan(session, ctx, drop=drop, move=move, actor=f"status_report:{report.id}")  # type: ignore[arg-type]
+    new = adjust_plan(session, ctx, drop=drop, move=move, actor=f"status_report:{report.id}")
     report.new_plan_version = new.version
     session.add(report)
     if ctx.assignment.state in PLAN_OUT:

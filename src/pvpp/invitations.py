@@ -19,6 +19,7 @@ from pvpp.mail.compose import queue_invitation
 from pvpp.mail.outbox import find
 from pvpp.parallel import imap
 from pvpp.plans import context
+from pvpp.policy.models import Lang
 from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings
@@ -37,7 +38,7 @@ class WorkbookJob:
     round_code: str
     questionnaire: str
     due: date | None
-    lang: str
+    lang: Lang
 
 
 def build(job: WorkbookJob, *, key: bytes) -> bytes:
@@ -45,7 +46,7 @@ def build(job: WorkbookJob, *, key: bytes) -> bytes:
     spec = load_questionnaire(job.questionnaire)
     return build_workbook(
         spec, institution_code=job.code, institution_name=job.name, round_code=job.round_code,
-        lang=job.lang, key=key, due=job.due,  # type: ignore[arg-type]
+        lang=job.lang, key=key, due=job.due,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ period (31 December 2027) — a designed value, provisional until VARAM sets its
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -17,7 +18,7 @@ from pvpp import audit
 from pvpp.errors import PvppError
 from pvpp.policy import load_policy
 from pvpp.rounds import get_round
-from pvpp.store.models import RoundMilestone, utcnow
+from pvpp.store.models import RoundMilestone, id_of, utcnow
 
 DIRECTIONS = ("RV3", "RV4")
 STATES = ("planned", "in_progress", "done")
@@ -42,7 +43,9 @@ def record_milestones(session: Session, round_code: str, *, actor: str = "flow")
         for measure in direction.measures:
             if measure.id in have:
                 continue
-            session.add(RoundMilestone(round_id=rnd.id, measure_id=measure.id, due_on=DEFAULT_DUE))  # type: ignore[arg-type]
+            session.add(
+                RoundMilestone(round_id=id_of(rnd), measure_id=measure.id, due_on=DEFAULT_DUE)
+            )
             made += 1
     if made:
         audit.record(session, actor=actor, action="milestones.record", entity="round",
@@ -50,7 +53,7 @@ def record_milestones(session: Session, round_code: str, *, actor: str = "flow")
     return made
 
 
-def milestones(session: Session, round_code: str, today: date) -> list[dict]:
+def milestones(session: Session, round_code: str, today: date) -> list[dict[str, Any]]:
     """The round's milestones with their state, text (lv/en) and whether they are late
     (due before ``today``)."""
     rnd = get_round(session, round_code)

@@ -10,13 +10,13 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from pvpp.policy import load_policy
 from pvpp.queries import current_answer_sets, round_assignments, team_statuses
 from pvpp.rounds import get_round
 from pvpp.scoring import ScoreResult, score_answers
-from pvpp.store.models import AnswerSet, Assignment, Institution, RoundSkip
+from pvpp.store.models import AnswerSet, Assignment, Institution, RoundSkip, id_of
 
 MIN_GROUP = 3
 # RV6: central shared services and digital technologies; RV7: specialised competences.
@@ -31,9 +31,9 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
     assignments = round_assignments(session, rnd)
     answer_sets = current_answer_sets(session, rnd)
     teams = team_statuses(session, [inst for _, inst in assignments])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a, inst in assignments:
-        answers = answer_sets.get(a.id)  # type: ignore[arg-type]
+        answers = answer_sets.get(id_of(a))
         index = score_answers(policy, answers.answers).index if answers else None
         rows.append(
             {
@@ -42,7 +42,7 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
                 "state": a.state,
                 "index": None if index is None else round(index, 1),
                 "changed_at": a.updated_at.strftime("%Y-%m-%d %H:%M"),
-                "flags": teams[inst.id].flags(),
+                "flags": teams[id_of(inst)].flags(),
             }
         )
     rows.sort(key=lambda r: r["code"])
@@ -85,11 +85,12 @@ def round_medians(session: Session, code: str) -> Medians:
     """
     rnd = get_round(session, code)
     count, newest = session.exec(
-        select(func.count(AnswerSet.id), func.max(AnswerSet.id))  # type: ignore[arg-type]
-        .join(Assignment, AnswerSet.assignment_id == Assignment.id)
+        select(func.count(col(AnswerSet.id)), func.max(AnswerSet.id))
+        .join(Assignment, col(AnswerSet.assignment_id) == Assignment.id)
         .where(Assignment.round_id == rnd.id)
     ).one()
-    key = (str(session.get_bind().url), rnd.id, count, newest)  # type: ignore[arg-type]
+    # A session may be bound to a connection; its engine has the URL either way.
+    key = (str(session.get_bind().engine.url), id_of(rnd), count, newest)
     if key not in _medians:
         policy = load_policy(rnd.policy_version)
         everyone = round_scores(session, code)
@@ -125,8 +126,8 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
     distribution: dict[str, dict[str, int]] = {}
     for item in policy.items:
         counts: Counter[str] = Counter()
-        for result in scores.values():
-            s = result.items[item.id].score
+        for scored in scores.values():
+            s = scored.items[item.id].score
             counts["unrated" if s is None else str(round(s))] += 1
         distribution[item.id] = dict(sorted(counts.items()))
     groups = [i.id for i in policy.items if i.kind.value == "condition_group"]
@@ -135,7 +136,7 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
     def needs(items: tuple[str, ...]) -> list[dict[str, Any]]:
         out = []
         for item in items:
-            gaps = [r.items[item].gap for r in scores.values() if r.items[item].gap is not None]
+            gaps = [g for g in (r.items[item].gap for r in scores.values()) if g is not None]
             with_gap = [g for g in gaps if g > 0]
             out.append(
                 {

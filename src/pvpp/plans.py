@@ -50,6 +50,7 @@ from pvpp.store.models import (
     Plan,
     PlanMeasure,
     Round,
+    id_of,
 )
 
 # Named queries about plans, importable from here as well as from pvpp.queries.
@@ -162,9 +163,9 @@ def build_plan(
         return latest, False
     steps = plan_steps(library, result, start=start, capacity_days=capacity_days)
     plan = Plan(
-        assignment_id=ctx.assignment.id,  # type: ignore[arg-type]
+        assignment_id=id_of(ctx.assignment),
         version=(latest.version + 1) if latest else 1,
-        answer_set_id=answer_set.id,  # type: ignore[arg-type]
+        answer_set_id=id_of(answer_set),
         inputs_sha256=digest,
         created_by=actor,
         note=f"from answer set {answer_set.id}, {capacity_days} person-days per period",
@@ -175,7 +176,7 @@ def build_plan(
     for position, step in enumerate(steps, start=1):
         session.add(
             PlanMeasure(
-                plan_id=plan.id,  # type: ignore[arg-type]
+                plan_id=id_of(plan),
                 position=position,
                 measure_id=step.measure.id,
                 item_id=step.item,
@@ -244,7 +245,7 @@ def adjust_plan(
             allowed = ", ".join(sorted(d.isoformat() for d in valid_dues))
             raise PlanError(f"{mid}: {due} is not a period end ({allowed})")
     plan = Plan(
-        assignment_id=ctx.assignment.id,  # type: ignore[arg-type]
+        assignment_id=id_of(ctx.assignment),
         version=latest.version + 1,
         answer_set_id=latest.answer_set_id,
         inputs_sha256=latest.inputs_sha256,
@@ -282,7 +283,7 @@ def adjust_plan(
                 **r.model_dump(
                     exclude={"id", "plan_id", "due_on", "period", "status", "dropped_reason"}
                 ),
-                plan_id=plan.id,
+                plan_id=id_of(plan),
                 due_on=due,
                 period=period_of[due],
                 status=status,

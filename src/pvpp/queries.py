@@ -26,6 +26,7 @@ from pvpp.store.models import (
     Team,
     TeamMember,
     Training,
+    id_of,
 )
 from pvpp.teams import TeamStatus
 
@@ -222,13 +223,11 @@ def round_measure_facts(
     }
 
 
-def team_statuses(
-    session: Session, institutions: Iterable[Institution]
-) -> dict[int | None, TeamStatus]:
+def team_statuses(session: Session, institutions: Iterable[Institution]) -> dict[int, TeamStatus]:
     """Institution id → its team as RV1 checks it (team, lead, trainings), in two
     statements for any number of institutions."""
-    ids = [i.id for i in institutions]
-    out: dict[int | None, TeamStatus] = {i: TeamStatus(False, False, frozenset()) for i in ids}
+    ids = [id_of(i) for i in institutions]
+    out: dict[int, TeamStatus] = {i: TeamStatus(False, False, frozenset()) for i in ids}
     if not ids:
         return out
     members = session.exec(

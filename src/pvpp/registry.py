@@ -26,6 +26,7 @@ from pvpp.settings import Settings
 from pvpp.store.files import store_file
 from pvpp.store.models import Institution, RegistryImport, utcnow
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
+from pvpp.xlsx import active_sheet
 
 COLUMNS = (
     "code",
@@ -99,7 +100,9 @@ def read_rows(path: Path, data: bytes, limits: GuardLimits) -> list[tuple[int, d
             check_file(data, limits)
         except Rejection as exc:
             raise RegistryError(
-                str(path), [t(f"workbook.problem.{exc.code}", "en", **exc.params)]
+                # n=None: no problem text is counted, so the params fill only the text.
+                str(path),
+                [t(f"workbook.problem.{exc.code}", "en", n=None, **exc.params)],
             ) from None
         try:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -277,7 +280,7 @@ def write_registry_xlsx(rows: list[dict[str, str]], path: Path) -> None:
     from openpyxl.styles import Font, PatternFill
 
     wb = openpyxl.Workbook()
-    ws = wb.active
+    ws = active_sheet(wb)
     ws.title = "Iestādes"
     ws.append(list(COLUMNS))
     for cell in ws[1]:

@@ -12,13 +12,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.errors import PvppError
 from pvpp.questionnaire import load_questionnaire
-from pvpp.store.models import Assignment, Institution, Round, RoundSkip
+from pvpp.store.models import Assignment, Institution, Round, RoundSkip, id_of
 from pvpp.teams import team_status
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
@@ -101,10 +101,12 @@ def create_round(
         elif not inst.roles:
             reason = "no_role"
         if reason:
-            session.add(RoundSkip(round_id=rnd.id, institution_id=inst.id, reason=reason))  # type: ignore[arg-type]
+            session.add(RoundSkip(round_id=id_of(rnd), institution_id=id_of(inst), reason=reason))
             continue
         flags = team_status(session, inst).flags()
-        assignment = Assignment(round_id=rnd.id, institution_id=inst.id, state="", flags=flags)  # type: ignore[arg-type]
+        assignment = Assignment(
+            round_id=id_of(rnd), institution_id=id_of(inst), state="", flags=flags
+        )
         session.add(assignment)
         session.flush()
         transition(session, assignment, State.INVITED, actor=actor, reason=f"round {code} created")
@@ -141,7 +143,7 @@ def assignment_codes(
     rnd = get_round(session, round_code)
     rows = session.exec(
         select(Assignment.state, Institution.code)
-        .join(Institution, Assignment.institution_id == Institution.id)
+        .join(Institution, col(Assignment.institution_id) == Institution.id)
         .where(Assignment.round_id == rnd.id)
     ).all()
     return sorted(code for state, code in rows if states is None or state in states)

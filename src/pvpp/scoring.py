@@ -21,6 +21,7 @@ keeps only numbers and codes, so it reads the same whichever language asks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -83,6 +84,11 @@ class ScoreResult:
         return asdict(self)
 
 
+def _rated(pairs: Iterable[tuple[float | None, float]]) -> list[tuple[float, float]]:
+    """The (score, weight) pairs with a score: an unrated item does not count."""
+    return [(score, weight) for score, weight in pairs if score is not None]
+
+
 def _weighted(pairs: list[tuple[float, float]]) -> float | None:
     total = sum(w for _, w in pairs)
     return sum(s * w for s, w in pairs) / total if pairs and total else None
@@ -114,12 +120,13 @@ def score_answers(
             own = answers.get(f"TARGET_{item_key(item.id)}")
             own = own if isinstance(own, int) else None
             target = own if own is not None else item.national_target
+            score: float | None = None
+            gap: float | None = None
+            priority: float | None = None
             if rated:
                 score = sum(rated.values()) / len(rated)
                 gap = max(0.0, target - score)
                 priority = gap * item.weight * factor
-            else:
-                score = gap = priority = None
             items[item.id] = ItemScore(
                 item.id, component.id, degrees, score, item.weight, item.national_target, own,
                 target, gap, factor, priority,
@@ -133,22 +140,21 @@ def score_answers(
 
     components = {}
     for component in policy.components:
-        pairs = [
-            (items[i.id].score, i.weight) for i in component.items if items[i.id].score is not None
-        ]
-        value = _weighted(pairs)  # type: ignore[arg-type]
+        pairs = _rated((items[i.id].score, i.weight) for i in component.items)
+        value = _weighted(pairs)
         components[component.id] = ComponentScore(
             component.id, value, len(pairs), len(component.items)
         )
-    pairs = [(s.score, s.weight) for s in items.values() if s.score is not None]
-    overall = _weighted(pairs)  # type: ignore[arg-type]
+    pairs = _rated((s.score, s.weight) for s in items.values())
+    overall = _weighted(pairs)
     index = overall / top * 100 if overall is not None else None
     return ScoreResult(METHOD, items, components, overall, index, warnings, top)
 
 
 def _warn(code: str, item: str, **values: object) -> Warning:
     # Both languages are kept: the plan PDF and the command line each pick their reader's.
-    return Warning(code, item, both(f"scoring.warning.{code}", item=item, **values))
+    # n=None: a warning counts nothing, and naming it lets ``values`` fill only the text.
+    return Warning(code, item, both(f"scoring.warning.{code}", n=None, item=item, **values))
 
 
 def _warnings(
@@ -166,11 +172,12 @@ def _warnings(
     d2 = rated.get("D2", 0)
     if d2 >= 2 and rated.get("D1") == 0:
         out.append(_warn("documented_without_owner", item, d2=d2))
-    for d in dims if previous else []:
-        before = previous.get(degree_field_id(item, d))  # type: ignore[union-attr]
-        now = rated.get(d)
-        if isinstance(before, int) and now is not None and abs(now - before) > JUMP:
-            out.append(_warn("jump", item, dimension=d, before=before, now=now))
+    if previous:
+        for d in dims:
+            before = previous.get(degree_field_id(item, d))
+            now = rated.get(d)
+            if isinstance(before, int) and now is not None and abs(now - before) > JUMP:
+                out.append(_warn("jump", item, dimension=d, before=before, now=now))
     return out
 
 

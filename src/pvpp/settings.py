@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pvpp.policy.models import Lang
+
 SECRET_KEY_FILE = "secret.key"
 
 
@@ -34,7 +36,7 @@ class Settings(BaseSettings):
     )
     default_policy: str = "pvpp2027-v1"
     default_questionnaire: str = "pvpp2027-q1"
-    language: str = Field(default="lv", pattern="^(lv|en)$")
+    language: Lang = "lv"
 
     # Bounds on received workbooks, checked before any parser sees the file.
     max_upload_bytes: int = 5 * 1024 * 1024

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
+from typing import TypedDict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
@@ -22,7 +23,7 @@ from pvpp.queries import current_answers
 from pvpp.settings import Settings
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, sha256_of, store_file
-from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission
+from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission, id_of
 from pvpp.workbook.check import CheckResult, Status, check_workbook
 
 # Problems that mean the workbook's own claim of who and what it is cannot be trusted.
@@ -32,6 +33,16 @@ IDENTITY_CODES = {
     "bad_signature",
     "unknown_questionnaire",
 }
+
+
+class StoredProblem(TypedDict):
+    """One problem as a submission keeps it (its ``problems`` column)."""
+
+    code: str
+    sheet: str | None
+    cell: str | None
+    field: str | None
+    message: str
 
 
 class Outcome(StrEnum):
@@ -135,7 +146,7 @@ def _known_digests(session: Session, digests: list[str]) -> set[str]:
         chunk = digests[start : start + 500]
         known.update(
             session.exec(
-                select(Submission.file_sha256).where(Submission.file_sha256.in_(chunk))  # type: ignore[attr-defined]
+                select(Submission.file_sha256).where(col(Submission.file_sha256).in_(chunk))
             ).all()
         )
     return known
@@ -191,7 +202,7 @@ def ingest_bytes(
             raise TypeError("ingest_bytes needs the settings to check a workbook")
         checked = check_workbook(data, settings=settings)
     result = checked
-    problems = [
+    problems: list[StoredProblem] = [
         {"code": p.code, "sheet": p.sheet, "cell": p.cell, "field": p.field, "message": p.message}
         for p in result.problems
     ]
@@ -234,7 +245,7 @@ def ingest_bytes(
         previous = session.exec(
             select(Submission)
             .where(Submission.assignment_id == assignment.id)
-            .order_by(Submission.id.desc())  # type: ignore[union-attr]
+            .order_by(col(Submission.id).desc())
         ).first()
     submission = Submission(
         assignment_id=assignment.id if assignment else None,
@@ -266,8 +277,8 @@ def ingest_bytes(
             current = current_answers(session, assignment)
             session.add(
                 AnswerSet(
-                    assignment_id=assignment.id,  # type: ignore[arg-type]
-                    submission_id=submission.id,  # type: ignore[arg-type]
+                    assignment_id=id_of(assignment),
+                    submission_id=id_of(submission),
                     answers=result.answers,
                     supersedes_id=current.id if current else None,
                 )

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from pvpp import audit
 from pvpp.errors import PvppError
 from pvpp.planning.library import Common
-from pvpp.store.models import Institution, Team, TeamMember, Training, utcnow
+from pvpp.store.models import Institution, Team, TeamMember, Training, id_of, utcnow
 
 TRAININGS = ("P1.1", "P1.3", "P2.2", "P4.2", "P4.4", "P4.6")
 
@@ -48,7 +48,7 @@ def _institution(session: Session, code: str) -> Institution:
 def _team(session: Session, inst: Institution, *, create: bool) -> Team | None:
     team = session.exec(select(Team).where(Team.institution_id == inst.id)).first()
     if team is None and create:
-        team = Team(institution_id=inst.id)  # type: ignore[arg-type]
+        team = Team(institution_id=id_of(inst))
         session.add(team)
         session.flush()
     return team
@@ -106,7 +106,7 @@ def add_member(
         select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.email == email)
     ).first()
     if member is None:
-        member = TeamMember(team_id=team.id, name=name, email=email, roles=sorted(set(roles)))  # type: ignore[arg-type]
+        member = TeamMember(team_id=id_of(team), name=name, email=email, roles=sorted(set(roles)))
     else:
         member.name, member.roles, member.active, member.removed_at = (
             name,
@@ -183,7 +183,7 @@ def record_training(
     ).first()
     if existing:
         return False
-    session.add(Training(member_id=member.id, measure_id=measure, attended_on=attended_on))  # type: ignore[arg-type]
+    session.add(Training(member_id=id_of(member), measure_id=measure, attended_on=attended_on))
     audit.record(
         session,
         actor=actor,
@@ -207,7 +207,9 @@ def team_status(session: Session, inst: Institution) -> TeamStatus:
     if not members:
         return TeamStatus(False, False, frozenset())
     ids = [m.id for m in members]
-    trainings = session.exec(select(Training.measure_id).where(Training.member_id.in_(ids))).all()  # type: ignore[union-attr]
+    trainings = session.exec(
+        select(Training.measure_id).where(col(Training.member_id).in_(ids))
+    ).all()
     return TeamStatus(True, any(m.is_lead for m in members), frozenset(trainings))
 
 

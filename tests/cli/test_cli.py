@@ -145,6 +145,20 @@ def test_workbook_new_refuses_bad_options(tmp_path: Path, root: App) -> None:
     assert not (tmp_path / "x.xlsx").exists()
 
 
+def test_commands_refuse_an_unknown_language(tmp_path: Path, root: App) -> None:
+    out = str(tmp_path / "x.pdf")
+    plan = ["--round", "R", "--institution", "X"]
+    for args in (
+        ["round", "report", "R", "--out", out],
+        ["plan", "pdf", *plan, "--out", out],
+        ["plan", "send", *plan],
+    ):
+        result = run(root, *args, "--lang", "de")
+        assert result.exit_code == 2, args
+        assert "--lang must be lv or en, not 'de'" in result.stderr, args
+    assert not (tmp_path / "x.pdf").exists()
+
+
 def test_english_workbook_messages(tmp_path: Path, spec: QuestionnaireSpec, root: App) -> None:
     out = tmp_path / "en.xlsx"
     assert (

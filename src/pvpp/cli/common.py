@@ -9,16 +9,20 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
 from pvpp.errors import PvppError
+from pvpp.policy.models import LANGS, Lang
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    # The context a group's invoke() receives: typer runs on its own copy of click and
+    # has no public name for it (typer.Context is a subclass that groups never build).
+    from typer._click import Context as GroupContext
 
     from pvpp.app import App
 
@@ -72,7 +76,7 @@ class PvppGroup(TyperGroup):
     """A command group whose commands run inside :func:`error_messages` (every group of
     the ``pvpp`` command line is one, so a sub-group invoked on its own maps errors too)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: GroupContext) -> Any:
         with error_messages():
             return super().invoke(ctx)
 
@@ -84,7 +88,8 @@ def command_group(**kwargs: Any) -> typer.Typer:
 
 def root(ctx: typer.Context) -> App:
     """The composition root the ``pvpp`` callback built for this invocation."""
-    return ctx.find_root().obj
+    app: App = ctx.find_root().obj  # set by the callback of pvpp.cli.main
+    return app
 
 
 def transaction(ctx: typer.Context) -> AbstractContextManager[Session]:
@@ -108,6 +113,14 @@ def parse_date(text: str, option: str) -> date:
             f"[red]error:[/red] {option} must be a date like 2026-12-31, not {text!r}"
         )
         raise typer.Exit(2) from None
+
+
+def parse_lang(text: str, option: str = "--lang") -> Lang:
+    """A language option value (lv or en), or exit 2 with a message naming the option."""
+    if text not in LANGS:
+        err_console.print(f"[red]error:[/red] {option} must be lv or en, not {text!r}")
+        raise typer.Exit(2)
+    return text
 
 
 def write_json(payload: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
@@ -16,6 +16,7 @@ from pvpp.cli.common import (
     err_console,
     file_errors,
     parse_date,
+    parse_lang,
     root,
     today_option,
     transaction,
@@ -38,6 +39,13 @@ from pvpp.policy.models import Lang
 from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import component_lines, explain_lines
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from pvpp.store.models import Plan
+
+R = TypeVar("R")
+
 scores_app = command_group(help="Scores, gaps and priorities.", no_args_is_help=True)
 plan_app = command_group(help="Individual improvement plans.", no_args_is_help=True)
 
@@ -45,7 +53,8 @@ RoundOpt = Annotated[str, typer.Option("--round", help="Round code")]
 InstOpt = Annotated[str, typer.Option("--institution", help="Institution code")]
 
 
-def _run(ctx: typer.Context, fn: Callable[..., Any]) -> Any:
+def _run(ctx: typer.Context, fn: Callable[[Session], R]) -> R:
+    """``fn(session)`` in one transaction of the invocation's store."""
     with transaction(ctx) as session:
         return fn(session)
 
@@ -123,7 +132,7 @@ def fmt(value: float | None, lang: str = "lv") -> str:
     return "" if value is None else number(value, lang, 2)
 
 
-def _plan_payload(session, plan) -> dict[str, Any]:
+def _plan_payload(session: Session, plan: Plan) -> dict[str, Any]:
     return {
         "version": plan.version,
         "status": plan.status,
@@ -178,7 +187,7 @@ def plan_build(
     No measure is due before the day the plan is made."""
     day = today_option(ctx, today).today()
 
-    def work(session):
+    def work(session: Session) -> tuple[dict[str, Any], bool]:
         plan, created = build_plan(
             session,
             context(session, round_code, institution),
@@ -207,7 +216,7 @@ def plan_show(
 ) -> None:
     """Show a plan version."""
 
-    def work(session):
+    def work(session: Session) -> dict[str, Any]:
         ctx = context(session, round_code, institution)
         plan = plan_version(session, ctx.assignment, version)
         if plan is None:
@@ -243,7 +252,7 @@ def plan_adjust(
         mid, _, when = m.partition("=")
         moves[mid] = parse_date(when, "--move")
 
-    def work(session):
+    def work(session: Session) -> dict[str, Any]:
         plan = adjust_plan(
             session, context(session, round_code, institution), drop=drops, move=moves
         )
@@ -265,11 +274,9 @@ def plan_pdf_command(
     """Render the newest plan version as a PDF for the head of the institution."""
     from pvpp.documents.plan_pdf import plan_pdf
 
-    if lang not in ("lv", "en"):
-        err_console.print(f"[red]error:[/red] --lang must be lv or en, not {lang!r}")
-        raise typer.Exit(2)
+    language = parse_lang(lang)
     day = today_option(ctx, today).today()
-    data = _run(ctx, lambda s: plan_pdf(s, round_code, institution, lang=lang, today=day))
+    data = _run(ctx, lambda s: plan_pdf(s, round_code, institution, lang=language, today=day))
     with file_errors():
         write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
@@ -294,11 +301,12 @@ def plan_send(
     if bool(institution) == all_:
         err_console.print("[red]error:[/red] give either --institution CODE or --all")
         raise typer.Exit(2)
+    language = None if lang is None else parse_lang(lang)
     app_ = today_option(ctx, today)
     rows = queue_plans(
         round_code,
         [institution] if institution else None,
-        lang=lang,
+        lang=language,
         settings=app_.settings,
         db=app_.db,
         today=app_.today(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.tree import Tree
@@ -66,7 +66,7 @@ def policy_tree(policy: Policy, lang: Lang) -> Tree:
     return root
 
 
-def policy_json(policy: Policy) -> dict:
+def policy_json(policy: Policy) -> dict[str, Any]:
     """The whole model plus counts per kind."""
     return {"id": policy.id, "counts": policy.counts(), "policy": policy.model_dump(mode="json")}
 

@@ -13,6 +13,7 @@ from pvpp.cli.common import (
     command_group,
     console,
     parse_date,
+    parse_lang,
     root,
     today_option,
     transaction,
@@ -148,9 +149,10 @@ def report(
     """The national report PDF for VARAM (publishable unless --internal)."""
     from pvpp.documents.national_pdf import national_pdf
 
+    language = parse_lang(lang)
     app_ = today_option(ctx, today)
     with app_.db.unit_of_work() as session:
-        data = national_pdf(session, code, lang=lang, internal=internal, today=app_.today())
+        data = national_pdf(session, code, lang=language, internal=internal, today=app_.today())
     write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -16,7 +17,11 @@ app = command_group(
 )
 
 
-def _run(ctx: typer.Context, fn, **kwargs) -> object:
+R = TypeVar("R")
+
+
+def _run(ctx: typer.Context, fn: Callable[..., R], **kwargs: Any) -> R:
+    """``fn(session, **kwargs)`` in one transaction of the invocation's store."""
     with transaction(ctx) as session:
         return fn(session, **kwargs)
 
@@ -87,6 +92,6 @@ def show(ctx: typer.Context, institution: str) -> None:
     table = Table(header_style="bold")
     for col in ("name", "email", "roles", "lead"):
         table.add_column(col)
-    for m in rows:  # type: ignore[attr-defined]
+    for m in rows:
         table.add_row(m.name, m.email, ", ".join(m.roles), "yes" if m.is_lead else "")
     console.print(table)

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import command_group, console, err_console, file_errors, root, write_json
+from pvpp.cli.common import (
+    command_group,
+    console,
+    err_console,
+    file_errors,
+    parse_lang,
+    root,
+    write_json,
+)
 from pvpp.files import write_atomic
 from pvpp.i18n import t
 from pvpp.questionnaire import load_questionnaire
@@ -35,9 +43,7 @@ def new(
     questionnaire: Annotated[str | None, typer.Option(help="Questionnaire version")] = None,
 ) -> None:
     """Build the self-assessment workbook for one institution and round."""
-    if lang not in ("lv", "en"):
-        err_console.print(f"[red]error:[/red] --lang must be lv or en, not {lang!r}")
-        raise typer.Exit(2)
+    language = parse_lang(lang)
     for label, value in (("--institution", institution), ("--name", name), ("--round", round_code)):
         if not value.strip() or any(ch in value for ch in "\r\n\t"):
             err_console.print(f"[red]error:[/red] {label} must be a non-empty single line")
@@ -60,7 +66,7 @@ def new(
             institution_code=institution.strip(),
             institution_name=name.strip(),
             round_code=round_code.strip(),
-            lang=lang,  # type: ignore[arg-type]
+            lang=language,
             key=settings.signing_key(),
             due=due_date,
             now=app_.clock.now(),

@@ -18,7 +18,7 @@ from pvpp import measures
 from pvpp.documents.render import render_pdf
 from pvpp.national import MIN_GROUP, aggregates, round_scores, round_status
 from pvpp.policy import load_policy
-from pvpp.policy.models import ItemKind
+from pvpp.policy.models import ItemKind, Lang
 from pvpp.queries import round_assignments, round_measure_facts
 from pvpp.rounds import get_round
 from pvpp.states.assignment import ASSESSED, NOT_STARTED
@@ -37,7 +37,7 @@ def national_context(
     session: Session,
     round_code: str,
     *,
-    lang: str = "lv",
+    lang: Lang = "lv",
     internal: bool = False,
     today: date,
 ) -> dict[str, Any]:
@@ -58,8 +58,8 @@ def national_context(
     distribution = []
     for c in policy.components:
         counts = Counter(
-            "—" if r.components[c.id].score is None else str(round(r.components[c.id].score))
-            for r in scores.values()
+            "—" if score is None else str(round(score))
+            for score in (r.components[c.id].score for r in scores.values())
         )
         distribution.append(
             {
@@ -81,11 +81,7 @@ def national_context(
             continue
         cells = []
         for k in groups:
-            values = [
-                scores[c].items[k.id].score
-                for c in codes
-                if scores[c].items[k.id].score is not None
-            ]
+            values = [v for v in (scores[c].items[k.id].score for c in codes) if v is not None]
             value = statistics.median(values) if values else None
             cells.append({"value": value, "colour": _heat(value)})
         heat_rows.append(
@@ -99,9 +95,9 @@ def national_context(
             ]
             named_rows.append({"label": f"{code} {institutions[code].name}", "cells": cells})
 
-    gaps = []
+    gaps: list[dict[str, Any]] = []
     for item in policy.items:
-        values = [r.items[item.id].gap for r in scores.values() if r.items[item.id].gap is not None]
+        values = [v for v in (r.items[item.id].gap for r in scores.values()) if v is not None]
         if values:
             gaps.append({
                 "item": f"{item.id} {item.name.get(g)}",
@@ -113,7 +109,7 @@ def national_context(
 
     # Overdue by the one rule every reader of a plan uses: open (not done or dropped, by
     # the plan or by the team's status sheet) and past its due date.
-    overdue = []
+    overdue: list[dict[str, Any]] = []
     facts = round_measure_facts(session, rnd)
     for a, inst in round_assignments(session, rnd):
         late = sum(1 for f in facts.get(a.id or 0, []) if measures.is_overdue(f, today))
@@ -163,7 +159,7 @@ def national_context(
 
 
 def national_pdf(
-    session: Session, round_code: str, *, today: date, lang: str = "lv", internal: bool = False
+    session: Session, round_code: str, *, today: date, lang: Lang = "lv", internal: bool = False
 ) -> bytes:
     """The national report PDF as of ``today``."""
     return render_pdf(

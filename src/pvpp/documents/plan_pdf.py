@@ -24,7 +24,7 @@ from pvpp.planning.library import load_library
 from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END
 from pvpp.plans import PlanError, context, current_answers, latest_plan, scores_for
 from pvpp.policy import load_policy
-from pvpp.policy.models import ItemKind
+from pvpp.policy.models import ItemKind, Lang
 from pvpp.queries import measure_facts
 from pvpp.questionnaire import load_questionnaire
 from pvpp.teams import members
@@ -55,7 +55,7 @@ def plan_context(
     institution: str,
     *,
     today: date,
-    lang: str = "lv",
+    lang: Lang = "lv",
 ) -> dict[str, Any]:
     """Everything the plan PDF shows, as plain data; ``today`` is the date it carries."""
     ctx = context(session, round_code, institution)
@@ -67,7 +67,7 @@ def plan_context(
     library = load_library(policy.id)
     result, _ = scores_for(session, ctx)
     answer_set = current_answers(session, ctx.assignment)
-    answers = answer_set.answers if answer_set else {}
+    answers: dict[str, Any] = answer_set.answers if answer_set else {}
     g = lang  # which text of a {lv, en} pair to show
 
     comp_median, item_median = round_medians(session, round_code)
@@ -190,7 +190,9 @@ def plan_context(
             {
                 "name": _short(name, 120),
                 "type": answers.get(f"SVC{row:02d}_TYPE", ""),
-                "cells": [conformity.get(answers.get(f"SVC{row:02d}_{k.id}"), "") for k in groups],
+                "cells": [
+                    conformity.get(answers.get(f"SVC{row:02d}_{k.id}", ""), "") for k in groups
+                ],
             }
         )
 
@@ -243,7 +245,7 @@ def _period_order(code: str) -> tuple[int, str]:
 
 
 def plan_pdf(
-    session: Session, round_code: str, institution: str, *, today: date, lang: str = "lv"
+    session: Session, round_code: str, institution: str, *, today: date, lang: Lang = "lv"
 ) -> bytes:
     """The plan PDF of the institution's newest plan version, dated ``today``."""
     return render_pdf(

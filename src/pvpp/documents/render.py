@@ -98,7 +98,8 @@ def html_to_pdf(html: str, *, fetcher: AssetFetcher | None = None) -> bytes:
     document = weasyprint.HTML(
         string=html, base_url=templates_dir().as_uri() + "/", url_fetcher=fetcher
     )
-    return document.write_pdf(pdf_tags=True, font_config=_fonts())
+    pdf: bytes = document.write_pdf(pdf_tags=True, font_config=_fonts())  # weasyprint: untyped
+    return pdf
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:

@@ -19,7 +19,7 @@ from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.questionnaire.models import FieldKind, item_field_id
 from pvpp.rounds import get_round
 from pvpp.scoring import ScoreResult, score_answers
-from pvpp.store.models import Assignment, Institution, Plan, PlanMeasure, Round
+from pvpp.store.models import Assignment, Institution, Plan, PlanMeasure, Round, id_of
 
 
 @dataclass
@@ -56,7 +56,7 @@ def load_round(session: Session, round_code: str, *, internal: bool = True) -> R
     policy = load_policy(rnd.policy_version)
     spec = load_questionnaire(rnd.questionnaire_version)
     library = load_library(rnd.policy_version)
-    institutions = {i.id: i for i in session.exec(select(Institution)).all()}  # type: ignore[misc]
+    institutions = {id_of(i): i for i in session.exec(select(Institution)).all()}
     assignments = sorted(
         session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all(),
         key=lambda a: institutions[a.institution_id].code,
@@ -66,8 +66,8 @@ def load_round(session: Session, round_code: str, *, internal: bool = True) -> R
         Scored(
             institutions[a.institution_id],
             a,
-            current[a.id].answers,  # type: ignore[index]
-            score_answers(policy, current[a.id].answers),  # type: ignore[index]
+            current[a.id].answers,
+            score_answers(policy, current[a.id].answers),
         )
         for a in assignments
         if a.id in current

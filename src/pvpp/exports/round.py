@@ -41,6 +41,7 @@ from pvpp.i18n import t
 from pvpp.national import aggregates
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import service_field_id
+from pvpp.store.models import id_of
 
 
 def export_round(
@@ -125,7 +126,7 @@ def _institution_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
                 s.result.overall if s else None,
                 *comps,
                 a.updated_at,
-                "; ".join(flag_label(f, lang) for f in data.flags.get(a.id, [])) or None,  # type: ignore[arg-type]
+                "; ".join(flag_label(f, lang) for f in data.flags.get(id_of(a), [])) or None,
             ]
         )
     ws = new_sheet(wb, t("exports.sheet.institutions", lang))
@@ -188,7 +189,7 @@ def _plans_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
         if a.id not in data.plans:
             continue
         inst = data.institutions[a.institution_id]
-        plan, measures = data.plans[a.id]  # type: ignore[index]
+        plan, measures = data.plans[a.id]
         for row in measure_rows(data.policy, data.library, measures, lang):
             rows.append([inst.code, inst.name, plan.version, *row])
     ws = new_sheet(wb, t("exports.sheet.plans", lang))

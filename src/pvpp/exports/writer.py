@@ -20,12 +20,14 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.errors import PvppError
 from pvpp.files import write_atomic
 from pvpp.i18n import number, t
-from pvpp.policy.models import Lang
+from pvpp.policy.models import LANGS, Lang
+from pvpp.xlsx import active_sheet, writable_cell
 
 # Times (last change, generated at) are shown in Riga time; dates are real Excel dates.
 LOCAL_TZ = ZoneInfo("Europe/Riga")
@@ -56,9 +58,9 @@ class ExportError(PvppError):
 
 def check_lang(lang: str) -> Lang:
     """``lang`` as a language the exports are written in, or an :class:`ExportError`."""
-    if lang not in ("lv", "en"):
+    if lang not in LANGS:
         raise ExportError(f"language must be lv or en, not {lang!r}")
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 @dataclass
@@ -238,7 +240,7 @@ def _set_heights(
 def _header_row(ws: Worksheet, columns: Sequence[Column], lang: Lang, alignment: Alignment) -> None:
     """Row 1: the columns' headers, bold on a tinted fill with a rule below."""
     for n, column in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=n)
+        cell = writable_cell(ws, 1, n)
         put(cell, column.header(lang))
         cell.font = BOLD
         cell.fill = HEADER_FILL
@@ -264,9 +266,9 @@ def write_table(
     _header_row(ws, columns, lang, HEADER_ALIGN)
     for r, row in enumerate(rows, start=2):
         for n, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
-            cell = ws.cell(row=r, column=n)
+            cell = writable_cell(ws, r, n)
             put(cell, value, column.kind)
-    ws.freeze_panes = ws.cell(row=2, column=freeze_cols + 1)
+    ws.freeze_panes = writable_cell(ws, 2, freeze_cols + 1)
     last = get_column_letter(len(columns))
     ws.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 2)}"
     _set_widths(ws, columns, rows, lang)
@@ -292,16 +294,16 @@ def write_pairs(
         col("exports.column.value", "long", width=widths[1]),
     ]
     _header_row(ws, columns, lang, TOP)
-    for n, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(n)].width = column.width
+    for n, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
     for r, pair in enumerate(pairs, start=2):
         label, value = pair[0], pair[1]
-        kind: Kind = pair[2] if len(pair) == 3 else _kind_of(value)  # type: ignore[misc]
-        head = ws.cell(row=r, column=1)
+        kind: Kind = pair[2] if len(pair) == 3 else _kind_of(value)
+        head = writable_cell(ws, r, 1)
         put(head, label)
         head.font = BOLD
         head.alignment = WRAP
-        cell = ws.cell(row=r, column=2)
+        cell = writable_cell(ws, r, 2)
         put(cell, value, kind)
         cell.alignment = WRAP if kind == "long" else Alignment(horizontal="left", vertical="top")
         lines = max(
@@ -319,7 +321,7 @@ def _print_setup(ws: Worksheet, *, landscape: bool) -> None:
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_title_rows = "1:1"
 
 
@@ -336,7 +338,7 @@ def _kind_of(value: Any) -> Kind:
 def new_workbook(title: str, lang: Lang) -> Workbook:
     """An empty workbook (no sheets yet) titled and tagged with its language."""
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    wb.remove(active_sheet(wb))
     wb.properties.title = title
     wb.properties.creator = "pvpp"
     wb.properties.language = "lv-LV" if lang == "lv" else "en-GB"
@@ -345,7 +347,8 @@ def new_workbook(title: str, lang: Lang) -> Workbook:
 
 def new_sheet(wb: Workbook, title: str) -> Worksheet:
     """A sheet appended to ``wb``; the title cut to the 31 characters Excel allows."""
-    return wb.create_sheet(title=title[:31])
+    ws: Worksheet = wb.create_sheet(title=title[:31])  # openpyxl declares Any
+    return ws
 
 
 def save_workbook(wb: Workbook, path: Path | str) -> Path:

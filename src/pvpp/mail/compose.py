@@ -33,10 +33,10 @@ from pvpp.plans import (
     Context,
     PlanError,
     context,
-    measure_facts,
     open_measures,
     plan_version,
 )
+from pvpp.queries import measure_facts
 from pvpp.settings import Settings
 from pvpp.states.assignment import AWAITING_WORKBOOK, PLAN_OUT, AssignmentState
 from pvpp.store.models import (
@@ -166,7 +166,7 @@ def _to_team(
     inst: Institution,
     *,
     lang: str | None,
-    settings: Settings | None,
+    settings: Settings,
     version: int = 0,
     attachments: Sequence[tuple[str, str, bytes]] = (),
     **context: Any,

@@ -60,7 +60,7 @@ from pvpp.states.machine import check_move
 from pvpp.states.outbox import ALLOWED, OutboxState
 from pvpp.states.outbox import OutboxState as Q
 from pvpp.store.db import Database
-from pvpp.store.models import DeliveryAttempt, OutboxMessage, utcnow
+from pvpp.store.models import DeliveryAttempt, OutboxMessage, id_of, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def _recover(eng: Engine, lock: _RelayLock, at: datetime) -> int:
                 session.add(row)
                 session.add(
                     DeliveryAttempt(
-                        outbox_id=row.id,  # type: ignore[arg-type]
+                        outbox_id=id_of(row),
                         at=at,
                         outcome="interrupted",
                         reply="found in sending after its relay stopped; "

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pvpp.files import write_atomic
+from pvpp.prefect_sync import sync_result
 from pvpp.settings import Settings
 
 # Recipients a server refused while accepting the message for the others:
@@ -65,7 +66,7 @@ def smtp_password(settings: Settings) -> str | None:
         from prefect.blocks.system import Secret
 
         try:
-            return str(Secret.load(settings.smtp_password_block).get())
+            return str(sync_result(Secret.load(settings.smtp_password_block)).get())
         except ValueError as exc:
             raise ValueError(
                 f"the Prefect Secret block {settings.smtp_password_block!r} cannot be read: {exc}"

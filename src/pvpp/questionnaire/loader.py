@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pvpp.paths import questionnaires_dir
 from pvpp.policy import Policy, PolicyError, load_policy
-from pvpp.policy.models import ItemKind, Lang
+from pvpp.policy.models import ItemKind, Lang, Text
 from pvpp.questionnaire.models import (
     AnswerField,
     AnswerOption,
@@ -106,7 +106,8 @@ class QuestionnaireSpec:
         sheets = self.questionnaire.sheets
         if key in sheets.components:
             return sheets.components[key].get(lang)
-        return getattr(sheets, key).get(lang)
+        titled: Text = getattr(sheets, key)
+        return titled.get(lang)
 
     def sheet_of(self, field: AnswerField, lang: Lang) -> str:
         """The sheet that holds ``field``."""

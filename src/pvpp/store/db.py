@@ -8,6 +8,7 @@ errors with plain BEGIN against none with IMMEDIATE). PostgreSQL needs none of t
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -18,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlmodel import Session
 
 from pvpp.errors import PvppError
@@ -47,7 +48,7 @@ def make_engine(url: str, *, for_reading: bool = False) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection, _record) -> None:
+        def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
             # Let SQLAlchemy, not the driver, decide when transactions begin.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -58,7 +59,7 @@ def make_engine(url: str, *, for_reading: bool = False) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn) -> None:
+        def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN" if for_reading else "BEGIN IMMEDIATE")
 
         return engine

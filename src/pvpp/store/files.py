@@ -73,11 +73,12 @@ class FileStore:
 def files_of(session: Session) -> FileStore:
     """The file store of the database ``session`` belongs to."""
     try:
-        return session.info[SESSION_KEY]
+        store: FileStore = session.info[SESSION_KEY]  # put there by Database.session()
     except KeyError:
         raise RuntimeError(
             "this session was not opened by pvpp.store.db.Database; it has no file store"
         ) from None
+    return store
 
 
 def store_file(session: Session, data: bytes) -> StoredFile:

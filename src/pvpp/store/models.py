@@ -8,7 +8,7 @@ problems, score breakdowns); they are never queried inside SQL.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -17,6 +17,23 @@ from sqlmodel import Field, SQLModel
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC (the column type refuses naive datetimes)."""
     return datetime.now(UTC)
+
+
+class _Keyed(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Keyed) -> int:
+    """The primary key of a row the database has already stored (added and flushed).
+
+    Every table declares ``id: int | None`` because a new row has no key until the
+    database gives it one. Code that holds a stored row says so with this and gets an
+    ``int``; a row that was never flushed is a programming error and raises.
+    """
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it was never flushed")
+    return row.id
 
 
 def json_column() -> Any:

@@ -28,6 +28,7 @@ from pvpp.policy.models import Component, Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
 from pvpp.questionnaire.models import degree_field_id, item_field_id, service_field_id
 from pvpp.workbook.meta import FORMAT, FORMAT_VERSION, META_SHEET, sign
+from pvpp.xlsx import active_sheet, writable_cell
 
 BLUE = "1F4E79"
 INPUT_FILL = PatternFill("solid", fgColor="FFF7D6")
@@ -94,7 +95,7 @@ class WorkbookBuilder:
     def build(self) -> bytes:
         """The finished workbook as .xlsx bytes."""
         wb = self.wb
-        instructions = wb.active
+        instructions = active_sheet(wb)
         instructions.title = self.spec.sheet_title("instructions", self.lang)
         component_sheets = [
             wb.create_sheet(self.spec.sheet_title(c.id, self.lang)) for c in self.policy.components
@@ -199,7 +200,7 @@ class WorkbookBuilder:
 
     def _column_header(self, ws: Worksheet, row: int, titles: list[str]) -> None:
         for idx, title in enumerate(titles, start=1):
-            cell = _text(ws.cell(row=row, column=idx), title)
+            cell = _text(writable_cell(ws, row, idx), title)
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -434,8 +435,8 @@ class WorkbookBuilder:
             ),
         }
         for row, (key, value) in enumerate(values.items(), start=1):
-            _text(ws.cell(row=row, column=1), key)
-            _text(ws.cell(row=row, column=2), value)
+            _text(writable_cell(ws, row, 1), key)
+            _text(writable_cell(ws, row, 2), value)
 
     @staticmethod
     def _protect(ws: Worksheet) -> None:

@@ -24,10 +24,10 @@ from xml.etree import ElementTree
 
 import defusedxml
 import openpyxl
-from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from pvpp.i18n import t
-from pvpp.policy.models import Lang
+from pvpp.policy.models import LANGS, Lang
 from pvpp.questionnaire import (
     AnswerField,
     FieldKind,
@@ -151,7 +151,7 @@ class _Vocabulary:
         self.service_types: dict[str, str] = {}
         for st in spec.policy.service_types:
             self.service_types[_norm(st.id)] = st.id
-            for lang in ("lv", "en"):
+            for lang in LANGS:
                 self.service_types[_norm(spec.service_type_label(st.id, lang))] = st.id
 
     def degree(self, value: Any) -> int | None:
@@ -190,7 +190,7 @@ class _Reader:
         self.settings = settings
         self.expect_institution = expect_institution
         self.expect_round = expect_round
-        self.lang: Lang = settings.language  # type: ignore[assignment]
+        self.lang: Lang = settings.language
         self.result = CheckResult(
             status=Status.REJECTED,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -211,12 +211,13 @@ class _Reader:
     ) -> None:
         if sheet is not None:
             params.setdefault("sheet", sheet)
-        self.result.problems.append(
-            Problem(code, t(f"workbook.problem.{code}", self.lang, **params), sheet, cell, field_id)
-        )
+        # n=None: no problem text is counted, so ``params`` fill only the text.
+        text = t(f"workbook.problem.{code}", self.lang, n=None, **params)
+        self.result.problems.append(Problem(code, text, sheet, cell, field_id))
 
-    def reject(self, code: str, **params: object) -> CheckResult:
-        self.problem(code, **params)
+    def reject(self, code: str, *, sheet: str | None = None, **params: object) -> CheckResult:
+        # A rejection concerns the whole file, or at most one sheet of it: never one cell.
+        self.problem(code, sheet=sheet, cell=None, field_id=None, **params)
         self.result.status = Status.REJECTED
         self.result.lang = self.lang
         return self.result
@@ -227,7 +228,7 @@ class _Reader:
         try:
             check_file(self.data, GuardLimits.from_settings(self.settings))
         except Rejection as exc:
-            return self.reject(exc.code, **exc.params)
+            return self.reject(exc.code, sheet=None, **exc.params)  # the file, not a sheet
         try:
             wb = openpyxl.load_workbook(
                 io.BytesIO(self.data), read_only=True, data_only=False, keep_links=False
@@ -315,8 +316,8 @@ class _Reader:
                 values[row[0]] = row[1]
         self._meta_values = values
         lang = values.get("lang")
-        if lang in ("lv", "en"):
-            self.lang = lang  # type: ignore[assignment]
+        if lang in LANGS:
+            self.lang = lang
             self.result.lang = self.lang
         if values.get("format") != FORMAT:
             self.reject("no_metadata")
@@ -376,7 +377,7 @@ class _Reader:
         by_sheet: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)
         for fid, (sheet, ref) in locations.items():
             col_letters, row = coordinate_from_string(ref)
-            col = range_boundaries(f"{col_letters}1")[0]
+            col = column_index_from_string(col_letters)
             by_sheet[sheet][(row, col)] = fid
         out: dict[str, tuple[Any, str]] = {}
         for sheet, wanted in by_sheet.items():
@@ -387,10 +388,13 @@ class _Reader:
                 min_row=min(rows), max_row=max(rows), min_col=min(cols), max_col=max(cols)
             ):
                 for cell in row_cells:
-                    key = (getattr(cell, "row", None), getattr(cell, "column", None))
-                    fid = wanted.get(key)  # type: ignore[arg-type]
-                    if fid is not None:
-                        out[fid] = (cell.value, getattr(cell, "data_type", "n"))
+                    # Read-only sheets give EmptyCell for blanks, which has no position.
+                    at_row, at_col = getattr(cell, "row", None), getattr(cell, "column", None)
+                    if at_row is None or at_col is None:
+                        continue
+                    found = wanted.get((at_row, at_col))
+                    if found is not None:
+                        out[found] = (cell.value, getattr(cell, "data_type", "n"))
         return out
 
     def _interpret(
@@ -431,7 +435,11 @@ class _Reader:
         scale = spec.policy.degree_scale
         for item in spec.policy.items:
             dims = [f for f in spec.degree_fields if f.item_id == item.id]
-            na_dims = [f.dimension_id for f in dims if answers.get(f.id) in vocab.reason_codes]
+            na_dims = [
+                f.dimension_id
+                for f in dims
+                if f.dimension_id is not None and answers.get(f.id) in vocab.reason_codes
+            ]
             reason_id = item_field_id(FieldKind.NA_REASON, item.id)
             if na_dims and reason_id not in answers and reason_id not in bad:
                 f = spec.field_by_id[reason_id]
@@ -442,11 +450,11 @@ class _Reader:
                     dims=", ".join(na_dims),
                     **where(f),
                 )
-            rated = [answers[f.id] for f in dims if isinstance(answers.get(f.id), int)]
+            rated = [v for v in (answers.get(f.id) for f in dims) if isinstance(v, int)]
             target_id = item_field_id(FieldKind.TARGET, item.id)
             target = answers.get(target_id)
             if rated and isinstance(target, int):
-                current = math.floor(sum(rated) / len(rated))  # type: ignore[arg-type]
+                current = math.floor(sum(rated) / len(rated))
                 if target < current:
                     f = spec.field_by_id[target_id]
                     self.problem(

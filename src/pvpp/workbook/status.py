@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pvpp.i18n import t
 from pvpp.settings import Settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
+from pvpp.xlsx import active_sheet
 
 FORMAT, FORMAT_VERSION = "pvpp-status", "1"
 META_SHEET = "_pvpp"
@@ -109,8 +110,7 @@ def build_status_sheet(
 ) -> bytes:
     """The status workbook for one institution and period end; returns .xlsx bytes."""
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
+    ws = active_sheet(wb)
     ws.title = sheet_title(lang)
     bold = Font(bold=True)
     ws["A1"] = t("status.text.title", lang)
@@ -195,7 +195,9 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
     result = StatusCheck()
     lang = "lv"
 
-    def problem(code: str, sheet: str | None = None, cell: str | None = None, **params: Any):
+    def problem(
+        code: str, sheet: str | None = None, cell: str | None = None, **params: Any
+    ) -> None:
         # The sheet's own problems are status.problem.*; the file and identity problems
         # (from the guard and the signature) are the questionnaire's workbook.problem.*.
         key = (
@@ -212,7 +214,7 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
     try:
         check_file(data, GuardLimits.from_settings(settings))
     except Rejection as exc:
-        problem(exc.code, **exc.params)
+        problem(exc.code, sheet=None, cell=None, **exc.params)  # the file, not a sheet
         result.status = "rejected"
         return result
     try:
@@ -233,7 +235,7 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
         if r[0].value
     }
     try:
-        lang = raw.get("lang") if raw.get("lang") in ("lv", "en") else "lv"
+        lang = raw["lang"] if raw.get("lang") in ("lv", "en") else "lv"
         meta = StatusMeta(
             raw["round"], raw["institution"], int(raw["plan_version"]),
             date.fromisoformat(raw["period_end"]), tuple(filter(None, raw["measures"].split(","))),
@@ -258,10 +260,10 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
         return result
     ws = wb[sheet]
     by_id: dict[str, int] = {}
-    for r in range(FIRST_ROW, FIRST_ROW + len(meta.measures) + 200):
-        mid = _text(ws[f"B{r}"].value)
+    for row in range(FIRST_ROW, FIRST_ROW + len(meta.measures) + 200):
+        mid = _text(ws[f"B{row}"].value)
         if mid in meta.measures and mid not in by_id:
-            by_id[mid] = r
+            by_id[mid] = row
     names = {choice_label(key, lang): key for key in CHOICES}
     shown_choices = ", ".join(names)
     allowed = ", ".join(d.isoformat() for d in later)

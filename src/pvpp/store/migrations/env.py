@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlmodel import SQLModel
 
-from pvpp.store import models
+import pvpp.store.models  # noqa: F401  (importing it registers every table on the metadata)
 
 config = context.config
-# Importing the models module registers every table on SQLModel's metadata.
-target_metadata = models.SQLModel.metadata
+target_metadata = SQLModel.metadata
 
 
 def run() -> None:
@@ -23,7 +23,10 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # pvpp.store.db.alembic_config always sets it; a bare `alembic` may not
+        raise RuntimeError("The Alembic configuration has no sqlalchemy.url.")
+    engine = create_engine(url)
     with engine.connect() as conn:
         context.configure(
             connection=conn,
