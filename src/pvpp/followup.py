@@ -38,6 +38,7 @@ from pvpp.plans import (
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
+from pvpp.states.status_report import ReportVerdict
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
@@ -160,7 +161,7 @@ def remind_statuses(
             select(StatusReport.id).where(
                 StatusReport.assignment_id == ctx.assignment.id,
                 StatusReport.period_end == period,
-                StatusReport.status == "accepted",
+                StatusReport.status == ReportVerdict.ACCEPTED,
             )
         ).first()
         if answered is None:
@@ -239,7 +240,7 @@ def ingest_status(
         detail = f"{where}{first['message']}{more}"
     new_version = None
     if ctx is not None and meta is not None:
-        if result.status == "accepted":
+        if result.status == ReportVerdict.ACCEPTED:
             new_version = _apply(session, ctx, report, result.updates)
         else:
             queue_status_returned(session, report_id=id_of(report), settings=settings)

@@ -39,6 +39,7 @@ from pvpp.plans import (
 from pvpp.queries import measure_facts
 from pvpp.settings import Settings
 from pvpp.states.assignment import AWAITING_WORKBOOK, PLAN_OUT, AssignmentState
+from pvpp.states.status_report import ReportVerdict
 from pvpp.store.models import (
     Assignment,
     Institution,
@@ -261,7 +262,7 @@ def queue_returned(
     submission = session.get(Submission, submission_id)
     if submission is None or submission.assignment_id is None:
         raise MessageError(f"no submission {submission_id} matched to an assignment")
-    if submission.status == "accepted":
+    if submission.status == ReportVerdict.ACCEPTED:
         raise MessageError(f"submission {submission_id} was accepted, not returned")
     rnd, inst = _of_assignment(session, submission.assignment_id)
     lang = _lang(lang, settings)
@@ -313,7 +314,7 @@ def queue_status_returned(
 ) -> Queued:
     """A returned status sheet's problems to the team; one message per returned sheet."""
     report = session.get(StatusReport, report_id)
-    if report is None or report.assignment_id is None or report.status == "accepted":
+    if report is None or report.assignment_id is None or report.status == ReportVerdict.ACCEPTED:
         raise MessageError(f"no returned status sheet {report_id} matched to an assignment")
     rnd, inst = _of_assignment(session, report.assignment_id)
     lang = _lang(lang, settings)

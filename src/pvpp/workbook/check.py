@@ -18,7 +18,6 @@ import zlib
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
-from enum import StrEnum
 from typing import Any
 from xml.etree import ElementTree
 
@@ -38,6 +37,7 @@ from pvpp.questionnaire import (
 )
 from pvpp.questionnaire.models import TEXT_KINDS, TEXT_LIMITS, item_field_id
 from pvpp.settings import Settings
+from pvpp.states.status_report import ReportVerdict
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
 from pvpp.workbook.meta import (
     FORMAT,
@@ -57,10 +57,8 @@ if not openpyxl.DEFUSEDXML:  # pragma: no cover - guarded by the dependency list
 Answer = int | str
 
 
-class Status(StrEnum):
-    ACCEPTED = "accepted"
-    INCOMPLETE = "incomplete"
-    REJECTED = "rejected"
+# The checker's verdict is the one a received file keeps (pvpp.states.status_report).
+Status = ReportVerdict
 
 
 @dataclass(frozen=True)
