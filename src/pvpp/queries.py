@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 from sqlmodel import Session, col, func, select
 
@@ -153,24 +154,30 @@ def current_statuses(session: Session, assignment_id: int) -> dict[str, MeasureS
     return {row.measure_id: row for row in rows}
 
 
-def _facts(
-    rows: Iterable[PlanMeasure],
-    reported: Mapping[str, MeasureStatus],
+def _fact(
+    measure_id: str,
+    due_on: date,
+    stored: str,
+    reported: str | None,
+    effort: str,
     effort_days: Mapping[str, int],
+) -> MeasureFacts:
+    return MeasureFacts(
+        measure_id=measure_id,
+        due_on=due_on,
+        stored=MeasureState(stored),
+        reported=ReportedStatus(reported) if reported else None,
+        effort_days=effort_days.get(effort, 0),
+    )
+
+
+def _facts(
+    rows: Iterable[PlanMeasure], reported: Mapping[str, str], effort_days: Mapping[str, int]
 ) -> list[MeasureFacts]:
-    out = []
-    for m in rows:
-        report = reported.get(m.measure_id)
-        out.append(
-            MeasureFacts(
-                measure_id=m.measure_id,
-                due_on=m.due_on,
-                stored=MeasureState(m.status),
-                reported=ReportedStatus(report.status) if report else None,
-                effort_days=effort_days.get(m.effort, 0),
-            )
-        )
-    return out
+    return [
+        _fact(m.measure_id, m.due_on, m.status, reported.get(m.measure_id), m.effort, effort_days)
+        for m in rows
+    ]
 
 
 def measure_facts(
@@ -179,48 +186,74 @@ def measure_facts(
     """Each measure of ``plan`` with what the rules of :mod:`pvpp.measures` need to know
     about it (its row and the team's current report)."""
     rows = plan_measures(session, plan)
-    facts = _facts(rows, current_statuses(session, plan.assignment_id), effort_days or {})
+    reported = {k: v.status for k, v in current_statuses(session, plan.assignment_id).items()}
+    facts = _facts(rows, reported, effort_days or {})
     return list(zip(rows, facts, strict=True))
+
+
+def _round_reports(session: Session, rnd: Round) -> dict[int, dict[str, str]]:
+    """Assignment id → measure id → the newest status its team reported, for a round."""
+    out: dict[int, dict[str, str]] = defaultdict(dict)
+    for assignment_id, measure_id, status in session.exec(
+        select(MeasureStatus.assignment_id, MeasureStatus.measure_id, MeasureStatus.status)
+        .join(Assignment, col(MeasureStatus.assignment_id) == Assignment.id)
+        .where(Assignment.round_id == rnd.id)
+        .order_by(col(MeasureStatus.id))
+    ).all():
+        out[assignment_id][measure_id] = status
+    return out
 
 
 def round_plans(
     session: Session, rnd: Round, effort_days: Mapping[str, int] | None = None
 ) -> dict[int, tuple[Plan, list[tuple[PlanMeasure, MeasureFacts]]]]:
-    """Assignment id → its newest plan with each measure and its facts, for a whole round
-    in three statements."""
+    """Assignment id → its newest plan with each measure (the whole row, for readers that
+    show it) and its facts, for a whole round in three statements."""
     plans = latest_plans(session, rnd)
-    by_plan: dict[int | None, list[PlanMeasure]] = defaultdict(list)
+    by_plan: dict[int, list[PlanMeasure]] = defaultdict(list)
     if plans:
         for row in session.exec(
             select(PlanMeasure)
-            .where(col(PlanMeasure.plan_id).in_([p.id for p in plans.values()]))
+            .where(col(PlanMeasure.plan_id).in_([id_of(p) for p in plans.values()]))
             .order_by(col(PlanMeasure.plan_id), col(PlanMeasure.position))
         ).all():
             by_plan[row.plan_id].append(row)
-    reported: dict[int, dict[str, MeasureStatus]] = defaultdict(dict)
-    for status in session.exec(
-        select(MeasureStatus)
-        .join(Assignment, col(MeasureStatus.assignment_id) == Assignment.id)
-        .where(Assignment.round_id == rnd.id)
-        .order_by(col(MeasureStatus.id))
-    ).all():
-        reported[status.assignment_id][status.measure_id] = status
+    reported = _round_reports(session, rnd)
     out = {}
     for assignment_id, plan in plans.items():
-        rows = by_plan[plan.id]
+        rows = by_plan[id_of(plan)]
         facts = _facts(rows, reported[assignment_id], effort_days or {})
         out[assignment_id] = (plan, list(zip(rows, facts, strict=True)))
     return out
 
 
-def round_measure_facts(
-    session: Session, rnd: Round, effort_days: Mapping[str, int] | None = None
-) -> dict[int, list[MeasureFacts]]:
-    """Assignment id → the facts of every measure of its newest plan, for a whole round."""
-    return {
-        assignment_id: [f for _, f in pairs]
-        for assignment_id, (_, pairs) in round_plans(session, rnd, effort_days).items()
-    }
+def round_measure_facts(session: Session, rnd: Round) -> dict[int, list[MeasureFacts]]:
+    """Assignment id → the facts of every measure of its newest plan, for a whole round in
+    three statements (without effort: a round's readers count measures; a plan's effort
+    is read with :func:`measure_facts`).
+
+    Only the columns the rules need are read, not whole rows: a round of 1,000 plans holds
+    some 100,000 measures, and loading them as ORM objects took the national report's
+    process from 350 to 790 MiB (bench, N = 1000)."""
+    plans = latest_plans(session, rnd)
+    assignment_of_plan = {id_of(p): a for a, p in plans.items()}
+    reported = _round_reports(session, rnd)
+    out: dict[int, list[MeasureFacts]] = {a: [] for a in plans}
+    if not plans:
+        return out
+    for plan_id, measure_id, due_on, status in session.exec(
+        select(
+            col(PlanMeasure.plan_id),
+            col(PlanMeasure.measure_id),
+            col(PlanMeasure.due_on),
+            col(PlanMeasure.status),
+        )
+        .where(col(PlanMeasure.plan_id).in_(list(assignment_of_plan)))
+        .order_by(col(PlanMeasure.plan_id), col(PlanMeasure.position))
+    ).all():
+        a = assignment_of_plan[plan_id]
+        out[a].append(_fact(measure_id, due_on, status, reported[a].get(measure_id), "", {}))
+    return out
 
 
 def team_statuses(session: Session, institutions: Iterable[Institution]) -> dict[int, TeamStatus]:
