@@ -67,6 +67,7 @@ __all__ = [
     "plan_measures",
     "plan_version",
     "scores_for",
+    "start_of",
 ]
 
 
@@ -127,6 +128,12 @@ def _inputs_hash(answer_set: AnswerSet, library: Library, capacity: int, start: 
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def start_of(plan: Plan, rnd: Round) -> date:
+    """The first day of a plan version's first half-year, as it was built (versions from
+    before the start was recorded began in the round's half-year)."""
+    return date.fromisoformat((plan.adjustments or {}).get("start", rnd.due_on.isoformat()))
 
 
 def open_measures(session: Session, plan: Plan, until: date) -> list[PlanMeasure]:
@@ -235,10 +242,7 @@ def adjust_plan(
         if not reason.strip():
             raise PlanError(f"dropping {mid} needs a reason")
     # A measure may move to any period end of the plan, never before the plan's start.
-    start = date.fromisoformat(
-        (latest.adjustments or {}).get("start", ctx.round.due_on.isoformat())
-    )
-    plan_periods = periods(start)
+    plan_periods = periods(start_of(latest, ctx.round))
     valid_dues = {p.due for p in plan_periods} | {LAST_DUE}
     for mid, due in move.items():
         if due not in valid_dues:

@@ -22,7 +22,7 @@ from pvpp.i18n import t
 from pvpp.national import round_medians
 from pvpp.planning.library import load_library
 from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END
-from pvpp.plans import PlanError, context, current_answers, latest_plan, scores_for
+from pvpp.plans import PlanError, context, current_answers, latest_plan, scores_for, start_of
 from pvpp.policy import load_policy
 from pvpp.policy.models import ItemKind, Lang
 from pvpp.queries import measure_facts
@@ -174,8 +174,7 @@ def plan_context(
     by_2027 = [m for m in active if m.period != LAST_PERIOD]
     # The person-days of the plan's own measures in the period the summary names: from the
     # plan's start to the end of 2027.
-    start = date.fromisoformat((plan.adjustments or {}).get("start", ctx.round.due_on.isoformat()))
-    effort_days = measures.effort_in((f for _, f in pairs), start, ROADMAP_END)
+    effort_days = measures.effort_in((f for _, f in pairs), start_of(plan, ctx.round), ROADMAP_END)
     extra_funding = sum(1 for m in active if any(f != "F1" for f in m.funding))
     head_measures = sum(1 for m in active if m.role == "head")
     upcoming = sorted(m.due_on for m in active if m.period != LAST_PERIOD)

@@ -50,7 +50,5 @@ PLANNED = frozenset({S.PLANNED, S.PLAN_SENT, S.IN_FOLLOW_UP})
 REPLANNABLE = frozenset({S.ACCEPTED, S.PLAN_SENT, S.IN_FOLLOW_UP})
 #: The plan has gone to the head: RV5 follow-up and escalation apply.
 PLAN_OUT = frozenset({S.PLAN_SENT, S.IN_FOLLOW_UP})
-#: Still has work ahead in the round (everything but an assignment in follow-up).
-ACTIVE = frozenset(S) - PLAN_OUT
 #: Its self-assessment is done: accepted and beyond.
 ASSESSED = frozenset({S.ACCEPTED}) | PLANNED
