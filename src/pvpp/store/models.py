@@ -194,11 +194,20 @@ class Plan(SQLModel, table=True):
     version: int
     answer_set_id: int = Field(foreign_key="answerset.id")
     inputs_sha256: str = Field(max_length=64)
-    status: str = Field(default="draft", max_length=20)  # draft | agreed | sent
+    status: str = Field(default="draft", max_length=20)  # see pvpp.states.plan
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(max_length=100)
     note: str = Field(default="", max_length=2000)
     adjustments: Any = json_column()
+    # The team's own targets per item: {item: {"target": degree, "reason": text}}.
+    targets: Any = json_column()
+    # What the planner's re-check found in the team's choices: [{"code", "params"}],
+    # worded in the reader's language when shown (never applied to the plan).
+    warnings: Any = json_column()
+    # The head's approval: due when the plan goes out; the approved version is the agreed one.
+    approval_due: date | None = None
+    approved_at: datetime | None = None
+    approved_by: str = Field(default="", max_length=254)
 
     __table_args__ = (UniqueConstraint("assignment_id", "version"),)
 
@@ -222,6 +231,49 @@ class PlanMeasure(SQLModel, table=True):
     priority: float
     status: str = Field(default="planned", max_length=20)  # planned | dropped | done
     dropped_reason: str = Field(default="", max_length=2000)
+    # library: the planner's proposal; alternative: another library measure for the same
+    # step, chosen by the team; own: the team's own measure (its name in ``title``).
+    origin: str = Field(default="library", max_length=20)
+    title: str = Field(default="", max_length=500)
+    # Services a P5.2 measure is for (names as the services sheet gives them).
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Funding already available for the measure (whole euros) and its link to the
+    # planning documents (NAP2027, VPMP2027, DTP2027, ...), as the team states them (6.5).
+    funding_eur: int | None = None
+    funding_ref: str = Field(default="", max_length=500)
+
+
+class PlanChange(SQLModel, table=True):
+    """One change a team made to its plan proposal: what, before and after, who and when.
+
+    ``kind`` is accept | alternative | move | drop | own | capacity | target; the row
+    belongs to the plan version the change made."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    measure_id: str = Field(default="", max_length=40)
+    kind: str = Field(max_length=20)
+    before: Any = json_column()
+    after: Any = json_column()
+    reason: str = Field(default="", max_length=2000)
+    actor: str = Field(max_length=254)
+    source: str = Field(default="", max_length=500)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class PlanApproval(SQLModel, table=True):
+    """A one-time approval link sent to a head for one plan version.
+
+    Only the token's SHA-256 is stored; the link itself exists only in the email."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    token_sha256: str = Field(unique=True, max_length=64)
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_on: date
+    used_at: datetime | None = None
+    outcome: str = Field(default="", max_length=20)  # "" | approved | refused | superseded
+    actor: str = Field(default="", max_length=254)
 
 
 class AuditLog(SQLModel, table=True):
