@@ -7,10 +7,15 @@ plan's start to the end of 2027, each period holding at most the institution's c
 priority order (the item's priority, then lower degrees first, then policy order), and a
 step is placed only after its predecessors (the previous degree of the same dimension and
 the library's prerequisites) sit in an earlier period. Same inputs, same plan.
+
+The team's own targets (``targets``) replace the scores' target of an item: a target lower
+than the national one leaves the steps above it out of the proposal (unless another
+item's step needs one as a prerequisite), and the item's priority follows the gap to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -93,8 +98,12 @@ def plan_steps(
     *,
     start: date,
     capacity_days: int = DEFAULT_CAPACITY_DAYS,
+    targets: Mapping[str, int] | None = None,
 ) -> list[PlannedStep]:
-    """The scheduled steps of a plan for ``scores``; deterministic for equal inputs."""
+    """The scheduled steps of a plan for ``scores``; deterministic for equal inputs.
+
+    ``targets`` are the team's own targets per item (degree), in place of the target the
+    scores carry (the questionnaire's own target, else the national one)."""
     policy = library.policy
     order = {i.id: n for n, i in enumerate(policy.items)}
     dim_order = {d.id: n for n, d in enumerate(policy.dimensions)}
@@ -120,10 +129,15 @@ def plan_steps(
                 want(p.item, p.dimension, p.to_degree, priority)
 
     for item_id, s in scores.items.items():
-        if s.score is None or not s.gap:
+        target, gap, priority = s.target, s.gap, s.priority
+        if targets is not None and item_id in targets and s.score is not None:
+            target = targets[item_id]
+            gap = max(0.0, target - s.score)
+            priority = gap * s.weight * s.foundation_factor
+        if s.score is None or not gap:
             continue
         for dim in s.degrees:
-            want(item_id, dim, s.target, s.priority or 0.0)
+            want(item_id, dim, target, priority or 0.0)
 
     def predecessors(step: _Step) -> list[tuple[str, str, int]]:
         item, dim, degree = step.key
