@@ -156,8 +156,9 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
     for col in ("due", "item", "step", "measure", "RV5", "role", "funding", "status"):
         table.add_column(col)
     for m in payload["measures"]:
-        measure = library.by_id[m["measure_id"]]
-        title = measure.title.en if lang == "en" else measure.title.lv
+        # The team's own measures are not in the library: their name is the title.
+        measure = library.by_id.get(m["measure_id"])
+        title = m["title"] or (measure.title.text(lang) if measure else m["measure_id"])
         role = (
             library.roles[m["role"]].name.en if lang == "en" else library.roles[m["role"]].name.lv
         )
@@ -316,3 +317,73 @@ def plan_send(
         console.print(f"  • {row.institution}: {row.outcome}{version}", highlight=False)
     queued = sum(1 for r in rows if r.outcome == "queued")
     console.print(f"{queued} plan email(s) queued; deliver them with `pvpp outbox send`.")
+
+
+@plan_app.command("sheet")
+def plan_sheet_command(
+    ctx: typer.Context,
+    round_code: Annotated[str, typer.Argument(metavar="ROUND", help="Round code")],
+    institution: Annotated[str, typer.Argument(help="Institution code")],
+    out: Annotated[Path, typer.Option(help="Where to write the plan sheet (.xlsx)")],
+    lang: Annotated[str | None, typer.Option(help="lv or en (default: the settings')")] = None,
+) -> None:
+    """Write the plan sheet of the newest plan version: the proposal the team shapes
+    (decisions per step, own measures, own targets, capacity) and returns."""
+    from pvpp.proposals import plan_sheet
+
+    app_ = root(ctx)
+    language = parse_lang(lang) if lang is not None else app_.settings.language
+    data = _run(
+        ctx,
+        lambda s: plan_sheet(s, round_code, institution, lang=language, settings=app_.settings),
+    )
+    with file_errors():
+        write_atomic(out, data)
+    console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
+
+
+@plan_app.command("take")
+def plan_take_command(
+    ctx: typer.Context,
+    round_code: Annotated[str, typer.Argument(metavar="ROUND", help="Round code")],
+    file: Annotated[Path, typer.Argument(help="The returned plan sheet (.xlsx)")],
+    actor: Annotated[
+        str, typer.Option(help="Who sent the sheet (an email address), for the change record")
+    ] = "cli",
+) -> None:
+    """Check a returned plan sheet and make the new plan version from it; prints every
+    problem of a rejected sheet (nothing is stored), or the new version and the planner's
+    warnings in the sheet's language."""
+    from pvpp.planning.recheck import warning_text
+    from pvpp.proposals import take_plan_sheet
+
+    app_ = root(ctx)
+    with file_errors():
+        data = file.read_bytes()
+    outcome = _run(
+        ctx,
+        lambda s: take_plan_sheet(
+            s, data, filename=file.name, source=f"cli:{file}", actor=actor,
+            settings=app_.settings, round_code=round_code,
+        ),
+    )  # fmt: skip
+    lang = outcome.lang
+    if outcome.outcome == "duplicate":
+        console.print(
+            f"{file.name}: already taken (plan version {outcome.version}).", highlight=False
+        )
+        return
+    if outcome.outcome == "rejected":
+        err_console.print(
+            t("proposal.check.rejected", lang, n=len(outcome.problems)), highlight=False
+        )
+        for p in outcome.problems:
+            where = f"{p['sheet']}!{p['cell']}: " if p.get("cell") else ""
+            err_console.print(f"  • {escape(where + p['message'])}", highlight=False)
+        raise typer.Exit(1)
+    console.print(t("proposal.check.accepted", lang, version=outcome.version), highlight=False)
+    console.print(f"{outcome.changes} change(s) recorded.", highlight=False)
+    library = load_library("pvpp2027-v1")
+    for w in outcome.warnings:
+        text = escape(warning_text(w, library, lang))
+        console.print(f"  [yellow]⚠[/yellow] {text}", highlight=False)

@@ -119,8 +119,9 @@ def recheck(
         in_period = [s for s in live if s.period == period.code]
         need = sum(s.effort_days for s in in_period)
         if need > capacity_days and len(in_period) > 1:
-            out.append(_w("capacity_exceeded", period=period.code, need=need,
-                          capacity=capacity_days))  # fmt: skip
+            out.append(
+                _w("capacity_exceeded", period=period.code, need=need, capacity=capacity_days)
+            )
 
     def before(pre: FinalStep, step: FinalStep) -> bool:
         """Whether ``pre`` comes in an earlier period than ``step``."""
@@ -141,56 +142,99 @@ def recheck(
             if have is None or have >= pre.to_degree:
                 continue  # already reached (or not applicable): nothing to wait for
             found = by_key.get((pre.item, pre.dimension, pre.to_degree))
-            params = {"measure": step.measure_id, "prerequisite": found.measure_id
-                      if found else pre.id, "period": step.period}  # fmt: skip
+            params = {
+                "measure": step.measure_id,
+                "prerequisite": found.measure_id if found else pre.id,
+                "period": step.period,
+            }
             if found is None:
                 order.append(_w("prerequisite_missing", **params))
             elif found.dropped:
                 order.append(_w("prerequisite_dropped", **params))
             elif not before(found, step):
-                order.append(_w("prerequisite_not_before", **params,
-                                prerequisite_period=found.period))  # fmt: skip
+                order.append(
+                    _w("prerequisite_not_before", **params, prerequisite_period=found.period)
+                )
         have = current(item, dim)
         if have is not None and degree - 1 > have:
             lower = by_key.get((item, dim, degree - 1))
-            params = {"measure": step.measure_id, "item": item, "dimension": dim,
-                      "period": step.period}  # fmt: skip
+            params = {
+                "measure": step.measure_id,
+                "item": item,
+                "dimension": dim,
+                "period": step.period,
+            }
             if lower is None:
                 order.append(_w("lower_step_missing", **params, degree=degree - 1))
             elif lower.dropped:
                 order.append(_w("lower_step_dropped", **params, previous=lower.measure_id))
             elif not before(lower, step):
-                order.append(_w("lower_step_not_before", **params, previous=lower.measure_id,
-                                previous_period=lower.period))  # fmt: skip
+                order.append(
+                    _w(
+                        "lower_step_not_before",
+                        **params,
+                        previous=lower.measure_id,
+                        previous_period=lower.period,
+                    )
+                )
     rank = {code: n for n, code in enumerate(CODES)}
     out += sorted(order, key=lambda w: rank[w["code"]])
 
     for node in policy.items:
         own = targets.get(node.id)
         if own is not None and own.target < node.national_target:
-            out.append(_w("target_below_national", item=node.id, target=own.target,
-                          national=node.national_target, reason=own.reason))  # fmt: skip
+            out.append(
+                _w(
+                    "target_below_national",
+                    item=node.id,
+                    target=own.target,
+                    national=node.national_target,
+                    reason=own.reason,
+                )
+            )
     for step in live:
         own = targets.get(step.item)
         if own is not None and step.to_degree is not None and step.to_degree > own.target:
-            out.append(_w("above_own_target", measure=step.measure_id, item=step.item,
-                          dimension=step.dimension, degree=step.to_degree,
-                          target=own.target))  # fmt: skip
+            out.append(
+                _w(
+                    "above_own_target",
+                    measure=step.measure_id,
+                    item=step.item,
+                    dimension=step.dimension,
+                    degree=step.to_degree,
+                    target=own.target,
+                )
+            )
 
     dims = {d.id for d in policy.dimensions}
     for step in live:
         if step.origin != "own":
             continue
         if step.item not in scores.items or step.dimension not in dims:
-            out.append(_w("own_measure_unknown_link", measure=step.measure_id,
-                          title=step.title, item=step.item, dimension=step.dimension))  # fmt: skip
+            out.append(
+                _w(
+                    "own_measure_unknown_link",
+                    measure=step.measure_id,
+                    title=step.title,
+                    item=step.item,
+                    dimension=step.dimension,
+                )
+            )
             continue
         have = current(step.item, step.dimension)
         own = targets.get(step.item)
         target = own.target if own else scores.items[step.item].target
         if have is None or have >= target:
-            out.append(_w("own_measure_no_gap", measure=step.measure_id, title=step.title,
-                          item=step.item, dimension=step.dimension, target=target))  # fmt: skip
+            out.append(
+                _w(
+                    "own_measure_no_gap",
+                    measure=step.measure_id,
+                    title=step.title,
+                    item=step.item,
+                    dimension=step.dimension,
+                    target=target,
+                )
+            )
     return out
 
 

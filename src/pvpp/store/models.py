@@ -261,6 +261,21 @@ class PlanChange(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class PlanSheet(SQLModel, table=True):
+    """A plan sheet the team returned and that made a plan version (a rejected sheet is
+    reported to the sender and stores nothing). The file itself is in the file store."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    plan_version: int  # the version the sheet was made from
+    new_plan_version: int  # the version it made
+    file_sha256: str = Field(foreign_key="storedfile.sha256", unique=True, max_length=64)
+    filename: str = Field(max_length=500)
+    source: str = Field(max_length=500)
+    actor: str = Field(max_length=254)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
 class PlanApproval(SQLModel, table=True):
     """A one-time approval link sent to a head for one plan version.
 

@@ -1,5 +1,6 @@
 """plans the institution owns: the team's changes, own targets, services and funding of a
-measure, planner warnings, and the head's approval with one-time links
+measure, planner warnings, the plan sheets a team returned, and the head's approval with
+one-time links
 
 Revision ID: 0005
 Revises: 0004
@@ -81,6 +82,26 @@ def upgrade() -> None:
     with op.batch_alter_table("planchange", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_planchange_plan_id"), ["plan_id"], unique=False)
     op.create_table(
+        "plansheet",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("plan_version", sa.Integer(), nullable=False),
+        sa.Column("new_plan_version", sa.Integer(), nullable=False),
+        sa.Column("file_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("filename", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["assignment_id"], ["assignment.id"]),
+        sa.ForeignKeyConstraint(["file_sha256"], ["storedfile.sha256"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("file_sha256"),
+    )
+    with op.batch_alter_table("plansheet", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_plansheet_assignment_id"), ["assignment_id"], unique=False
+        )
+    op.create_table(
         "planapproval",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
@@ -102,6 +123,9 @@ def downgrade() -> None:
     with op.batch_alter_table("planapproval", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_planapproval_plan_id"))
     op.drop_table("planapproval")
+    with op.batch_alter_table("plansheet", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plansheet_assignment_id"))
+    op.drop_table("plansheet")
     with op.batch_alter_table("planchange", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_planchange_plan_id"))
     op.drop_table("planchange")
