@@ -96,10 +96,12 @@ def _assess_on_workers(round_code: str, batches: int, today: date | None) -> int
 
 @flow(name="follow-up")
 def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
-    """RV5: take status sheets in (re-planning on reported changes), request statuses at
-    period ends, remind, escalate overdue measures, and send re-planned versions."""
+    """RV5: take status sheets and plan sheets in (re-planning on reported changes and on
+    the teams' own shaping of their plans), request statuses at period ends, remind,
+    escalate overdue measures, and send re-planned versions."""
     today = today or app().today()
     received = tasks.ingest_statuses(_folder(round_code, "status"))
+    shaped = tasks.ingest_plan_sheets(_folder(round_code, "plan-sheets"))
     requested = tasks.request_statuses(round_code, today, _folder(round_code, "status-sent"))
     reminded = tasks.remind_statuses(round_code, today)
     escalated = tasks.escalate(today)
@@ -107,6 +109,7 @@ def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
     tasks.deliver()
     return {
         "received": received,
+        "plan_sheets": shaped,
         "requested": requested,
         "reminded": reminded,
         "escalated": escalated,

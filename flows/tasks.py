@@ -10,11 +10,11 @@ from collections.abc import Collection
 from datetime import date
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from sqlmodel import col, select
 
 from flows.root import app, each
-from pvpp import followup, milestones
+from pvpp import followup, milestones, proposals
 from pvpp.delivery import queue_plans, record_sent_plans
 from pvpp.documents.national_pdf import national_pdf
 from pvpp.files import write_atomic
@@ -166,6 +166,24 @@ def ingest_statuses(folder: str) -> dict[str, int]:
         [Path(folder)], source="flow", settings=root.settings, db=root.db
     ):
         counts[row.outcome] = counts.get(row.outcome, 0) + 1
+    return counts
+
+
+@task
+def ingest_plan_sheets(folder: str) -> dict[str, int]:
+    """Take the plan sheets teams returned into ``folder``: each right one makes a new plan
+    version (sent to the head by the next plan mailing); counts per outcome. A rejected
+    sheet stores nothing and is named in the flow's log with its first problem."""
+    root = app()
+    counts: dict[str, int] = {}
+    for row in proposals.ingest_plan_sheet_files(
+        [Path(folder)], source="flow", settings=root.settings, db=root.db
+    ):
+        counts[row.outcome] = counts.get(row.outcome, 0) + 1
+        if row.outcome == "rejected" and row.problems:
+            get_run_logger().warning(
+                "plan sheet %s rejected: %s", row.file, row.problems[0]["message"]
+            )
     return counts
 
 

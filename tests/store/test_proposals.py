@@ -16,7 +16,7 @@ from pvpp.cli.main import app as cli
 from pvpp.planning.library import load_library
 from pvpp.plans import context, latest_plan, plan_measures, plan_version
 from pvpp.policy.models import Lang
-from pvpp.proposals import plan_sheet, take_plan_sheet
+from pvpp.proposals import ingest_plan_sheet_files, plan_sheet, take_plan_sheet
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.models import (
     AuditLog,
@@ -341,3 +341,21 @@ def test_cli_builds_and_takes_a_sheet(planned: App, tmp_path: Path) -> None:
     with planned.db.reading() as s:
         actors = s.exec(select(PlanChange.actor).where(col(PlanChange.kind) == "capacity")).all()
     assert actors == ["anna@arm.gov.lv"]
+
+
+def test_the_drop_folder_intake_takes_each_sheet_once(planned: App, tmp_path: Path) -> None:
+    folder = tmp_path / "plan-sheets"
+    folder.mkdir()
+    (folder / "ARM.xlsx").write_bytes(fill_plan_sheet(_sheet(planned), capacity=35))
+    (folder / "wrong.xlsx").write_bytes(b"not a workbook")
+    rows = ingest_plan_sheet_files(
+        [folder], source="flow", settings=planned.settings, db=planned.db
+    )
+    assert [(Path(r.file).name, r.outcome, r.version) for r in rows] == [
+        ("ARM.xlsx", "accepted", 2),
+        ("wrong.xlsx", "rejected", None),
+    ]
+    again = ingest_plan_sheet_files(
+        [folder], source="flow", settings=planned.settings, db=planned.db
+    )
+    assert [r.outcome for r in again] == ["duplicate", "rejected"]
