@@ -79,7 +79,11 @@ def test_every_team_choice_is_read_back(root: App) -> None:
         sheet(),
         capacity=30,
         decisions={
-            "M-K1-D2-1": {"decision": "alternative", "alternative": "M-K1-D2-1b"},
+            "M-K1-D2-1": {
+                "decision": "alternative",
+                "alternative": "M-K1-D2-1b",
+                "period": "2026H2",
+            },
             "M-K1-D2-2": {"decision": "move", "period": "2028-2031"},
             "M-1_1-D1-2": {
                 "decision": "accept",
@@ -105,9 +109,11 @@ def test_every_team_choice_is_read_back(root: App) -> None:
     assert result.status == "accepted", result.problems
     assert result.capacity == 30
     got = {d.measure_id: d for d in result.decisions}
-    assert (got["M-K1-D2-1"].decision, got["M-K1-D2-1"].alternative) == (
+    chosen = got["M-K1-D2-1"]
+    assert (chosen.decision, chosen.alternative, chosen.new_period) == (
         "alternative",
         "M-K1-D2-1b",
+        "2026H2",
     )
     assert (got["M-K1-D2-2"].decision, got["M-K1-D2-2"].new_period) == ("move", "2028–2031")
     accepted = got["M-1_1-D1-2"]

@@ -805,7 +805,9 @@ def _check_plan(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -
                 )
         new_period = ""
         raw_period = cell(NEW_PERIOD)
-        if decision == "move":
+        # A new period goes with "change the period" and may go with an alternative too;
+        # a dropped step has no period to move to.
+        if decision == "move" or (raw_period and decision != "drop"):
             if not raw_period:
                 ok = False
                 check.problem(
