@@ -111,7 +111,9 @@ def request_statuses(
         rows = [
             StatusRow(
                 m.measure_id,
-                getattr(library[m.measure_id].title, lang) if m.measure_id in library else "",
+                # An own measure's name is in the row; a library measure's in the library.
+                m.title
+                or (getattr(library[m.measure_id].title, lang) if m.measure_id in library else ""),
                 m.due_on,
             )
             for m in measures

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from pvpp.app import App
 from pvpp.assignments import State, transition
 from pvpp.cli.main import app as cli
+from pvpp.exports import export_plan
 from pvpp.planning.library import load_library
 from pvpp.plans import context, latest_plan, plan_measures, plan_version
 from pvpp.policy.models import Lang
@@ -359,3 +361,20 @@ def test_the_drop_folder_intake_takes_each_sheet_once(planned: App, tmp_path: Pa
         [folder], source="flow", settings=planned.settings, db=planned.db
     )
     assert [r.outcome for r in again] == ["duplicate", "rejected"]
+
+
+def test_an_own_measure_is_exported_by_its_name(planned: App, tmp_path: Path) -> None:
+    own = {
+        "name": "Klientu aptauja par e-pakalpojumu",
+        "item": "K2",
+        "dimension": "D4",
+        "period": "2026H2",
+        "role": "customer_service",
+        "effort": "S",
+    }
+    assert _take(planned, fill_plan_sheet(_sheet(planned), own=[own])).version == 2
+    with planned.db.unit_of_work() as s:
+        export_plan(s, ROUND, CODE, tmp_path / "plan.xlsx")
+    book = load_workbook(tmp_path / "plan.xlsx")
+    values = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
+    assert "OWN-1" in values and "Klientu aptauja par e-pakalpojumu" in values

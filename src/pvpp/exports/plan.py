@@ -94,7 +94,8 @@ def measure_rows(
                 m.from_degree,
                 m.to_degree,
                 m.measure_id,
-                measure.title.get(lang) if measure else None,
+                # The team's own measure has its name in the row, not in the library.
+                m.title or (measure.title.get(lang) if measure else None),
                 m.rv5_measure,
                 role.name.get(lang) if role else m.role,
                 "\n".join(funding.get(f, f) for f in m.funding) or None,
