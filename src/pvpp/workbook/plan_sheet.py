@@ -40,6 +40,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.i18n import number, t
@@ -343,6 +344,21 @@ def _unlock(ws: Worksheet, refs: Sequence[str]) -> None:
         ws[ref].protection = Protection(locked=False)
 
 
+def _print(ws: Worksheet, header_row: int) -> None:
+    """A4 landscape, fitted to the width, the header repeated on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+def _lines(*texts: tuple[str, int]) -> int:
+    """How many lines the longest of (text, column width) wraps to."""
+    return max(1, *(-(-len(text) // max(width - 2, 1)) for text, width in texts))
+
+
 def _write_text(ws: Worksheet, ref: str, value: str) -> None:
     ws[ref] = value
     ws[ref].data_type = "s"  # a team's text is never read as a formula
@@ -412,8 +428,14 @@ def build_plan_sheet(data: PlanSheetData, *, library: Library, lang: Lang, key: 
         ws[f"E{r}"] = f"{step.from_degree}→{step.to_degree}"
         _write_text(ws, f"F{r}", measure.title.get(lang) if measure else step.measure_id)
         ws[f"G{r}"] = step.period
-        for col in "CDF":
+        for col in "CDFK":
             ws[f"{col}{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+        # Wrapped cells need their height: not every program grows a row by itself.
+        texts = [
+            (str(ws[f"{c}{r}"].value or ""), w)
+            for c, w in zip("CDFK", (30, 22, 50, 36), strict=True)
+        ]
+        ws.row_dimensions[r].height = 15 * _lines(*texts)
         values = {
             DECISION: choice_label(step.decision, lang) if step.decision else None,
             ALTERNATIVE: step.alternative or None,
@@ -441,6 +463,7 @@ def build_plan_sheet(data: PlanSheetData, *, library: Library, lang: Lang, key: 
                 ws.add_data_validation(alt_lists[ids])
             alt_lists[ids].add(f"{ALTERNATIVE}{r}")
     ws.freeze_panes = f"C{FIRST_ROW}"
+    _print(ws, HEADER_ROW)
     ws.protection.sheet = True
 
     own = wb.create_sheet(sheet_name("own", lang))
@@ -484,6 +507,7 @@ def build_plan_sheet(data: PlanSheetData, *, library: Library, lang: Lang, key: 
             if m.funding_eur is not None:
                 own[f"H{r}"] = m.funding_eur
     own.freeze_panes = f"B{OWN_FIRST_ROW}"
+    _print(own, OWN_HEADER_ROW)
     own.protection.sheet = True
 
     tg = wb.create_sheet(sheet_name("targets", lang))
@@ -511,6 +535,7 @@ def build_plan_sheet(data: PlanSheetData, *, library: Library, lang: Lang, key: 
         degrees.add(f"{OWN_TARGET}{r}")
         _unlock(tg, [f"{OWN_TARGET}{r}", f"{TARGET_REASON}{r}"])
     tg.freeze_panes = f"C{TARGET_FIRST_ROW}"
+    _print(tg, TARGET_HEADER_ROW)
     tg.protection.sheet = True
 
     _reference(wb.create_sheet(sheet_name("reference", lang)), data, library, lang, names)
