@@ -455,6 +455,8 @@ def _apply(
             continue
         listed = library.by_id.get(d.measure_id) or library.by_step[key][0]
         row = _library_row(listed, d.period, dues.get(d.period, LAST_DUE), 0.0)
+        if listed.id != library.by_step[key][0].id:
+            row.origin = "alternative"  # chosen on an earlier sheet, kept as it was
         _decide(row, d, library, dues)
         rows[key] = row
     component_of = {i.id: c for c in policy.components for i in c.items}
