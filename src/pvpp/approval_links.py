@@ -66,6 +66,9 @@ def _signature(key: bytes, nonce: str) -> str:
 def make_token(key: bytes) -> str:
     """A new signed token."""
     nonce = _b64(secrets.token_bytes(NONCE_BYTES))
+    # A token starting with "-" would read as an option on a command line.
+    while nonce.startswith("-"):
+        nonce = _b64(secrets.token_bytes(NONCE_BYTES))
     return f"{nonce}.{_signature(key, nonce)}"
 
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from pvpp.approval_links import make_token, signature_ok, token_in, tokens_in
 from pvpp.states.machine import InvalidTransition, check_move
 from pvpp.states.plan import (
     ALLOWED,
@@ -84,3 +85,14 @@ def test_an_approved_version_never_moves_again() -> None:
         check_move(ALLOWED, PlanState.APPROVED, PlanState.SENT, "plan version 1")
     with pytest.raises(InvalidTransition):
         check_move(ALLOWED, PlanState.DRAFT, PlanState.APPROVED, "plan version 1")
+
+
+def test_tokens_are_signed_and_never_start_like_an_option() -> None:
+    key = b"k" * 32
+    tokens = [make_token(key) for _ in range(300)]
+    assert len(set(tokens)) == 300
+    assert all(signature_ok(tok, key) and not tok.startswith("-") for tok in tokens)
+    assert not signature_ok(tokens[0], b"other key")
+    link = f"https://pvpp.example.lv/plans/approve/{tokens[0]}"
+    assert token_in(f" <{link}/> ") == tokens[0]
+    assert tokens_in(f"Saite: {link}\nvēlreiz {link}\n") == [tokens[0]]

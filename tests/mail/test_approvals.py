@@ -8,9 +8,10 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
@@ -21,6 +22,7 @@ from pvpp.approvals import ApprovalError, Decision, decide, queue_due_approvals,
 from pvpp.cli.main import app as cli
 from pvpp.clock import FixedClock
 from pvpp.delivery import record_sent_plans
+from pvpp.exports.round import export_round
 from pvpp.mail.compose import queue_plan
 from pvpp.planning.library import load_common
 from pvpp.plans import adjust_plan, context, latest_plan, plan_measures
@@ -360,3 +362,30 @@ def test_cli_shows_awaiting_then_approved_and_approves(planned: str, root: App) 
     assert f"approved on 16 April 2026 by {HEAD}" in shown.stdout
     refused = runner.invoke(cli, ["plan", "approve", "x.y", "--refuse"], obj=root)
     assert refused.exit_code == 1 and "iemeslu" in refused.stderr
+
+
+def test_the_round_export_lists_each_plans_approval(
+    planned: str, root: App, tmp_path: Path
+) -> None:
+    sent = _send(root, 1)
+    _delivered(root)
+
+    def row(lang: str) -> dict[str, object]:
+        out = tmp_path / f"round-{lang}.xlsx"
+        with root.db.unit_of_work() as s:
+            export_round(s, ROUND, out, lang=lang)
+        ws = openpyxl.load_workbook(out).worksheets[0]
+        header = [c.value for c in ws[1]]
+        rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in ws.iter_rows(2)]
+        return next(r for r in rows if r[header[0]] == "VID")
+
+    awaiting = row("lv")
+    assert awaiting["Plāna versija"] == 1 and awaiting["Plāna statuss"] == "nosūtīts"
+    due = awaiting["Apstiprināšanas termiņš"]
+    assert isinstance(due, datetime) and due.date() == DUE
+    assert awaiting["Apstiprināja"] is None
+    _decide(root, sent.token, date(2026, 4, 10))
+    approved = row("en")
+    assert approved["Plan status"] == "approved" and approved["Approved by"] == HEAD
+    at = approved["Approved (Riga time)"]
+    assert isinstance(at, datetime) and at.date() == date(2026, 4, 10)
