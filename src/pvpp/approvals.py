@@ -5,8 +5,8 @@ for its version (:mod:`pvpp.approval_links`, issued by :func:`pvpp.mail.compose.
 :func:`decide` is what the link's page (the portal) and ``pvpp plan approve`` call:
 
 - it refuses, in the reader's language, a link that is unknown or tampered with, already
-  used, superseded by a newer version (naming the current one), expired, or for a version
-  the head has already decided;
+  used, superseded by a newer version (naming the current one), for a version the head
+  has already decided through another link, or expired (checked in that order);
 - otherwise it records the decision once: an approval moves the version to ``approved``
   (:data:`pvpp.states.plan.ALLOWED`) with the root's time and the head's address from the
   registry; a refusal keeps its reason and tells the team. Either way the link is used,
