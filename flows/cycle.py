@@ -98,13 +98,15 @@ def _assess_on_workers(round_code: str, batches: int, today: date | None) -> int
 def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
     """RV5: take status sheets and plan sheets in (re-planning on reported changes and on
     the teams' own shaping of their plans), request statuses at period ends, remind,
-    escalate overdue measures, and send re-planned versions."""
+    escalate overdue measures, remind heads of plans awaiting their approval (and escalate
+    late ones), and send re-planned versions."""
     today = today or app().today()
     received = tasks.ingest_statuses(_folder(round_code, "status"))
     shaped = tasks.ingest_plan_sheets(_folder(round_code, "plan-sheets"))
     requested = tasks.request_statuses(round_code, today, _folder(round_code, "status-sent"))
     reminded = tasks.remind_statuses(round_code, today)
     escalated = tasks.escalate(today)
+    approvals = tasks.remind_approvals(today)
     replanned = tasks.queue_plan_mails(round_code, _folder(round_code, "plans"))
     tasks.deliver()
     return {
@@ -113,6 +115,7 @@ def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
         "requested": requested,
         "reminded": reminded,
         "escalated": escalated,
+        "approval_reminders": approvals,
         "replanned": replanned,
     }
 

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from flows.root import app, each
 from pvpp import followup, milestones, proposals
+from pvpp.approvals import queue_due_approvals
 from pvpp.delivery import queue_plans, record_sent_plans
 from pvpp.documents.national_pdf import national_pdf
 from pvpp.files import write_atomic
@@ -212,6 +213,15 @@ def escalate(today: date) -> int:
     root = app()
     with root.db.unit_of_work() as s:
         return sum(created for _, created in queue_due_escalations(s, today, root.settings))
+
+
+@task
+def remind_approvals(today: date) -> int:
+    """Approval reminders and escalations due ``today`` for plans the heads have not yet
+    approved (once each)."""
+    root = app()
+    with root.db.unit_of_work() as s:
+        return sum(created for _, created in queue_due_approvals(s, today, root.settings))
 
 
 @task

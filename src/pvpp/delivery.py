@@ -1,7 +1,8 @@
 """Delivering plans to heads of institutions: render, queue, and record what was sent.
 
 ``queue_plans`` renders each institution's newest plan and queues the email to the head
-(a copy to the team lead) once per plan version. After the relay has delivered it,
+(a copy to the team lead) once per plan version, with the version's one-time approval
+link and approval date (:func:`pvpp.mail.compose.queue_plan`). After the relay has delivered it,
 ``record_sent_plans`` moves the assignment to ``plan_sent`` and marks the plan version
 sent: the head received exactly the version that was agreed.
 """
@@ -26,8 +27,9 @@ from pvpp.policy.models import Lang
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLANNED
+from pvpp.states.machine import check_move
 from pvpp.states.outbox import OutboxState
-from pvpp.states.plan import PlanState
+from pvpp.states.plan import ALLOWED, PlanState
 from pvpp.store.db import Database
 from pvpp.store.models import OutboxMessage, Plan
 
@@ -100,7 +102,7 @@ def queue_plans(
                 continue
             queue_plan(
                 s, round_code=round_code, institution=code, plan_version=version, pdf=pdf,
-                lang=lang, settings=settings,
+                today=today, lang=lang, settings=settings,
             )  # fmt: skip
             out[code] = PlanMail(code, "queued", version)
     return [out[code] for code in institutions]
@@ -128,7 +130,9 @@ def record_sent_plans(session: Session) -> int:
         plan = session.exec(
             select(Plan).where(Plan.assignment_id == ctx.assignment.id, Plan.version == msg.version)
         ).first()
-        if plan is not None and plan.status != PlanState.SENT:
+        # Only a draft becomes sent: a version the head has approved meanwhile stays so.
+        if plan is not None and plan.status == PlanState.DRAFT:
+            check_move(ALLOWED, PlanState.DRAFT, PlanState.SENT, f"plan version {plan.version}")
             plan.status = PlanState.SENT
             session.add(plan)
         latest = latest_plan(session, ctx.assignment)

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     # reminded once when it is this many days old without an accepted status sheet.
     status_respond_days: int = Field(default=21, ge=1)
     status_reminder_days: int = Field(default=14, ge=1)
+    # The head's approval of a plan version (docs/status.md, "Approval"): due this many days
+    # after the plan email is queued; reminded on that day, escalated this many days
+    # later and then monthly. Every approval link is valid for ``approval_link_days``.
+    approval_days: int = Field(default=14, ge=1)
+    approval_escalation_days: int = Field(default=14, ge=1)
+    approval_link_days: int = Field(default=45, ge=1)
+    public_url: str = Field(
+        default="http://localhost:8000",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Where people reach pvpp's pages; approval links start with it",
+    )
+    coordinator_email: str | None = Field(
+        default=None,
+        description="The VARAM coordinator: copied on approval escalations (otherwise the "
+        "team lead is)",
+    )
     # Delivery policy of `pvpp outbox send`: exponential backoff after a temporary failure,
     # a circuit breaker after this many in a row, and giving up after days of trying.
     outbox_backoff_seconds: int = Field(default=60, ge=1)

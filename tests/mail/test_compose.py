@@ -86,8 +86,9 @@ def test_every_kind_reaches_the_right_people(
     pdf = b"%PDF-1.7 plan of VID"
     with root.db.unit_of_work() as s:
         plan, created = queue_plan(
-            s, round_code=ROUND, institution="VID", plan_version=1, pdf=pdf, settings=root.settings
-        )
+            s, round_code=ROUND, institution="VID", plan_version=1, pdf=pdf,
+            today=date(2026, 4, 1), settings=root.settings,
+        )  # fmt: skip
         assert created
         assert [a["email"] for a in plan.to_addrs] == [HEAD]
         assert [a["email"] for a in plan.cc_addrs] == [LEAD]
@@ -100,6 +101,7 @@ def test_every_kind_reaches_the_right_people(
             institution="VID",
             plan_version=1,
             pdf=b"other",
+            today=date(2026, 4, 2),
             settings=root.settings,
         )
         assert not created and again.id == plan.id
@@ -145,6 +147,7 @@ def test_every_kind_reaches_the_right_people(
                 institution="VID",
                 plan_version=7,
                 pdf=pdf,
+                today=date(2026, 4, 1),
                 settings=root.settings,
             )
         with pytest.raises(MessageError, match="no institution"):

@@ -21,6 +21,15 @@ from pvpp.mail.transport import FolderTransport, eml_name, folder_path
 
 DUE = date(2026, 3, 31)
 MEASURE = {"id": "M-K5-D2-1", "title": "Pakalpojumu kataloga izveide", "due_on": DUE}
+APPROVAL = {
+    "head_name": "Ilze Bērziņa",
+    "plan_version": 2,
+    "approval_due": DUE,
+    "days_late": 15,
+    "approval_url": "http://localhost:8000/plans/approve/abc.def",
+    "link_expires": date(2026, 5, 15),
+    "copied": True,
+}
 CONTEXT: dict[str, dict[str, Any]] = {
     "plan": {
         "head_name": "Ilze Bērziņa",
@@ -28,6 +37,9 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "measure_count": 14,
         "first_due": DUE,
         "lead_name": "Jānis Ozoliņš",
+        "approval_url": "http://localhost:8000/plans/approve/abc.def",
+        "approval_due": date(2026, 4, 14),
+        "link_expires": date(2026, 5, 15),
     },
     "invitation": {"due_on": DUE},
     "reminder": {"due_on": DUE},
@@ -44,6 +56,14 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "problems": ["'Statuss'!E8: “Gandrīz” nav no saraksta."],
     },
     "status_reminder": {"period_end": date(2026, 3, 31), "requested_on": date(2026, 3, 2)},
+    "approval_reminder": APPROVAL,
+    "approval_escalation": {**APPROVAL, "number": 2},
+    "approval_refused": {
+        "head_name": "Ilze Bērziņa",
+        "plan_version": 2,
+        "refused_on": DUE,
+        "reason": "Pārāk daudz pasākumu 2026. gadā",
+    },
 }
 COMMON = {"institution_name": "Valsts ieņēmumu dienests", "round_code": "2026-K1"}
 LATVIAN = set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
@@ -67,6 +87,12 @@ def test_every_kind_renders_in_both_languages(kind: str, lang: str) -> None:
         assert "- 'K7'!E3: <b>&</b>" in body  # plain text is not HTML-escaped
     if kind in ("followup", "escalation"):
         assert "M-K5-D2-1 Pakalpojumu kataloga izveide" in body
+    if kind.startswith("approval_") or kind == "plan":
+        # The plan's code never stands alone: P2.4 with its name.
+        assert ("P2.4 individuālais pilnveides plāns" if lang == "lv" else
+                "P2.4 individual improvement plan") in body  # fmt: skip
+    if kind in ("plan", "approval_reminder", "approval_escalation"):
+        assert "http://localhost:8000/plans/approve/abc.def" in body
 
 
 def test_a_missing_value_is_an_error_not_a_blank() -> None:

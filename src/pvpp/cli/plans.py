@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -10,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pvpp.approvals import approval_line, approval_view, decide
 from pvpp.cli.common import (
     command_group,
     console,
@@ -136,6 +138,9 @@ def _plan_payload(session: Session, plan: Plan) -> dict[str, Any]:
     return {
         "version": plan.version,
         "status": plan.status,
+        "approval_due": plan.approval_due,
+        "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
+        "approved_by": plan.approved_by,
         "created_at": plan.created_at.isoformat(),
         "note": plan.note,
         "adjustments": plan.adjustments,
@@ -146,12 +151,28 @@ def _plan_payload(session: Session, plan: Plan) -> dict[str, Any]:
     }
 
 
+def _approval(session: Session, plan: Plan, today: date, lang: str) -> dict[str, Any]:
+    """The version's approval for a listing: its state, dates, and the sentence people read."""
+    view = approval_view(session, plan, today)
+    return {
+        "state": view.state,
+        "since": view.since,
+        "due": view.due,
+        "at": view.at.isoformat() if view.at else None,
+        "by": view.by,
+        "reason": view.reason,
+        "text": approval_line(view, lang),
+    }
+
+
 def _print_plan(payload: dict[str, Any], lang: str) -> None:
     library = load_library("pvpp2027-v1")
     console.print(
         f"Plan version {payload['version']} ({payload['status']}): {payload['note']}",
         highlight=False,
     )
+    if "approval" in payload:
+        console.print(f"  {escape(payload['approval']['text'])}", highlight=False)
     table = Table(header_style="bold")
     for col in ("due", "item", "step", "measure", "RV5", "role", "funding", "status"):
         table.add_column(col)
@@ -215,16 +236,18 @@ def plan_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
 ) -> None:
-    """Show a plan version."""
+    """Show a plan version and how far the head's approval of it has come."""
+    language = parse_lang(lang)
+    day = root(ctx).today()
 
     def work(session: Session) -> dict[str, Any]:
-        ctx = context(session, round_code, institution)
-        plan = plan_version(session, ctx.assignment, version)
+        where = context(session, round_code, institution)
+        plan = plan_version(session, where.assignment, version)
         if plan is None:
             raise PlanError(
                 "no such plan version" if version else "no plan yet: run `pvpp plan build`"
             )
-        return _plan_payload(session, plan)
+        return {**_plan_payload(session, plan), "approval": _approval(session, plan, day, language)}
 
     payload = _run(ctx, work)
     if as_json:
@@ -387,3 +410,28 @@ def plan_take_command(
     for w in outcome.warnings:
         text = escape(warning_text(w, library, lang))
         console.print(f"  [yellow]⚠[/yellow] {text}", highlight=False)
+
+
+@plan_app.command("approve")
+def plan_approve(
+    ctx: typer.Context,
+    token: Annotated[str, typer.Argument(help="The token of the approval link, or the link")],
+    refuse: Annotated[
+        bool, typer.Option("--refuse", help="Refuse the plan version instead (needs --reason)")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why the plan is refused")] = "",
+    lang: Annotated[
+        str | None, typer.Option(help="lv or en (default: the settings' language)")
+    ] = None,
+    today: Annotated[str | None, typer.Option(help="The day of the decision (YYYY-MM-DD)")] = None,
+) -> None:
+    """Approve the plan version of a one-time approval link as its head, or refuse it with a
+    reason (the team is told). A link works once; the portal will call the same service."""
+    language = None if lang is None else parse_lang(lang)
+    app_ = today_option(ctx, today)
+    with app_.db.unit_of_work() as session:
+        decision = decide(
+            session, token, approve=not refuse, reason=reason, lang=language,
+            settings=app_.settings, clock=app_.clock,
+        )  # fmt: skip
+    console.print(decision.message, highlight=False, markup=False)

@@ -110,11 +110,18 @@ def _institution_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
         ],
         col("exports.column.changed", "datetime", 18),
         col("exports.column.flags", "long", 36),
+        # The newest plan version and how far the head's approval of it has come.
+        col("exports.column.plan_version", "int", 10),
+        col("exports.column.plan_status", width=16),
+        col("exports.column.approval_due", "date", 14),
+        col("exports.column.approved_at", "datetime", 18),
+        col("exports.column.approved_by", width=30),
     ]
     rows = []
     for a in data.assignments:
         inst = data.institutions[a.institution_id]
         s = by_assignment.get(a.id)
+        plan = data.plans[a.id][0] if a.id in data.plans else None
         comps = [s.result.components[c.id].score if s else None for c in data.policy.components]
         rows.append(
             [
@@ -127,6 +134,11 @@ def _institution_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
                 *comps,
                 a.updated_at,
                 "; ".join(flag_label(f, lang) for f in data.flags.get(id_of(a), [])) or None,
+                plan.version if plan else None,
+                name_of("plan_state", plan.status, lang) if plan else None,
+                plan.approval_due if plan else None,
+                plan.approved_at if plan else None,
+                (plan.approved_by or None) if plan else None,
             ]
         )
     ws = new_sheet(wb, t("exports.sheet.institutions", lang))

@@ -1,4 +1,4 @@
-"""The eight kinds of message, composed from the store: who gets what, and when.
+"""The eleven kinds of message, composed from the store: who gets what, and when.
 
 | kind       | to                        | cc        | attachment | version in the key      |
 |------------|---------------------------|-----------|------------|-------------------------|
@@ -10,6 +10,15 @@
 | escalation | head of the institution   | team lead |            | YYYYMM: one a month     |
 | status_returned | the team (head if none) |        |            | status report id        |
 | status_reminder | the team (head if none) |        |            | period end YYYYMMDD     |
+| approval_reminder | head of the institution | team lead |          | plan version            |
+| approval_escalation | head of the institution | coordinator¹ |        | version × 1000 + number |
+| approval_refused | the team (head if none) | head    |            | plan version            |
+
+¹ ``coordinator_email`` when set, otherwise the team lead.
+
+The plan email and every approval reminder and escalation carry a one-time approval link
+(:mod:`pvpp.approval_links`); a link is issued only when its message is queued for the
+first time, never for a message already in the outbox.
 
 Every function queues in the caller's transaction and returns ``(row, created)``; asking
 again for the same business key returns the row already queued. Nothing here sends:
@@ -25,8 +34,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from pvpp import measures
+from pvpp.approval_links import ApprovalLink, issue_link, withdraw_link
 from pvpp.i18n import Num, t
-from pvpp.mail.outbox import MessageError, queue
+from pvpp.mail.outbox import MessageError, find, queue
 from pvpp.mail.templates import render, render_html
 from pvpp.planning.library import load_library
 from pvpp.plans import (
@@ -117,20 +127,30 @@ def queue_plan(
     institution: str,
     plan_version: int,
     pdf: bytes,
+    today: date,
     lang: str | None = None,
     settings: Settings,
 ) -> Queued:
-    """The plan PDF to the head of the institution, a copy to the team lead.
+    """The plan PDF to the head of the institution, a copy to the team lead, with the
+    version's one-time approval link and its approval date (``today`` +
+    ``approval_days``, set on the plan as the email is queued).
 
     Callers can skip rendering the PDF when :func:`pvpp.mail.outbox.find` already
-    finds the message for this plan version.
+    finds the message for this plan version; asking again returns that message and
+    issues no new link.
     """
     lang = _lang(lang, settings)
     ctx = _context(session, round_code, institution)
     rnd, inst = ctx.round, ctx.institution
+    existing = find(
+        session, round_code=rnd.code, institution_code=inst.code, kind="plan", version=plan_version
+    )
+    if existing is not None:
+        return existing, False
     plan = _plan(session, ctx, plan_version)
     active = [m for m, f in measure_facts(session, plan) if not measures.is_dropped(f)]
     lead = _lead(session, inst)
+    link = issue_link(session, plan, today=today, settings=settings, sets_due=True)
     subject, body, html = _render(
         "plan",
         lang,
@@ -141,23 +161,38 @@ def queue_plan(
         measure_count=len(active),
         first_due=min((m.due_on for m in active), default=None),
         lead_name=lead[0] if lead else None,
+        approval_url=link.url,
+        approval_due=link.approval_due,
+        link_expires=link.expires_on,
     )
     filename = f"PVPP-plans-{rnd.code}-{inst.code}-v{plan.version}.pdf"
-    return queue(
+    return _with_link(
         session,
-        round_code=rnd.code,
-        institution_code=inst.code,
-        kind="plan",
-        version=plan.version,
-        to=_head(inst),
-        cc=[lead] if lead else [],
-        subject=subject,
-        body=body,
-        html=html,
-        attachments=[(filename, PDF, pdf)],
-        lang=lang,
-        settings=settings,
+        link,
+        queue(
+            session,
+            round_code=rnd.code,
+            institution_code=inst.code,
+            kind="plan",
+            version=plan.version,
+            to=_head(inst),
+            cc=[lead] if lead else [],
+            subject=subject,
+            body=body,
+            html=html,
+            attachments=[(filename, PDF, pdf)],
+            lang=lang,
+            settings=settings,
+        ),
     )
+
+
+def _with_link(session: Session, link: ApprovalLink, queued: Queued) -> Queued:
+    """``queued``; when another process queued the same message first (the key existed
+    after all), the link issued for this one is withdrawn: nobody will ever hold it."""
+    if not queued[1]:
+        withdraw_link(session, link)
+    return queued
 
 
 def _to_team(
@@ -407,6 +442,177 @@ def queue_escalation(
     )
 
 
+ESCALATION_KEY_BASE = 1000  # approval escalations: plan version × 1000 + escalation number
+
+
+def approval_escalation_key(plan_version: int, number: int) -> int:
+    """The version part of an approval escalation's business key (one per escalation)."""
+    return plan_version * ESCALATION_KEY_BASE + number
+
+
+def _plan_lang(session: Session, rnd: Round, inst: Institution, plan: Plan) -> str | None:
+    """The language the version's plan email went out in (approval mails follow it)."""
+    sent = find(
+        session, round_code=rnd.code, institution_code=inst.code, kind="plan", version=plan.version
+    )
+    return sent.lang if sent is not None else None
+
+
+def _approval_mail(
+    session: Session,
+    kind: str,
+    *,
+    round_code: str,
+    institution: str,
+    plan_version: int,
+    key_version: int,
+    cc: list[tuple[str, str]],
+    today: date,
+    lang: str | None,
+    settings: Settings,
+    **context: Any,
+) -> Queued:
+    """An approval reminder or escalation to the head, with a fresh one-time link."""
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    existing = find(
+        session, round_code=rnd.code, institution_code=inst.code, kind=kind, version=key_version
+    )
+    if existing is not None:
+        return existing, False
+    plan = _plan(session, ctx, plan_version)
+    if plan.approval_due is None:
+        raise MessageError(
+            f"{inst.code} plan version {plan.version} has no approval date: it was never sent"
+        )
+    lang = _lang(lang or _plan_lang(session, rnd, inst, plan), settings)
+    link = issue_link(session, plan, today=today, settings=settings, sets_due=False)
+    subject, body, html = _render(
+        kind,
+        lang,
+        head_name=inst.head_name,
+        institution_name=inst.name,
+        round_code=rnd.code,
+        plan_version=plan.version,
+        approval_due=plan.approval_due,
+        days_late=max(0, (today - plan.approval_due).days),
+        approval_url=link.url,
+        link_expires=link.expires_on,
+        copied=bool(cc),
+        **context,
+    )
+    return _with_link(
+        session,
+        link,
+        queue(
+            session,
+            round_code=rnd.code,
+            institution_code=inst.code,
+            kind=kind,
+            version=key_version,
+            to=_head(inst),
+            cc=cc,
+            subject=subject,
+            body=body,
+            html=html,
+            lang=lang,
+            settings=settings,
+        ),
+    )
+
+
+def queue_approval_reminder(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    plan_version: int,
+    today: date,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """The head is reminded that the plan version awaits approval (once per version), a
+    copy to the team lead; with a fresh approval link."""
+    inst = _context(session, round_code, institution).institution
+    lead = _lead(session, inst)
+    return _approval_mail(
+        session, "approval_reminder", round_code=round_code, institution=institution,
+        plan_version=plan_version, key_version=plan_version, cc=[lead] if lead else [],
+        today=today, lang=lang, settings=settings,
+    )  # fmt: skip
+
+
+def queue_approval_escalation(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    plan_version: int,
+    number: int,
+    today: date,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """The ``number``-th escalation of a late approval to the head, a copy to the VARAM
+    coordinator (``coordinator_email``) or, without one, to the team lead; once each."""
+    if number < 1 or number >= ESCALATION_KEY_BASE:
+        raise MessageError(f"an escalation number is 1 to {ESCALATION_KEY_BASE - 1}, not {number}")
+    inst = _context(session, round_code, institution).institution
+    lead = _lead(session, inst)
+    cc = (
+        [("", settings.coordinator_email)] if settings.coordinator_email else [lead] if lead else []
+    )
+    return _approval_mail(
+        session, "approval_escalation", round_code=round_code, institution=institution,
+        plan_version=plan_version, key_version=approval_escalation_key(plan_version, number),
+        cc=cc, today=today, lang=lang, settings=settings, number=number,
+    )  # fmt: skip
+
+
+def queue_approval_refused(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    plan_version: int,
+    refused_on: date,
+    reason: str,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """The head's refusal of a plan version, with the reason, to the team (a copy to the
+    head); once per version."""
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    plan = _plan(session, ctx, plan_version)
+    lang = _lang(lang or _plan_lang(session, rnd, inst, plan), settings)
+    subject, body, html = _render(
+        "approval_refused",
+        lang,
+        head_name=inst.head_name,
+        institution_name=inst.name,
+        round_code=rnd.code,
+        plan_version=plan.version,
+        refused_on=refused_on,
+        reason=reason,
+    )
+    team = _team(session, inst)
+    return queue(
+        session,
+        round_code=rnd.code,
+        institution_code=inst.code,
+        kind="approval_refused",
+        version=plan.version,
+        to=team,
+        cc=[] if _head(inst) == team else _head(inst),
+        subject=subject,
+        body=body,
+        html=html,
+        lang=lang,
+        settings=settings,
+    )
+
+
 def _assignments(
     session: Session, states: frozenset[AssignmentState]
 ) -> list[tuple[Round, Institution]]:
@@ -448,8 +654,12 @@ def queue_due_escalations(session: Session, today: date, settings: Settings) -> 
 
 
 __all__ = [
+    "approval_escalation_key",
     "overdue_measures",
     "problem_lines",
+    "queue_approval_escalation",
+    "queue_approval_refused",
+    "queue_approval_reminder",
     "queue_due_escalations",
     "queue_due_reminders",
     "queue_escalation",

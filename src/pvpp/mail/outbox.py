@@ -37,6 +37,9 @@ KINDS = (
     "escalation",
     "status_returned",
     "status_reminder",
+    "approval_reminder",
+    "approval_escalation",
+    "approval_refused",
 )
 # The states of a message, in their life-cycle order (pvpp.states.outbox).
 STATES = tuple(OutboxState)

@@ -289,6 +289,8 @@ class PlanApproval(SQLModel, table=True):
     used_at: datetime | None = None
     outcome: str = Field(default="", max_length=20)  # "" | approved | refused | superseded
     actor: str = Field(default="", max_length=254)
+    # Why the head refused the plan (a refusal always gives one).
+    reason: str = Field(default="", max_length=2000)
 
 
 class AuditLog(SQLModel, table=True):

@@ -111,6 +111,7 @@ def upgrade() -> None:
         sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.ForeignKeyConstraint(["plan_id"], ["plan.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_sha256"),
