@@ -96,3 +96,14 @@ def test_totals_over_institutions() -> None:
     assert total["K1"].conforms == 3
     with pytest.raises(ValueError):
         _ = one["K1"] + one["K2"]
+
+
+def test_service_conformity_does_not_enter_the_scores() -> None:
+    from pvpp.scoring import score_answers
+
+    degrees = {f"Q_K{n}_{d}": 2 for n in range(1, 11) for d in ("D1", "D2", "D3", "D4")}
+    with_services = degrees | services_answers()
+    all_no = degrees | {k: "no" for k in services_answers() if k[6:] in GROUPS}
+    plain = score_answers(POLICY, degrees)
+    assert score_answers(POLICY, with_services).items == plain.items
+    assert score_answers(POLICY, all_no).items == plain.items

@@ -163,6 +163,8 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
         )
         status = m["status"] + (f": {m['dropped_reason']}" if m["dropped_reason"] else "")
         step = f"{m['dimension_id']} {m['from_degree']}→{m['to_degree']}"
+        if m.get("services"):  # a P5.2 service measure raises no dimension: its services
+            step = "; ".join(m["services"])
         due = f"{m['due_on']} ({m['period']})"
         funding = ", ".join(m["funding"])
         table.add_row(due, m["item_id"], step, title, m["rv5_measure"], role, funding, status)
