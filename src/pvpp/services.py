@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pvpp.i18n import t
 from pvpp.policy import Policy
 from pvpp.policy.models import ItemKind
 
@@ -169,3 +170,13 @@ def total_counts(
             if g in one:
                 out[g] = out[g] + one[g]
     return out
+
+
+def with_services(title: str, services: Iterable[str], lang: str) -> str:
+    """A measure's title with the services it names, where a person reads it (a P5.2
+    service measure's title speaks of "the named services"); the title alone when the
+    measure names none."""
+    names = list(services)
+    if not names:
+        return title
+    return t("services.named", lang, title=title, services="; ".join(names))

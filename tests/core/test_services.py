@@ -107,3 +107,12 @@ def test_service_conformity_does_not_enter_the_scores() -> None:
     plain = score_answers(POLICY, degrees)
     assert score_answers(POLICY, with_services).items == plain.items
     assert score_answers(POLICY, all_no).items == plain.items
+
+
+def test_a_title_names_its_services_in_either_language() -> None:
+    from pvpp.services import with_services
+
+    title = "Padarīt nosauktos pakalpojumus piekļūstamus"
+    assert with_services(title, ["A", "B"], "lv") == f"{title}: A; B"
+    assert with_services("Make them accessible", ("A",), "en") == "Make them accessible: A"
+    assert with_services(title, [], "lv") == title
