@@ -2,7 +2,9 @@
 
 Profiles model what real rounds show: weak institutions mostly at degrees 0–1, average
 ones around 2, strong ones at 3–4, with some "not applicable" and "unknown" answers,
-evidence where the degree is high, and a few services with their conformity.
+evidence where the degree is high, and a few services with their conformity: most of a
+strong institution's services conform, a weak one's mostly do not or only partly, so the
+plans show P5.2 measures naming services (see pvpp.planning.service_steps).
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ SERVICE_NAMES = [
     "Datu apmaiņa ar citām iestādēm",
     "Pašvaldības nodevu aprēķins",
     "Sūdzību izskatīšana",
+    "Licences pagarināšana",
+    "Pabalsta piešķiršana",
 ]
+# Per profile, the weights of the conformity answers yes / partly / no / na.
+CONFORMITY_WEIGHTS: dict[str, tuple[float, float, float, float]] = {
+    "weak": (0.25, 0.35, 0.25, 0.15),
+    "average": (0.6, 0.25, 0.07, 0.08),
+    "strong": (0.88, 0.06, 0.0, 0.06),
+}
 EVIDENCE = [
     "Iekšējie noteikumi Nr. 12 “Par pakalpojumu pārvaldību”, apstiprināti 2025. gada martā.",
     "Lomu apraksts un rīkojums par atbildīgajiem darbiniekiem.",
@@ -70,13 +80,17 @@ def synthetic_answers(spec: QuestionnaireSpec, profile: str, seed: int) -> dict[
             current = sum(rated) // len(rated)
             answers[f"TARGET_{item.id.replace('.', '_')}"] = rng.randint(current, scale.max)
     groups = spec.condition_groups
-    conformity = [o.code for o in spec.questionnaire.conformity]
+    codes = ("yes", "partly", "no", "na")
+    assert set(codes) == {o.code for o in spec.questionnaire.conformity}
     types = [st.id for st in spec.policy.service_types]
-    for row in range(1, rng.randint(2, 5) + 1):
-        answers[f"SVC{row:02d}_NAME"] = rng.choice(SERVICE_NAMES) + f" ({row})"
+    names = rng.sample(SERVICE_NAMES, rng.randint(2, 5))
+    for row, name in enumerate(names, start=1):
+        answers[f"SVC{row:02d}_NAME"] = name
         answers[f"SVC{row:02d}_TYPE"] = rng.choice(types)
         for group in groups:
-            answers[f"SVC{row:02d}_{group}"] = rng.choice(conformity)
+            answers[f"SVC{row:02d}_{group}"] = rng.choices(
+                codes, weights=CONFORMITY_WEIGHTS[profile]
+            )[0]
     assert all(k in spec.field_by_id for k in answers), "synthetic answers name unknown fields"
     kinds = {spec.field_by_id[k].kind for k in answers}
     assert FieldKind.DEGREE in kinds

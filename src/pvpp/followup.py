@@ -36,6 +36,7 @@ from pvpp.plans import (
     plan_measures,
 )
 from pvpp.rounds import assignment_codes
+from pvpp.services import with_services
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
 from pvpp.states.status_report import ReportVerdict
@@ -112,8 +113,16 @@ def request_statuses(
             StatusRow(
                 m.measure_id,
                 # An own measure's name is in the row; a library measure's in the library.
-                m.title
-                or (getattr(library[m.measure_id].title, lang) if m.measure_id in library else ""),
+                with_services(
+                    m.title
+                    or (
+                        getattr(library[m.measure_id].title, lang)
+                        if m.measure_id in library
+                        else ""
+                    ),
+                    m.services,
+                    lang,
+                ),
                 m.due_on,
             )
             for m in measures

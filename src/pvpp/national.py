@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from pvpp.funding import FundingTotal, funding_totals
 from pvpp.policy import load_policy
-from pvpp.queries import current_answer_sets, round_assignments, team_statuses
+from pvpp.queries import current_answer_sets, round_assignments, round_funding, team_statuses
 from pvpp.rounds import get_round
 from pvpp.scoring import ScoreResult, score_answers
+from pvpp.services import ConformityCount, condition_groups, conformity_by_group, total_counts
 from pvpp.store.models import AnswerSet, Assignment, Institution, RoundSkip, id_of
 
 MIN_GROUP = 3
@@ -112,8 +114,68 @@ def round_medians(session: Session, code: str) -> Medians:
     return _medians[key]
 
 
+def round_service_conformity(session: Session, code: str) -> tuple[int, dict[str, ConformityCount]]:
+    """(institutions that listed services, condition group → how their services meet it),
+    summed over the current answer sets of a round (one statement for the round)."""
+    rnd = get_round(session, code)
+    policy = load_policy(rnd.policy_version)
+    groups = condition_groups(policy)
+    per_institution = []
+    for answer_set in current_answer_sets(session, rnd).values():
+        counts = conformity_by_group(policy, answer_set.answers)
+        if any(c.services for c in counts.values()):
+            per_institution.append(counts)
+    return len(per_institution), total_counts(per_institution, groups)
+
+
+def round_funding_totals(session: Session, code: str) -> tuple[int, dict[str, FundingTotal]]:
+    """(plans counted, funding totals per source and overall) over the newest plan version
+    of every planned assignment of a round (see :mod:`pvpp.funding` for the attribution)."""
+    rnd = get_round(session, code)
+    policy = load_policy(rnd.policy_version)
+    plans = round_funding(session, rnd)
+    rows = (row for measures in plans.values() for row in measures)
+    return len(plans), funding_totals(rows, [f.id for f in policy.funding_sources])
+
+
+def _conformity_view(session: Session, code: str, publish: bool) -> dict[str, Any]:
+    institutions, counts = round_service_conformity(session, code)
+    view: dict[str, Any] = {"institutions": institutions}
+    if publish and institutions < MIN_GROUP:
+        view["suppressed"] = True
+        return view
+    view["suppressed"] = False
+    view["groups"] = {
+        g: {
+            "conforms": c.conforms,
+            "partly": c.partly,
+            "not": c.not_conforming,
+            "not_applicable": c.not_applicable,
+            "unanswered": c.unanswered,
+            "reported": c.reported,
+        }
+        for g, c in counts.items()
+    }
+    return view
+
+
+def _funding_view(session: Session, code: str, publish: bool) -> dict[str, Any]:
+    plans, totals = round_funding_totals(session, code)
+    view: dict[str, Any] = {"plans": plans}
+    if publish and plans < MIN_GROUP:
+        view["suppressed"] = True
+        return view
+    view["suppressed"] = False
+    view["sources"] = {
+        k: {"eur": v.eur, "measures": v.measures, "with_amount": v.with_amount}
+        for k, v in totals.items()
+    }
+    return view
+
+
 def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str, Any]:
-    """Degree distributions per item, institutions × condition groups, and RV6/RV7 needs.
+    """Degree distributions per item, institutions × condition groups, RV6/RV7 needs,
+    services' conformity per condition group and the plans' funding per source.
 
     With ``publish`` (the default) any group of fewer than MIN_GROUP institutions is
     suppressed; the unsuppressed view is for VARAM's internal work only.
@@ -160,6 +222,10 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
         result["note"] = f"fewer than {MIN_GROUP} institutions scored: aggregates withheld"
         return result
     result["degree_distribution"] = distribution
+    # Services per condition group (how many conform, of those the group applies to) and
+    # the funding the plans state, each withheld like the rest below MIN_GROUP.
+    result["service_conformity"] = _conformity_view(session, code, publish)
+    result["funding"] = _funding_view(session, code, publish)
     result["rv6_needs"] = needs(RV6_ITEMS)
     result["rv7_needs"] = needs(RV7_ITEMS)
     by_group: dict[str, list[float]] = defaultdict(list)

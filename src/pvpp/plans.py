@@ -27,6 +27,7 @@ from pvpp.planning.planner import (
     plan_start,
     plan_steps,
 )
+from pvpp.planning.service_steps import with_service_steps
 from pvpp.policy import load_policy
 from pvpp.queries import (
     assignment_of,
@@ -41,6 +42,7 @@ from pvpp.queries import (
 from pvpp.queries import previous_round_answers as _previous_round_answers
 from pvpp.rounds import RoundError, get_round
 from pvpp.scoring import METHOD, ScoreResult, score_answers
+from pvpp.services import read_services
 from pvpp.states.assignment import REPLANNABLE, AssignmentState
 from pvpp.states.plan_measure import MeasureState
 from pvpp.store.models import (
@@ -123,6 +125,7 @@ def _inputs_hash(answer_set: AnswerSet, library: Library, capacity: int, start: 
         "answers": answer_set.answers,
         "method": METHOD,
         "library": [m.model_dump(mode="json") for m in library.measures],
+        "service_measures": [m.model_dump(mode="json") for m in library.service_measures],
         "capacity": capacity,
         "start": start.isoformat(),
     }
@@ -169,6 +172,11 @@ def build_plan(
     ):
         return latest, False
     steps = plan_steps(library, result, start=start, capacity_days=capacity_days)
+    # P5.2: the services the team named as not or partly meeting a condition group.
+    services = read_services(library.policy, answer_set.answers)
+    steps = with_service_steps(
+        library, result, services, steps, start=start, capacity_days=capacity_days
+    )
     plan = Plan(
         assignment_id=id_of(ctx.assignment),
         version=(latest.version + 1) if latest else 1,
@@ -198,6 +206,7 @@ def build_plan(
                 support=list(step.measure.support),
                 effort=step.measure.effort,
                 priority=step.priority,
+                services=list(step.services),
             )
         )
     if ctx.assignment.state in REPLANNABLE:

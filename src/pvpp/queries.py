@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import Session, col, func, select
 
+from pvpp.funding import FundingFacts
 from pvpp.measures import MeasureFacts
 from pvpp.states.plan_measure import MeasureState
 from pvpp.states.status_report import ReportedStatus
@@ -253,6 +254,29 @@ def round_measure_facts(session: Session, rnd: Round) -> dict[int, list[MeasureF
     ).all():
         a = assignment_of_plan[plan_id]
         out[a].append(_fact(measure_id, due_on, status, reported[a].get(measure_id), "", {}))
+    return out
+
+
+def round_funding(session: Session, rnd: Round) -> dict[int, list[FundingFacts]]:
+    """Assignment id → the funding of each measure of its newest plan (sources, amount
+    already available, stored status), for a whole round in two statements; only those
+    columns are read (see :func:`round_measure_facts` for why not whole rows)."""
+    plans = latest_plans(session, rnd)
+    assignment_of_plan = {id_of(p): a for a, p in plans.items()}
+    out: dict[int, list[FundingFacts]] = {a: [] for a in plans}
+    if not plans:
+        return out
+    for plan_id, funding, amount, status in session.exec(
+        select(
+            col(PlanMeasure.plan_id),
+            col(PlanMeasure.funding),
+            col(PlanMeasure.funding_eur),
+            col(PlanMeasure.status),
+        )
+        .where(col(PlanMeasure.plan_id).in_(list(assignment_of_plan)))
+        .order_by(col(PlanMeasure.plan_id), col(PlanMeasure.position))
+    ).all():
+        out[assignment_of_plan[plan_id]].append(FundingFacts(list(funding or []), amount, status))
     return out
 
 

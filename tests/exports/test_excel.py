@@ -32,6 +32,8 @@ ROUND_SHEETS_LV = [
     "RV6 un RV7 vajadzības",
     "Pakāpju sadalījums",
     "Indekss pa grupām",
+    "Pakalpojumu atbilstība",
+    "Finansējums",
     "Informācija",
 ]
 
@@ -220,6 +222,8 @@ def test_publication_hides_small_groups_and_names_nobody(
         "RV6 un RV7 vajadzības",
         "Pakāpju sadalījums",
         "Indekss pa grupām",
+        "Pakalpojumu atbilstība",
+        "Finansējums",
         "Informācija",
     ]
     groups = _rows(wb["Indekss pa grupām"])
@@ -308,3 +312,32 @@ def test_plan_workbook(exported_round: Fixture, tmp_path: Path, root: App) -> No
     assert {r["Status"].value for r in _rows(wb["Measures"])} == {"planned"}
     _no_formulas(out)
     _no_formulas(first)
+
+
+def test_round_workbook_counts_services_and_funding(
+    exported_round: Fixture, tmp_path: Path, root: App
+) -> None:
+    from pvpp.national import round_funding_totals, round_service_conformity
+
+    path = _export(root, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    with root.db.unit_of_work() as s:
+        _, counts = round_service_conformity(s, "2026-K1")
+        _, totals = round_funding_totals(s, "2026-K1")
+    conformity = {r["Punkts"].value: r for r in _rows(wb["Pakalpojumu atbilstība"])}
+    assert list(conformity) == [f"K{n}" for n in range(1, 11)]
+    k3 = conformity["K3"]
+    assert k3["Punkta nosaukums"].value == "Piekļūstamība"
+    assert k3["Atbilstošie pakalpojumi"].value == counts["K3"].conforms
+    assert k3["Neatbilst"].value == counts["K3"].not_conforming
+    assert k3["Attiecināmie pakalpojumi"].value == counts["K3"].reported
+    share = counts["K3"].share
+    assert k3["Atbilst, % no attiecināmajiem"].value == pytest.approx(
+        None if share is None else share * 100
+    )
+    funding = _rows(wb["Finansējums"])
+    assert [r["Finansējuma avots"].value for r in funding][:5] == ["F1", "F2", "F3", "F4", "F5"]
+    last = funding[-1]
+    assert last["Avots"].value == "Kopā" and last["Finansējuma avots"].value is None
+    assert last["Pasākumi"].value == totals["total"].measures > 0
+    assert last["Bez summas"].value == totals["total"].without_amount

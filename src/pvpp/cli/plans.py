@@ -40,6 +40,7 @@ from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import component_lines, explain_lines
+from pvpp.services import with_services
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -185,6 +186,9 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
         )
         status = m["status"] + (f": {m['dropped_reason']}" if m["dropped_reason"] else "")
         step = f"{m['dimension_id']} {m['from_degree']}→{m['to_degree']}"
+        if m.get("services"):  # a P5.2 service measure raises no dimension
+            step = "—"
+            title = with_services(title, m["services"], lang)
         due = f"{m['due_on']} ({m['period']})"
         funding = ", ".join(m["funding"])
         table.add_row(due, m["item_id"], step, title, m["rv5_measure"], role, funding, status)

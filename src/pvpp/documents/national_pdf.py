@@ -16,6 +16,8 @@ from sqlmodel import Session, select
 
 from pvpp import measures
 from pvpp.documents.render import render_pdf
+from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL
+from pvpp.i18n import t
 from pvpp.national import MIN_GROUP, aggregates, round_scores, round_status
 from pvpp.policy import load_policy
 from pvpp.policy.models import ItemKind, Lang
@@ -107,6 +109,39 @@ def national_context(
             })  # fmt: skip
     gaps.sort(key=lambda x: -x["mean"])
 
+    # Services: per condition group, how many of the services it applies to conform,
+    # across the institutions that listed services (withheld below MIN_GROUP).
+    conformity = view.get("service_conformity", {})
+    service_rows = [
+        {
+            "group": f"{k.id} {k.name.get(g)}",
+            "conforms": c["conforms"],
+            "partly": c["partly"],
+            "not": c["not"],
+            "na": c["not_applicable"],
+            "reported": c["reported"],
+            "share": c["conforms"] / c["reported"] * 100 if c["reported"] else None,
+        }
+        for k in groups
+        if (c := conformity.get("groups", {}).get(k.id)) is not None
+    ]
+    # Funding the plans state as already available (PVPP2027 6.5), per source.
+    funding = view.get("funding", {})
+    source_names = {f.id: f"{f.id} {f.name.get(g)}" for f in policy.funding_sources}
+    bucket_names = {
+        SEVERAL: t("national.funding_several", g),
+        NO_SOURCE: t("national.funding_no_source", g),
+        TOTAL: t("national.funding_total", g),
+    }
+    funding_rows = [
+        {
+            "label": source_names.get(key) or bucket_names.get(key, key),
+            "total": key == TOTAL,
+            **line,
+        }
+        for key, line in funding.get("sources", {}).items()
+    ]
+
     # Overdue by the one rule every reader of a plan uses: open (not done or dropped, by
     # the plan or by the team's status sheet) and past its due date.
     overdue: list[dict[str, Any]] = []
@@ -152,6 +187,16 @@ def national_context(
         "gaps": gaps[:10],
         "rv6": view.get("rv6_needs", []),
         "rv7": view.get("rv7_needs", []),
+        "services": {
+            "institutions": conformity.get("institutions", 0),
+            "suppressed": conformity.get("suppressed", True),
+            "rows": service_rows,
+        },
+        "funding": {
+            "plans": funding.get("plans", 0),
+            "suppressed": funding.get("suppressed", True),
+            "rows": funding_rows,
+        },
         "overdue": overdue,
         "overdue_institutions": len(overdue),
         "overdue_total": overdue_total,

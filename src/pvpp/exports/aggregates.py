@@ -1,5 +1,6 @@
-"""The aggregate sheets of a round: RV6/RV7 needs, degree distributions and the median index
-per table-1 group. They are the whole of the publishable form of the round workbook."""
+"""The aggregate sheets of a round: RV6/RV7 needs, degree distributions, the median index
+per table-1 group, the services' conformity per condition group and the plans' funding
+per source. They are the whole of the publishable form of the round workbook."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from pvpp.exports.data import RoundData, group_name
 from pvpp.exports.writer import col, new_sheet, write_table
+from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
 
@@ -82,4 +84,82 @@ def aggregate_sheets(
     ws = new_sheet(wb, t("exports.sheet.groups", lang))
     write_table(ws, group_columns, group_rows, lang)
     counts[ws.title] = len(group_rows)
+    counts |= _conformity_sheet(wb, data, view, lang)
+    counts |= _funding_sheet(wb, data, view, lang)
     return counts
+
+
+def _conformity_sheet(
+    wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang
+) -> dict[str, int]:
+    """Per condition group, the services of the round's institutions by conformity (left
+    out when fewer than MIN_GROUP institutions listed services, in the publishable form)."""
+    conformity = view.get("service_conformity", {})
+    if conformity.get("suppressed", True):
+        return {}
+    columns = [
+        col("exports.column.item", width=8),
+        col("exports.column.item_name", width=34),
+        col("exports.column.conforms", "int", 14),
+        col("exports.column.partly", "int", 14),
+        col("exports.column.not_conforming", "int", 14),
+        col("exports.column.not_applicable", "int", 14),
+        col("exports.column.unanswered", "int", 14),
+        col("exports.column.reported", "int", 14),
+        col("exports.column.conforming_percent", "dec1", 16),
+    ]
+    rows = [
+        [
+            group,
+            data.policy.item(group).name.get(lang),
+            c["conforms"],
+            c["partly"],
+            c["not"],
+            c["not_applicable"],
+            c["unanswered"],
+            c["reported"],
+            c["conforms"] / c["reported"] * 100 if c["reported"] else None,
+        ]
+        for group, c in conformity["groups"].items()
+    ]
+    ws = new_sheet(wb, t("exports.sheet.conformity", lang))
+    write_table(ws, columns, rows, lang, freeze_cols=2)
+    return {ws.title: len(rows)}
+
+
+def _funding_sheet(
+    wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang
+) -> dict[str, int]:
+    """The funding the newest plan versions state as already available, per source
+    (:func:`pvpp.funding.funding_totals`; left out below MIN_GROUP plans when published)."""
+    funding = view.get("funding", {})
+    if funding.get("suppressed", True):
+        return {}
+    names = {f.id: f.name.get(lang) for f in data.policy.funding_sources}
+    names |= {
+        SEVERAL: t("national.funding_several", lang),
+        NO_SOURCE: t("national.funding_no_source", lang),
+        TOTAL: t("national.funding_total", lang),
+    }
+    columns = [
+        col("exports.column.funding_source", width=12),
+        col("exports.column.funding_source_name", "long", 50),
+        col("exports.column.measures_count", "int", 12),
+        col("exports.column.with_amount", "int", 14),
+        col("exports.column.without_amount", "int", 14),
+        col("exports.column.funding_eur", "int", 16),
+    ]
+    rows = [
+        [
+            key if key in (f.id for f in data.policy.funding_sources) else None,
+            names.get(key, key),
+            line["measures"],
+            line["with_amount"],
+            line["measures"] - line["with_amount"],
+            line["eur"],
+        ]
+        for key, line in funding["sources"].items()
+    ]
+    ws = new_sheet(wb, t("exports.sheet.funding", lang))
+    write_table(ws, columns, rows, lang, freeze_cols=2)
+    return {ws.title: len(rows)}

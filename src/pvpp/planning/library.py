@@ -4,6 +4,12 @@ Files live in ``policy/measures/<policy version>/``: ``_common.yaml`` holds the 
 vocabulary (roles, support offers, effort sizes) and every other file holds measures.
 The loader checks the library as a whole: ids unique, every item × dimension × step
 covered, references (roles, support, funding, prerequisites) resolving, no cycles.
+
+Besides the step measures (``measures:``, one degree of one dimension), a file may hold
+``service_measures:``: one per condition group (K1–K10), the P5.2 measure that brings the
+services the team named as not or partly meeting the group into conformity with it. A
+service measure raises no dimension, so it has neither ``dimension`` nor ``to_degree``;
+the plan names its services (see :mod:`pvpp.planning.service_steps`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pydantic import Field, ValidationError
 
 from pvpp.paths import policy_dir
 from pvpp.policy import Policy, load_policy
-from pvpp.policy.models import Node, Strict, Text
+from pvpp.policy.models import ItemKind, Node, Strict, Text
 from pvpp.yamlio import DataFileError, format_loc, read_yaml
 
 LibraryError = DataFileError
@@ -45,10 +51,13 @@ class Common(Strict):
 class MeasureDef(Strict):
     """One measure of the library."""
 
-    id: str = Field(pattern=r"^M-[A-Za-z0-9_]+-D[0-9]+-[0-9]+[a-z]?$")
+    # Step measures: M-<item>-<dimension>-<degree>; service measures: M-<group>-SVC.
+    id: str = Field(pattern=r"^M-[A-Za-z0-9_]+-(D[0-9]+-[0-9]+[a-z]?|SVC)$")
     item: str
-    dimension: str
-    to_degree: int = Field(ge=1)
+    # Empty (and to_degree 0) only for a service measure; the loader refuses a step
+    # measure without them.
+    dimension: str = ""
+    to_degree: int = Field(default=0, ge=0)
     title: Text
     description: Text
     effort: str
@@ -60,20 +69,34 @@ class MeasureDef(Strict):
 
 class MeasuresFile(Strict):
     policy: str
-    measures: tuple[MeasureDef, ...]
+    measures: tuple[MeasureDef, ...] = ()
+    service_measures: tuple[MeasureDef, ...] = ()
 
 
 class Library:
     """All measures of a policy version with their shared vocabulary."""
 
-    def __init__(self, policy: Policy, common: Common, measures: list[MeasureDef]) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        common: Common,
+        measures: list[MeasureDef],
+        service_measures: list[MeasureDef] | None = None,
+    ) -> None:
         self.policy = policy
         self.common = common
         self.measures = measures
+        self.service_measures = service_measures or []
 
     @cached_property
     def by_id(self) -> dict[str, MeasureDef]:
-        return {m.id: m for m in self.measures}
+        """Every measure by id, step and service measures alike (a plan row's measure)."""
+        return {m.id: m for m in [*self.measures, *self.service_measures]}
+
+    @cached_property
+    def for_services(self) -> dict[str, MeasureDef]:
+        """Condition group → its service measure (P5.2, naming services)."""
+        return {m.item: m for m in self.service_measures}
 
     @cached_property
     def by_step(self) -> dict[tuple[str, str, int], list[MeasureDef]]:
@@ -118,18 +141,15 @@ def library_problems(lib: Library) -> list[str]:
     top = policy.degree_scale.max
     low = policy.degree_scale.min
     funding = {f.id for f in policy.funding_sources}
+    groups = [i.id for i in policy.items if i.kind is ItemKind.CONDITION_GROUP]
     seen: set[str] = set()
-    for m in lib.measures:
+    for m in [*lib.measures, *lib.service_measures]:
         where = f"measures[{m.id}]"
         if m.id in seen:
             problems.append(f"{where}: id is used twice")
         seen.add(m.id)
         if m.item not in items:
             problems.append(f"{where}.item: {m.item!r} is not an item of {policy.id}")
-        if m.dimension not in dims:
-            problems.append(f"{where}.dimension: {m.dimension!r} is not a dimension")
-        if not low < m.to_degree <= top:
-            problems.append(f"{where}.to_degree: {m.to_degree} is not a step on the scale")
         if m.role not in lib.roles:
             problems.append(f"{where}.role: {m.role!r} is not a role in _common.yaml")
         if m.effort not in lib.effort_days:
@@ -143,6 +163,13 @@ def library_problems(lib: Library) -> list[str]:
             f"{where}.funding: {f!r} is not a funding source" for f in m.funding if f not in funding
         ]
     for m in lib.measures:
+        where = f"measures[{m.id}]"
+        if m.dimension not in dims:
+            problems.append(f"{where}.dimension: {m.dimension!r} is not a dimension")
+        if not low < m.to_degree <= top:
+            problems.append(f"{where}.to_degree: {m.to_degree} is not a step on the scale")
+    problems += _service_problems(lib, groups)
+    for m in lib.measures:
         for pre in m.prerequisites:
             if pre not in lib.by_id:
                 problems.append(f"measures[{m.id}].prerequisites: {pre!r} is not a measure")
@@ -153,6 +180,43 @@ def library_problems(lib: Library) -> list[str]:
                     problems.append(f"no measure for item {item}, {dim}, step to degree {step}")
     problems += _cycles(lib)
     return problems
+
+
+def _service_problems(lib: Library, groups: list[str]) -> list[str]:
+    """Each service measure is for a condition group, raises no dimension and needs no
+    other measure (it is scheduled after its group's own steps, not by prerequisites)."""
+    problems: list[str] = []
+    for m in lib.service_measures:
+        where = f"service_measures[{m.id}]"
+        if m.item not in groups:
+            problems.append(f"{where}.item: {m.item!r} is not a condition group")
+        if m.id != f"M-{m.item}-SVC":
+            problems.append(f"{where}: the service measure of {m.item} has the id M-{m.item}-SVC")
+        if m.dimension or m.to_degree:
+            problems.append(f"{where}: a service measure has no dimension or to_degree")
+        if m.prerequisites:
+            problems.append(f"{where}.prerequisites: a service measure has none")
+    service_ids = {m.id for m in lib.service_measures}
+    for m in lib.measures:
+        problems += [
+            f"measures[{m.id}].prerequisites: {pre!r} is a service measure"
+            for pre in m.prerequisites
+            if pre in service_ids
+        ]
+    return problems
+
+
+def service_coverage_problems(lib: Library) -> list[str]:
+    """Every condition group has exactly one service measure. The loader requires it of a
+    shipped library; a library built in code (the planner's tests) may leave them out, and
+    then plans no service measures."""
+    groups = [i.id for i in lib.policy.items if i.kind is ItemKind.CONDITION_GROUP]
+    count = {g: sum(1 for m in lib.service_measures if m.item == g) for g in groups}
+    return [
+        f"condition group {g} needs exactly one service measure (has {n})"
+        for g, n in count.items()
+        if n != 1
+    ]
 
 
 def _cycles(lib: Library) -> list[str]:
@@ -183,6 +247,7 @@ def load_library_dir(folder: Path, policy: Policy) -> Library:
     common = _read(common_path, Common)
     assert isinstance(common, Common)
     measures: list[MeasureDef] = []
+    service_measures: list[MeasureDef] = []
     for path in sorted(folder.glob("*.yaml")):
         if path.name == "_common.yaml":
             continue
@@ -193,8 +258,9 @@ def load_library_dir(folder: Path, policy: Policy) -> Library:
                 path, [f"policy: {part.policy!r}, but the folder is for {policy.id!r}"]
             )
         measures.extend(part.measures)
-    lib = Library(policy, common, measures)
-    problems = library_problems(lib)
+        service_measures.extend(part.service_measures)
+    lib = Library(policy, common, measures, service_measures)
+    problems = library_problems(lib) + service_coverage_problems(lib)
     if problems:
         raise LibraryError(folder, problems)
     return lib

@@ -47,6 +47,8 @@ class PlannedStep:
     due: date
     rv5_measure: str
     effort_days: int
+    #: The services a P5.2 service measure names (see pvpp.planning.service_steps).
+    services: tuple[str, ...] = ()
 
 
 #: A plan's first period is the first half-year that ends at least this many days after the
