@@ -25,9 +25,8 @@ from pvpp.planning.planner import (
     LAST_PERIOD,
     periods,
     plan_start,
-    plan_steps,
 )
-from pvpp.planning.service_steps import with_service_steps
+from pvpp.planning.proposal import propose
 from pvpp.policy import load_policy
 from pvpp.queries import (
     assignment_of,
@@ -171,12 +170,9 @@ def build_plan(
         and latest.answer_set_id == answer_set.id
     ):
         return latest, False
-    steps = plan_steps(library, result, start=start, capacity_days=capacity_days)
     # P5.2: the services the team named as not or partly meeting a condition group.
     services = read_services(library.policy, answer_set.answers)
-    steps = with_service_steps(
-        library, result, services, steps, start=start, capacity_days=capacity_days
-    )
+    steps = propose(library, result, services, start=start, capacity_days=capacity_days)
     plan = Plan(
         assignment_id=id_of(ctx.assignment),
         version=(latest.version + 1) if latest else 1,

@@ -42,9 +42,10 @@ from pvpp.planning.planner import (
     DEFAULT_CAPACITY_DAYS,
     LAST_DUE,
     LAST_PERIOD,
+    PlannedStep,
     periods,
-    plan_steps,
 )
+from pvpp.planning.proposal import propose
 from pvpp.planning.recheck import FinalStep, OwnTarget, Warning, recheck
 from pvpp.plans import (
     Context,
@@ -59,6 +60,7 @@ from pvpp.plans import (
 from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
 from pvpp.scoring import METHOD, ScoreResult, degree_of, score_answers
+from pvpp.services import read_services
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
 from pvpp.states.plan_measure import MeasureState
@@ -133,9 +135,10 @@ def sheet_data(session: Session, ctx: Context) -> PlanSheetData:
     # sits elsewhere was moved by the team.
     proposed = {
         (s.item, s.dimension, s.to_degree): s.period
-        for s in plan_steps(
+        for s in propose(
             library,
             scores,
+            read_services(library.policy, answer_set.answers),
             start=start,
             capacity_days=capacity,
             targets={i: o.target for i, o in own_targets.items()},
@@ -354,6 +357,7 @@ class _Row:
     funding_eur: int | None = None
     funding_ref: str = ""
     title: str = ""
+    services: list[str] = field(default_factory=list)
 
     def state(self) -> dict[str, Any]:
         """What a change record says about the step."""
@@ -395,6 +399,26 @@ def _library_row(m: MeasureDef, period: str, due: date, priority: float) -> _Row
     )
 
 
+def _step_row(s: PlannedStep) -> _Row:
+    """A row for a step of the planner's proposal (a degree step or a service measure)."""
+    m = s.measure
+    return _Row(
+        m,
+        m.id,
+        s.item,
+        s.dimension,
+        s.from_degree,
+        s.to_degree,
+        s.period,
+        s.due,
+        s.priority,
+        role=m.role,
+        effort=m.effort,
+        funding=list(m.funding),
+        services=list(s.services),
+    )
+
+
 def _decide(row: _Row, d: StepDecision, library: Library, dues: dict[str, date]) -> None:
     """Apply the team's decision to a step, as the team made it."""
     if d.decision == "alternative" and d.alternative:
@@ -433,9 +457,10 @@ def _apply(
     capacity = check.capacity
     targets = {c.item: OwnTarget(c.target, c.reason) for c in check.targets}
     dues = {p.code: p.due for p in periods(start)} | {LAST_PERIOD: LAST_DUE}
-    steps = plan_steps(
+    steps = propose(
         library,
         scores,
+        read_services(policy, answer_set.answers),
         start=start,
         capacity_days=capacity,
         targets={i: o.target for i, o in targets.items()},
@@ -443,8 +468,7 @@ def _apply(
     decisions = {d.key: d for d in check.decisions}
     rows: dict[Key, _Row] = {}
     for s in steps:
-        row = _library_row(s.measure, s.period, s.due, s.priority)
-        row.funding = list(s.measure.funding)
+        row = _step_row(s)
         d = decisions.get((s.item, s.dimension, s.to_degree))
         if d is not None:
             _decide(row, d, library, dues)
@@ -578,6 +602,7 @@ def _apply(
                 dropped_reason=r.reason,
                 origin=r.origin,
                 title=r.title,
+                services=r.services,
                 funding_eur=r.funding_eur,
                 funding_ref=r.funding_ref,
             )

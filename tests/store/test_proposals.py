@@ -378,3 +378,32 @@ def test_an_own_measure_is_exported_by_its_name(planned: App, tmp_path: Path) ->
     book = load_workbook(tmp_path / "plan.xlsx")
     values = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
     assert "OWN-1" in values and "Klientu aptauja par e-pakalpojumu" in values
+
+
+def test_service_measures_survive_the_sheet_and_the_proposal_keeps_capacity(
+    planned: App,
+) -> None:
+    """The re-run under the team's inputs proposes the P5.2 service measures too (naming the
+    same services), and neither proposal asks more of a half-year than the capacity."""
+    root = planned
+    with root.db.reading() as s:
+        before = _rows(s)
+    services = {r.measure_id: r.services for r in before if r.services}
+    assert services, "ARM names services that fall short of a condition group"
+    assert all(r.rv5_measure == "P5.2" for r in before if r.services)
+
+    def busiest(rows: list[PlanMeasure]) -> int:
+        days: dict[str, int] = {}
+        for r in rows:
+            if r.period != "2028–2031":
+                days[r.period] = days.get(r.period, 0) + LIB.effort_days[r.effort]
+        return max(days.values())
+
+    assert busiest(before) <= 40
+    out = _take(root, fill_plan_sheet(_sheet(root), capacity=30))
+    assert out.outcome == "accepted", out.problems
+    with root.db.reading() as s:
+        after = _rows(s, out.version)
+    assert {r.measure_id: r.services for r in after if r.services} == services
+    assert busiest(after) <= 30
+    assert not [w for w in out.warnings if w["code"] == "capacity_exceeded"]

@@ -101,11 +101,14 @@ def plan_steps(
     start: date,
     capacity_days: int = DEFAULT_CAPACITY_DAYS,
     targets: Mapping[str, int] | None = None,
+    reserved: Mapping[str, int] | None = None,
 ) -> list[PlannedStep]:
     """The scheduled steps of a plan for ``scores``; deterministic for equal inputs.
 
     ``targets`` are the team's own targets per item (degree), in place of the target the
-    scores carry (the questionnaire's own target, else the national one)."""
+    scores carry (the questionnaire's own target, else the national one). ``reserved``
+    holds person-days of a period (by its code) back for measures placed after the steps
+    (the P5.2 service measures, see :mod:`pvpp.planning.proposal`)."""
     policy = library.policy
     order = {i.id: n for n, i in enumerate(policy.items)}
     dim_order = {d.id: n for n, d in enumerate(policy.dimensions)}
@@ -154,8 +157,9 @@ def plan_steps(
     ranked = sorted(steps.values(), key=lambda s: (-s.priority, s.key[2], s.order))
     plan_periods = periods(start)
     placed: dict[tuple[str, str, int], int] = {}  # key → period index
-    for index, _period in enumerate(plan_periods):
-        used = 0
+    held = reserved or {}
+    for index, period in enumerate(plan_periods):
+        used = held.get(period.code, 0)
         for step in ranked:
             if step.key in placed:
                 continue

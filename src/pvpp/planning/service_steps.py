@@ -12,13 +12,17 @@ Scheduling, by the planner's own rules (see :mod:`pvpp.planning.planner`):
   period (bringing services into line with a group's conditions builds on the
   responsibility, documentation and practice those steps put in place); a group without
   steps by then (at its target, or every step after 2027) does not hold it back;
-- **within the roadmap**: P5.2 is "pilnveidot pakalpojumus ... šim periodam" (SEED
-  5.1.5.2), and a service named as not conforming is a concrete defect, so the measure is
-  never put off to 2028–2031: when the group's last step sits in the roadmap's last
-  half-year, the service measure shares it;
+- **within the roadmap where it fits**: P5.2 is "pilnveidot pakalpojumus ... šim
+  periodam" (SEED 5.1.5.2), and a service named as not conforming is a concrete defect,
+  so the proposal holds room for service measures by the end of 2027 (see ``propose``);
+  when the group's last step sits in the roadmap's last half-year, the service measure
+  shares it;
 - **capacity**: the first period from there with room for the measure's effort (what the
   steps leave of the institution's person-days); when none has room, the roadmap's last
-  half-year, over capacity, so the re-check can say so rather than the plan hiding it;
+  half-year, over capacity — or, with ``beyond_roadmap``, 2028–2031 like any step that
+  does not fit. :func:`pvpp.planning.proposal.propose` uses the first to learn how much
+  room the service measures need, holds that much (at most a half-year's capacity) back
+  from the steps, and places them with the second;
 - groups are placed in priority order (the group's item priority, then policy order).
 
 Pure and deterministic: same steps, scores, services and library give the same result.
@@ -50,6 +54,7 @@ def service_steps(
     *,
     start: date,
     capacity_days: int = DEFAULT_CAPACITY_DAYS,
+    beyond_roadmap: bool = False,
 ) -> list[PlannedStep]:
     """The P5.2 service measures for ``services`` given the plan's ``steps``, scheduled as
     the module says; one per condition group that some service does not or partly meet."""
@@ -79,16 +84,20 @@ def service_steps(
         if plan_periods:
             own = [index_of[s.period] for s in steps if s.item == group and s.period in index_of]
             earliest = min(max(own) + 1, len(plan_periods) - 1) if own else 0
+            fallback = len(plan_periods) if beyond_roadmap else len(plan_periods) - 1
             index = next(
                 (
                     n
                     for n in range(earliest, len(plan_periods))
                     if used[n] == 0 or used[n] + days <= capacity_days
                 ),
-                len(plan_periods) - 1,
+                fallback,
             )
-            used[index] += days
-            period = plan_periods[index]
+            if index < len(plan_periods):
+                used[index] += days
+                period = plan_periods[index]
+            else:
+                period = Period(LAST_PERIOD, LAST_DUE)
         else:
             # A plan that starts after 2027 has no roadmap half-year left.
             period = Period(LAST_PERIOD, LAST_DUE)
@@ -118,12 +127,19 @@ def with_service_steps(
     *,
     start: date,
     capacity_days: int = DEFAULT_CAPACITY_DAYS,
+    beyond_roadmap: bool = False,
 ) -> list[PlannedStep]:
     """The plan's ``steps`` with its service measures, in plan order: by due date and
     priority as the planner orders steps, a service measure after its group's steps of the
     same period. The steps keep their order among themselves."""
     extra = service_steps(
-        library, scores, services, steps, start=start, capacity_days=capacity_days
+        library,
+        scores,
+        services,
+        steps,
+        start=start,
+        capacity_days=capacity_days,
+        beyond_roadmap=beyond_roadmap,
     )
     if not extra:
         return list(steps)
