@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfReader
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import Session, func, select
@@ -57,6 +58,15 @@ COLLECT_DAY, ASSESS_DAY = date(2026, 3, 24), date(2026, 4, 15)
 # the silent are reminded and measures still open are escalated.
 REQUEST_DAY, ANSWER_DAY = date(2026, 7, 2), date(2026, 7, 20)
 REPLANS = "VID"  # moves one measure and gives one up: a new plan version goes to the head
+# After the plans went out: ARM's team shapes its proposal through the plan sheet (an
+# alternative measure, a step moved, an own measure, a lower own target with its reason);
+# the heads approve their plans (ARM's head the shaped version), except LATE_APPROVAL's
+# head, who is reminded on SHAPE_DAY and escalated later.
+SHAPES, LATE_APPROVAL = "ARM", "IZM"
+SHEET_DAY, APPROVE_DAY, SHAPE_DAY = date(2026, 4, 22), date(2026, 4, 24), date(2026, 5, 6)
+SHAPED_APPROVAL_DAY = date(2026, 5, 8)
+#: The most pages a head's plan PDF may have (issue 11: a plan a head reads in ten minutes).
+MAX_PLAN_PAGES = 12
 WRONG_STATUS = "LAD"  # returns a status sheet with a mistake first
 SILENT = ("IZM", "KM")  # do not answer the status request
 # Institutions that return workbooks with mistakes first, then correct them.
@@ -163,7 +173,7 @@ def _run(root: App, folder: Path) -> None:
         Progress(*columns, console=console) as progress,
         parallel.reporting(_Bars(progress)),
     ):
-        stages = progress.add_task("Round", total=8)
+        stages = progress.add_task("Round", total=9)
 
         def stage(text: str) -> None:
             progress.update(stages, description=f"[bold]{text}")
@@ -206,6 +216,18 @@ def _run(root: App, folder: Path) -> None:
                 write_atomic(target, path.read_bytes())
         clock.day = ASSESS_DAY
         result = cycle(ROUND, str(drop), ASSESS_DAY)
+        progress.advance(stages)
+
+        stage(f"Teams shape plans, heads approve; flow follow-up ({SHAPE_DAY})")
+        clock.day = SHEET_DAY
+        _team_shapes(root, settings.round_folder(ROUND, "plan-sheets"))
+        clock.day = APPROVE_DAY
+        approved = _heads_approve(root, skip=(SHAPES, LATE_APPROVAL))
+        clock.day = SHAPE_DAY
+        shaped = follow_up(ROUND, SHAPE_DAY)
+        clock.day = SHAPED_APPROVAL_DAY
+        approved += _heads_approve(root, only=(SHAPES,))
+        result["shaping"] = {**shaped, "approved": approved}
         progress.advance(stages)
 
         stage(f"Flow follow-up ({REQUEST_DAY}): status requests with status sheets")
@@ -271,6 +293,89 @@ def _teams_answer(
         write_atomic((later if code == LATE else drop) / f"{code}.xlsx", first)
 
 
+def _team_shapes(root: App, inbox: Path) -> None:
+    """SHAPES's team returns its plan sheet with the changes a team makes: another library
+    measure for a step (with its funding), a step moved, an own measure, a lower own
+    target with its reason. A sheet already returned is left as it is."""
+    from pvpp.planning.library import load_library
+    from pvpp.plans import context
+    from pvpp.proposals import plan_sheet, sheet_data
+    from pvpp.workbook.plan_sheet import alternatives, fill_plan_sheet
+
+    if any(inbox.glob(f"{SHAPES}-*.xlsx")):
+        return
+    with root.db.reading() as s:
+        ctx = context(s, ROUND, SHAPES)
+        library = load_library(ctx.round.policy_version)
+        data = sheet_data(s, ctx)
+        blank = plan_sheet(s, ROUND, SHAPES, lang="lv", settings=root.settings)
+    soon = [st for st in data.steps if st.period != "2028–2031" and st.dimension]
+    alternative = next(st for st in data.steps if st.dimension and alternatives(library, st.key))
+    moved = next(st for st in reversed(soon) if st.measure_id != alternative.measure_id)
+    later = next(p for p in ("2027H2", "2028–2031") if p != moved.period)
+    decisions: dict[str, dict[str, object]] = {
+        alternative.measure_id: {
+            "decision": "alternative",
+            "alternative": alternatives(library, alternative.key)[0],
+            "funding_eur": 12000,
+            "funding": "F1",
+            "funding_ref": "NAP2027 [316]: valsts pārvaldes pakalpojumu pilnveide",
+        },
+        moved.measure_id: {"decision": "move", "period": later},
+    }
+    # A lower own target: an item whose national target is above where the team stands.
+    lowered = next(i for i in data.items if i.score is not None and i.national - 1 > int(i.score))
+    filled = fill_plan_sheet(
+        blank,
+        decisions=decisions,
+        own=[
+            {
+                "name": "Ievadmācības jaunajiem darbiniekiem par pakalpojumu terminiem",
+                "item": "1.1",
+                "dimension": "D4",
+                "period": "2027H1",
+                "role": "hr_manager",
+                "effort": "S",
+            }
+        ],
+        targets={
+            lowered.item: (
+                lowered.national - 1,
+                "Līdz 2027. gada beigām iestādes resursi ļauj sasniegt vienu pakāpi zem "
+                "valsts mērķa; pārējo plānojam nākamajā periodā.",
+            )
+        },
+    )
+    write_atomic(inbox / f"{SHAPES}-plans.xlsx", filled)
+
+
+def _heads_approve(
+    root: App, *, skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None
+) -> int:
+    """Heads approve the newest plan version they were sent, through its link (one at a
+    time, as heads do); returns how many approved. An approved version is left alone."""
+    from pvpp.approvals import decide, token_from_message
+    from pvpp.mail.outbox import find
+    from pvpp.plans import context, latest_plan
+    from pvpp.states.plan import PlanState
+
+    approved = 0
+    with root.db.reading() as s:
+        codes = [c for c in assignment_codes(s, ROUND) if c not in skip]
+    for code in codes if only is None else [c for c in codes if c in only]:
+        with root.db.unit_of_work() as s:
+            plan = latest_plan(s, context(s, ROUND, code).assignment)
+            if plan is None or plan.status != PlanState.SENT:
+                continue
+            mail = find(s, round_code=ROUND, institution_code=code, kind="plan",
+                        version=plan.version)  # fmt: skip
+            if mail is None:
+                continue
+            decide(s, token_from_message(mail), settings=root.settings, clock=root.clock)
+            approved += 1
+    return approved
+
+
 def _teams_report(sent: Path, inbox: Path) -> None:
     """Each team answers its status sheet (a received file is never rewritten)."""
     from flows.demo.synthetic import answer_status_sheet
@@ -328,12 +433,17 @@ def _documents(root: App, folder: Path, result: dict[str, object]) -> list[str]:
         export_plan(s, ROUND, "VID", exports / f"{ROUND}-VID-plan.xlsx", generated_at=now)
     report = Path(str(result["report"]))
     filed = sorted(plans_dir.glob("*-v*.pdf"))
+    pages = {p.stem: len(PdfReader(p).pages) for p in filed}
+    over = sorted(name for name, n in pages.items() if n > MAX_PLAN_PAGES)
     vid = next(p for p in filed if p.name.startswith("VID-"))
     images = _page_images(folder, [vid, report])
     return [
         f"Workbooks sent: {settings.round_folder(ROUND, 'workbooks')}",
         f"Workbooks returned (the drop folder): {settings.round_folder(ROUND, 'drop')}",
         f"Plan PDFs: {len(filed)} in {plans_dir} (and VARAM.en.pdf in English)",
+        "Plan PDF pages: " + ", ".join(f"{name} {n}" for name, n in sorted(pages.items())),
+        f"Longest plan: {max(pages.values())} pages (limit {MAX_PLAN_PAGES}); over the limit: "
+        + (", ".join(over) if over else "none"),
         f"Emails (.eml): {settings.mail_folder}",
         f"National report: {report}",
         f"Exports: {exports}",
@@ -380,6 +490,10 @@ def _summary(
     console.print(f"First collection ({COLLECT_DAY}): {shown(first)}", highlight=False)
     console.print(f"Cycle ({ASSESS_DAY}): received {shown(result['received'])}; "
                   f"new plan versions {result['planned']}", highlight=False)  # fmt: skip
+    sh = result["shaping"]
+    console.print(f"Plans shaped ({SHAPE_DAY}): plan sheets {shown(sh['plan_sheets'])}; "
+                  f"new versions sent {sh['replanned']}; heads approved {sh['approved']}; "
+                  f"approval reminders {sh['approval_reminders']}", highlight=False)  # fmt: skip
     fu = result["follow_up"]
     console.print(f"Follow-up ({ANSWER_DAY}): status sheets {shown(fu['received'])}; "
                   f"reminders {fu['reminded']}, escalations {fu['escalated']}, "
