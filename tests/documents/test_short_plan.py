@@ -60,7 +60,8 @@ def weakest_institution(spec: QuestionnaireSpec) -> tuple[str, str]:
     best: tuple[int, str, str] = (-1, "", "")
     for values in rows:
         row = dict(zip(header, values, strict=False))
-        if row.get("scope") != "round1" or not row.get("code"):
+        # Only institutions the round assigns: in scope, with a role (pvpp.rounds).
+        if row.get("scope") != "round1" or not row.get("code") or not row.get("roles"):
             continue
         code = str(row["code"])
         answers = synthetic_answers(spec, profile_for(code), seed=zlib.crc32(code.encode()))
