@@ -29,7 +29,7 @@ from pvpp.settings import Settings
 from pvpp.states.assignment import PLANNED
 from pvpp.states.machine import check_move
 from pvpp.states.outbox import OutboxState
-from pvpp.states.plan import ALLOWED, PlanState
+from pvpp.states.plan import ALLOWED, PlanState, approval_due_on
 from pvpp.store.db import Database
 from pvpp.store.models import OutboxMessage, Plan
 
@@ -80,7 +80,11 @@ def queue_plans(
 
     to_render = [code for code, v in todo if not ((f := filed(code, v)) and f.exists())]
     rendered = imap(
-        partial(render, round_code=round_code, lang=lang, db=db, today=today), to_render,
+        partial(
+            render, round_code=round_code, lang=lang, db=db, today=today,
+            approve_by=approval_due_on(today, settings.approval_days),
+        ),
+        to_render,
         workers=settings.worker_count(), label="Rendering plan PDFs",
     )  # fmt: skip
     for code, version in todo:
@@ -108,11 +112,21 @@ def queue_plans(
     return [out[code] for code in institutions]
 
 
-def render(code: str, *, round_code: str, lang: Lang, db: Database, today: date) -> bytes:
+def render(
+    code: str,
+    *,
+    round_code: str,
+    lang: Lang,
+    db: Database,
+    today: date,
+    approve_by: date | None = None,
+) -> bytes:
     """The PDF of one institution's newest plan version, dated ``today`` (read-only; runs
-    in a worker, where ``db`` arrives as that process's one store of the URL)."""
+    in a worker, where ``db`` arrives as that process's one store of the URL). The summary
+    asks the head to approve by ``approve_by`` (the email sent with it carries the same
+    date, :func:`pvpp.states.plan.approval_due_on`)."""
     with db.reading() as s:
-        return plan_pdf(s, round_code, code, lang=lang, today=today)
+        return plan_pdf(s, round_code, code, lang=lang, today=today, approve_by=approve_by)
 
 
 def record_sent_plans(session: Session) -> int:

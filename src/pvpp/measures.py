@@ -84,3 +84,25 @@ def count_by_state(measures: Iterable[MeasureFacts]) -> dict[MeasureState, int]:
     for m in measures:
         out[state(m)] += 1
     return out
+
+
+def next_period_end(today: date) -> date:
+    """The first half-year end (30 June or 31 December) strictly after ``today``."""
+    if today < date(today.year, 6, 30):
+        return date(today.year, 6, 30)
+    if today < date(today.year, 12, 31):
+        return date(today.year, 12, 31)
+    return date(today.year + 1, 6, 30)
+
+
+def next_check(measures: Iterable[MeasureFacts], today: date) -> date | None:
+    """The period end on which the team next reports on open measures, always after
+    ``today``: the first due date of an open measure, but never before the next half-year
+    end (a measure already past due is asked about at the next one). None when nothing is
+    open.
+
+    A plan document dated ``today`` must not name a check that has already passed."""
+    dues = [m.due_on for m in measures if is_open(m)]
+    if not dues:
+        return None
+    return max(next_period_end(today), min(dues))

@@ -151,6 +151,7 @@ def test_commands_refuse_an_unknown_language(tmp_path: Path, root: App) -> None:
     for args in (
         ["round", "report", "R", "--out", out],
         ["plan", "pdf", *plan, "--out", out],
+        ["plan", "annex", "R", "X", "--out", out],
         ["plan", "send", *plan],
     ):
         result = run(root, *args, "--lang", "de")

@@ -75,3 +75,35 @@ def test_effort_of_a_period_leaves_out_dropped_measures_only() -> None:
     assert measures.effort_in(plan, date(2026, 1, 1), date(2027, 12, 31)) == 15
     counts = measures.count_by_state(plan)
     assert counts == {MeasureState.PLANNED: 2, MeasureState.DONE: 1, MeasureState.DROPPED: 1}
+
+
+@pytest.mark.parametrize(
+    ("today", "end"),
+    [
+        (date(2026, 1, 1), date(2026, 6, 30)),
+        (date(2026, 6, 29), date(2026, 6, 30)),
+        (date(2026, 6, 30), date(2026, 12, 31)),
+        (date(2026, 12, 30), date(2026, 12, 31)),
+        (date(2026, 12, 31), date(2027, 6, 30)),
+    ],
+)
+def test_next_period_end_is_strictly_after_today(today: date, end: date) -> None:
+    assert measures.next_period_end(today) == end
+
+
+def test_next_check_is_after_today_and_ignores_closed_measures() -> None:
+    today = date(2026, 7, 20)
+    plan = [
+        fact(due=date(2026, 6, 30)),  # open and overdue: asked about at the next period end
+        fact(due=date(2027, 6, 30)),
+        fact(reported=ReportedStatus.DONE, due=date(2026, 12, 31)),
+    ]
+    assert measures.next_check(plan, today) == date(2026, 12, 31)
+    # Nothing open before mid-2027: the check is the first open measure's due date.
+    later = [fact(reported=ReportedStatus.DONE, due=date(2026, 6, 30)), fact(due=date(2027, 6, 30))]
+    assert measures.next_check(later, today) == date(2027, 6, 30)
+    # Every check is in the future, whatever day the document is made on.
+    for day in (date(2026, 6, 30), date(2027, 6, 30), date(2027, 12, 31)):
+        found = measures.next_check(plan, day)
+        assert found is not None and found > day
+    assert measures.next_check([fact(stored=MeasureState.DROPPED)], today) is None

@@ -71,6 +71,8 @@ def hostile(port: int) -> dict[str, str]:
         "EVIDENCE_K2": f'<svg><image href="http://127.0.0.1:{port}/x.png"/></svg>',
         "EVIDENCE_K3": f"url(http://127.0.0.1:{port}/track) <script>alert(1)</script> & “pēdiņas”",
         "SVC01_NAME": f'<img src="http://127.0.0.1:{port}/s.png"> Pakalpojums ĀČĒĢĪĶĻŅŠŪŽ',
+        "SVC02_NAME": f'<link rel="attachment" href="file://{SECRET}"> <script>alert(1)</script> '
+        + "Ļoti garš nosaukums. " * 9,
         "EVIDENCE_S1": "Ļoti garš pierādījums. " * 150,
     }
 
@@ -123,7 +125,9 @@ def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path, root: App) -> No
     for heading in (
         "Saturs",
         "Kopsavilkums vadītājam",
-        "Pasākumi pa periodiem",
+        "Pasākumi līdz 2027. gada beigām",
+        "Pēc 2027. gada: kopsavilkums pa punktiem",
+        "Finansējums",
         "Konsekvences brīdinājumi",
     ):
         assert heading in flat
@@ -131,7 +135,7 @@ def test_plan_pdf_reads_back(planned: Listener, tmp_path: Path, root: App) -> No
     assert "Title:" in info and name in info
     assert "Tagged:          yes" in info
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-    assert pages >= 8
+    assert 8 <= pages <= 12
     # The cover renders to an image a person can look at (A4 at 40 dpi: 331 × 468 px).
     exe = require_program("pdftoppm")
     (tmp_path / "look.pdf").write_bytes(pdf)
@@ -177,8 +181,35 @@ def test_hostile_text_is_printed_not_fetched(planned: Listener, tmp_path: Path, 
     assert len(secret) >= 10
     assert secret not in flat
     assert secret.encode() not in pdf
-    # Evidence is cut to a readable length, whatever was typed.
-    assert "Ļoti garš pierādījums. " * 20 not in flat
+    # A service name is cut to a readable length, whatever was typed.
+    assert "Ļoti garš nosaukums. " * 8 not in flat
+
+
+@pytest.mark.slow
+def test_hostile_text_in_the_annex_is_printed_not_fetched(
+    planned: Listener, tmp_path: Path, root: App
+) -> None:
+    """What a team types into its plan (an own measure's name, services, a reason, a
+    planning document) reaches the annex as text."""
+    from pvpp.documents.plan_pdf import annex_context
+    from pvpp.plans import latest_plan, plan_measures
+
+    typed = f'<link rel="attachment" href="file://{SECRET}"> <script>alert(2)</script>'
+    fetcher = AssetFetcher()
+    with root.db.unit_of_work() as s:
+        row = plan_measures(s, latest_plan(s, context(s, "2026-K1", "VID").assignment))[0]  # type: ignore[arg-type]
+        row.origin, row.title, row.services = "own", typed, [typed]
+        row.funding_ref, row.funding_eur = typed, 100
+        s.add(row)
+        s.flush()
+        html = render_html(
+            "plan/annex.html.j2", annex_context(s, "2026-K1", "VID", today=root.today())
+        )
+        s.rollback()
+    pdf = html_to_pdf(html, fetcher=fetcher)
+    assert fetcher.refused == [] and planned.connections == 0
+    assert "<script>" not in html and b"/EmbeddedFile" not in pdf
+    assert "<script>alert(2)</script>" in " ".join(pdftotext(pdf, tmp_path).split())
 
 
 def test_the_fetcher_refuses_everything_but_assets(listener: Listener) -> None:

@@ -341,3 +341,43 @@ def test_round_workbook_counts_services_and_funding(
     assert last["Avots"].value == "Kopā" and last["Finansējuma avots"].value is None
     assert last["Pasākumi"].value == totals["total"].measures > 0
     assert last["Bez summas"].value == totals["total"].without_amount
+
+
+def test_plan_workbook_lists_every_measure_with_origin_services_and_funding(
+    exported_round: Fixture, tmp_path: Path, root: App
+) -> None:
+    """The full list the head's PDF only summarises: every measure (after 2027 too), an own
+    measure under the team's name, its services, funding available and planning document
+    (typed text stays text, never a formula)."""
+    from pvpp.planning.planner import LAST_PERIOD
+
+    out = tmp_path / "plan.xlsx"
+    with root.db.unit_of_work() as s:
+        plan = latest_plan(s, context(s, "2026-K1", "VID").assignment)
+        assert plan is not None
+        stored = plan_measures(s, plan)
+        own, alternative = stored[0], stored[1]
+        own.origin, own.title, own.measure_id = "own", "Klientu aptauja", "OWN-1"
+        own.services, own.funding_eur, own.funding_ref = ["Atļauja", "=1+1"], 15000, "@NAP2027"
+        alternative.origin = "alternative"
+        s.add_all([own, alternative])
+        s.flush()
+        export_plan(s, "2026-K1", "VID", out)
+        later = [m.measure_id for m in stored if m.period == LAST_PERIOD]
+        ids = [m.measure_id for m in stored]
+        alt_title = load_library("pvpp2027-v1").by_id[alternative.measure_id].title.lv
+    assert later, "the plan has measures after 2027"
+    rows = _rows(openpyxl.load_workbook(out)["Pasākumi"])
+    assert [r["Pasākuma kods"].value for r in rows] == ids
+    first, second = rows[0], rows[1]
+    assert first["Izcelsme"].value == "iestādes pasākums"
+    assert first["Pasākums"].value == "Klientu aptauja"
+    assert first["Pakalpojumi"].value == "Atļauja\n=1+1"
+    assert first["Pieejamais finansējums, EUR"].value == 15000
+    assert first["Plānošanas dokuments"].value == "@NAP2027"
+    assert first["Finansējuma avoti"].value.startswith("F1: ")
+    assert second["Izcelsme"].value == "izvēlēta alternatīva"
+    assert second["Pasākums"].value == alt_title
+    assert {r["Izcelsme"].value for r in rows[2:]} == {"bibliotēkas pasākums"}
+    assert all(r["Pieejamais finansējums, EUR"].value is None for r in rows[1:])
+    _no_formulas(out)

@@ -211,3 +211,43 @@ def test_escalation_when_measures_are_overdue(round_with_plan: str, root: App) -
         assert again is not None and again == (row, False)
     with root.db.unit_of_work() as s:
         assert {m.kind for m in list_messages(s)} == {"escalation"}
+
+
+def test_codes_in_messages_come_with_their_names(round_with_plan: str, root: App) -> None:
+    """A status request and an escalation name each measure, its item and its dimension
+    by code and name; an own measure goes by the name the team gave it."""
+    import re
+
+    policy = load_policy("pvpp2027-v1")
+    with root.db.unit_of_work() as s:
+        assignment = s.exec(select(Assignment).where(Assignment.state == "planned")).one()
+        assignment.state = "plan_sent"
+        s.add(assignment)
+        plan = latest_plan(s, context(s, ROUND, "VID").assignment)
+        assert plan is not None
+        rows = plan_measures(s, plan)
+        first_due = min(m.due_on for m in rows)
+        own = next(m for m in rows if m.due_on == first_due)
+        own.origin, own.title = "own", "Mūsu klientu aptauja"
+        s.add(own)
+        s.flush()
+        followup, _ = queue_followup(
+            s, round_code=ROUND, institution="VID", respond_by=first_due, settings=root.settings
+        )
+        late = first_due + timedelta(days=root.settings.escalation_days_overdue + 1)
+        escalation = queue_escalation(
+            s, round_code=ROUND, institution="VID", today=late, settings=root.settings
+        )
+        assert escalation is not None
+        due = [m for m in rows if m.due_on == first_due]
+    for body in (followup.body_text, escalation[0].body_text):
+        assert f"{own.measure_id} Mūsu klientu aptauja" in body
+        for m in due:
+            item = policy.item(m.item_id)
+            assert f"{m.item_id} {item.name.lv}; " in body
+            dim = next(d for d in policy.dimensions if d.id == m.dimension_id)
+            assert f"{m.dimension_id} {dim.name.lv} {m.from_degree}→{m.to_degree}" in body
+        # No item or dimension code on its own: every one is followed by a word.
+        code = r"(?<![\w.-])(?:[12]\.\d|[KSR]\d{1,2}|D[1-4])(?![\w.-])"
+        assert re.findall(code, body)
+        assert re.findall(code + r"(?! [^\W\d])", body) == []

@@ -20,7 +20,13 @@ from pvpp.mail.templates import render, render_html
 from pvpp.mail.transport import FolderTransport, eml_name, folder_path
 
 DUE = date(2026, 3, 31)
-MEASURE = {"id": "M-K5-D2-1", "title": "Pakalpojumu kataloga izveide", "due_on": DUE}
+MEASURE = {
+    "id": "M-K5-D2-1",
+    "title": "Pakalpojumu kataloga izveide",
+    "item": "K5 Digitālā transformācija",
+    "step": "D2 Dokumentēšana 0→1",
+    "due_on": DUE,
+}
 APPROVAL = {
     "head_name": "Ilze Bērziņa",
     "plan_version": 2,
@@ -87,6 +93,8 @@ def test_every_kind_renders_in_both_languages(kind: str, lang: str) -> None:
         assert "- 'K7'!E3: <b>&</b>" in body  # plain text is not HTML-escaped
     if kind in ("followup", "escalation"):
         assert "M-K5-D2-1 Pakalpojumu kataloga izveide" in body
+        # The item and the dimension come with their names, never as bare codes.
+        assert "K5 Digitālā transformācija; " in body and "D2 Dokumentēšana 0→1" in body
     if kind.startswith("approval_") or kind == "plan":
         # The plan's code never stands alone: P2.4 with its name.
         assert ("P2.4 individuālais pilnveides plāns" if lang == "lv" else

@@ -298,13 +298,44 @@ def plan_pdf_command(
     out: Annotated[Path, typer.Option(help="Where to write the PDF")],
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
     today: Annotated[str | None, typer.Option(help="The PDF's date (YYYY-MM-DD)")] = None,
+    approve_by: Annotated[
+        str | None,
+        typer.Option(
+            help="The date the head's approval is due (YYYY-MM-DD), when the plan has none"
+        ),
+    ] = None,
 ) -> None:
     """Render the newest plan version as a PDF for the head of the institution."""
     from pvpp.documents.plan_pdf import plan_pdf
 
     language = parse_lang(lang)
     day = today_option(ctx, today).today()
-    data = _run(ctx, lambda s: plan_pdf(s, round_code, institution, lang=language, today=day))
+    due = parse_date(approve_by, "--approve-by") if approve_by else None
+    data = _run(
+        ctx,
+        lambda s: plan_pdf(s, round_code, institution, lang=language, today=day, approve_by=due),
+    )
+    with file_errors():
+        write_atomic(out, data)
+    console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)
+
+
+@plan_app.command("annex")
+def plan_annex_command(
+    ctx: typer.Context,
+    round_code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1")],
+    institution: Annotated[str, typer.Argument(help="Institution code")],
+    out: Annotated[Path, typer.Option(help="Where to write the PDF")],
+    lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
+    today: Annotated[str | None, typer.Option(help="The PDF's date (YYYY-MM-DD)")] = None,
+) -> None:
+    """Render the annex of the newest plan version: every measure step by step, by period
+    (the head's plan summarises what comes after 2027; the team asks for this one)."""
+    from pvpp.documents.plan_pdf import plan_annex_pdf
+
+    language = parse_lang(lang)
+    day = today_option(ctx, today).today()
+    data = _run(ctx, lambda s: plan_annex_pdf(s, round_code, institution, lang=language, today=day))
     with file_errors():
         write_atomic(out, data)
     console.print(f"Wrote {out} ({len(data) // 1024} KB)", highlight=False)

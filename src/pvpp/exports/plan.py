@@ -56,10 +56,14 @@ def measure_columns(prefix: bool) -> list[Column]:
         col("exports.column.from_degree", "int", 9),
         col("exports.column.to_degree", "int", 9),
         col("exports.column.measure_id", width=14),
+        col("exports.column.origin", width=16),
         col("exports.column.measure", "long", 50),
+        col("exports.column.services", "long", 36),
         col("exports.column.rv5", width=10),
         col("exports.column.role", "long", 28),
         col("exports.column.funding", "long", 45),
+        col("exports.column.funding_eur", "int", 14),
+        col("exports.column.funding_ref", "long", 24),
         col("exports.column.support", "long", 45),
         col("exports.column.effort", width=30),
         col("exports.column.priority", "dec2", 10),
@@ -75,13 +79,19 @@ def measure_rows(
     lang: Lang,
 ) -> list[list[Any]]:
     """The measures of a plan version, as the plan tables show them; the state column is
-    where each measure stands by the rules of :mod:`pvpp.measures` (reported done counts)."""
+    where each measure stands by the rules of :mod:`pvpp.measures` (reported done counts).
+
+    Every measure is listed, those after 2027 too (the head's PDF only summarises them).
+    An own measure is named by the team's title; a library or alternative one by the
+    library's."""
     funding = {f.id: f"{f.id}: {f.name.get(lang)}" for f in policy.funding_sources}
     dims = {d.id: f"{d.id} {d.name.get(lang)}" for d in policy.dimensions}
     efforts = {e.id: e.name.get(lang) for e in library.common.effort}
     rows = []
     for m, facts in measures:
         measure = library.by_id.get(m.measure_id)
+        own = m.origin == "own" or measure is None
+        title = (m.title or None) if own or measure is None else measure.title.get(lang)
         role = library.roles.get(m.role)
         rows.append(
             [
@@ -94,11 +104,14 @@ def measure_rows(
                 m.from_degree,
                 m.to_degree,
                 m.measure_id,
-                # The team's own measure has its name in the row, not in the library.
-                m.title or (measure.title.get(lang) if measure else None),
+                name_of("origin", m.origin, lang),
+                title,
+                "\n".join(m.services) or None,
                 m.rv5_measure,
                 role.name.get(lang) if role else m.role,
                 "\n".join(funding.get(f, f) for f in m.funding) or None,
+                m.funding_eur,
+                m.funding_ref or None,
                 "\n".join(
                     library.support[s].name.get(lang) if s in library.support else s
                     for s in m.support

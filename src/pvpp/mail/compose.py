@@ -46,6 +46,7 @@ from pvpp.plans import (
     open_measures,
     plan_version,
 )
+from pvpp.policy import load_policy
 from pvpp.queries import measure_facts
 from pvpp.settings import Settings
 from pvpp.states.assignment import AWAITING_WORKBOOK, PLAN_OUT, AssignmentState
@@ -111,12 +112,25 @@ def _plan(session: Session, ctx: Context, version: int | None) -> Plan:
 
 
 def _measure_view(rnd: Round, measures: list[PlanMeasure], lang: str) -> list[dict[str, Any]]:
+    """Measures as a message lists them: no code stands alone — the measure's code comes
+    with its name (the team's own name for an own measure), the item's code with the
+    item's name, the dimension's with the dimension's (``D2 Dokumentēšana 1→2``)."""
+    policy = load_policy(rnd.policy_version)
     titles = load_library(rnd.policy_version).by_id
+    dims = {d.id: f"{d.id} {getattr(d.name, lang)}" for d in policy.dimensions}
+    items = {i.id: f"{i.id} {getattr(i.name, lang)}" for i in policy.items}
     out = []
     for m in measures:
         definition = titles.get(m.measure_id)
-        title = getattr(definition.title, lang) if definition else ""
-        out.append({"id": m.measure_id, "title": title, "due_on": m.due_on})
+        item = items.get(m.item_id, m.item_id)
+        if m.origin == "own" or definition is None:
+            title = m.title or item
+        else:
+            title = getattr(definition.title, lang)
+        step = f"{dims.get(m.dimension_id, m.dimension_id)} {m.from_degree}→{m.to_degree}"
+        out.append(
+            {"id": m.measure_id, "title": title, "item": item, "step": step, "due_on": m.due_on}
+        )
     return out
 
 
