@@ -222,7 +222,7 @@ def _run(root: App, folder: Path) -> None:
         clock.day = SHEET_DAY
         _team_shapes(root, settings.round_folder(ROUND, "plan-sheets"))
         clock.day = APPROVE_DAY
-        approved = _heads_approve(root, skip=(SHAPES, LATE_APPROVAL))
+        approved = _heads_approve(root, skip=(SHAPES, LATE_APPROVAL), version=1)
         clock.day = SHAPE_DAY
         shaped = follow_up(ROUND, SHAPE_DAY)
         clock.day = SHAPED_APPROVAL_DAY
@@ -350,11 +350,17 @@ def _team_shapes(root: App, inbox: Path) -> None:
 
 
 def _heads_approve(
-    root: App, *, skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None
+    root: App,
+    *,
+    skip: tuple[str, ...] = (),
+    only: tuple[str, ...] | None = None,
+    version: int | None = None,
 ) -> int:
-    """Heads approve the newest plan version they were sent, through its link (one at a
-    time, as heads do); returns how many approved. An approved version is left alone."""
-    from pvpp.approvals import decide, token_from_message
+    """Heads approve the newest plan version they were sent (only ``version``, when given:
+    a later one does not exist yet on the story's day), through its link, one at a time
+    as heads do; returns how many approved. An approved version is left alone."""
+    from pvpp.approval_links import tokens_in
+    from pvpp.approvals import decide
     from pvpp.mail.outbox import find
     from pvpp.plans import context, latest_plan
     from pvpp.states.plan import PlanState
@@ -367,11 +373,16 @@ def _heads_approve(
             plan = latest_plan(s, context(s, ROUND, code).assignment)
             if plan is None or plan.status != PlanState.SENT:
                 continue
+            if version is not None and plan.version != version:
+                continue
             mail = find(s, round_code=ROUND, institution_code=code, kind="plan",
                         version=plan.version)  # fmt: skip
-            if mail is None:
+            # A plan email queued before approval links existed (a store from an older
+            # demo) carries none: that head is asked again by the approval reminder.
+            links = tokens_in(mail.body_text) if mail is not None else []
+            if not links:
                 continue
-            decide(s, token_from_message(mail), settings=root.settings, clock=root.clock)
+            decide(s, links[0], settings=root.settings, clock=root.clock)
             approved += 1
     return approved
 
