@@ -173,8 +173,10 @@ def ingest_statuses(folder: str) -> dict[str, int]:
 @task
 def ingest_plan_sheets(folder: str) -> dict[str, int]:
     """Take the plan sheets teams returned into ``folder``: each right one makes a new plan
-    version (sent to the head by the next plan mailing); counts per outcome. A rejected
-    sheet stores nothing and is named in the flow's log with its first problem."""
+    version (sent to the head by the next plan mailing) and a ``plan_sheet_taken`` email;
+    counts per outcome. A rejected sheet is kept with its problems, changes no plan, goes
+    back to the team as a ``plan_sheet_returned`` email and is named in the flow's log
+    with its first problem; on later runs it is a duplicate."""
     root = app()
     counts: dict[str, int] = {}
     for row in proposals.ingest_plan_sheet_files(

@@ -13,10 +13,12 @@ each step is applied as the team made it (an alternative measure, another period
 with its reason, the funding already available), its own measures are added, and the
 re-check (:mod:`pvpp.planning.recheck`) stores its warnings with the version — it never
 changes a choice. Each change is a ``PlanChange`` row (kind, before, after, reason, who,
-from which file), the file is kept in the file store with a ``PlanSheet`` row, and the
-assignment goes back to ``planned`` so the new version is delivered (and needs the head's
-approval again). A sheet that is wrong in any way is rejected with every problem listed and
-nothing is stored.
+from which file), the assignment goes back to ``planned`` so the new version is delivered
+(and needs the head's approval again), and the team gets a ``plan_sheet_taken`` email with
+the version and the warnings. A sheet that is wrong in any way is rejected with every
+problem listed, changes no plan, and goes back to the team as a ``plan_sheet_returned``
+email. Either way the file is kept in the file store with a ``PlanSheet`` row (status and
+problems), so the same file is never checked twice.
 
 An explicit "accept" is recorded as the team's agreement to the step; the other decisions
 are recorded when they change the step against the version the sheet was made from.
@@ -32,11 +34,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.i18n import t
+from pvpp.mail.compose import queue_plan_sheet_returned, queue_plan_sheet_taken
 from pvpp.planning.library import Library, MeasureDef, load_library
 from pvpp.planning.planner import (
     DEFAULT_CAPACITY_DAYS,
@@ -66,7 +69,15 @@ from pvpp.states.assignment import PLAN_OUT
 from pvpp.states.plan_measure import MeasureState
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
-from pvpp.store.models import AnswerSet, Plan, PlanChange, PlanMeasure, PlanSheet, id_of
+from pvpp.store.models import (
+    AnswerSet,
+    OutboxMessage,
+    Plan,
+    PlanChange,
+    PlanMeasure,
+    PlanSheet,
+    id_of,
+)
 from pvpp.submissions import workbook_files
 from pvpp.workbook.plan_sheet import (
     ItemTarget,
@@ -80,6 +91,8 @@ from pvpp.workbook.plan_sheet import (
 )
 
 OWN_PREFIX = "OWN-"
+# The emails that answer a kept plan sheet; their business key's version is its id.
+SHEET_MAIL_KINDS = ("plan_sheet_returned", "plan_sheet_taken")
 
 Key = tuple[str, str, int]
 
@@ -96,6 +109,19 @@ class SheetOutcome:
     version: int | None = None
     warnings: list[Warning] = field(default_factory=list)
     changes: int = 0
+    sheet_id: int | None = None  # the kept PlanSheet (the earlier one for a duplicate)
+    first_outcome: str | None = None  # a duplicate: what became of the sheet the first time
+    mailed: str | None = None  # the kind of email queued to the team, if any
+
+
+def _sheet_lang(session: Session, sheet: PlanSheet) -> Lang:
+    """The language a kept sheet was answered in (its email's), Latvian when none went."""
+    sent = session.exec(
+        select(OutboxMessage.lang).where(
+            col(OutboxMessage.kind).in_(SHEET_MAIL_KINDS), OutboxMessage.version == sheet.id
+        )
+    ).first()
+    return "en" if sent == "en" else "lv"
 
 
 def _scores(session: Session, ctx: Context, answer_set: AnswerSet) -> ScoreResult:
@@ -238,79 +264,89 @@ def take_plan_sheet(
     settings: Settings,
     round_code: str | None = None,
 ) -> SheetOutcome:
-    """Check a returned plan sheet and, when it is right, make the new plan version.
+    """Check a returned plan sheet, keep it, and when it is right make the new plan version.
 
-    Nothing is stored for a rejected sheet; the same file taken twice is a duplicate. With
-    ``round_code``, a sheet of another round is refused."""
+    Every sheet received is kept (the file in the file store, a ``PlanSheet`` row with its
+    status and problems) and, when it can be matched to an assignment, answered by email
+    in the sheet's language in the same transaction: ``plan_sheet_taken`` for an accepted
+    one, ``plan_sheet_returned`` with its problems for a rejected one, which changes no
+    plan. The same file again is a duplicate: no new row, no new mail, never checked
+    again. With ``round_code``, a sheet of another round is refused and NOT kept: that is
+    the operator's slip, not the team's, and keeping it would make the file a duplicate
+    when taken in its own round."""
     digest = sha256(data)
     earlier = session.exec(select(PlanSheet).where(PlanSheet.file_sha256 == digest)).first()
     if earlier is not None:
-        return SheetOutcome(filename, "duplicate", version=earlier.new_plan_version)
+        return SheetOutcome(
+            filename,
+            "duplicate",
+            lang=_sheet_lang(session, earlier),
+            version=earlier.new_plan_version,
+            problems=list(earlier.problems or []),
+            sheet_id=earlier.id,
+            first_outcome=earlier.status,
+        )
     check = check_plan_sheet(data, settings=settings)
     meta = check.meta
     lang: Lang = meta.lang if meta else "lv"
     code = meta.institution if meta else None
+    if meta is not None and round_code is not None and meta.round != round_code:
+        message = t("workbook.problem.wrong_round", lang, found=meta.round, expected=round_code)
+        problem = {"code": "wrong_round", "sheet": None, "cell": None, "field": None}
+        return SheetOutcome(filename, "rejected", code, lang, [problem | {"message": message}])
 
-    def rejected(problems: list[dict[str, Any]]) -> SheetOutcome:
-        return SheetOutcome(filename, "rejected", code, lang, problems)
+    def rejected(problems: list[dict[str, Any]], ctx: Context | None = None) -> SheetOutcome:
+        sheet = _keep(
+            session, data, digest, ctx, meta.plan_version if meta else None, None,
+            filename=filename, source=source, actor=actor, problems=problems,
+        )  # fmt: skip
+        sheet_id = id_of(sheet)
+        mailed = None
+        if ctx is not None:
+            queue_plan_sheet_returned(session, sheet_id=sheet_id, lang=lang, settings=settings)
+            mailed = "plan_sheet_returned"
+        audit.record(
+            session, actor=actor[:100], action="plan.sheet_rejected", entity="plan_sheet",
+            key=str(sheet_id), sha256=digest, filename=filename, problems=len(problems),
+        )  # fmt: skip
+        return SheetOutcome(
+            filename, "rejected", code, lang, problems, sheet_id=sheet_id, mailed=mailed
+        )
 
     if check.status != "accepted" or meta is None:
-        return rejected(check.problems)
+        ctx = None
+        if meta is not None:
+            try:
+                ctx = context(session, meta.round, meta.institution)
+            except PlanError:
+                ctx = None  # kept without an assignment: nobody to write back to
+        return rejected(check.problems, ctx)
 
-    def refuse(key: str, **params: Any) -> SheetOutcome:
+    def refuse(key: str, ctx: Context | None = None, **params: Any) -> SheetOutcome:
         message = t(f"proposal.problem.{key}", lang, None, **params)
-        return rejected(
-            [
-                {
-                    "code": f"plan_{key}",
-                    "sheet": None,
-                    "cell": None,
-                    "field": None,
-                    "message": message,
-                }
-            ]
-        )
+        problem = {"code": f"plan_{key}", "sheet": None, "cell": None, "field": None}
+        return rejected([problem | {"message": message}], ctx)
 
-    if round_code is not None and meta.round != round_code:
-        message = t("workbook.problem.wrong_round", lang, found=meta.round, expected=round_code)
-        return rejected(
-            [
-                {
-                    "code": "wrong_round",
-                    "sheet": None,
-                    "cell": None,
-                    "field": None,
-                    "message": message,
-                }
-            ]
-        )
     try:
         ctx = context(session, meta.round, meta.institution)
     except PlanError as exc:
         return refuse("unknown_assignment", detail=str(exc))
     latest = latest_plan(session, ctx.assignment)
     if latest is None:
-        return refuse("no_plan")
+        return refuse("no_plan", ctx)
     if latest.version != meta.plan_version:
-        return refuse("stale", version=meta.plan_version, latest=latest.version)
+        return refuse("stale", ctx, version=meta.plan_version, latest=latest.version)
     answer_set = current_answers(session, ctx.assignment)
     if answer_set is None or answer_set.id != latest.answer_set_id:
-        return refuse("answers_changed", version=latest.version)
+        return refuse("answers_changed", ctx, version=latest.version)
     plan, warnings, changes = _apply(
         session, ctx, latest, answer_set, check, filename=filename, file_sha256=digest, actor=actor
     )
-    store_file(session, data)
-    session.add(
-        PlanSheet(
-            assignment_id=id_of(ctx.assignment),
-            plan_version=latest.version,
-            new_plan_version=plan.version,
-            file_sha256=digest,
-            filename=filename[:500],
-            source=source[:500],
-            actor=actor[:254],
-        )
-    )
+    sheet = _keep(
+        session, data, digest, ctx, latest.version, plan.version,
+        filename=filename, source=source, actor=actor, problems=[],
+    )  # fmt: skip
+    sheet_id = id_of(sheet)
     if ctx.assignment.state in PLAN_OUT:
         transition(
             session,
@@ -319,6 +355,7 @@ def take_plan_sheet(
             actor=actor[:100],
             reason=f"plan sheet {filename}: version {plan.version}",
         )
+    queue_plan_sheet_taken(session, sheet_id=sheet_id, lang=lang, settings=settings)
     audit.record(
         session,
         actor=actor[:100],
@@ -331,8 +368,44 @@ def take_plan_sheet(
         filename=filename,
         changes=changes,
         warnings=len(warnings),
+        plan_sheet=sheet_id,
     )
-    return SheetOutcome(filename, "accepted", code, lang, [], plan.version, warnings, changes)
+    return SheetOutcome(
+        filename, "accepted", code, lang, [], plan.version, warnings, changes, sheet_id,
+        mailed="plan_sheet_taken",
+    )  # fmt: skip
+
+
+def _keep(
+    session: Session,
+    data: bytes,
+    digest: str,
+    ctx: Context | None,
+    plan_version: int | None,
+    new_plan_version: int | None,
+    *,
+    filename: str,
+    source: str,
+    actor: str,
+    problems: list[dict[str, Any]],
+) -> PlanSheet:
+    """The received file in the file store and its ``PlanSheet`` row (flushed: it has its
+    id), accepted when it made a version, rejected with its problems otherwise."""
+    store_file(session, data)
+    sheet = PlanSheet(
+        assignment_id=id_of(ctx.assignment) if ctx else None,
+        plan_version=plan_version,
+        new_plan_version=new_plan_version,
+        file_sha256=digest,
+        filename=filename[:500],
+        source=source[:500],
+        actor=actor[:254],
+        status="accepted" if new_plan_version is not None else "rejected",
+        problems=problems,
+    )
+    session.add(sheet)
+    session.flush()
+    return sheet
 
 
 @dataclass
@@ -757,7 +830,10 @@ def ingest_plan_sheet_files(
     paths: Iterable[Path], *, source: str = "cli", settings: Settings, db: Database
 ) -> list[SheetOutcome]:
     """Take every plan sheet under ``paths`` (one transaction per file); the drop-folder
-    intake. A sheet taken before is a duplicate; a rejected one stores nothing."""
+    intake. Each new file is kept and answered by email (:func:`take_plan_sheet`); a file
+    received before, accepted or rejected, is a duplicate, so a rejected sheet left in the
+    folder is neither checked nor mailed about again. A file that cannot be read is
+    reported and, having no content, not kept."""
     out = []
     for path in workbook_files(paths):
         try:

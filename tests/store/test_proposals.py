@@ -1,5 +1,6 @@
 """The team shapes its plan proposal through the plan sheet: every change a new version with
-its change records, warnings and kept file; a bad sheet stores nothing."""
+its change records, warnings and kept file; every sheet is kept and answered by email once
+(its problems, or the new version and the warnings); a bad sheet changes no plan."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from pvpp.assignments import State, transition
 from pvpp.cli.main import app as cli
 from pvpp.exports import export_plan
 from pvpp.planning.library import load_library
+from pvpp.planning.recheck import warning_text
 from pvpp.plans import context, latest_plan, plan_measures, plan_version
 from pvpp.policy.models import Lang
 from pvpp.proposals import ingest_plan_sheet_files, plan_sheet, take_plan_sheet
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.models import (
     AuditLog,
+    OutboxMessage,
     Plan,
     PlanChange,
     PlanMeasure,
@@ -56,6 +59,21 @@ def _rows(s: Session, version: int | None = None) -> list[PlanMeasure]:
 def _counts(s: Session) -> tuple[int, ...]:
     tables: list[Any] = [Plan, PlanMeasure, PlanChange, PlanSheet, StoredFile, AuditLog]
     return tuple(s.exec(select(func.count()).select_from(t)).one() for t in tables)
+
+
+def _plan_counts(s: Session) -> tuple[int, ...]:
+    tables: list[Any] = [Plan, PlanMeasure, PlanChange]
+    return tuple(s.exec(select(func.count()).select_from(t)).one() for t in tables)
+
+
+def _sheet_mails(s: Session) -> list[OutboxMessage]:
+    """The emails that answered plan sheets, oldest first (copies: they outlive ``s``)."""
+    rows = s.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.kind).in_(["plan_sheet_returned", "plan_sheet_taken"]))
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    return [OutboxMessage(**m.model_dump()) for m in rows]
 
 
 def _sheet(root: App, lang: Lang = "lv") -> bytes:
@@ -270,11 +288,13 @@ def test_conflicts_are_warnings_and_the_teams_choice_stands(planned: App) -> Non
     assert v2[lower.measure_id].period == upper.period  # kept as the team chose
 
 
-def test_a_bad_sheet_is_rejected_and_stores_nothing(planned: App) -> None:
+def test_a_bad_sheet_is_kept_with_its_problems_returned_once_and_changes_no_plan(
+    planned: App,
+) -> None:
     root = planned
     with root.db.reading() as s:
         v1 = _rows(s, 1)
-        before = _counts(s)
+        plans_before = _plan_counts(s)
     data = fill_plan_sheet(
         _sheet(root),
         capacity="daudz",
@@ -286,7 +306,7 @@ def test_a_bad_sheet_is_rejected_and_stores_nothing(planned: App) -> None:
         targets={"1.1": (0, "")},
     )
     outcome = _take(root, data)
-    assert outcome.outcome == "rejected"
+    assert (outcome.outcome, outcome.mailed) == ("rejected", "plan_sheet_returned")
     codes = {p["code"] for p in outcome.problems}
     assert {
         "plan_bad_capacity",
@@ -295,18 +315,133 @@ def test_a_bad_sheet_is_rejected_and_stores_nothing(planned: App) -> None:
         "plan_bad_period",
     } <= codes
     with root.db.reading() as s:
-        assert _counts(s) == before
+        assert _plan_counts(s) == plans_before  # no version, no change record
         assert context(s, ROUND, CODE).assignment.state == State.PLAN_SENT.value
-    # A sheet made for an older version is refused once a newer one exists.
+        sheet = PlanSheet(**s.exec(select(PlanSheet)).one().model_dump())
+        assert s.get(StoredFile, sheet.file_sha256) is not None  # the file is kept
+        mails = _sheet_mails(s)
+    assert sheet.id == outcome.sheet_id
+    assert (sheet.status, sheet.plan_version, sheet.new_plan_version) == ("rejected", 1, None)
+    assert sheet.assignment_id is not None
+    assert sheet.problems == outcome.problems
+    assert [(m.kind, m.version, m.lang) for m in mails] == [("plan_sheet_returned", sheet.id, "lv")]
+    body = mails[0].body_text
+    # Every problem with its sheet and cell, in the sheet's language, and what to do.
+    k8 = next(p for p in sheet.problems if p["code"] == "plan_drop_needs_reason")
+    assert f"- '{k8['sheet']}'!{k8['cell']}: {k8['message']}" in body
+    assert "'Plāna priekšlikums'!F5: " in body  # the capacity cell
+    assert "novērst tālāk norādītās nepilnības" in body
+    assert "P2.4 individuālais pilnveides plāns" in body and "ARM-plāns.xlsx" in body
+    # The same file again: a duplicate, nothing new kept or mailed, not checked again.
+    again = _take(root, data)
+    assert (again.outcome, again.first_outcome, again.sheet_id) == (
+        "duplicate",
+        "rejected",
+        sheet.id,
+    )
+    assert again.problems == sheet.problems
+    with root.db.reading() as s:
+        assert s.exec(select(func.count()).select_from(PlanSheet)).one() == 1
+        assert len(_sheet_mails(s)) == 1
+
+
+def test_a_stale_sheet_is_returned_and_an_unmatched_one_kept_without_mail(
+    planned: App,
+) -> None:
+    root = planned
     old = _sheet(root)
     assert _take(root, fill_plan_sheet(old, capacity=35)).version == 2
     with root.db.reading() as s:
-        before = _counts(s)
+        plans_before = _plan_counts(s)
     stale = _take(root, fill_plan_sheet(old, capacity=20), "old.xlsx")
     assert [p["code"] for p in stale.problems] == ["plan_stale"]
     assert "versijai 1" in stale.problems[0]["message"]
     with root.db.reading() as s:
-        assert _counts(s) == before
+        assert _plan_counts(s) == plans_before
+        kept = PlanSheet(
+            **s.exec(select(PlanSheet).where(PlanSheet.id == stale.sheet_id)).one().model_dump()
+        )
+        mails = _sheet_mails(s)
+    assert (kept.status, kept.plan_version, kept.new_plan_version) == ("rejected", 1, None)
+    assert [m.kind for m in mails] == ["plan_sheet_taken", "plan_sheet_returned"]
+    assert "lejupielādējiet jaunu plāna lapu" in mails[1].body_text
+    # A file that is no plan sheet is kept too, but has nobody to write back to.
+    junk = _take(root, b"not a workbook", "junk.xlsx")
+    assert (junk.outcome, junk.mailed) == ("rejected", None)
+    with root.db.reading() as s:
+        row = s.get(PlanSheet, junk.sheet_id)
+        assert row is not None and (row.assignment_id, row.plan_version) == (None, None)
+        assert row.problems and len(_sheet_mails(s)) == 2
+    # A sheet of another round (the operator's slip) is refused and not kept.
+    with root.db.reading() as s:
+        before = _counts(s)
+    with root.db.unit_of_work() as s:
+        other = take_plan_sheet(
+            s, _sheet(root), filename="x.xlsx", settings=root.settings, round_code="2027-K2"
+        )
+    assert [p["code"] for p in other.problems] == ["wrong_round"]
+    with root.db.reading() as s:
+        assert _counts(s) == before and len(_sheet_mails(s)) == 2
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_an_accepted_sheet_tells_the_team_the_version_and_the_warnings(
+    planned: App, lang: Lang
+) -> None:
+    root = planned
+    with root.db.reading() as s:
+        v1 = _rows(s, 1)
+    lower = next(r for r in v1 if r.to_degree == 1 and r.period != "2028–2031")
+    upper = next(
+        o
+        for o in v1
+        if (o.item_id, o.dimension_id, o.to_degree) == (lower.item_id, lower.dimension_id, 2)
+    )
+    data = fill_plan_sheet(
+        _sheet(root, lang),
+        capacity=10,
+        decisions={lower.measure_id: {"decision": "drop", "reason": "Nav resursu"}},
+    )
+    outcome = _take(root, data)
+    assert (outcome.outcome, outcome.mailed) == ("accepted", "plan_sheet_taken")
+    assert outcome.warnings
+    with root.db.reading() as s:
+        sheet = PlanSheet(**s.exec(select(PlanSheet)).one().model_dump())
+        mails = _sheet_mails(s)
+        changes = s.exec(select(func.count()).select_from(PlanChange)).one()
+        head = context(s, ROUND, CODE).institution.head_name
+    assert (sheet.status, sheet.plan_version, sheet.new_plan_version) == ("accepted", 1, 2)
+    assert sheet.problems == []
+    assert [(m.kind, m.version, m.lang) for m in mails] == [("plan_sheet_taken", sheet.id, lang)]
+    body = mails[0].body_text
+    version, recorded = (
+        ("Jaunā plāna versija: 2", "Reģistrēto izmaiņu skaits:")
+        if lang == "lv"
+        else ("New plan version: 2", "Changes recorded:")
+    )
+    assert version in body and f"{recorded} {changes}" in body and changes == outcome.changes
+    # Every warning worded in the team's language, each code followed by its name.
+    for w in outcome.warnings:
+        assert f"- {warning_text(w, LIB, lang)}" in body
+    assert any(w["code"] == "lower_step_dropped" for w in outcome.warnings)
+    measure = LIB.by_id[upper.measure_id]
+    assert f"{upper.measure_id} “{measure.title.text(lang)}”" in body
+    item = LIB.policy.item(upper.item_id)
+    assert f"{upper.item_id} {item.name.text(lang)}" in body
+    words = {
+        "lv": (
+            "Plānotāja brīdinājumi:",
+            "iestādes vadītājam apstiprināšanai",
+            "P2.4 individuālais",
+        ),
+        "en": ("Planner warnings:", "head of the institution for approval", "P2.4 individual"),
+    }[lang]
+    assert all(w in body for w in words)
+    assert head in body
+    # Taken again: a duplicate, no second mail.
+    assert _take(root, data).first_outcome == "accepted"
+    with root.db.reading() as s:
+        assert len(_sheet_mails(s)) == 1
 
 
 def test_cli_builds_and_takes_a_sheet(planned: App, tmp_path: Path) -> None:
@@ -324,6 +459,14 @@ def test_cli_builds_and_takes_a_sheet(planned: App, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "The plan sheet cannot be accepted: 1 problem." in result.output
     assert f"Plan proposal!K8: Step {first}" in result.output
+    assert "Email to the team queued: plan_sheet_returned." in result.output
+    # The same file again: reported with its problems, kept and mailed only the first time.
+    result = runner.invoke(cli, ["plan", "take", ROUND, str(bad)], obj=planned)
+    assert result.exit_code == 1
+    assert "already received and rejected" in result.output
+    assert f"Plan proposal!K8: Step {first}" in result.output
+    with planned.db.reading() as s:
+        assert [(m.kind, m.lang) for m in _sheet_mails(s)] == [("plan_sheet_returned", "en")]
     good = tmp_path / "good.xlsx"
     big = {
         "name": "Service days",
@@ -340,27 +483,54 @@ def test_cli_builds_and_takes_a_sheet(planned: App, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Plan sheet accepted: plan version 2 made." in result.output
     assert "exceed the team's capacity" in result.output
+    assert "Email to the team queued: plan_sheet_taken." in result.output
     with planned.db.reading() as s:
         actors = s.exec(select(PlanChange.actor).where(col(PlanChange.kind) == "capacity")).all()
     assert actors == ["anna@arm.gov.lv"]
 
 
 def test_the_drop_folder_intake_takes_each_sheet_once(planned: App, tmp_path: Path) -> None:
+    """Each run of the follow-up flow reads the whole folder: a sheet received before is a
+    duplicate, so a rejected one left there is neither checked nor mailed about again."""
     folder = tmp_path / "plan-sheets"
     folder.mkdir()
-    (folder / "ARM.xlsx").write_bytes(fill_plan_sheet(_sheet(planned), capacity=35))
+    blank = _sheet(planned)
+    with planned.db.reading() as s:
+        first = _rows(s, 1)[0].measure_id
+    (folder / "ARM.xlsx").write_bytes(fill_plan_sheet(blank, capacity=35))
+    (folder / "ARM-bad.xlsx").write_bytes(
+        fill_plan_sheet(blank, decisions={first: {"decision": "drop"}})
+    )
     (folder / "wrong.xlsx").write_bytes(b"not a workbook")
     rows = ingest_plan_sheet_files(
         [folder], source="flow", settings=planned.settings, db=planned.db
     )
-    assert [(Path(r.file).name, r.outcome, r.version) for r in rows] == [
-        ("ARM.xlsx", "accepted", 2),
-        ("wrong.xlsx", "rejected", None),
+    assert [(Path(r.file).name, r.outcome, r.version, r.mailed) for r in rows] == [
+        ("ARM-bad.xlsx", "rejected", None, "plan_sheet_returned"),
+        ("ARM.xlsx", "accepted", 2, "plan_sheet_taken"),
+        ("wrong.xlsx", "rejected", None, None),
     ]
+    with planned.db.reading() as s:
+        kept = {r.filename: (r.status, r.source) for r in s.exec(select(PlanSheet)).all()}
+        mails = [(m.kind, m.version) for m in _sheet_mails(s)]
+        before = _counts(s)
+    assert kept == {
+        "ARM-bad.xlsx": ("rejected", f"flow:{folder / 'ARM-bad.xlsx'}"),
+        "ARM.xlsx": ("accepted", f"flow:{folder / 'ARM.xlsx'}"),
+        "wrong.xlsx": ("rejected", f"flow:{folder / 'wrong.xlsx'}"),
+    }
+    assert sorted(k for k, _ in mails) == ["plan_sheet_returned", "plan_sheet_taken"]
     again = ingest_plan_sheet_files(
         [folder], source="flow", settings=planned.settings, db=planned.db
     )
-    assert [r.outcome for r in again] == ["duplicate", "rejected"]
+    assert [(r.outcome, r.first_outcome) for r in again] == [
+        ("duplicate", "rejected"),
+        ("duplicate", "accepted"),
+        ("duplicate", "rejected"),
+    ]
+    with planned.db.reading() as s:
+        assert _counts(s) == before
+        assert [(m.kind, m.version) for m in _sheet_mails(s)] == mails
 
 
 def test_an_own_measure_is_exported_by_its_name(planned: App, tmp_path: Path) -> None:

@@ -409,9 +409,10 @@ def plan_take_command(
         str, typer.Option(help="Who sent the sheet (an email address), for the change record")
     ] = "cli",
 ) -> None:
-    """Check a returned plan sheet and make the new plan version from it; prints every
-    problem of a rejected sheet (nothing is stored), or the new version and the planner's
-    warnings in the sheet's language."""
+    """Check a returned plan sheet and make the new plan version from it. The sheet is kept
+    either way and the team is answered by email (queued; sent by the next delivery): a
+    rejected sheet's problems are printed and mailed, an accepted one's new version and the
+    planner's warnings, in the sheet's language. The same file again is a duplicate."""
     from pvpp.planning.recheck import warning_text
     from pvpp.proposals import take_plan_sheet
 
@@ -426,21 +427,32 @@ def plan_take_command(
         ),
     )  # fmt: skip
     lang = outcome.lang
+
+    def problems() -> None:
+        for p in outcome.problems:
+            where = f"{p['sheet']}!{p['cell']}: " if p.get("cell") else ""
+            err_console.print(f"  • {escape(where + p['message'])}", highlight=False)
+
     if outcome.outcome == "duplicate":
-        console.print(
-            f"{file.name}: already taken (plan version {outcome.version}).", highlight=False
-        )
-        return
+        if outcome.first_outcome == "accepted":
+            text = t("proposal.check.duplicate_accepted", lang, version=outcome.version)
+            console.print(f"{file.name}: {text}", highlight=False)
+            return
+        text = t("proposal.check.duplicate_rejected", lang)
+        err_console.print(f"{file.name}: {text}", highlight=False)
+        problems()
+        raise typer.Exit(1)
+    mailed = f"Email to the team queued: {outcome.mailed}." if outcome.mailed else ""
     if outcome.outcome == "rejected":
         err_console.print(
             t("proposal.check.rejected", lang, n=len(outcome.problems)), highlight=False
         )
-        for p in outcome.problems:
-            where = f"{p['sheet']}!{p['cell']}: " if p.get("cell") else ""
-            err_console.print(f"  • {escape(where + p['message'])}", highlight=False)
+        problems()
+        if mailed:
+            err_console.print(mailed, highlight=False)
         raise typer.Exit(1)
     console.print(t("proposal.check.accepted", lang, version=outcome.version), highlight=False)
-    console.print(f"{outcome.changes} change(s) recorded.", highlight=False)
+    console.print(f"{outcome.changes} change(s) recorded. {mailed}", highlight=False)
     library = load_library("pvpp2027-v1")
     for w in outcome.warnings:
         text = escape(warning_text(w, library, lang))

@@ -1,4 +1,4 @@
-"""The eleven kinds of message, composed from the store: who gets what, and when.
+"""The thirteen kinds of message, composed from the store: who gets what, and when.
 
 | kind       | to                        | cc        | attachment | version in the key      |
 |------------|---------------------------|-----------|------------|-------------------------|
@@ -13,6 +13,8 @@
 | approval_reminder | head of the institution | team lead |          | plan version            |
 | approval_escalation | head of the institution | coordinator¹ |        | version × 1000 + number |
 | approval_refused | the team (head if none) | head    |            | plan version            |
+| plan_sheet_returned | the team (head if none) |      |            | plan sheet id           |
+| plan_sheet_taken | the team (head if none) |         |            | plan sheet id           |
 
 ¹ ``coordinator_email`` when set, otherwise the team lead.
 
@@ -31,7 +33,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from pvpp import measures
 from pvpp.approval_links import ApprovalLink, issue_link, withdraw_link
@@ -39,11 +41,13 @@ from pvpp.i18n import Num, t
 from pvpp.mail.outbox import MessageError, find, queue
 from pvpp.mail.templates import render, render_html
 from pvpp.planning.library import load_library
+from pvpp.planning.recheck import warning_text
 from pvpp.plans import (
     Context,
     PlanError,
     context,
     open_measures,
+    plan_measures,
     plan_version,
 )
 from pvpp.policy import load_policy
@@ -56,10 +60,13 @@ from pvpp.store.models import (
     Institution,
     OutboxMessage,
     Plan,
+    PlanChange,
     PlanMeasure,
+    PlanSheet,
     Round,
     StatusReport,
     Submission,
+    id_of,
 )
 from pvpp.teams import members
 
@@ -374,6 +381,65 @@ def queue_status_returned(
     )  # fmt: skip
 
 
+def _plan_sheet(session: Session, sheet_id: int, status: str) -> tuple[PlanSheet, Assignment]:
+    """A kept plan sheet of ``status`` matched to an assignment, with the assignment."""
+    sheet = session.get(PlanSheet, sheet_id)
+    if sheet is None or sheet.assignment_id is None or sheet.status != status:
+        raise MessageError(f"no {status} plan sheet {sheet_id} matched to an assignment")
+    assignment = session.get(Assignment, sheet.assignment_id)
+    assert assignment is not None  # a foreign key: the row is there
+    return sheet, assignment
+
+
+def queue_plan_sheet_returned(
+    session: Session,
+    *,
+    sheet_id: int,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """A rejected plan sheet's problems, each by sheet and cell, to the team with what to
+    do (correct and send again); one message per rejected sheet. ``lang`` is the sheet's."""
+    sheet, assignment = _plan_sheet(session, sheet_id, "rejected")
+    rnd, inst = _of_assignment(session, id_of(assignment))
+    lang = _lang(lang, settings)
+    return _to_team(
+        session, "plan_sheet_returned", rnd, inst, lang=lang, settings=settings,
+        version=sheet_id, filename=sheet.filename, plan_version=sheet.plan_version,
+        problems=problem_lines(sheet.problems or [], lang),
+    )  # fmt: skip
+
+
+def queue_plan_sheet_taken(
+    session: Session,
+    *,
+    sheet_id: int,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """An accepted plan sheet to the team: the plan version it made, how many changes were
+    recorded and the planner's warnings in ``lang`` (every code followed by its name); the
+    version goes to the head for approval. One message per accepted sheet."""
+    sheet, assignment = _plan_sheet(session, sheet_id, "accepted")
+    rnd, inst = _of_assignment(session, id_of(assignment))
+    plan = plan_version(session, assignment, sheet.new_plan_version)
+    if plan is None or sheet.new_plan_version is None:
+        raise MessageError(f"plan sheet {sheet_id} made no plan version")
+    lang = _lang(lang, settings)
+    library = load_library(rnd.policy_version)
+    # The team's own measures are named by the team: the warnings name them by that title.
+    titles = {m.measure_id: m.title for m in plan_measures(session, plan) if m.origin == "own"}
+    changes = session.exec(
+        select(func.count()).select_from(PlanChange).where(PlanChange.plan_id == plan.id)
+    ).one()
+    return _to_team(
+        session, "plan_sheet_taken", rnd, inst, lang=lang, settings=settings,
+        version=sheet_id, filename=sheet.filename, from_version=sheet.plan_version,
+        plan_version=plan.version, changes=changes, head_name=inst.head_name,
+        warnings=[warning_text(w, library, lang, titles) for w in plan.warnings or []],
+    )  # fmt: skip
+
+
 def queue_status_reminder(
     session: Session,
     *,
@@ -680,6 +746,8 @@ __all__ = [
     "queue_followup",
     "queue_invitation",
     "queue_plan",
+    "queue_plan_sheet_returned",
+    "queue_plan_sheet_taken",
     "queue_reminder",
     "queue_returned",
     "queue_status_reminder",

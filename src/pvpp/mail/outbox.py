@@ -40,6 +40,8 @@ KINDS = (
     "approval_reminder",
     "approval_escalation",
     "approval_refused",
+    "plan_sheet_returned",
+    "plan_sheet_taken",
 )
 # The states of a message, in their life-cycle order (pvpp.states.outbox).
 STATES = tuple(OutboxState)

@@ -262,18 +262,22 @@ class PlanChange(SQLModel, table=True):
 
 
 class PlanSheet(SQLModel, table=True):
-    """A plan sheet the team returned and that made a plan version (a rejected sheet is
-    reported to the sender and stores nothing). The file itself is in the file store."""
+    """A plan sheet a team returned, kept whatever it was; the file itself is in the file
+    store. An accepted sheet made a plan version (``new_plan_version``); a rejected one
+    keeps its problems and changed no plan. A sheet whose metadata cannot be read or
+    matched has no assignment (and, unread, no version)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    assignment_id: int = Field(foreign_key="assignment.id", index=True)
-    plan_version: int  # the version the sheet was made from
-    new_plan_version: int  # the version it made
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    plan_version: int | None = None  # the version the sheet was made from
+    new_plan_version: int | None = None  # the version it made (accepted only)
     file_sha256: str = Field(foreign_key="storedfile.sha256", unique=True, max_length=64)
     filename: str = Field(max_length=500)
     source: str = Field(max_length=500)
     actor: str = Field(max_length=254)
     received_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(max_length=20)  # accepted | rejected
+    problems: Any = json_column()
 
 
 class PlanApproval(SQLModel, table=True):
@@ -320,7 +324,8 @@ class OutboxMessage(SQLModel, table=True):
     institution_code: str = Field(index=True, max_length=40)
     kind: str = Field(max_length=20)
     # The plan version for plan, follow-up and escalation; the submission id for a
-    # returned workbook (each return is its own message); 0 otherwise.
+    # returned workbook (each return is its own message); the plan sheet id for a plan
+    # sheet returned or taken; 0 otherwise.
     version: int = 0
     lang: str = Field(default="lv", max_length=2)
     message_id: str = Field(unique=True, max_length=250)

@@ -1,6 +1,6 @@
 """plans the institution owns: the team's changes, own targets, services and funding of a
-measure, planner warnings, the plan sheets a team returned, and the head's approval with
-one-time links
+measure, planner warnings, the plan sheets a team returned (accepted or rejected, with
+their problems), and the head's approval with one-time links
 
 Revision ID: 0005
 Revises: 0004
@@ -84,14 +84,16 @@ def upgrade() -> None:
     op.create_table(
         "plansheet",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("assignment_id", sa.Integer(), nullable=False),
-        sa.Column("plan_version", sa.Integer(), nullable=False),
-        sa.Column("new_plan_version", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=True),
+        sa.Column("plan_version", sa.Integer(), nullable=True),
+        sa.Column("new_plan_version", sa.Integer(), nullable=True),
         sa.Column("file_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("filename", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("problems", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["assignment_id"], ["assignment.id"]),
         sa.ForeignKeyConstraint(["file_sha256"], ["storedfile.sha256"]),
         sa.PrimaryKeyConstraint("id"),
