@@ -144,7 +144,8 @@ def test_the_weakest_plan_fits_twelve_pages(weak: Weak, tmp_path: Path) -> None:
     # No single step after 2027 is listed in the head's plan; the annex has every one.
     library = load_library("pvpp2027-v1")
     whole = flat(" ".join(texts))
-    listed = {m.measure_id for m in rows if library.by_id[m.measure_id].title.lv in whole}
+    # (a title's start: a long one wraps beside the next column in the text read back)
+    listed = {m.measure_id for m in rows if library.by_id[m.measure_id].title.lv[:30] in whole}
     assert listed >= {m.measure_id for m in rows if m.period != LAST_PERIOD}
     annex_text = flat(_run("pdftotext", annex, tmp_path))
     assert annex_text.count("Termiņš:") == len(rows)

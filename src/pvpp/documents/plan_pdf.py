@@ -35,7 +35,7 @@ from pvpp.i18n import catalogue, day, number, t
 from pvpp.measures import MeasureFacts
 from pvpp.national import round_medians
 from pvpp.planning.library import Library, load_library
-from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END
+from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END, period_name
 from pvpp.plans import (
     Context,
     PlanError,
@@ -151,12 +151,7 @@ class Names:
 
     def period(self, code: str) -> str:
         """A period as words: ``2026. gada 2. pusgads``; the last one ``2028.–2031. gads``."""
-        if code == LAST_PERIOD:
-            return t("plan.after_period", self.lang)
-        year, _, half = code.partition("H")
-        if half in ("1", "2") and year.isdigit():
-            return t(f"plan.half_year_{half}", self.lang, year=year)
-        return code
+        return period_name(code, self.lang)
 
     def role(self, role: str) -> str:
         found = self.library.roles.get(role)
@@ -171,6 +166,16 @@ def _eur(amount: int | None, lang: Lang) -> str:
     if amount is None:
         return t("plan.not_stated", lang)
     return t("plan.eur", lang, amount=number(amount, lang, 0))
+
+
+def _step(m: PlanMeasure, names: Names) -> str:
+    """The degree step a measure makes: ``D2 Dokumentēšana 0→1``; an own measure names the
+    dimension it serves, a P5.2 service measure raises none (its services are listed)."""
+    if not m.dimension_id:
+        return ""
+    if m.origin == "own":
+        return names.dimension(m.dimension_id)
+    return f"{names.dimension(m.dimension_id)} {m.from_degree}→{m.to_degree}"
 
 
 def _measure_row(m: PlanMeasure, facts: MeasureFacts, src: _Source, names: Names) -> dict[str, Any]:
@@ -189,7 +194,7 @@ def _measure_row(m: PlanMeasure, facts: MeasureFacts, src: _Source, names: Names
         "origin": t(f"plan.origin.{m.origin}", g) if m.origin in ("own", "alternative") else "",
         "description": definition.description.get(g) if definition else "",
         "item": names.item(m.item_id),
-        "step": f"{names.dimension(m.dimension_id)} {m.from_degree}→{m.to_degree}",
+        "step": _step(m, names),
         "rv5": names.rv5(m.rv5_measure),
         "due": m.due_on,
         "role": names.role(m.role),

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from pvpp.i18n import t
 from pvpp.planning.library import Library, MeasureDef
 from pvpp.scoring import ScoreResult, degree_of
 
@@ -68,6 +69,17 @@ def plan_start(made_on: date, round_due: date) -> date:
     if (first.due - made_on).days < MIN_LEAD_DAYS:
         day = first.due + timedelta(days=1)
     return date(day.year, 1, 1) if day.month <= 6 else date(day.year, 7, 1)
+
+
+def period_name(code: str, lang: str) -> str:
+    """A period as words where a person reads it: ``2026. gada 2. pusgads`` (``2026H2``),
+    ``2028.–2031. gads`` for the horizon after the roadmap; an unknown code as it is."""
+    if code == LAST_PERIOD:
+        return t("plan.after_period", lang)
+    year, _, half = code.partition("H")
+    if half in ("1", "2") and year.isdigit():
+        return t(f"plan.half_year_{half}", lang, year=year)
+    return code
 
 
 def periods(start: date, *, until_year: int = 2027) -> list[Period]:

@@ -38,7 +38,7 @@ from typing import Any
 
 from pvpp.i18n import Num, t
 from pvpp.planning.library import Library
-from pvpp.planning.planner import LAST_PERIOD, periods
+from pvpp.planning.planner import LAST_PERIOD, period_name, periods
 from pvpp.scoring import ScoreResult, degree_of
 
 Warning = dict[str, Any]
@@ -271,6 +271,8 @@ def warning_text(
             values[name] = f"{value} {dim.name.text(lang)}" if dim else str(value)
         elif name in ("measure", "prerequisite", "previous"):
             values[name] = measure(str(value))
+        elif name in ("period", "prerequisite_period", "previous_period"):
+            values[name] = period_name(str(value), lang)
         elif name in ("need", "capacity"):
             values[name] = Num(float(value))
         elif name == "reason":
