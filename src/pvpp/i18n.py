@@ -39,7 +39,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -47,6 +46,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from pvpp.paths import resources_dir
+from pvpp.yamlio import read_yaml
 
 LANGS = ("lv", "en")
 #: Babel locales: British English writes "31 March 2026" and a decimal point.
@@ -108,8 +108,9 @@ def catalogue(lang: str) -> dict[str, Entry]:
 
 @cache
 def _load(path: Path) -> dict[str, Entry]:
-    # Keyed by path, not language: a moved resources folder is read afresh.
-    tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # Keyed by path, not language: a moved resources folder is read afresh. Read strictly:
+    # a key given twice would silently drop one of the texts.
+    tree = read_yaml(path) or {}
     return dict(_flatten(tree))
 
 

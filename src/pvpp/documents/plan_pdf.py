@@ -203,7 +203,8 @@ def _measure_row(m: PlanMeasure, facts: MeasureFacts, src: _Source, names: Names
         "funding_eur": _eur(m.funding_eur, g) if m.funding_eur is not None else "",
         "funding_ref": m.funding_ref,
         "support": [names.support(s) for s in m.support],
-        "services": ", ".join(m.services),
+        # Names as the services table shows them: cut to a readable length.
+        "services": ", ".join(_short(name, 120) for name in m.services),
         "dropped": state is MeasureState.DROPPED,
         "done": state is MeasureState.DONE,
         "dropped_reason": m.dropped_reason,

@@ -147,7 +147,7 @@ def _funding_sheet(
         col("exports.column.measures_count", "int", 12),
         col("exports.column.with_amount", "int", 14),
         col("exports.column.without_amount", "int", 14),
-        col("exports.column.funding_eur", "int", 16),
+        col("exports.column.funding_total_eur", "int", 16),
     ]
     rows = [
         [
