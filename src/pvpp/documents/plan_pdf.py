@@ -31,6 +31,7 @@ from sqlmodel import Session
 from pvpp import measures as rules
 from pvpp.documents.charts import Series, bar_chart, radar_chart
 from pvpp.documents.render import render_pdf
+from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL, FundingTotal, bucket_of, funding_totals
 from pvpp.i18n import catalogue, day, number, t
 from pvpp.measures import MeasureFacts
 from pvpp.national import round_medians
@@ -50,6 +51,7 @@ from pvpp.policy.models import ItemKind, Lang
 from pvpp.queries import measure_facts
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.scoring import ScoreResult, degree_of
+from pvpp.services import conformity_by_group
 from pvpp.states.plan_measure import MeasureState
 from pvpp.store.models import Plan, PlanMeasure
 from pvpp.teams import members
@@ -295,12 +297,15 @@ def _after_2027(src: _Source, names: Names, active: list[PlanMeasure]) -> dict[s
 
 
 def _funding(src: _Source, names: Names, active: list[PlanMeasure]) -> dict[str, Any]:
-    """Per source F1–F5 and in total: how many measures name it and the funding stated."""
+    """Per source F1–F5 and in total: how many measures name the source, and the funding
+    stated, attributed by the one rule of :func:`pvpp.funding.funding_totals` (an amount
+    counts for a source only when its measure names that one source), as the national
+    report attributes it."""
     g = src.lang
+    totals = funding_totals(active, [f.id for f in src.policy.funding_sources])
 
-    def stated(rows: list[PlanMeasure]) -> int | None:
-        amounts = [m.funding_eur for m in rows if m.funding_eur is not None]
-        return sum(amounts) if amounts else None
+    def amount(line: FundingTotal) -> str:
+        return _eur(line.eur if line.with_amount else None, g)
 
     sources = []
     for f in src.policy.funding_sources:
@@ -311,16 +316,29 @@ def _funding(src: _Source, names: Names, active: list[PlanMeasure]) -> dict[str,
                 "full": f.name.get(g),
                 "by_2027": sum(1 for m in rows if m.period != LAST_PERIOD),
                 "count": len(rows),
-                "amount": _eur(stated(rows), g),
+                "amount": amount(totals[f.id]),
             }
         )
+    for key, label in ((SEVERAL, "national.funding_several"),
+                       (NO_SOURCE, "national.funding_no_source")):  # fmt: skip
+        if key in totals:
+            rows = [m for m in active if bucket_of(m.funding) == key]
+            sources.append(
+                {
+                    "source": t(label, g),
+                    "full": "",
+                    "by_2027": sum(1 for m in rows if m.period != LAST_PERIOD),
+                    "count": len(rows),
+                    "amount": amount(totals[key]),
+                }
+            )
     refs = Counter(m.funding_ref.strip() for m in active if m.funding_ref.strip())
     return {
         "sources": sources,
         "total": {
             "by_2027": sum(1 for m in active if m.period != LAST_PERIOD),
             "count": len(active),
-            "amount": _eur(stated(active), g),
+            "amount": amount(totals[TOTAL]),
         },
         "refs": [{"ref": ref, "count": n} for ref, n in sorted(refs.items())],
     }
@@ -555,6 +573,11 @@ def plan_context(
         "after_2027": _after_2027(src, names, active),
         "funding": _funding(src, names, active),
         "condition_groups": [k.id for k in groups],
+        # How many of the listed services conform, per group: "2/5" (of those it applies to).
+        "conforming": [
+            f"{c.conforms}/{c.reported}" if c.reported else "—"
+            for c in conformity_by_group(policy, answers).values()
+        ],
         "groups_legend": [names.item(k.id) for k in groups],
         "services": services,
         "team": team,
