@@ -294,12 +294,15 @@ def _teams_answer(
 
 
 def _team_shapes(root: App, inbox: Path) -> None:
-    """SHAPES's team returns its plan sheet with the changes a team makes: another library
-    measure for a step (with its funding), a step moved, an own measure, a lower own
-    target with its reason. A sheet already returned is left as it is."""
+    """SHAPES's team returns the plan sheet it was sent with the changes a team makes:
+    another library measure for a step (with its funding), a step moved, an own measure,
+    a lower own target with its reason. A sheet already returned is left as it is."""
+    from pvpp.mail.outbox import find
     from pvpp.planning.library import load_library
     from pvpp.plans import context
-    from pvpp.proposals import plan_sheet, sheet_data
+    from pvpp.proposals import sheet_data
+    from pvpp.store.files import read_file
+    from pvpp.store.models import StoredFile
     from pvpp.workbook.plan_sheet import alternatives, fill_plan_sheet
 
     if any(inbox.glob(f"{SHAPES}-*.xlsx")):
@@ -308,7 +311,14 @@ def _team_shapes(root: App, inbox: Path) -> None:
         ctx = context(s, ROUND, SHAPES)
         library = load_library(ctx.round.policy_version)
         data = sheet_data(s, ctx)
-        blank = plan_sheet(s, ROUND, SHAPES, lang="lv", settings=root.settings)
+        # The sheet the team received with the plan (the "proposal" email's attachment).
+        mail = find(s, round_code=ROUND, institution_code=SHAPES, kind="proposal",
+                    version=data.plan_version)  # fmt: skip
+        if mail is None:
+            return
+        stored = s.get(StoredFile, mail.attachments[0]["sha256"])
+        assert stored is not None
+        blank = read_file(s, stored)
     soon = [st for st in data.steps if st.period != "2028–2031" and st.dimension]
     alternative = next(st for st in data.steps if st.dimension and alternatives(library, st.key))
     moved = next(st for st in reversed(soon) if st.measure_id != alternative.measure_id)

@@ -19,11 +19,12 @@ from sqlmodel import Session, select
 from pvpp.assignments import State, transition
 from pvpp.documents.plan_pdf import plan_pdf
 from pvpp.files import write_atomic
-from pvpp.mail.compose import queue_plan
+from pvpp.mail.compose import queue_plan, queue_proposal
 from pvpp.mail.outbox import find
 from pvpp.parallel import imap
 from pvpp.plans import PlanError, context, latest_plan
 from pvpp.policy.models import Lang
+from pvpp.proposals import plan_sheet
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLANNED
@@ -107,6 +108,12 @@ def queue_plans(
             queue_plan(
                 s, round_code=round_code, institution=code, plan_version=version, pdf=pdf,
                 today=today, lang=lang, settings=settings,
+            )  # fmt: skip
+            # The team gets the version's plan sheet: the proposal it shapes and returns.
+            sheet = plan_sheet(s, round_code, code, lang=lang, settings=settings)
+            queue_proposal(
+                s, round_code=round_code, institution=code, plan_version=version,
+                sheet=sheet, lang=lang, settings=settings,
             )  # fmt: skip
             out[code] = PlanMail(code, "queued", version)
     return [out[code] for code in institutions]

@@ -45,6 +45,9 @@ def planned_round(
     yield
 
 
+PDF = "application/pdf"
+
+
 @pytest.mark.slow
 def test_every_head_gets_exactly_one_plan(
     planned_round: None,
@@ -59,7 +62,8 @@ def test_every_head_gets_exactly_one_plan(
     assert first.exit_code == 0, first.stderr
     assert "3 plan email(s) queued" in first.stdout
     report = deliver_due(root.settings, db=root.db)
-    assert report.sent == 3 and not report.failed
+    # Each head's plan, and each team's plan sheet (the proposal it may shape).
+    assert report.sent == 6 and not report.failed
     with root.db.unit_of_work() as s:
         assert record_sent_plans(s) == 3
         heads = {i.code: i.head_email for i in s.exec(select(Institution)).all()}
@@ -70,9 +74,17 @@ def test_every_head_gets_exactly_one_plan(
         assert {p.status for p in s.exec(select(Plan)).all()} == {"sent"}
 
     received = smtp.received
-    assert len(received) == 3
+    assert len(received) == 6
+    pdfs = [r for r in received if next(r.message.iter_attachments()).get_content_type() == PDF]
+    sheets = [r for r in received if r not in pdfs]
+    assert len(pdfs) == 3 and len(sheets) == 3
+    # VID's team lead gets VID's sheet; the others have no team, so their heads get it.
+    to_team = {str(r.message["To"]): r.message for r in sheets}
+    vid = next(m for to, m in to_team.items() if "anna.liepa@vid.example.org" in to)
+    (sheet,) = list(vid.iter_attachments())
+    assert sheet.get_filename().endswith("-VID-v1.xlsx")
     by_head = {}
-    for r in received:
+    for r in pdfs:
         msg = r.message
         to = str(msg["To"])
         head = next(code for code, email in heads.items() if email in to)
@@ -96,7 +108,7 @@ def test_every_head_gets_exactly_one_plan(
     )
     assert "0 plan email(s) queued" in again.stdout and "already queued" in again.stdout
     assert deliver_due(root.settings, db=root.db).sent == 0
-    assert len(smtp.received) == 3
+    assert len(smtp.received) == 6
 
 
 def test_plan_send_needs_a_target(planned_round: None, root: App) -> None:

@@ -42,8 +42,8 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(
     )
     kinds = {
         "approval_escalation": 2, "approval_reminder": 1, "escalation": 26, "followup": 36,
-        "invitation": 37, "plan": 38, "plan_sheet_taken": 1, "reminder": 5, "returned": 4,
-        "status_reminder": 2, "status_returned": 1,
+        "invitation": 37, "plan": 38, "plan_sheet_taken": 1, "proposal": 38, "reminder": 5,
+        "returned": 4, "status_reminder": 2, "status_returned": 1,
     }  # fmt: skip
     shown = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
     assert f"Emails in the outbox by kind: {shown}" in out

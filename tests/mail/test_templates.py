@@ -83,6 +83,12 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "head_name": "Ilze Bērziņa",
         "warnings": ["Periodā 2026H2 plānotie pasākumi pārsniedz komandas kapacitāti."],
     },
+    "proposal": {
+        "plan_version": 2,
+        "measure_count": 14,
+        "head_name": "Ilze Bērziņa",
+        "approval_due": DUE,
+    },
 }
 # Kinds about a received file: no date of their own to show.
 UNDATED = {"plan_sheet_returned", "plan_sheet_taken"}

@@ -1,4 +1,4 @@
-"""The thirteen kinds of message, composed from the store: who gets what, and when.
+"""The fourteen kinds of message, composed from the store: who gets what, and when.
 
 | kind       | to                        | cc        | attachment | version in the key      |
 |------------|---------------------------|-----------|------------|-------------------------|
@@ -15,6 +15,7 @@
 | approval_refused | the team (head if none) | head    |            | plan version            |
 | plan_sheet_returned | the team (head if none) |      |            | plan sheet id           |
 | plan_sheet_taken | the team (head if none) |         |            | plan sheet id           |
+| proposal   | the team (head if none)   |           | plan sheet | plan version            |
 
 ¹ ``coordinator_email`` when set, otherwise the team lead.
 
@@ -206,6 +207,32 @@ def queue_plan(
             settings=settings,
         ),
     )
+
+
+def queue_proposal(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    plan_version: int,
+    sheet: bytes,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """The plan sheet of a plan version to the team, sent with the head's plan email: the
+    proposal the team shapes and returns (:mod:`pvpp.proposals`). One per plan version."""
+    lang = _lang(lang, settings)
+    ctx = _context(session, round_code, institution)
+    rnd, inst = ctx.round, ctx.institution
+    plan = _plan(session, ctx, plan_version)
+    active = [m for m, f in measure_facts(session, plan) if not measures.is_dropped(f)]
+    name = f"PVPP-plana-lapa-{rnd.code}-{inst.code}-v{plan.version}.xlsx"
+    return _to_team(
+        session, "proposal", rnd, inst, lang=lang, settings=settings, version=plan.version,
+        attachments=[(name, XLSX, sheet)], plan_version=plan.version,
+        measure_count=len(active), head_name=inst.head_name,
+        approval_due=plan.approval_due,
+    )  # fmt: skip
 
 
 def _with_link(session: Session, link: ApprovalLink, queued: Queued) -> Queued:
@@ -748,6 +775,7 @@ __all__ = [
     "queue_plan",
     "queue_plan_sheet_returned",
     "queue_plan_sheet_taken",
+    "queue_proposal",
     "queue_reminder",
     "queue_returned",
     "queue_status_reminder",

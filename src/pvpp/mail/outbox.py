@@ -42,6 +42,7 @@ KINDS = (
     "approval_refused",
     "plan_sheet_returned",
     "plan_sheet_taken",
+    "proposal",
 )
 # The states of a message, in their life-cycle order (pvpp.states.outbox).
 STATES = tuple(OutboxState)
