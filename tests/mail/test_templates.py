@@ -41,6 +41,7 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "head_name": "Ilze Bērziņa",
         "plan_version": 2,
         "measure_count": 14,
+        "later_count": 120,
         "first_due": DUE,
         "lead_name": "Jānis Ozoliņš",
         "approval_url": "http://localhost:8000/plans/approve/abc.def",

@@ -42,6 +42,7 @@ from pvpp.i18n import Num, t
 from pvpp.mail.outbox import MessageError, find, queue
 from pvpp.mail.templates import render, render_html
 from pvpp.planning.library import load_library
+from pvpp.planning.planner import LAST_PERIOD
 from pvpp.planning.recheck import warning_text
 from pvpp.plans import (
     Context,
@@ -180,7 +181,9 @@ def queue_plan(
         institution_name=inst.name,
         round_code=rnd.code,
         plan_version=plan.version,
-        measure_count=len(active),
+        # The head reads the measures to the end of 2027; the rest the PDF sums up.
+        measure_count=sum(1 for m in active if m.period != LAST_PERIOD),
+        later_count=sum(1 for m in active if m.period == LAST_PERIOD),
         first_due=min((m.due_on for m in active), default=None),
         lead_name=lead[0] if lead else None,
         approval_url=link.url,
