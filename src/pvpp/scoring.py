@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pvpp.i18n import Num, both, t
+from pvpp.i18n import Num, t
 from pvpp.policy import Policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import degree_field_id, item_key
@@ -132,11 +132,12 @@ def score_answers(
                 target, gap, factor, priority,
             )  # fmt: skip
             given = {d: v for d, v in rated.items() if degrees[d] != UNKNOWN}
-            warnings += _warnings(item.id, given, answers, previous, dims)
+            warnings += _warnings(policy, item.id, given, answers, previous, dims)
             unknown = [d for d in dims if degrees[d] == UNKNOWN]
             if unknown:
-                names = ", ".join(unknown)
-                warnings.append(_warn("unknown_counts_as_zero", item.id, dimensions=names))
+                warnings.append(
+                    _warn(policy, "unknown_counts_as_zero", item.id, dimensions=unknown)
+                )
 
     components = {}
     for component in policy.components:
@@ -151,13 +152,39 @@ def score_answers(
     return ScoreResult(METHOD, items, components, overall, index, warnings, top)
 
 
-def _warn(code: str, item: str, **values: object) -> Warning:
-    # Both languages are kept: the plan PDF and the command line each pick their reader's.
-    # n=None: a warning counts nothing, and naming it lets ``values`` fill only the text.
-    return Warning(code, item, both(f"scoring.warning.{code}", n=None, item=item, **values))
+#: The parameters of a warning that hold dimension codes (one, or a list).
+_DIMENSION_VALUES = ("dimension", "dimensions", "high", "d1")
+
+
+def _warn(policy: Policy, code: str, item: str, **values: object) -> Warning:
+    """A warning in both languages (the plan PDF and the command line each pick their
+    reader's), every item and dimension code followed by its name where a person reads
+    it: "1.1 Pakalpojumu pārvaldības vienota terminoloģija", "D1 Atbildīgie"."""
+    node = policy.item(item)
+    dims = {d.id: d for d in policy.dimensions}
+
+    def named(code: str, lang: Lang) -> str:
+        d = dims.get(code)
+        return f"{code} {d.name.get(lang)}" if d else code
+
+    message: dict[str, str] = {}
+    langs: tuple[Lang, ...] = ("lv", "en")
+    for lang in langs:
+        shown: dict[str, object] = dict(values)
+        for key in _DIMENSION_VALUES:
+            if key in shown:
+                codes = shown[key]
+                listed = codes if isinstance(codes, (list, tuple)) else [codes]
+                shown[key] = ", ".join(named(str(c), lang) for c in listed)
+        # n=None: a warning counts nothing, and naming it lets ``values`` fill only the text.
+        message[lang] = t(
+            f"scoring.warning.{code}", lang, None, item=f"“{item} {node.name.get(lang)}”", **shown
+        )
+    return Warning(code, item, message)
 
 
 def _warnings(
+    policy: Policy,
     item: str,
     rated: dict[str, int],
     answers: dict[str, Any],
@@ -166,18 +193,18 @@ def _warnings(
 ) -> list[Warning]:
     out = []
     evidence = answers.get(f"EVIDENCE_{item_key(item)}")
-    high = ", ".join(d for d, v in rated.items() if v >= HIGH_DEGREE)
+    high = [d for d, v in rated.items() if v >= HIGH_DEGREE]
     if high and not evidence:
-        out.append(_warn("high_without_evidence", item, high=high))
+        out.append(_warn(policy, "high_without_evidence", item, high=high))
     d2 = rated.get("D2", 0)
     if d2 >= 2 and rated.get("D1") == 0:
-        out.append(_warn("documented_without_owner", item, d2=d2))
+        out.append(_warn(policy, "documented_without_owner", item, d2=d2, d1="D1"))
     if previous:
         for d in dims:
             before = previous.get(degree_field_id(item, d))
             now = rated.get(d)
             if isinstance(before, int) and now is not None and abs(now - before) > JUMP:
-                out.append(_warn("jump", item, dimension=d, before=before, now=now))
+                out.append(_warn(policy, "jump", item, dimension=d, before=before, now=now))
     return out
 
 

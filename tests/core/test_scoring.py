@@ -71,7 +71,8 @@ def test_explanation_speaks_one_language() -> None:
     lv = explain_lines(result, "lv")
     assert "vērtējums C3 = 1 novērtētā punkta svērtais vidējais = 3,00" in lv
     assert (
-        "brīdinājums high_without_evidence: Punktā K1 augsta pakāpe (D1) bez pierādījumiem." in lv
+        "brīdinājums high_without_evidence: Punktā “K1 Pārvaldāmība” augsta pakāpe "
+        "(D1 Atbildīgie) bez pierādījumiem." in lv
     )
     english = ("score", "gap", "priority", "overall", "warning", "unrated", "mean", "Item")
     assert not [line for line in lv if any(word in line for word in english)]

@@ -581,7 +581,7 @@ def plan_context(
         "groups_legend": [names.item(k.id) for k in groups],
         "services": services,
         "team": team,
-        # A warning's text names its item by code: the item's name goes before it.
+        # A warning's text names its item and dimensions with their names already.
         "warnings": [{"item": names.item(w.item), "text": w.message[g]} for w in result.warnings],
     }
 
