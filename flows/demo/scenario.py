@@ -337,6 +337,7 @@ def _team_shapes(root: App, inbox: Path) -> None:
     lowered = next(i for i in data.items if i.score is not None and i.national - 1 > int(i.score))
     filled = fill_plan_sheet(
         blank,
+        filled_by=f"Anna Kalniņa, komanda@{SHAPES.lower()}.example.org",
         decisions=decisions,
         own=[
             {

@@ -339,6 +339,8 @@ def take_plan_sheet(
     answer_set = current_answers(session, ctx.assignment)
     if answer_set is None or answer_set.id != latest.answer_set_id:
         return refuse("answers_changed", ctx, version=latest.version)
+    # The change records name the person who filled the sheet, when the sheet says who.
+    actor = check.filled_by or actor
     plan, warnings, changes = _apply(
         session, ctx, latest, answer_set, check, filename=filename, file_sha256=digest, actor=actor
     )

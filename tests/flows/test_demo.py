@@ -92,7 +92,8 @@ def _shaped_and_approved(root: App) -> None:
         changes = s.exec(select(PlanChange).where(PlanChange.plan_id == arm.id)).all()
         assert {"alternative", "move", "own", "target"} <= {c.kind for c in changes}
         target = next(c for c in changes if c.kind == "target")
-        assert target.reason and target.actor
+        # Who: the person the sheet says filled it; when: as it was recorded.
+        assert target.reason and target.actor == "Anna Kalniņa, komanda@arm.example.org"
         izm = latest_plan(s, context(s, "2026-K1", "IZM").assignment)
         assert izm is not None and izm.status == PlanState.SENT
         reminded = s.exec(

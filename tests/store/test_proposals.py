@@ -577,3 +577,22 @@ def test_service_measures_survive_the_sheet_and_the_proposal_keeps_capacity(
     assert {r.measure_id: r.services for r in after if r.services} == services
     assert busiest(after) <= 30
     assert not [w for w in out.warnings if w["code"] == "capacity_exceeded"]
+
+
+def test_the_changes_name_who_filled_the_sheet(planned: App) -> None:
+    """The change records name the person the sheet says filled it (else the sender); a
+    name longer than the cell allows rejects the sheet."""
+    root = planned
+    with root.db.reading() as s:
+        first = _rows(s)[0]
+    move = {first.measure_id: {"decision": "move", "period": "2028–2031"}}
+    too_long = fill_plan_sheet(_sheet(root), filled_by="x" * 201, decisions=move)
+    assert _take(root, too_long).outcome == "rejected"
+    out = _take(root, fill_plan_sheet(_sheet(root), filled_by="Anna Liepa, anna@arm.gov.lv",
+                                      decisions=move))  # fmt: skip
+    assert out.outcome == "accepted", out.problems
+    with root.db.reading() as s:
+        plan = plan_version(s, context(s, ROUND, CODE).assignment, out.version)
+        assert plan is not None
+        actors = s.exec(select(PlanChange.actor).where(PlanChange.plan_id == plan.id)).all()
+    assert actors and set(actors) == {"Anna Liepa, anna@arm.gov.lv"}

@@ -61,6 +61,9 @@ CHOICES = ("accept", "alternative", "move", "drop")
 
 # The plan proposal sheet.
 CAPACITY_CELL = "F5"
+#: Who filled the sheet (name, email): the person the plan's change records name.
+FILLED_BY_CELL = "F6"
+FILLED_BY_LIMIT = 200
 HEADER_ROW, FIRST_ROW = 7, 8
 PLAN_HEADERS = (
     "number",
@@ -241,6 +244,7 @@ class PlanSheetCheck:
     problems: list[dict[str, Any]] = field(default_factory=list)
     meta: SheetMeta | None = None
     capacity: int | None = None
+    filled_by: str = ""
     decisions: list[StepDecision] = field(default_factory=list)
     own: list[OwnMeasure] = field(default_factory=list)
     targets: list[TargetChoice] = field(default_factory=list)
@@ -405,6 +409,10 @@ def build_plan_sheet(data: PlanSheetData, *, library: Library, lang: Lang, key: 
     )
     ws.add_data_validation(whole)
     whole.add(CAPACITY_CELL)
+    _intro(ws, "A6", t("proposal.text.filled_by", lang), "E6", 30)
+    ws.merge_cells(f"{FILLED_BY_CELL}:I6")
+    ws[FILLED_BY_CELL].fill = PatternFill("solid", fgColor="FFF2CC")
+    _unlock(ws, [FILLED_BY_CELL])
     _header(ws, HEADER_ROW, PLAN_HEADERS, PLAN_WIDTHS, lang)
     decisions = DataValidation(
         type="list",
@@ -772,6 +780,9 @@ def _check_plan(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -
         )
     else:
         result.capacity = capacity
+    filled_by = _text(ws[FILLED_BY_CELL].value)
+    if not _long(check, sheet, FILLED_BY_CELL, filled_by, FILLED_BY_LIMIT):
+        result.filled_by = filled_by
     rows: dict[str, int] = {}
     for n in range(FIRST_ROW, FIRST_ROW + len(meta.steps) + 200):
         listed = _text(ws[f"B{n}"].value)
@@ -1032,6 +1043,7 @@ def fill_plan_sheet(
     data: bytes,
     *,
     capacity: int | None = None,
+    filled_by: str | None = None,
     decisions: Mapping[str, Mapping[str, Any]] | None = None,
     own: Sequence[Mapping[str, Any]] | None = None,
     targets: Mapping[str, tuple[int | None, str]] | None = None,
@@ -1053,6 +1065,8 @@ def fill_plan_sheet(
     ws = wb[sheet_name("plan", lang)]
     if capacity is not None:
         ws[CAPACITY_CELL] = capacity
+    if filled_by is not None:
+        ws[FILLED_BY_CELL] = filled_by
     rows = {
         _text(ws[f"B{r}"].value): r
         for r in range(FIRST_ROW, ws.max_row + 1)
