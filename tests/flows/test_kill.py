@@ -85,15 +85,16 @@ def test_cycle_killed_and_restarted(spec: QuestionnaireSpec, tmp_path: Path, roo
     # Like one clean run.
     assert _count(root, Submission) == 3 and _count(root, AnswerSet) == 3
     # The registry, the three returned workbooks, and what the emails carry: 37 invitation
-    # workbooks and 3 plan PDFs. A killed run's half-made file never got a row.
-    assert _count(root, StoredFile) == 1 + 3 + 37 + 3
+    # workbooks, 3 plan PDFs and the teams' 3 plan sheets. A killed run's half-made file
+    # never got a row.
+    assert _count(root, StoredFile) == 1 + 3 + 37 + 3 + 3
     with root.db.unit_of_work() as s:
         plans = s.exec(select(Plan)).all()
         assert sorted(Counter(p.assignment_id for p in plans).values()) == [1, 1, 1]
         rows = s.exec(select(OutboxMessage)).all()
         assert {r.state for r in rows} == {"sent"}
         kinds = Counter(r.kind for r in rows)
-        assert kinds["invitation"] == 37 and kinds["plan"] == 3
+        assert kinds["invitation"] == 37 and kinds["plan"] == 3 and kinds["proposal"] == 3
         ids = {r.message_id for r in rows}
         states = Counter(a.state for a in s.exec(select(Assignment)).all())
     assert states["plan_sent"] == 3
