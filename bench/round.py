@@ -12,7 +12,8 @@ own process) it:
    every workbook), ``assess`` (score, plan, render every plan PDF, deliver the emails),
    ``follow-up`` and ``national-plans``;
 3. measures the limit: the same library work — build a workbook, check the returned one,
-   render the plan PDF, send the institution's two emails over SMTP, and the national
+   render the plan PDF, build the team's plan sheet, send the institution's emails
+   (invitation, plan, plan sheet) over SMTP, and the national
    report once — in a plain ``ProcessPoolExecutor.map`` over as many processes as workers,
    with no store writes and no orchestration;
 4. changes one institution's submission and runs the ``cycle`` flow again: only that
@@ -213,6 +214,7 @@ def _limit_one(code: str, *, drop: str) -> int:
     from pvpp.invitations import WorkbookJob, build
     from pvpp.mail.outbox import build_email
     from pvpp.mail.transport import SmtpTransport
+    from pvpp.proposals import plan_sheet
     from pvpp.store.models import Institution, OutboxMessage
     from pvpp.workbook.check import check_workbook
 
@@ -230,6 +232,9 @@ def _limit_one(code: str, *, drop: str) -> int:
     build(job, key=settings.signing_key())
     check_workbook((Path(drop) / f"{code}.xlsx").read_bytes(), settings=settings)
     render(code, round_code=ROUND, lang="lv", db=root.db, today=ASSESS_DAY)
+    # The team's plan sheet, sent with the plan (the "proposal" email).
+    with root.db.reading() as s:
+        plan_sheet(s, ROUND, code, lang="lv", settings=settings)
     transport = SmtpTransport.from_settings(settings)
     for msg in messages:
         transport.send(msg)
