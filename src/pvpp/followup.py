@@ -49,7 +49,7 @@ from pvpp.store.models import (
     StatusReport,
     id_of,
 )
-from pvpp.submissions import workbook_files
+from pvpp.submissions import unreadable_detail, workbook_files
 from pvpp.workbook.status import (
     StatusRow,
     StatusUpdate,
@@ -194,7 +194,7 @@ def ingest_status_files(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            rows.append(StatusOutcome(str(path), "rejected", detail=f"cannot read: {exc.strerror}"))
+            rows.append(StatusOutcome(str(path), "rejected", detail=unreadable_detail(exc)))
             continue
         with db.unit_of_work() as session:
             rows.append(

@@ -78,7 +78,7 @@ from pvpp.store.models import (
     PlanSheet,
     id_of,
 )
-from pvpp.submissions import workbook_files
+from pvpp.submissions import unreadable_detail, workbook_files
 from pvpp.workbook.plan_sheet import (
     ItemTarget,
     OwnMeasure,
@@ -254,6 +254,11 @@ def plan_sheet(
     return build_plan_sheet(data, library=library, lang=lang, key=settings.signing_key())
 
 
+def _problem(code: str, message: str) -> dict[str, Any]:
+    """A problem of the whole file (no sheet or cell), shaped as the checker's problems."""
+    return {"code": code, "sheet": None, "cell": None, "field": None, "message": message}
+
+
 def take_plan_sheet(
     session: Session,
     data: bytes,
@@ -292,8 +297,7 @@ def take_plan_sheet(
     code = meta.institution if meta else None
     if meta is not None and round_code is not None and meta.round != round_code:
         message = t("workbook.problem.wrong_round", lang, found=meta.round, expected=round_code)
-        problem = {"code": "wrong_round", "sheet": None, "cell": None, "field": None}
-        return SheetOutcome(filename, "rejected", code, lang, [problem | {"message": message}])
+        return SheetOutcome(filename, "rejected", code, lang, [_problem("wrong_round", message)])
 
     def rejected(problems: list[dict[str, Any]], ctx: Context | None = None) -> SheetOutcome:
         sheet = _keep(
@@ -324,8 +328,7 @@ def take_plan_sheet(
 
     def refuse(key: str, ctx: Context | None = None, **params: Any) -> SheetOutcome:
         message = t(f"proposal.problem.{key}", lang, None, **params)
-        problem = {"code": f"plan_{key}", "sheet": None, "cell": None, "field": None}
-        return rejected([problem | {"message": message}], ctx)
+        return rejected([_problem(f"plan_{key}", message)], ctx)
 
     try:
         ctx = context(session, meta.round, meta.institution)
@@ -682,10 +685,11 @@ def _apply(
                 funding_ref=r.funding_ref,
             )
         )
-    changes = _changes(session, latest, plan_id, decisions, rows, own_rows, capacity, targets)
-    for change in changes:
-        change.actor, change.source = actor[:254], filename[:500]
-        session.add(change)
+    changes = _changes(
+        session, latest, plan_id, decisions, rows, own_rows, capacity, targets,
+        actor=actor[:254], source=filename[:500],
+    )  # fmt: skip
+    session.add_all(changes)
     return plan, warnings, len(changes)
 
 
@@ -698,8 +702,16 @@ def _changes(
     own_rows: list[_Row],
     capacity: int,
     targets: dict[str, OwnTarget],
+    *,
+    actor: str,
+    source: str,
 ) -> list[PlanChange]:
-    """One PlanChange per change the team made against ``latest``."""
+    """One PlanChange per change the team made against ``latest``, each by ``actor`` from
+    the file ``source``."""
+
+    def change(**values: Any) -> PlanChange:
+        return PlanChange(plan_id=plan_id, actor=actor, source=source, **values)
+
     before_rows = plan_measures(session, latest)
     before = {_key(r): r for r in before_rows if r.origin != "own"}
     out: list[PlanChange] = []
@@ -719,15 +731,12 @@ def _changes(
             continue  # restated as it already was: not a change
         kind = d.decision or "accept"
         out.append(
-            PlanChange(
-                plan_id=plan_id,
+            change(
                 measure_id=row.measure_id,
                 kind=kind,
                 before=old_state,
                 after=new_state,
                 reason=d.reason,
-                actor="",
-                source="",
             )
         )
 
@@ -774,39 +783,30 @@ def _changes(
     for mid, state in new_own:
         if state not in [s for _, s in old_own]:
             out.append(
-                PlanChange(
-                    plan_id=plan_id,
+                change(
                     measure_id=mid,
                     kind="own",
                     before=None,
                     after=state,
-                    actor="",
-                    source="",
                 )
             )
     for mid, state in old_own:
         if state not in [s for _, s in new_own]:
             out.append(
-                PlanChange(
-                    plan_id=plan_id,
+                change(
                     measure_id=mid,
                     kind="drop",
                     before=state,
                     after=None,
-                    actor="",
-                    source="",
                 )
             )
     old_capacity = _capacity(latest)
     if capacity != old_capacity:
         out.append(
-            PlanChange(
-                plan_id=plan_id,
+            change(
                 kind="capacity",
                 before={"capacity_days": old_capacity},
                 after={"capacity_days": capacity},
-                actor="",
-                source="",
             )
         )
     old_targets = _own_targets(latest)
@@ -815,14 +815,11 @@ def _changes(
         if was == now:
             continue
         out.append(
-            PlanChange(
-                plan_id=plan_id,
+            change(
                 kind="target",
                 before={"item": item, "target": was.target} if was else {"item": item},
                 after={"item": item, "target": now.target} if now else {"item": item},
                 reason=now.reason if now else "",
-                actor="",
-                source="",
             )
         )
     return out
@@ -841,13 +838,7 @@ def ingest_plan_sheet_files(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            problem = {
-                "code": "unreadable",
-                "sheet": None,
-                "cell": None,
-                "field": None,
-                "message": f"cannot read: {exc.strerror}",
-            }
+            problem = _problem("unreadable", unreadable_detail(exc))
             out.append(SheetOutcome(str(path), "rejected", problems=[problem]))
             continue
         with db.unit_of_work() as session:

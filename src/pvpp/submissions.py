@@ -90,7 +90,7 @@ def ingest_paths(
         try:
             files.append((path, sha256_of(path), ""))
         except OSError as exc:
-            files.append((path, "", _unreadable(exc)))
+            files.append((path, "", unreadable_detail(exc)))
     with db.reading() as session:
         known = _known_digests(session, [digest for _, digest, _ in files if digest])
     fresh: dict[str, Path] = {}  # the same bytes twice in one batch are checked once
@@ -127,7 +127,8 @@ def ingest_paths(
     return out
 
 
-def _unreadable(exc: OSError) -> str:
+def unreadable_detail(exc: OSError) -> str:
+    """What the intake says of a file it could not read."""
     return f"cannot read: {exc.strerror}"
 
 
@@ -136,7 +137,7 @@ def _read_and_check(path: Path, *, settings: Settings) -> tuple[bytes, CheckResu
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _unreadable(exc)
+        return unreadable_detail(exc)
     return data, check_workbook(data, settings=settings)
 
 
