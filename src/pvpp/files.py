@@ -1,10 +1,29 @@
-"""Small file helpers."""
+"""Small file helpers: atomic writes, and reading files that people hand in.
+
+A file someone gives pvpp (a workbook in the drop folder, a registry CSV, a plan sheet on
+the command line) is read with :func:`read_given`: only a regular file, never through a
+symbolic link, never a device or FIFO (opened without blocking, so a FIFO cannot hang a
+command), and its size is checked from the open file before any byte is read.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from pvpp.errors import PvppError
+
+
+class FileRefused(PvppError):
+    """A given file that is not read: missing, a link, not a regular file, too large."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -22,3 +41,64 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def read_given(path: Path, *, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Raises :class:`FileRefused` with the reason, worded for the person who gave the file,
+    when the file is missing, a symbolic link, a folder, a device, FIFO or socket, unreadable,
+    or larger than ``limit`` (judged from the open file, so a sparse or growing file is not
+    read whole).
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise FileRefused(path, "no such file; check the name and the folder") from None
+    except IsADirectoryError:
+        raise FileRefused(path, "is a folder, not a file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileRefused(
+                path, "is a symbolic link; give the file itself, not a link to it"
+            ) from None
+        raise FileRefused(path, f"cannot be read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileRefused(path, "is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(path, "is not a regular file (a device, pipe or socket)")
+        if info.st_size > limit:
+            raise FileRefused(
+                path, f"is too large ({_mib(info.st_size)}; at most {_mib(limit)} is accepted)"
+            )
+        chunks: list[bytes] = []
+        got = 0
+        while True:
+            # One more byte than allowed: a file that grew after fstat is caught here.
+            chunk = os.read(fd, min(1 << 20, limit + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            if got > limit:
+                raise FileRefused(path, f"is too large (more than {_mib(limit)})")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FileRefused(path, f"cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` itself (not what a link points to) is a regular file."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
