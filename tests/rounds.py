@@ -15,7 +15,7 @@ from pvpp.plans import build_plan, context
 from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.registry import import_registry
-from pvpp.rounds import create_round
+from pvpp.rounds import close_round, create_round
 from pvpp.submissions import ingest_paths
 from pvpp.workbook.fill import fill_workbook
 
@@ -63,3 +63,9 @@ def run_round(
             for code in paths:
                 build_plan(s, context(s, round_code, code), today=date(2026, 3, 31))
     return paths
+
+
+def close(root: App, round_code: str = "2026-K1", today: date = date(2026, 4, 1)) -> None:
+    """Close the round for publication (the day after run_round's due date by default)."""
+    with root.db.unit_of_work() as s:
+        close_round(s, round_code, today=today, actor="test")

@@ -1,26 +1,38 @@
 """The national view for VARAM: round progress and aggregates across institutions.
 
-Anything meant for publication hides groups of fewer than ``MIN_GROUP`` institutions,
-so no single institution's answers can be read off an aggregate.
+What is shown outside VARAM follows the disclosure rule (:mod:`pvpp.disclosure`,
+``docs/disclosure.md``): a figure over institutions needs at least three institutions
+other than its reader, and a publication is made only from the round's closure (the
+answer sets and plan versions fixed when the round was closed), so no two publications
+differ by one institution.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from pvpp.disclosure import enough, published_minimum, shown_to
 from pvpp.funding import FundingTotal, funding_totals
 from pvpp.policy import load_policy
-from pvpp.queries import current_answer_sets, round_assignments, round_funding, team_statuses
+from pvpp.queries import (
+    current_answer_sets,
+    round_assignments,
+    round_closure,
+    round_funding,
+    team_statuses,
+)
 from pvpp.rounds import get_round
 from pvpp.scoring import ScoreResult, score_answers
 from pvpp.services import ConformityCount, condition_groups, conformity_by_group, total_counts
-from pvpp.store.models import AnswerSet, Assignment, Institution, RoundSkip, id_of
+from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, Round, RoundSkip, id_of
 
-MIN_GROUP = 3
 # RV6: central shared services and digital technologies; RV7: specialised competences.
 RV6_ITEMS = ("K5", "K7", "K8", "R2")
 RV7_ITEMS = ("S3", "S4")
@@ -59,54 +71,90 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
     return {"round": code, "institutions": rows, "totals": totals, "skipped": skipped}
 
 
-def round_scores(session: Session, code: str) -> dict[str, ScoreResult]:
-    """Institution code → scores of its current answers, for every scored institution."""
+@dataclass(frozen=True)
+class Population:
+    """The answer sets and plan versions a view of a round counts."""
+
+    answer_sets: dict[int, AnswerSet]  # assignment id → answer set
+    plans: dict[int, Plan] | None  # assignment id → plan version; None: the newest
+    closed_on: date | None  # the round's closure they come from, if any
+
+
+def population(session: Session, rnd: Round, *, publish: bool) -> Population | None:
+    """What a view counts: for publication, the round's closure (None while the round is
+    open: nothing is published from a round that can still change); otherwise the current
+    answer sets and newest plans."""
+    if not publish:
+        return Population(current_answer_sets(session, rnd), None, None)
+    closure = round_closure(session, rnd)
+    if closure is None:
+        return None
+    return Population(closure.answer_sets, closure.plans, closure.closed_on)
+
+
+def round_scores(
+    session: Session, code: str, answer_sets: Mapping[int, AnswerSet] | None = None
+) -> dict[str, ScoreResult]:
+    """Institution code → scores of its current answers (or of ``answer_sets``), for every
+    scored institution."""
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
     institutions = {i.id: i for i in session.exec(select(Institution)).all()}
     assignments = {
         a.id: a for a in session.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all()
     }
+    if answer_sets is None:
+        answer_sets = current_answer_sets(session, rnd)
     out = {}
-    for assignment_id, answer_set in current_answer_sets(session, rnd).items():
+    for assignment_id, answer_set in answer_sets.items():
         inst = institutions[assignments[assignment_id].institution_id]
         out[inst.code] = score_answers(policy, answer_set.answers)
     return dict(sorted(out.items()))
 
 
-Medians = tuple[dict[str, float | None], dict[str, float | None]]
+#: A median over institutions and the codes of those it is computed from.
+Median = tuple[float | None, frozenset[str]]
+Medians = tuple[dict[str, Median], dict[str, Median]]
 _medians: dict[tuple[str, int, int, int | None], Medians] = {}
 
 
 def round_medians(session: Session, code: str) -> Medians:
-    """Median score per component and per item over the round's scored institutions.
+    """Median score per component and per item over the round's scored institutions, each
+    with the institutions it is computed from: the round's closure once it is closed (so
+    every plan made after that shows the same), until then the current answers.
 
     Every plan PDF shows them; scoring the whole round for each of N plans would make a
     round's rendering grow with N². So they are kept per process until the round's answer
-    sets change (a new one raises their count and newest id).
+    sets change (a new one raises their count and newest id) or it is closed.
     """
     rnd = get_round(session, code)
-    count, newest = session.exec(
-        select(func.count(col(AnswerSet.id)), func.max(AnswerSet.id))
-        .join(Assignment, col(AnswerSet.assignment_id) == Assignment.id)
-        .where(Assignment.round_id == rnd.id)
-    ).one()
+    closure = round_closure(session, rnd)
+    if closure is not None:
+        count, newest = -1, None  # a closure never changes
+    else:
+        count, newest = session.exec(
+            select(func.count(col(AnswerSet.id)), func.max(AnswerSet.id))
+            .join(Assignment, col(AnswerSet.assignment_id) == Assignment.id)
+            .where(Assignment.round_id == rnd.id)
+        ).one()
     # A session may be bound to a connection; its engine has the URL either way.
     key = (str(session.get_bind().engine.url), id_of(rnd), count, newest)
     if key not in _medians:
         policy = load_policy(rnd.policy_version)
-        everyone = round_scores(session, code)
+        everyone = round_scores(session, code, closure.answer_sets if closure else None)
 
-        def median(values: list[float | None]) -> float | None:
-            present = [v for v in values if v is not None]
-            return statistics.median(present) if present else None
+        def median(values: dict[str, float | None]) -> Median:
+            present = {k: v for k, v in values.items() if v is not None}
+            value = statistics.median(present.values()) if present else None
+            return value, frozenset(present)
 
         components = {
-            c.id: median([r.components[c.id].score for r in everyone.values()])
+            c.id: median({k: r.components[c.id].score for k, r in everyone.items()})
             for c in policy.components
         }
         items = {
-            i.id: median([r.items[i.id].score for r in everyone.values()]) for i in policy.items
+            i.id: median({k: r.items[i.id].score for k, r in everyone.items()})
+            for i in policy.items
         }
         if len(_medians) >= 8:
             _medians.clear()
@@ -114,34 +162,54 @@ def round_medians(session: Session, code: str) -> Medians:
     return _medians[key]
 
 
-def round_service_conformity(session: Session, code: str) -> tuple[int, dict[str, ConformityCount]]:
+def medians_for(
+    session: Session, code: str, reader: str
+) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """The round medians per component and per item as institution ``reader`` may see them:
+    each None unless computed from enough institutions other than the reader
+    (:func:`pvpp.disclosure.shown_to`)."""
+    components, items = round_medians(session, code)
+
+    def shown(medians: dict[str, Median]) -> dict[str, float | None]:
+        return {k: v if shown_to(who, reader) else None for k, (v, who) in medians.items()}
+
+    return shown(components), shown(items)
+
+
+def round_service_conformity(
+    session: Session, code: str, answer_sets: Mapping[int, AnswerSet] | None = None
+) -> tuple[int, dict[str, ConformityCount]]:
     """(institutions that listed services, condition group → how their services meet it),
-    summed over the current answer sets of a round (one statement for the round)."""
+    summed over the current answer sets of a round (or ``answer_sets``; one statement)."""
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
     groups = condition_groups(policy)
+    if answer_sets is None:
+        answer_sets = current_answer_sets(session, rnd)
     per_institution = []
-    for answer_set in current_answer_sets(session, rnd).values():
+    for answer_set in answer_sets.values():
         counts = conformity_by_group(policy, answer_set.answers)
         if any(c.services for c in counts.values()):
             per_institution.append(counts)
     return len(per_institution), total_counts(per_institution, groups)
 
 
-def round_funding_totals(session: Session, code: str) -> tuple[int, dict[str, FundingTotal]]:
+def round_funding_totals(
+    session: Session, code: str, plans: Mapping[int, Plan] | None = None
+) -> tuple[int, dict[str, FundingTotal]]:
     """(plans counted, funding totals per source and overall) over the newest plan version
-    of every planned assignment of a round (see :mod:`pvpp.funding` for the attribution)."""
+    of every planned assignment of a round, or over ``plans`` (see :mod:`pvpp.funding`)."""
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
-    plans = round_funding(session, rnd)
-    rows = (row for measures in plans.values() for row in measures)
-    return len(plans), funding_totals(rows, [f.id for f in policy.funding_sources])
+    facts = round_funding(session, rnd, plans)
+    rows = (row for measures in facts.values() for row in measures)
+    return len(facts), funding_totals(rows, [f.id for f in policy.funding_sources])
 
 
-def _conformity_view(session: Session, code: str, publish: bool) -> dict[str, Any]:
-    institutions, counts = round_service_conformity(session, code)
+def _conformity_view(session: Session, code: str, publish: bool, pop: Population) -> dict[str, Any]:
+    institutions, counts = round_service_conformity(session, code, pop.answer_sets)
     view: dict[str, Any] = {"institutions": institutions}
-    if publish and institutions < MIN_GROUP:
+    if publish and not enough(institutions):
         view["suppressed"] = True
         return view
     view["suppressed"] = False
@@ -159,10 +227,10 @@ def _conformity_view(session: Session, code: str, publish: bool) -> dict[str, An
     return view
 
 
-def _funding_view(session: Session, code: str, publish: bool) -> dict[str, Any]:
-    plans, totals = round_funding_totals(session, code)
+def _funding_view(session: Session, code: str, publish: bool, pop: Population) -> dict[str, Any]:
+    plans, totals = round_funding_totals(session, code, pop.plans)
     view: dict[str, Any] = {"plans": plans}
-    if publish and plans < MIN_GROUP:
+    if publish and not enough(plans):
         view["suppressed"] = True
         return view
     view["suppressed"] = False
@@ -177,14 +245,39 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
     """Degree distributions per item, institutions × condition groups, RV6/RV7 needs,
     services' conformity per condition group and the plans' funding per source.
 
-    With ``publish`` (the default) any group of fewer than MIN_GROUP institutions is
-    suppressed; the unsuppressed view is for VARAM's internal work only.
+    With ``publish`` (the default) the view follows the disclosure rule: nothing while the
+    round is open (``withheld`` "open"), then the round's closure, with every figure over
+    too few institutions withheld (``withheld`` "few" for the whole view, or a row's
+    ``withheld``); the unsuppressed, current view is for VARAM's internal work only.
     """
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
-    scores = round_scores(session, code)
+    minimum = published_minimum()
+    result: dict[str, Any] = {"round": code, "min_group": minimum, "closed_on": None}
+    pop = population(session, rnd, publish=publish)
+    if pop is None:
+        result |= {
+            "institutions_scored": None,
+            "suppressed": True,
+            "withheld": "open",
+            "note": f"round {code} is not closed: its aggregates are published once it is "
+            "(pvpp round close)",
+        }
+        return result
+    result["closed_on"] = pop.closed_on.isoformat() if pop.closed_on else None
+    scores = round_scores(session, code, pop.answer_sets)
     n = len(scores)
-    suppressed = publish and n < MIN_GROUP
+    suppressed = publish and not enough(n)
+    result |= {"institutions_scored": n, "suppressed": suppressed}
+    if suppressed:
+        result["withheld"] = "few"
+        result["note"] = f"fewer than {minimum} institutions scored: aggregates withheld"
+        return result
+    result["withheld"] = None
+
+    def shown(contributors: int) -> bool:
+        return not publish or enough(contributors)
+
     distribution: dict[str, dict[str, int]] = {}
     for item in policy.items:
         counts: Counter[str] = Counter()
@@ -193,39 +286,32 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
             counts["unrated" if s is None else str(round(s))] += 1
         distribution[item.id] = dict(sorted(counts.items()))
     groups = [i.id for i in policy.items if i.kind.value == "condition_group"]
-    heat = {code_: {g: result.items[g].score for g in groups} for code_, result in scores.items()}
+    heat = {code_: {g: r.items[g].score for g in groups} for code_, r in scores.items()}
 
     def needs(items: tuple[str, ...]) -> list[dict[str, Any]]:
         out = []
         for item in items:
             gaps = [g for g in (r.items[item].gap for r in scores.values()) if g is not None]
             with_gap = [g for g in gaps if g > 0]
+            ok = bool(gaps) and shown(len(gaps))
             out.append(
                 {
                     "item": item,
                     "name": policy.item(item).name.lv,
-                    "institutions_with_gap": len(with_gap),
+                    "institutions_with_gap": len(with_gap) if ok else None,
                     "institutions_rated": len(gaps),
-                    "median_gap": round(statistics.median(gaps), 2) if gaps else None,
-                    "mean_gap": round(sum(gaps) / len(gaps), 2) if gaps else None,
+                    "median_gap": round(statistics.median(gaps), 2) if ok else None,
+                    "mean_gap": round(sum(gaps) / len(gaps), 2) if ok else None,
+                    "withheld": bool(gaps) and not ok,
                 }
             )
         return sorted(out, key=lambda r: -(r["mean_gap"] or 0))
 
-    result: dict[str, Any] = {
-        "round": code,
-        "institutions_scored": n,
-        "suppressed": suppressed,
-        "min_group": MIN_GROUP,
-    }
-    if suppressed:
-        result["note"] = f"fewer than {MIN_GROUP} institutions scored: aggregates withheld"
-        return result
     result["degree_distribution"] = distribution
     # Services per condition group (how many conform, of those the group applies to) and
-    # the funding the plans state, each withheld like the rest below MIN_GROUP.
-    result["service_conformity"] = _conformity_view(session, code, publish)
-    result["funding"] = _funding_view(session, code, publish)
+    # the funding the plans state, each withheld like the rest when too few.
+    result["service_conformity"] = _conformity_view(session, code, publish, pop)
+    result["funding"] = _funding_view(session, code, publish, pop)
     result["rv6_needs"] = needs(RV6_ITEMS)
     result["rv7_needs"] = needs(RV7_ITEMS)
     by_group: dict[str, list[float]] = defaultdict(list)
@@ -234,9 +320,12 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
         if r.index is not None:
             by_group[institutions[code_].group_id].append(r.index)
     result["index_by_group"] = {
-        g: {"institutions": len(v), "median_index": round(statistics.median(v), 1)}
+        g: {
+            "institutions": len(v),
+            "median_index": round(statistics.median(v), 1) if shown(len(v)) else None,
+            "withheld": not shown(len(v)),
+        }
         for g, v in sorted(by_group.items())
-        if not publish or len(v) >= MIN_GROUP
     }
     if not publish:
         # Named institutions only in the internal view.

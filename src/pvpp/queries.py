@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, func, select
@@ -20,6 +21,7 @@ from pvpp.states.status_report import ReportedStatus
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
+    AuditLog,
     Institution,
     MeasureStatus,
     Plan,
@@ -132,6 +134,49 @@ def latest_plans(session: Session, rnd: Round) -> dict[int, Plan]:
         )
     ).all()
     return {p.assignment_id: p for p in rows}
+
+
+#: The audit action that closes a round for publication (:func:`pvpp.rounds.close_round`).
+ROUND_CLOSE = "round.close"
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A round closed for publication: the answer sets and plan versions every
+    publication of the round counts, fixed when it was closed."""
+
+    closed_on: date
+    answer_sets: dict[int, AnswerSet]  # assignment id → answer set
+    plans: dict[int, Plan]  # assignment id → plan version
+
+
+def round_closure(session: Session, rnd: Round) -> Closure | None:
+    """The round's closure (its first ``round.close`` audit entry), or None while open."""
+    entry = session.exec(
+        select(AuditLog)
+        .where(
+            AuditLog.action == ROUND_CLOSE,
+            AuditLog.entity == "round",
+            AuditLog.entity_key == rnd.code,
+        )
+        .order_by(col(AuditLog.id))
+    ).first()
+    if entry is None:
+        return None
+    detail = entry.detail or {}
+    answer_ids = [int(i) for i in detail.get("answer_sets", [])]
+    plan_ids = [int(i) for i in detail.get("plans", [])]
+    answer_sets = (
+        session.exec(select(AnswerSet).where(col(AnswerSet.id).in_(answer_ids))).all()
+        if answer_ids
+        else []
+    )
+    plans = session.exec(select(Plan).where(col(Plan.id).in_(plan_ids))).all() if plan_ids else []
+    return Closure(
+        date.fromisoformat(str(detail["closed_on"])),
+        {a.assignment_id: a for a in answer_sets},
+        {p.assignment_id: p for p in plans},
+    )
 
 
 def plan_measures(session: Session, plan: Plan) -> list[PlanMeasure]:
@@ -257,11 +302,14 @@ def round_measure_facts(session: Session, rnd: Round) -> dict[int, list[MeasureF
     return out
 
 
-def round_funding(session: Session, rnd: Round) -> dict[int, list[FundingFacts]]:
-    """Assignment id → the funding of each measure of its newest plan (sources, amount
-    already available, stored status), for a whole round in two statements; only those
-    columns are read (see :func:`round_measure_facts` for why not whole rows)."""
-    plans = latest_plans(session, rnd)
+def round_funding(
+    session: Session, rnd: Round, plans: Mapping[int, Plan] | None = None
+) -> dict[int, list[FundingFacts]]:
+    """Assignment id → the funding of each measure of its newest plan (or of ``plans``, the
+    versions a closed round fixed: sources, amount already available, stored status), for
+    a whole round in two statements; only those columns are read (see
+    :func:`round_measure_facts` for why not whole rows)."""
+    plans = latest_plans(session, rnd) if plans is None else plans
     assignment_of_plan = {id_of(p): a for a, p in plans.items()}
     out: dict[int, list[FundingFacts]] = {a: [] for a in plans}
     if not plans:

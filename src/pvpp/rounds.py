@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.errors import PvppError
+from pvpp.queries import ROUND_CLOSE, Closure, current_answer_sets, latest_plans, round_closure
 from pvpp.questionnaire import load_questionnaire
 from pvpp.store.models import Assignment, Institution, Round, RoundSkip, id_of
 from pvpp.teams import team_status
@@ -147,3 +148,35 @@ def assignment_codes(
         .where(Assignment.round_id == rnd.id)
     ).all()
     return sorted(code for state, code in rows if states is None or state in states)
+
+
+def close_round(session: Session, code: str, *, today: date, actor: str = "cli") -> Closure:
+    """Close round ``code`` for publication: fix the answer sets and plan versions current
+    now as the ones every publication of the round counts (``docs/disclosure.md``).
+
+    Only after the round's due date, and once: a closure is final, so that no two
+    publications of a round differ by one institution. Asked again, it returns the
+    closure made first.
+    """
+    rnd = get_round(session, code)
+    closed = round_closure(session, rnd)
+    if closed is not None:
+        return closed
+    if today <= rnd.due_on:
+        raise RoundError(
+            f"round {code} collects answers until {rnd.due_on}: close it after that day"
+        )
+    answer_sets = current_answer_sets(session, rnd)
+    plans = latest_plans(session, rnd)
+    audit.record(
+        session,
+        actor=actor,
+        action=ROUND_CLOSE,
+        entity="round",
+        key=code,
+        closed_on=today.isoformat(),
+        answer_sets=sorted(id_of(a) for a in answer_sets.values()),
+        plans=sorted(id_of(p) for p in plans.values()),
+    )
+    session.flush()
+    return Closure(today, answer_sets, plans)

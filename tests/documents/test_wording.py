@@ -54,6 +54,8 @@ def plan_page(lang: str, *, by_2027: int, later: int, days: int, head: int, fund
         "legend": [],
         "radar": "data:,",
         "bars": "data:,",
+        "median_shown": True,
+        "median_note": None,
         "components": [],
         "dimensions": ["D1", "D2", "D3", "D4"],
         "until_2027": [
@@ -113,6 +115,8 @@ def national_page(lang: str, *, institutions: int, measures: int, assigned: int)
         },
         "scored": 1,
         "suppressed": True,
+        "not_closed": False,
+        "closed_on": "2026-04-01",
         "degrees": [0, 1, 2, 3, 4],
         "distribution": [],
         "condition_groups": [],
@@ -124,6 +128,7 @@ def national_page(lang: str, *, institutions: int, measures: int, assigned: int)
         "overdue": [],
         "overdue_institutions": institutions,
         "overdue_total": measures,
+        "overdue_withheld": False,
     }
     return text_of(render_html("national/report.html.j2", context))
 

@@ -14,14 +14,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from flows.demo.synthetic import filled_workbooks
 from pvpp.app import App
+from pvpp.disclosure import published_minimum
 from pvpp.exports import DATE_FORMAT, DATETIME_FORMAT, ExportError, export_plan, export_round
-from pvpp.national import MIN_GROUP, round_scores
+from pvpp.i18n import t
+from pvpp.national import round_scores
 from pvpp.planning.library import load_library
 from pvpp.plans import PlanError, context, latest_plan, plan_measures
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.rounds import create_round
 from pvpp.submissions import ingest_paths
 from tests.exports.conftest import HOSTILE_DROP_REASON, HOSTILE_INSTITUTION_NAME, Fixture
+from tests.rounds import close
 
 ROUND_SHEETS_LV = [
     "Iestādes",
@@ -216,6 +219,7 @@ def test_user_text_is_text_never_a_formula(
 def test_publication_hides_small_groups_and_names_nobody(
     exported_round: Fixture, tmp_path: Path, root: App
 ) -> None:
+    close(root)
     path = _export(root, tmp_path, publish=True)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [
@@ -227,9 +231,13 @@ def test_publication_hides_small_groups_and_names_nobody(
         "Informācija",
     ]
     groups = _rows(wb["Indekss pa grupām"])
-    # IG1 has three scored institutions (VID, UR, VZD); IG2 only RIGA: withheld.
-    assert [r["1. tabulas grupa"].value for r in groups] == ["1. Valsts tiešās pārvaldes iestādes"]
-    assert all(r["Iestāžu skaits"].value >= MIN_GROUP for r in groups)
+    # IG1 has three scored institutions (VID, UR, VZD), IG2 only RIGA: a reader of either
+    # group has fewer than three others in it, so both medians are withheld, marked.
+    assert [(r["1. tabulas grupa"].value, r["Iestāžu skaits"].value) for r in groups] == [
+        ("1. Valsts tiešās pārvaldes iestādes", 3),
+        ("2. Atvasinātās publiskās personas un to iestādes", 1),
+    ]
+    assert all(r["Indeksa mediāna"].value == t("disclosure.marker", "lv") for r in groups)
     texts = [c.value for c in _all_cells(path) if isinstance(c.value, str)]
     for code in exported_round.codes:
         assert not any(code == t for t in texts), code
@@ -238,6 +246,8 @@ def test_publication_hides_small_groups_and_names_nobody(
     info = _pairs(wb["Informācija"])
     assert info["Forma"].value.startswith("publicējamā")
     assert info["Novērtētās iestādes"].value == 4
+    assert info["Kārta slēgta publicēšanai"].value == datetime(2026, 4, 1)
+    assert t("disclosure.marker_note", "lv", n=4) in info["Piezīme"].value
     _no_formulas(path)
 
 
@@ -261,13 +271,14 @@ def test_publication_of_a_round_too_small_withholds_every_aggregate(
     for code, data in books.items():
         (inbox / f"{code}.xlsx").write_bytes(data)
     ingest_paths([inbox], settings=root.settings, db=root.db)
+    close(root, "2026-K2", date(2026, 11, 1))
     out = tmp_path / "k2.xlsx"
     with root.db.unit_of_work() as s:
         export_round(s, "2026-K2", out, publish=True)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Informācija"]
     info = _pairs(wb["Informācija"])
-    assert info["Novērtētās iestādes"].value == 2 < MIN_GROUP
+    assert info["Novērtētās iestādes"].value == 2 < published_minimum()
     assert "netiek publicēti" in info["Piezīme"].value
     _no_formulas(out)
 

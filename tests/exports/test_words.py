@@ -11,7 +11,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pvpp import national
+from pvpp import disclosure
 from pvpp.app import App
 from pvpp.exports import export_round
 from pvpp.exports.data import flag_label, name_of
@@ -25,6 +25,7 @@ from pvpp.states.plan import PlanState
 from pvpp.states.plan_measure import MeasureState
 from pvpp.teams import TRAININGS, TeamStatus
 from tests.exports.conftest import Fixture
+from tests.rounds import close
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -89,7 +90,7 @@ def _information(path: Path) -> dict[str, Any]:
 
 
 def _publish(root: App, tmp_path: Path, lang: str) -> dict[str, Any]:
-    out = tmp_path / f"public-{lang}-{national.MIN_GROUP}.xlsx"
+    out = tmp_path / f"public-{lang}-{disclosure.MIN_OTHERS}.xlsx"
     with root.db.unit_of_work() as s:
         export_round(s, "2026-K1", out, lang=lang, publish=True)
     return _information(out)
@@ -98,11 +99,13 @@ def _publish(root: App, tmp_path: Path, lang: str) -> dict[str, Any]:
 def test_the_publishable_form_agrees_with_its_minimum_group(
     exported_round: Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: App
 ) -> None:
+    close(root)
+    # Three institutions other than any reader: a publication needs four.
     assert _publish(root, tmp_path, "lv")["Forma"] == (
-        "publicējamā: tikai apkopojumi, grupas ar mazāk nekā 3 iestādēm netiek rādītas, "
+        "publicējamā: tikai apkopojumi, grupas ar mazāk nekā 4 iestādēm netiek rādītas, "
         "iestādes netiek nosauktas"
     )
-    monkeypatch.setattr(national, "MIN_GROUP", 1)
+    monkeypatch.setattr(disclosure, "MIN_OTHERS", 0)
     assert _publish(root, tmp_path, "lv")["Forma"] == (
         "publicējamā: tikai apkopojumi, grupas ar mazāk nekā 1 iestādi netiek rādītas, "
         "iestādes netiek nosauktas"
@@ -112,7 +115,7 @@ def test_the_publishable_form_agrees_with_its_minimum_group(
         "no institution named"
     )
     # 21 is "one" in Latvian, not in English; the four scored institutions are too few.
-    monkeypatch.setattr(national, "MIN_GROUP", 21)
+    monkeypatch.setattr(disclosure, "MIN_OTHERS", 20)
     lv = _publish(root, tmp_path, "lv")
     assert lv["Piezīme"] == "Novērtēta mazāk nekā 21 iestāde: apkopojumi netiek publicēti."
     assert "grupas ar mazāk nekā 21 iestādi netiek rādītas" in lv["Forma"]

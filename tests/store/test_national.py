@@ -1,15 +1,19 @@
-"""National aggregates: RV6/RV7 needs from gaps, and small groups withheld from publication."""
+"""National aggregates: RV6/RV7 needs from gaps, and what the disclosure rule withholds from
+publication (an open round, too few institutions)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from flows.demo.synthetic import filled_workbooks
 from pvpp.app import App
-from pvpp.national import MIN_GROUP, aggregates, round_status
+from pvpp.disclosure import published_minimum
+from pvpp.national import aggregates, round_status
 from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.rounds import close_round
 from pvpp.submissions import ingest_paths
 from tests.rounds import run_round
 
@@ -20,15 +24,25 @@ def _round_with(
     run_round(root, spec, tmp_path, codes, round_code="R")
 
 
+def _close(root: App) -> None:
+    with root.db.unit_of_work() as s:
+        close_round(s, "R", today=date(2026, 4, 1), actor="test")
+
+
 def test_small_rounds_are_withheld_from_publication(
     store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
 ) -> None:
     _round_with(root, spec, tmp_path, [("VID", "VID"), ("UR", "UR")])
     with root.db.unit_of_work() as s:
+        open_ = aggregates(s, "R")
+    assert open_["suppressed"] and open_["withheld"] == "open" and open_["closed_on"] is None
+    _close(root)
+    with root.db.unit_of_work() as s:
         public = aggregates(s, "R")
         internal = aggregates(s, "R", publish=False)
-    assert public["suppressed"] and "degree_distribution" not in public
-    assert public["institutions_scored"] == 2 < MIN_GROUP
+    assert public["suppressed"] and public["withheld"] == "few"
+    assert "degree_distribution" not in public
+    assert public["institutions_scored"] == 2 < published_minimum()
     assert not internal["suppressed"]
     assert set(internal["institutions_by_condition_group"]) == {"VID", "UR"}
 
@@ -38,6 +52,7 @@ def test_needs_and_distributions(
 ) -> None:
     codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD"), ("FM", "FM")]
     _round_with(root, spec, tmp_path, codes)
+    _close(root)
     with root.db.unit_of_work() as s:
         view = aggregates(s, "R")
         status = round_status(s, "R")
@@ -54,9 +69,10 @@ def test_needs_and_distributions(
             need["institutions_rated"] <= 5
             and need["institutions_with_gap"] <= need["institutions_rated"]
         )
-    # Published: no named institutions, and table-1 groups of fewer than 3 are left out.
+    # Published: no named institutions; all five are of table-1 group IG1, so it is shown.
     assert "institutions_by_condition_group" not in view
-    assert all(g["institutions"] >= MIN_GROUP for g in view["index_by_group"].values())
+    assert view["index_by_group"]["IG1"]["institutions"] == 5 >= published_minimum()
+    assert view["index_by_group"]["IG1"]["median_index"] is not None
     assert status["totals"]["accepted"] == 5
 
 
@@ -69,14 +85,16 @@ def test_round_medians_are_computed_once_until_answers_change(
     run_round(root, spec, tmp_path, [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD")])
     calls = []
     real = national.round_scores
-    monkeypatch.setattr(national, "round_scores", lambda s, c: calls.append(c) or real(s, c))
+    monkeypatch.setattr(
+        national, "round_scores", lambda s, c, a=None: calls.append(c) or real(s, c, a)
+    )
     national._medians.clear()
     with root.db.unit_of_work() as s:
         first = national.round_medians(s, "2026-K1")
         assert national.round_medians(s, "2026-K1") == first and len(calls) == 1
         everyone = real(s, "2026-K1")
     c1 = sorted(r.components["C1"].score for r in everyone.values())
-    assert len(c1) == 3 and first[0]["C1"] == c1[1]
+    assert len(c1) == 3 and first[0]["C1"] == (c1[1], frozenset(everyone))
     # A new answer set (here: a fourth institution's workbook) changes the medians' key.
     more = filled_workbooks(
         spec, [("LAD", "LAD")], round_code="2026-K1", key=root.settings.signing_key()

@@ -21,9 +21,12 @@ from pvpp.cli.common import (
 )
 from pvpp.files import write_atomic
 from pvpp.national import aggregates, round_status
-from pvpp.rounds import create_round
+from pvpp.rounds import close_round, create_round
 
 app = command_group(help="Assessment rounds.", no_args_is_help=True)
+#: A figure the disclosure rule withholds (pvpp.disclosure), in the CLI's tables.
+WITHHELD = "*"
+NEEDS_COLUMNS = ("institutions_with_gap", "institutions_rated", "median_gap", "mean_gap")
 
 
 @app.command()
@@ -95,6 +98,24 @@ def status(
         console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
 
 
+@app.command()
+def close(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code")],
+    today: Annotated[str | None, typer.Option(help="The day it is closed on (YYYY-MM-DD)")] = None,
+) -> None:
+    """Close a round for publication (after its due date; final): its publishable exports
+    and report count the answers and plan versions current now, and only those."""
+    app_ = today_option(ctx, today)
+    with app_.db.unit_of_work() as session:
+        closure = close_round(session, code, today=app_.today())
+    console.print(
+        f"Round {code} closed for publication on {closure.closed_on}: "
+        f"{len(closure.answer_sets)} institutions' answers, {len(closure.plans)} plans.",
+        highlight=False,
+    )
+
+
 @app.command("aggregates")
 def aggregates_(
     ctx: typer.Context,
@@ -110,9 +131,10 @@ def aggregates_(
     if as_json:
         write_json(view)
         return
-    console.print(
-        f"Round {code}: {view['institutions_scored']} institutions scored", highlight=False
-    )
+    if view["institutions_scored"] is not None:
+        console.print(
+            f"Round {code}: {view['institutions_scored']} institutions scored", highlight=False
+        )
     if view["suppressed"]:
         console.print(view["note"], highlight=False)
         return
@@ -123,16 +145,22 @@ def aggregates_(
         for n in view[key]:
             table.add_row(
                 f"{n['item']} {n['name']}",
-                str(n["institutions_with_gap"]),
-                str(n["institutions_rated"]),
-                str(n["median_gap"]),
-                str(n["mean_gap"]),
+                *(
+                    WITHHELD if n["withheld"] and k != "institutions_rated" else str(n[k])
+                    for k in NEEDS_COLUMNS
+                ),
             )
         console.print(table)
     groups = ", ".join(
-        f"{g}: {v['median_index']} ({v['institutions']})" for g, v in view["index_by_group"].items()
+        f"{g}: {WITHHELD if v['withheld'] else v['median_index']} ({v['institutions']})"
+        for g, v in view["index_by_group"].items()
     )
     console.print(f"Median index by group: {groups}", highlight=False)
+    if not internal:
+        console.print(
+            f"{WITHHELD} withheld: computed from fewer than {view['min_group']} institutions",
+            highlight=False,
+        )
 
 
 @app.command("report")

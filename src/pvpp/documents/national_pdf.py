@@ -1,7 +1,9 @@
 """The national report for VARAM: progress, score distributions, gaps and needs of a round.
 
-Publishable by default: every aggregate over fewer than ``MIN_GROUP`` institutions is
-withheld and no institution is named; ``internal=True`` adds the named heat map. The
+Publishable by default, by the disclosure rule (``docs/disclosure.md``): the progress of
+the round as it stands, and its aggregates only from the round's closure, every figure
+over too few institutions withheld with a marker; no institution is named.
+``internal=True`` shows the current figures and adds the named heat map. The
 template's words are the catalogue's ``national.*`` (:mod:`pvpp.i18n`).
 """
 
@@ -15,10 +17,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from pvpp import measures
+from pvpp.disclosure import enough
 from pvpp.documents.render import render_pdf
 from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL
 from pvpp.i18n import t
-from pvpp.national import MIN_GROUP, aggregates, round_scores, round_status
+from pvpp.national import aggregates, population, round_scores, round_status
 from pvpp.policy import load_policy
 from pvpp.policy.models import ItemKind, Lang
 from pvpp.queries import round_assignments, round_measure_facts
@@ -48,8 +51,13 @@ def national_context(
     policy = load_policy(rnd.policy_version)
     g = lang
     status = round_status(session, round_code)
-    scores = round_scores(session, round_code)
     view = aggregates(session, round_code, publish=not internal)
+    pop = population(session, rnd, publish=not internal)
+    scores = round_scores(session, round_code, pop.answer_sets) if pop else {}
+
+    def shown(contributors: int) -> bool:
+        return internal or enough(contributors)
+
     totals = status["totals"]
     assigned = totals.get("assigned", 0)
     states = {k: v for k, v in totals.items() if k not in ("assigned", "without assignment")}
@@ -77,15 +85,14 @@ def national_context(
     heat_rows = []
     for group in policy.institution_groups:
         codes = by_group.get(group.id, [])
-        if len(codes) < MIN_GROUP and not internal:
-            continue
         if not codes:
             continue
         cells = []
         for k in groups:
             values = [v for v in (scores[c].items[k.id].score for c in codes) if v is not None]
-            value = statistics.median(values) if values else None
-            cells.append({"value": value, "colour": _heat(value)})
+            withheld = bool(values) and not shown(len(values))
+            value = statistics.median(values) if values and not withheld else None
+            cells.append({"value": value, "colour": _heat(value), "withheld": withheld})
         heat_rows.append(
             {"label": f"{group.id} {group.name.get(g)} ({len(codes)})", "cells": cells}
         )
@@ -100,7 +107,7 @@ def national_context(
     gaps: list[dict[str, Any]] = []
     for item in policy.items:
         values = [v for v in (r.items[item.id].gap for r in scores.values()) if v is not None]
-        if values:
+        if values and shown(len(values)):
             gaps.append({
                 "item": f"{item.id} {item.name.get(g)}",
                 "mean": sum(values) / len(values),
@@ -157,6 +164,9 @@ def national_context(
                 }
             )
     overdue_total = sum(o["late"] for o in overdue)
+    # The round's progress is shown as it stands, over the planned institutions: only
+    # with enough of them, like any figure over institutions.
+    overdue_withheld = not shown(sum(1 for f in facts.values() if f))
 
     return {
         "lang": lang,
@@ -168,7 +178,9 @@ def national_context(
         },
         "today": today,
         "internal": internal,
-        "min_group": MIN_GROUP,
+        "min_group": view["min_group"],
+        "not_closed": view["withheld"] == "open",
+        "closed_on": view["closed_on"],
         "rates": {
             "assigned": assigned,
             "without": totals.get("without assignment", 0),
@@ -200,6 +212,7 @@ def national_context(
         "overdue": overdue,
         "overdue_institutions": len(overdue),
         "overdue_total": overdue_total,
+        "overdue_withheld": overdue_withheld,
     }
 
 

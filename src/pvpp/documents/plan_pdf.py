@@ -29,12 +29,13 @@ from typing import Any
 from sqlmodel import Session
 
 from pvpp import measures as rules
+from pvpp.disclosure import MIN_OTHERS
 from pvpp.documents.charts import Series, bar_chart, radar_chart
 from pvpp.documents.render import render_pdf
 from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL, FundingTotal, bucket_of, funding_totals
 from pvpp.i18n import catalogue, day, number, t
 from pvpp.measures import MeasureFacts
-from pvpp.national import round_medians
+from pvpp.national import medians_for
 from pvpp.planning.library import Library, load_library
 from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END, period_name
 from pvpp.plans import (
@@ -442,8 +443,15 @@ def plan_context(
     g = lang  # which text of a {lv, en} pair to show
     names = Names(policy, src.library, lang)
 
-    comp_median, item_median = round_medians(session, round_code)
+    # The round median as this institution may see it: each value only when computed from
+    # enough other institutions (pvpp.disclosure); a series with none shown is left out.
+    comp_median, item_median = medians_for(session, round_code, ctx.institution.code)
     label = {k: t(f"plan.{k}", lang) for k in ("current", "target", "median")}
+
+    def median_series(values: list[float | None]) -> list[Series]:
+        if all(v is None for v in values):
+            return []
+        return [_series(label["median"], values, "median")]
 
     def component_target(cid: str) -> float:
         items = next(c for c in policy.components if c.id == cid).items
@@ -458,7 +466,7 @@ def plan_context(
         [
             _series(label["current"], [result.components[c.id].score for c in comps], "current"),
             _series(label["target"], [component_target(c.id) for c in comps], "target"),
-            _series(label["median"], [comp_median[c.id] for c in comps], "median"),
+            *median_series([comp_median[c.id] for c in comps]),
         ],
         max_value=policy.degree_scale.max,
         lang=lang,
@@ -469,11 +477,14 @@ def plan_context(
         [
             _series(label["current"], [result.items[i.id].score for i in groups], "current"),
             _series(label["target"], [float(result.items[i.id].target) for i in groups], "target"),
-            _series(label["median"], [item_median[i.id] for i in groups], "median"),
+            *median_series([item_median[i.id] for i in groups]),
         ],
         max_value=policy.degree_scale.max,
         lang=lang,
     )
+
+    shown_medians = [comp_median[c.id] for c in comps] + [item_median[i.id] for i in groups]
+    withheld = any(v is None for v in shown_medians)
 
     non_scoring = {o.code: o.label.get(g) for o in spec.questionnaire.non_scoring}
     order = [i.id for i in policy.items]
@@ -567,6 +578,8 @@ def plan_context(
         "legend": _legend(src, [r["id"] for r in strongest + weakest]),
         "radar": _svg_uri(radar),
         "bars": _svg_uri(bars),
+        "median_shown": any(v is not None for v in comp_median.values()),
+        "median_note": t("plan.median_withheld", lang, n=MIN_OTHERS) if withheld else None,
         "components": components,
         "dimensions": [names.dimension(d.id) for d in policy.dimensions],
         "until_2027": _periods(src, names, [(m, f) for m, f in pairs if m.period != LAST_PERIOD]),

@@ -1,6 +1,7 @@
 """The aggregate sheets of a round: RV6/RV7 needs, degree distributions, the median index
 per table-1 group, the services' conformity per condition group and the plans' funding
-per source. They are the whole of the publishable form of the round workbook."""
+per source. They are the whole of the publishable form of the round workbook; a figure
+the disclosure rule withholds (:mod:`pvpp.disclosure`) shows the catalogue's marker."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def aggregate_sheets(
     the rows each holds, by sheet title."""
     counts: dict[str, int] = {}
     policy = data.policy
+    marker = t("disclosure.marker", lang)
+
+    def cell(row: dict[str, Any], key: str) -> Any:
+        return marker if row.get("withheld") else row[key]
+
     needs_columns = [
         col("exports.column.direction", width=12),
         col("exports.column.item", width=8),
@@ -36,10 +42,10 @@ def aggregate_sheets(
             direction,
             n["item"],
             policy.item(n["item"]).name.get(lang),
-            n["institutions_with_gap"],
+            cell(n, "institutions_with_gap"),
             n["institutions_rated"],
-            n["median_gap"],
-            n["mean_gap"],
+            cell(n, "median_gap"),
+            cell(n, "mean_gap"),
         ]
         for direction, key in (("RV6", "rv6_needs"), ("RV7", "rv7_needs"))
         for n in view[key]
@@ -78,7 +84,7 @@ def aggregate_sheets(
         col("exports.column.median_index", "dec1", 14),
     ]
     group_rows = [
-        [group_name(policy, g, lang), v["institutions"], v["median_index"]]
+        [group_name(policy, g, lang), v["institutions"], cell(v, "median_index")]
         for g, v in view["index_by_group"].items()
     ]
     ws = new_sheet(wb, t("exports.sheet.groups", lang))
@@ -93,7 +99,7 @@ def _conformity_sheet(
     wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang
 ) -> dict[str, int]:
     """Per condition group, the services of the round's institutions by conformity (left
-    out when fewer than MIN_GROUP institutions listed services, in the publishable form)."""
+    out when too few institutions listed services, in the publishable form)."""
     conformity = view.get("service_conformity", {})
     if conformity.get("suppressed", True):
         return {}
@@ -131,7 +137,7 @@ def _funding_sheet(
     wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang
 ) -> dict[str, int]:
     """The funding the newest plan versions state as already available, per source
-    (:func:`pvpp.funding.funding_totals`; left out below MIN_GROUP plans when published)."""
+    (:func:`pvpp.funding.funding_totals`; left out with too few plans when published)."""
     funding = view.get("funding", {})
     if funding.get("suppressed", True):
         return {}

@@ -3,7 +3,7 @@ and the condition-group heat map, then the aggregate sheets and the information 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from pvpp.exports.writer import (
     save_workbook,
     write_table,
 )
-from pvpp.i18n import t
+from pvpp.i18n import day, t
 from pvpp.national import aggregates
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import service_field_id
@@ -58,8 +58,10 @@ def export_round(
     The sheets: institutions, item scores, services, current plan measures, the
     condition-group heat map, RV6/RV7 needs, degree distributions, the median index per
     table-1 group and an "Informācija" sheet. ``publish`` makes the publishable form: only
-    aggregates, with groups of fewer than :data:`pvpp.national.MIN_GROUP` institutions
-    withheld and no institution named, so the per-institution sheets are left out.
+    aggregates, by the disclosure rule (``docs/disclosure.md``): from the round's closure
+    only (an open round's publishable form says it is not closed and has no figures),
+    every figure over too few institutions withheld with a marker, and no institution
+    named, so the per-institution sheets are left out.
     """
     language = check_lang(lang)
     generated_at = generated_at or datetime.now(UTC)
@@ -83,14 +85,25 @@ def export_round(
             if publish
             else t("exports.info.form_internal", language),
         ),
-        (t("exports.info.scored", language), view["institutions_scored"]),
     ]
+    closed = date.fromisoformat(view["closed_on"]) if view["closed_on"] else None
+    if closed is not None:
+        extra.append((t("disclosure.closed_on", language), closed))
+    if view["institutions_scored"] is not None:
+        extra.append((t("exports.info.scored", language), view["institutions_scored"]))
     if not publish:
         extra.append((t("exports.info.assigned", language), len(data.assignments)))
-    if view["suppressed"]:
+    if view["withheld"] == "open":
+        extra.append((t("exports.info.note", language), t("disclosure.not_closed", language)))
+    elif view["suppressed"]:
         extra.append(
             (t("exports.info.note", language), t("exports.info.withheld", language, n=min_group))
         )
+    elif publish:
+        notes = [t("disclosure.marker_note", language, n=min_group)]
+        if closed is not None:
+            notes.append(t("disclosure.closed_text", language, day=day(closed, language)))
+        extra.append((t("exports.info.note", language), "\n".join(notes)))
     info_sheet(wb, data, language, generated_at, extra)
     return ExportSummary(save_workbook(wb, path), rows)
 
