@@ -14,8 +14,11 @@ the mail folder and round files moved under the output folder, and a
 (``OPENS``) while the round is set up and launched, then each day the flows run on
 (``COLLECT_DAY``, ``ASSESS_DAY``, ``REQUEST_DAY``) and ends on ``ANSWER_DAY``, the day the
 story closes: plan PDFs carry the day they were made (the assessment's or the re-plan's),
-the national report the assessment day, and the exports and the English example plan
-``ANSWER_DAY``. So every run makes the same documents, whatever the date.
+and the exports and the English example plan ``ANSWER_DAY``. The national report is made
+on the assessment day, with the round's progress only (its aggregates are published from a
+closed round: ``docs/disclosure.md``); on ``ANSWER_DAY`` the round is closed for publication
+and the report made again with its aggregates. So every run makes the same documents,
+whatever the date.
 """
 
 from __future__ import annotations
@@ -439,7 +442,9 @@ def _documents(root: App, folder: Path, result: dict[str, object]) -> list[str]:
     """The English example plan, exports and page images (dated by the root's clock);
     lines saying where things are."""
     from pvpp.delivery import render
+    from pvpp.documents.national_pdf import national_pdf
     from pvpp.exports import export_plan, export_round, export_round_csv
+    from pvpp.rounds import close_round
 
     settings, now = root.settings, root.clock.now()
     plans_dir = settings.round_folder(ROUND, "plans")
@@ -447,13 +452,21 @@ def _documents(root: App, folder: Path, result: dict[str, object]) -> list[str]:
     if not english.exists():
         pdf = render("VARAM", round_code=ROUND, lang="en", db=root.db, today=root.today())
         write_atomic(english, pdf)
+    report = Path(str(result["report"]))
+    # The story ends: the round is closed for publication and the published report made
+    # with its aggregates (a rerun finds it closed, and makes the same report).
+    with root.db.unit_of_work() as s:
+        close_round(s, ROUND, today=root.today(), actor="demo")
+        write_atomic(report, national_pdf(s, ROUND, today=root.today()))
     exports = folder / "exports"
     exports.mkdir(parents=True, exist_ok=True)
     with root.db.unit_of_work() as s:
         export_round(s, ROUND, exports / f"{ROUND}.xlsx", generated_at=now)
+        export_round(
+            s, ROUND, exports / f"{ROUND}-publishable.xlsx", publish=True, generated_at=now
+        )
         export_round_csv(s, ROUND, exports / f"{ROUND}.csv")
         export_plan(s, ROUND, "VID", exports / f"{ROUND}-VID-plan.xlsx", generated_at=now)
-    report = Path(str(result["report"]))
     filed = sorted(plans_dir.glob("*-v*.pdf"))
     pages = {p.stem: len(PdfReader(p).pages) for p in filed}
     over = sorted(name for name, n in pages.items() if n > MAX_PLAN_PAGES)

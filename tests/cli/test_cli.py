@@ -197,3 +197,24 @@ def test_local_signing_key_is_generated_once(tmp_path: Path) -> None:
         Settings(_env_file=None, data_dir=data_dir, secret_key="from-env").signing_key()
         == b"from-env"
     )
+
+
+def test_round_close_is_refused_before_the_due_date_then_done_once(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
+    from tests.rounds import run_round
+
+    run_round(root, spec, tmp_path, [("VID", "VID")])
+    early = run(root, "round", "close", "2026-K1", "--today", "2026-03-31")
+    assert early.exit_code == 1 and "collects answers until 2026-03-31" in early.stderr
+    done = run(root, "round", "close", "2026-K1", "--today", "2026-04-01")
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.stdout.split())
+    assert (
+        "closed for publication on 2026-04-01: its publications count the answers of 1 "
+        "institution and 0 plan versions" in said
+    )
+    again = run(root, "round", "close", "2026-K1", "--today", "2026-05-01")
+    assert "on 2026-04-01" in again.stdout
+    view = run(root, "round", "aggregates", "2026-K1")
+    assert view.exit_code == 0 and "fewer than 4 institutions scored" in view.stdout

@@ -104,3 +104,34 @@ def test_round_medians_are_computed_once_until_answers_change(
     with root.db.unit_of_work() as s:
         national.round_medians(s, "2026-K1")
     assert len(calls) == 2
+
+
+def test_a_closed_round_fixes_what_medians_and_publications_count(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
+    """After closing, a late workbook changes the internal view, never the medians a plan
+    shows or the published figures; the round closes after its due date, once."""
+    from pvpp import national
+    from pvpp.errors import PvppError
+
+    codes = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD")]
+    _round_with(root, spec, tmp_path, codes)
+    with root.db.unit_of_work() as s, pytest.raises(PvppError, match="until 2026-03-31"):
+        close_round(s, "R", today=date(2026, 3, 31))
+    _close(root)
+    with root.db.unit_of_work() as s:
+        medians = national.round_medians(s, "R")
+        published = aggregates(s, "R")
+        again = close_round(s, "R", today=date(2026, 5, 1))
+    assert again.closed_on == date(2026, 4, 1) and len(again.answer_sets) == 4
+    late = filled_workbooks(spec, [("FM", "FM")], round_code="R", key=root.settings.signing_key())
+    (tmp_path / "FM.xlsx").write_bytes(late["FM"])
+    ingest_paths([tmp_path / "FM.xlsx"], settings=root.settings, db=root.db)
+    with root.db.unit_of_work() as s:
+        assert national.round_medians(s, "R") == medians
+        assert aggregates(s, "R") == published
+        assert aggregates(s, "R", publish=False)["institutions_scored"] == 5
+        # FM, not in the closure, sees the median of four others; VID sees three others.
+        comps, _ = national.medians_for(s, "R", "FM")
+        assert all(v is not None for v in comps.values())
+    assert published["closed_on"] == "2026-04-01" and published["institutions_scored"] == 4

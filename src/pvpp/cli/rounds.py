@@ -109,9 +109,11 @@ def close(
     app_ = today_option(ctx, today)
     with app_.db.unit_of_work() as session:
         closure = close_round(session, code, today=app_.today())
+    answers, plans = len(closure.answer_sets), len(closure.plans)
     console.print(
-        f"Round {code} closed for publication on {closure.closed_on}: "
-        f"{len(closure.answer_sets)} institutions' answers, {len(closure.plans)} plans.",
+        f"Round {code} closed for publication on {closure.closed_on}: its publications count "
+        f"the answers of {answers} institution{'' if answers == 1 else 's'} and "
+        f"{plans} plan version{'' if plans == 1 else 's'}.",
         highlight=False,
     )
 
