@@ -141,7 +141,7 @@ def test_person_days_agree(n: int, word: str) -> None:
         ("plan.decide_funding", 21, "Izlemt par papildu finansējumu 21 pasākumam "),
         ("plan.decide_capacity", 20, "Atvēlēt komandai aptuveni 20 cilvēkdienu "),
         ("plan.steps", 3, "3 soļi"),
-        ("national.published", 1, "Publicējams: grupas ar mazāk nekā 1 iestādi "),
+        ("national.published", 1, "Publicējams: skaitļi, kas aprēķināti no mazāk nekā 1 iestādes,"),
         ("national.assigned", 1, "iestāde kārtā"),
         ("national.suppressed", 21, "Novērtēta mazāk nekā 21 iestāde:"),
         ("scoring.explain.component", 1, "vērtējums C1 = 1 novērtētā punkta"),

@@ -102,23 +102,23 @@ def test_the_publishable_form_agrees_with_its_minimum_group(
     close(root)
     # Three institutions other than any reader: a publication needs four.
     assert _publish(root, tmp_path, "lv")["Forma"] == (
-        "publicējamā: tikai apkopojumi, grupas ar mazāk nekā 4 iestādēm netiek rādītas, "
+        "publicējamā: tikai apkopojumi, skaitļi no mazāk nekā 4 iestādēm netiek rādīti, "
         "iestādes netiek nosauktas"
     )
     monkeypatch.setattr(disclosure, "MIN_OTHERS", 0)
     assert _publish(root, tmp_path, "lv")["Forma"] == (
-        "publicējamā: tikai apkopojumi, grupas ar mazāk nekā 1 iestādi netiek rādītas, "
+        "publicējamā: tikai apkopojumi, skaitļi no mazāk nekā 1 iestādes netiek rādīti, "
         "iestādes netiek nosauktas"
     )
     assert _publish(root, tmp_path, "en")["Form"] == (
-        "publishable: aggregates only, groups of fewer than 1 institution withheld, "
+        "publishable: aggregates only, figures over fewer than 1 institution withheld, "
         "no institution named"
     )
     # 21 is "one" in Latvian, not in English; the four scored institutions are too few.
     monkeypatch.setattr(disclosure, "MIN_OTHERS", 20)
     lv = _publish(root, tmp_path, "lv")
     assert lv["Piezīme"] == "Novērtēta mazāk nekā 21 iestāde: apkopojumi netiek publicēti."
-    assert "grupas ar mazāk nekā 21 iestādi netiek rādītas" in lv["Forma"]
+    assert "skaitļi no mazāk nekā 21 iestādes netiek rādīti" in lv["Forma"]
     en = _publish(root, tmp_path, "en")
     assert en["Note"] == "Fewer than 21 institutions scored: aggregates are withheld."
 
