@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.contacts import address_problem, describe_char, forbidden_char, name_problem
 from pvpp.errors import PvppError
 from pvpp.settings import Settings
 from pvpp.states.outbox import OutboxState
@@ -66,26 +66,19 @@ class MessageError(PvppError, ValueError):
     """A message that cannot be queued, with the reason in plain words."""
 
 
-def _forbidden_char(text: str) -> str | None:
-    """The first character that must never reach a header, or None.
+def check_header_text(value: str, what: str) -> str:
+    """``value`` if it is safe as one header line; otherwise raise :class:`MessageError`.
 
     Python's email package refuses CR and LF itself, but lets other line-breaking or
-    invisible controls through (vertical tab, form feed, NEL, U+2028/U+2029: all line
-    boundaries for ``str.splitlines``), so every control and separator is refused here.
+    invisible characters through (vertical tab, form feed, NEL, U+2028/U+2029: all line
+    boundaries for ``str.splitlines``; bidi overrides), so the rule of
+    :func:`pvpp.contacts.forbidden_char` applies: the same one the registry import uses.
     """
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            return ch
-    return None
-
-
-def check_header_text(value: str, what: str) -> str:
-    """``value`` if it is safe as one header line; otherwise raise :class:`MessageError`."""
-    bad = _forbidden_char(value)
+    bad = forbidden_char(value)
     if bad is not None:
         raise MessageError(
-            f"{what} contains a control character ({bad!r}); line breaks and other control "
-            "characters are not allowed in email headers"
+            f"{what} contains a control character ({describe_char(bad)}); line breaks and "
+            "other control or invisible characters are not allowed in email headers"
         )
     return value
 
@@ -93,24 +86,27 @@ def check_header_text(value: str, what: str) -> str:
 def parse_recipient(value: Recipient, what: str = "address") -> Address:
     """An :class:`~email.headerregistry.Address` from an addr-spec or (name, addr-spec).
 
-    Refuses control characters, anything that is not exactly one plain ASCII address
-    (``a@b.lv>, <c@d.lv`` is refused, not half-parsed) and domains without a dot.
+    The display name and the address must pass :func:`pvpp.contacts.name_problem` and
+    :func:`pvpp.contacts.address_problem`, the rules the registry import and the team
+    commands check too: exactly one plain ASCII address (``a@b.lv>, <c@d.lv`` is refused,
+    not half-parsed), a domain with a dot and no trailing dot, a name of one short line.
     """
     name, spec = ("", value) if isinstance(value, str) else value
     if not isinstance(name, str) or not isinstance(spec, str):
         raise MessageError(f"{what} must be text, not {value!r}")
     check_header_text(name, f"{what} display name")
+    if name.strip() and (problem := name_problem(name)) is not None:
+        raise MessageError(f"{what} display name {problem}")
     check_header_text(spec, what)
     spec = spec.strip()
-    if not spec.isascii():
-        raise MessageError(f"{what} {spec!r}: only plain ASCII addresses are supported")
+    problem = address_problem(spec)
+    if problem is not None:
+        raise MessageError(f"{what} {spec!r} is not an email address: {problem}")
     try:
         addr = Address(display_name=name.strip(), addr_spec=spec)
     except (ValueError, IndexError, TypeError) as exc:
         # Address raises ValueError subclasses (header defects included) for bad input.
         raise MessageError(f"{what} {spec!r} is not an email address ({exc})") from None
-    if not addr.username or "." not in addr.domain:
-        raise MessageError(f"{what} {spec!r} is not an email address")
     return addr
 
 
