@@ -99,9 +99,9 @@ def test_registry_reports_every_bad_row_and_changes_nothing(
     problems = info.value.problems
     expected = [
         "row 2, column parent: 'FM' is neither in this file nor in the registry",
-        "row 3, column code: 'vid2' must be capital letters",
+        "row 3, column code: 'vid2' is not an institution code: an institution code is 1 to 40",
         "row 3, column group: 'IG9' is not a table-1 group",
-        "row 3, column head_email: 'not-an-email' is not an email address",
+        "row 3, column head_email: 'not-an-email' is not an email address: must contain",
         "row 3, column scope: 'round3' must be one of",
         "row 4, column exclusion: an excluded institution needs the 4.1.5 reason",
         "row 4, column roles: 'wizard' is not a role",

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from pvpp.cli.common import command_group, console, root, transaction
 from pvpp.policy import load_policy
-from pvpp.registry import import_registry, registry_rows, write_registry_xlsx
+from pvpp.registry import import_registry, registry_rows, write_registry
 from pvpp.store.models import Institution
 
 app = command_group(help="The institution registry.", no_args_is_help=True)
@@ -59,10 +59,12 @@ def list_(ctx: typer.Context) -> None:
 
 @app.command("export")
 def export(
-    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write the .xlsx")]
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to write the .xlsx or .csv")],
 ) -> None:
-    """Write the registry as a workbook in the import format (edit it, import it again)."""
+    """Write the registry in the import format (edit it, import it again): a workbook, or
+    a CSV in the settings' language's dialect (Latvian: semicolon-separated)."""
     with transaction(ctx) as session:
         rows = registry_rows(session)
-    write_registry_xlsx(rows, file)
+    write_registry(rows, file, root(ctx).settings.language)
     console.print(f"Wrote {len(rows)} institutions to {file}", highlight=False)
