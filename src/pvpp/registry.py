@@ -25,11 +25,13 @@ from pvpp.errors import PvppError
 from pvpp.exports.writer import csv_bytes, put, strip_quote_prefix
 from pvpp.files import read_given, write_atomic
 from pvpp.i18n import t
+from pvpp.mail.outbox import Withdrawal, withdraw_to
 from pvpp.policy import Policy
 from pvpp.policy.models import Lang
 from pvpp.settings import Settings
 from pvpp.store.files import store_file
 from pvpp.store.models import Institution, RegistryImport, utcnow
+from pvpp.teams import members
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
 from pvpp.xlsx import active_sheet, writable_cell
 
@@ -83,6 +85,9 @@ class ImportReport:
     updated: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
+    # Institution code → the messages to its old head address that were not sent yet
+    # (withdrawn, or too late: being sent); see _withdraw_old_head_mail.
+    withdrawn: dict[str, list[Withdrawal]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -344,6 +349,13 @@ def import_registry(
             inst.updated_at = utcnow()
             session.add(inst)
             report.updated[row["code"]] = diff
+            if "head_email" in diff:
+                old_address, new_address = diff["head_email"]
+                withdrawn = _withdraw_old_head_mail(
+                    session, inst.code, old_address, new_address, actor
+                )
+                if withdrawn:
+                    report.withdrawn[inst.code] = withdrawn
         else:
             report.unchanged.append(row["code"])
     in_file = {r["code"] for _, r in rows}
@@ -370,6 +382,27 @@ def import_registry(
             updated=sorted(report.updated),
         )
     return report
+
+
+def _withdraw_old_head_mail(
+    session: Session, code: str, old: str, new: str, actor: str
+) -> list[Withdrawal]:
+    """The messages not yet sent to the head's old address, withdrawn (docs/email.md,
+    "A head's address changes"): the runs that queue them (``plan send`` for the plan
+    email) queue them again, to the new head. Nothing is withdrawn when the old address
+    still belongs to the institution (the same mailbox in other letters, or a member of
+    its team)."""
+    if old.strip().lower() == new.strip().lower():
+        return []
+    if any(m.email.lower() == old.strip().lower() for m in members(session, code)):
+        return []
+    return withdraw_to(
+        session,
+        institution_code=code,
+        addresses=[old],
+        reason=f"registry import: the head's address changed from {old} to {new}",
+        actor=actor,
+    )
 
 
 def write_registry_xlsx(rows: list[dict[str, str]], path: Path) -> None:

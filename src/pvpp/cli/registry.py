@@ -39,6 +39,24 @@ def import_(
     for code, diff in report.updated.items():
         changes = "; ".join(f"{k}: {old!r} → {new!r}" for k, (old, new) in diff.items())
         console.print(f"  • {code}: {changes}", highlight=False)
+    for code, withdrawals in report.withdrawn.items():
+        old = report.updated[code]["head_email"][0]
+        withdrawn = [w.text() for w in withdrawals if w.outcome == "withdrawn"]
+        late = [w.text() for w in withdrawals if w.outcome != "withdrawn"]
+        if withdrawn:
+            console.print(
+                f"  • {code}: {len(withdrawn)} message(s) to the old head address {old!r} "
+                f"were not sent yet and are withdrawn: {', '.join(withdrawn)}. The run that "
+                "queues each (`pvpp plan send` for the plan email) queues it again to the "
+                "new address.",
+                highlight=False,
+            )
+        if late:
+            console.print(
+                f"  • {code}: too late to withdraw, already going to {old!r}: "
+                f"{', '.join(late)}; tell the new head.",
+                highlight=False,
+            )
 
 
 @app.command("list")

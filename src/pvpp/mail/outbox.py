@@ -12,21 +12,25 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.approval_links import withdraw_links_in
 from pvpp.contacts import address_problem, describe_char, forbidden_char, name_problem
 from pvpp.errors import PvppError
 from pvpp.settings import Settings
-from pvpp.states.outbox import OutboxState
+from pvpp.states.machine import check_move
+from pvpp.states.outbox import ALLOWED, WITHDRAWABLE, OutboxState
 from pvpp.store.files import read_file, store_file
-from pvpp.store.models import OutboxMessage, StoredFile
+from pvpp.store.models import OutboxMessage, StoredFile, id_of
 
 KINDS = (
     "plan",
@@ -266,6 +270,95 @@ def find(
     Lets a caller skip expensive work (rendering a PDF) for a message that exists.
     """
     return _by_key(session, business_key(round_code, institution_code, kind, version))
+
+
+WITHDRAWN_MARK = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What :func:`withdraw_to` did with one message to an address no longer in use."""
+
+    message_id: int
+    kind: str
+    version: int
+    outcome: str  # "withdrawn", or "being sent" (too late: the relay holds it)
+
+    def text(self) -> str:
+        return f"{self.kind} (version {self.version}) {self.outcome}"
+
+
+def withdraw_to(
+    session: Session,
+    *,
+    institution_code: str,
+    addresses: Iterable[str],
+    reason: str,
+    actor: str = "pvpp",
+) -> list[Withdrawal]:
+    """Withdraw the institution's messages not yet sent (queued or failed) that go, To or
+    Cc, to any of ``addresses`` (compared without case): they are never sent.
+
+    A withdrawn row is kept with its content and recipients; its business key gets the
+    suffix ``|withdrawn-<id>``, so the same event can be queued again (to whoever the
+    institution's addresses are now) by the run that queues it: ``plan send`` finds no plan
+    email for the version and queues one. The one-time approval links in a withdrawn
+    message, which nobody received, can no longer be used. A message the relay is sending
+    at this moment cannot be stopped: it is listed as ``being sent``. In the caller's
+    transaction; each row is moved with a conditional update, so a relay claiming the same
+    row at once either sends it (and it is listed as being sent) or finds it withdrawn.
+    """
+    wanted = {a.strip().lower() for a in addresses if a.strip()}
+    if not wanted:
+        return []
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.institution_code == institution_code,
+            col(OutboxMessage.state).in_(sorted({*WITHDRAWABLE, OutboxState.SENDING})),
+        )
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    out = []
+    for row in rows:
+        if not wanted & {a.lower() for a in recipients(row)}:
+            continue
+        row_id = id_of(row)
+        if row.state == OutboxState.SENDING:
+            out.append(Withdrawal(row_id, row.kind, row.version, "being sent"))
+            continue
+        check_move(ALLOWED, OutboxState(row.state), OutboxState.WITHDRAWN, f"outbox row {row_id}")
+        # An UPDATE's result is a cursor result: its rowcount says whether the row was
+        # still in the state read above.
+        moved = cast(
+            CursorResult[Any],
+            session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.state) == row.state)
+                .values(
+                    state=OutboxState.WITHDRAWN.value,
+                    business_key=f"{row.business_key}{KEY_SEPARATOR}{WITHDRAWN_MARK}-{row_id}",
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if moved.rowcount != 1:
+            out.append(Withdrawal(row_id, row.kind, row.version, "being sent"))
+            continue
+        session.refresh(row)
+        withdraw_links_in(session, row.body_text)
+        audit.record(
+            session,
+            actor=actor,
+            action="outbox.withdraw",
+            entity="outbox",
+            key=row.business_key,
+            message_id=row.message_id,
+            to=recipients(row),
+            reason=reason,
+        )
+        out.append(Withdrawal(row_id, row.kind, row.version, "withdrawn"))
+    return out
 
 
 def list_messages(session: Session, state: str | None = None) -> list[OutboxMessage]:
