@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pvpp.cli.common import console, root
+from pvpp.cli.common import console, root, round_code_arg
 
 
 def demo(
@@ -30,7 +30,7 @@ def demo(
 
 def serve(
     ctx: typer.Context,
-    round_code: Annotated[str, typer.Option("--round", help="Round code")],
+    round_code: Annotated[str, typer.Option("--round", help="Round code", callback=round_code_arg)],
 ) -> None:
     """Serve the round's deployments (daily collection and follow-up, weekly report)."""
     from prefect import serve as prefect_serve

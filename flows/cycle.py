@@ -19,9 +19,18 @@ from prefect.deployments import run_deployment
 
 from flows import tasks
 from flows.root import app
+from pvpp.codes import check_institution_code, check_round_code
 from pvpp.prefect_sync import sync_result
 
 ASSESS_DEPLOYMENT = "assess/assess"  # flow name / deployment name
+
+
+def _codes(round_code: str, institutions: list[str] | None = None) -> None:
+    """Refuse a round or institution code without its shape (:mod:`pvpp.codes`) before a
+    flow touches a folder or the store: the run fails at once, naming the parameter."""
+    check_round_code(round_code, "round_code")
+    for code in institutions or []:
+        check_institution_code(code, "institutions")
 
 
 def _folder(round_code: str, *parts: str) -> str:
@@ -32,6 +41,7 @@ def _folder(round_code: str, *parts: str) -> str:
 def launch_round(round_code: str) -> int:
     """RV1/RV2: build every assigned institution's workbook and send the invitations;
     record the round's RV3/RV4 milestones."""
+    _codes(round_code)
     tasks.record_milestones(round_code)
     queued = tasks.invite(round_code, _folder(round_code, "workbooks"))
     tasks.deliver()
@@ -43,6 +53,7 @@ def collect_submissions(
     round_code: str, drop_folder: str | None = None, today: date | None = None
 ) -> dict[str, int]:
     """Ingest the drop folder, return problem workbooks to their teams, remind the late."""
+    _codes(round_code)
     counts = tasks.ingest(drop_folder or _folder(round_code, "drop"))
     tasks.return_problems(round_code)
     tasks.remind(today or app().today())
@@ -56,6 +67,7 @@ def assess(
 ) -> int:
     """RV2 P2.4: plan every newly accepted institution (or those of ``institutions``) as of
     ``today``, render the PDFs and send the plans to the heads."""
+    _codes(round_code, institutions)
     codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
     if institutions is not None:
         codes = [c for c in codes if c in set(institutions)]
@@ -100,6 +112,7 @@ def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
     the teams' own shaping of their plans), request statuses at period ends, remind,
     escalate overdue measures, remind heads of plans awaiting their approval (and escalate
     late ones), and send re-planned versions."""
+    _codes(round_code)
     today = today or app().today()
     received = tasks.ingest_statuses(_folder(round_code, "status"))
     shaped = tasks.ingest_plan_sheets(_folder(round_code, "plan-sheets"))
@@ -123,6 +136,7 @@ def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
 @flow(name="national-plans")
 def national_plans(round_code: str, today: date | None = None) -> str:
     """RV6/RV7: the national report with the need lists; RV3/RV4 milestones as a table."""
+    _codes(round_code)
     today = today or app().today()
     rows = tasks.milestone_states(round_code, today)
     create_table_artifact(
@@ -146,6 +160,7 @@ def cycle(
     part: plan PDFs — runs as that many runs of the ``assess`` deployment, so workers on
     several machines share it; the pool needs room for them beside this run.
     """
+    _codes(round_code)
     invited = launch_round(round_code)
     counts = collect_submissions(round_code, drop_folder, today)
     planned = (

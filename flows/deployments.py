@@ -10,6 +10,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from flows.cycle import assess, collect_submissions, cycle, follow_up, national_plans
+from pvpp.codes import check_round_code
 from pvpp.prefect_sync import sync_result
 
 TIMEZONE = "Europe/Riga"
@@ -23,6 +24,7 @@ SCHEDULES = {
 def deployments(round_code: str) -> list[RunnerDeployment]:
     """The round's deployments; ``cycle`` and ``assess`` (which ``cycle`` runs in batches
     on workers) have no schedule and are run on demand."""
+    check_round_code(round_code, "round_code")
     params = {"round_code": round_code}
     made = [
         cycle.to_deployment(name="cycle", parameters=params),

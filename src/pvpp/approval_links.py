@@ -160,3 +160,21 @@ def withdraw_link(session: Session, link: ApprovalLink) -> None:
     if row is not None:
         session.delete(row)
         session.flush()
+
+
+def withdraw_links_in(session: Session, body: str) -> int:
+    """Mark the unused links carried by an email that will never be sent (a withdrawn
+    message, :func:`pvpp.mail.outbox.withdraw_to`) ``superseded``: nobody holds them, and
+    the email queued in its place carries a fresh one. Returns how many."""
+    digests = [token_digest(token) for token in tokens_in(body)]
+    if not digests:
+        return 0
+    rows = session.exec(
+        select(PlanApproval).where(
+            col(PlanApproval.token_sha256).in_(digests), PlanApproval.outcome == UNUSED
+        )
+    ).all()
+    for row in rows:
+        row.outcome = SUPERSEDED
+        session.add(row)
+    return len(rows)

@@ -7,11 +7,11 @@ what changed. Importing the same file again changes nothing.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from dataclasses import dataclass, field
-from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +19,21 @@ import openpyxl
 from sqlmodel import Session, select
 
 from pvpp import audit
+from pvpp.codes import institution_code_problem
+from pvpp.contacts import address_problem, name_problem, text_problem
 from pvpp.errors import PvppError
+from pvpp.exports.writer import csv_bytes, put, strip_quote_prefix
+from pvpp.files import read_given, write_atomic
 from pvpp.i18n import t
+from pvpp.mail.outbox import Withdrawal, withdraw_to
 from pvpp.policy import Policy
+from pvpp.policy.models import Lang
 from pvpp.settings import Settings
 from pvpp.store.files import store_file
 from pvpp.store.models import Institution, RegistryImport, utcnow
+from pvpp.teams import members
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
-from pvpp.xlsx import active_sheet
+from pvpp.xlsx import active_sheet, writable_cell
 
 COLUMNS = (
     "code",
@@ -55,7 +62,6 @@ ALIASES = {
 }
 REQUIRED = ("code", "name", "group", "head_name", "head_email", "scope")
 SCOPES = ("round1", "excluded", "voluntary")
-CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 
 
 class RegistryError(PvppError):
@@ -79,42 +85,119 @@ class ImportReport:
     updated: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
+    # Institution code → the messages to its old head address that were not sent yet
+    # (withdrawn, or too late: being sent); see _withdraw_old_head_mail.
+    withdrawn: dict[str, list[Withdrawal]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated)
 
 
-def read_rows(path: Path, data: bytes, limits: GuardLimits) -> list[tuple[int, dict[str, str]]]:
-    """Rows as (spreadsheet row number, column → text), header mapped to column names."""
-    if path.suffix.lower() == ".csv":
+SEPARATORS = {",": "a comma (,)", ";": "a semicolon (;)", "\t": "a tab"}
+# Longest text of any field (names are bounded tighter by pvpp.contacts.MAX_NAME).
+MAX_FIELD = 500
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """The CSV's text: UTF-8 (with or without a BOM) or UTF-16 with its BOM."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
             raise RegistryError(
-                str(path), [f"not UTF-8 text (byte {exc.start}); save the CSV as UTF-8"]
+                str(path), ["starts like UTF-16 text but is not; save the CSV as UTF-8"]
             ) from None
-        raw_rows = list(csv.reader(io.StringIO(text)))
-    elif path.suffix.lower() == ".xlsx":
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RegistryError(
+            str(path),
+            [
+                f"line {line}: not UTF-8 text (byte {exc.start}); save the CSV as UTF-8 "
+                '(in Excel: "CSV UTF-8")'
+            ],
+        ) from None
+
+
+def _header_cells(text: str, separator: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def sniff_separator(text: str) -> str:
+    """The separator of a CSV, judged from its header line: the one of ``,`` ``;`` and tab
+    that splits it into the most known columns (the most frequent one when none does)."""
+    first = text.split("\n", 1)[0]
+
+    def known(separator: str) -> int:
+        cells = _header_cells(text, separator)
+        return sum(ALIASES.get(c.strip().lower(), c.strip().lower()) in COLUMNS for c in cells)
+
+    return max(SEPARATORS, key=lambda sep: (known(sep), first.count(sep)))
+
+
+def _csv_rows(path: Path, data: bytes) -> tuple[list[list[str]], str]:
+    text = _decode(path, data)
+    separator = sniff_separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    try:
+        # A field pvpp wrote with its neutralising quote (csv_text) reads back as it was.
+        rows = [[strip_quote_prefix(v) for v in row] for row in reader]
+    except csv.Error as exc:
+        raise RegistryError(
+            str(path),
+            [
+                f"line {reader.line_num}: cannot be read as CSV ({exc}); check the quotes "
+                "and that no field is longer than a few hundred characters"
+            ],
+        ) from None
+    return rows, separator
+
+
+def _xlsx_rows(path: Path, data: bytes, limits: GuardLimits) -> list[list[str]]:
+    try:
+        check_file(data, limits)
+    except Rejection as exc:
+        raise RegistryError(
+            # n=None: no problem text is counted, so the params fill only the text.
+            str(path),
+            [t(f"workbook.problem.{exc.code}", "en", n=None, **exc.params)],
+        ) from None
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            check_file(data, limits)
-        except Rejection as exc:
-            raise RegistryError(
-                # n=None: no problem text is counted, so the params fill only the text.
-                str(path),
-                [t(f"workbook.problem.{exc.code}", "en", n=None, **exc.params)],
-            ) from None
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             ws = wb.worksheets[0]
-            raw_rows = [
+            return [
                 ["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)
             ]
+        finally:
             wb.close()
-        except Exception as exc:  # any parser failure: the file cannot be read
-            raise RegistryError(
-                str(path), [f"cannot read the workbook: {type(exc).__name__}"]
-            ) from None
+    except Exception as exc:  # any parser failure: the file cannot be read
+        raise RegistryError(
+            str(path),
+            [
+                f"cannot read the workbook ({type(exc).__name__}); open it in Excel, save it "
+                "again as .xlsx, or save the sheet as CSV UTF-8"
+            ],
+        ) from None
+
+
+def read_rows(path: Path, data: bytes, limits: GuardLimits) -> list[tuple[int, dict[str, str]]]:
+    """Rows as (spreadsheet row number, column → text), header mapped to column names.
+
+    A CSV is UTF-8 (a BOM is fine) or UTF-16 with its BOM; its separator (comma,
+    semicolon or tab) is taken from the header line. A field written with the exports'
+    neutralising quote (``'=...``) is read without it.
+    """
+    separator = None
+    if path.suffix.lower() == ".csv":
+        raw_rows, separator = _csv_rows(path, data)
+    elif path.suffix.lower() == ".xlsx":
+        raw_rows = _xlsx_rows(path, data, limits)
     else:
         raise RegistryError(str(path), ["expected a .xlsx or .csv file"])
     if not raw_rows:
@@ -122,13 +205,20 @@ def read_rows(path: Path, data: bytes, limits: GuardLimits) -> list[tuple[int, d
     header = [ALIASES.get(h.strip().lower(), h.strip().lower()) for h in raw_rows[0]]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [h for h in header if h and h not in COLUMNS]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
     problems = []
     if missing:
-        problems.append(f"row 1: missing column(s) {', '.join(missing)}")
-    if unknown:
-        problems.append(
-            f"row 1: unknown column(s) {', '.join(unknown)}; expected {', '.join(COLUMNS)}"
+        read_with = (
+            f" (the header was read with {SEPARATORS[separator]} as the separator)"
+            if separator
+            else ""
         )
+        problems.append(f"row 1: missing column(s) {', '.join(missing)}{read_with}")
+    if unknown:
+        shown = ", ".join(repr(h[:40]) for h in unknown[:10])
+        problems.append(f"row 1: unknown column(s) {shown}; expected {', '.join(COLUMNS)}")
+    if twice:
+        problems.append(f"row 1: column(s) {', '.join(twice)} appear more than once")
     if problems:
         raise RegistryError(str(path), problems)
     rows = []
@@ -146,7 +236,13 @@ def read_rows(path: Path, data: bytes, limits: GuardLimits) -> list[tuple[int, d
 def validate(
     rows: list[tuple[int, dict[str, str]]], policy: Policy, known_codes: set[str]
 ) -> list[str]:
-    """Every problem in the rows, each starting with its row number."""
+    """Every problem in the rows, each starting with its row number.
+
+    Names and the head's address pass the rules of :mod:`pvpp.contacts`, the ones the
+    outbox checks before queueing: a row accepted here can always be sent to. No field
+    holds a control or invisible character (NUL included) or more than
+    :data:`MAX_FIELD` characters.
+    """
     problems: list[str] = []
     groups = {g.id: {s.id for s in g.subtypes} for g in policy.institution_groups}
     exclusions = {e.id for e in policy.exclusions}
@@ -158,12 +254,21 @@ def validate(
         def bad(column: str, text: str, number: int = number) -> None:
             problems.append(f"row {number}, column {column}: {text}")
 
+        unusable = set()
+        for col in COLUMNS:
+            problem = text_problem(row[col], max_length=MAX_FIELD)
+            if problem is not None:
+                bad(col, problem)
+                unusable.add(col)
         for col in REQUIRED:
             if not row[col]:
                 bad(col, "is empty")
+        for col in ("name", "head_name"):
+            if row[col] and col not in unusable and (problem := name_problem(row[col])):
+                bad(col, problem)
         code = row["code"]
-        if code and not CODE.match(code):
-            bad("code", f"{code!r} must be capital letters, digits and hyphens (max 40)")
+        if code and "code" not in unusable and (problem := institution_code_problem(code)):
+            bad("code", problem)
         if code in seen:
             bad("code", f"{code!r} is also on row {seen[code]}")
         seen.setdefault(code, number)
@@ -179,13 +284,8 @@ def validate(
         if parent and parent == code:
             bad("parent", "an institution cannot be its own parent")
         email = row["head_email"]
-        if email:
-            try:
-                Address(addr_spec=email)
-                if "@" not in email or "." not in email.split("@")[-1]:
-                    raise ValueError
-            except (ValueError, IndexError):
-                bad("head_email", f"{email!r} is not an email address")
+        if email and "head_email" not in unusable and (problem := address_problem(email)):
+            bad("head_email", f"{email!r} is not an email address: {problem}")
         scope = row["scope"]
         if scope and scope not in SCOPES:
             bad("scope", f"{scope!r} must be one of {', '.join(SCOPES)}")
@@ -225,7 +325,9 @@ def import_registry(
 ) -> ImportReport:
     """Validate the whole file, then create or update institutions; raise RegistryError
     (changing nothing) if any row has a problem."""
-    data = path.read_bytes()
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise RegistryError(str(path), ["expected a .xlsx or .csv file"])
+    data = read_given(path, limit=settings.max_registry_bytes)
     rows = read_rows(path, data, GuardLimits.from_settings(settings))
     existing = {i.code: i for i in session.exec(select(Institution)).all()}
     problems = validate(rows, policy, set(existing))
@@ -247,6 +349,13 @@ def import_registry(
             inst.updated_at = utcnow()
             session.add(inst)
             report.updated[row["code"]] = diff
+            if "head_email" in diff:
+                old_address, new_address = diff["head_email"]
+                withdrawn = _withdraw_old_head_mail(
+                    session, inst.code, old_address, new_address, actor
+                )
+                if withdrawn:
+                    report.withdrawn[inst.code] = withdrawn
         else:
             report.unchanged.append(row["code"])
     in_file = {r["code"] for _, r in rows}
@@ -275,8 +384,33 @@ def import_registry(
     return report
 
 
+def _withdraw_old_head_mail(
+    session: Session, code: str, old: str, new: str, actor: str
+) -> list[Withdrawal]:
+    """The messages not yet sent to the head's old address, withdrawn (docs/email.md,
+    "A head's address changes"): the runs that queue them (``plan send`` for the plan
+    email) queue them again, to the new head. Nothing is withdrawn when the old address
+    still belongs to the institution (the same mailbox in other letters, or a member of
+    its team)."""
+    if old.strip().lower() == new.strip().lower():
+        return []
+    if any(m.email.lower() == old.strip().lower() for m in members(session, code)):
+        return []
+    return withdraw_to(
+        session,
+        institution_code=code,
+        addresses=[old],
+        reason=f"registry import: the head's address changed from {old} to {new}",
+        actor=actor,
+    )
+
+
 def write_registry_xlsx(rows: list[dict[str, str]], path: Path) -> None:
-    """Write registry rows (column → text) as a workbook that ``import_registry`` reads."""
+    """Write registry rows (column → text) as a workbook that ``import_registry`` reads.
+
+    Each text goes through the exports' writer (:func:`pvpp.exports.writer.put`): a
+    string cell, with Excel's quote prefix when it starts like a formula, so a name such
+    as ``=HYPERLINK(...)`` stays text when the file is edited and imported again."""
     from openpyxl.styles import Font, PatternFill
 
     wb = openpyxl.Workbook()
@@ -286,10 +420,9 @@ def write_registry_xlsx(rows: list[dict[str, str]], path: Path) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1F4E79")
-    for row in rows:
-        ws.append([row.get(c, "") for c in COLUMNS])
-        for cell in ws[ws.max_row]:
-            cell.data_type = "s"  # texts stay texts, even one starting with "="
+    for number, row in enumerate(rows, start=2):
+        for column, key in enumerate(COLUMNS, start=1):
+            put(writable_cell(ws, number, column), row.get(key, ""))
     widths = {"A": 10, "B": 60, "C": 7, "D": 9, "E": 8, "F": 24, "G": 40, "H": 10, "I": 10, "J": 40}
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
@@ -297,9 +430,25 @@ def write_registry_xlsx(rows: list[dict[str, str]], path: Path) -> None:
     ws.auto_filter.ref = ws.dimensions
     out = io.BytesIO()
     wb.save(out)
-    from pvpp.files import write_atomic
-
     write_atomic(path, out.getvalue())
+
+
+def write_registry_csv(rows: list[dict[str, str]], path: Path, lang: Lang) -> None:
+    """Write registry rows as CSV in ``lang``'s dialect (Latvian: semicolons), each text
+    neutralised as every export's (:func:`pvpp.exports.writer.csv_text`); the import
+    removes exactly that prefix again (:func:`pvpp.exports.writer.strip_quote_prefix`)."""
+    table = ([row.get(c, "") for c in COLUMNS] for row in rows)
+    write_atomic(path, csv_bytes(COLUMNS, table, lang))
+
+
+def write_registry(rows: list[dict[str, str]], path: Path, lang: Lang) -> None:
+    """Write the rows as ``path``'s suffix asks: .xlsx or .csv."""
+    if path.suffix.lower() == ".csv":
+        write_registry_csv(rows, path, lang)
+    elif path.suffix.lower() == ".xlsx":
+        write_registry_xlsx(rows, path)
+    else:
+        raise RegistryError(str(path), ["expected a .xlsx or .csv file name"])
 
 
 def registry_rows(session: Session) -> list[dict[str, str]]:

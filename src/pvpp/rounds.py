@@ -7,7 +7,6 @@ flagged, as is one whose team has not attended the P1.1 and P1.3 trainings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,13 +15,12 @@ from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
+from pvpp.codes import round_code_problem
 from pvpp.errors import PvppError
 from pvpp.queries import ROUND_CLOSE, Closure, current_answer_sets, latest_plans, round_closure
 from pvpp.questionnaire import load_questionnaire
 from pvpp.store.models import Assignment, Institution, Round, RoundSkip, id_of
 from pvpp.teams import team_status
-
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
 class RoundError(PvppError):
@@ -56,8 +54,8 @@ def create_round(
     actor: str = "cli",
 ) -> RoundReport:
     """Create round ``code`` (or report the existing one unchanged if asked again)."""
-    if not CODE.match(code):
-        raise RoundError(f"round code {code!r} must be letters, digits, '.', '_' or '-' (max 40)")
+    if (problem := round_code_problem(code)) is not None:
+        raise RoundError(f"round code: {problem}")
     if due_on <= opens_on:
         raise RoundError(f"the due date {due_on} must be after the opening date {opens_on}")
     spec = load_questionnaire(questionnaire_version)

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_total_uncompressed_bytes: int = 12 * 1024 * 1024
     max_compression_ratio: int = 120
     max_zip_members: int = 300
+    # The institution registry file (`pvpp registry import`): a few hundred rows.
+    max_registry_bytes: int = Field(default=2 * 1024 * 1024, ge=1)
 
     # Email (docs/email.md). The folder transport is the embedded default: no server needed.
     email_transport: str = Field(default="folder", pattern="^(folder|smtp)$")

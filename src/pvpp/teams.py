@@ -9,6 +9,7 @@ from email.headerregistry import Address
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.contacts import address_problem, name_problem
 from pvpp.errors import PvppError
 from pvpp.planning.library import Common
 from pvpp.store.models import Institution, Team, TeamMember, Training, id_of, utcnow
@@ -87,14 +88,13 @@ def add_member(
             f"{institution} has no service-management role, so it needs no team (PVPP2027 fn. 18)"
         )
     name = name.strip()
-    if not name or any(c in name for c in "\r\n"):
-        raise TeamError("the member's name must be a non-empty single line")
-    try:
-        addr = Address(addr_spec=email.strip())
-        if "." not in addr.domain:
-            raise ValueError
-    except (ValueError, IndexError):
-        raise TeamError(f"{email!r} is not an email address") from None
+    # The rules of pvpp.contacts, which the outbox checks again: a member added here
+    # can always be sent to.
+    if (problem := name_problem(name)) is not None:
+        raise TeamError(f"the member's name {problem}")
+    if (problem := address_problem(email.strip())) is not None:
+        raise TeamError(f"{email!r} is not an email address: {problem}")
+    addr = Address(addr_spec=email.strip())
     known = [r.id for r in common.roles]
     unknown = [r for r in roles if r not in known]
     if unknown or not roles:

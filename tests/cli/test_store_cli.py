@@ -117,9 +117,13 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App)
     assert refused.exit_code == 1
     assert "'P9.9' is not a policy training" in refused.stderr
     # What people type is printed as typed, brackets too (not read as rich markup).
+    # A code without the shape of a round code is refused before the command runs.
     unknown = run(root, "round", "status", "[/x] [bold]")
-    assert unknown.exit_code == 1
-    assert "no round '[/x] [bold]'" in unknown.stderr
+    assert unknown.exit_code == 2
+    assert "'[/x] [bold]' is not a round code" in " ".join(unknown.stderr.replace("│", " ").split())
+    missing = run(root, "round", "status", "2099-K9")
+    assert missing.exit_code == 1
+    assert "no round '2099-K9'" in missing.stderr
 
     created = run(
         root, "round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31"

@@ -99,9 +99,9 @@ def test_registry_reports_every_bad_row_and_changes_nothing(
     problems = info.value.problems
     expected = [
         "row 2, column parent: 'FM' is neither in this file nor in the registry",
-        "row 3, column code: 'vid2' must be capital letters",
+        "row 3, column code: 'vid2' is not an institution code: an institution code is 1 to 40",
         "row 3, column group: 'IG9' is not a table-1 group",
-        "row 3, column head_email: 'not-an-email' is not an email address",
+        "row 3, column head_email: 'not-an-email' is not an email address: must contain",
         "row 3, column scope: 'round3' must be one of",
         "row 4, column exclusion: an excluded institution needs the 4.1.5 reason",
         "row 4, column roles: 'wizard' is not a role",
@@ -343,3 +343,16 @@ def test_stored_file_survives_as_received(
     copy = tmp_path / "copy.xlsx"
     shutil.copy(root.files.path(record.sha256), copy)
     assert copy.read_bytes() == files["VID"].read_bytes()
+
+
+@pytest.mark.parametrize("code", ["2026-K1\n", "2026-K1\u2028", "2026 K1"])
+def test_a_round_code_without_the_shape_is_refused(store: str, root: App, code: str) -> None:
+    refused = pytest.raises(RoundError, match=r"round code: .* a round code is 1 to 40")
+    with refused, root.db.unit_of_work() as s:
+        create_round(
+            s,
+            code=code,
+            opens_on=date(2026, 1, 15),
+            due_on=date(2026, 3, 31),
+            questionnaire_version="pvpp2027-q1",
+        )

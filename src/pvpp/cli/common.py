@@ -4,7 +4,7 @@ place where errors become messages."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from pvpp.codes import institution_code_problem, round_code_problem
 from pvpp.errors import PvppError
 from pvpp.policy.models import LANGS, Lang
 
@@ -102,6 +103,28 @@ def today_option(ctx: typer.Context, text: str | None) -> App:
     """The root on the day ``--today`` names, or on its own clock without one."""
     app = root(ctx)
     return app if text is None else app.on_day(parse_date(text, "--today"))
+
+
+def _code_callback(
+    problem_of: Callable[[str], str | None],
+) -> Callable[[typer.Context, typer.CallbackParam, Any], Any]:
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+        if value is None or ctx.resilient_parsing:
+            return value
+        for code in value if isinstance(value, list | tuple) else [value]:
+            if (problem := problem_of(code)) is not None:
+                # click names the argument or option: "Invalid value for '--round': ..."
+                raise typer.BadParameter(problem)
+        return value
+
+    return callback
+
+
+#: The callback of every argument or option that takes a round code (exit 2, naming it,
+#: with the pattern in words): the shape of :mod:`pvpp.codes`, checked before any command.
+round_code_arg = _code_callback(round_code_problem)
+#: The same for institution codes (one or a list).
+institution_code_arg = _code_callback(institution_code_problem)
 
 
 def parse_date(text: str, option: str) -> date:

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from pvpp.cli.common import command_group, console, file_errors, root, transaction
+from pvpp.cli.common import (
+    command_group,
+    console,
+    file_errors,
+    institution_code_arg,
+    root,
+    round_code_arg,
+    transaction,
+)
 from pvpp.exports import (
     ExportSummary,
     export_plan,
@@ -42,7 +50,7 @@ def _report(summary: ExportSummary) -> None:
 @app.command("round")
 def round_(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1")],
+    code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1", callback=round_code_arg)],
     out: OutOpt,
     lang: LangOpt = "lv",
     publish: Annotated[
@@ -65,8 +73,10 @@ def round_(
 @app.command("plan")
 def plan(
     ctx: typer.Context,
-    round_code: Annotated[str, typer.Option("--round", help="Round code")],
-    institution: Annotated[str, typer.Option("--institution", help="Institution code")],
+    round_code: Annotated[str, typer.Option("--round", help="Round code", callback=round_code_arg)],
+    institution: Annotated[
+        str, typer.Option("--institution", help="Institution code", callback=institution_code_arg)
+    ],
     out: OutOpt,
     lang: LangOpt = "lv",
     version: Annotated[int | None, typer.Option(help="Plan version (default: the newest)")] = None,
@@ -85,7 +95,7 @@ def plan(
 @app.command("csv")
 def csv_(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code")],
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
     out: OutOpt,
     lang: LangOpt = "lv",
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import command_group, console, root, today_option
+from pvpp.cli.common import command_group, console, root, round_code_arg, today_option
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
 
 app = command_group(help="RV5 follow-up: status sheets out and in.", no_args_is_help=True)
@@ -18,7 +18,7 @@ STYLE = {"accepted": "green", "incomplete": "yellow", "rejected": "red", "duplic
 @app.command()
 def request(
     ctx: typer.Context,
-    round_code: Annotated[str, typer.Option("--round", help="Round code")],
+    round_code: Annotated[str, typer.Option("--round", help="Round code", callback=round_code_arg)],
     today: Annotated[str | None, typer.Option(help="The day to act as (YYYY-MM-DD)")] = None,
 ) -> None:
     """Queue status requests for the latest period end, and reminders for late sheets."""

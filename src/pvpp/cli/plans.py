@@ -17,9 +17,11 @@ from pvpp.cli.common import (
     console,
     err_console,
     file_errors,
+    institution_code_arg,
     parse_date,
     parse_lang,
     root,
+    round_code_arg,
     today_option,
     transaction,
     write_json,
@@ -52,8 +54,10 @@ R = TypeVar("R")
 scores_app = command_group(help="Scores, gaps and priorities.", no_args_is_help=True)
 plan_app = command_group(help="Individual improvement plans.", no_args_is_help=True)
 
-RoundOpt = Annotated[str, typer.Option("--round", help="Round code")]
-InstOpt = Annotated[str, typer.Option("--institution", help="Institution code")]
+RoundOpt = Annotated[str, typer.Option("--round", help="Round code", callback=round_code_arg)]
+InstOpt = Annotated[
+    str, typer.Option("--institution", help="Institution code", callback=institution_code_arg)
+]
 
 
 def _run(ctx: typer.Context, fn: Callable[[Session], R]) -> R:
@@ -323,8 +327,12 @@ def plan_pdf_command(
 @plan_app.command("annex")
 def plan_annex_command(
     ctx: typer.Context,
-    round_code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1")],
-    institution: Annotated[str, typer.Argument(help="Institution code")],
+    round_code: Annotated[
+        str, typer.Argument(help="Round code, e.g. 2026-K1", callback=round_code_arg)
+    ],
+    institution: Annotated[
+        str, typer.Argument(help="Institution code", callback=institution_code_arg)
+    ],
     out: Annotated[Path, typer.Option(help="Where to write the PDF")],
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
     today: Annotated[str | None, typer.Option(help="The PDF's date (YYYY-MM-DD)")] = None,
@@ -346,7 +354,8 @@ def plan_send(
     ctx: typer.Context,
     round_code: RoundOpt,
     institution: Annotated[
-        str | None, typer.Option("--institution", help="Institution code")
+        str | None,
+        typer.Option("--institution", help="Institution code", callback=institution_code_arg),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every institution with a plan")] = False,
     lang: Annotated[
@@ -380,8 +389,12 @@ def plan_send(
 @plan_app.command("sheet")
 def plan_sheet_command(
     ctx: typer.Context,
-    round_code: Annotated[str, typer.Argument(metavar="ROUND", help="Round code")],
-    institution: Annotated[str, typer.Argument(help="Institution code")],
+    round_code: Annotated[
+        str, typer.Argument(metavar="ROUND", help="Round code", callback=round_code_arg)
+    ],
+    institution: Annotated[
+        str, typer.Argument(help="Institution code", callback=institution_code_arg)
+    ],
     out: Annotated[Path, typer.Option(help="Where to write the plan sheet (.xlsx)")],
     lang: Annotated[str | None, typer.Option(help="lv or en (default: the settings')")] = None,
 ) -> None:
@@ -403,7 +416,9 @@ def plan_sheet_command(
 @plan_app.command("take")
 def plan_take_command(
     ctx: typer.Context,
-    round_code: Annotated[str, typer.Argument(metavar="ROUND", help="Round code")],
+    round_code: Annotated[
+        str, typer.Argument(metavar="ROUND", help="Round code", callback=round_code_arg)
+    ],
     file: Annotated[Path, typer.Argument(help="The returned plan sheet (.xlsx)")],
     actor: Annotated[
         str, typer.Option(help="Who sent the sheet (an email address), for the change record")

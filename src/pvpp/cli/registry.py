@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from pvpp.cli.common import command_group, console, root, transaction
 from pvpp.policy import load_policy
-from pvpp.registry import import_registry, registry_rows, write_registry_xlsx
+from pvpp.registry import import_registry, registry_rows, write_registry
 from pvpp.store.models import Institution
 
 app = command_group(help="The institution registry.", no_args_is_help=True)
@@ -39,6 +39,24 @@ def import_(
     for code, diff in report.updated.items():
         changes = "; ".join(f"{k}: {old!r} → {new!r}" for k, (old, new) in diff.items())
         console.print(f"  • {code}: {changes}", highlight=False)
+    for code, withdrawals in report.withdrawn.items():
+        old = report.updated[code]["head_email"][0]
+        withdrawn = [w.text() for w in withdrawals if w.outcome == "withdrawn"]
+        late = [w.text() for w in withdrawals if w.outcome != "withdrawn"]
+        if withdrawn:
+            console.print(
+                f"  • {code}: {len(withdrawn)} message(s) to the old head address {old!r} "
+                f"were not sent yet and are withdrawn: {', '.join(withdrawn)}. The run that "
+                "queues each (`pvpp plan send` for the plan email) queues it again to the "
+                "new address.",
+                highlight=False,
+            )
+        if late:
+            console.print(
+                f"  • {code}: too late to withdraw, already going to {old!r}: "
+                f"{', '.join(late)}; tell the new head.",
+                highlight=False,
+            )
 
 
 @app.command("list")
@@ -59,10 +77,12 @@ def list_(ctx: typer.Context) -> None:
 
 @app.command("export")
 def export(
-    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write the .xlsx")]
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to write the .xlsx or .csv")],
 ) -> None:
-    """Write the registry as a workbook in the import format (edit it, import it again)."""
+    """Write the registry in the import format (edit it, import it again): a workbook, or
+    a CSV in the settings' language's dialect (Latvian: semicolon-separated)."""
     with transaction(ctx) as session:
         rows = registry_rows(session)
-    write_registry_xlsx(rows, file)
+    write_registry(rows, file, root(ctx).settings.language)
     console.print(f"Wrote {len(rows)} institutions to {file}", highlight=False)

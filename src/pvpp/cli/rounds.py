@@ -12,9 +12,11 @@ from rich.table import Table
 from pvpp.cli.common import (
     command_group,
     console,
+    institution_code_arg,
     parse_date,
     parse_lang,
     root,
+    round_code_arg,
     today_option,
     transaction,
     write_json,
@@ -32,12 +34,17 @@ NEEDS_COLUMNS = ("institutions_with_gap", "institutions_rated", "median_gap", "m
 @app.command()
 def create(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1")],
+    code: Annotated[str, typer.Argument(help="Round code, e.g. 2026-K1", callback=round_code_arg)],
     opens: Annotated[str, typer.Option(help="Opening date, YYYY-MM-DD")],
     due: Annotated[str, typer.Option(help="Due date, YYYY-MM-DD")],
     institutions: Annotated[
         list[str] | None,
-        typer.Option("--institutions", "-i", help="Institution codes (default: all)"),
+        typer.Option(
+            "--institutions",
+            "-i",
+            help="Institution codes (default: all)",
+            callback=institution_code_arg,
+        ),
     ] = None,
 ) -> None:
     """Create a round: freezes the policy and questionnaire versions and the institutions."""
@@ -70,7 +77,7 @@ def create(
 @app.command()
 def status(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code")],
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per institution: state, score and last change, with totals."""
@@ -121,7 +128,7 @@ def close(
 @app.command("aggregates")
 def aggregates_(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code")],
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
     internal: Annotated[
         bool, typer.Option("--internal", help="Include small groups and named institutions")
     ] = False,
@@ -168,7 +175,7 @@ def aggregates_(
 @app.command("report")
 def report(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code")],
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
     out: Annotated[Path, typer.Option(help="Where to write the PDF")],
     lang: Annotated[str, typer.Option(help="lv or en")] = "lv",
     internal: Annotated[
@@ -190,7 +197,7 @@ def report(
 @app.command("milestones")
 def milestones_(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code")],
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
     measure: Annotated[str | None, typer.Option(help="Change this milestone (e.g. P4.1)")] = None,
     state: Annotated[str | None, typer.Option(help="planned | in_progress | done")] = None,
     due: Annotated[str | None, typer.Option(help="New due date (YYYY-MM-DD)")] = None,

@@ -8,9 +8,18 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from pvpp.cli.common import command_group, console, parse_date, root, transaction
+from pvpp.cli.common import (
+    command_group,
+    console,
+    institution_code_arg,
+    parse_date,
+    root,
+    transaction,
+)
 from pvpp.planning.library import load_common
 from pvpp.teams import add_member, members, record_training, remove_member, set_lead
+
+InstArg = Annotated[str, typer.Argument(help="Institution code", callback=institution_code_arg)]
 
 app = command_group(
     help="Implementation teams: members, roles, lead, trainings.", no_args_is_help=True
@@ -29,7 +38,7 @@ def _run(ctx: typer.Context, fn: Callable[..., R], **kwargs: Any) -> R:
 @app.command()
 def add(
     ctx: typer.Context,
-    institution: Annotated[str, typer.Argument(help="Institution code")],
+    institution: InstArg,
     name: Annotated[str, typer.Option(help="Member's name")],
     email: Annotated[str, typer.Option(help="Member's work email")],
     role: Annotated[list[str], typer.Option(help="Role id (repeat for several)")],
@@ -50,14 +59,14 @@ def add(
 
 
 @app.command()
-def lead(ctx: typer.Context, institution: str, email: Annotated[str, typer.Option()]) -> None:
+def lead(ctx: typer.Context, institution: InstArg, email: Annotated[str, typer.Option()]) -> None:
     """Make a member the team lead."""
     _run(ctx, set_lead, institution=institution, email=email)
     console.print(f"{institution}: {email} is the lead")
 
 
 @app.command()
-def remove(ctx: typer.Context, institution: str, email: Annotated[str, typer.Option()]) -> None:
+def remove(ctx: typer.Context, institution: InstArg, email: Annotated[str, typer.Option()]) -> None:
     """Remove a member (kept in history)."""
     _run(ctx, remove_member, institution=institution, email=email)
     console.print(f"{institution}: {email} removed")
@@ -66,7 +75,7 @@ def remove(ctx: typer.Context, institution: str, email: Annotated[str, typer.Opt
 @app.command()
 def training(
     ctx: typer.Context,
-    institution: str,
+    institution: InstArg,
     email: Annotated[str, typer.Option()],
     measure: Annotated[str, typer.Option(help="P1.1, P1.3, P2.2, P4.2, P4.4 or P4.6")],
     date_: Annotated[str, typer.Option("--date", help="Attended on, YYYY-MM-DD")],
@@ -86,7 +95,7 @@ def training(
 
 
 @app.command()
-def show(ctx: typer.Context, institution: str) -> None:
+def show(ctx: typer.Context, institution: InstArg) -> None:
     """The team's members."""
     rows = _run(ctx, members, institution=institution)
     table = Table(header_style="bold")

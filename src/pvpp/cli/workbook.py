@@ -15,8 +15,10 @@ from pvpp.cli.common import (
     console,
     err_console,
     file_errors,
+    institution_code_arg,
     parse_lang,
     root,
+    round_code_arg,
     write_json,
 )
 from pvpp.files import write_atomic
@@ -34,9 +36,13 @@ EXIT_INCOMPLETE = 3
 @app.command()
 def new(
     ctx: typer.Context,
-    institution: Annotated[str, typer.Option(help="Institution code")],
+    institution: Annotated[
+        str, typer.Option(help="Institution code", callback=institution_code_arg)
+    ],
     name: Annotated[str, typer.Option(help="Institution name (as it appears in the registry)")],
-    round_code: Annotated[str, typer.Option("--round", help="Assessment round code")],
+    round_code: Annotated[
+        str, typer.Option("--round", help="Assessment round code", callback=round_code_arg)
+    ],
     out: Annotated[Path, typer.Option(help="Where to write the .xlsx")],
     lang: Annotated[str, typer.Option(help="Language of the workbook: lv or en")] = "lv",
     due: Annotated[str | None, typer.Option(help="Return-by date, YYYY-MM-DD")] = None,
@@ -117,10 +123,19 @@ def check(
     file: Annotated[Path, typer.Argument(help="A returned workbook (.xlsx)")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
     institution: Annotated[
-        str | None, typer.Option(help="Refuse unless the workbook is this institution's")
+        str | None,
+        typer.Option(
+            help="Refuse unless the workbook is this institution's",
+            callback=institution_code_arg,
+        ),
     ] = None,
     round_code: Annotated[
-        str | None, typer.Option("--round", help="Refuse unless the workbook is for this round")
+        str | None,
+        typer.Option(
+            "--round",
+            help="Refuse unless the workbook is for this round",
+            callback=round_code_arg,
+        ),
     ] = None,
 ) -> None:
     """Check a returned workbook: every problem at once (exit 1), unanswered questions

@@ -36,6 +36,8 @@ DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 # First characters that make a spreadsheet read a field as a formula (OWASP, ASVS 1.2.10),
 # with the full-width forms some spreadsheet versions fold into them.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0＝＋－＠")
+# What csv_text puts before such a field (OWASP "CSV Injection").
+QUOTE_PREFIX = "'"
 EXCEL_CELL_LIMIT = 32_767
 # Each language's CSV: field delimiter and decimal separator (the one Babel writes).
 CSV_DIALECT: dict[Lang, tuple[str, str]] = {"lv": (";", ","), "en": (",", ".")}
@@ -375,9 +377,25 @@ def csv_text(value: str) -> str:
 
     Text is never written unquoted, so a text that merely looks like a number stays text.
     """
-    if looks_like_formula(value):
-        value = "'" + value
+    if needs_quote_prefix(value):
+        value = QUOTE_PREFIX + value
     return '"' + value.replace('"', '""') + '"'
+
+
+def needs_quote_prefix(value: str) -> bool:
+    """Whether :func:`csv_text` writes ``value`` with the leading quote: when it could start
+    a formula, and when it already starts with quotes before such a start (``'=1``), so
+    that :func:`strip_quote_prefix` gives back exactly the text written."""
+    return looks_like_formula(value.lstrip(QUOTE_PREFIX))
+
+
+def strip_quote_prefix(value: str) -> str:
+    """A field of a CSV this module wrote, as the text it was: the neutralising quote of
+    :func:`csv_text` removed (a file meant to be edited and read back, such as the
+    registry, reads its fields through this)."""
+    if value.startswith(QUOTE_PREFIX) and needs_quote_prefix(value[1:]):
+        return value[1:]
+    return value
 
 
 _NUMBER = re.compile(r"^-?[0-9]+([.,][0-9]+)?$")

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp.approval_links import withdraw_links_in
+from pvpp.contacts import address_problem, describe_char, forbidden_char, name_problem
 from pvpp.errors import PvppError
 from pvpp.settings import Settings
-from pvpp.states.outbox import OutboxState
+from pvpp.states.machine import check_move
+from pvpp.states.outbox import ALLOWED, WITHDRAWABLE, OutboxState
 from pvpp.store.files import read_file, store_file
-from pvpp.store.models import OutboxMessage, StoredFile
+from pvpp.store.models import OutboxMessage, StoredFile, id_of
 
 KINDS = (
     "plan",
@@ -66,26 +70,19 @@ class MessageError(PvppError, ValueError):
     """A message that cannot be queued, with the reason in plain words."""
 
 
-def _forbidden_char(text: str) -> str | None:
-    """The first character that must never reach a header, or None.
+def check_header_text(value: str, what: str) -> str:
+    """``value`` if it is safe as one header line; otherwise raise :class:`MessageError`.
 
     Python's email package refuses CR and LF itself, but lets other line-breaking or
-    invisible controls through (vertical tab, form feed, NEL, U+2028/U+2029: all line
-    boundaries for ``str.splitlines``), so every control and separator is refused here.
+    invisible characters through (vertical tab, form feed, NEL, U+2028/U+2029: all line
+    boundaries for ``str.splitlines``; bidi overrides), so the rule of
+    :func:`pvpp.contacts.forbidden_char` applies: the same one the registry import uses.
     """
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            return ch
-    return None
-
-
-def check_header_text(value: str, what: str) -> str:
-    """``value`` if it is safe as one header line; otherwise raise :class:`MessageError`."""
-    bad = _forbidden_char(value)
+    bad = forbidden_char(value)
     if bad is not None:
         raise MessageError(
-            f"{what} contains a control character ({bad!r}); line breaks and other control "
-            "characters are not allowed in email headers"
+            f"{what} contains a control character ({describe_char(bad)}); line breaks and "
+            "other control or invisible characters are not allowed in email headers"
         )
     return value
 
@@ -93,24 +90,27 @@ def check_header_text(value: str, what: str) -> str:
 def parse_recipient(value: Recipient, what: str = "address") -> Address:
     """An :class:`~email.headerregistry.Address` from an addr-spec or (name, addr-spec).
 
-    Refuses control characters, anything that is not exactly one plain ASCII address
-    (``a@b.lv>, <c@d.lv`` is refused, not half-parsed) and domains without a dot.
+    The display name and the address must pass :func:`pvpp.contacts.name_problem` and
+    :func:`pvpp.contacts.address_problem`, the rules the registry import and the team
+    commands check too: exactly one plain ASCII address (``a@b.lv>, <c@d.lv`` is refused,
+    not half-parsed), a domain with a dot and no trailing dot, a name of one short line.
     """
     name, spec = ("", value) if isinstance(value, str) else value
     if not isinstance(name, str) or not isinstance(spec, str):
         raise MessageError(f"{what} must be text, not {value!r}")
     check_header_text(name, f"{what} display name")
+    if name.strip() and (problem := name_problem(name)) is not None:
+        raise MessageError(f"{what} display name {problem}")
     check_header_text(spec, what)
     spec = spec.strip()
-    if not spec.isascii():
-        raise MessageError(f"{what} {spec!r}: only plain ASCII addresses are supported")
+    problem = address_problem(spec)
+    if problem is not None:
+        raise MessageError(f"{what} {spec!r} is not an email address: {problem}")
     try:
         addr = Address(display_name=name.strip(), addr_spec=spec)
     except (ValueError, IndexError, TypeError) as exc:
         # Address raises ValueError subclasses (header defects included) for bad input.
         raise MessageError(f"{what} {spec!r} is not an email address ({exc})") from None
-    if not addr.username or "." not in addr.domain:
-        raise MessageError(f"{what} {spec!r} is not an email address")
     return addr
 
 
@@ -270,6 +270,95 @@ def find(
     Lets a caller skip expensive work (rendering a PDF) for a message that exists.
     """
     return _by_key(session, business_key(round_code, institution_code, kind, version))
+
+
+WITHDRAWN_MARK = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What :func:`withdraw_to` did with one message to an address no longer in use."""
+
+    message_id: int
+    kind: str
+    version: int
+    outcome: str  # "withdrawn", or "being sent" (too late: the relay holds it)
+
+    def text(self) -> str:
+        return f"{self.kind} (version {self.version}) {self.outcome}"
+
+
+def withdraw_to(
+    session: Session,
+    *,
+    institution_code: str,
+    addresses: Iterable[str],
+    reason: str,
+    actor: str = "pvpp",
+) -> list[Withdrawal]:
+    """Withdraw the institution's messages not yet sent (queued or failed) that go, To or
+    Cc, to any of ``addresses`` (compared without case): they are never sent.
+
+    A withdrawn row is kept with its content and recipients; its business key gets the
+    suffix ``|withdrawn-<id>``, so the same event can be queued again (to whoever the
+    institution's addresses are now) by the run that queues it: ``plan send`` finds no plan
+    email for the version and queues one. The one-time approval links in a withdrawn
+    message, which nobody received, can no longer be used. A message the relay is sending
+    at this moment cannot be stopped: it is listed as ``being sent``. In the caller's
+    transaction; each row is moved with a conditional update, so a relay claiming the same
+    row at once either sends it (and it is listed as being sent) or finds it withdrawn.
+    """
+    wanted = {a.strip().lower() for a in addresses if a.strip()}
+    if not wanted:
+        return []
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.institution_code == institution_code,
+            col(OutboxMessage.state).in_(sorted({*WITHDRAWABLE, OutboxState.SENDING})),
+        )
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    out = []
+    for row in rows:
+        if not wanted & {a.lower() for a in recipients(row)}:
+            continue
+        row_id = id_of(row)
+        if row.state == OutboxState.SENDING:
+            out.append(Withdrawal(row_id, row.kind, row.version, "being sent"))
+            continue
+        check_move(ALLOWED, OutboxState(row.state), OutboxState.WITHDRAWN, f"outbox row {row_id}")
+        # An UPDATE's result is a cursor result: its rowcount says whether the row was
+        # still in the state read above.
+        moved = cast(
+            CursorResult[Any],
+            session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.state) == row.state)
+                .values(
+                    state=OutboxState.WITHDRAWN.value,
+                    business_key=f"{row.business_key}{KEY_SEPARATOR}{WITHDRAWN_MARK}-{row_id}",
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if moved.rowcount != 1:
+            out.append(Withdrawal(row_id, row.kind, row.version, "being sent"))
+            continue
+        session.refresh(row)
+        withdraw_links_in(session, row.body_text)
+        audit.record(
+            session,
+            actor=actor,
+            action="outbox.withdraw",
+            entity="outbox",
+            key=row.business_key,
+            message_id=row.message_id,
+            to=recipients(row),
+            reason=reason,
+        )
+        out.append(Withdrawal(row_id, row.kind, row.version, "withdrawn"))
+    return out
 
 
 def list_messages(session: Session, state: str | None = None) -> list[OutboxMessage]:

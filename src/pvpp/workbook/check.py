@@ -45,6 +45,7 @@ from pvpp.workbook.meta import (
     META_KEYS,
     META_SHEET,
     WorkbookMeta,
+    bad_code_field,
     verify,
 )
 
@@ -327,6 +328,10 @@ class _Reader:
             if not values.get(key) or (key == "lang" and lang not in ("lv", "en")):
                 self.reject("bad_metadata", sheet=META_SHEET, field=key)
                 return None
+        bad_code = bad_code_field(values["round"], values["institution"])
+        if bad_code is not None:
+            self.reject("bad_metadata", sheet=META_SHEET, field=bad_code)
+            return None
         meta = WorkbookMeta(
             questionnaire=values["questionnaire"],
             policy=values["policy"],

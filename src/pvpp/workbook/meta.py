@@ -11,6 +11,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from pvpp.codes import is_institution_code, is_round_code
+
 META_SHEET = "_pvpp"
 FORMAT = "pvpp-workbook"
 FORMAT_VERSION = "1"
@@ -53,3 +55,15 @@ def verify(key: bytes, meta: WorkbookMeta, signature: str) -> bool:
         key, questionnaire=meta.questionnaire, round_code=meta.round, institution=meta.institution
     )
     return hmac.compare_digest(expected, signature)
+
+
+def bad_code_field(round_code: str, institution: str) -> str | None:
+    """The metadata field (``round`` or ``institution``) whose code lacks the shape every
+    entry point checks (:mod:`pvpp.codes`), or None. Workbooks, status sheets and plan
+    sheets read their hidden metadata through this, so a code that reaches the store
+    from a file has the same shape as one typed on the command line."""
+    if not is_round_code(round_code):
+        return "round"
+    if not is_institution_code(institution):
+        return "institution"
+    return None

@@ -49,6 +49,7 @@ from pvpp.planning.planner import LAST_PERIOD, periods
 from pvpp.policy.models import Lang
 from pvpp.settings import Settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
+from pvpp.workbook.meta import bad_code_field
 from pvpp.xlsx import active_sheet
 
 FORMAT, FORMAT_VERSION = "pvpp-plan-sheet", "1"
@@ -720,6 +721,9 @@ def check_plan_sheet(
         check.problem("bad_signature")
         return result
     meta = _parse_meta(payload, lang)
+    if (bad_code := bad_code_field(meta.round, meta.institution)) is not None:
+        check.problem("bad_metadata", field=bad_code)
+        return result
     result.meta = meta
     lib = library or load_library(meta.policy)
     for which in ("plan", "own", "targets"):

@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pvpp.i18n import t
 from pvpp.settings import Settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
+from pvpp.workbook.meta import bad_code_field
 from pvpp.xlsx import active_sheet
 
 FORMAT, FORMAT_VERSION = "pvpp-status", "1"
@@ -244,6 +245,10 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
         later = [date.fromisoformat(d) for d in raw.get("later_dues", "").split(",") if d]
     except (KeyError, ValueError) as exc:
         problem("bad_metadata", field=str(exc).strip("'")[:40])
+        result.status = "rejected"
+        return result
+    if (bad_code := bad_code_field(meta.round, meta.institution)) is not None:
+        problem("bad_metadata", field=bad_code)
         result.status = "rejected"
         return result
     if raw.get("format") != FORMAT or not hmac.compare_digest(
