@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pvpp.cli.common import (
     command_group,
@@ -82,7 +83,7 @@ def status(
     for row in view["institutions"]:
         index = "" if row["index"] is None else f"{row['index']:.1f}"
         table.add_row(
-            f"{row['code']} {row['name']}",
+            Text(f"{row['code']} {row['name']}"),
             row["state"],
             index,
             row["changed_at"],
@@ -91,6 +92,25 @@ def status(
     console.print(table)
     totals = ", ".join(f"{k}: {v}" for k, v in view["totals"].items())
     console.print(f"Totals — {totals}", highlight=False)
+    # What needs a coordinator, one line each (addresses, replies and file names are data).
+    for row in view["institutions"]:
+        for u in row["undelivered"]:
+            console.print(
+                Text(
+                    f"  • {row['code']}: {u['kind']} email not delivered to "
+                    f"{', '.join(u['to'])}: {u['reply']}"
+                ),
+                highlight=False,
+            )
+        for f in row["late_files"]:
+            console.print(
+                Text(
+                    f"  • {row['code']}: late workbook {f['filename']} ({f['status']}, "
+                    f"received {f['received_at']} while {f['state']}) kept, not applied; "
+                    f"`pvpp round reopen {view['round']} {row['code']}` applies it"
+                ),
+                highlight=False,
+            )
     for code_, reason in view["skipped"].items():
         console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
 

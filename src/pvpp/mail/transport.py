@@ -31,12 +31,14 @@ Refused = dict[str, tuple[int, str]]
 
 
 class DeliveryFailure(Exception):
-    """A message not accepted; ``code`` is the SMTP reply code (None without one)."""
+    """A message not accepted; ``code`` is the SMTP reply code (None without one);
+    ``refused``: each recipient's refusal when the server refused them all."""
 
-    def __init__(self, code: int | None, reply: str) -> None:
+    def __init__(self, code: int | None, reply: str, refused: Refused | None = None) -> None:
         super().__init__(f"{code or '-'} {reply}".strip())
         self.code = code
         self.reply = reply
+        self.refused: Refused = refused or {}
 
 
 class TemporaryFailure(DeliveryFailure):
@@ -91,11 +93,16 @@ def _text(reply: bytes | str) -> str:
 CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
 
 
-def _classify(code: int, reply: bytes | str) -> DeliveryFailure:
+def is_permanent(code: int | None) -> bool:
+    """Whether a reply code refuses for good: a 5xx, unless it is about our set-up."""
+    return code is not None and 500 <= code < 600 and code not in CONFIGURATION_CODES
+
+
+def _classify(code: int, reply: bytes | str, refused: Refused | None = None) -> DeliveryFailure:
     """4xx (and anything odd) is temporary; a 5xx is permanent unless it is about set-up."""
-    if 500 <= code < 600 and code not in CONFIGURATION_CODES:
-        return PermanentFailure(code, _text(reply))
-    return TemporaryFailure(code, _text(reply))
+    if is_permanent(code):
+        return PermanentFailure(code, _text(reply), refused)
+    return TemporaryFailure(code, _text(reply), refused)
 
 
 class Deadline:
@@ -290,12 +297,13 @@ class SmtpTransport:
             refused = self._smtp.send_message(msg, to_addrs=rcpt)
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
-            codes = [code for code, _ in exc.recipients.values()]
-            reply = "; ".join(f"{r}: {c} {_text(t)}" for r, (c, t) in exc.recipients.items())
-            # Every recipient refused: permanent only if every refusal was.
-            permanent = [c for c in codes if isinstance(_classify(c, ""), PermanentFailure)]
-            code = max(codes) if len(permanent) == len(codes) else min(codes)
-            raise _classify(code, reply) from None
+            everyone: Refused = {r: (c, _text(t)) for r, (c, t) in exc.recipients.items()}
+            codes = [code for code, _ in everyone.values()]
+            reply = "; ".join(f"{r}: {c} {t}" for r, (c, t) in everyone.items())
+            # Every recipient refused: permanent only if every refusal was (the relay
+            # judges each recipient from ``everyone``, see pvpp.states.outbox.verdict).
+            code = max(codes) if all(is_permanent(c) for c in codes) else min(codes)
+            raise _classify(code, reply, everyone) from None
         except smtplib.SMTPSenderRefused as exc:
             self.close()
             # MAIL FROM refused: about our sender address or set-up, the same for every
@@ -382,6 +390,7 @@ __all__ = [
     "Transport",
     "eml_name",
     "folder_path",
+    "is_permanent",
     "make_transport",
     "smtp_password",
 ]
