@@ -45,3 +45,12 @@ def test_the_to_addresses_decide_a_messages_delivery() -> None:
     latest = {"head@a.lv": R.DEFERRED, "lead@a.lv": R.ACCEPTED, "x@a.lv": R.REFUSED}
     addresses = ["head@a.lv", "lead@a.lv", "x@a.lv", "head@a.lv", "new@a.lv"]
     assert outbox.envelope(addresses, latest) == ["head@a.lv", "x@a.lv", "new@a.lv"]
+
+
+def test_a_workbook_moves_an_assignment_only_before_the_plan_is_out() -> None:
+    assert assignment.TAKES_WORKBOOK.isdisjoint(assignment.PLAN_OUT)
+    assert set(A) == assignment.TAKES_WORKBOOK | assignment.PLAN_OUT
+    assert A.PLANNED in assignment.TAKES_WORKBOOK  # not sent yet: a new plan follows
+    # Only a reopen leaves PLAN_OUT backwards, and it can.
+    for state in assignment.REOPENABLE:
+        assert {A.SUBMITTED, A.RETURNED} <= assignment.ALLOWED[state]

@@ -115,6 +115,40 @@ def status(
         console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
 
 
+@app.command()
+def reopen(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code")],
+    institution: Annotated[str, typer.Argument(help="Institution code")],
+    actor: Annotated[str, typer.Option(help="Who reopens (name or email)")],
+    reason: Annotated[str, typer.Option(help="Why: kept with the state change")],
+) -> None:
+    """Reopen an institution whose plan has gone out, so a workbook applies again.
+
+    The newest late workbook (kept, not applied: see `round status`) is applied now;
+    without one the institution goes to "returned" and its next workbook is applied.
+    """
+    from pvpp.submissions import reopen as reopen_assignment
+
+    with transaction(ctx) as session:
+        done = reopen_assignment(
+            session, code, institution, actor=actor, reason=reason, settings=root(ctx).settings
+        )
+    if done.applied:
+        console.print(
+            Text(
+                f"Reopened {done.institution}: applied the late workbook {done.applied} "
+                f"({done.status}); now {done.state}."
+            ),
+            highlight=False,
+        )
+    else:
+        console.print(
+            Text(f"Reopened {done.institution}: now {done.state}; its next workbook is applied."),
+            highlight=False,
+        )
+
+
 @app.command("aggregates")
 def aggregates_(
     ctx: typer.Context,
