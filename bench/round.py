@@ -306,6 +306,7 @@ def main() -> int:
     from pvpp.questionnaire import load_questionnaire
     from pvpp.registry import import_registry
     from pvpp.rounds import create_round
+    from pvpp.submissions import reopen
 
     # The benchmark configures itself, its worker pools and the flows it runs as a
     # deployment does: with the PVPP_ variables above, read once into one root.
@@ -392,7 +393,11 @@ def main() -> int:
 
     print("Rerun after one changed submission (cycle flow):")
     code = jobs[n // 2][0]
-    # The team sends a corrected workbook: the same institution, other answers.
+    # The team sends a corrected workbook: the same institution, other answers. Its plan
+    # has gone out, so a coordinator reopens it first (a late file is otherwise kept, not
+    # applied: docs/status.md).
+    with root.db.unit_of_work() as s:
+        reopen(s, ROUND, code, actor="bench", reason="corrected workbook", settings=settings)
     changed = answer_workbook(spec, (sent_dir / f"{code}.xlsx").read_bytes(), code, seed=1)
     (drop / f"{code}-labots.xlsx").write_bytes(changed)
     plans_dir = settings.round_folder(ROUND, "plans")

@@ -74,6 +74,8 @@ def return_problems(round_code: str) -> int:
             .where(
                 Assignment.round_id == rnd.id,
                 col(Submission.status).in_(("rejected", "incomplete")),
+                # A late file is kept, not applied: the team is not asked to correct it.
+                col(Submission.late_state).is_(None),
             )
         ).all()
     # Primary keys: never None in the database, only on a model not yet stored.

@@ -23,9 +23,11 @@ from pvpp.funding import FundingTotal, funding_totals
 from pvpp.policy import load_policy
 from pvpp.queries import (
     current_answer_sets,
+    late_files,
     round_assignments,
     round_closure,
     round_funding,
+    round_undelivered,
     team_statuses,
 )
 from pvpp.rounds import get_round
@@ -39,12 +41,16 @@ RV7_ITEMS = ("S3", "S4")
 
 
 def round_status(session: Session, code: str) -> dict[str, Any]:
-    """Per institution: state, overall index, last change and RV1 flags; with totals."""
+    """Per institution: state, overall index, last change and RV1 flags; what needs a
+    coordinator: emails not delivered (a head's address refused) and late workbooks kept
+    but not applied; with totals."""
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
     assignments = round_assignments(session, rnd)
     answer_sets = current_answer_sets(session, rnd)
     teams = team_statuses(session, [inst for _, inst in assignments])
+    undelivered = round_undelivered(session, rnd)
+    late = late_files(session, [id_of(a) for a, _ in assignments])
     rows: list[dict[str, Any]] = []
     for a, inst in assignments:
         answers = answer_sets.get(id_of(a))
@@ -57,6 +63,11 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
                 "index": None if index is None else round(index, 1),
                 "changed_at": a.updated_at.strftime("%Y-%m-%d %H:%M"),
                 "flags": teams[id_of(inst)].flags(),
+                "undelivered": [vars(u) for u in undelivered.get(inst.code, [])],
+                "late_files": [
+                    {**vars(f), "received_at": f.received_at.strftime("%Y-%m-%d %H:%M")}
+                    for f in late.get(id_of(a), [])
+                ],
             }
         )
     rows.sort(key=lambda r: r["code"])

@@ -10,26 +10,31 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
 from pvpp.funding import FundingFacts
 from pvpp.measures import MeasureFacts
+from pvpp.states.outbox import OutboxState, RecipientOutcome
 from pvpp.states.plan_measure import MeasureState
 from pvpp.states.status_report import ReportedStatus
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
     AuditLog,
+    DeliveryRecipient,
     Institution,
     MeasureStatus,
+    OutboxMessage,
     Plan,
     PlanMeasure,
     Round,
+    Submission,
     Team,
     TeamMember,
     Training,
+    Transition,
     id_of,
 )
 from pvpp.teams import TeamStatus
@@ -355,3 +360,93 @@ def team_statuses(session: Session, institutions: Iterable[Institution]) -> dict
     for inst in lead:
         out[inst] = TeamStatus(True, lead[inst], frozenset(trainings[inst]))
     return out
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A message that failed for good and was not made good by a later one of its kind."""
+
+    kind: str
+    version: int
+    to: list[str]  # the To addresses refused (all of To when the server said nothing per address)
+    code: int | None
+    reply: str
+
+
+def round_undelivered(session: Session, rnd: Round) -> dict[str, list[Undelivered]]:
+    """Institution code → the round's messages that failed for good (a refused head, a
+    refused content, given up after days), unless a later message of the same kind to
+    the institution was delivered. Two statements for the whole round."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.round_code == rnd.code,
+            col(OutboxMessage.state).in_([OutboxState.FAILED.value, OutboxState.SENT.value]),
+        )
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    failed: dict[tuple[str, str], OutboxMessage] = {}
+    for row in rows:  # oldest first: a later sent message makes an earlier failure good
+        key = (row.institution_code, row.kind)
+        if row.state == OutboxState.FAILED:
+            failed[key] = row
+        else:
+            failed.pop(key, None)
+    refused: dict[int, list[str]] = defaultdict(list)
+    ids = [id_of(m) for m in failed.values()]
+    if ids:
+        for answer in session.exec(
+            select(DeliveryRecipient)
+            .where(col(DeliveryRecipient.outbox_id).in_(ids), DeliveryRecipient.role == "to")
+            .order_by(col(DeliveryRecipient.id))
+        ).all():
+            seen = refused[answer.outbox_id]
+            if answer.outcome != RecipientOutcome.ACCEPTED and answer.address not in seen:
+                seen.append(answer.address)
+    out: dict[str, list[Undelivered]] = defaultdict(list)
+    for (code, kind), m in sorted(failed.items()):
+        to = refused.get(id_of(m)) or [a["email"] for a in m.to_addrs]
+        out[code].append(Undelivered(kind, m.version, to, m.last_code, m.last_error))
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class LateFile:
+    """A workbook kept but not applied: it arrived after the plan went out."""
+
+    submission_id: int
+    filename: str
+    status: str  # the checker's verdict: accepted | incomplete | rejected
+    received_at: datetime
+    state: str  # the assignment's state when it arrived
+
+
+def late_files(session: Session, assignment_ids: Iterable[int]) -> dict[int, list[LateFile]]:
+    """Assignment id → its late workbooks not applied since (a reopen applies the newest:
+    its moves are then recorded with the submission as actor). Two statements."""
+    ids = list(assignment_ids)
+    out: dict[int, list[LateFile]] = defaultdict(list)
+    if not ids:
+        return {}
+    late = session.exec(
+        select(Submission)
+        .where(col(Submission.assignment_id).in_(ids), col(Submission.late_state).is_not(None))
+        .order_by(col(Submission.id))
+    ).all()
+    if not late:
+        return {}
+    applied = set(
+        session.exec(
+            select(Transition.actor).where(
+                col(Transition.assignment_id).in_({s.assignment_id for s in late}),
+                col(Transition.actor).in_([f"submission:{s.id}" for s in late]),
+            )
+        ).all()
+    )
+    for sub in late:
+        if f"submission:{sub.id}" in applied or sub.assignment_id is None:
+            continue
+        out[sub.assignment_id].append(
+            LateFile(id_of(sub), sub.filename, sub.status, sub.received_at, sub.late_state or "")
+        )
+    return dict(out)

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     smtp_password_block: str | None = None
     smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")
     smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds per SMTP operation")
+    smtp_message_deadline: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds one message may take in all (connecting, every command and "
+        "reply, the data); past it the message is retried later",
+    )
     mail_from: str = "pvpp@example.org"
     mail_folder: Path | None = Field(
         default=None,

@@ -1,5 +1,9 @@
 """Ingest returned workbooks: check, match, store as received, and move the assignment on.
 
+A workbook for an assignment whose plan has gone to the head is **late**
+(:data:`pvpp.states.assignment.TAKES_WORKBOOK`): it is stored and reported, with the state
+it found, and moves nothing until a coordinator reopens the assignment (:func:`reopen`).
+
 Each file is handled in its own transaction, so one bad file never stops the others and a
 crash loses at most the file in hand; running the command again recognises what was
 already received (by SHA-256) and finishes the job without duplicates.
@@ -18,13 +22,29 @@ from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
+from pvpp.errors import PvppError
 from pvpp.parallel import imap
-from pvpp.queries import current_answers
+from pvpp.queries import (
+    assignment_of,
+    current_answers,
+    institution_by_code,
+    late_files,
+    round_by_code,
+)
 from pvpp.settings import Settings
+from pvpp.states.assignment import REOPENABLE, TAKES_WORKBOOK
 from pvpp.store.db import Database
-from pvpp.store.files import sha256, sha256_of, store_file
-from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission, id_of
-from pvpp.workbook.check import CheckResult, Status, check_workbook
+from pvpp.store.files import read_file, sha256, sha256_of, store_file
+from pvpp.store.models import (
+    AnswerSet,
+    Assignment,
+    Institution,
+    Round,
+    StoredFile,
+    Submission,
+    id_of,
+)
+from pvpp.workbook.check import Answer, CheckResult, Status, check_workbook
 
 # Problems that mean the workbook's own claim of who and what it is cannot be trusted.
 IDENTITY_CODES = {
@@ -50,6 +70,8 @@ class Outcome(StrEnum):
     INCOMPLETE = "incomplete"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
+    # Arrived after the plan went out: kept, not applied (the check's verdict in the detail).
+    LATE = "late"
 
 
 @dataclass(frozen=True)
@@ -241,6 +263,7 @@ def ingest_bytes(
     status = result.status.value
     if unmatched_reason or any(p["code"] == "wrong_questionnaire" for p in problems):
         status = Outcome.REJECTED.value
+    late = assignment is not None and State(assignment.state) not in TAKES_WORKBOOK
     previous = None
     if assignment is not None:
         previous = session.exec(
@@ -257,6 +280,7 @@ def ingest_bytes(
         problems=problems,
         meta=meta.__dict__ if meta else None,
         supersedes_id=previous.id if previous else None,
+        late_state=assignment.state if late and assignment is not None else None,
     )
     session.add(submission)
     session.flush()
@@ -264,39 +288,155 @@ def ingest_bytes(
     detail = unmatched_reason or _summary(result)
     if any(p["code"] == "wrong_questionnaire" for p in problems):
         detail = next(p["message"] for p in problems if p["code"] == "wrong_questionnaire")
-    if assignment is not None:
-        actor = f"submission:{submission.id}"
-        transition(session, assignment, State.SUBMITTED, actor=actor, reason=f"received {filename}")
-        if status == Outcome.ACCEPTED.value:
-            transition(
-                session,
-                assignment,
-                State.ACCEPTED,
-                actor=actor,
-                reason="workbook valid and complete",
-            )
-            current = current_answers(session, assignment)
-            session.add(
-                AnswerSet(
-                    assignment_id=id_of(assignment),
-                    submission_id=id_of(submission),
-                    answers=result.answers,
-                    supersedes_id=current.id if current else None,
-                )
-            )
-        else:
-            transition(
-                session, assignment, State.RETURNED, actor=actor, reason=f"{status}: {detail}"
-            )
+    outcome = Outcome(status)
+    if assignment is not None and late and meta is not None:
+        outcome = Outcome.LATE
+        detail = late_detail(status, detail, assignment.state, meta.round, meta.institution)
+    elif assignment is not None:
+        _apply(session, assignment, submission, detail, result.answers)
     audit.record(
-        session, actor=source[:100], action=f"submission.{status}", entity="submission",
-        key=str(submission.id), sha256=digest, filename=filename,
+        session, actor=source[:100],
+        action="submission.late" if outcome is Outcome.LATE else f"submission.{status}",
+        entity="submission", key=str(submission.id), sha256=digest, filename=filename,
+        verdict=status,
     )  # fmt: skip
     return IngestRow(
         filename,
-        Outcome(status),
+        outcome,
         meta.institution if meta else None,
         meta.round if meta else None,
         detail,
         submission.id,
     )
+
+
+def late_detail(status: str, detail: str, state: str, round_code: str, institution: str) -> str:
+    """What the intake says of a late workbook: kept, not applied, and how to apply it."""
+    verdict = f"{status}: {detail}" if detail else status
+    return (
+        f"late: kept, not applied (the plan was already sent; {institution} is {state}); "
+        f"the file is {verdict}; to apply it: pvpp round reopen {round_code} {institution}"
+    )
+
+
+def _apply(
+    session: Session,
+    assignment: Assignment,
+    submission: Submission,
+    detail: str,
+    answers: dict[str, Answer],
+) -> None:
+    """Move the assignment by a received workbook: submitted, then judged (:func:`_judge`)."""
+    transition(
+        session, assignment, State.SUBMITTED, actor=f"submission:{submission.id}",
+        reason=f"received {submission.filename}",
+    )  # fmt: skip
+    _judge(session, assignment, submission, detail, answers)
+
+
+def _judge(
+    session: Session,
+    assignment: Assignment,
+    submission: Submission,
+    detail: str,
+    answers: dict[str, Answer],
+) -> None:
+    """A submitted assignment after its workbook's check: accepted with a new answer set
+    superseding the current one, or returned. The moves name the submission (which is how
+    a late file is known to have been applied since, :func:`pvpp.queries.late_files`)."""
+    actor = f"submission:{submission.id}"
+    if submission.status == Outcome.ACCEPTED.value:
+        transition(
+            session, assignment, State.ACCEPTED, actor=actor, reason="workbook valid and complete"
+        )
+        current = current_answers(session, assignment)
+        session.add(
+            AnswerSet(
+                assignment_id=id_of(assignment),
+                submission_id=id_of(submission),
+                answers=answers,
+                supersedes_id=current.id if current else None,
+            )
+        )
+    else:
+        transition(
+            session, assignment, State.RETURNED, actor=actor,
+            reason=f"{submission.status}: {detail}",
+        )  # fmt: skip
+
+
+class ReopenError(PvppError):
+    """An assignment that cannot be reopened, with what to do instead."""
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """What a reopen did: the state it left and, if a late file was applied, which."""
+
+    institution: str
+    state: str
+    applied: str | None = None  # the late file's name
+    status: str | None = None  # its check's verdict
+
+
+def reopen(
+    session: Session,
+    round_code: str,
+    institution: str,
+    *,
+    actor: str,
+    reason: str,
+    settings: Settings,
+) -> Reopened:
+    """A coordinator reopens an assignment whose plan has gone out (``pvpp round reopen``).
+
+    With a late workbook not yet applied, the newest is applied now (checked again from
+    the stored bytes): ``submitted``, then ``accepted`` with its answers (a new plan
+    version follows) or ``returned``. Without one, the assignment goes to ``returned``:
+    the institution's next workbook is applied. The reopen itself is a transition with
+    the coordinator as actor and the reason given.
+    """
+    actor, reason = actor.strip(), reason.strip()
+    if not actor or not reason:
+        raise ReopenError("say who reopens and why: --actor and --reason must not be empty")
+    rnd = round_by_code(session, round_code)
+    inst = institution_by_code(session, institution)
+    assignment = assignment_of(session, rnd, inst) if rnd and inst else None
+    if assignment is None:
+        raise ReopenError(f"{institution} has no assignment in round {round_code}")
+    if State(assignment.state) not in REOPENABLE:
+        raise ReopenError(
+            f"{institution} is {assignment.state} in round {round_code}: its plan has not "
+            "gone out, so a workbook arriving now is applied as it is; nothing to reopen"
+        )
+    pending = late_files(session, [id_of(assignment)]).get(id_of(assignment), [])
+    why = f"reopened by a coordinator: {reason}"
+    if not pending:
+        transition(session, assignment, State.RETURNED, actor=actor[:100], reason=why)
+        audit.record(
+            session, actor=actor[:100], action="assignment.reopen", entity="assignment",
+            key=f"{round_code}|{institution}", reason=reason,
+        )  # fmt: skip
+        return Reopened(institution, assignment.state)
+    newest = session.get(Submission, pending[-1].submission_id)
+    assert newest is not None
+    stored = session.get(StoredFile, newest.file_sha256)
+    if stored is None:
+        raise ReopenError(f"the late file {newest.filename} is missing from the file store")
+    result = check_workbook(read_file(session, stored), settings=settings)
+    if newest.status == Outcome.ACCEPTED.value and result.status is not Status.ACCEPTED:
+        raise ReopenError(
+            f"the late file {newest.filename} no longer passes the check "
+            f"({result.status.value}: {_summary(result)}); ask the institution for a new one"
+        )
+    transition(
+        session, assignment, State.SUBMITTED, actor=actor[:100],
+        reason=f"{why}; applying the late file {newest.filename} (submission {newest.id})",
+    )  # fmt: skip
+    detail = _summary(result)
+    _judge(session, assignment, newest, detail, result.answers)
+    audit.record(
+        session, actor=actor[:100], action="assignment.reopen", entity="assignment",
+        key=f"{round_code}|{institution}", reason=reason, applied=newest.id,
+    )  # fmt: skip
+    return Reopened(institution, assignment.state, newest.filename, newest.status)

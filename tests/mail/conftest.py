@@ -1,5 +1,6 @@
 """A real SMTP server for the mail tests: aiosmtpd on 127.0.0.1 with a handler the test
-controls (defer the first N transactions with 421, refuse chosen recipients with 550),
+controls (defer the first N transactions with 421, refuse chosen recipients with 550 or
+defer them with 450),
 and helpers to queue messages with attachments."""
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Handler:
 
     defer_first: int = 0  # answer 421 to this many MAIL commands, then accept
     reject: set[str] = field(default_factory=set)  # recipients answered 550
+    defer_rcpt: set[str] = field(default_factory=set)  # recipients answered 450
     delay: float = 0.0  # seconds before answering DATA (widens windows for kill tests)
     data_reply: str | None = None  # answer DATA with this instead of accepting
     received: list[Received] = field(default_factory=list)
@@ -72,6 +74,8 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if address.lower() in self.reject:
             return f"550 5.1.1 <{address}>: Recipient address rejected: mailbox unavailable"
+        if address.lower() in self.defer_rcpt:
+            return f"450 4.2.0 <{address}>: Recipient address rejected: greylisted, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

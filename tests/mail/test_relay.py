@@ -171,8 +171,8 @@ class CrashAfterSending:
     def __init__(self, inner: SmtpTransport) -> None:
         self.inner = inner
 
-    def send(self, msg: EmailMessage) -> Refused:
-        self.inner.send(msg)
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
+        self.inner.send(msg, rcpt)
         raise KeyboardInterrupt  # as abrupt as it gets inside Python
 
     def close(self) -> None:

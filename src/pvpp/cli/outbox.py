@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from pvpp.cli.common import command_group, console, err_console, fail, root, transaction, write_json
-from pvpp.mail.outbox import STATES, list_messages, summary
+from pvpp.mail.outbox import STATES, list_messages, recipient_answers, summary
 from pvpp.mail.relay import deliver_due
+from pvpp.store.models import id_of
 
 app = command_group(
     help="The email outbox: queued, sent and failed messages.", no_args_is_help=True
@@ -93,7 +94,9 @@ def list_(
         err_console.print(f"[red]error:[/red] --state must be one of {', '.join(STATES)}")
         raise typer.Exit(2)
     with transaction(ctx) as session:
-        rows = [summary(row) for row in list_messages(session, state)]
+        messages = list_messages(session, state)
+        answers = recipient_answers(session, [id_of(m) for m in messages])
+        rows = [summary(m, answers[id_of(m)]) for m in messages]
     if as_json:
         write_json(rows)
         return
@@ -106,7 +109,7 @@ def list_(
         table.add_row(
             str(row["id"]),
             Text(row["key"]),
-            Text(", ".join(row["to"])),
+            Text(", ".join(_recipient(r) for r in row["recipients"])),
             row["state"],
             str(row["attempts"]),
             when.strftime("%Y-%m-%d %H:%M") if when else "",
@@ -115,3 +118,10 @@ def list_(
     console.print(table)
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATES}
     console.print(", ".join(f"{s}: {n}" for s, n in counts.items() if n) or "The outbox is empty.")
+
+
+def _recipient(item: dict[str, Any]) -> str:
+    """An address with what the server last said about it: ``a@b.lv (refused 550)``."""
+    if not item["outcome"] or item["outcome"] == "accepted":
+        return str(item["email"])
+    return f"{item['email']} ({item['outcome']} {item['code'] or ''})".replace(" )", ")")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pvpp.cli.common import (
     command_group,
@@ -92,7 +93,7 @@ def status(
     for row in view["institutions"]:
         index = "" if row["index"] is None else f"{row['index']:.1f}"
         table.add_row(
-            f"{row['code']} {row['name']}",
+            Text(f"{row['code']} {row['name']}"),
             row["state"],
             index,
             row["changed_at"],
@@ -101,6 +102,25 @@ def status(
     console.print(table)
     totals = ", ".join(f"{k}: {v}" for k, v in view["totals"].items())
     console.print(f"Totals — {totals}", highlight=False)
+    # What needs a coordinator, one line each (addresses, replies and file names are data).
+    for row in view["institutions"]:
+        for u in row["undelivered"]:
+            console.print(
+                Text(
+                    f"  • {row['code']}: {u['kind']} email not delivered to "
+                    f"{', '.join(u['to'])}: {u['reply']}"
+                ),
+                highlight=False,
+            )
+        for f in row["late_files"]:
+            console.print(
+                Text(
+                    f"  • {row['code']}: late workbook {f['filename']} ({f['status']}, "
+                    f"received {f['received_at']} while {f['state']}) kept, not applied; "
+                    f"`pvpp round reopen {view['round']} {row['code']}` applies it"
+                ),
+                highlight=False,
+            )
     for code_, reason in view["skipped"].items():
         console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
 
@@ -123,6 +143,39 @@ def close(
         f"{plans} plan version{'' if plans == 1 else 's'}.",
         highlight=False,
     )
+
+
+def reopen(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code")],
+    institution: Annotated[str, typer.Argument(help="Institution code")],
+    actor: Annotated[str, typer.Option(help="Who reopens (name or email)")],
+    reason: Annotated[str, typer.Option(help="Why: kept with the state change")],
+) -> None:
+    """Reopen an institution whose plan has gone out, so a workbook applies again.
+
+    The newest late workbook (kept, not applied: see `round status`) is applied now;
+    without one the institution goes to "returned" and its next workbook is applied.
+    """
+    from pvpp.submissions import reopen as reopen_assignment
+
+    with transaction(ctx) as session:
+        done = reopen_assignment(
+            session, code, institution, actor=actor, reason=reason, settings=root(ctx).settings
+        )
+    if done.applied:
+        console.print(
+            Text(
+                f"Reopened {done.institution}: applied the late workbook {done.applied} "
+                f"({done.status}); now {done.state}."
+            ),
+            highlight=False,
+        )
+    else:
+        console.print(
+            Text(f"Reopened {done.institution}: now {done.state}; its next workbook is applied."),
+            highlight=False,
+        )
 
 
 @app.command("aggregates")

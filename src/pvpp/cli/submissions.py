@@ -18,6 +18,7 @@ STYLE = {
     Outcome.INCOMPLETE: "yellow",
     Outcome.REJECTED: "red",
     Outcome.DUPLICATE: "dim",
+    Outcome.LATE: "magenta",
 }
 
 

@@ -28,9 +28,9 @@ from pvpp.contacts import address_problem, describe_char, forbidden_char, name_p
 from pvpp.errors import PvppError
 from pvpp.settings import Settings
 from pvpp.states.machine import check_move
-from pvpp.states.outbox import ALLOWED, WITHDRAWABLE, OutboxState
+from pvpp.states.outbox import ALLOWED, WITHDRAWABLE, OutboxState, RecipientOutcome
 from pvpp.store.files import read_file, store_file
-from pvpp.store.models import OutboxMessage, StoredFile, id_of
+from pvpp.store.models import DeliveryRecipient, OutboxMessage, StoredFile, id_of
 
 KINDS = (
     "plan",
@@ -376,6 +376,34 @@ def recipients(row: OutboxMessage) -> list[str]:
     return [a["email"] for a in [*row.to_addrs, *row.cc_addrs]]
 
 
+def recipient_answers(
+    session: Session, outbox_ids: Iterable[int]
+) -> dict[int, dict[str, DeliveryRecipient]]:
+    """Per message, the newest answer of the mail server about each of its recipients
+    (an address never answered is missing). One query for all the messages."""
+    ids = list(outbox_ids)
+    out: dict[int, dict[str, DeliveryRecipient]] = {i: {} for i in ids}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(DeliveryRecipient)
+            .where(col(DeliveryRecipient.outbox_id).in_(ids[start : start + 500]))
+            .order_by(col(DeliveryRecipient.id))
+        ).all()
+        for answer in rows:
+            out[answer.outbox_id][answer.address] = answer  # the newest wins
+    return out
+
+
+def latest_outcomes(
+    session: Session, outbox_ids: Iterable[int]
+) -> dict[int, dict[str, RecipientOutcome]]:
+    """Per message, each answered recipient's newest outcome (pvpp.states.outbox.verdict)."""
+    return {
+        i: {addr: RecipientOutcome(a.outcome) for addr, a in answers.items()}
+        for i, answers in recipient_answers(session, outbox_ids).items()
+    }
+
+
 def build_email(row: OutboxMessage, session: Session, settings: Settings) -> EmailMessage:
     """The message as it goes out, rebuilt from the stored row.
 
@@ -416,13 +444,31 @@ def build_email(row: OutboxMessage, session: Session, settings: Settings) -> Ema
     return msg
 
 
-def summary(row: OutboxMessage) -> dict[str, Any]:
-    """A plain view of a row for listings and JSON output."""
+def summary(
+    row: OutboxMessage, answers: dict[str, DeliveryRecipient] | None = None
+) -> dict[str, Any]:
+    """A plain view of a row for listings and JSON output; ``answers``: the server's
+    newest answer per recipient (:func:`recipient_answers`), shown per recipient."""
+    answers = answers or {}
+    roles = [("to", a["email"]) for a in row.to_addrs] + [("cc", a["email"]) for a in row.cc_addrs]
+    each = []
+    for role, addr in roles:
+        answer = answers.get(addr)
+        each.append(
+            {
+                "email": addr,
+                "role": role,
+                "outcome": answer.outcome if answer else "",
+                "code": answer.smtp_code if answer else None,
+                "reply": answer.reply if answer else "",
+            }
+        )
     return {
         "id": row.id,
         "key": row.business_key,
         "kind": row.kind,
         "to": recipients(row),
+        "recipients": each,
         "subject": row.subject,
         "state": row.state,
         "attempts": row.attempts,

@@ -10,9 +10,18 @@ For each message:
 2. **send** it with its stored Message-ID;
 3. **record** the outcome right away in a second transaction: ``sent`` after the
    server's 250; back to ``queued`` with exponential backoff after a temporary failure
-   (4xx, refused connection, timeout), or ``failed`` when the reply was a 5xx for this
-   message, or when temporary failures went on for ``outbox_give_up_hours``. Every try is
-   a :class:`~pvpp.store.models.DeliveryAttempt` row.
+   (4xx, refused connection, timeout, the message deadline), or ``failed`` when the reply
+   was a 5xx for this message, or when temporary failures went on for
+   ``outbox_give_up_hours``. Every try is a :class:`~pvpp.store.models.DeliveryAttempt`
+   row, and what the server said about each recipient a
+   :class:`~pvpp.store.models.DeliveryRecipient` row.
+
+**Per recipient**: the To addresses decide (:func:`pvpp.states.outbox.verdict`). A To
+refused with a 5xx fails the message even when the server took the Cc (the head's
+refusal is a failure someone sees, not a "sent"); a To deferred with a 4xx is tried again
+with the usual backoff, and the retry's envelope leaves out whoever already accepted it,
+so nobody gets the message twice; a Cc refused alone is recorded and listed, and the
+message counts as delivered.
 
 **A row found in "sending"** belonged to a relay that stopped between steps 1 and 3 —
 possibly after the server had already accepted the message (SMTP has no way to close
@@ -46,21 +55,28 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, select
 
-from pvpp.mail.outbox import build_email, recipients
+from pvpp.mail.outbox import build_email, latest_outcomes, recipients
 from pvpp.mail.transport import (
     DeliveryFailure,
     PermanentFailure,
     Refused,
     TemporaryFailure,
     Transport,
+    is_permanent,
     make_transport,
 )
 from pvpp.settings import Settings
 from pvpp.states.machine import check_move
-from pvpp.states.outbox import ALLOWED, OutboxState
+from pvpp.states.outbox import ALLOWED, OutboxState, RecipientOutcome, envelope, verdict
 from pvpp.states.outbox import OutboxState as Q
 from pvpp.store.db import Database
-from pvpp.store.models import DeliveryAttempt, OutboxMessage, id_of, utcnow
+from pvpp.store.models import (
+    DeliveryAttempt,
+    DeliveryRecipient,
+    OutboxMessage,
+    id_of,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +252,12 @@ def _finish(
     reply: str = "",
     next_attempt_at: datetime | None = None,
     error: str | None = None,
+    answers: list[DeliveryRecipient] | None = None,
 ) -> bool:
     """Record the outcome of this run's try; False if the row is no longer ours.
 
-    ``reply`` goes to the attempt; ``error`` (default: ``reply``) to the row's last error.
+    ``reply`` goes to the attempt; ``error`` (default: ``reply``) to the row's last error;
+    ``answers``: what the server said about each recipient (their attempt id is set here).
     """
     with Session(eng) as session:
         row = session.exec(
@@ -261,17 +279,40 @@ def _finish(
         if next_attempt_at is not None:
             row.next_attempt_at = next_attempt_at
         session.add(row)
-        session.add(
-            DeliveryAttempt(
-                outbox_id=row_id, at=at, outcome=outcome, smtp_code=code, reply=reply[:2000]
-            )
+        attempt = DeliveryAttempt(
+            outbox_id=row_id, at=at, outcome=outcome, smtp_code=code, reply=reply[:2000]
         )
+        session.add(attempt)
+        session.flush()
+        for answer in answers or []:
+            answer.attempt_id = id_of(attempt)
+            session.add(answer)
         session.commit()
         return True
 
 
 def _refused_text(refused: Refused) -> str:
     return "; ".join(f"{addr}: {code} {reply}" for addr, (code, reply) in refused.items())
+
+
+def _answers(row: OutboxMessage, tried: list[str], refused: Refused) -> list[DeliveryRecipient]:
+    """One row per recipient tried: refused ones with their reply, the others accepted."""
+    to = {a["email"] for a in row.to_addrs}
+    out = []
+    for addr in tried:
+        code, reply = refused.get(addr, (250, ""))
+        if addr not in refused:
+            outcome = RecipientOutcome.ACCEPTED
+        elif is_permanent(code):
+            outcome = RecipientOutcome.REFUSED
+        else:
+            outcome = RecipientOutcome.DEFERRED
+        answer = DeliveryRecipient(
+            outbox_id=id_of(row), attempt_id=0, role="to" if addr in to else "cc",
+            address=addr, outcome=outcome.value, smtp_code=code, reply=reply[:2000],
+        )  # fmt: skip
+        out.append(answer)
+    return out
 
 
 def _send_one(
@@ -290,6 +331,7 @@ def _send_one(
     try:
         with db.session(eng) as session:
             msg = build_email(row, session, settings)
+            before = latest_outcomes(session, [row.id]).get(row.id, {})
     except (OSError, ValueError) as exc:
         # The message cannot be built here (an attachment missing from the file store):
         # no server will change that, so it fails now and is listed.
@@ -300,49 +342,114 @@ def _send_one(
         )  # fmt: skip
         report.failed.append(failure)
         return False
+    tried = envelope(recipients(row), before)
     try:
-        refused = transport.send(msg)
+        refused = transport.send(msg, tried)
     except DeliveryFailure as exc:
-        at = now or utcnow()
-        failure.code = exc.code
-        failure.reply = reply = f"{exc.code or ''} {exc.reply}".strip()
-        if isinstance(exc, PermanentFailure):
-            _finish(
-                eng, row.id, owner, at,
-                state=Q.FAILED, outcome="permanent", code=exc.code, reply=reply,
-            )  # fmt: skip
-            report.failed.append(failure)
-            return False
-        assert isinstance(exc, TemporaryFailure)
-        if at >= row.created_at + timedelta(hours=settings.outbox_give_up_hours):
-            failure.reply = reply = f"gave up after {row.attempts} attempts: {reply}"
-            _finish(
-                eng, row.id, owner, at,
-                state=Q.FAILED, outcome="temporary", code=exc.code, reply=reply,
-            )  # fmt: skip
-            report.failed.append(failure)
+        if exc.refused:  # every recipient refused: judged per recipient below
+            refused = exc.refused
         else:
-            _finish(
-                eng, row.id, owner, at,
-                state=Q.QUEUED, outcome="temporary", code=exc.code, reply=reply,
-                next_attempt_at=at + backoff(row.attempts, settings),
-            )  # fmt: skip
-            report.retrying += 1
-        return True
-    # Accepted: record it at once; this commit is the only window for a duplicate.
+            return _failed(eng, owner, row, exc, settings, now, report, failure)
+    answers = _answers(row, tried, refused)
+    latest = {**before, **{a.address: RecipientOutcome(a.outcome) for a in answers}}
+    to = [a["email"] for a in row.to_addrs]
+    state = verdict(to, latest)
+    at = now or utcnow()
     note = _refused_text(refused)
-    _finish(
-        eng, row.id, owner, now or utcnow(),
-        state=Q.SENT, outcome="sent", code=250,
-        reply=f"accepted; refused recipients: {note}" if note else "accepted",
-        error=f"refused recipients: {note}" if note else "",
-    )  # fmt: skip
-    report.sent += 1
-    if refused:
-        failure.to, failure.reply = list(refused), note
-        failure.code = max(code for code, _ in refused.values())
-        report.partial.append(failure)
-    return False
+    if state is Q.SENT:
+        # Accepted: record it at once; this commit is the only window for a duplicate.
+        _finish(
+            eng, row.id, owner, at,
+            state=Q.SENT, outcome="sent", code=250,
+            reply=f"accepted; refused recipients: {note}" if note else "accepted",
+            error=f"refused recipients: {note}" if note else "", answers=answers,
+        )  # fmt: skip
+        report.sent += 1
+        if refused:
+            failure.to, failure.reply = list(refused), note
+            failure.code = max(code for code, _ in refused.values())
+            report.partial.append(failure)
+        return False
+    # A To address refused or deferred: the message is not delivered, whoever else took it.
+    heads = {a: refused[a] for a in to if a in refused}
+    failure.to = list(heads) or to
+    failure.code = max(code for code, _ in heads.values()) if heads else None
+    took = [a.address for a in answers if a.outcome == RecipientOutcome.ACCEPTED]
+    word = "refused" if state is Q.FAILED else "deferred"
+    failure.reply = f"main recipient (To) {word}: {_refused_text(heads)}" + (
+        f"; accepted for {', '.join(took)}" if took else ""
+    )
+    if state is Q.FAILED:
+        _finish(
+            eng, row.id, owner, at,
+            state=Q.FAILED, outcome="permanent", code=failure.code, reply=failure.reply,
+            answers=answers,
+        )  # fmt: skip
+        report.failed.append(failure)
+        return False
+    _retry_or_give_up(
+        eng, owner, row, settings, at, report, failure, code=failure.code, answers=answers
+    )
+    return True
+
+
+def _failed(
+    eng: Engine,
+    owner: str,
+    row: OutboxMessage,
+    exc: DeliveryFailure,
+    settings: Settings,
+    now: datetime | None,
+    report: DeliveryReport,
+    failure: Failure,
+) -> bool:
+    """Record a try the server did not take at all; True when the failure was temporary."""
+    assert row.id is not None
+    at = now or utcnow()
+    failure.code = exc.code
+    failure.reply = reply = f"{exc.code or ''} {exc.reply}".strip()
+    if isinstance(exc, PermanentFailure):
+        _finish(
+            eng, row.id, owner, at,
+            state=Q.FAILED, outcome="permanent", code=exc.code, reply=reply,
+        )  # fmt: skip
+        report.failed.append(failure)
+        return False
+    assert isinstance(exc, TemporaryFailure)
+    _retry_or_give_up(eng, owner, row, settings, at, report, failure, code=exc.code)
+    return True
+
+
+def _retry_or_give_up(
+    eng: Engine,
+    owner: str,
+    row: OutboxMessage,
+    settings: Settings,
+    at: datetime,
+    report: DeliveryReport,
+    failure: Failure,
+    *,
+    code: int | None,
+    answers: list[DeliveryRecipient] | None = None,
+) -> None:
+    """Queue a temporarily failed message again with backoff, or fail it for good after
+    ``outbox_give_up_hours``."""
+    assert row.id is not None
+    if at >= row.created_at + timedelta(hours=settings.outbox_give_up_hours):
+        failure.reply = f"gave up after {row.attempts} attempts: {failure.reply}"
+        _finish(
+            eng, row.id, owner, at,
+            state=Q.FAILED, outcome="temporary", code=code, reply=failure.reply,
+            answers=answers,
+        )  # fmt: skip
+        report.failed.append(failure)
+    else:
+        _finish(
+            eng, row.id, owner, at,
+            state=Q.QUEUED, outcome="temporary", code=code, reply=failure.reply,
+            next_attempt_at=at + backoff(row.attempts, settings), answers=answers,
+        )  # fmt: skip
+        report.retrying += 1
 
 
 def deliver_due(

@@ -9,9 +9,13 @@ files and is the embedded default, so a demo needs no server.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
+import socket
 import ssl
+import threading
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,12 +31,14 @@ Refused = dict[str, tuple[int, str]]
 
 
 class DeliveryFailure(Exception):
-    """A message not accepted; ``code`` is the SMTP reply code (None without one)."""
+    """A message not accepted; ``code`` is the SMTP reply code (None without one);
+    ``refused``: each recipient's refusal when the server refused them all."""
 
-    def __init__(self, code: int | None, reply: str) -> None:
+    def __init__(self, code: int | None, reply: str, refused: Refused | None = None) -> None:
         super().__init__(f"{code or '-'} {reply}".strip())
         self.code = code
         self.reply = reply
+        self.refused: Refused = refused or {}
 
 
 class TemporaryFailure(DeliveryFailure):
@@ -46,8 +52,9 @@ class PermanentFailure(DeliveryFailure):
 class Transport(Protocol):
     """Hands messages over; may keep a connection open between ``send`` calls."""
 
-    def send(self, msg: EmailMessage) -> Refused:
-        """Deliver ``msg`` or raise; returns recipients refused while others accepted."""
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
+        """Deliver ``msg`` to ``rcpt`` (default: its To and Cc) or raise; returns the
+        recipients refused while others were accepted."""
         ...
 
     def close(self) -> None:
@@ -86,11 +93,77 @@ def _text(reply: bytes | str) -> str:
 CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
 
 
-def _classify(code: int, reply: bytes | str) -> DeliveryFailure:
+def is_permanent(code: int | None) -> bool:
+    """Whether a reply code refuses for good: a 5xx, unless it is about our set-up."""
+    return code is not None and 500 <= code < 600 and code not in CONFIGURATION_CODES
+
+
+def _classify(code: int, reply: bytes | str, refused: Refused | None = None) -> DeliveryFailure:
     """4xx (and anything odd) is temporary; a 5xx is permanent unless it is about set-up."""
-    if 500 <= code < 600 and code not in CONFIGURATION_CODES:
-        return PermanentFailure(code, _text(reply))
-    return TemporaryFailure(code, _text(reply))
+    if is_permanent(code):
+        return PermanentFailure(code, _text(reply), refused)
+    return TemporaryFailure(code, _text(reply), refused)
+
+
+class Deadline:
+    """An overall deadline for one message, kept by a watchdog thread.
+
+    ``smtplib``'s timeout bounds each socket operation, so a server that answers slowly
+    but steadily (a "250-" continuation line every few seconds, forever) never trips it.
+    While a :class:`Deadline` is entered, a watchdog waits until ``seconds`` have passed
+    and then shuts down the connection's socket (``current()`` is asked again every
+    50 ms, so a socket replaced meanwhile, by STARTTLS for instance, is shut down too).
+    A shut-down socket makes every blocked or later read and write fail at once, whatever
+    it is waiting for; ``expired`` then tells the caller why.
+    """
+
+    TICK = 0.05
+
+    def __init__(self, seconds: float, current: Callable[[], socket.socket | None]) -> None:
+        self.seconds = seconds
+        self.current = current
+        self.expired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="smtp-deadline", daemon=True)
+
+    def _watch(self) -> None:
+        if self._done.wait(self.seconds):
+            return
+        self.expired = True
+        while True:
+            sock = self.current()
+            if sock is not None:
+                # Closed already, or not connected yet: nothing to cut.
+                with contextlib.suppress(OSError, ValueError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            if self._done.wait(self.TICK):
+                return
+
+    def __enter__(self) -> Deadline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+class _Smtp(smtplib.SMTP):
+    """An SMTP client made without connecting (``connect`` comes later) for ``host``."""
+
+    def __init__(self, host: str, *, local_hostname: str, timeout: float) -> None:
+        super().__init__(local_hostname=local_hostname, timeout=timeout)
+        self._host = host  # what STARTTLS checks the certificate against
+
+
+class _SmtpSsl(smtplib.SMTP_SSL):
+    """The same for implicit TLS."""
+
+    def __init__(
+        self, host: str, *, local_hostname: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(local_hostname=local_hostname, timeout=timeout, context=context)
+        self._host = host  # what the certificate is checked against
 
 
 class SmtpTransport:
@@ -103,6 +176,11 @@ class SmtpTransport:
     nothing about the message, and failing every queued message because of a wrong
     password would be worse than letting the circuit breaker stop the run. A permanent
     failure is a 5xx for this message: its recipients, its content, its size.
+
+    ``timeout`` bounds each socket operation; ``message_deadline`` the whole of one
+    message, connecting included (:class:`Deadline`): past it the connection is dropped
+    and the message is a temporary failure, so a server that keeps talking slowly holds
+    the relay for at most that long per message. Saying QUIT has the same bound.
     """
 
     def __init__(
@@ -114,6 +192,7 @@ class SmtpTransport:
         user: str | None = None,
         password: str | None = None,
         timeout: float = 30.0,
+        message_deadline: float = 120.0,
         local_hostname: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -124,11 +203,14 @@ class SmtpTransport:
             raise ValueError("SMTP login needs PVPP_SMTP_SECURITY=starttls or tls")
         self.host, self.port, self.security = host, port, security
         self.user, self.password, self.timeout = user, password, timeout
+        self.message_deadline = message_deadline
         # An explicit EHLO name: smtplib would otherwise ask socket.getfqdn(), which can
         # stall on machines with slow reverse DNS.
         self.local_hostname = local_hostname or "localhost"
         self.ssl_context = ssl_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
+        # The connection being opened, so the deadline's watchdog can reach its socket.
+        self._opening: smtplib.SMTP | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpTransport:
@@ -140,25 +222,27 @@ class SmtpTransport:
             user=settings.smtp_user,
             password=smtp_password(settings),
             timeout=settings.smtp_timeout,
+            message_deadline=settings.smtp_message_deadline,
             local_hostname=settings.message_id_domain,
         )
 
     def _connect(self) -> smtplib.SMTP:
         try:
             smtp: smtplib.SMTP
+            # Made unconnected, then connected: the watchdog sees the socket as soon as
+            # it exists, so a greeting that never ends is cut off at the deadline too.
             if self.security == "tls":
-                smtp = smtplib.SMTP_SSL(
+                smtp = _SmtpSsl(
                     self.host,
-                    self.port,
                     local_hostname=self.local_hostname,
                     timeout=self.timeout,
                     context=self.ssl_context,
                 )
             else:
-                smtp = smtplib.SMTP(
-                    self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
-                )
+                smtp = _Smtp(self.host, local_hostname=self.local_hostname, timeout=self.timeout)
+            self._opening = smtp
             try:
+                smtp.connect(self.host, self.port)
                 if self.security == "starttls":
                     smtp.starttls(context=self.ssl_context)
                     smtp.ehlo()
@@ -171,22 +255,55 @@ class SmtpTransport:
             raise TemporaryFailure(exc.smtp_code, _text(exc.smtp_error)) from None
         except (smtplib.SMTPException, OSError) as exc:  # refused, timeout, TLS, DNS
             raise TemporaryFailure(None, f"{type(exc).__name__}: {exc}") from None
+        finally:
+            self._opening = None
         return smtp
 
-    def send(self, msg: EmailMessage) -> Refused:
-        """Send ``msg`` over the (re)used connection; see the class docstring for failures."""
+    def _socket(self) -> socket.socket | None:
+        smtp = self._smtp or self._opening
+        sock = getattr(smtp, "sock", None) if smtp is not None else None
+        return sock if isinstance(sock, socket.socket) else None
+
+    def _late(self) -> TemporaryFailure:
+        return TemporaryFailure(
+            None,
+            f"the mail server did not finish within the {self.message_deadline:g} s "
+            "message deadline (PVPP_SMTP_MESSAGE_DEADLINE)",
+        )
+
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
+        """Send ``msg`` over the (re)used connection, within the message deadline; see the
+        class docstring for failures. ``rcpt``: the envelope recipients (default: every
+        address in To and Cc)."""
+        deadline = Deadline(self.message_deadline, self._socket)
+        try:
+            with deadline:
+                refused = self._send(msg, rcpt)
+        except DeliveryFailure:
+            if deadline.expired:
+                self.close()
+                raise self._late() from None
+            raise
+        if deadline.expired:
+            # Accepted just as the watchdog fired: the message is delivered, but the
+            # connection may be cut; start the next message on a new one.
+            self.close()
+        return refused
+
+    def _send(self, msg: EmailMessage, rcpt: list[str] | None) -> Refused:
         if self._smtp is None:
             self._smtp = self._connect()
         try:
-            refused = self._smtp.send_message(msg)
+            refused = self._smtp.send_message(msg, to_addrs=rcpt)
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
-            codes = [code for code, _ in exc.recipients.values()]
-            reply = "; ".join(f"{r}: {c} {_text(t)}" for r, (c, t) in exc.recipients.items())
-            # Every recipient refused: permanent only if every refusal was.
-            permanent = [c for c in codes if isinstance(_classify(c, ""), PermanentFailure)]
-            code = max(codes) if len(permanent) == len(codes) else min(codes)
-            raise _classify(code, reply) from None
+            everyone: Refused = {r: (c, _text(t)) for r, (c, t) in exc.recipients.items()}
+            codes = [code for code, _ in everyone.values()]
+            reply = "; ".join(f"{r}: {c} {t}" for r, (c, t) in everyone.items())
+            # Every recipient refused: permanent only if every refusal was (the relay
+            # judges each recipient from ``everyone``, see pvpp.states.outbox.verdict).
+            code = max(codes) if all(is_permanent(c) for c in codes) else min(codes)
+            raise _classify(code, reply, everyone) from None
         except smtplib.SMTPSenderRefused as exc:
             self.close()
             # MAIL FROM refused: about our sender address or set-up, the same for every
@@ -203,12 +320,14 @@ class SmtpTransport:
         return {addr: (code, _text(text)) for addr, (code, text) in refused.items()}
 
     def close(self) -> None:
-        """Say QUIT if the connection still works; forget it either way."""
+        """Say QUIT if the connection still works (within the deadline); forget it."""
         smtp, self._smtp = self._smtp, None
         if smtp is None:
             return
+        sock = getattr(smtp, "sock", None)
         try:
-            smtp.quit()
+            with Deadline(self.message_deadline, lambda: sock):
+                smtp.quit()
         except (smtplib.SMTPException, OSError):
             smtp.close()
 
@@ -232,8 +351,9 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, msg: EmailMessage) -> Refused:
-        """Write ``msg``; an unwritable folder is a temporary failure."""
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
+        """Write ``msg`` (the envelope ``rcpt`` has no place in a file); an unwritable
+        folder is a temporary failure."""
         message_id = msg["Message-ID"]
         if not message_id:
             raise PermanentFailure(None, "message has no Message-ID")
@@ -260,6 +380,7 @@ def make_transport(settings: Settings) -> Transport:
 
 
 __all__ = [
+    "Deadline",
     "DeliveryFailure",
     "FolderTransport",
     "PermanentFailure",
@@ -269,6 +390,7 @@ __all__ = [
     "Transport",
     "eml_name",
     "folder_path",
+    "is_permanent",
     "make_transport",
     "smtp_password",
 ]

@@ -4,8 +4,12 @@
                               ↓   ↑
                             returned
 
-A corrected workbook may arrive at any point after the first submission; it moves the
-assignment back to ``submitted`` and supersedes the earlier answers.
+A corrected workbook arriving before the plan has gone to the head moves the assignment
+back to ``submitted`` and supersedes the earlier answers (:data:`TAKES_WORKBOOK`). Once
+the plan is out (:data:`PLAN_OUT`) a workbook no longer moves anything: a late file is
+kept and reported, and applied only when a coordinator reopens the assignment
+(``pvpp round reopen``: to ``submitted`` with the late file, else to ``returned`` to
+await a new one).
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ ALLOWED: dict[AssignmentState | None, frozenset[AssignmentState]] = {
     S.RETURNED: frozenset({S.IN_PROGRESS, S.SUBMITTED}),
     S.ACCEPTED: frozenset({S.PLANNED, S.SUBMITTED}),
     S.PLANNED: frozenset({S.PLAN_SENT, S.SUBMITTED}),
-    S.PLAN_SENT: frozenset({S.IN_FOLLOW_UP, S.PLANNED, S.SUBMITTED}),
-    S.IN_FOLLOW_UP: frozenset({S.PLANNED, S.SUBMITTED}),
+    # To submitted or returned only by a coordinator's reopen (TAKES_WORKBOOK).
+    S.PLAN_SENT: frozenset({S.IN_FOLLOW_UP, S.PLANNED, S.SUBMITTED, S.RETURNED}),
+    S.IN_FOLLOW_UP: frozenset({S.PLANNED, S.SUBMITTED, S.RETURNED}),
 }
 
 # The groups other modules ask about, defined once.
@@ -52,3 +57,9 @@ REPLANNABLE = frozenset({S.ACCEPTED, S.PLAN_SENT, S.IN_FOLLOW_UP})
 PLAN_OUT = frozenset({S.PLAN_SENT, S.IN_FOLLOW_UP})
 #: Its self-assessment is done: accepted and beyond.
 ASSESSED = frozenset({S.ACCEPTED}) | PLANNED
+#: A received workbook is applied (moves the assignment, supersedes the answers) only in
+#: these: before the plan has gone to the head. In the others it is late: kept, reported,
+#: not applied, so an old or stale file never takes an institution out of follow-up.
+TAKES_WORKBOOK = frozenset(S) - PLAN_OUT
+#: What a coordinator may reopen, so that a late workbook (or a new one) is applied.
+REOPENABLE = PLAN_OUT

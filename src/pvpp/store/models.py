@@ -173,6 +173,9 @@ class Submission(SQLModel, table=True):
     problems: Any = json_column()
     meta: Any = json_column()
     supersedes_id: int | None = Field(default=None, foreign_key="submission.id")
+    # The assignment's state when the file arrived, if it was one a workbook no longer
+    # moves (pvpp.states.assignment.TAKES_WORKBOOK): the file is kept, not applied.
+    late_state: str | None = Field(default=None, max_length=20)
 
 
 class AnswerSet(SQLModel, table=True):
@@ -364,6 +367,24 @@ class DeliveryAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
     # sent | temporary | permanent | interrupted | local
     outcome: str = Field(max_length=20)
+    smtp_code: int | None = None
+    reply: str = Field(default="", max_length=2000)
+
+
+class DeliveryRecipient(SQLModel, table=True):
+    """What the mail server said about one recipient in one attempt (pvpp.states.outbox).
+
+    The newest row per address is that recipient's state; an accepted address is left
+    out of later tries, and the message's To addresses decide its state.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outboxmessage.id", index=True)
+    attempt_id: int = Field(foreign_key="deliveryattempt.id", index=True)
+    role: str = Field(max_length=2)  # to | cc
+    address: str = Field(max_length=320)
+    # accepted | deferred (4xx) | refused (5xx)
+    outcome: str = Field(max_length=10)
     smtp_code: int | None = None
     reply: str = Field(default="", max_length=2000)
 
