@@ -128,7 +128,7 @@ def status(
 @app.command()
 def close(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code")],
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
     today: Annotated[str | None, typer.Option(help="The day it is closed on (YYYY-MM-DD)")] = None,
 ) -> None:
     """Close a round for publication (after its due date; final): its publishable exports
@@ -147,8 +147,10 @@ def close(
 
 def reopen(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Round code")],
-    institution: Annotated[str, typer.Argument(help="Institution code")],
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
+    institution: Annotated[
+        str, typer.Argument(help="Institution code", callback=institution_code_arg)
+    ],
     actor: Annotated[str, typer.Option(help="Who reopens (name or email)")],
     reason: Annotated[str, typer.Option(help="Why: kept with the state change")],
 ) -> None:
