@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
-from pvpp.cli.common import command_group, console, parse_date, root, transaction
+from pvpp.cli.common import command_group, console, data_table, parse_date, root, transaction
 from pvpp.planning.library import load_common
 from pvpp.teams import add_member, members, record_training, remove_member, set_lead
 
@@ -89,9 +88,7 @@ def training(
 def show(ctx: typer.Context, institution: str) -> None:
     """The team's members."""
     rows = _run(ctx, members, institution=institution)
-    table = Table(header_style="bold")
-    for col in ("name", "email", "roles", "lead"):
-        table.add_column(col)
+    table = data_table("name", "email", "roles", "lead")
     for m in rows:
         table.add_row(m.name, m.email, ", ".join(m.roles), "yes" if m.is_lead else "")
     console.print(table)
