@@ -4,6 +4,7 @@ itself (``[reverse]`` once vanished, styling the rest of the line)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,10 @@ def test_an_error_message_shows_what_was_typed_inert(hostile_round: App) -> None
     shows_inert(result.stderr)
     assert "[reverse]Y" in result.stderr
 
+
+def test_json_output_is_inert_and_the_same_data(hostile_round: App) -> None:
+    result = runner.invoke(cli, ["round", "status", "2026-K1", "--json"], obj=hostile_round)
+    assert result.exit_code == 0, result.output
+    assert not any(ch in result.stdout for ch in "\x1b\x07\u202e\u2028")
+    names = [row["name"] for row in json.loads(result.stdout)["institutions"]]
+    assert HOSTILE in names

@@ -219,4 +219,17 @@ def write_json(payload: object) -> None:
     """Write ``payload`` as UTF-8 JSON to stdout (not through rich, which would wrap lines)."""
     import json
 
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    # JSON escapes C0 controls itself but not DEL, C1 controls (CSI), format characters
+    # or the line separators; as \u escapes they are the same JSON and inert on a terminal.
+    sys.stdout.write("".join(_json_escape(ch) for ch in text) + "\n")
+
+
+def _json_escape(ch: str) -> str:
+    if unicodedata.category(ch) not in _UNSAFE or ch == "\n":
+        return ch
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON writes characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
