@@ -288,11 +288,10 @@ def main() -> int:
         PVPP_EMAIL_TRANSPORT="smtp",
         PVPP_SMTP_HOST="127.0.0.1",
         PVPP_SMTP_PORT=str(port),
-        PREFECT_HOME=str(folder / "prefect"),
-        PREFECT_API_URL="",
-        PREFECT_LOGGING_LEVEL="WARNING",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
+    from flows.root import local_prefect
+
+    local_prefect(os.environ, folder / "prefect")
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.deployments import run_deployment
 
 from flows import tasks
-from flows.root import app
+from flows.root import Steps, app
 from pvpp.codes import check_institution_code, check_round_code
 from pvpp.prefect_sync import sync_result
 
@@ -42,10 +42,11 @@ def launch_round(round_code: str) -> int:
     """RV1/RV2: build every assigned institution's workbook and send the invitations;
     record the round's RV3/RV4 milestones."""
     _codes(round_code)
+    steps = Steps("launch-round")
     tasks.record_milestones(round_code)
-    queued = tasks.invite(round_code, _folder(round_code, "workbooks"))
+    queued = steps(lambda: tasks.invite(round_code, _folder(round_code, "workbooks")))
     tasks.deliver()
-    return queued
+    return steps.end(queued)
 
 
 @flow(name="collect-submissions")
@@ -54,11 +55,12 @@ def collect_submissions(
 ) -> dict[str, int]:
     """Ingest the drop folder, return problem workbooks to their teams, remind the late."""
     _codes(round_code)
+    steps = Steps("collect-submissions")
     counts = tasks.ingest(drop_folder or _folder(round_code, "drop"))
-    tasks.return_problems(round_code)
-    tasks.remind(today or app().today())
+    steps(lambda: tasks.return_problems(round_code))
+    steps(lambda: tasks.remind(today or app().today()))
     tasks.deliver()
-    return counts
+    return steps.end(counts)
 
 
 @flow(name="assess")
@@ -71,10 +73,11 @@ def assess(
     codes = tasks.assignments_in(round_code, tasks.ACCEPTED)
     if institutions is not None:
         codes = [c for c in codes if c in set(institutions)]
-    made = tasks.plan(round_code, codes, today or app().today())
-    tasks.queue_plan_mails(round_code, _folder(round_code, "plans"), institutions)
+    steps = Steps("assess")
+    made = steps(lambda: tasks.plan(round_code, codes, today or app().today()))
+    steps(lambda: tasks.queue_plan_mails(round_code, _folder(round_code, "plans"), institutions))
     tasks.deliver()
-    return made
+    return steps.end(made)
 
 
 def _assess_on_workers(round_code: str, batches: int, today: date | None) -> int:
@@ -114,23 +117,29 @@ def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
     late ones), and send re-planned versions."""
     _codes(round_code)
     today = today or app().today()
+    steps = Steps("follow-up")
     received = tasks.ingest_statuses(_folder(round_code, "status"))
     shaped = tasks.ingest_plan_sheets(_folder(round_code, "plan-sheets"))
-    requested = tasks.request_statuses(round_code, today, _folder(round_code, "status-sent"))
-    reminded = tasks.remind_statuses(round_code, today)
-    escalated = tasks.escalate(today)
-    approvals = tasks.remind_approvals(today)
-    replanned = tasks.queue_plan_mails(round_code, _folder(round_code, "plans"))
+    day = today
+    requested = steps(
+        lambda: tasks.request_statuses(round_code, day, _folder(round_code, "status-sent"))
+    )
+    reminded = steps(lambda: tasks.remind_statuses(round_code, day))
+    escalated = steps(lambda: tasks.escalate(day))
+    approvals = steps(lambda: tasks.remind_approvals(day))
+    replanned = steps(lambda: tasks.queue_plan_mails(round_code, _folder(round_code, "plans")))
     tasks.deliver()
-    return {
-        "received": received,
-        "plan_sheets": shaped,
-        "requested": requested,
-        "reminded": reminded,
-        "escalated": escalated,
-        "approval_reminders": approvals,
-        "replanned": replanned,
-    }
+    return steps.end(
+        {
+            "received": received,
+            "plan_sheets": shaped,
+            "requested": requested,
+            "reminded": reminded,
+            "escalated": escalated,
+            "approval_reminders": approvals,
+            "replanned": replanned,
+        }
+    )
 
 
 @flow(name="national-plans")
@@ -161,14 +170,17 @@ def cycle(
     several machines share it; the pool needs room for them beside this run.
     """
     _codes(round_code)
-    invited = launch_round(round_code)
-    counts = collect_submissions(round_code, drop_folder, today)
-    planned = (
-        assess(round_code, today=today)
-        if batches <= 1
-        else _assess_on_workers(round_code, batches, today)
+    steps = Steps("cycle")
+    invited = steps(lambda: launch_round(round_code))
+    counts = steps(lambda: collect_submissions(round_code, drop_folder, today))
+    planned = steps(
+        lambda: (
+            assess(round_code, today=today)
+            if batches <= 1
+            else _assess_on_workers(round_code, batches, today)
+        )
     )
-    followed = follow_up(round_code, today)
+    followed = steps(lambda: follow_up(round_code, today))
     report = national_plans(round_code, today)
     rows = tasks.status_rows(round_code)
     create_table_artifact(
@@ -183,10 +195,18 @@ def cycle(
         markdown=f"# Round {round_code}\n\n- invitations queued: {invited}\n- received: {counts}\n"
         f"- new plan versions: {planned}\n- follow-up: {followed}\n- states: {summary}\n",
     )
-    return {
-        "invited": invited,
-        "received": counts,
-        "planned": planned,
-        "follow_up": followed,
-        "report": report,
-    }
+    if steps.failed:
+        failed = "".join(f"- {line}\n" for line in steps.failed)
+        create_markdown_artifact(
+            key=f"round-{round_code.lower()}-failed",
+            markdown=f"# Round {round_code}: failed items\n\n{failed}",
+        )
+    return steps.end(
+        {
+            "invited": invited,
+            "received": counts,
+            "planned": planned,
+            "follow_up": followed,
+            "report": report,
+        }
+    )

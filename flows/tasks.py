@@ -13,14 +13,16 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from sqlmodel import col, select
 
-from flows.root import app, each
+from flows.root import app, each, settle
 from pvpp import followup, milestones, proposals
 from pvpp.approvals import queue_due_approvals
+from pvpp.batch import Batch
 from pvpp.delivery import queue_plans, record_sent_plans
 from pvpp.documents.national_pdf import national_pdf
 from pvpp.files import write_atomic
 from pvpp.invitations import invite_round
 from pvpp.mail.compose import (
+    Queued,
     queue_due_escalations,
     queue_due_reminders,
     queue_returned,
@@ -37,6 +39,11 @@ SMTP_RETRIES = 3
 SMTP_RETRY_DELAYS: list[float] = [2, 5, 15]  # seconds before each retry
 
 
+def created(queued: Batch[Queued]) -> int:
+    """How many of the messages were queued now (not found already queued)."""
+    return sum(new for _, new in queued)
+
+
 @task
 def assignments_in(round_code: str, states: Collection[str]) -> list[str]:
     """Codes of the round's institutions whose assignment is in one of ``states``."""
@@ -48,7 +55,7 @@ def assignments_in(round_code: str, states: Collection[str]) -> list[str]:
 def invite(round_code: str, folder: str) -> int:
     """Build each open institution's workbook and queue its invitation (once each)."""
     root = app()
-    return invite_round(round_code, Path(folder), settings=root.settings, db=root.db)
+    return settle(invite_round(round_code, Path(folder), settings=root.settings, db=root.db), len)
 
 
 @task
@@ -86,14 +93,15 @@ def return_problems(round_code: str) -> int:
             _, created = queue_returned(s, submission_id=sid, settings=root.settings)
             return int(created)
 
-    return sum(each("return submission", ids, one))
+    return settle(each("return submission", ids, one), sum)
 
 
 @task
 def remind(today: date) -> int:
     root = app()
     with root.db.unit_of_work() as s:
-        return sum(created for _, created in queue_due_reminders(s, today, root.settings))
+        done = queue_due_reminders(s, today, root.settings)
+    return settle(done, created)
 
 
 @task
@@ -107,7 +115,7 @@ def plan(round_code: str, codes: list[str], today: date) -> int:
             _, created = build_plan(s, context(s, round_code, code), today=today, actor="flow")
             return int(created)
 
-    return sum(each("plan", codes, one))
+    return settle(each("plan", codes, one), sum)
 
 
 @task
@@ -119,7 +127,7 @@ def queue_plan_mails(round_code: str, folder: str, institutions: list[str] | Non
         round_code, institutions, pdf_dir=Path(folder),
         settings=root.settings, db=root.db, today=root.today(),
     )  # fmt: skip
-    return sum(1 for row in rows if row.outcome == "queued")
+    return settle(rows, lambda done: sum(1 for row in done if row.outcome == "queued"))
 
 
 @task(retries=SMTP_RETRIES, retry_delay_seconds=SMTP_RETRY_DELAYS)
@@ -198,25 +206,26 @@ def request_statuses(round_code: str, today: date, folder: str) -> int:
     end, once per institution."""
     root = app()
     with root.db.unit_of_work() as s:
-        return len(
-            followup.request_statuses(
-                s, round_code, today, folder=Path(folder), settings=root.settings
-            )
+        done = followup.request_statuses(
+            s, round_code, today, folder=Path(folder), settings=root.settings
         )
+    return settle(done, len)
 
 
 @task
 def remind_statuses(round_code: str, today: date) -> int:
     root = app()
     with root.db.unit_of_work() as s:
-        return len(followup.remind_statuses(s, round_code, today, settings=root.settings))
+        done = followup.remind_statuses(s, round_code, today, settings=root.settings)
+    return settle(done, len)
 
 
 @task
 def escalate(today: date) -> int:
     root = app()
     with root.db.unit_of_work() as s:
-        return sum(created for _, created in queue_due_escalations(s, today, root.settings))
+        done = queue_due_escalations(s, today, root.settings)
+    return settle(done, created)
 
 
 @task
@@ -225,7 +234,8 @@ def remind_approvals(today: date) -> int:
     approved (once each)."""
     root = app()
     with root.db.unit_of_work() as s:
-        return sum(created for _, created in queue_due_approvals(s, today, root.settings))
+        done = queue_due_approvals(s, today, root.settings)
+    return settle(done, created)
 
 
 @task

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from sqlmodel import Session, col, func, select
 
@@ -35,6 +36,7 @@ from pvpp.approval_links import (
     token_in,
     tokens_in,
 )
+from pvpp.batch import Batch
 from pvpp.clock import LOCAL_ZONE, Clock
 from pvpp.errors import PvppError
 from pvpp.i18n import day, t
@@ -268,7 +270,7 @@ def approval_line(view: ApprovalView, lang: str) -> str:
     )
 
 
-def queue_due_approvals(session: Session, today: date, settings: Settings) -> list[Queued]:
+def queue_due_approvals(session: Session, today: date, settings: Settings) -> Batch[Queued]:
     """The approval reminders and escalations due ``today`` for the newest version of every
     plan that is sent and awaiting approval (rule: :func:`approval_follow_up`); each is
     queued once, so running this every day is safe."""
@@ -298,7 +300,7 @@ def queue_due_approvals(session: Session, today: date, settings: Settings) -> li
             )
         ).all()
     )
-    out = []
+    out: Batch[Queued] = Batch("approval reminder")
     for plan, round_code, code in rows:
         step = approval_follow_up(
             plan.status, plan.approval_due, today,
@@ -307,28 +309,19 @@ def queue_due_approvals(session: Session, today: date, settings: Settings) -> li
         if step is None:
             continue
         if step.kind == REMINDER:
-            out.append(
-                queue_approval_reminder(
-                    session,
-                    round_code=round_code,
-                    institution=code,
-                    plan_version=plan.version,
-                    today=today,
-                    settings=settings,
-                )
-            )
+            mail = partial(queue_approval_reminder, session, round_code=round_code,
+                           institution=code, plan_version=plan.version, today=today,
+                           settings=settings)  # fmt: skip
         elif step.kind == ESCALATION:
-            out.append(
-                queue_approval_escalation(
-                    session,
-                    round_code=round_code,
-                    institution=code,
-                    plan_version=plan.version,
-                    number=step.number,
-                    today=today,
-                    settings=settings,
-                )
-            )
+            mail = partial(queue_approval_escalation, session, round_code=round_code,
+                           institution=code, plan_version=plan.version, number=step.number,
+                           today=today, settings=settings)  # fmt: skip
+        else:
+            continue
+        # Each in its own savepoint: one that cannot be queued is listed, the rest go on.
+        queued = out.attempt_in(session, code, mail)
+        if queued is not None:
+            out.append(queued)
     return out
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from pvpp.assignments import State, transition
+from pvpp.batch import Batch, Failed, guarded
 from pvpp.documents.plan_pdf import plan_pdf
 from pvpp.files import write_atomic
 from pvpp.mail.compose import queue_plan, queue_proposal
@@ -38,8 +39,9 @@ from pvpp.store.models import OutboxMessage, Plan
 @dataclass(frozen=True)
 class PlanMail:
     institution: str
-    outcome: str  # queued | already queued | no plan | superseded meanwhile
+    outcome: str  # queued | already queued | no plan | superseded meanwhile | failed
     version: int | None = None
+    reason: str = ""  # why it failed
 
 
 def queue_plans(
@@ -51,60 +53,68 @@ def queue_plans(
     settings: Settings,
     db: Database,
     today: date,
-) -> list[PlanMail]:
+) -> Batch[PlanMail]:
     """Queue the plan email for each institution (default: every planned one).
 
     PDFs are rendered in worker processes (:mod:`pvpp.parallel`) while this process queues
     the emails, one transaction per institution. With ``pdf_dir`` each plan version's PDF
     is also filed there as ``CODE-vN.pdf``, and a PDF already filed is sent as it is
     instead of being rendered again. The PDFs are dated ``today``.
+
+    One institution that cannot be sent (its plan PDF fails, the head's name or address
+    is refused) is a ``failed`` row with the reason and is listed in the result's
+    ``failed``; nothing is queued for it and the others go on (:mod:`pvpp.batch`).
     """
     lang = lang or settings.language
+    batch: Batch[PlanMail] = Batch("plan email")
     out: dict[str, PlanMail] = {}
     todo: list[tuple[str, int]] = []
+
+    def failed(code: str, version: int | None = None) -> PlanMail:
+        """The row of an institution the batch has just recorded as failed."""
+        return PlanMail(code, "failed", version, batch.failed[-1].reason)
+
+    def look(s: Session, code: str) -> PlanMail:
+        plan = latest_plan(s, context(s, round_code, code).assignment)
+        if plan is None:
+            return PlanMail(code, "no plan")
+        if find(s, round_code=round_code, institution_code=code, kind="plan", version=plan.version):
+            return PlanMail(code, "already queued", plan.version)
+        todo.append((code, plan.version))
+        return PlanMail(code, "to send", plan.version)
+
     with db.reading() as s:
         if institutions is None:
             institutions = assignment_codes(s, round_code, PLANNED)
         for code in institutions:
-            plan = latest_plan(s, context(s, round_code, code).assignment)
-            if plan is None:
-                out[code] = PlanMail(code, "no plan")
-            elif find(
-                s, round_code=round_code, institution_code=code, kind="plan", version=plan.version
-            ):
-                out[code] = PlanMail(code, "already queued", plan.version)
-            else:
-                todo.append((code, plan.version))
+            out[code] = batch.attempt(code, partial(look, s, code)) or failed(code)
 
     def filed(code: str, version: int) -> Path | None:
         return pdf_dir / f"{code}-v{version}.pdf" if pdf_dir else None
 
     to_render = [code for code, v in todo if not ((f := filed(code, v)) and f.exists())]
+    # One PDF that cannot be rendered is that institution's failure, not the others'.
     rendered = imap(
         partial(
-            render, round_code=round_code, lang=lang, db=db, today=today,
-            approve_by=approval_due_on(today, settings.approval_days),
+            guarded,
+            partial(
+                render, round_code=round_code, lang=lang, db=db, today=today,
+                approve_by=approval_due_on(today, settings.approval_days),
+            ),
         ),
         to_render,
         workers=settings.worker_count(), label="Rendering plan PDFs",
     )  # fmt: skip
-    for code, version in todo:
-        path = filed(code, version)
-        if path is not None and path.exists():
-            pdf = path.read_bytes()
-        else:
-            pdf = next(rendered)
-            if path is not None:
-                write_atomic(path, pdf)
-        # One transaction per institution: a failure leaves the others queued.
+
+    def send(code: str, version: int, pdf: bytes) -> PlanMail:
+        # One transaction per institution: a failure rolls back only this one.
         with db.unit_of_work() as s:
             plan = latest_plan(s, context(s, round_code, code).assignment)
             if plan is None or plan.version != version:
-                out[code] = PlanMail(code, "superseded meanwhile", version)
-                continue  # a newer version appeared; the next run sends that one
+                # A newer version appeared; the next run sends that one.
+                return PlanMail(code, "superseded meanwhile", version)
             if find(s, round_code=round_code, institution_code=code, kind="plan", version=version):
-                out[code] = PlanMail(code, "already queued", version)
-                continue
+                return PlanMail(code, "already queued", version)
             queue_plan(
                 s, round_code=round_code, institution=code, plan_version=version, pdf=pdf,
                 today=today, lang=lang, settings=settings,
@@ -115,8 +125,23 @@ def queue_plans(
                 s, round_code=round_code, institution=code, plan_version=version,
                 sheet=sheet, lang=lang, settings=settings,
             )  # fmt: skip
-            out[code] = PlanMail(code, "queued", version)
-    return [out[code] for code in institutions]
+            return PlanMail(code, "queued", version)
+
+    for code, version in todo:
+        path = filed(code, version)
+        if path is not None and path.exists():
+            pdf: bytes | Failed = path.read_bytes()
+        else:
+            pdf = next(rendered)
+            if path is not None and not isinstance(pdf, Failed):
+                write_atomic(path, pdf)
+        if isinstance(pdf, Failed):
+            batch.fail(code, f"the plan PDF could not be made: {pdf.reason}")
+            out[code] = failed(code, version)
+            continue
+        out[code] = batch.attempt(code, partial(send, code, version, pdf)) or failed(code, version)
+    batch.extend(out[code] for code in institutions)
+    return batch
 
 
 def render(

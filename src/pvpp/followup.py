@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
+from pvpp.batch import Batch
 from pvpp.files import write_atomic
 from pvpp.mail.compose import queue_followup, queue_status_reminder, queue_status_returned
 from pvpp.mail.outbox import find
@@ -87,26 +89,29 @@ def request_statuses(
     *,
     folder: Path | None = None,
     settings: Settings,
-) -> list[str]:
+) -> Batch[str]:
     """Queue the status request of the latest period end for every institution with open
     measures due by then (once per institution and period end); returns their codes.
 
     With ``folder``, each status sheet sent is also filed there as ``CODE-<period end>.xlsx``.
+    Each institution is done in its own savepoint: one that fails (its sheet or its email
+    cannot be made) is rolled back and listed in the result's ``failed``; the others go on.
     """
-    out = []
-    for code in assignment_codes(session, round_code, PLAN_OUT):
+    out: Batch[str] = Batch("status request")
+
+    def one(code: str) -> bool:
         ctx = context(session, round_code, code)
         period = last_period_end(ctx.round, today)
         plan = latest_plan(session, ctx.assignment)
         if period is None or plan is None:
-            continue
+            return False
         version = int(period.strftime("%Y%m%d"))
         if find(session, round_code=round_code, institution_code=code, kind="followup",
                 version=version):  # fmt: skip
-            continue
+            return False
         measures = open_measures(session, plan, period)
         if not measures:
-            continue
+            return False
         library = load_library(ctx.round.policy_version).by_id
         lang = settings.language
         rows = [
@@ -135,8 +140,6 @@ def request_statuses(
             later_dues=[d for d in period_ends(ctx.round) if d > period], lang=lang,
             key=settings.signing_key(),
         )  # fmt: skip
-        if folder is not None:
-            write_atomic(folder / f"{code}-{period.isoformat()}.xlsx", sheet)
         queue_followup(
             session, round_code=round_code, institution=code, respond_by=respond_by,
             period_end=period, workbook=sheet, settings=settings,
@@ -144,29 +147,30 @@ def request_statuses(
         if ctx.assignment.state == State.PLAN_SENT.value:
             transition(session, ctx.assignment, State.IN_FOLLOW_UP, actor="follow-up",
                        reason=f"status requested for the period ending {period}")  # fmt: skip
-        out.append(code)
+        if folder is not None:
+            write_atomic(folder / f"{code}-{period.isoformat()}.xlsx", sheet)
+        return True
+
+    for code in assignment_codes(session, round_code, PLAN_OUT):
+        if out.attempt_in(session, code, partial(one, code)):
+            out.append(code)
     return out
 
 
 def remind_statuses(
     session: Session, round_code: str, today: date, settings: Settings
-) -> list[str]:
+) -> Batch[str]:
     """Remind teams whose status request is older than ``status_reminder_days`` and whose
-    sheet for that period has not been accepted (once per period end)."""
-    out = []
+    sheet for that period has not been accepted (once per period end). One that fails is
+    rolled back (its savepoint) and listed in the result's ``failed``; the others go on."""
+    out: Batch[str] = Batch("status reminder")
     requests = session.exec(
         select(OutboxMessage).where(
             OutboxMessage.round_code == round_code, col(OutboxMessage.kind) == "followup"
         )
     ).all()
-    for req in requests:
-        period = date(req.version // 10000, req.version // 100 % 100, req.version % 100)
-        # The day the request went out; a run dated before it was queued (a catch-up or
-        # a simulated day) counts from the period end instead.
-        sent_on = req.created_at.date()
-        requested_on = sent_on if period <= sent_on <= today else period
-        if (today - requested_on).days < settings.status_reminder_days:
-            continue
+
+    def one(req: OutboxMessage, period: date, requested_on: date) -> bool:
         ctx = context(session, round_code, req.institution_code)
         answered = session.exec(
             select(StatusReport.id).where(
@@ -175,13 +179,24 @@ def remind_statuses(
                 StatusReport.status == ReportVerdict.ACCEPTED,
             )
         ).first()
-        if answered is None:
-            _, created = queue_status_reminder(
-                session, round_code=round_code, institution=req.institution_code,
-                period_end=period, requested_on=requested_on, settings=settings,
-            )  # fmt: skip
-            if created:
-                out.append(req.institution_code)
+        if answered is not None:
+            return False
+        _, created = queue_status_reminder(
+            session, round_code=round_code, institution=req.institution_code,
+            period_end=period, requested_on=requested_on, settings=settings,
+        )  # fmt: skip
+        return created
+
+    for req in requests:
+        period = date(req.version // 10000, req.version // 100 % 100, req.version % 100)
+        # The day the request went out; a run dated before it was queued (a catch-up or
+        # a simulated day) counts from the period end instead.
+        sent_on = req.created_at.date()
+        requested_on = sent_on if period <= sent_on <= today else period
+        if (today - requested_on).days < settings.status_reminder_days:
+            continue
+        if out.attempt_in(session, req.institution_code, partial(one, req, period, requested_on)):
+            out.append(req.institution_code)
     return out
 
 

@@ -3,6 +3,8 @@
 Workbooks are built in worker processes (see :mod:`pvpp.parallel`); this process files
 each one and queues its invitation in its own transaction. An institution whose
 invitation is already in the outbox is skipped, so running it again sends nothing twice.
+One institution whose workbook or invitation cannot be made is recorded as failed with the
+reason, and the others go on (:mod:`pvpp.batch`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from pvpp.batch import Batch, Failed, guarded
 from pvpp.files import write_atomic
 from pvpp.mail.compose import queue_invitation
 from pvpp.mail.outbox import find
@@ -61,34 +64,52 @@ def invited(session: Session, round_code: str) -> set[str]:
     )
 
 
-def invite_round(round_code: str, folder: Path, *, settings: Settings, db: Database) -> int:
+def invite_round(round_code: str, folder: Path, *, settings: Settings, db: Database) -> Batch[str]:
     """Build, file (``folder/CODE.xlsx``) and queue the invitation of every open
-    assignment not yet invited; returns how many were queued."""
+    assignment not yet invited; returns the codes queued, and in ``failed`` those that
+    could not be (each with the reason; nothing is queued for them)."""
+    batch: Batch[str] = Batch("invitation")
+
+    def job_of(s: Session, code: str) -> WorkbookJob:
+        ctx = context(s, round_code, code)
+        return WorkbookJob(
+            code, ctx.institution.name, round_code, ctx.round.questionnaire_version,
+            ctx.round.due_on, settings.language,
+        )  # fmt: skip
+
     with db.reading() as s:
         done = invited(s, round_code)
         jobs = []
         for code in assignment_codes(s, round_code, NOT_STARTED):
             if code in done:
                 continue
-            ctx = context(s, round_code, code)
-            jobs.append(
-                WorkbookJob(
-                    code, ctx.institution.name, round_code, ctx.round.questionnaire_version,
-                    ctx.round.due_on, settings.language,
-                )
-            )  # fmt: skip
+            job = batch.attempt(code, partial(job_of, s, code))
+            if job is not None:
+                jobs.append(job)
+    # One workbook that cannot be built is that institution's failure, not the others'.
     built = imap(
-        partial(build, key=settings.signing_key()), jobs,
+        partial(guarded, partial(build, key=settings.signing_key())), jobs,
         workers=settings.worker_count(), label="Building workbooks",
     )  # fmt: skip
-    queued = 0
-    for job, data in zip(jobs, built, strict=True):
-        write_atomic(folder / f"{job.code}.xlsx", data)
+
+    def queue_one(job: WorkbookJob, data: bytes) -> bool:
         with db.unit_of_work() as s:
             if find(s, round_code=round_code, institution_code=job.code, kind="invitation"):
-                continue  # queued by another run meanwhile
+                return False  # queued by another run meanwhile
             queue_invitation(
                 s, round_code=round_code, institution=job.code, workbook=data, settings=settings
             )
-            queued += 1
-    return queued
+            return True
+
+    for job, data in zip(jobs, built, strict=True):
+        if isinstance(data, Failed):
+            batch.fail(job.code, f"the workbook could not be built: {data.reason}")
+            continue
+        queued = batch.attempt(job.code, partial(queue_one, job, data))
+        if queued is None:
+            continue  # failed: nothing filed for it either
+        # Filed once its invitation is in the outbox (which holds the workbook itself).
+        write_atomic(folder / f"{job.code}.xlsx", data)
+        if queued:
+            batch.append(job.code)
+    return batch

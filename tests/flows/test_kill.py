@@ -23,6 +23,7 @@ import pytest
 from sqlmodel import func, select
 
 from flows.demo.synthetic import filled_workbooks
+from flows.root import local_prefect
 from pvpp.app import App
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.models import AnswerSet, Assignment, OutboxMessage, Plan, StoredFile, Submission
@@ -51,11 +52,8 @@ def test_cycle_killed_and_restarted(spec: QuestionnaireSpec, tmp_path: Path, roo
         "PVPP_MAIL_FOLDER": str(mail),
         # Worker pools too: killing the flow must not leave them writing or running.
         "PVPP_WORKERS": "2",
-        "PREFECT_HOME": str(tmp_path / "prefect"),
-        "PREFECT_API_URL": "",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
     }
+    local_prefect(env, tmp_path / "prefect")
     root.db.upgrade()
     run_round(root, spec, tmp_path / "none", [])
     drop = tmp_path / "drop"

@@ -24,6 +24,7 @@ import pytest
 from sqlmodel import select
 
 from flows.demo.synthetic import filled_workbooks
+from flows.root import local_prefect
 from pvpp.app import App
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.models import (
@@ -239,10 +240,10 @@ def test_two_workers_share_a_round_and_match_one_process(
         ran_by, [log.read_text(errors="replace")[-2000:] for log in logs],
     )  # fmt: skip
 
+    local_env = {**os.environ, **single}
+    local_prefect(local_env, tmp_path / "prefect-local")
     _run([sys.executable, "-m", "tests.flows.run_cycle", "2026-K1",
-          str(tmp_path / "single" / "drop")],
-         {**os.environ, **single, "PREFECT_HOME": str(tmp_path / "prefect-local"),
-          "PREFECT_API_URL": "", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}, 600)  # fmt: skip
+          str(tmp_path / "single" / "drop")], local_env, 600)  # fmt: skip
 
     a, b = _snapshot(workers_root), _snapshot(single_root)
     workers_root.close()

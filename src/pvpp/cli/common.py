@@ -4,7 +4,8 @@ place where errors become messages."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -12,8 +13,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.segment import Segment
+from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
+from pvpp.batch import Batch
 from pvpp.codes import institution_code_problem, round_code_problem
 from pvpp.errors import PvppError
 from pvpp.policy.models import LANGS, Lang
@@ -27,8 +32,84 @@ if TYPE_CHECKING:
 
     from pvpp.app import App
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# What a terminal must never receive from data: controls (ESC starts a sequence that can
+# retitle the window or rewrite the screen; BEL, backspace, carriage return), invisible
+# format characters (bidirectional overrides that reorder what is shown) and the line and
+# paragraph separators.
+_UNSAFE = frozenset(("Cc", "Cf", "Zl", "Zp"))
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
+
+
+def visible_controls(text: str, keep: str = "") -> str:
+    """``text`` with every control, format and separator character (except those in
+    ``keep``) shown as its escape (``\\x1b``, ``\\u2028``): printed, it is inert."""
+    if text.isprintable():
+        return text
+    return "".join(
+        _visible(ch) if ch not in keep and unicodedata.category(ch) in _UNSAFE else ch
+        for ch in text
+    )
+
+
+def inert(value: object) -> str:
+    """Text from data (names, codes, file names, reasons) made inert for the terminal:
+    controls shown as escapes and rich markup escaped, so ``[reverse]`` prints as itself.
+    Use it for every value put into a line that is printed with markup."""
+    return escape(visible_controls(str(value)))
+
+
+def plain(value: object) -> Text:
+    """A table cell or line from data: never parsed as markup, controls shown as escapes."""
+    return Text(visible_controls(str(value)))
+
+
+class InertConsole(Console):
+    """A console that never writes a control character it did not put there itself.
+
+    Every string it renders (lines, table cells, tree labels; before its markup, if any,
+    is parsed) and, last, every piece of text it writes has its control, format and
+    separator characters replaced by visible escapes; a line break stays a line break.
+    Rich's own styling and cursor codes are not text and are unaffected. Markup in data
+    is the other half: it is off unless a line asks for it, and then :func:`inert`."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(visible_controls(text, "\n"), **kwargs)
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            seg if seg.control else Segment(visible_controls(seg.text, "\n"), seg.style)
+            for seg in buffer
+        )
+
+
+def data_table(*columns: str, **kwargs: Any) -> Table:
+    """A table whose cells are data: a text cell is shown as it is, never as markup (a
+    cell that should be styled is given as ``Text(value, style=...)``)."""
+    table = _DataTable(header_style="bold", **kwargs)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+class _DataTable(Table):
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(plain(r) if isinstance(r, str) else r for r in renderables), **kwargs)
+
+
+# Markup is off unless a line asks for it (``markup=True``), and then every value from
+# data in it goes through inert(): what people typed can never style or hide a line.
+console = InertConsole(soft_wrap=True, markup=False, highlight=False)
+err_console = InertConsole(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 
 def fail(*messages: str) -> NoReturn:
@@ -37,8 +118,16 @@ def fail(*messages: str) -> NoReturn:
     Messages are text, not markup: they carry what people typed (codes, file names), and a
     bracket in them must print as a bracket, not style the line or break it."""
     for message in messages:
-        err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+        err_console.print(f"[red]error:[/red] {inert(message)}", markup=True)
     raise typer.Exit(1) from None
+
+
+def failed_items(*batches: Batch[Any]) -> None:
+    """When items of ``batches`` failed, one error line each (code and reason) and exit
+    code 1; the rest was done (:mod:`pvpp.batch`)."""
+    failed = [f"{b.what} {f.item}: {f.reason}" for b in batches for f in b.failed]
+    if failed:
+        fail(*failed, f"{len(failed)} item(s) failed; the others were done.")
 
 
 @contextmanager
@@ -133,7 +222,8 @@ def parse_date(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         err_console.print(
-            f"[red]error:[/red] {option} must be a date like 2026-12-31, not {text!r}"
+            f"[red]error:[/red] {option} must be a date like 2026-12-31, not {inert(repr(text))}",
+            markup=True,
         )
         raise typer.Exit(2) from None
 
@@ -141,7 +231,9 @@ def parse_date(text: str, option: str) -> date:
 def parse_lang(text: str, option: str = "--lang") -> Lang:
     """A language option value (lv or en), or exit 2 with a message naming the option."""
     if text not in LANGS:
-        err_console.print(f"[red]error:[/red] {option} must be lv or en, not {text!r}")
+        err_console.print(
+            f"[red]error:[/red] {option} must be lv or en, not {inert(repr(text))}", markup=True
+        )
         raise typer.Exit(2)
     return text
 
@@ -150,4 +242,17 @@ def write_json(payload: object) -> None:
     """Write ``payload`` as UTF-8 JSON to stdout (not through rich, which would wrap lines)."""
     import json
 
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    # JSON escapes C0 controls itself but not DEL, C1 controls (CSI), format characters
+    # or the line separators; as \u escapes they are the same JSON and inert on a terminal.
+    sys.stdout.write("".join(_json_escape(ch) for ch in text) + "\n")
+
+
+def _json_escape(ch: str) -> str:
+    if unicodedata.category(ch) not in _UNSAFE or ch == "\n":
+        return ch
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON writes characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

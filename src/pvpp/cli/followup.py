@@ -6,9 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from pvpp.cli.common import command_group, console, root, round_code_arg, today_option
+from pvpp.cli.common import (
+    command_group,
+    console,
+    data_table,
+    failed_items,
+    root,
+    round_code_arg,
+    today_option,
+)
 from pvpp.followup import ingest_status_files, remind_statuses, request_statuses
 
 app = command_group(help="RV5 follow-up: status sheets out and in.", no_args_is_help=True)
@@ -33,6 +41,7 @@ def request(
         "Send them with `pvpp outbox send`.",
         highlight=False,
     )
+    failed_items(asked, reminded)
 
 
 @app.command()
@@ -43,13 +52,11 @@ def ingest(
     """Check, keep and apply returned status sheets; re-plans when a team reports a change."""
     app_ = root(ctx)
     rows = ingest_status_files(paths, settings=app_.settings, db=app_.db)
-    table = Table(header_style="bold")
-    for col in ("file", "institution", "outcome", "new plan version", "detail"):
-        table.add_column(col)
+    table = data_table("file", "institution", "outcome", "new plan version", "detail")
     for row in rows:
         style = STYLE.get(row.outcome, "white")
         table.add_row(
-            row.file, row.institution or "", f"[{style}]{row.outcome}[/{style}]",
+            row.file, row.institution or "", Text(row.outcome, style=style),
             str(row.new_plan_version or ""), row.detail,
         )  # fmt: skip
     console.print(table)

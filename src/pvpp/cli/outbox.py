@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
-from pvpp.cli.common import command_group, console, err_console, fail, root, transaction, write_json
+from pvpp.cli.common import (
+    command_group,
+    console,
+    data_table,
+    err_console,
+    fail,
+    root,
+    transaction,
+    write_json,
+)
 from pvpp.mail.outbox import STATES, list_messages, recipient_answers, summary
 from pvpp.mail.relay import deliver_due
 from pvpp.store.models import id_of
@@ -76,7 +84,7 @@ def send(
         err_console.print(
             f"[red]stopped:[/red] {threshold} temporary failures in a row — the mail server "
             "seems unavailable; the rest stays queued for the next run.",
-            highlight=False,
+            markup=True,
         )
         raise typer.Exit(1)
 
@@ -91,7 +99,9 @@ def list_(
 ) -> None:
     """Show the queue: every message with its state, attempts and last error."""
     if state is not None and state not in STATES:
-        err_console.print(f"[red]error:[/red] --state must be one of {', '.join(STATES)}")
+        err_console.print(
+            f"[red]error:[/red] --state must be one of {', '.join(STATES)}", markup=True
+        )
         raise typer.Exit(2)
     with transaction(ctx) as session:
         messages = list_messages(session, state)
@@ -100,9 +110,9 @@ def list_(
     if as_json:
         write_json(rows)
         return
-    table = Table(title="Outbox", header_style="bold")
-    for col in ("id", "message", "to", "state", "attempts", "when (UTC)", "last error"):
-        table.add_column(col)
+    table = data_table(
+        "id", "message", "to", "state", "attempts", "when (UTC)", "last error", title="Outbox"
+    )
     for row in rows:
         when = row["sent_at"] if row["state"] == "sent" else row["next_attempt_at"]
         # Text(): addresses and server replies are data, never rich markup.

@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from pvpp.approvals import approval_line, approval_view, decide
 from pvpp.cli.common import (
     command_group,
     console,
+    data_table,
     err_console,
+    failed_items,
     file_errors,
+    inert,
     institution_code_arg,
     parse_date,
     parse_lang,
@@ -96,16 +97,14 @@ def scores_show(
         else number(result.index, language)
     )
     # What people typed is escaped, so a bracket in a code prints as itself, not as markup.
-    who = f"[bold]{escape(institution)}[/bold]"
+    who = f"[bold]{inert(institution)}[/bold]"
     console.print(
-        t("scoring.show.heading", language, institution=who, round=escape(round_code), index=index),
-        highlight=False,
+        t("scoring.show.heading", language, institution=who, round=inert(round_code), index=index),
+        markup=True,
     )
-    table = Table(header_style="bold")
     columns = [t("scoring.show.item", language), "D1", "D2", "D3", "D4"]
     columns += [t(f"scoring.show.{c}", language) for c in ("score", "target", "gap", "priority")]
-    for col in columns:
-        table.add_column(col)
+    table = data_table(*columns)
     for item_id, s in result.items.items():
         name = policy.item(item_id).name.get(language)
         dims = [_shown(s.degrees.get(d), labels) for d in ("D1", "D2", "D3", "D4")]
@@ -121,7 +120,7 @@ def scores_show(
     for line in component_lines(result, language):
         console.print(f"  {line}", highlight=False)
     for w in result.warnings:
-        console.print(f"  [yellow]⚠[/yellow] {w.message[language]}", highlight=False)
+        console.print(f"  [yellow]⚠[/yellow] {inert(w.message[language])}", markup=True)
     if explain:
         for line in explain_lines(result, language):
             console.print(f"  {line}", highlight=False)
@@ -177,10 +176,8 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
         highlight=False,
     )
     if "approval" in payload:
-        console.print(f"  {escape(payload['approval']['text'])}", highlight=False)
-    table = Table(header_style="bold")
-    for col in ("due", "item", "step", "measure", "RV5", "role", "funding", "status"):
-        table.add_column(col)
+        console.print(f"  {payload['approval']['text']}")
+    table = data_table("due", "item", "step", "measure", "RV5", "role", "funding", "status")
     for m in payload["measures"]:
         # The team's own measures are not in the library: their name is the title.
         measure = library.by_id.get(m["measure_id"])
@@ -277,7 +274,7 @@ def plan_adjust(
     """Make a new plan version with measures dropped (with a reason) or dates moved."""
     drops = dict(d.split("=", 1) for d in drop or [] if "=" in d)
     if len(drops) != len(drop or []):
-        err_console.print("[red]error:[/red] --drop takes MEASURE_ID=reason")
+        err_console.print("[red]error:[/red] --drop takes MEASURE_ID=reason", markup=True)
         raise typer.Exit(2)
     moves = {}
     for m in move or []:
@@ -367,7 +364,7 @@ def plan_send(
     from pvpp.delivery import queue_plans
 
     if bool(institution) == all_:
-        err_console.print("[red]error:[/red] give either --institution CODE or --all")
+        err_console.print("[red]error:[/red] give either --institution CODE or --all", markup=True)
         raise typer.Exit(2)
     language = None if lang is None else parse_lang(lang)
     app_ = today_option(ctx, today)
@@ -381,9 +378,13 @@ def plan_send(
     )
     for row in rows:
         version = f" (version {row.version})" if row.version else ""
-        console.print(f"  • {row.institution}: {row.outcome}{version}", highlight=False)
+        reason = f": {row.reason}" if row.reason else ""
+        console.print(
+            f"  • {row.institution}: {row.outcome}{version}{reason}", highlight=False, markup=False
+        )
     queued = sum(1 for r in rows if r.outcome == "queued")
     console.print(f"{queued} plan email(s) queued; deliver them with `pvpp outbox send`.")
+    failed_items(rows)
 
 
 @plan_app.command("sheet")
@@ -446,7 +447,7 @@ def plan_take_command(
     def problems() -> None:
         for p in outcome.problems:
             where = f"{p['sheet']}!{p['cell']}: " if p.get("cell") else ""
-            err_console.print(f"  • {escape(where + p['message'])}", highlight=False)
+            err_console.print(f"  • {where}{p['message']}")
 
     if outcome.outcome == "duplicate":
         if outcome.first_outcome == "accepted":
@@ -470,8 +471,8 @@ def plan_take_command(
     console.print(f"{outcome.changes} change(s) recorded. {mailed}", highlight=False)
     library = load_library("pvpp2027-v1")
     for w in outcome.warnings:
-        text = escape(warning_text(w, library, lang))
-        console.print(f"  [yellow]⚠[/yellow] {text}", highlight=False)
+        text = inert(warning_text(w, library, lang))
+        console.print(f"  [yellow]⚠[/yellow] {text}", markup=True)
 
 
 @plan_app.command("approve")

@@ -6,39 +6,45 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 from rich.tree import Tree
 
-from pvpp.cli.common import command_group, console, root, write_json
+from pvpp.cli.common import command_group, console, inert, root, write_json
 from pvpp.policy import load_policy, load_policy_file
 from pvpp.policy.models import Lang, Policy
 
 app = command_group(help="Show and check policy versions (policy/*.yaml).", no_args_is_help=True)
 
 
+def bold(head: str, rest: str) -> Text:
+    """``head`` in bold, then ``rest``: a label from data, never markup."""
+    return Text.assemble((head, "bold"), rest)
+
+
 def policy_tree(policy: Policy, lang: Lang) -> Tree:
     """The policy as a rich tree: components and items, then the other lists with counts."""
     counts = policy.counts()
-    root = Tree(f"[bold]{policy.id}[/bold] — {policy.title.get(lang)} ({policy.plan.get(lang)})")
+    # Labels are plain text (the console's markup is off); those with a style are built
+    # as Text, so a bracket in a policy file prints as itself.
+    root = Tree(bold(policy.id, f" — {policy.title.get(lang)} ({policy.plan.get(lang)})"))
     comps = root.add(f"Components: {counts['components']} · items: {counts['items']}")
     for c in policy.components:
-        branch = comps.add(
-            f"[bold]{c.id}[/bold] {c.name.get(lang)} ({len(c.items)}) → {c.rv5_measure}"
-        )
+        branch = comps.add(bold(c.id, f" {c.name.get(lang)} ({len(c.items)}) → {c.rv5_measure}"))
         for item in c.items:
-            mark = (
-                " [dim](provisional target)[/dim]" if "national_target" in item.provisional else ""
-            )
-            branch.add(
+            label = Text(
                 f"{item.id} {item.name.get(lang)} · target {item.national_target}"
-                f" · weight {item.weight:g}{mark}"
+                f" · weight {item.weight:g}"
             )
+            if "national_target" in item.provisional:
+                label.append(" (provisional target)", style="dim")
+            branch.add(label)
     dims = root.add(f"Dimensions: {counts['dimensions']}")
     for d in policy.dimensions:
         dims.add(f"{d.id} {d.name.get(lang)}")
-    scale = root.add(
-        f"Degrees: {counts['degrees']}"
-        + (" [dim](provisional)[/dim]" if policy.degree_scale.provisional else "")
-    )
+    degrees = Text(f"Degrees: {counts['degrees']}")
+    if policy.degree_scale.provisional:
+        degrees.append(" (provisional)", style="dim")
+    scale = root.add(degrees)
     for deg in policy.degree_scale.degrees:
         scale.add(f"{deg.value} {deg.name.get(lang)}")
     principles = root.add(f"Principles: {counts['principles']}")
@@ -48,7 +54,7 @@ def policy_tree(policy: Policy, lang: Lang) -> Tree:
         f"Action directions: {counts['action_directions']} · measures: {counts['measures']}"
     )
     for rv in policy.action_directions:
-        branch = rvs.add(f"[bold]{rv.id}[/bold] {rv.name.get(lang)}")
+        branch = rvs.add(bold(rv.id, f" {rv.name.get(lang)}"))
         for m in rv.measures:
             branch.add(f"{m.id} {m.text.get(lang)}")
     groups = root.add(f"Institution groups: {counts['institution_groups']}")
@@ -92,7 +98,8 @@ def check(file: Annotated[Path, typer.Argument(help="A policy YAML file")]) -> N
     policy = load_policy_file(file)
     counts = policy.counts()
     console.print(
-        f"[green]ok[/green] {file}: policy {policy.id} — {counts['components']} components, "
-        f"{counts['items']} items, {counts['measures']} measures",
-        highlight=False,
+        f"[green]ok[/green] {inert(file)}: policy {inert(policy.id)} — "
+        f"{counts['components']} components, {counts['items']} items, "
+        f"{counts['measures']} measures",
+        markup=True,
     )

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlmodel import select
 
-from pvpp.cli.common import command_group, console, root, transaction
+from pvpp.cli.common import command_group, console, data_table, root, transaction
 from pvpp.policy import load_policy
 from pvpp.registry import import_registry, registry_rows, write_registry
 from pvpp.store.models import Institution
@@ -64,9 +63,7 @@ def list_(ctx: typer.Context) -> None:
     """The institutions in the registry."""
     with transaction(ctx) as session:
         rows = session.exec(select(Institution).order_by(Institution.code)).all()
-    table = Table(header_style="bold")
-    for col in ("code", "name", "group", "scope", "roles", "head"):
-        table.add_column(col)
+    table = data_table("code", "name", "group", "scope", "roles", "head")
     for i in rows:
         scope = i.scope + (f" ({i.exclusion_id})" if i.exclusion_id else "")
         table.add_row(

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from pvpp.cli.common import (
     command_group,
     console,
+    data_table,
     institution_code_arg,
     parse_date,
     parse_lang,
@@ -87,9 +87,9 @@ def status(
     if as_json:
         write_json(view)
         return
-    table = Table(title=f"Round {code}", header_style="bold")
-    for col in ("institution", "state", "index", "last change", "flags"):
-        table.add_column(col)
+    table = data_table(
+        "institution", "state", "index", "last change", "flags", title=f"Round {code}"
+    )
     for row in view["institutions"]:
         index = "" if row["index"] is None else f"{row['index']:.1f}"
         table.add_row(
@@ -203,9 +203,7 @@ def aggregates_(
         console.print(view["note"], highlight=False)
         return
     for key, title in (("rv6_needs", "RV6 needs"), ("rv7_needs", "RV7 needs")):
-        table = Table(title=title, header_style="bold")
-        for col in ("item", "with a gap", "rated", "median gap", "mean gap"):
-            table.add_column(col)
+        table = data_table("item", "with a gap", "rated", "median gap", "mean gap", title=title)
         for n in view[key]:
             table.add_row(
                 f"{n['item']} {n['name']}",
@@ -275,11 +273,12 @@ def milestones_(
     if as_json:
         write_json([{**r, "due_on": r["due_on"].isoformat()} for r in rows])
         return
-    table = Table(title=f"Round {code}: RV3/RV4 milestones", header_style="bold")
-    for col in ("measure", "state", "due", "text", "note"):
-        table.add_column(col)
+    table = data_table(
+        "measure", "state", "due", "text", "note", title=f"Round {code}: RV3/RV4 milestones"
+    )
     for r in rows:
-        late = " [red](late)[/red]" if r["late"] else ""
-        table.add_row(r["measure"], r["state"] + late, r["due_on"].isoformat(), r["text_lv"],
-                      r["note"])  # fmt: skip
+        state_cell = Text(r["state"])
+        if r["late"]:
+            state_cell.append(" (late)", style="red")
+        table.add_row(r["measure"], state_cell, r["due_on"].isoformat(), r["text_lv"], r["note"])
     console.print(table)

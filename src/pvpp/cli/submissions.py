@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from pvpp.cli.common import command_group, console, root
+from pvpp.cli.common import command_group, console, data_table, root
 from pvpp.submissions import Outcome, ingest_paths
 
 app = command_group(help="Returned workbooks.", no_args_is_help=True)
@@ -30,16 +30,14 @@ def ingest(
     """Check, match, store and record every workbook; one bad file never stops the others."""
     app_ = root(ctx)
     rows = ingest_paths(paths, settings=app_.settings, db=app_.db)
-    table = Table(header_style="bold")
-    for col in ("file", "institution", "round", "outcome", "detail"):
-        table.add_column(col)
+    table = data_table("file", "institution", "round", "outcome", "detail")
     for row in rows:
         style = STYLE[row.outcome]
         table.add_row(
             row.file,
             row.institution or "",
             row.round or "",
-            f"[{style}]{row.outcome.value}[/{style}]",
+            Text(row.outcome.value, style=style),
             row.detail,
         )
     console.print(table)

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
 from pvpp.cli.common import (
     command_group,
     console,
+    data_table,
     institution_code_arg,
     parse_date,
     root,
@@ -98,9 +98,7 @@ def training(
 def show(ctx: typer.Context, institution: InstArg) -> None:
     """The team's members."""
     rows = _run(ctx, members, institution=institution)
-    table = Table(header_style="bold")
-    for col in ("name", "email", "roles", "lead"):
-        table.add_column(col)
+    table = data_table("name", "email", "roles", "lead")
     for m in rows:
         table.add_row(m.name, m.email, ", ".join(m.roles), "yes" if m.is_lead else "")
     console.print(table)

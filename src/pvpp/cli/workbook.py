@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from pvpp.cli.common import (
     command_group,
     console,
+    data_table,
     err_console,
     file_errors,
+    inert,
     institution_code_arg,
     parse_lang,
     root,
@@ -52,7 +53,9 @@ def new(
     language = parse_lang(lang)
     for label, value in (("--institution", institution), ("--name", name), ("--round", round_code)):
         if not value.strip() or any(ch in value for ch in "\r\n\t"):
-            err_console.print(f"[red]error:[/red] {label} must be a non-empty single line")
+            err_console.print(
+                f"[red]error:[/red] {label} must be a non-empty single line", markup=True
+            )
             raise typer.Exit(2)
     due_date = None
     if due:
@@ -60,7 +63,8 @@ def new(
             due_date = date.fromisoformat(due)
         except ValueError:
             err_console.print(
-                f"[red]error:[/red] --due must be a date like 2026-12-31, not {due!r}"
+                f"[red]error:[/red] --due must be a date like 2026-12-31, not {inert(repr(due))}",
+                markup=True,
             )
             raise typer.Exit(2) from None
     app_ = root(ctx)
@@ -87,31 +91,32 @@ def render_result(result: CheckResult, file: Path) -> None:
     meta = result.meta
     if meta:
         console.print(
-            f"[bold]{file}[/bold] — {meta.institution_name} ({meta.institution}), "
-            f"{meta.round}, {meta.questionnaire}",
-            highlight=False,
+            f"[bold]{inert(file)}[/bold] — {inert(meta.institution_name)} "
+            f"({inert(meta.institution)}), {inert(meta.round)}, {inert(meta.questionnaire)}",
+            markup=True,
         )
     else:
-        console.print(f"[bold]{file}[/bold]", highlight=False)
+        console.print(f"[bold]{inert(file)}[/bold]", markup=True)
     if result.status is Status.REJECTED:
-        console.print(f"[red]{t('workbook.check.rejected', lang, n=len(result.problems))}[/red]")
+        rejected = t("workbook.check.rejected", lang, n=len(result.problems))
+        console.print(f"[red]{inert(rejected)}[/red]", markup=True)
         for p in result.problems:
-            where = f"[cyan]{p.where()}[/cyan]: " if p.where() else ""
-            console.print(f"  • {where}{p.message}", highlight=False)
+            where = f"[cyan]{inert(p.where())}[/cyan]: " if p.where() else ""
+            console.print(f"  • {where}{inert(p.message)}", markup=True)
         return
     if result.status is Status.INCOMPLETE:
         incomplete = t("workbook.check.incomplete", lang, n=len(result.unanswered))
-        console.print(f"[yellow]{incomplete}[/yellow]")
+        console.print(f"[yellow]{inert(incomplete)}[/yellow]", markup=True)
         per_sheet: dict[str, list[str]] = defaultdict(list)
         for u in result.unanswered:
             per_sheet[u.sheet].append(f"{u.cell} ({u.field})")
         for sheet, cells in per_sheet.items():
-            console.print(f"  • [cyan]{sheet}[/cyan]: {', '.join(cells)}", highlight=False)
+            console.print(
+                f"  • [cyan]{inert(sheet)}[/cyan]: {inert(', '.join(cells))}", markup=True
+            )
         return
-    console.print(f"[green]{t('workbook.check.accepted', lang)}[/green]")
-    table = Table(show_header=True, header_style="bold")
-    table.add_column("id")
-    table.add_column(t("workbook.check.answers", lang))
+    console.print(f"[green]{inert(t('workbook.check.accepted', lang))}[/green]", markup=True)
+    table = data_table("id", t("workbook.check.answers", lang))
     for key, value in result.answers.items():
         table.add_row(key, str(value))
     console.print(table)
@@ -143,7 +148,9 @@ def check(
     try:
         data = file.read_bytes()
     except OSError as exc:
-        err_console.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}")
+        err_console.print(
+            f"[red]error:[/red] cannot read {inert(file)}: {inert(exc.strerror)}", markup=True
+        )
         raise typer.Exit(EXIT_REJECTED) from None
     result = check_workbook(
         data,

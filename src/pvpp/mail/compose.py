@@ -32,12 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from pvpp import measures
 from pvpp.approval_links import ApprovalLink, issue_link, withdraw_link
+from pvpp.batch import Batch
 from pvpp.i18n import Num, t
 from pvpp.mail.outbox import MessageError, find, queue
 from pvpp.mail.templates import render, render_html
@@ -736,28 +738,35 @@ def _assignments(
     return [(r, i) for r, i in rows]
 
 
-def queue_due_reminders(session: Session, today: date, settings: Settings) -> list[Queued]:
+def queue_due_reminders(session: Session, today: date, settings: Settings) -> Batch[Queued]:
     """Reminders for workbooks not yet accepted whose round is due within
-    ``reminder_days_before_due`` days (and not past due)."""
+    ``reminder_days_before_due`` days (and not past due). Each in its own savepoint: one
+    that cannot be queued is listed in the result's ``failed`` and the others go on."""
     window = timedelta(days=settings.reminder_days_before_due)
-    out = []
+    out: Batch[Queued] = Batch("reminder")
     for rnd, inst in _assignments(session, AWAITING_WORKBOOK):
         if rnd.due_on - window <= today <= rnd.due_on:
-            out.append(
-                queue_reminder(
-                    session, round_code=rnd.code, institution=inst.code, settings=settings
-                )
-            )
+            queued = out.attempt_in(
+                session, inst.code,
+                partial(queue_reminder, session, round_code=rnd.code, institution=inst.code,
+                        settings=settings),
+            )  # fmt: skip
+            if queued is not None:
+                out.append(queued)
     return out
 
 
-def queue_due_escalations(session: Session, today: date, settings: Settings) -> list[Queued]:
-    """Escalations for sent plans with measures more than ``escalation_days_overdue`` late."""
-    out = []
+def queue_due_escalations(session: Session, today: date, settings: Settings) -> Batch[Queued]:
+    """Escalations for sent plans with measures more than ``escalation_days_overdue`` late.
+    Each in its own savepoint: one that cannot be queued is listed in the result's
+    ``failed`` and the others go on."""
+    out: Batch[Queued] = Batch("escalation")
     for rnd, inst in _assignments(session, PLAN_OUT):
-        queued = queue_escalation(
-            session, round_code=rnd.code, institution=inst.code, today=today, settings=settings
-        )
+        queued = out.attempt_in(
+            session, inst.code,
+            partial(queue_escalation, session, round_code=rnd.code, institution=inst.code,
+                    today=today, settings=settings),
+        )  # fmt: skip
         if queued is not None:
             out.append(queued)
     return out

@@ -55,6 +55,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, select
 
+from pvpp.batch import FATAL, reason_of
 from pvpp.mail.outbox import build_email, latest_outcomes, recipients
 from pvpp.mail.transport import (
     DeliveryFailure,
@@ -332,10 +333,16 @@ def _send_one(
         with db.session(eng) as session:
             msg = build_email(row, session, settings)
             before = latest_outcomes(session, [row.id]).get(row.id, {})
-    except (OSError, ValueError) as exc:
-        # The message cannot be built here (an attachment missing from the file store):
-        # no server will change that, so it fails now and is listed.
-        failure.reply = f"cannot build the message: {exc}"
+    except FATAL:
+        raise
+    except Exception as exc:
+        # The message cannot be built here (an attachment missing from the file store, a
+        # stored value the email package refuses): no server will change that, so it
+        # fails now and is listed, and the run goes on with the next message.
+        known = isinstance(exc, OSError | ValueError)
+        if not known:
+            log.error("outbox %s: cannot build the message", row.business_key, exc_info=exc)
+        failure.reply = f"cannot build the message: {exc if known else reason_of(exc)}"
         _finish(
             eng, row.id, owner, now or utcnow(),
             state=Q.FAILED, outcome="local", reply=failure.reply,
