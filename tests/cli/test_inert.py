@@ -68,7 +68,7 @@ def test_an_error_message_shows_what_was_typed_inert(hostile_round: App) -> None
     result = runner.invoke(
         cli, ["plan", "show", "--round", "2026-K1", "--institution", code], obj=hostile_round
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the shared code check refuses it, quoting it inert
     shows_inert(result.stderr)
     assert "[reverse]Y" in result.stderr
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from pvpp.cli.common import (
     command_group,
@@ -13,6 +12,7 @@ from pvpp.cli.common import (
     data_table,
     err_console,
     fail,
+    plain,
     root,
     transaction,
     write_json,
@@ -118,12 +118,12 @@ def list_(
         # Text(): addresses and server replies are data, never rich markup.
         table.add_row(
             str(row["id"]),
-            Text(row["key"]),
-            Text(", ".join(_recipient(r) for r in row["recipients"])),
+            plain(row["key"]),
+            plain(", ".join(_recipient(r) for r in row["recipients"])),
             row["state"],
             str(row["attempts"]),
             when.strftime("%Y-%m-%d %H:%M") if when else "",
-            Text(f"{row['last_code'] or ''} {row['last_error']}".strip()),
+            plain(f"{row['last_code'] or ''} {row['last_error']}".strip()),
         )
     console.print(table)
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATES}

@@ -16,6 +16,7 @@ from pvpp.cli.common import (
     institution_code_arg,
     parse_date,
     parse_lang,
+    plain,
     root,
     round_code_arg,
     today_option,
@@ -93,7 +94,7 @@ def status(
     for row in view["institutions"]:
         index = "" if row["index"] is None else f"{row['index']:.1f}"
         table.add_row(
-            Text(f"{row['code']} {row['name']}"),
+            plain(f"{row['code']} {row['name']}"),
             row["state"],
             index,
             row["changed_at"],
@@ -106,7 +107,7 @@ def status(
     for row in view["institutions"]:
         for u in row["undelivered"]:
             console.print(
-                Text(
+                plain(
                     f"  • {row['code']}: {u['kind']} email not delivered to "
                     f"{', '.join(u['to'])}: {u['reply']}"
                 ),
@@ -114,7 +115,7 @@ def status(
             )
         for f in row["late_files"]:
             console.print(
-                Text(
+                plain(
                     f"  • {row['code']}: late workbook {f['filename']} ({f['status']}, "
                     f"received {f['received_at']} while {f['state']}) kept, not applied; "
                     f"`pvpp round reopen {view['round']} {row['code']}` applies it"
@@ -145,6 +146,7 @@ def close(
     )
 
 
+@app.command()
 def reopen(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
@@ -167,7 +169,7 @@ def reopen(
         )
     if done.applied:
         console.print(
-            Text(
+            plain(
                 f"Reopened {done.institution}: applied the late workbook {done.applied} "
                 f"({done.status}); now {done.state}."
             ),
@@ -175,7 +177,7 @@ def reopen(
         )
     else:
         console.print(
-            Text(f"Reopened {done.institution}: now {done.state}; its next workbook is applied."),
+            plain(f"Reopened {done.institution}: now {done.state}; its next workbook is applied."),
             highlight=False,
         )
 
