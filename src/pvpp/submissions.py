@@ -85,6 +85,7 @@ def ingest_paths(
     file, in the order of their names. This process holds only the files in hand, not the
     whole drop folder: a round's returns are 50 MB at 1,000 institutions.
     """
+    settings.signing_key()  # a refused key stops here, before any file is read or stored
     files: list[tuple[Path, str, str]] = []  # (path, digest, why unreadable)
     for path in workbook_files(paths):
         try:
