@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
-from pvpp.files import write_atomic
+from pvpp.files import FileRefused, read_given, shown_name, write_atomic
 from pvpp.mail.compose import queue_followup, queue_status_reminder, queue_status_returned
 from pvpp.mail.outbox import find
 from pvpp.planning.library import load_library
@@ -192,23 +192,28 @@ def ingest_status_files(
     rows = []
     for path in workbook_files(paths):
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            rows.append(StatusOutcome(str(path), "rejected", detail=unreadable_detail(exc)))
+            data = read_given(path, limit=settings.max_upload_bytes)
+        except FileRefused as exc:
+            rows.append(StatusOutcome(shown_name(path), "rejected", detail=unreadable_detail(exc)))
             continue
         with db.unit_of_work() as session:
             rows.append(
                 ingest_status(
-                    session, data, filename=path.name, source=f"{source}:{path}", settings=settings
+                    session, data, filename=path.name, source=f"{source}:{path}",
+                    settings=settings,
                 )
-            )
+            )  # fmt: skip
     return rows
 
 
 def ingest_status(
     session: Session, data: bytes, *, filename: str, source: str, settings: Settings
 ) -> StatusOutcome:
-    """Check one status sheet, keep it as received, and apply it when accepted."""
+    """Check one status sheet, keep it as received, and apply it when accepted.
+
+    ``filename`` and ``source`` are kept and shown as :func:`pvpp.files.shown_name` gives
+    them."""
+    filename, source = shown_name(filename), shown_name(source)
     digest = sha256(data)
     earlier = session.exec(select(StatusReport).where(StatusReport.file_sha256 == digest)).first()
     if earlier is not None:

@@ -8,18 +8,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pvpp.cli.common import (
     command_group,
     console,
     err_console,
+    fail,
     file_errors,
     parse_lang,
     root,
     write_json,
 )
-from pvpp.files import write_atomic
+from pvpp.files import FileRefused, read_given, shown_name, write_atomic
 from pvpp.i18n import t
 from pvpp.questionnaire import load_questionnaire
 from pvpp.workbook.build import build_workbook
@@ -79,14 +81,15 @@ def render_result(result: CheckResult, file: Path) -> None:
     """Print a check result for people: problems with sheet and cell, or the answers."""
     lang = result.lang
     meta = result.meta
+    name = escape(shown_name(file))
     if meta:
         console.print(
-            f"[bold]{file}[/bold] — {meta.institution_name} ({meta.institution}), "
+            f"[bold]{name}[/bold] — {meta.institution_name} ({meta.institution}), "
             f"{meta.round}, {meta.questionnaire}",
             highlight=False,
         )
     else:
-        console.print(f"[bold]{file}[/bold]", highlight=False)
+        console.print(f"[bold]{name}[/bold]", highlight=False)
     if result.status is Status.REJECTED:
         console.print(f"[red]{t('workbook.check.rejected', lang, n=len(result.problems))}[/red]")
         for p in result.problems:
@@ -125,14 +128,14 @@ def check(
 ) -> None:
     """Check a returned workbook: every problem at once (exit 1), unanswered questions
     (exit 3), or the parsed answers (exit 0)."""
+    settings = root(ctx).settings
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        err_console.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}")
-        raise typer.Exit(EXIT_REJECTED) from None
+        data = read_given(file, limit=settings.max_upload_bytes)
+    except FileRefused as exc:
+        fail(f"cannot read {exc.message}")  # exit 1, as for a rejected workbook
     result = check_workbook(
         data,
-        settings=root(ctx).settings,
+        settings=settings,
         expect_institution=institution,
         expect_round=round_code,
     )
