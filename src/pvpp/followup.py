@@ -40,6 +40,7 @@ from pvpp.services import with_services
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
 from pvpp.states.status_report import ReportVerdict
+from pvpp.store.concurrency import hold, hold_row
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
@@ -215,6 +216,7 @@ def ingest_status(
     them."""
     filename, source = shown_name(filename), shown_name(source)
     digest = sha256(data)
+    hold(session, f"file:{digest}")  # the same file taken at once elsewhere: waited for
     earlier = session.exec(select(StatusReport).where(StatusReport.file_sha256 == digest)).first()
     if earlier is not None:
         return StatusOutcome(
@@ -229,6 +231,7 @@ def ingest_status(
         try:
             ctx = context(session, meta.round, meta.institution)
             assignment = ctx.assignment
+            hold_row(session, assignment)  # one sheet of an assignment at a time
         except PlanError as exc:
             result.status, detail = "rejected", str(exc)
     store_file(session, data)

@@ -68,6 +68,7 @@ from pvpp.services import read_services
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
 from pvpp.states.plan_measure import MeasureState
+from pvpp.store.concurrency import hold, hold_row
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
@@ -283,6 +284,7 @@ def take_plan_sheet(
     :func:`pvpp.files.shown_name` gives them."""
     filename, source = shown_name(filename), shown_name(source)
     digest = sha256(data)
+    hold(session, f"file:{digest}")  # the same file taken at once elsewhere: waited for
     earlier = session.exec(select(PlanSheet).where(PlanSheet.file_sha256 == digest)).first()
     if earlier is not None:
         return SheetOutcome(
@@ -337,6 +339,7 @@ def take_plan_sheet(
         ctx = context(session, meta.round, meta.institution)
     except PlanError as exc:
         return refuse("unknown_assignment", detail=str(exc))
+    hold_row(session, ctx.assignment)  # one sheet of an assignment at a time
     latest = latest_plan(session, ctx.assignment)
     if latest is None:
         return refuse("no_plan", ctx)

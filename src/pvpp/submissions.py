@@ -23,6 +23,7 @@ from pvpp.files import FileRefused, read_given, shown_name
 from pvpp.parallel import imap
 from pvpp.queries import current_answers
 from pvpp.settings import Settings
+from pvpp.store.concurrency import hold
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import AnswerSet, Assignment, Institution, Round, Submission, id_of
@@ -215,6 +216,8 @@ def ingest_bytes(
     """
     filename, source = shown_name(filename), shown_name(source)
     digest = sha256(data)
+    # Another process taking the same file is waited for: then it is a duplicate here.
+    hold(session, f"file:{digest}")
     duplicate = _duplicate(session, digest, filename=filename, source=source)
     if duplicate is not None:
         return duplicate
@@ -244,10 +247,12 @@ def ingest_bytes(
                 f"no round {meta.round} or institution {meta.institution} in the store"
             )
         else:
+            # Locked and read afresh: files for one assignment are taken one at a time.
             assignment = session.exec(
-                select(Assignment).where(
-                    Assignment.round_id == rnd.id, Assignment.institution_id == inst.id
-                )
+                select(Assignment)
+                .where(Assignment.round_id == rnd.id, Assignment.institution_id == inst.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
             ).first()
             if assignment is None:
                 unmatched_reason = f"{meta.institution} has no assignment in round {meta.round}"
