@@ -176,6 +176,7 @@ def cli(root: App, *args: str, timeout: float = 90) -> subprocess.CompletedProce
         "PVPP_SECRET_KEY": TEST_KEY,
         "PVPP_WORKERS": "1",
         "COLUMNS": "200",
+        "PYTHONIOENCODING": "utf-8:strict",  # as under lv_LV.UTF-8: no surrogate passes
     }
     return subprocess.run(
         [sys.executable, "-m", "pvpp.cli.main", *args],
@@ -274,3 +275,11 @@ def test_the_command_line_shows_a_name_that_is_not_utf8(
         done = cli(round_root, *args, os.fsdecode(drop / BAD_NAME))
         text = (done.stdout + done.stderr).decode()
         assert "Traceback" not in text, (args, text)
+
+
+def test_a_name_the_command_line_prints_never_stops_it(round_root: App, tmp_path: Path) -> None:
+    out = tmp_path / os.fsdecode(b"\xfe.xlsx")
+    done = cli(round_root, "workbook", "new", "--institution", "VID", "--name", "VID",
+               "--round", "2026-K1", "--out", os.fsdecode(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    assert out.exists() and b"Wrote" in done.stdout
