@@ -47,7 +47,7 @@ def setup(folder: Path, institution: str = "VID") -> App:
         Settings(
             data_dir=folder,
             database_url=f"sqlite:///{folder / 'bench.db'}",
-            secret_key=os.environ.get("PVPP_SECRET_KEY", "bench-key"),
+            secret_key=os.environ.get("PVPP_SECRET_KEY", "bench-signing-key-0123456789abcdef"),
         )
     )
     root.db.upgrade()

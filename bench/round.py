@@ -283,7 +283,7 @@ def main() -> int:
 
     os.environ.update(
         PVPP_DATA_DIR=str(folder / "var"),
-        PVPP_SECRET_KEY="bench-key",
+        PVPP_SECRET_KEY="bench-signing-key-0123456789abcdef",
         PVPP_WORKERS=str(args.workers),
         PVPP_EMAIL_TRANSPORT="smtp",
         PVPP_SMTP_HOST="127.0.0.1",

@@ -66,6 +66,8 @@ def ingest(folder: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.outcome.value] = counts.get(row.outcome.value, 0) + 1
+        if row.submission_id is None:  # not read (a link, too large, …): only the log says so
+            get_run_logger().warning("file %s not taken: %s", row.file, row.detail)
     return counts
 
 
@@ -177,6 +179,8 @@ def ingest_statuses(folder: str) -> dict[str, int]:
         [Path(folder)], source="flow", settings=root.settings, db=root.db
     ):
         counts[row.outcome] = counts.get(row.outcome, 0) + 1
+        if row.outcome == "rejected" and row.institution is None:
+            get_run_logger().warning("status sheet %s not taken: %s", row.file, row.detail)
     return counts
 
 

@@ -52,3 +52,18 @@ def test_size_is_judged_before_reading(tmp_path: Path) -> None:
         fh.truncate(1 << 30)  # 1 GiB, sparse: reading it whole would take 1 GiB of memory
     with pytest.raises(FileRefused, match="too large"):
         read_given(sparse, limit=5 * 1024 * 1024)
+
+
+def test_shown_name_is_valid_text_and_says_what_the_name_is() -> None:
+    from pvpp.files import shown_name
+
+    not_utf8 = os.fsdecode(b"0-\xff\xfe.xlsx")
+    assert shown_name(not_utf8) == "0-\\xff\\xfe.xlsx"
+    assert shown_name(Path("/drop") / not_utf8) == "/drop/0-\\xff\\xfe.xlsx"
+    assert shown_name(b"a\xffb") == "a\\xffb"
+    assert shown_name("tab\there\x1b[2J\u202egpj.exe") == "tab\\x09here\\x1b[2J\\u202egpj.exe"
+    assert shown_name("\ud800") == "\\ud800"  # a surrogate no file name decodes to
+    for name in ("Pārskats ģērbonis.xlsx", "0-\\xff.xlsx"):
+        assert shown_name(name) == name  # nothing to escape: unchanged, so applied twice too
+    for name in (not_utf8, "\ud800", "x\x00y"):
+        shown_name(name).encode("utf-8")  # never raises

@@ -31,7 +31,7 @@ from pvpp.store.models import OutboxMessage, StatusReport
 from pvpp.workbook.status import StatusRow, build_status_sheet, check_status_sheet
 from tests.rounds import run_round
 
-KEY = b"test-key"
+KEY = b"test-key-of-the-status-sheets-0123456789"
 PERIOD, NEXT = date(2026, 12, 31), date(2027, 6, 30)
 
 

@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from pvpp.errors import PvppError
@@ -21,9 +22,39 @@ class FileRefused(PvppError):
     """A given file that is not read: missing, a link, not a regular file, too large."""
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{shown_name(path)}: {reason}")
         self.path = path
         self.reason = reason
+
+
+# Characters a name shows escaped: controls, format characters (a right-to-left override),
+# line and paragraph separators, and lone surrogates (bytes that were not UTF-8).
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def shown_name(name: str | bytes | os.PathLike[str]) -> str:
+    """A file name or path as valid UTF-8 text, to store and print.
+
+    Bytes that are not UTF-8 (which Python keeps as lone surrogates) show as ``\\xff``
+    escapes, and so do control and format characters, so the text says what the name is,
+    any database takes it, and printing it never fails. Text that needs no escape comes back
+    unchanged (so the function can be applied twice).
+    """
+    text = os.fsdecode(name)
+    try:
+        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a surrogate that no file name decodes to
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(
+        _escape(ch) if unicodedata.category(ch) in _ESCAPED_CATEGORIES else ch for ch in text
+    )
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

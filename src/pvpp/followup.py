@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.batch import Batch
-from pvpp.files import write_atomic
+from pvpp.files import FileRefused, read_given, shown_name, write_atomic
 from pvpp.mail.compose import queue_followup, queue_status_reminder, queue_status_returned
 from pvpp.mail.outbox import find
 from pvpp.planning.library import load_library
@@ -42,6 +42,7 @@ from pvpp.services import with_services
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
 from pvpp.states.status_report import ReportVerdict
+from pvpp.store.concurrency import hold, hold_row
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
@@ -207,24 +208,30 @@ def ingest_status_files(
     rows = []
     for path in workbook_files(paths):
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            rows.append(StatusOutcome(str(path), "rejected", detail=unreadable_detail(exc)))
+            data = read_given(path, limit=settings.max_upload_bytes)
+        except FileRefused as exc:
+            rows.append(StatusOutcome(shown_name(path), "rejected", detail=unreadable_detail(exc)))
             continue
         with db.unit_of_work() as session:
             rows.append(
                 ingest_status(
-                    session, data, filename=path.name, source=f"{source}:{path}", settings=settings
+                    session, data, filename=path.name, source=f"{source}:{path}",
+                    settings=settings,
                 )
-            )
+            )  # fmt: skip
     return rows
 
 
 def ingest_status(
     session: Session, data: bytes, *, filename: str, source: str, settings: Settings
 ) -> StatusOutcome:
-    """Check one status sheet, keep it as received, and apply it when accepted."""
+    """Check one status sheet, keep it as received, and apply it when accepted.
+
+    ``filename`` and ``source`` are kept and shown as :func:`pvpp.files.shown_name` gives
+    them."""
+    filename, source = shown_name(filename), shown_name(source)
     digest = sha256(data)
+    hold(session, f"file:{digest}")  # the same file taken at once elsewhere: waited for
     earlier = session.exec(select(StatusReport).where(StatusReport.file_sha256 == digest)).first()
     if earlier is not None:
         return StatusOutcome(
@@ -239,6 +246,7 @@ def ingest_status(
         try:
             ctx = context(session, meta.round, meta.institution)
             assignment = ctx.assignment
+            hold_row(session, assignment)  # one sheet of an assignment at a time
         except PlanError as exc:
             result.status, detail = "rejected", str(exc)
     store_file(session, data)

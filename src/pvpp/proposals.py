@@ -38,6 +38,7 @@ from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.assignments import State, transition
+from pvpp.files import FileRefused, read_given, shown_name
 from pvpp.i18n import t
 from pvpp.mail.compose import queue_plan_sheet_returned, queue_plan_sheet_taken
 from pvpp.planning.library import Library, MeasureDef, load_library
@@ -67,6 +68,7 @@ from pvpp.services import read_services
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
 from pvpp.states.plan_measure import MeasureState
+from pvpp.store.concurrency import hold, hold_row
 from pvpp.store.db import Database
 from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
@@ -278,8 +280,11 @@ def take_plan_sheet(
     plan. The same file again is a duplicate: no new row, no new mail, never checked
     again. With ``round_code``, a sheet of another round is refused and NOT kept: that is
     the operator's slip, not the team's, and keeping it would make the file a duplicate
-    when taken in its own round."""
+    when taken in its own round. ``filename`` and ``source`` are kept and shown as
+    :func:`pvpp.files.shown_name` gives them."""
+    filename, source = shown_name(filename), shown_name(source)
     digest = sha256(data)
+    hold(session, f"file:{digest}")  # the same file taken at once elsewhere: waited for
     earlier = session.exec(select(PlanSheet).where(PlanSheet.file_sha256 == digest)).first()
     if earlier is not None:
         return SheetOutcome(
@@ -334,6 +339,7 @@ def take_plan_sheet(
         ctx = context(session, meta.round, meta.institution)
     except PlanError as exc:
         return refuse("unknown_assignment", detail=str(exc))
+    hold_row(session, ctx.assignment)  # one sheet of an assignment at a time
     latest = latest_plan(session, ctx.assignment)
     if latest is None:
         return refuse("no_plan", ctx)
@@ -836,10 +842,10 @@ def ingest_plan_sheet_files(
     out = []
     for path in workbook_files(paths):
         try:
-            data = path.read_bytes()
-        except OSError as exc:
+            data = read_given(path, limit=settings.max_upload_bytes)
+        except FileRefused as exc:
             problem = _problem("unreadable", unreadable_detail(exc))
-            out.append(SheetOutcome(str(path), "rejected", problems=[problem]))
+            out.append(SheetOutcome(shown_name(path), "rejected", problems=[problem]))
             continue
         with db.unit_of_work() as session:
             out.append(

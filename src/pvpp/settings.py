@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pvpp.errors import PvppError
 from pvpp.policy.models import Lang
 
 SECRET_KEY_FILE = "secret.key"
+# The shortest signing key accepted, in bytes (the generated one is 64 hex characters).
+MIN_KEY_BYTES = 32
+_MAX_KEY_FILE_BYTES = 4096
+
+
+class KeyRefused(PvppError):
+    """The signing key is missing, too short or unreadable: nothing is signed or verified
+    with it."""
 
 
 class Settings(BaseSettings):
@@ -128,22 +138,103 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'pvpp.db').resolve()}"
 
     def signing_key(self) -> bytes:
-        """The HMAC key for workbook signatures, creating the local one on first use."""
+        """The HMAC key for workbook signatures, creating the local one on first use.
+
+        Raises :class:`KeyRefused` (saying what to do) for a key shorter than
+        ``MIN_KEY_BYTES`` (``PVPP_SECRET_KEY`` or the key file), a key file that cannot be
+        read, or one that cannot be created: an empty key would accept forged workbooks.
+        """
         if self.secret_key is not None:
-            return self.secret_key.get_secret_value().encode("utf-8")
+            key = self.secret_key.get_secret_value().encode("utf-8")
+            if len(key.strip()) < MIN_KEY_BYTES:
+                raise KeyRefused(
+                    f"PVPP_SECRET_KEY is too short ({len(key.strip())} characters); set it to "
+                    f"at least {MIN_KEY_BYTES} characters of one random value (for example "
+                    "`python3 -c 'import secrets; print(secrets.token_hex(32))'`) and keep it "
+                    "the same everywhere"
+                )
+            return key
         return _local_key(self.data_dir)
 
 
 def _local_key(data_dir: Path) -> bytes:
+    """The key in ``<data dir>/secret.key``, made on first use.
+
+    The key is written whole to a temporary file beside it and then hard-linked to its
+    name: the link fails when the name exists, so of processes starting at once exactly one
+    makes the key, and no process ever sees a file that is not yet (or never) written.
+    """
     path = data_dir / SECRET_KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must not end up with different keys.
+    key = _read_key(path)
+    if key is None:
+        _create_key(path)
+        key = _read_key(path)
+        if key is None:
+            raise KeyRefused(
+                f"The signing key {path} was created but is gone; check what removes files "
+                "from the data folder, or set PVPP_SECRET_KEY"
+            )
+    return key
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key in ``path``; None when there is no such file."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(_MAX_KEY_FILE_BYTES)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise KeyRefused(
+            f"The signing key {path} cannot be read ({exc.strerror}); make it a file readable "
+            "by the user pvpp runs as, or set PVPP_SECRET_KEY"
+        ) from None
+    key = data.strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise KeyRefused(
+            f"The signing key {path} holds {len(key)} bytes, fewer than the {MIN_KEY_BYTES} "
+            "needed (left empty by a full disk or an interrupted start?). Nothing is signed "
+            "with it. If no workbooks were sent with it, delete it and pvpp makes a new one; "
+            f"otherwise put the key back, or set PVPP_SECRET_KEY to at least {MIN_KEY_BYTES} "
+            "characters (workbooks signed with another key then need sending again)"
+        )
+    return key
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key to ``path`` unless another process got there first."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    except OSError as exc:
+        raise _not_created(path, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_hex(32).encode("ascii"))
+            fh.flush()
+            os.fsync(fh.fileno())
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(tmp, path)
         except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(secrets.token_hex(32))
-    return path.read_text(encoding="ascii").strip().encode("ascii")
+            return  # another process made the key first: that one is used
+        _sync_folder(path.parent)
+    except OSError as exc:
+        raise _not_created(path, exc) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _not_created(path: Path, exc: OSError) -> KeyRefused:
+    return KeyRefused(
+        f"The signing key {path} cannot be created ({exc.strerror}); free space or fix the "
+        "permissions of the data folder and run again, or set PVPP_SECRET_KEY"
+    )
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a new name in ``folder`` survive a crash."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

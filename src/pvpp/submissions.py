@@ -11,6 +11,7 @@ already received (by SHA-256) and finishes the job without duplicates.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, select
 from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.errors import PvppError
+from pvpp.files import FileRefused, read_given, shown_name
 from pvpp.parallel import imap
 from pvpp.queries import (
     assignment_of,
@@ -33,8 +35,9 @@ from pvpp.queries import (
 )
 from pvpp.settings import Settings
 from pvpp.states.assignment import REOPENABLE, TAKES_WORKBOOK
+from pvpp.store.concurrency import hold
 from pvpp.store.db import Database
-from pvpp.store.files import read_file, sha256, sha256_of, store_file
+from pvpp.store.files import read_file, sha256, store_file
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
@@ -86,13 +89,26 @@ class IngestRow:
     submission_id: int | None = None
 
 
+# The names of files the intakes take from a folder.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
 def workbook_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files to ingest: the files given, and the .xlsx/.xlsm/.xls files inside folders."""
+    """Files to take in: each path given that is not a folder, and in each folder given the
+    entries named like workbooks (.xlsx/.xlsm/.xls/.ods), in name order.
+
+    A folder is walked without following links: a link to a folder inside it is never
+    entered, and a link, FIFO or device named like a workbook is yielded as it is, for the
+    intake to refuse by name (:func:`pvpp.files.read_given` reads regular files only).
+    """
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
-                    yield child
+            found: list[Path] = []
+            for folder, _dirs, names in os.walk(path, followlinks=False):
+                found += [
+                    Path(folder, n) for n in names if Path(n).suffix.lower() in WORKBOOK_SUFFIXES
+                ]
+            yield from sorted(found)
         else:
             yield path
 
@@ -107,12 +123,15 @@ def ingest_paths(
     file, in the order of their names. This process holds only the files in hand, not the
     whole drop folder: a round's returns are 50 MB at 1,000 institutions.
     """
-    files: list[tuple[Path, str, str]] = []  # (path, digest, why unreadable)
+    settings.signing_key()  # a refused key stops here, before any file is read or stored
+    files: list[tuple[Path, str, str]] = []  # (path, digest, why refused)
     for path in workbook_files(paths):
-        try:
-            files.append((path, sha256_of(path), ""))
-        except OSError as exc:
+        try:  # one file in hand at a time: its bytes are dropped once hashed
+            digest = sha256(read_given(path, limit=settings.max_upload_bytes))
+        except FileRefused as exc:
             files.append((path, "", unreadable_detail(exc)))
+        else:
+            files.append((path, digest, ""))
     with db.reading() as session:
         known = _known_digests(session, [digest for _, digest, _ in files if digest])
     fresh: dict[str, Path] = {}  # the same bytes twice in one batch are checked once
@@ -126,7 +145,7 @@ def ingest_paths(
     )  # fmt: skip
     out = []
     for path, digest, unreadable in files:
-        name, where = path.name, f"{source}:{path}"
+        name, where = shown_name(path.name), f"{source}:{shown_name(path)}"
         got: tuple[bytes, CheckResult] | str  # the bytes and their check, or why unreadable
         if unreadable:
             got = unreadable
@@ -141,7 +160,7 @@ def ingest_paths(
             # Its first copy in this batch could not be read in the worker: this one stands in.
             got = _read_and_check(path, settings=settings)
         if isinstance(got, str):
-            out.append(IngestRow(str(path), Outcome.REJECTED, detail=got))
+            out.append(IngestRow(shown_name(path), Outcome.REJECTED, detail=got))
             continue
         data, result = got
         with db.unit_of_work() as session:
@@ -149,16 +168,17 @@ def ingest_paths(
     return out
 
 
-def unreadable_detail(exc: OSError) -> str:
-    """What the intake says of a file it could not read."""
-    return f"cannot read: {exc.strerror}"
+def unreadable_detail(exc: FileRefused) -> str:
+    """What the intake says of a file it does not read (a link, not a regular file, too
+    large, missing, unreadable); the file's name is in the row beside it."""
+    return exc.reason
 
 
 def _read_and_check(path: Path, *, settings: Settings) -> tuple[bytes, CheckResult] | str:
     """A worker's part: the file as read and its check (the bytes checked are those stored)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
+        data = read_given(path, limit=settings.max_upload_bytes)
+    except FileRefused as exc:
         return unreadable_detail(exc)
     return data, check_workbook(data, settings=settings)
 
@@ -213,9 +233,13 @@ def ingest_bytes(
     """Ingest one workbook inside the caller's transaction.
 
     ``checked``: its check, if done already; otherwise it is checked here with
-    ``settings`` (its limits and signing key), which must then be given.
+    ``settings`` (its limits and signing key), which must then be given. ``filename`` and
+    ``source`` are kept and shown as :func:`pvpp.files.shown_name` gives them.
     """
+    filename, source = shown_name(filename), shown_name(source)
     digest = sha256(data)
+    # Another process taking the same file is waited for: then it is a duplicate here.
+    hold(session, f"file:{digest}")
     duplicate = _duplicate(session, digest, filename=filename, source=source)
     if duplicate is not None:
         return duplicate
@@ -245,10 +269,12 @@ def ingest_bytes(
                 f"no round {meta.round} or institution {meta.institution} in the store"
             )
         else:
+            # Locked and read afresh: files for one assignment are taken one at a time.
             assignment = session.exec(
-                select(Assignment).where(
-                    Assignment.round_id == rnd.id, Assignment.institution_id == inst.id
-                )
+                select(Assignment)
+                .where(Assignment.round_id == rnd.id, Assignment.institution_id == inst.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
             ).first()
             if assignment is None:
                 unmatched_reason = f"{meta.institution} has no assignment in round {meta.round}"

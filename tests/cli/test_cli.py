@@ -194,8 +194,8 @@ def test_local_signing_key_is_generated_once(tmp_path: Path) -> None:
     assert Settings(_env_file=None, data_dir=data_dir).signing_key() == first
     assert Settings(_env_file=None, data_dir=tmp_path / "other").signing_key() != first
     assert (
-        Settings(_env_file=None, data_dir=data_dir, secret_key="from-env").signing_key()
-        == b"from-env"
+        Settings(_env_file=None, data_dir=data_dir, secret_key="from-env-" + "k" * 32).signing_key()
+        == b"from-env-" + b"k" * 32
     )
 
 

@@ -140,7 +140,9 @@ def file_errors() -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        fail(f"{exc.filename or ''}: {exc.strerror}")
+        from pvpp.files import shown_name
+
+        fail(f"{shown_name(exc.filename or '')}: {exc.strerror}")
 
 
 @contextmanager

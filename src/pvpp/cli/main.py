@@ -15,6 +15,8 @@ registered under its name. The ``pvpp`` package itself never imports the flows.
 
 from __future__ import annotations
 
+import io
+import sys
 from importlib.metadata import entry_points
 
 import typer
@@ -45,9 +47,19 @@ app = command_group(
 )
 
 
+def _printable_streams() -> None:
+    """Let stdout and stderr print any text: a character the terminal's encoding cannot
+    take (a file name's byte that is not UTF-8, under a strict UTF-8 locale) prints as a
+    backslash escape instead of stopping the command with a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 @app.callback()
 def _root(ctx: typer.Context) -> None:
     """Build the composition root for this invocation (unless the caller handed one in)."""
+    _printable_streams()
     if ctx.obj is None:
         from pvpp.app import App
 

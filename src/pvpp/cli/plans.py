@@ -27,7 +27,7 @@ from pvpp.cli.common import (
     transaction,
     write_json,
 )
-from pvpp.files import write_atomic
+from pvpp.files import read_given, shown_name, write_atomic
 from pvpp.i18n import number, t
 from pvpp.planning.library import load_library
 from pvpp.plans import (
@@ -433,8 +433,8 @@ def plan_take_command(
     from pvpp.proposals import take_plan_sheet
 
     app_ = root(ctx)
-    with file_errors():
-        data = file.read_bytes()
+    data = read_given(file, limit=app_.settings.max_upload_bytes)  # refused: a message
+    name = shown_name(file.name)
     outcome = _run(
         ctx,
         lambda s: take_plan_sheet(
@@ -452,10 +452,10 @@ def plan_take_command(
     if outcome.outcome == "duplicate":
         if outcome.first_outcome == "accepted":
             text = t("proposal.check.duplicate_accepted", lang, version=outcome.version)
-            console.print(f"{file.name}: {text}", highlight=False)
+            console.print(f"{name}: {text}", highlight=False)
             return
         text = t("proposal.check.duplicate_rejected", lang)
-        err_console.print(f"{file.name}: {text}", highlight=False)
+        err_console.print(f"{name}: {text}", highlight=False)
         problems()
         raise typer.Exit(1)
     mailed = f"Email to the team queued: {outcome.mailed}." if outcome.mailed else ""

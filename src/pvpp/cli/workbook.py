@@ -14,6 +14,7 @@ from pvpp.cli.common import (
     console,
     data_table,
     err_console,
+    fail,
     file_errors,
     inert,
     institution_code_arg,
@@ -22,7 +23,7 @@ from pvpp.cli.common import (
     round_code_arg,
     write_json,
 )
-from pvpp.files import write_atomic
+from pvpp.files import FileRefused, read_given, shown_name, write_atomic
 from pvpp.i18n import t
 from pvpp.questionnaire import load_questionnaire
 from pvpp.workbook.build import build_workbook
@@ -89,14 +90,15 @@ def render_result(result: CheckResult, file: Path) -> None:
     """Print a check result for people: problems with sheet and cell, or the answers."""
     lang = result.lang
     meta = result.meta
+    name = inert(shown_name(file))
     if meta:
         console.print(
-            f"[bold]{inert(file)}[/bold] — {inert(meta.institution_name)} "
+            f"[bold]{name}[/bold] — {inert(meta.institution_name)} "
             f"({inert(meta.institution)}), {inert(meta.round)}, {inert(meta.questionnaire)}",
             markup=True,
         )
     else:
-        console.print(f"[bold]{inert(file)}[/bold]", markup=True)
+        console.print(f"[bold]{name}[/bold]", markup=True)
     if result.status is Status.REJECTED:
         rejected = t("workbook.check.rejected", lang, n=len(result.problems))
         console.print(f"[red]{inert(rejected)}[/red]", markup=True)
@@ -145,16 +147,14 @@ def check(
 ) -> None:
     """Check a returned workbook: every problem at once (exit 1), unanswered questions
     (exit 3), or the parsed answers (exit 0)."""
+    settings = root(ctx).settings
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        err_console.print(
-            f"[red]error:[/red] cannot read {inert(file)}: {inert(exc.strerror)}", markup=True
-        )
-        raise typer.Exit(EXIT_REJECTED) from None
+        data = read_given(file, limit=settings.max_upload_bytes)
+    except FileRefused as exc:
+        fail(f"cannot read {exc.message}")  # exit 1, as for a rejected workbook
     result = check_workbook(
         data,
-        settings=root(ctx).settings,
+        settings=settings,
         expect_institution=institution,
         expect_round=round_code,
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 from sqlmodel import Session
 
 from pvpp.files import write_atomic
-from pvpp.store.models import StoredFile
+from pvpp.store.concurrency import insert_new
+from pvpp.store.models import StoredFile, utcnow
 
 SESSION_KEY = "pvpp.files"
 
@@ -46,7 +47,8 @@ class FileStore:
         record.
 
         The bytes are written before the row, so a crash between the two leaves at most an
-        orphan file, never a row that points at nothing.
+        orphan file, never a row that points at nothing. Processes storing the same bytes at
+        once all succeed: the row is inserted by the first, the others find it.
         """
         digest = sha256(data)
         existing = session.get(StoredFile, digest)
@@ -55,11 +57,13 @@ class FileStore:
         path = self.path(digest)
         if not path.exists():
             write_atomic(path, data)
-        record = StoredFile(
-            sha256=digest, size=len(data), path=str(path.relative_to(path.parents[2]))
-        )
-        session.add(record)
-        session.flush()
+        insert_new(
+            session, StoredFile, sha256=digest, size=len(data),
+            path=str(path.relative_to(path.parents[2])), first_seen_at=utcnow(),
+        )  # fmt: skip
+        record = session.get(StoredFile, digest)
+        if record is None:  # pragma: no cover - inserted or found just above
+            raise RuntimeError(f"stored file {digest} has no row")
         return record
 
     def read(self, record: StoredFile) -> bytes:
