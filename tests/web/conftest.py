@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -123,12 +124,14 @@ def web_settings(tmp_path: Path, **values: object) -> Settings:
     return settings_for(tmp_path / "var", **{**base, **values})
 
 
-@pytest.fixture
-def world(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
+@contextmanager
+def built_world(
+    tmp_path: Path, spec: QuestionnaireSpec, public_url: str = PUBLIC
+) -> Iterator[World]:
     """A and B with teams, assessed and planned, their plan emails queued on SENT_ON; the
-    portal on TODAY."""
+    portal (links pointing to ``public_url``) on TODAY."""
     clock = FixedClock(SENT_ON)
-    root = make_root(web_settings(tmp_path), clock)
+    root = make_root(web_settings(tmp_path, public_url=public_url), clock)
     root.db.upgrade()
     try:
         run_round(
@@ -154,3 +157,10 @@ def world(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
             yield w
     finally:
         root.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
+    """The two institutions and the portal, on SQLite (see :func:`built_world`)."""
+    with built_world(tmp_path, spec) as w:
+        yield w

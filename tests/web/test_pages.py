@@ -56,7 +56,7 @@ def test_pages_are_kept_out_of_caches_frames_and_referers(world: World) -> None:
     page = world.client.get("/signin")
     headers = page.headers
     assert headers["cache-control"] == "no-store"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
     assert headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"

@@ -105,7 +105,10 @@ def create_app(app: App) -> FastAPI:
         headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
+        # Never a Referer to another site (sign-in and approval links carry their token in
+        # the path); "no-referrer" would also make the browser send "Origin: null" with
+        # the portal's own forms, which the origin check refuses.
+        headers["Referrer-Policy"] = "same-origin"
         if not request.url.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
         if secure:
