@@ -33,6 +33,7 @@ from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
 from pvpp.sessions import Viewer
 from pvpp.settings import Settings
+from pvpp.signin import HEAD
 from pvpp.states.assignment import AWAITING_WORKBOOK, AssignmentState
 from pvpp.states.plan import PlanState
 from pvpp.store.files import read_file
@@ -50,11 +51,32 @@ from pvpp.store.models import (
 )
 from pvpp.teams import team_status
 
-__all__ = ["NotFound", "approval_page", "decide", "home", "plan_page", "plan_pdf_file"]
+__all__ = [
+    "NotAllowed",
+    "NotFound",
+    "approval_page",
+    "decide",
+    "home",
+    "may_decide",
+    "plan_page",
+    "plan_pdf_file",
+]
 
 
 class NotFound(PvppError):
     """Nothing the viewer may see is there (also for what belongs to another institution)."""
+
+
+class NotAllowed(PvppError):
+    """The viewer may see this but not do it (a team member deciding on the head's plan)."""
+
+
+def may_decide(viewer: Viewer | None) -> bool:
+    """Whether the visitor of an approval page may decide: its holder without a session
+    (the head, from the email), or the signed-in head. A team lead is copied on the plan
+    email and so holds the link too; signed in as the team, they see the page but do not
+    decide in the head's name."""
+    return viewer is None or viewer.role == HEAD
 
 
 def _institution(session: Session, viewer: Viewer) -> Institution:
@@ -273,6 +295,7 @@ def approval_page(
             "due": plan.approval_due,
             "expires": row.expires_on,
             "mine": viewer is not None,
+            "may_decide": may_decide(viewer),
         },
         "periods": annex["periods"],
     }
@@ -292,10 +315,13 @@ def decide(
 ) -> Decision:
     """The head's decision through the approval page: :func:`pvpp.approvals.decide`, as
     ``pvpp plan approve`` calls it, after the check :func:`approval_page` makes (a visitor
-    signed in for another institution decides nothing: :class:`NotFound`)."""
+    signed in for another institution decides nothing: :class:`NotFound`; one signed in
+    as a team member of the same institution neither: :class:`NotAllowed`)."""
     if viewer is not None:
         _, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
         _plan_of(session, viewer, id_of(plan))
+    if not may_decide(viewer):
+        raise NotAllowed(t("web.approve.not_head", lang))
     return approvals.decide(
         session, token, approve=approve, reason=reason, lang=lang, settings=settings,
         clock=clock, where=where,

@@ -140,3 +140,24 @@ def test_an_approval_link_that_cannot_be_used_says_why(world: World) -> None:
     world.clock.advance(timedelta(days=60))
     expired = world.client.get(f"/plans/approve/{token}")
     assert expired.status_code == 410 and "derīguma termiņš beidzās" in expired.text
+
+
+def test_a_team_member_holding_the_heads_link_reads_but_does_not_decide(world: World) -> None:
+    """The team lead is copied on the plan email, so holds the approval link too: signed in
+    as the team, the page shows the plan without the forms, and a decision is refused."""
+    url = f"/plans/approve/{world.approval_tokens[A]}"
+    for role in ("lead", "team"):
+        client = world.sign_in(A, role, TestClient(create_app(world.root), base_url=PUBLIC))
+        page = client.get(url)
+        assert page.status_code == 200 and t("web.approve.not_head", "lv") in page.text
+        assert 'name="decision"' not in page.text
+        refused = client.post(url, data={"csrf": world.token(client), "decision": "approve"})
+        assert refused.status_code == 403 and t("web.approve.not_head", "lv") in refused.text
+    with world.root.db.reading() as s:
+        assert all(not a.outcome for a in s.exec(select(PlanApproval)).all())
+    head = world.sign_in(A, "head", TestClient(create_app(world.root), base_url=PUBLIC))
+    done = head.post(url, data={"csrf": world.token(head), "decision": "approve"})
+    assert done.status_code == 200
+    with world.root.db.reading() as s:
+        plan = s.get(Plan, world.plan_ids[A])
+        assert plan is not None and plan.status == "approved"

@@ -9,6 +9,7 @@ Every error ends as a readable page in the reader's language with the right stat
 - a link that cannot be used (:class:`pvpp.signin.SigninError`,
   :class:`pvpp.approvals.ApprovalError`): its own message, 404 for an unknown link and 410
   for one used, expired or superseded;
+- :class:`pvpp.portal.NotAllowed` (seen, but not to be done by this person): 403;
 - any other :class:`~pvpp.errors.PvppError`: its message, 400.
 
 Anything else is a bug and shows as a plain 500 page (logged by the server), never a
@@ -25,7 +26,7 @@ from starlette.responses import Response
 
 from pvpp.approvals import ApprovalError
 from pvpp.errors import PvppError
-from pvpp.portal import NotFound
+from pvpp.portal import NotAllowed, NotFound
 from pvpp.signin import SigninError
 from pvpp.web.render import page
 
@@ -85,6 +86,8 @@ def install_handlers(app: FastAPI) -> None:
         assert isinstance(exc, PvppError)
         if isinstance(exc, SigninError | ApprovalError):
             return error_page(request, _link_status(exc.reason), "link", exc.message)
+        if isinstance(exc, NotAllowed):
+            return error_page(request, 403, "not_allowed", exc.message)
         return error_page(request, 400, "bad_request", exc.message)
 
     app.add_exception_handler(PageError, page_error)
