@@ -68,6 +68,9 @@ REPLANS = "VID"  # moves one measure and gives one up: a new plan version goes t
 SHAPES, LATE_APPROVAL = "ARM", "IZM"
 SHEET_DAY, APPROVE_DAY, SHAPE_DAY = date(2026, 4, 22), date(2026, 4, 24), date(2026, 5, 6)
 SHAPED_APPROVAL_DAY = date(2026, 5, 8)
+#: Institutions whose people get sign-in links to the portal at the end: one whose plan
+#: was re-planned, one that shaped its plan, one whose head has not approved yet.
+PORTAL_INSTITUTIONS = (REPLANS, SHAPES, LATE_APPROVAL)
 #: The most pages a head's plan PDF may have (issue 11: a plan a head reads in ten minutes).
 MAX_PLAN_PAGES = 12
 WRONG_STATUS = "LAD"  # returns a status sheet with a mistake first
@@ -260,6 +263,8 @@ def _run(root: App, folder: Path) -> None:
     _summary(reg, rnd, first, result, status, national, mail)
     for line in documents:
         console.print(line, highlight=False)
+    for line in _portal(root):
+        console.print(line, highlight=False, markup=False)
 
 
 def _demo_team(session: Session, common: Common, inst: Institution) -> None:
@@ -484,6 +489,36 @@ def _documents(root: App, folder: Path, result: dict[str, object]) -> list[str]:
         f"Exports: {exports}",
         images,
     ]
+
+
+def _portal(root: App) -> list[str]:
+    """How to open the portal on the story's day, and fresh one-time sign-in links for the
+    team lead and the head of each of :data:`PORTAL_INSTITUTIONS` (issued through the
+    service, as the sign-in form does; the store keeps only their digests, so each run
+    prints new ones)."""
+    from pvpp.signin import issue, people_with_email
+
+    lines = [
+        "",
+        f"The portal: .venv/bin/pvpp web --today {root.today().isoformat()}",
+        "  then open a sign-in link below (each works once, for "
+        f"{root.settings.signin_link_hours} hours of the story's day); a head approves "
+        "with the link in the newest plan or approval email in the mail folder.",
+    ]
+    with root.db.unit_of_work() as s:
+        for code in PORTAL_INSTITUTIONS:
+            inst = s.exec(select(Institution).where(Institution.code == code)).one()
+            lines.append(f"  {inst.code} {inst.name}")
+            for email, role in ((f"komanda@{code.lower()}.example.org", "lead"),
+                                (inst.head_email, "head")):  # fmt: skip
+                person = next(
+                    p for p in people_with_email(s, email)
+                    if p.institution_code == code and p.role == role
+                )  # fmt: skip
+                link = issue(s, person, now=root.clock.now(), settings=root.settings,
+                             actor="demo")  # fmt: skip
+                lines.append(f"    {role} {person.name} <{person.email}>: {link.url}")
+    return lines
 
 
 def _page_images(folder: Path, pdfs: list[Path]) -> str:

@@ -20,6 +20,7 @@ their approval date and escalated after (:func:`queue_due_approvals`, the rule
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -68,6 +69,7 @@ __all__ = [
     "decide",
     "queue_due_approvals",
     "token_from_message",
+    "usable",
 ]
 
 
@@ -136,26 +138,12 @@ def _decided(session: Session, plan: Plan) -> PlanApproval | None:
     ).first()
 
 
-def decide(
-    session: Session,
-    token: str,
-    *,
-    approve: bool = True,
-    reason: str = "",
-    lang: str | None = None,
-    settings: Settings,
-    clock: Clock,
-) -> Decision:
-    """Approve (or, with ``approve=False`` and a ``reason``, refuse) the plan version of an
-    approval link, once. ``token`` may be the link itself.
-
-    Raises :class:`ApprovalError`, worded in ``lang`` (default: the settings' language),
-    for a link that cannot be used; nothing is recorded then.
-    """
-    lang = lang or settings.language
-    reason = reason.strip()
-    if not approve and not reason:
-        raise ApprovalError("no_reason", t("approval.error.no_reason", lang))
+def usable(
+    session: Session, token: str, *, lang: str, settings: Settings, clock: Clock
+) -> tuple[PlanApproval, Plan]:
+    """The link's row and plan version when the link can still be used; otherwise
+    :class:`ApprovalError` in ``lang`` (the checks of :func:`decide`, in its order).
+    Records nothing: the approval page asks this before showing the form."""
     token = token_in(token)
     row = None
     if signature_ok(token, settings.signing_key()):
@@ -166,7 +154,6 @@ def decide(
         raise ApprovalError("unknown", t("approval.error.unknown", lang))
     plan = session.get(Plan, row.plan_id)
     assert plan is not None  # a foreign key
-    now, today = clock.now(), clock.today()
     if row.outcome in (APPROVED, REFUSED):
         used = day(row.used_at, lang)
         raise ApprovalError("used", t("approval.error.used", lang, on=used))
@@ -184,10 +171,37 @@ def decide(
             "decided",
             t(key, lang, version=plan.version, on=day(earlier.used_at, lang), by=earlier.actor),
         )
-    if today > row.expires_on:
+    if clock.today() > row.expires_on:
         raise ApprovalError(
             "expired", t("approval.error.expired", lang, on=day(row.expires_on, lang))
         )
+    return row, plan
+
+
+def decide(
+    session: Session,
+    token: str,
+    *,
+    approve: bool = True,
+    reason: str = "",
+    lang: str | None = None,
+    settings: Settings,
+    clock: Clock,
+    where: Mapping[str, str] | None = None,
+) -> Decision:
+    """Approve (or, with ``approve=False`` and a ``reason``, refuse) the plan version of an
+    approval link, once. ``token`` may be the link itself. ``where`` (the portal: the
+    browser's address and user agent) goes into the audit entry.
+
+    Raises :class:`ApprovalError`, worded in ``lang`` (default: the settings' language),
+    for a link that cannot be used (:func:`usable`); nothing is recorded then.
+    """
+    lang = lang or settings.language
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ApprovalError("no_reason", t("approval.error.no_reason", lang))
+    row, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
+    now, today = clock.now(), clock.today()
     rnd, inst = _where(session, plan)
     actor = inst.head_email
     what = f"plan version {plan.version} of {inst.code}"
@@ -221,6 +235,7 @@ def decide(
         key=f"{rnd.code}|{inst.code}|{plan.version}",
         approval_id=row.id,
         reason=reason,
+        **(where or {}),
     )
     done = "approval.done.approved" if approve else "approval.done.refused"
     return Decision(

@@ -9,7 +9,7 @@ date their scenario says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -41,12 +41,19 @@ class SystemClock:
 
 @dataclass
 class FixedClock:
-    """A clock that shows one day (noon in Latvia) until it is moved; for demos and tests."""
+    """A clock that shows one day (at noon in Latvia, or at ``at``) until it is moved; for
+    demos and tests."""
 
     day: date
+    at: time = time(12)
 
     def now(self) -> datetime:
-        return datetime.combine(self.day, time(12), LOCAL_ZONE).astimezone(UTC)
+        return datetime.combine(self.day, self.at, LOCAL_ZONE).astimezone(UTC)
 
     def today(self) -> date:
         return self.day
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock on by ``delta`` (a test of timeouts: minutes, hours, days)."""
+        moved = datetime.combine(self.day, self.at) + delta
+        self.day, self.at = moved.date(), moved.time()

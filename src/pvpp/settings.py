@@ -7,6 +7,7 @@ and handed down from there; nothing reads them from the environment on its own.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -26,6 +27,10 @@ _MAX_KEY_FILE_BYTES = 4096
 class KeyRefused(PvppError):
     """The signing key is missing, too short or unreadable: nothing is signed or verified
     with it."""
+
+
+# A developer's own machine over plain http: the one place cookies may go without TLS.
+_LOCAL_HTTP = re.compile(r"http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/|$)")
 
 
 class Settings(BaseSettings):
@@ -98,6 +103,18 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
         description="Where people reach pvpp's pages; approval links start with it",
     )
+    # The institution portal (docs/web.md): one-time sign-in links valid this many hours, at
+    # most one new link per person within ``signin_resend_minutes``; a session ends after
+    # ``session_idle_minutes`` without a request and ``session_hours`` after signing in.
+    signin_link_hours: int = Field(default=72, ge=1)
+    signin_resend_minutes: int = Field(default=10, ge=0)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_hours: int = Field(default=12, ge=1)
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the portal's cookies over HTTPS only; default: yes, unless "
+        "public_url is http://localhost or http://127.0.0.1 (a developer's machine)",
+    )
     coordinator_email: str | None = Field(
         default=None,
         description="The VARAM coordinator: copied on approval escalations (otherwise the "
@@ -136,6 +153,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'pvpp.db').resolve()}"
+
+    def cookies_secure(self) -> bool:
+        """Whether the portal's cookies carry ``Secure`` (see ``cookie_secure``)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return not _LOCAL_HTTP.match(self.public_url)
 
     def signing_key(self) -> bytes:
         """The HMAC key for workbook signatures, creating the local one on first use.

@@ -52,6 +52,7 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(
     # Every plan's page count is printed, and none is over the limit.
     assert "ARM-v1 " in out and "ARM-v2 " in out and "over the limit: none" in out
     _shaped_and_approved(root)
+    links = _portal_links(first.stdout)
     assert root.settings.mail_folder is None  # the demo's settings stay in the demo
     counts = _table_counts(root)
 
@@ -69,10 +70,53 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(
         "status sheets duplicate 35; reminders 0, escalations 0, re-planned versions sent 0" in out
     )
     after = _table_counts(root)
-    # Only the audit log grows: it notes that the same files arrived again.
-    assert {k: v for k, v in after.items() if k != "auditlog"} == {
-        k: v for k, v in counts.items() if k != "auditlog"
+    # Only the audit log grows (it notes that the same files arrived again), and the
+    # sign-in links: each run prints fresh ones, the store keeping only their digests.
+    grows = ("auditlog", "signintoken")
+    assert {k: v for k, v in after.items() if k not in grows} == {
+        k: v for k, v in counts.items() if k not in grows
     }
+    assert after["signintoken"] == counts["signintoken"] + 6
+    assert _portal_links(second.stdout) != links
+    _portal_works(root, links)
+
+
+def _portal_links(stdout: str) -> dict[str, str]:
+    """The demo's last lines: the portal command and, for VID, ARM and IZM, the sign-in
+    links of the team lead and the head (institution and role → link)."""
+    assert "The portal: .venv/bin/pvpp web --today 2026-07-20" in stdout
+    found: dict[str, str] = {}
+    code = ""
+    for line in stdout.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("VID", "ARM", "IZM"):
+            code = words[0]
+        elif words and words[0] in ("lead", "head") and "/signin/" in line:
+            found[f"{code} {words[0]}"] = words[-1]
+    assert sorted(found) == ["ARM head", "ARM lead", "IZM head", "IZM lead", "VID head", "VID lead"]
+    assert all(link.startswith("http://localhost:8000/signin/") for link in found.values())
+    return found
+
+
+def _portal_works(root: App, links: dict[str, str]) -> None:
+    """The README's steps: the portal on the story's day takes the printed links."""
+    import re
+    from datetime import date
+
+    from starlette.testclient import TestClient
+
+    from pvpp.web import create_app
+
+    story = root.on_day(date(2026, 7, 20))
+    for who, name in (("VID lead", "Valsts ieņēmumu dienests"), ("IZM head", "Izglītības")):
+        client = TestClient(create_app(story), base_url="http://localhost:8000")
+        path = links[who].removeprefix("http://localhost:8000")
+        page = client.get(path)
+        assert page.status_code == 200, page.text
+        token = re.search(r'name="csrf" value="([^"]*)"', page.text)
+        assert token is not None
+        signed_in = client.post(path, data={"csrf": token.group(1)})
+        assert signed_in.status_code == 200 and name in signed_in.text
 
 
 def _shaped_and_approved(root: App) -> None:

@@ -90,9 +90,19 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "head_name": "Ilze Bērziņa",
         "approval_due": DUE,
     },
+    "signin": {
+        "person_name": "Anna Liepa",
+        "role_name": "ieviešanas komandas vadītājs",
+        "signin_url": "http://localhost:8000/signin/abc",
+        "expires": "02.04.2026 15:00",
+        "request_url": "http://localhost:8000/signin",
+    },
 }
-# Kinds about a received file: no date of their own to show.
-UNDATED = {"plan_sheet_returned", "plan_sheet_taken"}
+# Kinds about a received file: no date of their own to show; a sign-in link's expiry
+# comes written already (with its time of day).
+UNDATED = {"plan_sheet_returned", "plan_sheet_taken", "signin"}
+# Kinds about no round (a sign-in link to the portal).
+ROUNDLESS = {"signin"}
 COMMON = {"institution_name": "Valsts ieņēmumu dienests", "round_code": "2026-K1"}
 LATVIAN = set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
 
@@ -101,7 +111,8 @@ LATVIAN = set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
 @pytest.mark.parametrize("lang", ["lv", "en"])
 def test_every_kind_renders_in_both_languages(kind: str, lang: str) -> None:
     subject, body = render(kind, lang, **COMMON, **CONTEXT[kind])
-    assert "Valsts ieņēmumu dienests" in subject and "2026-K1" in subject
+    assert "Valsts ieņēmumu dienests" in subject
+    assert kind in ROUNDLESS or "2026-K1" in subject
     assert "\n" not in subject
     assert "Valsts ieņēmumu dienests" in body and body.endswith("\n")
     assert "\n\n\n" not in body  # block tags leave no holes
@@ -124,6 +135,9 @@ def test_every_kind_renders_in_both_languages(kind: str, lang: str) -> None:
                 "P2.4 individual improvement plan") in body  # fmt: skip
     if kind in ("plan", "approval_reminder", "approval_escalation"):
         assert "http://localhost:8000/plans/approve/abc.def" in body
+    if kind == "signin":
+        assert "http://localhost:8000/signin/abc" in body and "02.04.2026 15:00" in body
+        assert "Anna Liepa" in body
     if kind == "plan_sheet_returned":
         # Each problem with its sheet and cell, and what to do about it.
         assert "- 'Plāna priekšlikums'!K8: Solim M-K5-D2-1" in body

@@ -32,6 +32,7 @@ from pvpp.cli import (
     rounds,
     submissions,
     team,
+    web,
     workbook,
 )
 from pvpp.cli.common import command_group
@@ -79,6 +80,7 @@ app.add_typer(plans.plan_app, name="plan")
 app.add_typer(export.app, name="export")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(followup.app, name="followup")
+app.command("web")(web.web)
 
 
 def _plugged_in() -> None:

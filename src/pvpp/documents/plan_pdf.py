@@ -44,6 +44,7 @@ from pvpp.plans import (
     context,
     current_answers,
     latest_plan,
+    plan_version,
     scores_for,
     start_of,
 )
@@ -96,11 +97,20 @@ class _Source:
     lang: Lang
 
 
-def _load(session: Session, round_code: str, institution: str, lang: Lang) -> _Source:
+def _load(
+    session: Session, round_code: str, institution: str, lang: Lang, version: int | None = None
+) -> _Source:
     ctx = context(session, round_code, institution)
-    plan = latest_plan(session, ctx.assignment)
+    plan = (
+        latest_plan(session, ctx.assignment)
+        if version is None
+        else plan_version(session, ctx.assignment, version)
+    )
     if plan is None:
-        raise PlanError(f"{institution} has no plan in round {round_code}: run `pvpp plan build`")
+        which = "a plan" if version is None else f"plan version {version}"
+        raise PlanError(
+            f"{institution} has no {which} in round {round_code}: run `pvpp plan build`"
+        )
     policy = load_policy(ctx.round.policy_version)
     library = load_library(policy.id)
     result, _ = scores_for(session, ctx)
@@ -619,10 +629,17 @@ def plan_pdf(
 
 
 def annex_context(
-    session: Session, round_code: str, institution: str, *, today: date, lang: Lang = "lv"
+    session: Session,
+    round_code: str,
+    institution: str,
+    *,
+    today: date,
+    lang: Lang = "lv",
+    version: int | None = None,
 ) -> dict[str, Any]:
-    """Every measure of the newest plan version, step by step and grouped by period."""
-    src = _load(session, round_code, institution, lang)
+    """Every measure of the newest plan version (or of ``version``), step by step and
+    grouped by period (the annex PDF; the portal's plan page shows the same)."""
+    src = _load(session, round_code, institution, lang, version)
     names = Names(src.policy, src.library, lang)
     return {
         "lang": lang,

@@ -1,4 +1,4 @@
-"""The fourteen kinds of message, composed from the store: who gets what, and when.
+"""The fifteen kinds of message, composed from the store: who gets what, and when.
 
 | kind       | to                        | cc        | attachment | version in the key      |
 |------------|---------------------------|-----------|------------|-------------------------|
@@ -16,8 +16,10 @@
 | plan_sheet_returned | the team (head if none) |      |            | plan sheet id           |
 | plan_sheet_taken | the team (head if none) |         |            | plan sheet id           |
 | proposal   | the team (head if none)   |           | plan sheet | plan version            |
+| signin     | the person signing in     |           |            | sign-in token id²       |
 
 ¹ ``coordinator_email`` when set, otherwise the team lead.
+² Not about a round: the round part of its business key is :data:`PORTAL` (``portal``).
 
 The plan email and every approval reminder and escalation carry a one-time approval link
 (:mod:`pvpp.approval_links`); a link is issued only when its message is queued for the
@@ -81,6 +83,8 @@ MAX_LISTED_PROBLEMS = 50
 # already sent (PLAN_OUT): both groups are defined once, in pvpp.states.assignment.
 
 Queued = tuple[OutboxMessage, bool]
+#: The round part of the business key of a message that is about no round (a sign-in link).
+PORTAL = "portal"
 
 
 def _render(kind: str, lang: str, **context: Any) -> tuple[str, str, str | None]:
@@ -793,3 +797,39 @@ __all__ = [
     "queue_status_reminder",
     "queue_status_returned",
 ]
+
+
+def queue_signin(
+    session: Session,
+    *,
+    institution: Institution,
+    token_id: int,
+    person: tuple[str, str],
+    role: str,
+    url: str,
+    expires: str,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """A one-time sign-in link to one person (name, address) of ``institution``: a team
+    member or the head (``role``: team | lead | head), valid until ``expires`` (already
+    written in the reader's language). One message per sign-in token (:mod:`pvpp.signin`)."""
+    lang = _lang(lang, settings)
+    subject, body, html = _render(
+        "signin", lang, institution_name=institution.name, person_name=person[0],
+        role_name=t(f"web.role.{role}", lang), signin_url=url, expires=expires,
+        request_url=f"{settings.public_url.rstrip('/')}/signin",
+    )  # fmt: skip
+    return queue(
+        session,
+        round_code=PORTAL,
+        institution_code=institution.code,
+        kind="signin",
+        version=token_id,
+        to=[person],
+        subject=subject,
+        body=body,
+        html=html,
+        lang=lang,
+        settings=settings,
+    )

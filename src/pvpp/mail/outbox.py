@@ -47,6 +47,7 @@ KINDS = (
     "plan_sheet_returned",
     "plan_sheet_taken",
     "proposal",
+    "signin",
 )
 # The states of a message, in their life-cycle order (pvpp.states.outbox).
 STATES = tuple(OutboxState)

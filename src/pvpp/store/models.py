@@ -300,6 +300,43 @@ class PlanApproval(SQLModel, table=True):
     reason: str = Field(default="", max_length=2000)
 
 
+class SigninToken(SQLModel, table=True):
+    """A one-time sign-in link for a person of an institution: a team member
+    (``member_id``) or the head (no member). Only the token's SHA-256 is stored; the link
+    exists only in the email (:mod:`pvpp.signin`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(unique=True, max_length=64)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="teammember.id")
+    email: str = Field(max_length=254)
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    # Who had it issued: "request" (the sign-in form), "demo", a command.
+    issued_by: str = Field(default="", max_length=100)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in person's session in the portal (:mod:`pvpp.sessions`). Only the session
+    id's SHA-256 is stored; the id itself is in the browser's cookie. A session is ended,
+    never deleted: ``ended_at`` and ``end_reason`` (signout | idle | expired | replaced |
+    revoked) say when and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid_sha256: str = Field(unique=True, max_length=64)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="teammember.id")
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=10)  # team | lead | head, at sign-in
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    end_reason: str = Field(default="", max_length=20)
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=45)
+
+
 class AuditLog(SQLModel, table=True):
     """What happened, by whom, to what: the trail behind every change."""
 

@@ -1,0 +1,181 @@
+"""Server-side sessions of the institution portal, and the CSRF token bound to them.
+
+A session is opened when a person uses a sign-in link (:func:`open_session`). The browser
+holds only the session id (32 random bytes) in a cookie; the store keeps its SHA-256 in a
+:class:`~pvpp.store.models.WebSession` row with the person, the institution, the role, when
+it began and was last used, and the browser's user agent and address. So every process
+of the portal (several, on PostgreSQL) knows every session, and a copy of the database
+opens none.
+
+A session ends (the row is kept, with ``ended_at`` and ``end_reason``):
+
+- ``signout``: the person signs out;
+- ``idle``: no request for ``session_idle_minutes`` (30);
+- ``expired``: ``session_hours`` (12) after signing in, however busy;
+- ``replaced``: the same browser signed in again (a new id each time: a session id known
+  before signing in is never the one used after);
+- ``revoked``: the person is no longer on the team, or no longer the head.
+
+Times come from the root's clock, never the machine's, so tests move a
+:class:`~pvpp.clock.FixedClock` to see a session end.
+
+CSRF: the token a form carries is an HMAC of the session id under the installation's key
+(:func:`csrf_token`), checked on every state-changing request (:func:`csrf_ok`). Without a
+session (the sign-in forms, an approval link opened without signing in) it is bound the
+same way to a random per-browser value kept in its own cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from pvpp import audit
+from pvpp.settings import Settings
+from pvpp.signin import Person, person_of
+from pvpp.store.models import WebSession, id_of
+
+__all__ = [
+    "Viewer",
+    "csrf_ok",
+    "csrf_token",
+    "current",
+    "end_session",
+    "new_secret",
+    "open_session",
+]
+
+SID_BYTES = 32
+CSRF_PURPOSE = b"pvpp-csrf-v1"
+# last_seen_at is written at most this often: a page view is not a write each time.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person of a request, as the registry has them now."""
+
+    session_id: int
+    person: Person
+
+    @property
+    def institution_id(self) -> int:
+        return self.person.institution_id
+
+    @property
+    def role(self) -> str:
+        return self.person.role
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names them: their address."""
+        return self.person.email[:100]
+
+
+def new_secret() -> str:
+    """A new random value for a cookie (a session id, a browser's CSRF binding)."""
+    return secrets.token_urlsafe(SID_BYTES)
+
+
+def _digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+def open_session(
+    session: Session,
+    person: Person,
+    *,
+    now: datetime,
+    where: Mapping[str, str],
+    replaces: str | None = None,
+) -> str:
+    """A new session for ``person``; returns its id (for the cookie only). ``replaces``:
+    the session id the browser held before, ended as ``replaced``."""
+    if replaces:
+        end_session(session, replaces, now=now, reason="replaced")
+    sid = new_secret()
+    row = WebSession(
+        sid_sha256=_digest(sid),
+        institution_id=person.institution_id,
+        member_id=person.member_id,
+        email=person.email,
+        role=person.role,
+        created_at=now,
+        last_seen_at=now,
+        user_agent=where.get("user_agent", "")[:300],
+        ip=where.get("ip", "")[:45],
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor=person.email[:100], action="session.open", entity="session",
+        key=f"{person.institution_code}|{person.role}|{id_of(row)}", **where,
+    )  # fmt: skip
+    return sid
+
+
+def _row(session: Session, sid: str) -> WebSession | None:
+    if not sid or len(sid) > 100:
+        return None
+    return session.exec(select(WebSession).where(WebSession.sid_sha256 == _digest(sid))).first()
+
+
+def _end(session: Session, row: WebSession, now: datetime, reason: str) -> None:
+    row.ended_at, row.end_reason = now, reason
+    session.add(row)
+    audit.record(
+        session, actor=row.email[:100], action=f"session.{reason}", entity="session",
+        key=str(id_of(row)),
+    )  # fmt: skip
+
+
+def current(session: Session, sid: str, *, now: datetime, settings: Settings) -> Viewer | None:
+    """The person of session ``sid`` if it is still open; ends it (and returns None) when
+    it has been idle too long, is too old, or its person is gone. Notes the request."""
+    row = _row(session, sid)
+    if row is None or row.ended_at is not None:
+        return None
+    if now - row.created_at >= timedelta(hours=settings.session_hours):
+        _end(session, row, now, "expired")
+        return None
+    if now - row.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
+        _end(session, row, now, "idle")
+        return None
+    person = person_of(session, row.institution_id, row.member_id, row.email)
+    if person is None:
+        _end(session, row, now, "revoked")
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+    return Viewer(id_of(row), person)
+
+
+def end_session(session: Session, sid: str, *, now: datetime, reason: str = "signout") -> bool:
+    """End session ``sid`` (sign-out); False when there was no open session."""
+    row = _row(session, sid)
+    if row is None or row.ended_at is not None:
+        return False
+    _end(session, row, now, reason)
+    return True
+
+
+def csrf_token(key: bytes, binding: str) -> str:
+    """The token a form carries for ``binding`` (a session id, or the browser's value)."""
+    mac = hmac.new(key, CSRF_PURPOSE + b"|" + binding.encode("utf-8"), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
+def csrf_ok(key: bytes, binding: str | None, token: str | None) -> bool:
+    """Whether ``token`` is the one for ``binding`` (both present, compared in constant
+    time)."""
+    if not binding or not token:
+        return False
+    return hmac.compare_digest(csrf_token(key, binding), token)

@@ -1,0 +1,133 @@
+"""What every route may ask of its request: the root, the language, the signed-in person,
+where the request came from; and the two checks every request passes (:func:`guard`).
+
+The session cookie holds a session id (:mod:`pvpp.sessions`); :func:`viewer` loads its
+person from the store on each request, so every process of the portal sees the same
+sessions and a person removed from the team is signed out on their next request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from pvpp.app import App
+from pvpp.policy.models import Lang
+from pvpp.sessions import Viewer, csrf_ok, csrf_token, current
+from pvpp.web.errors import PageError
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The most a form may send: the portal's forms are a few fields of text.
+MAX_FORM_BYTES = 64 * 1024
+CSRF_FIELD = "csrf"
+
+
+def root(request: Request) -> App:
+    """The composition root the app was built with."""
+    app: App = request.app.state.root
+    return app
+
+
+def lang(request: Request) -> Lang:
+    """The language of the request's page (chosen around every request, see
+    :mod:`pvpp.web.app`)."""
+    return "en" if request.state.lang == "en" else "lv"
+
+
+def cookie_name(base: str, secure: bool) -> str:
+    """``__Host-<base>`` on HTTPS (the browser then refuses the cookie from anywhere but
+    this host, over anything but HTTPS, on any path but /), ``<base>`` on local http."""
+    return f"__Host-{base}" if secure else base
+
+
+def session_cookie(request: Request) -> str:
+    return cookie_name("pvpp_session", root(request).settings.cookies_secure())
+
+
+def where(request: Request) -> dict[str, str]:
+    """Where a request came from, for the audit log: the client's address (as the server
+    sees it; behind a proxy, uvicorn's ``--forwarded-allow-ips`` decides whom to believe)
+    and its user agent."""
+    client = request.client.host if request.client is not None else ""
+    agent = request.headers.get("user-agent", "")[:300]
+    return {"ip": client, "user_agent": agent, "via": "web"}
+
+
+def viewer(request: Request) -> Viewer | None:
+    """The signed-in person of the request, or None. A session found ended (idle, too
+    old, its person gone) has its cookie cleared on the response."""
+    sid = request.cookies.get(session_cookie(request))
+    request.state.sid = None
+    request.state.viewer = None
+    if not sid:
+        return None
+    app = root(request)
+    with app.db.unit_of_work() as session:
+        found = current(session, sid, now=app.clock.now(), settings=app.settings)
+    if found is None:
+        request.state.session_cookie = "clear"
+        return None
+    request.state.sid = sid
+    request.state.viewer = found
+    return found
+
+
+Person = Annotated[Viewer | None, Depends(viewer)]
+
+
+def signed_in(person: Person) -> Viewer:
+    """The signed-in person; anyone else gets the sign-in page (401)."""
+    if person is None:
+        raise PageError(401, "signin_required")
+    return person
+
+
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+
+
+def _origin_ok(request: Request, public_url: str) -> bool:
+    """A state-changing request must come from the portal's own pages: the browser's
+    ``Sec-Fetch-Site`` must not say cross-site, and ``Origin`` (or, without it,
+    ``Referer``), when sent, must be the portal's public origin or the host the request
+    was sent to."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if sent is None:
+        return True  # not every client sends one; the token still has to match
+    parts = urlsplit(sent)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    public = urlsplit(public_url)
+    allowed = {
+        f"{public.scheme}://{public.netloc}".lower(),
+        f"{request.url.scheme}://{request.url.netloc}".lower(),
+    }
+    return origin in allowed
+
+
+async def guard(request: Request, person: Person) -> None:
+    """Run before every route (a dependency of the whole app): gives the request its CSRF
+    token, bound to the session or, without one, to the browser's own cookie; and refuses
+    (403) any state-changing request that does not carry that token in its form or does
+    not come from the portal's own pages, and (413) a form larger than
+    :data:`MAX_FORM_BYTES`."""
+    app = root(request)
+    key = app.settings.signing_key()
+    binding: str | None = request.state.sid if person is not None else request.state.browser
+    request.state.csrf = csrf_token(key, binding) if binding else ""
+    if request.method in SAFE_METHODS:
+        return
+    if not _origin_ok(request, app.settings.public_url):
+        raise PageError(403, "csrf")
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise PageError(411, "bad_request")  # a form's size is known before it is read
+    if int(length) > MAX_FORM_BYTES:
+        raise PageError(413, "too_large")
+    form = await request.form(max_files=0, max_fields=20)
+    token = form.get(CSRF_FIELD)
+    if not csrf_ok(key, binding, token if isinstance(token, str) else None):
+        raise PageError(403, "csrf")

@@ -1,0 +1,172 @@
+"""Authorisation by institution and role: every route of the portal, walked by every kind
+of visitor of institution A (nobody signed in, a team member, the team lead, the head)
+with institution B's ids, is refused (401, 403 or 404) and shows nothing of B.
+
+The routes come from the app itself (``app.routes``): a new route that is not classified
+in :data:`ROUTES` fails :func:`test_every_route_is_classified`, so none can be forgotten."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlmodel import select
+from starlette.routing import Mount
+from starlette.testclient import TestClient
+
+from pvpp.store.models import Institution, OutboxMessage, Plan, PlanApproval, SigninToken
+from pvpp.web import create_app
+from tests.web.conftest import NAMES, PUBLIC, A, B, World, team_of
+
+VISITORS = ("anonymous", "team", "lead", "head")
+# What each route is, for the walk:
+#   "ids"    takes an id of an institution's thing: B's ids must be refused, A's served;
+#   "link"   takes a link's token, itself the credential: a forged or tampered token
+#            shows nothing; B's real approval link is refused to A's signed-in people;
+#   "open"   has no id (home, sign-in, sign-out): it may answer, but never with B's data.
+ROUTES = {
+    ("GET", "/"): "open",
+    ("GET", "/signin"): "open",
+    ("POST", "/signin"): "open",
+    ("GET", "/signin/{token}"): "link",
+    ("POST", "/signin/{token}"): "link",
+    ("POST", "/signout"): "open",
+    ("GET", "/plans/{plan_id}"): "ids",
+    ("GET", "/plans/{plan_id}/pdf"): "ids",
+    ("GET", "/plans/approve/{token}"): "link",
+    ("POST", "/plans/approve/{token}"): "link",
+}
+# Every form field any route reads, with a value that would do something.
+FORM = {"decision": "approve", "reason": "Pārāk daudz pasākumu", "email": ""}
+CSRF = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def _routes(world: World) -> list[tuple[str, str]]:
+    app = world.client.app
+    found = []
+    for route in app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute):
+            found += [(method, route.path) for method in sorted(route.methods)]
+        else:
+            assert isinstance(route, Mount) and route.path == "/static", route
+    return found
+
+
+def test_every_route_is_classified(world: World) -> None:
+    routes = set(_routes(world))
+    assert routes == set(ROUTES), (
+        "classify every route of the portal in ROUTES (and so walk it): "
+        f"{sorted(routes ^ set(ROUTES))}"
+    )
+
+
+def _visitor(world: World, who: str) -> TestClient:
+    client = TestClient(create_app(world.root), base_url=PUBLIC)
+    if who != "anonymous":
+        world.sign_in(A, who, client)
+    return client
+
+
+def _b_data(world: World) -> list[str]:
+    """What of B must never show to A's people."""
+    with world.root.db.reading() as s:
+        plan = s.get(Plan, world.plan_ids[B])
+        assert plan is not None
+        head_name = s.exec(select(Institution.head_name).where(Institution.code == B)).one()
+    team = [text for name, email, _ in team_of(B).values() for text in (name, email)]
+    return [NAMES[B], world.heads[B], head_name, *team, "plan of LAD"]
+
+
+def _forged(token: str) -> str:
+    """A token of the same shape that is not the one issued (the last character changed)."""
+    return token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+
+
+def _values(world: World, kind: str, path: str) -> dict[str, str]:
+    if kind == "ids":
+        return {"plan_id": str(world.plan_ids[B])}
+    if path.startswith("/signin/"):
+        return {"token": _forged(world.issue(B, "lead"))}
+    return {"token": _forged(world.approval_tokens[B])}
+
+
+def _request(client: TestClient, method: str, url: str, form: dict[str, str]) -> tuple[int, str]:
+    if method == "GET":
+        answer = client.get(url, follow_redirects=False)
+    else:
+        token = CSRF.search(client.get("/signin").text)
+        assert token is not None
+        answer = client.post(url, data={**form, "csrf": token.group(1)}, follow_redirects=False)
+    return answer.status_code, answer.text
+
+
+@pytest.mark.parametrize("who", VISITORS)
+def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -> None:
+    secret = _b_data(world)
+    client = _visitor(world, who)
+    for method, path in _routes(world):
+        kind = ROUTES[(method, path)]
+        url = path.format(**_values(world, kind, path)) if "{" in path else path
+        form = {**FORM, "email": world.heads[B] if path == "/signin" else ""}
+        status, body = _request(client, method, url, form)
+        if kind in ("ids", "link"):
+            assert status in (401, 403, 404), (who, method, url, status)
+        if form["email"]:  # the sign-in form says which address it was given, nothing more
+            body = body.replace(form["email"], "")
+        leaked = [text for text in secret if text in body]
+        assert not leaked, (who, method, url, leaked)
+        if kind == "open" and method == "POST" and who != "anonymous" and path == "/signout":
+            client = _visitor(world, who)  # signed out by the walk: sign in again
+
+
+@pytest.mark.parametrize("who", ["team", "lead", "head"])
+def test_b_s_real_approval_link_is_refused_to_a_s_people(world: World, who: str) -> None:
+    client = _visitor(world, who)
+    url = f"/plans/approve/{world.approval_tokens[B]}"
+    assert client.get(url).status_code == 404
+    status, body = _request(client, "POST", url, FORM)
+    assert status == 404 and NAMES[B] not in body
+    with world.root.db.reading() as s:
+        plan = s.get(Plan, world.plan_ids[B])
+        assert plan is not None and plan.status != "approved"
+        assert all(not a.outcome for a in s.exec(select(PlanApproval)).all())
+
+
+@pytest.mark.parametrize("who", ["team", "lead", "head"])
+def test_a_s_own_pages_are_served_to_a_s_people(world: World, who: str) -> None:
+    """The control of the walk: the same routes with A's ids answer A's people."""
+    client = _visitor(world, who)
+    plan = world.plan_ids[A]
+    home = client.get("/")
+    assert home.status_code == 200 and NAMES[A] in home.text
+    assert client.get(f"/plans/{plan}").status_code == 200
+    pdf = client.get(f"/plans/{plan}/pdf")
+    assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 plan of VID"
+    assert client.get(f"/plans/approve/{world.approval_tokens[A]}").status_code == 200
+
+
+@pytest.mark.parametrize("who", VISITORS)
+def test_every_state_changing_route_refuses_a_form_without_its_token(
+    world: World, who: str
+) -> None:
+    client = _visitor(world, who)
+    tokens = {
+        "/signin/{token}": world.issue(A, "team"),
+        "/plans/approve/{token}": world.approval_tokens[A],
+    }
+    for method, path in _routes(world):
+        if method == "GET":
+            continue
+        url = path.replace("{token}", tokens.get(path, "")).replace(
+            "{plan_id}", str(world.plan_ids[A])
+        )
+        answer = client.post(url, data={**FORM, "email": world.heads[A]})
+        assert answer.status_code == 403, (who, url, answer.status_code)
+    with world.root.db.reading() as s:
+        assert all(a.used_at is None for a in s.exec(select(SigninToken)).all()
+                   if a.issued_by == "test" and who == "anonymous")  # fmt: skip
+        assert all(not a.outcome for a in s.exec(select(PlanApproval)).all())
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "signin")).all() == []
+    assert secrets  # keeps the import honest for forged tokens elsewhere

@@ -1,0 +1,175 @@
+"""The portal in a real browser: Debian's chromium driven by Playwright, the app served by
+uvicorn on loopback. A team lead asks for a sign-in link, signs in from the .eml the
+folder outbox wrote, reads the home and plan pages; the head opens the approval link of
+the plan email and approves. axe-core (shipped in axe-playwright-python, run offline)
+finds no accessibility violation on any page, in Latvian or English.
+
+The browser is ``PVPP_CHROMIUM`` (default /usr/bin/chromium, Debian's ``chromium``
+package; Playwright's own download is not used). Without it the test is skipped, and
+under CI (``PVPP_REQUIRE_PROGRAMS=1``, see .ci/run) it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from pvpp.mail.relay import deliver_due
+from pvpp.mail.transport import folder_path
+from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.web import create_app
+from tests.conftest import require_program
+from tests.web.conftest import NAMES, A, B, World, built_world, team_of
+
+CHROMIUM_VAR = "PVPP_CHROMIUM"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The browser's path (skipped without it; failing under CI), before anything is built."""
+    return require_program(os.environ.get(CHROMIUM_VAR, "/usr/bin/chromium"))
+
+
+@pytest.fixture
+def served(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[tuple[World, str]]:
+    """The two institutions, and the portal served by uvicorn on 127.0.0.1."""
+    import uvicorn
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with built_world(tmp_path, spec, public_url=base) as world:
+        config = uvicorn.Config(
+            create_app(world.root), host="127.0.0.1", port=port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "the portal did not start"
+            time.sleep(0.05)
+        try:
+            yield world, base
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+def _emails_to(world: World, address: str) -> list[EmailMessage]:
+    """Deliver what is queued (the folder transport writes .eml files) and read back the
+    messages to ``address``, oldest first."""
+    deliver_due(world.root.settings, db=world.root.db)
+    found = []
+    for path in sorted(folder_path(world.root.settings).glob("*.eml"), key=os.path.getmtime):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        if address in str(message["To"]):
+            found.append(message)
+    return found
+
+
+def _link(message: EmailMessage, base: str, path: str) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    found = re.search(re.escape(base + path) + r"[A-Za-z0-9_.-]+", body.get_content())
+    assert found is not None, f"no {path} link in the email"
+    return found.group(0)
+
+
+@pytest.mark.slow
+@pytest.mark.needs_program("chromium")
+def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
+    chromium: str, served: tuple[World, str]
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Page, sync_playwright
+
+    world, base = served
+    axe = Axe()
+    checked: list[str] = []
+
+    def accessible(page: Page) -> None:
+        results = axe.run(page)
+        assert results.violations_count == 0, (page.url, results.generate_report())
+        checked.append(page.url)
+
+    lead_email = team_of(A)["lead"][1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_context().new_page()
+            # Ask for a link.
+            page.goto(f"{base}/signin")
+            accessible(page)
+            page.get_by_label("E-pasta adrese").fill(lead_email)
+            with page.expect_navigation():
+                page.get_by_role("button", name="Nosūtīt pieteikšanās saiti").click()
+            assert page.get_by_role("heading", name="Pārbaudiet e-pastu").is_visible()
+            accessible(page)
+            # A form sent with an empty address is answered beside the field.
+            page.goto(f"{base}/signin")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Nosūtīt pieteikšanās saiti").click()
+            assert page.locator(".error-summary").is_visible()
+            accessible(page)
+
+            # The email arrives as a file; its link signs in after a confirmation.
+            (message,) = _emails_to(world, lead_email)
+            assert "Pieteikšanās PVPP2027" in str(message["Subject"])
+            page.goto(_link(message, base, "/signin/"))
+            accessible(page)
+            page.get_by_role("button", name="Pieteikties").click()
+            page.wait_for_url(f"{base}/")
+            assert NAMES[A] in page.content()
+            accessible(page)
+            page.goto(f"{base}/?lang=en")
+            assert page.locator("html").get_attribute("lang") == "en"
+            accessible(page)
+            page.goto(f"{base}/?lang=lv")
+            page.get_by_role("link", name="1. versija").click()
+            assert "P2.4 individuālais pilnveides plāns, 1. versija" in page.content()
+            accessible(page)
+            # Another institution's plan is not there.
+            answer = page.goto(f"{base}/plans/{world.plan_ids[B]}")
+            assert answer is not None and answer.status == 404
+            assert NAMES[B] not in page.content()
+            accessible(page)
+            page.get_by_role("button", name="Iziet").click()
+            page.wait_for_url(f"{base}/signin?out=1")
+            accessible(page)
+
+            # The head opens the approval link of the plan email and approves.
+            (plan_mail,) = [
+                m for m in _emails_to(world, world.heads[A]) if "/plans/approve/" in str(m)
+            ]
+            head = browser.new_context().new_page()
+            head.goto(_link(plan_mail, base, "/plans/approve/"))
+            assert NAMES[A] in head.content()
+            accessible(head)
+            with head.expect_navigation():
+                head.get_by_role("button", name="Noraidīt plānu ar šo iemeslu").click()
+            assert head.locator(".error-summary").is_visible()  # a refusal needs a reason
+            accessible(head)
+            with head.expect_navigation():
+                head.get_by_role("button", name="Apstiprināt plāna 1. versiju").click()
+            assert "Plāna 1. versija ir apstiprināta" in head.content()
+            accessible(head)
+        finally:
+            browser.close()
+    assert len(checked) == 12

@@ -1,0 +1,163 @@
+"""The portal's pages: the home page, a plan version and its PDF, the head's approval page
+deciding through pvpp.approvals.decide as `pvpp plan approve` does; Latvian by default,
+English by choice; readable error pages; headers that keep pages private."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from pvpp.i18n import t
+from pvpp.store.models import AuditLog, OutboxMessage, Plan, PlanApproval
+from pvpp.web import create_app
+from tests.web.conftest import NAMES, PUBLIC, A, World, csrf_of, team_of
+
+
+def test_the_home_page_shows_the_round_what_is_missing_the_plans_and_the_team(
+    world: World,
+) -> None:
+    client = world.sign_in(A, "team")
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert '<html lang="lv">' in html and '<main id="main"' in html
+    assert 'class="skip" href="#main"' in html
+    assert NAMES[A] in html and "2026-K1" in html and "31.03.2026" in html
+    assert "plāns sagatavots" in html  # the assignment's state in words
+    # RV1: the trainings nobody attended, each code with its name.
+    assert "nav apmeklēta apmācība P1.1 " in html
+    assert f'href="/plans/{world.plan_ids[A]}"' in html
+    for name, email, _ in team_of(A).values():
+        assert name in html and email in html
+    english = client.get("/?lang=en")
+    assert '<html lang="en">' in english.text and "Implementation team" in english.text
+    # The choice is kept.
+    assert '<html lang="en">' in client.get("/").text
+    assert '<html lang="lv">' in client.get("/?lang=lv").text
+
+
+def test_the_plan_page_lists_the_measures_by_period_and_gives_the_pdf(world: World) -> None:
+    client = world.sign_in(A, "head")
+    plan = world.plan_ids[A]
+    page = client.get(f"/plans/{plan}")
+    assert page.status_code == 200
+    assert "P2.4 individuālais pilnveides plāns, 1. versija" in page.text
+    assert "2026. gada 1. pusgads" in page.text and '<h2 id="period-1">' in page.text
+    assert f'href="/plans/{plan}/pdf"' in page.text
+    pdf = client.get(f"/plans/{plan}/pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment; filename*=UTF-8''PVPP-")
+    assert pdf.content == b"%PDF-1.7 plan of VID"
+
+
+def test_pages_are_kept_out_of_caches_frames_and_referers(world: World) -> None:
+    page = world.client.get("/signin")
+    headers = page.headers
+    assert headers["cache-control"] == "no-store"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    css = world.client.get("/static/portal.css")
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+
+
+def test_unknown_pages_and_bad_ids_are_readable_404_pages(world: World) -> None:
+    client = world.sign_in(A, "team")
+    for url in ("/nothing", "/plans/abc", "/plans/999999", "/plans/999999/pdf"):
+        page = client.get(url)
+        assert page.status_code == 404, url
+        assert t("web.error.not_found.title", "lv") in page.text
+    assert client.get("/?lang=en").status_code == 200
+    assert "Page not found" in client.get("/nothing").text
+    anonymous = TestClient(create_app(world.root), base_url=PUBLIC)
+    page = anonymous.get(f"/plans/{world.plan_ids[A]}")
+    assert page.status_code == 401 and 'href="/signin"' in page.text
+
+
+def _approval_form(world: World) -> tuple[str, str]:
+    url = f"/plans/approve/{world.approval_tokens[A]}"
+    page = world.client.get(url)
+    assert page.status_code == 200, page.text
+    return url, csrf_of(page.text)
+
+
+def test_the_head_approves_through_the_link_of_the_plan_email(world: World) -> None:
+    url, csrf = _approval_form(world)
+    page = world.client.get(url)
+    assert NAMES[A] in page.text and "P2.4 individuālais pilnveides plāns" in page.text
+    assert "15.04.2026" in page.text  # the approval date
+    done = world.client.post(
+        url, data={"csrf": csrf, "decision": "approve"}, headers={"user-agent": "head/1"}
+    )
+    assert done.status_code == 200
+    assert t("approval.done.approved", "lv", version=1, institution=NAMES[A]) in done.text
+    with world.root.db.reading() as s:
+        plan = s.get(Plan, world.plan_ids[A])
+        assert plan is not None and plan.status == "approved"
+        assert plan.approved_by == world.heads[A]
+        entry = s.exec(select(AuditLog).where(AuditLog.action == "plan.approve")).one()
+        assert entry.detail["via"] == "web" and entry.detail["user_agent"] == "head/1"
+        assert entry.detail["ip"] == "testclient"
+    # The link worked once: it now says when it was used.
+    again = world.client.get(url)
+    assert again.status_code == 410 and "jau ir izmantota (02.04.2026)" in again.text
+
+
+def test_the_head_refuses_with_a_reason_and_the_team_is_told(world: World) -> None:
+    url, csrf = _approval_form(world)
+    missing = world.client.post(url, data={"csrf": csrf, "decision": "refuse", "reason": " "})
+    assert missing.status_code == 400
+    assert t("approval.error.no_reason", "lv") in missing.text
+    assert 'class="error-summary"' in missing.text and 'href="#reason"' in missing.text
+    nothing = world.client.post(url, data={"csrf": csrf})
+    assert nothing.status_code == 400 and t("web.approve.no_decision", "lv") in nothing.text
+    with world.root.db.reading() as s:
+        assert all(not a.outcome for a in s.exec(select(PlanApproval)).all())
+
+    english = world.client.get(url + "?lang=en")
+    assert "Approving the plan" in english.text
+    done = world.client.post(
+        url, data={"csrf": csrf, "decision": "refuse", "reason": "Pārāk daudz pasākumu 2026. gadā"}
+    )
+    assert done.status_code == 200
+    assert t("approval.done.refused", "en", version=1, institution=NAMES[A]) in done.text
+    with world.root.db.reading() as s:
+        refusal = s.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "approval_refused")
+        ).one()
+        assert "Pārāk daudz pasākumu 2026. gadā" in refusal.body_text
+        approval = s.exec(select(PlanApproval).where(PlanApproval.outcome == "refused")).one()
+        assert approval.reason == "Pārāk daudz pasākumu 2026. gadā"
+
+
+def test_an_approval_link_that_cannot_be_used_says_why(world: World) -> None:
+    token = world.approval_tokens[A]
+    forged = world.client.get(f"/plans/approve/{token[:-1]}x")
+    assert forged.status_code == 404 and t("approval.error.unknown", "lv") in forged.text
+    world.clock.advance(timedelta(days=60))
+    expired = world.client.get(f"/plans/approve/{token}")
+    assert expired.status_code == 410 and "derīguma termiņš beidzās" in expired.text
+
+
+def test_a_team_member_holding_the_heads_link_reads_but_does_not_decide(world: World) -> None:
+    """The team lead is copied on the plan email, so holds the approval link too: signed in
+    as the team, the page shows the plan without the forms, and a decision is refused."""
+    url = f"/plans/approve/{world.approval_tokens[A]}"
+    for role in ("lead", "team"):
+        client = world.sign_in(A, role, TestClient(create_app(world.root), base_url=PUBLIC))
+        page = client.get(url)
+        assert page.status_code == 200 and t("web.approve.not_head", "lv") in page.text
+        assert 'name="decision"' not in page.text
+        refused = client.post(url, data={"csrf": world.token(client), "decision": "approve"})
+        assert refused.status_code == 403 and t("web.approve.not_head", "lv") in refused.text
+    with world.root.db.reading() as s:
+        assert all(not a.outcome for a in s.exec(select(PlanApproval)).all())
+    head = world.sign_in(A, "head", TestClient(create_app(world.root), base_url=PUBLIC))
+    done = head.post(url, data={"csrf": world.token(head), "decision": "approve"})
+    assert done.status_code == 200
+    with world.root.db.reading() as s:
+        plan = s.get(Plan, world.plan_ids[A])
+        assert plan is not None and plan.status == "approved"
