@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from pvpp import audit
 from pvpp.contacts import address_problem, name_problem
 from pvpp.errors import PvppError
+from pvpp.mail.outbox import Withdrawal, withdraw_to
 from pvpp.planning.library import Common
 from pvpp.store.models import Institution, Team, TeamMember, Training, id_of, utcnow
 
@@ -146,8 +147,13 @@ def set_lead(session: Session, *, institution: str, email: str, actor: str = "cl
     )
 
 
-def remove_member(session: Session, *, institution: str, email: str, actor: str = "cli") -> None:
-    """Mark a member as gone (kept for history)."""
+def remove_member(
+    session: Session, *, institution: str, email: str, actor: str = "cli"
+) -> list[Withdrawal]:
+    """Mark a member as gone (kept for history), and withdraw the institution's mail not yet
+    sent to them (unless they are also its head): a person who left the team must not get
+    the team's mail. Returns what was withdrawn; the run that queued it queues it again to
+    the team as it is now (docs/email.md, "A head's address changes")."""
     member = _member(session, institution, email)
     member.active, member.is_lead, member.removed_at = False, False, utcnow()
     session.add(member)
@@ -158,6 +164,16 @@ def remove_member(session: Session, *, institution: str, email: str, actor: str 
         entity="institution",
         key=institution,
         member=member.email,
+    )
+    inst = session.exec(select(Institution).where(Institution.code == institution)).first()
+    if inst is not None and (inst.head_email or "").strip().lower() == member.email.lower():
+        return []
+    return withdraw_to(
+        session,
+        institution_code=institution,
+        addresses=[member.email],
+        reason=f"team: {member.email} left the implementation team",
+        actor=actor,
     )
 
 

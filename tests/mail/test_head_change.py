@@ -17,7 +17,8 @@ from pvpp.mail.outbox import list_messages
 from pvpp.policy import load_policy
 from pvpp.registry import import_registry
 from pvpp.states.outbox import ALLOWED, OutboxState
-from pvpp.store.models import AuditLog, PlanApproval
+from pvpp.store.models import AuditLog, Institution, PlanApproval
+from pvpp.teams import remove_member
 from tests.mail.test_compose import EXAMPLES, HEAD, LEAD, ROUND, round_with_plan
 
 __all__ = ["round_with_plan"]  # the fixture, shared with the compose tests
@@ -126,3 +127,38 @@ def test_the_import_command_says_what_was_withdrawn_and_what_queues_it_again(
         "withdrawn: plan (version 1) withdrawn." in out
     )
     assert "`pvpp plan send` for the plan email) queues it again to the new address" in out
+
+
+def test_mail_queued_to_a_member_who_leaves_the_team_is_withdrawn(
+    round_with_plan: str, tmp_path: Path, root: App
+) -> None:
+    pdfs = tmp_path / "plans"
+    pdfs.mkdir()
+    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")
+    assert _send(root, pdfs) == ["queued"]  # the plan to the head, Cc the lead; the sheet
+    with root.db.unit_of_work() as s:
+        withdrawn = remove_member(s, institution="VID", email=LEAD)
+    assert sorted(w.kind for w in withdrawn) == ["plan", "proposal"]
+    with root.db.unit_of_work() as s:
+        states = {(m.kind, m.state) for m in list_messages(s) if m.institution_code == "VID"}
+    assert ("plan", "withdrawn") in states and ("proposal", "withdrawn") in states
+    # The next run queues the plan again, to the head alone: the lead has left.
+    assert _send(root, pdfs) == ["queued"]
+    with root.db.unit_of_work() as s:
+        fresh = [m for m in list_messages(s) if m.kind == "plan" and m.state == "queued"]
+    assert [[a["email"] for a in m.to_addrs + m.cc_addrs] for m in fresh] == [[HEAD]]
+
+
+def test_removing_a_member_who_is_also_the_head_withdraws_nothing(
+    round_with_plan: str, tmp_path: Path, root: App
+) -> None:
+    pdfs = tmp_path / "plans"
+    pdfs.mkdir()
+    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")
+    assert _send(root, pdfs) == ["queued"]
+    with root.db.unit_of_work() as s:
+        inst = s.exec(select(Institution).where(Institution.code == "VID")).one()
+        inst.head_email = LEAD  # the lead is the head too
+        s.add(inst)
+    with root.db.unit_of_work() as s:
+        assert remove_member(s, institution="VID", email=LEAD) == []

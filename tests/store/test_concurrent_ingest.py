@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import traceback
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -101,15 +102,20 @@ def test_processes_ingesting_one_folder_at_once_all_finish(
 
 def _take_folder(intake: str, settings: Settings, drop: Path, barrier: Any) -> None:
     """One process taking the drop folder, started with the others."""
-    root = App.build(settings)
-    barrier.wait()
     try:
-        if intake == "status-sheets":
-            ingest_status_files([drop], settings=settings, db=root.db)
-        else:
-            ingest_plan_sheet_files([drop], settings=settings, db=root.db)
-    finally:
-        root.close()
+        root = App.build(settings)
+        barrier.wait()
+        try:
+            if intake == "status-sheets":
+                ingest_status_files([drop], settings=settings, db=root.db)
+            else:
+                ingest_plan_sheet_files([drop], settings=settings, db=root.db)
+        finally:
+            root.close()
+    except BaseException:
+        # The parent sees only the exit code: leave the child's error where it can show it.
+        (drop.parent / f"error-{os.getpid()}.txt").write_text(traceback.format_exc())
+        raise
 
 
 @pytest.mark.parametrize("intake", ["status-sheets", "plan-sheets"])
@@ -131,7 +137,8 @@ def test_sheet_intakes_at_once_keep_each_file_once(
         p.start()
     for p in procs:
         p.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    errors = [f.read_text() for f in sorted(tmp_path.glob("error-*.txt"))]
+    assert [p.exitcode for p in procs] == [0] * PROCESSES, "\n".join(errors)
     model = StatusReport if intake == "status-sheets" else PlanSheet
     with root.db.reading() as s:
         kept = Counter(x.filename for x in s.exec(select(model)).all())

@@ -68,8 +68,11 @@ def lead(ctx: typer.Context, institution: InstArg, email: Annotated[str, typer.O
 @app.command()
 def remove(ctx: typer.Context, institution: InstArg, email: Annotated[str, typer.Option()]) -> None:
     """Remove a member (kept in history)."""
-    _run(ctx, remove_member, institution=institution, email=email)
+    withdrawn = _run(ctx, remove_member, institution=institution, email=email)
     console.print(f"{institution}: {email} removed")
+    for w in withdrawn:
+        # Mail that waited for them is not sent; the run that queued it queues it again.
+        console.print(f"  • {w.text()}: it was addressed to {email}")
 
 
 @app.command()
