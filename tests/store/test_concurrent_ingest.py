@@ -127,7 +127,9 @@ def test_sheet_intakes_at_once_keep_each_file_once(
     files = 40
     for i in range(files):  # kept as rejected sheets: each must be kept once
         (drop / f"s{i:02}.xlsx").write_bytes(b"PK\x03\x04 sheet %d" % i)
-    ctx = multiprocessing.get_context("fork")
+    # spawn: fresh processes, as separate intakes are, with nothing inherited from the test
+    # run (a forked child of a test worker inherits its threads and after-fork hooks).
+    ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
     procs = [
         ctx.Process(target=_take_folder, args=(intake, root.settings, drop, barrier))
