@@ -69,6 +69,7 @@ __all__ = [
     "approval_view",
     "decide",
     "decide_signed_in",
+    "open_link",
     "queue_due_approvals",
     "token_from_message",
     "usable",
@@ -245,15 +246,26 @@ def decide_signed_in(
             "decided",
             t(key, lang, version=plan.version, on=day(earlier.used_at, lang), by=earlier.actor),
         )
-    row = session.exec(
+    row = open_link(session, plan)
+    if row is None:
+        raise ApprovalError("not_sent", t("approval.error.not_sent", lang, version=plan.version))
+    return _record(session, row, plan, approve=approve, reason=reason, lang=lang,
+                   settings=settings, clock=clock, where=where, actor=actor)  # fmt: skip
+
+
+def open_link(session: Session, plan: Plan) -> PlanApproval | None:
+    """The version's newest link still unused, while the version went (or is going) to
+    the head and awaits the decision: what a signed-in head decides through. None for a
+    version never sent, decided, or superseded by a newer one."""
+    if plan.status not in (PlanState.DRAFT, PlanState.SENT):
+        return None
+    if _newest_version(session, plan.assignment_id) > plan.version or _decided(session, plan):
+        return None
+    return session.exec(
         select(PlanApproval)
         .where(PlanApproval.plan_id == plan.id, PlanApproval.outcome == UNUSED)
         .order_by(col(PlanApproval.id).desc())
     ).first()
-    if row is None or plan.status not in (PlanState.DRAFT, PlanState.SENT):
-        raise ApprovalError("not_sent", t("approval.error.not_sent", lang, version=plan.version))
-    return _record(session, row, plan, approve=approve, reason=reason, lang=lang,
-                   settings=settings, clock=clock, where=where, actor=actor)  # fmt: skip
 
 
 def _record(

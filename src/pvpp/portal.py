@@ -799,17 +799,9 @@ def head_view(
 
 
 def may_decide_here(session: Session, viewer: Viewer, plan: Plan) -> bool:
-    """Whether the plan page offers the head's decision: to the head, on the newest
-    version, sent and not yet decided."""
-    if viewer.role != HEAD or plan.status not in (PlanState.DRAFT, PlanState.SENT):
-        return False
-    latest = session.exec(
-        select(Plan.version)
-        .where(Plan.assignment_id == plan.assignment_id)
-        .order_by(col(Plan.version).desc())
-    ).first()
-    view = approval_view(session, plan, date.min)
-    return latest == plan.version and view.state in ("awaiting", "overdue")
+    """Whether the plan page offers the head's decision: to the head, on a version that
+    went to them and awaits it (:func:`pvpp.approvals.open_link`)."""
+    return viewer.role == HEAD and approvals.open_link(session, plan) is not None
 
 
 def decide_plan(
