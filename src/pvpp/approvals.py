@@ -32,6 +32,7 @@ from pvpp.approval_links import (
     APPROVED,
     REFUSED,
     SUPERSEDED,
+    UNUSED,
     signature_ok,
     token_digest,
     token_in,
@@ -67,6 +68,8 @@ __all__ = [
     "approval_line",
     "approval_view",
     "decide",
+    "decide_signed_in",
+    "open_link",
     "queue_due_approvals",
     "token_from_message",
     "usable",
@@ -75,7 +78,7 @@ __all__ = [
 
 class ApprovalError(PvppError):
     """A link that cannot be used; the message is in the reader's language and ``reason``
-    says why: unknown | used | superseded | expired | decided | no_reason."""
+    says why: unknown | used | superseded | expired | decided | no_reason | not_sent."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -201,9 +204,89 @@ def decide(
     if not approve and not reason:
         raise ApprovalError("no_reason", t("approval.error.no_reason", lang))
     row, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
+    return _record(session, row, plan, approve=approve, reason=reason, lang=lang,
+                   settings=settings, clock=clock, where=where)  # fmt: skip
+
+
+def decide_signed_in(
+    session: Session,
+    plan_id: int,
+    *,
+    actor: str,
+    approve: bool = True,
+    reason: str = "",
+    lang: str | None = None,
+    settings: Settings,
+    clock: Clock,
+    where: Mapping[str, str] | None = None,
+) -> Decision:
+    """The head's decision on a plan version from the portal, signed in (the session is the
+    credential, not an emailed link; the caller has checked that ``actor`` is the head of
+    the version's institution). Recorded as :func:`decide` records it, on the version's
+    newest unused link (which is then used: the emailed link decides nothing more), with
+    the same refusals: a version superseded by a newer one, one already decided, and a
+    version that never went to the head (no link was issued: ``not_sent``)."""
+    lang = lang or settings.language
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ApprovalError("no_reason", t("approval.error.no_reason", lang))
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise ApprovalError("unknown", t("approval.error.unknown", lang))
+    newest = _newest_version(session, plan.assignment_id)
+    if newest > plan.version:
+        raise ApprovalError(
+            "superseded",
+            t("approval.error.superseded", lang, version=plan.version, current=newest),
+        )
+    earlier = _decided(session, plan)
+    if earlier is not None:
+        key = "approval.error.approved" if earlier.outcome == APPROVED else "approval.error.refused"
+        raise ApprovalError(
+            "decided",
+            t(key, lang, version=plan.version, on=day(earlier.used_at, lang), by=earlier.actor),
+        )
+    row = open_link(session, plan)
+    if row is None:
+        raise ApprovalError("not_sent", t("approval.error.not_sent", lang, version=plan.version))
+    return _record(session, row, plan, approve=approve, reason=reason, lang=lang,
+                   settings=settings, clock=clock, where=where, actor=actor)  # fmt: skip
+
+
+def open_link(session: Session, plan: Plan) -> PlanApproval | None:
+    """The version's newest link still unused, while the version went (or is going) to
+    the head and awaits the decision: what a signed-in head decides through. None for a
+    version never sent, decided, or superseded by a newer one."""
+    if plan.status not in (PlanState.DRAFT, PlanState.SENT):
+        return None
+    if _newest_version(session, plan.assignment_id) > plan.version or _decided(session, plan):
+        return None
+    return session.exec(
+        select(PlanApproval)
+        .where(PlanApproval.plan_id == plan.id, PlanApproval.outcome == UNUSED)
+        .order_by(col(PlanApproval.id).desc())
+    ).first()
+
+
+def _record(
+    session: Session,
+    row: PlanApproval,
+    plan: Plan,
+    *,
+    approve: bool,
+    reason: str,
+    lang: str,
+    settings: Settings,
+    clock: Clock,
+    where: Mapping[str, str] | None,
+    actor: str | None = None,
+) -> Decision:
+    """Record the decision on ``plan`` through the link ``row`` (checked usable): the
+    version approved, or refused with the reason told to the team; the link used; the
+    audit entry by ``actor`` (default: the head's address in the registry)."""
     now, today = clock.now(), clock.today()
     rnd, inst = _where(session, plan)
-    actor = inst.head_email
+    actor = actor or inst.head_email
     what = f"plan version {plan.version} of {inst.code}"
     # The head holds the link, so the email reached them even if the delivery has not
     # been recorded yet (record_sent_plans runs after the relay).

@@ -12,18 +12,22 @@ escalated to the head (:func:`pvpp.mail.compose.queue_due_escalations`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from pvpp import audit
+from pvpp import measures as rules
 from pvpp.assignments import State, transition
 from pvpp.batch import Batch
 from pvpp.files import FileRefused, read_given, shown_name, write_atomic
+from pvpp.i18n import t
 from pvpp.mail.compose import queue_followup, queue_status_reminder, queue_status_returned
 from pvpp.mail.outbox import find
 from pvpp.planning.library import load_library
@@ -37,10 +41,13 @@ from pvpp.plans import (
     open_measures,
     plan_measures,
 )
+from pvpp.policy.models import Lang
+from pvpp.queries import current_statuses, measure_facts
 from pvpp.rounds import assignment_codes
 from pvpp.services import with_services
 from pvpp.settings import Settings
 from pvpp.states.assignment import PLAN_OUT
+from pvpp.states.plan import PlanState
 from pvpp.states.status_report import ReportVerdict
 from pvpp.store.concurrency import hold, hold_row
 from pvpp.store.db import Database
@@ -48,17 +55,32 @@ from pvpp.store.files import sha256, store_file
 from pvpp.store.models import (
     MeasureStatus,
     OutboxMessage,
+    Plan,
+    PlanMeasure,
     Round,
     StatusReport,
     id_of,
 )
 from pvpp.submissions import unreadable_detail, workbook_files
+from pvpp.workbook.plan_sheet import ValueGrid
 from pvpp.workbook.status import (
+    CHOICES,
+    COMMENT_COL,
+    FIRST_ROW,
+    NEW_DUE_COL,
+    STATUS_COL,
+    StatusMeta,
     StatusRow,
     StatusUpdate,
     build_status_sheet,
+    check_rows,
     check_status_sheet,
+    sheet_title,
 )
+from pvpp.workbook.status import choice_label as status_label
+
+#: The file name a report made in the portal is kept under (its source names the person).
+WEB_REPORT = "portal"
 
 
 @dataclass(frozen=True)
@@ -275,7 +297,7 @@ def ingest_status(
     new_version = None
     if ctx is not None and meta is not None:
         if result.status == ReportVerdict.ACCEPTED:
-            new_version = _apply(session, ctx, report, result.updates)
+            new_version = record_statuses(session, ctx, report, result.updates)
         else:
             queue_status_returned(session, report_id=id_of(report), settings=settings)
     audit.record(
@@ -287,15 +309,18 @@ def ingest_status(
     )
 
 
-def _apply(
+def record_statuses(
     session: Session, ctx: Context, report: StatusReport, updates: list[StatusUpdate]
 ) -> int | None:
-    """Record each reported status; re-plan when the team moved or gave up measures."""
+    """Record each reported status of an accepted report (a status sheet's or the portal's
+    form's); re-plan when the team moved or gave up measures. Returns the new plan version,
+    if one was made."""
     for u in updates:
         session.add(
             MeasureStatus(
                 report_id=id_of(report), assignment_id=id_of(ctx.assignment),
                 measure_id=u.measure_id, status=u.status, new_due=u.new_due, comment=u.comment,
+                evidence=u.evidence,
             )
         )  # fmt: skip
     plan = latest_plan(session, ctx.assignment)
@@ -319,3 +344,134 @@ def _apply(
         transition(session, ctx.assignment, State.PLANNED, actor=f"status_report:{report.id}",
                    reason=f"re-planned from the status sheet: version {new.version}")  # fmt: skip
     return new.version
+
+
+# -- reporting online --------------------------------------------------------------------
+
+#: The plan states whose measures the team reports on: sent to the head, or approved.
+REPORTED_PLANS = (PlanState.SENT, PlanState.APPROVED)
+MAX_EVIDENCE = 2000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the team reports on online: the newest plan (when it went to the head), its
+    open measures (the rules of :mod:`pvpp.measures`), the due dates a measure may move
+    to, the period end the report answers, and the team's current report per measure."""
+
+    plan: Plan | None
+    measures: list[PlanMeasure]
+    later: list[date]
+    period_end: date | None
+    current: dict[str, MeasureStatus]
+
+
+def progress(session: Session, ctx: Context, today: date) -> Progress:
+    """The open measures of the institution's current plan and its reports so far."""
+    plan = latest_plan(session, ctx.assignment)
+    later = [d for d in period_ends(ctx.round) if d > today]
+    period = last_period_end(ctx.round, today)
+    if plan is None or plan.status not in REPORTED_PLANS:
+        return Progress(None, [], later, period, {})
+    rows = [row for row, facts in measure_facts(session, plan) if rules.is_open(facts)]
+    current = current_statuses(session, id_of(ctx.assignment))
+    return Progress(plan, rows, later, period, current)
+
+
+@dataclass(frozen=True)
+class OnlineReport:
+    """What became of a report made in the portal."""
+
+    status: str  # accepted | rejected (nothing stored)
+    problems: list[dict[str, Any]]
+    report_id: int | None = None
+    new_plan_version: int | None = None
+
+
+def report_online(
+    session: Session,
+    ctx: Context,
+    answers: Mapping[str, tuple[str, str, str, str]],
+    *,
+    plan_version: int,
+    today: date,
+    now: datetime,
+    actor: str,
+    lang: Lang,
+    where: Mapping[str, str] | None = None,
+) -> OnlineReport:
+    """A team's report on its open measures made in the portal: ``answers`` maps each
+    measure ID to (status key, new due date, comment, evidence). Checked by the status
+    sheet's own rules (:func:`pvpp.workbook.status.check_rows`: every measure answered,
+    a status from the list, a move with a later due date, a drop with a reason), with the
+    problems by cell (``STATUS_COL`` etc. and the row: :data:`FIRST_ROW` + its position);
+    a report with any problem stores nothing. An accepted one is kept like a status sheet
+    (the submitted values as a JSON document in the file store, a ``StatusReport`` of
+    source ``web``, superseding the previous one) and applied by :func:`record_statuses`
+    as an accepted sheet is: each status recorded, a move or drop re-planned."""
+    hold_row(session, ctx.assignment)
+    now_progress = progress(session, ctx, today)
+    plan = now_progress.plan
+    if plan is None or plan.version != plan_version:
+        latest = plan.version if plan else 0
+        message = t("proposal.problem.stale", lang, version=plan_version, latest=latest)
+        return OnlineReport("rejected", [{"code": "stale", "sheet": None, "cell": None,
+                                          "field": None, "message": message}])  # fmt: skip
+    ids = [m.measure_id for m in now_progress.measures]
+    cells: dict[str, str] = {}
+    for n, mid in enumerate(ids):
+        status, new_due, comment, _ = answers.get(mid, ("", "", "", ""))
+        r = FIRST_ROW + n
+        cells[f"B{r}"] = mid
+        cells[f"{STATUS_COL}{r}"] = status_label(status, lang) if status in CHOICES else status
+        cells[f"{NEW_DUE_COL}{r}"] = new_due
+        cells[f"{COMMENT_COL}{r}"] = comment
+    meta = StatusMeta(ctx.round.code, ctx.institution.code, plan.version,
+                      now_progress.period_end or today, tuple(ids), lang)  # fmt: skip
+    result = check_rows(ValueGrid(sheet_title(lang), cells), meta, now_progress.later)
+    for n, mid in enumerate(ids):
+        evidence = answers.get(mid, ("", "", "", ""))[3]
+        if len(evidence) > MAX_EVIDENCE:
+            result.problems.append(
+                {"code": "status_text_too_long", "sheet": sheet_title(lang),
+                 "cell": f"H{FIRST_ROW + n}", "field": mid,
+                 "message": t("proposal.problem.text_too_long", lang, length=len(evidence),
+                              limit=MAX_EVIDENCE)}
+            )  # fmt: skip
+    if result.problems:
+        return OnlineReport("rejected", result.problems)
+    updates = [
+        StatusUpdate(u.measure_id, u.status, u.new_due, u.comment, answers[u.measure_id][3])
+        for u in result.updates
+    ]
+    document = json.dumps(
+        {
+            "round": ctx.round.code, "institution": ctx.institution.code,
+            "plan_version": plan.version, "period_end": now_progress.period_end,
+            "by": actor, "at": now, "via": "web",
+            "updates": [asdict(u) for u in updates],
+        },
+        ensure_ascii=False, sort_keys=True, indent=1, default=str,
+    ).encode("utf-8")  # fmt: skip
+    digest = sha256(document)
+    store_file(session, document)
+    previous = session.exec(
+        select(StatusReport)
+        .where(StatusReport.assignment_id == ctx.assignment.id)
+        .order_by(col(StatusReport.id).desc())
+    ).first()
+    report = StatusReport(
+        assignment_id=id_of(ctx.assignment), plan_version=plan.version,
+        period_end=now_progress.period_end, file_sha256=digest, filename=WEB_REPORT,
+        source=f"web:{actor}"[:500], status=ReportVerdict.ACCEPTED, problems=[],
+        supersedes_id=previous.id if previous else None,
+    )  # fmt: skip
+    session.add(report)
+    session.flush()
+    new_version = record_statuses(session, ctx, report, updates)
+    audit.record(
+        session, actor=actor[:100], action="status.accepted", entity="status_report",
+        key=str(report.id), sha256=digest, filename=WEB_REPORT, measures=len(updates),
+        **(where or {}),
+    )  # fmt: skip
+    return OnlineReport("accepted", [], report.id, new_version)

@@ -16,21 +16,33 @@ routes only call these and render what they return (:mod:`pvpp.web`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from pvpp import approvals
+from pvpp import approvals, audit, followup, plan_form
+from pvpp import measures as rules
 from pvpp.approvals import Decision, approval_line, approval_view, usable
 from pvpp.clock import Clock
-from pvpp.documents.plan_pdf import annex_context
+from pvpp.documents.plan_pdf import annex_context, plan_context
 from pvpp.errors import PvppError
 from pvpp.i18n import t
 from pvpp.mail.outbox import find
-from pvpp.planning.library import load_common
+from pvpp.planning.library import Library, load_common, load_library
+from pvpp.planning.recheck import Warning, warning_text
+from pvpp.plans import Context, latest_plan
 from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
+from pvpp.proposals import (
+    OWN_PREFIX,
+    Shaping,
+    ShapingRefused,
+    preview_plan,
+    shape_plan,
+    sheet_data,
+)
+from pvpp.queries import measure_facts
 from pvpp.sessions import Viewer
 from pvpp.settings import Settings
 from pvpp.signin import HEAD
@@ -40,7 +52,9 @@ from pvpp.store.files import read_file
 from pvpp.store.models import (
     Assignment,
     Institution,
+    OutboxMessage,
     Plan,
+    PlanMeasure,
     Round,
     StoredFile,
     Submission,
@@ -50,16 +64,38 @@ from pvpp.store.models import (
     id_of,
 )
 from pvpp.teams import team_status
+from pvpp.workbook import status as status_sheet
+from pvpp.workbook.plan_sheet import CHOICES as STEP_CHOICES
+from pvpp.workbook.plan_sheet import (
+    OWN_TARGET,
+    TARGET_REASON,
+    PlanSheetData,
+    alternatives,
+    meta_of,
+)
+
+#: The source the change records of a version shaped in the portal name.
+WEB_SOURCE = "web"
 
 __all__ = [
     "NotAllowed",
     "NotFound",
+    "answers_of",
     "approval_page",
+    "check_shaping",
     "decide",
+    "decide_plan",
+    "head_view",
     "home",
     "may_decide",
+    "may_decide_here",
     "plan_page",
     "plan_pdf_file",
+    "progress_page",
+    "report_progress",
+    "results_page",
+    "save_shaping",
+    "shaping_page",
 ]
 
 
@@ -213,6 +249,7 @@ def home(
         "round": round_view,
         "plans": plans,
         "team": _team(session, inst, policy_version, lang),
+        "head": head_view(session, viewer, today=today, lang=lang),
     }
 
 
@@ -252,11 +289,28 @@ def plan_page(
     plan, rnd, inst = _plan_of(session, viewer, plan_id)
     annex = annex_context(session, rnd.code, inst.code, today=today, lang=lang,
                           version=plan.version)  # fmt: skip
+    latest = session.exec(
+        select(Plan.version)
+        .where(Plan.assignment_id == plan.assignment_id)
+        .order_by(col(Plan.version).desc())
+    ).first()
     return {
         **annex,
         "plan": _plan_row(session, plan, today, lang),
         "pdf": _pdf_attachment(session, rnd, inst, plan) is not None,
+        "warnings": _stored_warnings(plan, rnd, lang),
+        "may_shape": viewer.role != HEAD and latest == plan.version,
+        "may_decide": may_decide_here(session, viewer, plan),
+        "head": head_view(session, viewer, today=today, lang=lang),
     }
+
+
+def _stored_warnings(plan: Plan, rnd: Round, lang: Lang) -> list[str]:
+    """The re-check's warnings stored with a version the team shaped, in words."""
+    if not plan.warnings:
+        return []
+    library = load_library(rnd.policy_version)
+    return [warning_text(w, library, lang) for w in plan.warnings]
 
 
 def plan_pdf_file(session: Session, viewer: Viewer, plan_id: int) -> tuple[str, bytes]:
@@ -325,4 +379,451 @@ def decide(
     return approvals.decide(
         session, token, approve=approve, reason=reason, lang=lang, settings=settings,
         clock=clock, where=where,
+    )  # fmt: skip
+
+
+# -- the team: results, shaping the plan, reporting progress ------------------------------
+
+
+def _team_only(viewer: Viewer, lang: Lang) -> None:
+    """The team shapes its plan and reports on it; the head reads and decides."""
+    if viewer.role == HEAD:
+        raise NotAllowed(t("web.shape.team_only", lang))
+
+
+def _current_context(session: Session, viewer: Viewer) -> Context | None:
+    """The viewer's institution in its current round, if it is in one."""
+    inst = _institution(session, viewer)
+    current = _current_assignment(session, inst)
+    if current is None:
+        return None
+    rnd, assignment = current
+    return Context(rnd, inst, assignment)
+
+
+def results_page(session: Session, viewer: Viewer, *, today: date, lang: Lang) -> dict[str, Any]:
+    """The scores of the institution's current round with their explanation and the same
+    charts as the plan PDF (:func:`pvpp.documents.plan_pdf.plan_context`); ``results``
+    is None before there is a plan (the scores come with it)."""
+    ctx = _current_context(session, viewer)
+    plan = latest_plan(session, ctx.assignment) if ctx is not None else None
+    if ctx is None or plan is None:
+        return {"results": None, "round": None, "plan_id": None}
+    view = plan_context(session, ctx.round.code, ctx.institution.code, today=today, lang=lang)
+    return {"results": view, "round": view["round"], "plan_id": id_of(plan)}
+
+
+def _shapeable(
+    session: Session, viewer: Viewer, plan_id: int, lang: Lang
+) -> tuple[Plan, Context, PlanSheetData | None]:
+    """The plan version with its context and, when it is the newest (only the newest is
+    shaped), what its plan sheet would show."""
+    plan, rnd, inst = _plan_of(session, viewer, plan_id)
+    _team_only(viewer, lang)
+    assignment = session.get(Assignment, plan.assignment_id)
+    assert assignment is not None  # a foreign key
+    ctx = Context(rnd, inst, assignment)
+    latest = latest_plan(session, assignment)
+    if latest is None or latest.version != plan.version:
+        return plan, ctx, None
+    return plan, ctx, sheet_data(session, ctx)
+
+
+def _names(library: Library, lang: Lang) -> dict[str, Any]:
+    policy = library.policy
+    return {
+        "item_options": [(i.id, f"{i.id} {i.name.get(lang)}") for i in policy.items],
+        "dimension_options": [(d.id, f"{d.id} {d.name.get(lang)}") for d in policy.dimensions],
+        "role_options": [(r.id, r.name.get(lang)) for r in library.common.roles],
+        "effort_options": [(e.id, f"{e.id} — {e.name.get(lang)}") for e in library.common.effort],
+        "funding_sources": [(f.id, f.name.get(lang)) for f in policy.funding_sources],
+    }
+
+
+def shaping_page(
+    session: Session,
+    viewer: Viewer,
+    plan_id: int,
+    *,
+    lang: Lang,
+    values: Mapping[str, str] | None = None,
+    checked: plan_form.FormCheck | None = None,
+    warnings: list[str] | None = None,
+    refused: str | None = None,
+) -> dict[str, Any]:
+    """The form that shapes the newest plan version: each step with its choices, the own
+    measures, the capacity, the own targets; filled with ``values`` (default: the team's
+    choices so far) and showing the problems of ``checked``, the re-check's ``warnings``
+    (a "Check") or why saving was ``refused``."""
+    plan, ctx, data = _shapeable(session, viewer, plan_id, lang)
+    base = {
+        "plan": {"id": id_of(plan), "version": plan.version},
+        "institution": {"name": ctx.institution.name},
+        "round": {"code": ctx.round.code},
+    }
+    if data is None:
+        latest = latest_plan(session, ctx.assignment)
+        return {**base, "form": None, "latest": _plan_row(session, latest, date.min, lang)
+                if latest else None}  # fmt: skip
+    library = load_library(ctx.round.policy_version)
+    shown = dict(values) if values is not None else plan_form.initial(data)
+    names = _names(library, lang)
+    item_name = dict(names["item_options"])
+    dim_name = dict(names["dimension_options"])
+    meta_periods = meta_of(data, lang).periods
+    steps = []
+    for n, s in enumerate(data.steps):
+        r = plan_form.step_row(n)
+        m = library.by_id.get(s.measure_id)
+        others = [library.by_id[a] for a in alternatives(library, s.key)]
+        if m is not None and m.id not in [o.id for o in others]:
+            listed = library.by_step.get(s.key, [])
+            others = [o for o in listed if o.id != s.measure_id]
+        steps.append(
+            {
+                "n": n + 1,
+                "measure": s.measure_id,
+                "title": m.title.get(lang) if m else s.measure_id,
+                "item": item_name.get(s.item, s.item),
+                "dimension": dim_name.get(s.dimension, s.dimension),
+                "step": f"{s.from_degree}→{s.to_degree}",
+                "period": s.period,
+                "alternatives": [(o.id, f"{o.id} {o.title.get(lang)}") for o in others],
+                "fields": {
+                    key: plan_form.name("plan", f"{col}{r}")
+                    for key, col in zip(
+                        (
+                            "decision",
+                            "alternative",
+                            "new_period",
+                            "reason",
+                            "funding_eur",
+                            "funding",
+                            "funding_ref",
+                        ),
+                        plan_form.STEP_COLUMNS,
+                        strict=True,
+                    )
+                },
+            }
+        )
+    own = [
+        {
+            "n": n + 1,
+            "fields": {
+                key: plan_form.name("own", f"{col}{plan_form.own_row(n)}")
+                for key, col in zip(
+                    (
+                        "name",
+                        "item",
+                        "dimension",
+                        "period",
+                        "role",
+                        "effort",
+                        "funding_eur",
+                        "funding",
+                        "funding_ref",
+                    ),
+                    plan_form.OWN_COLUMNS,
+                    strict=True,
+                )
+            },
+        }
+        for n in range(plan_form.own_rows_shown(data, shown))
+    ]
+    items = [
+        {
+            "id": i.item,
+            "label": item_name.get(i.item, i.item),
+            "score": i.score,
+            "national": i.national,
+            "so_far": i.so_far,
+            "target": plan_form.name("targets", f"{OWN_TARGET}{plan_form.target_row(n)}"),
+            "reason": plan_form.name("targets", f"{TARGET_REASON}{plan_form.target_row(n)}"),
+        }
+        for n, i in enumerate(data.items)
+    ]
+    by_field = checked.by_field if checked else {}
+    general = list(checked.general) if checked else []
+    if refused:
+        general.append(refused)
+    return {
+        **base,
+        "form": {
+            "capacity": plan_form.CAPACITY,
+            "steps": steps,
+            "own": own,
+            "targets": items,
+            "periods": meta_periods,
+            "choices": list(STEP_CHOICES),
+            "scale": library.policy.degree_scale.values,
+            **names,
+        },
+        "values": shown,
+        "errors": by_field,
+        "general": general,
+        "warnings": warnings,
+        "latest": None,
+    }
+
+
+def _read_form(
+    session: Session, viewer: Viewer, plan_id: int, form: Mapping[str, Any], lang: Lang
+) -> tuple[Context, dict[str, str], plan_form.FormCheck | None]:
+    """The form's values checked by the plan sheet's rules (None: not the newest version)."""
+    _, ctx, data = _shapeable(session, viewer, plan_id, lang)
+    values = plan_form.values_of(form)
+    if data is None:
+        return ctx, values, None
+    library = load_library(ctx.round.policy_version)
+    by = f"{viewer.person.name} <{viewer.person.email}>"
+    return ctx, values, plan_form.read(data, library, values, lang=lang, by=by)
+
+
+def _warning_lines(
+    library: Library, warnings: list[Warning], shaping: Shaping, lang: Lang
+) -> list[str]:
+    titles = {f"{OWN_PREFIX}{n}": m.name for n, m in enumerate(shaping.own, start=1)}
+    return [warning_text(w, library, lang, titles) for w in warnings]
+
+
+def check_shaping(
+    session: Session, viewer: Viewer, plan_id: int, form: Mapping[str, Any], *, lang: Lang
+) -> dict[str, Any]:
+    """ "Check": the form's problems beside their fields or, when it is right, the
+    re-check's warnings on the plan it would make; nothing is stored."""
+    ctx, values, checked = _read_form(session, viewer, plan_id, form, lang)
+    if checked is None or not checked.accepted:
+        return shaping_page(session, viewer, plan_id, lang=lang, values=values, checked=checked)
+    shaping = Shaping.of(checked.check)
+    try:
+        warnings = preview_plan(session, ctx, shaping, lang=lang)
+    except ShapingRefused as exc:
+        return shaping_page(session, viewer, plan_id, lang=lang, values=values, refused=exc.message)
+    library = load_library(ctx.round.policy_version)
+    lines = _warning_lines(library, warnings, shaping, lang)
+    return shaping_page(session, viewer, plan_id, lang=lang, values=values, checked=checked,
+                        warnings=lines)  # fmt: skip
+
+
+def save_shaping(
+    session: Session,
+    viewer: Viewer,
+    plan_id: int,
+    form: Mapping[str, Any],
+    *,
+    lang: Lang,
+    where: Mapping[str, str],
+) -> int | dict[str, Any]:
+    """ "Save as new version": the new version's id, through the same service as a plan
+    sheet (:func:`pvpp.proposals.shape_plan`), with the change records and the audit
+    entry naming the signed-in person; or the form again with its problems (nothing
+    stored). The version shaped is never changed, approved or not."""
+    ctx, values, checked = _read_form(session, viewer, plan_id, form, lang)
+    if checked is None or not checked.accepted:
+        return shaping_page(session, viewer, plan_id, lang=lang, values=values, checked=checked)
+    shaping = Shaping.of(checked.check)
+    actor = viewer.person.email
+    try:
+        shaped = shape_plan(
+            session, ctx, shaping, actor=actor, source=WEB_SOURCE, lang=lang,
+            note=f"the team's choices in the portal ({actor}) on version {shaping.plan_version}",
+            origin={"portal": {"by": actor}},
+        )  # fmt: skip
+    except ShapingRefused as exc:
+        return shaping_page(session, viewer, plan_id, lang=lang, values=values, refused=exc.message)
+    audit.record(
+        session, actor=actor[:100], action="plan.shaped", entity="assignment",
+        key=str(ctx.assignment.id), version=shaped.plan.version,
+        from_version=shaped.from_version, changes=shaped.changes,
+        warnings=len(shaped.warnings), **where,
+    )  # fmt: skip
+    return id_of(shaped.plan)
+
+
+def progress_page(
+    session: Session,
+    viewer: Viewer,
+    *,
+    today: date,
+    lang: Lang,
+    form: Mapping[str, Any] | None = None,
+    problems: list[dict[str, Any]] | None = None,
+    done: int | None = None,
+) -> dict[str, Any]:
+    """Each open measure of the current plan (sent to the head or approved) with its
+    status so far, ready to report on; the problems of a report beside their fields."""
+    _team_only(viewer, lang)
+    ctx = _current_context(session, viewer)
+    if ctx is None:
+        return {"plan": None, "measures": [], "errors": {}, "general": [], "done": done}
+    now = followup.progress(session, ctx, today)
+    answers = answers_of(now.measures, form) if form is not None else {}
+    library = load_library(ctx.round.policy_version)
+    by_cell: dict[str, str] = {}
+    general: list[str] = []
+    for p in problems or []:
+        if p.get("cell"):
+            by_cell[p["cell"]] = p["message"]
+        else:
+            general.append(p["message"])
+    rows = []
+    for n, m in enumerate(now.measures):
+        r = status_sheet.FIRST_ROW + n
+        was = now.current.get(m.measure_id)
+        given = answers.get(m.measure_id)
+        if given is None and was is not None:
+            due = was.new_due.isoformat() if was.new_due is not None else ""
+            given = (was.status, due, was.comment, was.evidence)
+        elif given is None:
+            given = ("", "", "", "")
+        known = library.by_id.get(m.measure_id)
+        rows.append(
+            {
+                "id": m.measure_id,
+                "title": m.title or (known.title.get(lang) if known else m.measure_id),
+                "due": m.due_on,
+                "key": f"m{n}",
+                "status": given[0],
+                "new_due": given[1],
+                "comment": given[2],
+                "evidence": given[3],
+                "errors": {
+                    part: by_cell[f"{col}{r}"]
+                    for part, col in (
+                        ("status", status_sheet.STATUS_COL),
+                        ("new_due", status_sheet.NEW_DUE_COL),
+                        ("comment", status_sheet.COMMENT_COL),
+                        ("evidence", "H"),
+                    )
+                    if f"{col}{r}" in by_cell
+                },
+            }
+        )
+    return {
+        "plan": {"id": id_of(now.plan), "version": now.plan.version} if now.plan else None,
+        "measures": rows,
+        "choices": list(status_sheet.CHOICES),
+        "later": now.later,
+        "general": general,
+        "done": done,
+    }
+
+
+def report_progress(
+    session: Session,
+    viewer: Viewer,
+    form: Mapping[str, Any],
+    *,
+    today: date,
+    now: datetime,
+    lang: Lang,
+    where: Mapping[str, str],
+) -> followup.OnlineReport:
+    """The team's report from the progress form, through the same service as an accepted
+    status sheet (:func:`pvpp.followup.report_online`)."""
+    _team_only(viewer, lang)
+    ctx = _current_context(session, viewer)
+    if ctx is None:
+        raise NotFound("no round")
+    current = followup.progress(session, ctx, today)
+    answers = answers_of(current.measures, form)
+    version = str(form.get("version", ""))
+    return followup.report_online(
+        session, ctx, answers, plan_version=int(version) if version.isdigit() else 0,
+        today=today, now=now, actor=viewer.person.email, lang=lang, where=where,
+    )  # fmt: skip
+
+
+def answers_of(
+    rows: list[PlanMeasure], form: Mapping[str, Any]
+) -> dict[str, tuple[str, str, str, str]]:
+    """The progress form's answers per measure (its fields are numbered ``m<n>-…``)."""
+    out = {}
+    for n, m in enumerate(rows):
+        parts = tuple(
+            str(form.get(f"m{n}-{part}", "")).strip()
+            for part in ("status", "new_due", "comment", "evidence")
+        )
+        out[m.measure_id] = (parts[0], parts[1], parts[2], parts[3])
+    return out
+
+
+# -- the head: overdue measures, escalations, deciding signed in ---------------------------
+
+#: The emails that escalate to the head: overdue measures, a late approval.
+ESCALATIONS = ("escalation", "approval_escalation")
+
+
+def head_view(
+    session: Session, viewer: Viewer, *, today: date, lang: Lang
+) -> dict[str, Any] | None:
+    """For the head: the open measures of the newest plan past their due date (the rules
+    of :mod:`pvpp.measures`, days counted on ``today``) and the escalations sent to them.
+    None for anyone else."""
+    if viewer.role != HEAD:
+        return None
+    ctx = _current_context(session, viewer)
+    if ctx is None:
+        return {"overdue": [], "escalations": []}
+    plan = latest_plan(session, ctx.assignment)
+    library = load_library(ctx.round.policy_version)
+    overdue = []
+    if plan is not None:
+        for row, facts in measure_facts(session, plan, library.effort_days):
+            if rules.is_overdue(facts, today):
+                known = library.by_id.get(row.measure_id)
+                overdue.append(
+                    {
+                        "id": row.measure_id,
+                        "title": row.title or (known.title.get(lang) if known else ""),
+                        "due": row.due_on,
+                        "days": rules.days_overdue(facts, today),
+                    }
+                )
+    mails = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.institution_code == ctx.institution.code,
+            OutboxMessage.round_code == ctx.round.code,
+            col(OutboxMessage.kind).in_(ESCALATIONS),
+            OutboxMessage.state == "sent",
+        )
+        .order_by(col(OutboxMessage.sent_at).desc())
+    ).all()
+    escalations = [
+        {"kind": t(f"web.head.kind.{m.kind}", lang), "on": m.sent_at, "subject": m.subject}
+        for m in mails
+    ]
+    return {"overdue": overdue, "escalations": escalations}
+
+
+def may_decide_here(session: Session, viewer: Viewer, plan: Plan) -> bool:
+    """Whether the plan page offers the head's decision: to the head, on a version that
+    went to them and awaits it (:func:`pvpp.approvals.open_link`)."""
+    return viewer.role == HEAD and approvals.open_link(session, plan) is not None
+
+
+def decide_plan(
+    session: Session,
+    viewer: Viewer,
+    plan_id: int,
+    *,
+    approve: bool,
+    reason: str,
+    lang: Lang,
+    settings: Settings,
+    clock: Clock,
+    where: Mapping[str, str],
+) -> Decision:
+    """The head's decision from the plan page, signed in: recorded by
+    :func:`pvpp.approvals.decide_signed_in` as the approval link records it, by the
+    signed-in head. Another institution's plan is not found; anyone but the head is not
+    allowed (:class:`NotAllowed`)."""
+    plan, _, _ = _plan_of(session, viewer, plan_id)
+    if viewer.role != HEAD:
+        raise NotAllowed(t("web.approve.not_head", lang))
+    return approvals.decide_signed_in(
+        session, id_of(plan), actor=viewer.person.email, approve=approve, reason=reason,
+        lang=lang, settings=settings, clock=clock, where=where,
     )  # fmt: skip

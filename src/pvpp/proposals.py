@@ -88,6 +88,7 @@ from pvpp.workbook.plan_sheet import (
     PlanSheetData,
     SheetStep,
     StepDecision,
+    TargetChoice,
     build_plan_sheet,
     check_plan_sheet,
 )
@@ -114,6 +115,112 @@ class SheetOutcome:
     sheet_id: int | None = None  # the kept PlanSheet (the earlier one for a duplicate)
     first_outcome: str | None = None  # a duplicate: what became of the sheet the first time
     mailed: str | None = None  # the kind of email queued to the team, if any
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """The team's whole input on one plan version, however it came: a returned plan sheet
+    (:meth:`of` its check) or the portal's form (:mod:`pvpp.plan_form`)."""
+
+    plan_version: int  # the version the input was made on
+    capacity: int
+    decisions: tuple[StepDecision, ...] = ()
+    own: tuple[OwnMeasure, ...] = ()
+    targets: tuple[TargetChoice, ...] = ()
+
+    @classmethod
+    def of(cls, check: PlanSheetCheck) -> Shaping:
+        """The input of an accepted check (a sheet's, or the form's)."""
+        if check.meta is None or check.capacity is None:
+            raise PlanError("only an accepted plan sheet holds the team's input")
+        return cls(
+            check.meta.plan_version,
+            check.capacity,
+            tuple(check.decisions),
+            tuple(check.own),
+            tuple(check.targets),
+        )
+
+
+class ShapingRefused(PlanError):
+    """The team's input cannot make a new version (``key``: stale | answers_changed |
+    no_plan, the words ``proposal.problem.<key>`` with ``params``)."""
+
+    def __init__(self, key: str, lang: Lang, **params: Any) -> None:
+        super().__init__(t(f"proposal.problem.{key}", lang, None, **params))
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """The version the team's input made."""
+
+    plan: Plan
+    from_version: int
+    warnings: list[Warning]
+    changes: int
+
+
+def _base(session: Session, ctx: Context, shaping: Shaping, lang: Lang) -> tuple[Plan, AnswerSet]:
+    """The version the input was made on, when it is still the newest and the answers it
+    was planned from are still current; :class:`ShapingRefused` otherwise."""
+    latest = latest_plan(session, ctx.assignment)
+    if latest is None:
+        raise ShapingRefused("no_plan", lang)
+    if latest.version != shaping.plan_version:
+        raise ShapingRefused("stale", lang, version=shaping.plan_version, latest=latest.version)
+    answer_set = current_answers(session, ctx.assignment)
+    if answer_set is None or answer_set.id != latest.answer_set_id:
+        raise ShapingRefused("answers_changed", lang, version=latest.version)
+    return latest, answer_set
+
+
+def preview_plan(session: Session, ctx: Context, shaping: Shaping, *, lang: Lang) -> list[Warning]:
+    """The re-check's warnings on the plan the input would make, without making it:
+    nothing is stored (the portal's "Check")."""
+    latest, answer_set = _base(session, ctx, shaping, lang)
+    return _compose(session, ctx, latest, answer_set, shaping).warnings
+
+
+def shape_plan(
+    session: Session,
+    ctx: Context,
+    shaping: Shaping,
+    *,
+    actor: str,
+    source: str,
+    lang: Lang,
+    note: str,
+    origin: dict[str, Any],
+) -> Shaped:
+    """The team's input made a NEW plan version, never editing the old one: the planner
+    runs again with the team's capacity and own targets, each decision is applied as the
+    team made it, its own measures are added, the re-check's warnings are stored with the
+    version, one ``PlanChange`` per change (by ``actor``, from ``source``), and the
+    assignment goes back to ``planned`` so the version is sent to the head (and, as its
+    proposal, to the team) and needs approval again. What a plan sheet and the portal's
+    form share; each then answers its own way (the sheet by email, the form on the page).
+
+    ``note`` and ``origin`` (merged into the version's ``adjustments``) say where the input
+    came from. :class:`ShapingRefused` when the input was made on an older version or the
+    answers changed since."""
+    hold_row(session, ctx.assignment)  # one change of an assignment's plan at a time
+    latest, answer_set = _base(session, ctx, shaping, lang)
+    composed = _compose(session, ctx, latest, answer_set, shaping)
+    plan, changes = _store(
+        session, ctx, latest, answer_set, composed, actor=actor, source=source, note=note,
+        origin=origin,
+    )  # fmt: skip
+    if ctx.assignment.state in PLAN_OUT:
+        transition(
+            session,
+            ctx.assignment,
+            State.PLANNED,
+            actor=actor[:100],
+            reason=f"{note}: version {plan.version}"[:500],
+        )
+    return Shaped(plan, latest.version, composed.warnings, changes)
 
 
 def _sheet_lang(session: Session, sheet: PlanSheet) -> Lang:
@@ -339,33 +446,22 @@ def take_plan_sheet(
         ctx = context(session, meta.round, meta.institution)
     except PlanError as exc:
         return refuse("unknown_assignment", detail=str(exc))
-    hold_row(session, ctx.assignment)  # one sheet of an assignment at a time
-    latest = latest_plan(session, ctx.assignment)
-    if latest is None:
-        return refuse("no_plan", ctx)
-    if latest.version != meta.plan_version:
-        return refuse("stale", ctx, version=meta.plan_version, latest=latest.version)
-    answer_set = current_answers(session, ctx.assignment)
-    if answer_set is None or answer_set.id != latest.answer_set_id:
-        return refuse("answers_changed", ctx, version=latest.version)
     # The change records name the person who filled the sheet, when the sheet says who.
     actor = check.filled_by or actor
-    plan, warnings, changes = _apply(
-        session, ctx, latest, answer_set, check, filename=filename, file_sha256=digest, actor=actor
-    )
+    try:
+        shaped = shape_plan(
+            session, ctx, Shaping.of(check), actor=actor, source=filename, lang=lang,
+            note=f"the team's plan sheet {filename} on version {meta.plan_version}",
+            origin={"plan_sheet": {"filename": filename, "sha256": digest}},
+        )  # fmt: skip
+    except ShapingRefused as exc:
+        return refuse(exc.key, ctx, **exc.params)
+    plan, warnings, changes = shaped.plan, shaped.warnings, shaped.changes
     sheet = _keep(
-        session, data, digest, ctx, latest.version, plan.version,
+        session, data, digest, ctx, shaped.from_version, plan.version,
         filename=filename, source=source, actor=actor, problems=[],
     )  # fmt: skip
     sheet_id = id_of(sheet)
-    if ctx.assignment.state in PLAN_OUT:
-        transition(
-            session,
-            ctx.assignment,
-            State.PLANNED,
-            actor=actor[:100],
-            reason=f"plan sheet {filename}: version {plan.version}",
-        )
     queue_plan_sheet_taken(session, sheet_id=sheet_id, lang=lang, settings=settings)
     audit.record(
         session,
@@ -374,7 +470,7 @@ def take_plan_sheet(
         entity="assignment",
         key=str(ctx.assignment.id),
         version=plan.version,
-        from_version=latest.version,
+        from_version=shaped.from_version,
         sha256=digest,
         filename=filename,
         changes=changes,
@@ -520,26 +616,33 @@ def _decide(row: _Row, d: StepDecision, library: Library, dues: dict[str, date])
     row.funding_eur, row.funding_ref = d.funding_eur, d.funding_ref
 
 
-def _apply(
-    session: Session,
-    ctx: Context,
-    latest: Plan,
-    answer_set: AnswerSet,
-    check: PlanSheetCheck,
-    *,
-    filename: str,
-    file_sha256: str,
-    actor: str,
-) -> tuple[Plan, list[Warning], int]:
-    """The new plan version from a checked sheet; returns it, its warnings and how many
-    changes were recorded."""
-    assert check.capacity is not None  # an accepted sheet has its capacity
+@dataclass
+class _Composed:
+    """A new plan version put together from the team's input, not yet stored."""
+
+    library: Library
+    capacity: int
+    start: date
+    targets: dict[str, OwnTarget]
+    decisions: dict[Key, StepDecision]
+    rows: dict[Key, _Row]
+    own_rows: list[_Row]
+    ordered: list[_Row]
+    warnings: list[Warning]
+
+
+def _compose(
+    session: Session, ctx: Context, latest: Plan, answer_set: AnswerSet, shaping: Shaping
+) -> _Composed:
+    """The plan the team's input makes of ``latest``: the planner run again with the
+    team's capacity and targets, each decision applied as the team made it, its own
+    measures added, and the re-check's warnings. Reads only."""
     library = load_library(ctx.round.policy_version)
     policy = library.policy
     scores = _scores(session, ctx, answer_set)
     start = start_of(latest, ctx.round)
-    capacity = check.capacity
-    targets = {c.item: OwnTarget(c.target, c.reason) for c in check.targets}
+    capacity = shaping.capacity
+    targets = {c.item: OwnTarget(c.target, c.reason) for c in shaping.targets}
     dues = {p.code: p.due for p in periods(start)} | {LAST_PERIOD: LAST_DUE}
     steps = propose(
         library,
@@ -549,7 +652,7 @@ def _apply(
         capacity_days=capacity,
         targets={i: o.target for i, o in targets.items()},
     )
-    decisions = {d.key: d for d in check.decisions}
+    decisions = {d.key: d for d in shaping.decisions}
     rows: dict[Key, _Row] = {}
     for s in steps:
         row = _step_row(s)
@@ -567,9 +670,8 @@ def _apply(
             row.origin = "alternative"  # chosen on an earlier sheet, kept as it was
         _decide(row, d, library, dues)
         rows[key] = row
-    component_of = {i.id: c for c in policy.components for i in c.items}
     own_rows: list[_Row] = []
-    for n, m in enumerate(check.own, start=1):
+    for n, m in enumerate(shaping.own, start=1):
         degree = degree_of(scores.items[m.item].degrees.get(m.dimension)) or 0
         own_rows.append(
             _Row(
@@ -622,6 +724,28 @@ def _apply(
     warnings = recheck(
         library, scores, start=start, capacity_days=capacity, targets=targets, steps=final
     )
+    return _Composed(
+        library, capacity, start, targets, decisions, rows, own_rows, ordered, warnings
+    )
+
+
+def _store(
+    session: Session,
+    ctx: Context,
+    latest: Plan,
+    answer_set: AnswerSet,
+    c: _Composed,
+    *,
+    actor: str,
+    source: str,
+    note: str,
+    origin: dict[str, Any],
+) -> tuple[Plan, int]:
+    """Store the composed version as the next one after ``latest`` with one change record
+    per change (by ``actor``, from ``source``); returns it and how many changes."""
+    library, capacity, start, targets = c.library, c.capacity, c.start, c.targets
+    ordered, warnings = c.ordered, c.warnings
+    component_of = {i.id: comp for comp in library.policy.components for i in comp.items}
     stored_targets = {i: {"target": o.target, "reason": o.reason} for i, o in targets.items()}
     inputs = {
         "answers": answer_set.answers,
@@ -651,12 +775,12 @@ def _apply(
         answer_set_id=id_of(answer_set),
         inputs_sha256=digest,
         created_by=actor[:100],
-        note=f"the team's plan sheet {filename} on version {latest.version}"[:2000],
+        note=note[:2000],
         adjustments={
             "capacity_days": capacity,
             "start": start.isoformat(),
             "from_version": latest.version,
-            "plan_sheet": {"filename": filename, "sha256": file_sha256},
+            **origin,
         },
         targets=stored_targets,
         warnings=warnings,
@@ -692,11 +816,11 @@ def _apply(
             )
         )
     changes = _changes(
-        session, latest, plan_id, decisions, rows, own_rows, capacity, targets,
-        actor=actor[:254], source=filename[:500],
+        session, latest, plan_id, c.decisions, c.rows, c.own_rows, capacity, targets,
+        actor=actor[:254], source=source[:500],
     )  # fmt: skip
     session.add_all(changes)
-    return plan, warnings, len(changes)
+    return plan, len(changes)
 
 
 def _changes(

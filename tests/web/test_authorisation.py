@@ -16,7 +16,14 @@ from sqlmodel import select
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from pvpp.store.models import Institution, OutboxMessage, Plan, PlanApproval, SigninToken
+from pvpp.store.models import (
+    Institution,
+    OutboxMessage,
+    Plan,
+    PlanApproval,
+    SigninToken,
+    StatusReport,
+)
 from pvpp.web import create_app
 from tests.web.conftest import NAMES, PUBLIC, A, B, World, team_of
 
@@ -37,9 +44,22 @@ ROUTES = {
     ("GET", "/plans/{plan_id}/pdf"): "ids",
     ("GET", "/plans/approve/{token}"): "link",
     ("POST", "/plans/approve/{token}"): "link",
+    ("POST", "/plans/{plan_id}/decision"): "ids",
+    ("GET", "/plans/{plan_id}/shape"): "ids",
+    ("POST", "/plans/{plan_id}/shape"): "ids",
+    ("GET", "/results"): "open",
+    ("GET", "/progress"): "open",
+    ("POST", "/progress"): "open",
 }
 # Every form field any route reads, with a value that would do something.
-FORM = {"decision": "approve", "reason": "Pārāk daudz pasākumu", "email": ""}
+FORM = {
+    "decision": "approve",
+    "reason": "Pārāk daudz pasākumu",
+    "email": "",
+    "action": "save",
+    "p-F5": "30",
+    "version": "1",
+}
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 
@@ -145,6 +165,11 @@ def test_a_s_own_pages_are_served_to_a_s_people(world: World, who: str) -> None:
     pdf = client.get(f"/plans/{plan}/pdf")
     assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 plan of VID"
     assert client.get(f"/plans/approve/{world.approval_tokens[A]}").status_code == 200
+    assert client.get("/results").status_code == 200
+    # The team shapes the plan and reports progress; the head reads and decides.
+    team = 403 if who == "head" else 200
+    assert client.get(f"/plans/{plan}/shape").status_code == team
+    assert client.get("/progress").status_code == team
 
 
 @pytest.mark.parametrize("who", VISITORS)
@@ -169,4 +194,20 @@ def test_every_state_changing_route_refuses_a_form_without_its_token(
                    if a.issued_by == "test" and who == "anonymous")  # fmt: skip
         assert all(not a.outcome for a in s.exec(select(PlanApproval)).all())
         assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "signin")).all() == []
+        assert len(s.exec(select(Plan)).all()) == 2  # no version shaped
+        assert s.exec(select(StatusReport)).all() == []  # no progress reported
     assert secrets  # keeps the import honest for forged tokens elsewhere
+
+
+@pytest.mark.parametrize("who", ["team", "lead", "head"])
+def test_nothing_of_b_changes_whatever_a_s_people_post(world: World, who: str) -> None:
+    """A's people posting to B's plan ids (shape, decide) change nothing of B."""
+    client = _visitor(world, who)
+    plan = world.plan_ids[B]
+    for url in (f"/plans/{plan}/shape", f"/plans/{plan}/decision"):
+        status, _ = _request(client, "POST", url, FORM)
+        assert status == 404, (who, url, status)
+    with world.root.db.reading() as s:
+        b = s.get(Plan, plan)
+        assert b is not None and b.status != "approved"
+        assert len(s.exec(select(Plan)).all()) == 2

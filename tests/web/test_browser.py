@@ -173,3 +173,102 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
         finally:
             browser.close()
     assert len(checked) == 12
+
+
+@pytest.mark.slow
+@pytest.mark.needs_program("chromium")
+def test_the_team_shapes_a_step_and_the_head_approves_from_the_plan_page(
+    chromium: str, served: tuple[World, str]
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Page, sync_playwright
+
+    from pvpp.mail.compose import queue_plan
+    from pvpp.plans import context, latest_plan
+    from pvpp.store.models import id_of
+
+    world, base = served
+    axe = Axe()
+    checked: list[str] = []
+    shots = Path(os.environ.get("PVPP_SCREENSHOTS", world.root.settings.data_dir / "shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+
+    def accessible(page: Page, name: str) -> None:
+        results = axe.run(page)
+        assert results.violations_count == 0, (page.url, results.generate_report())
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        checked.append(page.url)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            lead = browser.new_context().new_page()
+            lead.goto(f"{base}/signin/{world.issue(A, 'lead')}")
+            lead.get_by_role("button", name="Pieteikties").click()
+            lead.wait_for_url(f"{base}/")
+            lead.get_by_role("link", name="Rezultāti").click()
+            assert lead.get_by_role("heading", name="Pašnovērtējuma rezultāti").is_visible()
+            accessible(lead, "results")
+            lead.get_by_role("link", name="Izpilde").click()
+            accessible(lead, "progress-none")
+
+            plan = world.plan_ids[A]
+            lead.goto(f"{base}/plans/{plan}")
+            lead.get_by_role("link", name=re.compile("Veidot šo versiju")).click()
+            lead.wait_for_url(f"{base}/plans/{plan}/shape")
+            accessible(lead, "shape")
+            # Drop the first step without a reason: refused beside the field.
+            first = lead.locator("fieldset.step").first
+            first.get_by_label("Lēmums").select_option("drop")
+            with lead.expect_navigation():
+                lead.get_by_role("button", name="Pārbaudīt").click()
+            assert lead.locator(".error-summary").is_visible()
+            accessible(lead, "shape-error")
+            # Move it to 2028–2031 instead, check, then save.
+            first = lead.locator("fieldset.step").first
+            first.get_by_label("Lēmums").select_option("move")
+            first.get_by_label("Jaunais periods").select_option("2028–2031")
+            with lead.expect_navigation():
+                lead.get_by_role("button", name="Pārbaudīt").click()
+            assert lead.get_by_role("heading", name="Plānotāja pārbaude").is_visible()
+            accessible(lead, "shape-check")
+            with lead.expect_navigation():
+                lead.get_by_role("button", name="Saglabāt kā jaunu versiju").click()
+            assert "saglabātas kā plāna 2. versija" in lead.content()
+            accessible(lead, "plan-v2-team")
+
+            # The plan mailing sends version 2 to the head (as the flow does).
+            with world.root.db.unit_of_work() as s:
+                v2 = latest_plan(s, context(s, "2026-K1", A).assignment)
+                assert v2 is not None and v2.version == 2
+                v2_id = id_of(v2)
+                queue_plan(
+                    s, round_code="2026-K1", institution=A, plan_version=2,
+                    pdf=b"%PDF-1.7 v2", today=world.clock.today(), settings=world.root.settings,
+                )  # fmt: skip
+            head = browser.new_context().new_page()
+            head.goto(f"{base}/signin/{world.issue(A, 'head')}")
+            head.get_by_role("button", name="Pieteikties").click()
+            head.wait_for_url(f"{base}/")
+            assert head.get_by_role("heading", name="Nokavētie pasākumi").is_visible()
+            accessible(head, "home-head")
+            head.goto(f"{base}/plans/{v2_id}")
+            accessible(head, "plan-v2-head")
+            with head.expect_navigation():
+                head.get_by_role("button", name="Noraidīt plānu ar šo iemeslu").click()
+            assert head.locator(".error-summary").is_visible()
+            accessible(head, "plan-v2-head-error")
+            with head.expect_navigation():
+                head.get_by_role("button", name="Apstiprināt plāna 2. versiju").click()
+            assert "Plāna 2. versija ir apstiprināta" in head.content()
+            accessible(head, "approved")
+
+            # With the plan approved, the team reports progress on its open measures.
+            lead.goto(f"{base}/progress")
+            assert lead.locator("fieldset.step").count() > 0
+            accessible(lead, "progress")
+            lead.goto(f"{base}/progress?lang=en")
+            accessible(lead, "progress-en")
+        finally:
+            browser.close()
+    assert len(checked) == 12

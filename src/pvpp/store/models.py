@@ -453,6 +453,8 @@ class MeasureStatus(SQLModel, table=True):
     status: str = Field(max_length=20)  # done | in_progress | not_started | move | drop
     new_due: date | None = None
     comment: str = Field(default="", max_length=2000)
+    # What shows it (the portal asks for it; the status sheet has no column for it).
+    evidence: str = Field(default="", max_length=2000)
 
 
 class RoundMilestone(SQLModel, table=True):

@@ -22,6 +22,9 @@ from pvpp.web.errors import PageError
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The most a form may send: the portal's forms are a few fields of text.
 MAX_FORM_BYTES = 64 * 1024
+#: The most fields a form may have: the plan's shaping form has seven per step, nine per
+#: own measure and two per item (a long plan: a few hundred).
+MAX_FORM_FIELDS = 1000
 CSRF_FIELD = "csrf"
 
 
@@ -113,7 +116,8 @@ async def guard(request: Request, person: Person) -> None:
     token, bound to the session or, without one, to the browser's own cookie; and refuses
     (403) any state-changing request that does not carry that token in its form or does
     not come from the portal's own pages, and (413) a form larger than
-    :data:`MAX_FORM_BYTES`."""
+
+    :data:`MAX_FORM_BYTES` (or, 400, with more than :data:`MAX_FORM_FIELDS` fields)."""
     app = root(request)
     key = app.settings.signing_key()
     binding: str | None = request.state.sid if person is not None else request.state.browser
@@ -127,7 +131,7 @@ async def guard(request: Request, person: Person) -> None:
         raise PageError(411, "bad_request")  # a form's size is known before it is read
     if int(length) > MAX_FORM_BYTES:
         raise PageError(413, "too_large")
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     token = form.get(CSRF_FIELD)
     if not csrf_ok(key, binding, token if isinstance(token, str) else None):
         raise PageError(403, "csrf")

@@ -11,7 +11,7 @@ pages work without a session.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form
@@ -115,15 +115,48 @@ def home(request: Request, person: SignedIn) -> Response:
 
 
 @router.get("/plans/{plan_id}")
-def plan(request: Request, plan_id: int, person: SignedIn) -> Response:
+def plan(request: Request, plan_id: int, person: SignedIn, shaped: bool = False) -> Response:
     """One plan version: its measures by period and its approval."""
     app = root(request)
     with app.db.reading() as session:
         view = portal.plan_page(session, person, plan_id, today=app.today(),
                                 lang=lang(request))  # fmt: skip
     return page(
-        request, "plan.html.j2", "web.plan.title",
+        request, "plan.html.j2", "web.plan.title", error=None, reason="", request_shaped=shaped,
         title_values={"version": view["plan"]["version"]}, **view,
+    )  # fmt: skip
+
+
+@router.post("/plans/{plan_id}/decision")
+def plan_decide(
+    request: Request, plan_id: int, person: SignedIn, decision: Text = "", reason: Text = ""
+) -> Response:
+    """The signed-in head approves the version, or sends it back to the team with a
+    reason (:func:`pvpp.portal.decide_plan`); anyone else is refused."""
+    app = root(request)
+    error = None
+    if decision not in ("approve", "refuse"):
+        error = t("web.approve.no_decision", lang(request))
+    else:
+        try:
+            with app.db.unit_of_work() as session:
+                done = portal.decide_plan(
+                    session, person, plan_id, approve=decision == "approve",
+                    reason=reason[:MAX_REASON], lang=lang(request), settings=app.settings,
+                    clock=app.clock, where=where(request),
+                )  # fmt: skip
+        except ApprovalError as exc:
+            if exc.reason != "no_reason":
+                raise
+            error = exc.message
+        else:
+            return page(request, "approve_done.html.j2", "web.approve.done_title", decision=done)
+    with app.db.reading() as session:
+        view = portal.plan_page(session, person, plan_id, today=app.today(), lang=lang(request))
+    return page(
+        request, "plan.html.j2", "web.plan.title", status=400,
+        title_values={"version": view["plan"]["version"]}, error=error, reason=reason,
+        request_shaped=False, **view,
     )  # fmt: skip
 
 
@@ -182,3 +215,82 @@ def approval_decide(
             raise
         return _approval(request, token, person, status=400, error=exc.message, reason=reason)
     return page(request, "approve_done.html.j2", "web.approve.done_title", decision=done)
+
+
+# -- the team: results, shaping the plan, reporting progress -------------------------------
+
+
+@router.get("/results")
+def results(request: Request, person: SignedIn) -> Response:
+    """The current round's scores with their explanation and charts."""
+    app = root(request)
+    with app.db.reading() as session:
+        view = portal.results_page(session, person, today=app.today(), lang=lang(request))
+    return page(request, "results.html.j2", "web.results.title", **view)
+
+
+def _shaping(request: Request, view: dict[str, Any], status: int = 200) -> Response:
+    return page(
+        request, "shape.html.j2", "web.shape.title", status=status,
+        title_values={"version": view["plan"]["version"]}, **view,
+    )  # fmt: skip
+
+
+@router.get("/plans/{plan_id}/shape")
+def shape(request: Request, plan_id: int, person: SignedIn) -> Response:
+    """The form that shapes the newest plan version, with the team's choices so far."""
+    app = root(request)
+    with app.db.reading() as session:
+        view = portal.shaping_page(session, person, plan_id, lang=lang(request))
+    return _shaping(request, view)
+
+
+@router.post("/plans/{plan_id}/shape")
+async def shape_post(request: Request, plan_id: int, person: SignedIn) -> Response:
+    """ "Check" (the problems, or the warnings on the would-be plan; nothing stored) or
+    "Save as new version" (a new version through the plan sheet's service)."""
+    form = dict((await request.form()).items())
+    app = root(request)
+    if form.get("action") == "save":
+        with app.db.unit_of_work() as session:
+            saved = portal.save_shaping(
+                session, person, plan_id, form, lang=lang(request), where=where(request)
+            )
+        if isinstance(saved, int):
+            return _see_other(f"/plans/{saved}?shaped=1")
+        return _shaping(request, saved, status=400)
+    with app.db.reading() as session:
+        view = portal.check_shaping(session, person, plan_id, form, lang=lang(request))
+    return _shaping(request, view, status=400 if view.get("errors") or view.get("general") else 200)
+
+
+@router.get("/progress")
+def progress(request: Request, person: SignedIn, done: int | None = None) -> Response:
+    """Each open measure of the current plan with its status, to report on (RV5)."""
+    app = root(request)
+    with app.db.reading() as session:
+        view = portal.progress_page(
+            session, person, today=app.today(), lang=lang(request), done=done
+        )
+    return page(request, "progress.html.j2", "web.progress.title", **view)
+
+
+@router.post("/progress")
+async def progress_post(request: Request, person: SignedIn) -> Response:
+    """The team's report, through the same service as an accepted status sheet; the
+    problems beside their fields (nothing stored)."""
+    form = dict((await request.form()).items())
+    app = root(request)
+    with app.db.unit_of_work() as session:
+        outcome = portal.report_progress(
+            session, person, form, today=app.today(), now=app.clock.now(),
+            lang=lang(request), where=where(request),
+        )  # fmt: skip
+    if outcome.status == "accepted":
+        return _see_other(f"/progress?done={outcome.new_plan_version or 0}")
+    with app.db.reading() as session:
+        view = portal.progress_page(
+            session, person, today=app.today(), lang=lang(request), form=form,
+            problems=outcome.problems,
+        )  # fmt: skip
+    return page(request, "progress.html.j2", "web.progress.title", status=400, **view)

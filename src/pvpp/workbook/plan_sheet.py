@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -276,7 +276,7 @@ def _sign(key: bytes, payload: str, lang: str) -> str:
     return hmac.new(key, blob.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _meta_of(data: PlanSheetData, lang: Lang) -> SheetMeta:
+def meta_of(data: PlanSheetData, lang: Lang) -> SheetMeta:
     return SheetMeta(
         data.round_code,
         data.institution_code,
@@ -372,7 +372,7 @@ def _write_text(ws: Worksheet, ref: str, value: str) -> None:
 def build_plan_sheet(data: PlanSheetData, *, library: Library, lang: Lang, key: bytes) -> bytes:
     """The plan sheet of one plan version; returns .xlsx bytes."""
     names = _names(library, lang)
-    meta = _meta_of(data, lang)
+    meta = meta_of(data, lang)
     wb = Workbook()
     lists = wb.create_sheet(LISTS_SHEET)
     item_list = _list(lists, "A", list(names["item"].values()))
@@ -624,6 +624,40 @@ def _reference(
 # -- checking ------------------------------------------------------------------------------
 
 
+class Grid(Protocol):
+    """What the checks read: a sheet's title and the value of a cell by its reference."""
+
+    @property
+    def title(self) -> str: ...
+
+    def value(self, ref: str) -> Any: ...
+
+
+class _SheetGrid:
+    """A worksheet of a returned workbook, as the checks read it."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+
+    @property
+    def title(self) -> str:
+        return str(self.ws.title)
+
+    def value(self, ref: str) -> Any:
+        return self.ws[ref].value
+
+
+@dataclass(frozen=True)
+class ValueGrid:
+    """Values laid out as a sheet's cells (reference → value), e.g. a form's fields."""
+
+    title: str
+    cells: Mapping[str, Any]
+
+    def value(self, ref: str) -> Any:
+        return self.cells.get(ref)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -731,14 +765,44 @@ def check_plan_sheet(
             check.problem("missing_sheet", sheet=sheet_name(which, lang))
     if result.problems:
         return result
-    _check_plan(wb[sheet_name("plan", lang)], meta, lib, check)
-    _check_own(wb[sheet_name("own", lang)], meta, lib, check)
-    _check_targets(wb[sheet_name("targets", lang)], meta, lib, check)
+    _check_values(
+        result,
+        check,
+        meta,
+        lib,
+        *(_SheetGrid(wb[sheet_name(which, lang)]) for which in ("plan", "own", "targets")),
+    )
+    return result
+
+
+def _check_values(
+    result: PlanSheetCheck,
+    check: _Checker,
+    meta: SheetMeta,
+    lib: Library,
+    plan: Grid,
+    own: Grid,
+    targets: Grid,
+) -> None:
+    _check_plan(plan, meta, lib, check)
+    _check_own(own, meta, lib, check)
+    _check_targets(targets, meta, lib, check)
     if result.status != "accepted":
         result.decisions.clear()
         result.own.clear()
         result.targets.clear()
         result.capacity = None
+
+
+def check_values(
+    meta: SheetMeta, lib: Library, *, plan: Grid, own: Grid, targets: Grid
+) -> PlanSheetCheck:
+    """The checks of a returned sheet's three sheets, on values given another way (the
+    portal's form laid out as the sheets' cells: :class:`ValueGrid`); the same rules and
+    the same problems, by sheet and cell, in ``meta.lang``."""
+    result = PlanSheetCheck(meta=meta)
+    check = _Checker(result, meta.lang)
+    _check_values(result, check, meta, lib, plan, own, targets)
     return result
 
 
@@ -774,9 +838,9 @@ def _long(check: _Checker, sheet: str, cell: str, text: str, limit: int) -> bool
     return False
 
 
-def _check_plan(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -> None:
+def _check_plan(ws: Grid, meta: SheetMeta, lib: Library, check: _Checker) -> None:
     sheet, lang, result = ws.title, meta.lang, check.result
-    cap_raw = ws[CAPACITY_CELL].value
+    cap_raw = ws.value(CAPACITY_CELL)
     capacity = _amount(cap_raw)
     if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
         check.problem(
@@ -784,12 +848,12 @@ def _check_plan(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -
         )
     else:
         result.capacity = capacity
-    filled_by = _text(ws[FILLED_BY_CELL].value)
+    filled_by = _text(ws.value(FILLED_BY_CELL))
     if not _long(check, sheet, FILLED_BY_CELL, filled_by, FILLED_BY_LIMIT):
         result.filled_by = filled_by
     rows: dict[str, int] = {}
     for n in range(FIRST_ROW, FIRST_ROW + len(meta.steps) + 200):
-        listed = _text(ws[f"B{n}"].value)
+        listed = _text(ws.value(f"B{n}"))
         if listed and listed not in rows:
             rows[listed] = n
     labels = {choice_label(k, lang): k for k in CHOICES}
@@ -802,7 +866,7 @@ def _check_plan(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -
         r = rows[mid]
 
         def cell(col: str, row: int = r) -> str:
-            return _text(ws[f"{col}{row}"].value)
+            return _text(ws.value(f"{col}{row}"))
 
         shown_mid = f"{mid} ({item} {dim} {to - 1}→{to})"
         value = cell(DECISION)
@@ -876,7 +940,7 @@ def _check_plan(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -
             check.problem(
                 "plan_drop_needs_reason", sheet, f"{REASON}{r}", measure=shown_mid, choice=value
             )
-        eur_raw = ws[f"{FUNDING_EUR}{r}"].value
+        eur_raw = ws.value(f"{FUNDING_EUR}{r}")
         eur = None
         if _text(eur_raw):
             eur = _amount(eur_raw)
@@ -911,7 +975,7 @@ def _check_plan(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -
             )
 
 
-def _check_own(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -> None:
+def _check_own(ws: Grid, meta: SheetMeta, lib: Library, check: _Checker) -> None:
     sheet, lang = ws.title, meta.lang
     names = _names(lib, lang)
     items = {i.id for i in lib.policy.items}
@@ -920,7 +984,7 @@ def _check_own(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) ->
     efforts = list(names["effort"])
     for n in range(OWN_ROWS):
         r = OWN_FIRST_ROW + n
-        cells = {col: _text(ws[f"{col}{r}"].value) for col in "BCDEFGHIJ"}
+        cells = {col: _text(ws.value(f"{col}{r}")) for col in "BCDEFGHIJ"}
         if not any(cells.values()):
             continue
         name = cells["B"]
@@ -979,7 +1043,7 @@ def _check_own(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) ->
             )
         eur = None
         if cells["H"]:
-            eur = _amount(ws[f"H{r}"].value)
+            eur = _amount(ws.value(f"H{r}"))
             if eur is None:
                 ok = False
                 check.problem("plan_bad_amount", sheet, f"H{r}", value=cells["H"][:40])
@@ -991,16 +1055,16 @@ def _check_own(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) ->
             )
 
 
-def _check_targets(ws: Worksheet, meta: SheetMeta, lib: Library, check: _Checker) -> None:
+def _check_targets(ws: Grid, meta: SheetMeta, lib: Library, check: _Checker) -> None:
     sheet, lang = ws.title, meta.lang
     scale = lib.policy.degree_scale
     for n, (item, score, national, _so_far) in enumerate(meta.items):
         r = TARGET_FIRST_ROW + n
-        if _text(ws[f"A{r}"].value) != item:
+        if _text(ws.value(f"A{r}")) != item:
             check.problem("plan_missing_row", sheet, f"A{r}", measure=item)
             continue
-        raw = ws[f"{OWN_TARGET}{r}"].value
-        reason = _text(ws[f"{TARGET_REASON}{r}"].value)
+        raw = ws.value(f"{OWN_TARGET}{r}")
+        reason = _text(ws.value(f"{TARGET_REASON}{r}"))
         if _long(check, sheet, f"{TARGET_REASON}{r}", reason, MAX_REASON) or not _text(raw):
             continue
         value = _amount(raw)

@@ -17,11 +17,12 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.i18n import t
 from pvpp.settings import Settings
@@ -76,6 +77,7 @@ class StatusUpdate:
     status: str  # one of CHOICES
     new_due: date | None
     comment: str
+    evidence: str = ""  # what shows it was done (the portal asks; the sheet has no column)
 
 
 @dataclass
@@ -263,10 +265,55 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
         problem("status_missing_row", sheet, None, measure=", ".join(meta.measures))
         result.status = "rejected"
         return result
-    ws = wb[sheet]
+    _check_rows(result, _SheetGrid(wb[sheet]), meta, later)
+    return result
+
+
+class Grid(Protocol):
+    """What the row checks read: a sheet's title and the value of a cell by reference."""
+
+    @property
+    def title(self) -> str: ...
+
+    def value(self, ref: str) -> Any: ...
+
+
+class _SheetGrid:
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+
+    @property
+    def title(self) -> str:
+        return str(self.ws.title)
+
+    def value(self, ref: str) -> Any:
+        return self.ws[ref].value
+
+
+def check_rows(grid: Grid, meta: StatusMeta, later: list[date]) -> StatusCheck:
+    """The checks of a returned sheet's rows on values given another way (the portal's
+    form laid out as the sheet's cells, :class:`pvpp.workbook.plan_sheet.ValueGrid`): the
+    same rules and problems, by cell, in ``meta.lang``. ``later``: the due dates a
+    measure may move to."""
+    result = StatusCheck(meta=meta)
+    _check_rows(result, grid, meta, later)
+    return result
+
+
+def _check_rows(result: StatusCheck, ws: Grid, meta: StatusMeta, later: list[date]) -> None:
+    lang, sheet = meta.lang, ws.title
+
+    def problem(code: str, sheet: str | None, cell: str | None, **params: Any) -> None:
+        text = t(f"status.problem.{code.removeprefix('status_')}", lang,
+                 **{"sheet": sheet or META_SHEET, "field": "", **params})  # fmt: skip
+        result.problems.append(
+            {"code": code, "sheet": sheet, "cell": cell, "field": params.get("measure"),
+             "message": text}
+        )  # fmt: skip
+
     by_id: dict[str, int] = {}
     for row in range(FIRST_ROW, FIRST_ROW + len(meta.measures) + 200):
-        mid = _text(ws[f"B{row}"].value)
+        mid = _text(ws.value(f"B{row}"))
         if mid in meta.measures and mid not in by_id:
             by_id[mid] = row
     names = {choice_label(key, lang): key for key in CHOICES}
@@ -278,8 +325,8 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
         if r is None:
             problem("status_missing_row", sheet, None, measure=mid)
             continue
-        value = _text(ws[f"{STATUS_COL}{r}"].value)
-        comment = _text(ws[f"{COMMENT_COL}{r}"].value)[:2000]
+        value = _text(ws.value(f"{STATUS_COL}{r}"))
+        comment = _text(ws.value(f"{COMMENT_COL}{r}"))[:2000]
         if not value:
             problem("status_unanswered", sheet, f"{STATUS_COL}{r}", measure=mid)
             unanswered = True
@@ -291,7 +338,7 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
             continue
         new_due = None
         if status == "move":
-            raw_due = _text(ws[f"{NEW_DUE_COL}{r}"].value)
+            raw_due = _text(ws.value(f"{NEW_DUE_COL}{r}"))
             if not raw_due:
                 problem("status_move_needs_date", sheet, f"{NEW_DUE_COL}{r}", measure=mid,
                         move=choice_label("move", lang), allowed=allowed)  # fmt: skip
@@ -315,4 +362,3 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
         result.status = "incomplete"
     if result.status != "accepted":
         result.updates.clear()
-    return result
