@@ -11,9 +11,11 @@ already received (by SHA-256) and finishes the job without duplicates.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -334,6 +336,68 @@ def ingest_bytes(
         detail,
         submission.id,
     )
+
+
+#: The format of the file a submission made online keeps (its answers, as JSON).
+WEB_FORMAT = "pvpp-web-answers"
+
+
+def submit_answers(
+    session: Session,
+    assignment: Assignment,
+    answers: dict[str, Answer],
+    *,
+    meta: dict[str, str],
+    actor: str,
+    submitted_at: datetime,
+) -> IngestRow:
+    """Answers filled online, complete and checked by the same rules as a workbook
+    (:func:`pvpp.drafts.submit`), received as an accepted workbook is: a
+    :class:`Submission` whose file is the answers as JSON (stored by SHA-256 like a
+    workbook; source ``web:<address>``), then the same moves (:func:`_apply`): submitted,
+    then accepted with a new answer set superseding the current one.
+
+    ``meta``: the keys a workbook's hidden sheet gives (questionnaire, policy, round,
+    institution, institution_name, lang). The caller holds the assignment (locked) in a
+    state that takes answers (:data:`pvpp.states.assignment.TAKES_WORKBOOK`)."""
+    if State(assignment.state) not in TAKES_WORKBOOK:
+        raise PvppError(f"assignment {assignment.id} is {assignment.state}: it takes no answers")
+    document = {
+        "format": WEB_FORMAT,
+        "meta": meta,
+        "submitted_by": actor,
+        "submitted_at": submitted_at.isoformat(),
+        "answers": answers,
+    }
+    data = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+    stored = store_file(session, data)
+    previous = session.exec(
+        select(Submission)
+        .where(Submission.assignment_id == assignment.id)
+        .order_by(col(Submission.id).desc())
+    ).first()
+    filename = f"{meta['institution']}-{meta['round']}-web.json"
+    submission = Submission(
+        assignment_id=id_of(assignment),
+        file_sha256=stored.sha256,
+        filename=filename,
+        source=f"web:{actor}"[:500],
+        status=Outcome.ACCEPTED.value,
+        problems=[],
+        meta={**meta, "created_at": submitted_at.isoformat(), "format": WEB_FORMAT},
+        supersedes_id=previous.id if previous else None,
+        received_at=submitted_at,
+    )
+    session.add(submission)
+    session.flush()
+    _apply(session, assignment, submission, "", answers)
+    audit.record(
+        session, actor=actor[:100], action="submission.accepted", entity="submission",
+        key=str(submission.id), sha256=stored.sha256, filename=filename, verdict="accepted",
+        via="web",
+    )  # fmt: skip
+    return IngestRow(filename, Outcome.ACCEPTED, meta["institution"], meta["round"], "",
+                     submission.id)  # fmt: skip
 
 
 def late_detail(status: str, detail: str, state: str, round_code: str, institution: str) -> str:

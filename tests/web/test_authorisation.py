@@ -17,6 +17,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from pvpp.store.models import (
+    DraftAnswer,
     Institution,
     OutboxMessage,
     Plan,
@@ -50,6 +51,12 @@ ROUTES = {
     ("GET", "/results"): "open",
     ("GET", "/progress"): "open",
     ("POST", "/progress"): "open",
+    ("GET", "/questionnaire"): "open",
+    ("GET", "/questionnaire/{assignment_id}"): "ids",
+    ("POST", "/questionnaire/{assignment_id}/submit"): "ids",
+    ("GET", "/questionnaire/{assignment_id}/{page_id}"): "ids",
+    ("POST", "/questionnaire/{assignment_id}/{page_id}"): "ids",
+    ("POST", "/questionnaire/{assignment_id}/fields/{field_id}"): "ids",
 }
 # Every form field any route reads, with a value that would do something.
 FORM = {
@@ -59,7 +66,11 @@ FORM = {
     "action": "save",
     "p-F5": "30",
     "version": "1",
+    "Q_1_1_D1": "0",
+    "seen": "0",
 }
+#: The pages and fields of the questionnaire's routes (the same for every institution).
+PAGE, FIELD = "C1", "Q_1_1_D1"
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 
@@ -104,9 +115,21 @@ def _forged(token: str) -> str:
     return token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
 
 
+def _assignment(world: World, code: str) -> int:
+    with world.root.db.reading() as s:
+        plan = s.get(Plan, world.plan_ids[code])
+        assert plan is not None
+        return plan.assignment_id
+
+
 def _values(world: World, kind: str, path: str) -> dict[str, str]:
     if kind == "ids":
-        return {"plan_id": str(world.plan_ids[B])}
+        return {
+            "plan_id": str(world.plan_ids[B]),
+            "assignment_id": str(_assignment(world, B)),
+            "page_id": PAGE,
+            "field_id": FIELD,
+        }
     if path.startswith("/signin/"):
         return {"token": _forged(world.issue(B, "lead"))}
     return {"token": _forged(world.approval_tokens[B])}
@@ -137,6 +160,8 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
             body = body.replace(form["email"], "")
         leaked = [text for text in secret if text in body]
         assert not leaked, (who, method, url, leaked)
+        if path.startswith("/questionnaire/"):  # B's assignment: as if there were none
+            assert status == (401 if who == "anonymous" else 404), (who, method, url, status)
         if kind == "open" and method == "POST" and who != "anonymous" and path == "/signout":
             client = _visitor(world, who)  # signed out by the walk: sign in again
 
@@ -170,6 +195,17 @@ def test_a_s_own_pages_are_served_to_a_s_people(world: World, who: str) -> None:
     team = 403 if who == "head" else 200
     assert client.get(f"/plans/{plan}/shape").status_code == team
     assert client.get("/progress").status_code == team
+    # The questionnaire is the team's: the head is refused (A's own, so 403, not 404).
+    expected = 403 if who == "head" else 200
+    assignment = _assignment(world, A)
+    for url in (f"/questionnaire/{assignment}", f"/questionnaire/{assignment}/{PAGE}",
+                f"/questionnaire/{assignment}/services"):  # fmt: skip
+        page = client.get(url)
+        assert page.status_code == expected, (who, url)
+    if who != "head":
+        assert NAMES[A] in page.text
+    with world.root.db.reading() as s:
+        assert s.exec(select(DraftAnswer)).all() == []
 
 
 @pytest.mark.parametrize("who", VISITORS)
@@ -184,8 +220,12 @@ def test_every_state_changing_route_refuses_a_form_without_its_token(
     for method, path in _routes(world):
         if method == "GET":
             continue
-        url = path.replace("{token}", tokens.get(path, "")).replace(
-            "{plan_id}", str(world.plan_ids[A])
+        url = (
+            path.replace("{token}", tokens.get(path, ""))
+            .replace("{plan_id}", str(world.plan_ids[A]))
+            .replace("{assignment_id}", str(_assignment(world, A)))
+            .replace("{page_id}", PAGE)
+            .replace("{field_id}", FIELD)
         )
         answer = client.post(url, data={**FORM, "email": world.heads[A]})
         assert answer.status_code == 403, (who, url, answer.status_code)
@@ -196,6 +236,7 @@ def test_every_state_changing_route_refuses_a_form_without_its_token(
         assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "signin")).all() == []
         assert len(s.exec(select(Plan)).all()) == 2  # no version shaped
         assert s.exec(select(StatusReport)).all() == []  # no progress reported
+        assert s.exec(select(DraftAnswer)).all() == []
     assert secrets  # keeps the import honest for forged tokens elsewhere
 
 

@@ -63,3 +63,8 @@ ASSESSED = frozenset({S.ACCEPTED}) | PLANNED
 TAKES_WORKBOOK = frozenset(S) - PLAN_OUT
 #: What a coordinator may reopen, so that a late workbook (or a new one) is applied.
 REOPENABLE = PLAN_OUT
+#: The team fills its answers online (:mod:`pvpp.drafts`): no workbook or answers in yet, or
+#: returned to it. Once submitted the answers are read-only until the ministry returns them.
+ANSWERS_OPEN = frozenset({S.INVITED, S.IN_PROGRESS, S.RETURNED})
+#: The first answer saved online moves an invited assignment here.
+STARTED_ONLINE = S.IN_PROGRESS

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -335,6 +335,41 @@ class WebSession(SQLModel, table=True):
     end_reason: str = Field(default="", max_length=20)
     user_agent: str = Field(default="", max_length=300)
     ip: str = Field(default="", max_length=45)
+
+
+class DraftAnswer(SQLModel, table=True):
+    """One saved value of one field of an assignment's answers being filled online
+    (:mod:`pvpp.drafts`). Never updated: every save is a new row and the newest row of a
+    field is its value (the last change wins), with who and when. ``value`` is the text as
+    given, checked when read (``""``: cleared). ``source``: ``web`` (a page or an
+    autosave), ``pending`` (kept over an ended session and saved after signing in again);
+    a later workbook upload writes its fields here too."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    field: str = Field(max_length=40)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False))
+    member_id: int | None = Field(default=None, foreign_key="teammember.id")
+    actor: str = Field(max_length=254)  # the person's address (or what wrote it)
+    name: str = Field(default="", max_length=200)  # who, as shown beside the field
+    source: str = Field(default="web", max_length=20)
+    saved_at: datetime = Field(default_factory=utcnow)
+
+
+class PendingAnswers(SQLModel, table=True):
+    """Answers that arrived with a session that had just ended (idle or too old): kept
+    under a random key (only its SHA-256 here, the key in a short-lived cookie) and saved
+    when the same person signs in again (:func:`pvpp.drafts.apply_pending`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_sha256: str = Field(unique=True, max_length=64)
+    session_id: int = Field(foreign_key="websession.id", index=True)
+    assignment_id: int = Field(foreign_key="assignment.id")
+    answers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    back_to: str = Field(default="/", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    applied_at: datetime | None = None
+    outcome: str = Field(default="", max_length=20)  # applied | other_person | expired
 
 
 class AuditLog(SQLModel, table=True):

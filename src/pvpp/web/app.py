@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from pvpp.app import App
+from pvpp.drafts import PENDING_HOURS
 from pvpp.i18n import LANGS
 from pvpp.sessions import new_secret
 from pvpp.web import pages
@@ -37,10 +38,14 @@ from pvpp.web.errors import install_handlers
 from pvpp.web.render import static_dir
 
 LANG_COOKIE_DAYS = 365
+# Scripts: only the portal's own (the vendored htmx of the questionnaire's autosave), which
+# talks only to the portal.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+#: The cookie of answers kept over an ended session lasts as long as they wait.
+PENDING_COOKIE_SECONDS = PENDING_HOURS * 3600
 
 
 def create_app(app: App) -> FastAPI:
@@ -67,7 +72,9 @@ def create_app(app: App) -> FastAPI:
         "session": cookie_name("pvpp_session", secure),
         "browser": cookie_name("pvpp_browser", secure),
         "lang": cookie_name("pvpp_lang", secure),
+        "pending": cookie_name("pvpp_pending", secure),
     }
+    web.state.cookie_names = names
 
     def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
         response.set_cookie(
@@ -89,6 +96,8 @@ def create_app(app: App) -> FastAPI:
         request.state.browser = browser
         request.state.sid = None
         request.state.session_cookie = None
+        request.state.pending_cookie = None
+        request.state.pending = request.cookies.get(names["pending"], "")
         response = await call_next(request)
         if chosen in LANGS and chosen != kept:
             set_cookie(response, names["lang"], lang, LANG_COOKIE_DAYS * 24 * 3600)
@@ -101,6 +110,13 @@ def create_app(app: App) -> FastAPI:
             )
         elif change:
             set_cookie(response, names["session"], change)
+        pending = request.state.pending_cookie
+        if pending == "clear":
+            response.delete_cookie(
+                names["pending"], path="/", secure=secure, httponly=True, samesite="lax"
+            )
+        elif pending:
+            set_cookie(response, names["pending"], pending, PENDING_COOKIE_SECONDS)
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"

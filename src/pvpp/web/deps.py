@@ -25,6 +25,11 @@ MAX_FORM_BYTES = 64 * 1024
 #: The most fields a form may have: the plan's shaping form has seven per step, nine per
 #: own measure and two per item (a long plan: a few hundred).
 MAX_FORM_FIELDS = 1000
+#: The questionnaire's pages post all their fields at once (the services' matrix: 30 rows
+#: of 13; a component: up to 12 items of 8, with texts of up to 4,000 characters).
+QUESTIONNAIRE = "/questionnaire/"
+MAX_PAGE_BYTES = 1024 * 1024
+MAX_PAGE_FIELDS = 500
 CSRF_FIELD = "csrf"
 
 
@@ -65,6 +70,7 @@ def viewer(request: Request) -> Viewer | None:
     sid = request.cookies.get(session_cookie(request))
     request.state.sid = None
     request.state.viewer = None
+    request.state.ended_sid = None
     if not sid:
         return None
     app = root(request)
@@ -72,6 +78,8 @@ def viewer(request: Request) -> Viewer | None:
         found = current(session, sid, now=app.clock.now(), settings=app.settings)
     if found is None:
         request.state.session_cookie = "clear"
+        # Answers posted with it are kept for its person (pvpp.drafts.park), see guard.
+        request.state.ended_sid = sid
         return None
     request.state.sid = sid
     request.state.viewer = found
@@ -111,27 +119,47 @@ def _origin_ok(request: Request, public_url: str) -> bool:
     return origin in allowed
 
 
+def _form_limits(path: str) -> tuple[int, int]:
+    """The most bytes and fields a form posted to ``path`` may have."""
+    if path.startswith(QUESTIONNAIRE):
+        return MAX_PAGE_BYTES, MAX_PAGE_FIELDS
+    return MAX_FORM_BYTES, MAX_FORM_FIELDS
+
+
 async def guard(request: Request, person: Person) -> None:
     """Run before every route (a dependency of the whole app): gives the request its CSRF
     token, bound to the session or, without one, to the browser's own cookie; and refuses
     (403) any state-changing request that does not carry that token in its form or does
     not come from the portal's own pages, and (413) a form larger than
+    :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages).
 
-    :data:`MAX_FORM_BYTES` (or, 400, with more than :data:`MAX_FORM_FIELDS` fields)."""
+    One exception, so that nothing typed is lost: answers posted to the questionnaire
+    with the token of the session the browser held until this very request (it has just
+    ended, idle or too old) pass, marked ``request.state.stale_sid``; the route keeps them
+    for that session's person and asks them to sign in again (:func:`pvpp.drafts.park`)."""
     app = root(request)
     key = app.settings.signing_key()
     binding: str | None = request.state.sid if person is not None else request.state.browser
     request.state.csrf = csrf_token(key, binding) if binding else ""
+    request.state.stale_sid = None
     if request.method in SAFE_METHODS:
         return
     if not _origin_ok(request, app.settings.public_url):
         raise PageError(403, "csrf")
+    most_bytes, most_fields = _form_limits(request.url.path)
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise PageError(411, "bad_request")  # a form's size is known before it is read
-    if int(length) > MAX_FORM_BYTES:
+    if int(length) > most_bytes:
         raise PageError(413, "too_large")
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    form = await request.form(max_files=0, max_fields=most_fields)
     token = form.get(CSRF_FIELD)
-    if not csrf_ok(key, binding, token if isinstance(token, str) else None):
-        raise PageError(403, "csrf")
+    sent = token if isinstance(token, str) else None
+    if csrf_ok(key, binding, sent):
+        return
+    ended = getattr(request.state, "ended_sid", None)
+    path = request.url.path
+    if person is None and ended and path.startswith(QUESTIONNAIRE) and csrf_ok(key, ended, sent):
+        request.state.stale_sid = ended
+        return
+    raise PageError(403, "csrf")

@@ -15,14 +15,19 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pvpp import portal, signin
+from pvpp import drafts, portal, signin
 from pvpp.approvals import ApprovalError
 from pvpp.i18n import t
-from pvpp.sessions import end_session, open_session
+from pvpp.policy.models import Lang
+from pvpp.sessions import Viewer, end_session, open_session
 from pvpp.web.deps import Person, SignedIn, lang, root, where
+from pvpp.web.errors import PageError
 from pvpp.web.render import page
 
 router = APIRouter()
@@ -41,9 +46,11 @@ def _see_other(path: str) -> RedirectResponse:
 
 
 @router.get("/signin")
-def signin_form(request: Request, out: bool = False) -> Response:
-    """The form that asks for a sign-in link (``?out=1``: after signing out)."""
-    return page(request, "signin.html.j2", "web.signin.title", email="", error=None, out=out)
+def signin_form(request: Request, out: bool = False, kept: bool = False) -> Response:
+    """The form that asks for a sign-in link (``?out=1``: after signing out; ``?kept=1``:
+    after a session ended with answers in hand, which wait for the person to sign in)."""
+    return page(request, "signin.html.j2", "web.signin.title", email="", error=None, out=out,
+                kept=kept)  # fmt: skip
 
 
 @router.post("/signin")
@@ -54,6 +61,7 @@ def signin_request(request: Request, email: Text = "") -> Response:
         return page(
             request, "signin.html.j2", "web.signin.title", status=400,
             email=email[:MAX_EMAIL], error=t("web.signin.no_email", lang(request)), out=False,
+            kept=False,
         )  # fmt: skip
     app = root(request)
     with app.db.unit_of_work() as session:
@@ -85,8 +93,16 @@ def signin_use(request: Request, token: str) -> Response:
         sid = open_session(
             session, person, now=app.clock.now(), where=where(request), replaces=request.state.sid
         )
+        back = None
+        if request.state.pending:  # answers kept when the last session ended
+            back = drafts.apply_pending(
+                session, request.state.pending, person, now=app.clock.now(),
+                lang=lang(request), where=where(request),
+            )  # fmt: skip
     request.state.session_cookie = sid
-    return _see_other("/")
+    if request.state.pending:
+        request.state.pending_cookie = "clear"
+    return _see_other(back or "/")
 
 
 @router.post("/signout")
@@ -294,3 +310,171 @@ async def progress_post(request: Request, person: SignedIn) -> Response:
             problems=outcome.problems,
         )  # fmt: skip
     return page(request, "progress.html.j2", "web.progress.title", status=400, **view)
+
+
+# -- the questionnaire online ------------------------------------------------------------
+
+
+def _form_values(form: FormData) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "seen")}
+
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _kept(
+    request: Request, assignment_id: int, values: dict[str, str], back_to: str,
+    seen: int | None = None,
+) -> Response:  # fmt: skip
+    """Answers that arrived with a session that ended just now: kept for its person, who is
+    sent to sign in again (:func:`pvpp.drafts.park`); anyone else signs in (401)."""
+    app = root(request)
+    sid = request.state.stale_sid
+    key = None
+    if sid:
+        with app.db.unit_of_work() as session:
+            key = drafts.park(
+                session, sid, assignment_id, values, back_to=back_to,
+                key=request.state.pending or None, now=app.clock.now(), seen=seen,
+            )  # fmt: skip
+    if key is None:
+        raise PageError(401, "signin_required")
+    request.state.pending_cookie = key
+    # The ended session's cookie stays, so that the answers still in flight from this page
+    # are kept too (the session itself is over: it opens nothing).
+    request.state.session_cookie = None
+    if _htmx(request):  # htmx follows this with a whole page, not into the field
+        return Response(status_code=200, headers={"HX-Redirect": "/signin?kept=1"})
+    return _see_other("/signin?kept=1")
+
+
+def _page_view(
+    session: Session, person: Viewer, assignment_id: int, page_id: str, lang: Lang,
+    rows: int | None = None,
+) -> tuple[str, dict[str, Any]]:  # fmt: skip
+    draft = drafts.load(session, person.person, assignment_id, lang=lang)
+    if page_id == drafts.SERVICES:
+        return "q_services.html.j2", drafts.services_page(draft, person.person, rows)
+    return "q_page.html.j2", drafts.component_page(draft, person.person, page_id)
+
+
+@router.get("/questionnaire")
+def questionnaire_current(request: Request, person: SignedIn) -> Response:
+    """The questionnaire of the institution's current round."""
+    app = root(request)
+    with app.db.reading() as session:
+        assignment_id = drafts.current_assignment(session, person.person)
+    return _see_other(f"/questionnaire/{assignment_id}")
+
+
+def _overview(
+    request: Request, person: Viewer, assignment_id: int, *, status: int = 200,
+    missing: list[drafts.Missing] | None = None, submitted: bool = False,
+) -> Response:  # fmt: skip
+    app = root(request)
+    with app.db.reading() as session:
+        draft = drafts.load(session, person.person, assignment_id, lang=lang(request))
+        view = drafts.overview(draft, person.person)
+    return page(
+        request, "questionnaire.html.j2", "web.q.title", status=status, page=None,
+        missing=missing, submitted=submitted, **view,
+    )  # fmt: skip
+
+
+@router.get("/questionnaire/{assignment_id}")
+def questionnaire(
+    request: Request, assignment_id: int, person: SignedIn, submitted: bool = False
+) -> Response:
+    """The questionnaire's overview: progress per page, and the lead's submit button."""
+    return _overview(request, person, assignment_id, submitted=submitted)
+
+
+@router.post("/questionnaire/{assignment_id}/submit")
+def questionnaire_submit(request: Request, assignment_id: int, person: SignedIn) -> Response:
+    """The team lead submits the answers (:func:`pvpp.drafts.submit`); an incomplete
+    draft is refused with the list of what is missing."""
+    app = root(request)
+    try:
+        with app.db.unit_of_work() as session:
+            drafts.submit(session, person.person, assignment_id, now=app.clock.now(),
+                          lang=lang(request), where=where(request))  # fmt: skip
+    except drafts.Incomplete as exc:
+        return _overview(request, person, assignment_id, status=400, missing=exc.missing)
+    return _see_other(f"/questionnaire/{assignment_id}?submitted=1")
+
+
+@router.get("/questionnaire/{assignment_id}/{page_id}")
+def questionnaire_page(
+    request: Request, assignment_id: int, page_id: str, person: SignedIn,
+    rows: int | None = None, saved: bool = False,
+) -> Response:  # fmt: skip
+    """One page of the questionnaire: a component's items, or the services' matrix."""
+    app = root(request)
+    with app.db.reading() as session:
+        template, view = _page_view(session, person, assignment_id, page_id, lang(request), rows)
+    return page(
+        request, template, "web.q.page_title", title_values={"page": view["page"]["name"]},
+        saved=saved, **view,
+    )  # fmt: skip
+
+
+@router.post("/questionnaire/{assignment_id}/{page_id}")
+async def questionnaire_save(
+    request: Request, assignment_id: int, page_id: str, person: Person, rows: int | None = None
+) -> Response:
+    """The page's Save button (without JavaScript): the fields changed on it are saved
+    (:func:`pvpp.drafts.save_page`), then the page is shown again with its problems."""
+    form = await request.form()
+    values = _form_values(form)
+    back = f"/questionnaire/{assignment_id}/{page_id}" + (f"?rows={rows}" if rows else "")
+    posted_seen = form.get("seen")
+    seen = int(posted_seen) if isinstance(posted_seen, str) and posted_seen.isdigit() else 0
+    if person is None:
+        return _kept(request, assignment_id, values, back, seen=seen)
+    app = root(request)
+
+    def save() -> None:
+        with app.db.unit_of_work() as session:
+            drafts.save_page(
+                session, person.person, assignment_id, page_id, values,
+                seen=seen,
+                rows=rows, now=app.clock.now(), lang=lang(request), where=where(request),
+            )  # fmt: skip
+
+    await run_in_threadpool(save)
+    joiner = "&" if "?" in back else "?"
+    return _see_other(f"{back}{joiner}saved=1")
+
+
+@router.post("/questionnaire/{assignment_id}/fields/{field_id}")
+async def questionnaire_field(
+    request: Request, assignment_id: int, field_id: str, person: Person
+) -> Response:
+    """Autosave of one field (htmx): saved (:func:`pvpp.drafts.save_field`), and its block
+    returned with its message and last change, the messages of its item or service row
+    and the page's progress."""
+    form = await request.form()
+    value = form.get(field_id, "")
+    value = value if isinstance(value, str) else ""
+    app = root(request)
+    if person is None:
+        return _kept(request, assignment_id, {field_id: value},
+                     f"/questionnaire/{assignment_id}")  # fmt: skip
+
+    def save() -> tuple[str, dict[str, Any], list[str]]:
+        with app.db.unit_of_work() as session:
+            draft = drafts.save_field(
+                session, person.person, assignment_id, field_id, value, now=app.clock.now(),
+                lang=lang(request), where=where(request),
+            )  # fmt: skip
+            page_id = drafts.page_of(draft.spec.field_by_id[field_id])
+            _, view = _page_view(session, person, assignment_id, page_id, lang(request),
+                                 rows=draft.spec.questionnaire.service_rows)  # fmt: skip
+            return page_id, view, drafts.related(draft.spec, field_id)
+
+    page_id, view, related = await run_in_threadpool(save)
+    if not _htmx(request):
+        return _see_other(f"/questionnaire/{assignment_id}/{page_id}?saved=1")
+    return page(request, "q_field.html.j2", "web.q.title", field_id=field_id,
+                related=related, **view)  # fmt: skip

@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import math
 import re
 import warnings
 import zipfile
 import zlib
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time
 from typing import Any
 from xml.etree import ElementTree
 
@@ -28,14 +26,12 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from pvpp.i18n import t
 from pvpp.policy.models import LANGS, Lang
 from pvpp.questionnaire import (
-    AnswerField,
-    FieldKind,
     QuestionnaireError,
     QuestionnaireSpec,
     available_questionnaires,
     load_questionnaire,
 )
-from pvpp.questionnaire.models import TEXT_KINDS, TEXT_LIMITS, item_field_id
+from pvpp.questionnaire.values import Answer, ValueProblem, check_values, empty, shown
 from pvpp.settings import Settings
 from pvpp.states.status_report import ReportVerdict
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
@@ -55,7 +51,7 @@ log = logging.getLogger(__name__)
 if not openpyxl.DEFUSEDXML:  # pragma: no cover - guarded by the dependency list
     raise ImportError("defusedxml must be installed: openpyxl would expand XML entities")
 
-Answer = int | str
+__all__ = ["Answer", "CheckResult", "Problem", "Status", "Unanswered", "check_workbook"]
 
 
 # The checker's verdict is the one a received file keeps (pvpp.states.status_report).
@@ -115,66 +111,6 @@ class CheckResult:
             "problems": [asdict(p) for p in self.problems],
             "unanswered": [asdict(u) for u in self.unanswered],
         }
-
-
-def _norm(text: str) -> str:
-    """Compare labels leniently: case, spacing and dash style do not matter."""
-    text = re.sub(r"[\u2012\u2013\u2014\u2015-]", "-", text)
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-class _Vocabulary:
-    """Accepted spellings of every dropdown choice, in both languages."""
-
-    def __init__(self, spec: QuestionnaireSpec) -> None:
-        scale = spec.policy.degree_scale
-        self.degrees: dict[str, int] = {}
-        for lang in ("lv", "en"):
-            for v in scale.values:
-                self.degrees[_norm(spec.degree_label(v, lang))] = v
-        self.degree_values = set(scale.values)
-        self.low, self.high = scale.min, scale.max
-        self.non_scoring = {
-            _norm(o.label.get(lang)): o.code
-            for o in spec.questionnaire.non_scoring
-            for lang in ("lv", "en")
-        }
-        self.non_scoring.update({_norm(o.code): o.code for o in spec.questionnaire.non_scoring})
-        self.reason_codes = {o.code for o in spec.questionnaire.non_scoring if o.requires_reason}
-        self.conformity = {
-            _norm(o.label.get(lang)): o.code
-            for o in spec.questionnaire.conformity
-            for lang in ("lv", "en")
-        }
-        self.conformity.update({_norm(o.code): o.code for o in spec.questionnaire.conformity})
-        self.service_types: dict[str, str] = {}
-        for st in spec.policy.service_types:
-            self.service_types[_norm(st.id)] = st.id
-            for lang in LANGS:
-                self.service_types[_norm(spec.service_type_label(st.id, lang))] = st.id
-
-    def degree(self, value: Any) -> int | None:
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if isinstance(value, float) and not value.is_integer():
-                return None
-            number = int(value)
-            return number if number in self.degree_values else None
-        if isinstance(value, str):
-            key = _norm(value)
-            if key in self.degrees:
-                return self.degrees[key]
-            if re.fullmatch(r"\d{1,2}", key) and int(key) in self.degree_values:
-                return int(key)
-        return None
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, datetime) and value.time() == time():
-        value = value.date()
-    text = value.isoformat() if isinstance(value, date | time) else str(value)
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 class _Reader:
@@ -368,7 +304,7 @@ class _Reader:
             if target is None or target in taken:
                 where = dn.attr_text if dn.attr_text else "?"
                 self.problem(
-                    "moved_cell", sheet=sheet, field_id=f.id, field=f.id, where=_shown(where)
+                    "moved_cell", sheet=sheet, field_id=f.id, field=f.id, where=shown(where)
                 )
                 continue
             taken[target] = f.id
@@ -406,161 +342,23 @@ class _Reader:
         locations: dict[str, tuple[str, str]],
         values: dict[str, tuple[Any, str]],
     ) -> None:
-        vocab = _Vocabulary(spec)
-        q = spec.questionnaire
-        na_label = next(o.label.get(self.lang) for o in q.non_scoring if o.requires_reason)
-        nk_label = next(
-            (o.label.get(self.lang) for o in q.non_scoring if not o.requires_reason), na_label
+        """The values by the rules every answer obeys (:mod:`pvpp.questionnaire.values`),
+        each problem placed at its cell; a formula where an answer belongs is refused first."""
+        formulas = {
+            fid: ValueProblem(fid, "formula", {"formula": shown(value)})
+            for fid, (value, dtype) in values.items()
+            if dtype == "f" and not empty(value)
+        }
+        checked = check_values(
+            spec, {fid: value for fid, (value, _) in values.items()}, self.lang, refused=formulas
         )
-        answers = self.result.answers
-        bad: set[str] = set()
-
-        def where(f: AnswerField) -> dict[str, Any]:
-            sheet, cell = locations[f.id]
-            return {"sheet": sheet, "cell": cell, "field_id": f.id}
-
-        for f in spec.fields:
-            value, dtype = values.get(f.id, (None, "n"))
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            if dtype == "f":
-                self.problem("formula", formula=_shown(value), **where(f))
-                bad.add(f.id)
-                continue
-            parsed = self._parse(f, value, vocab)
-            if parsed is None:
-                bad.add(f.id)
-                self._value_problem(f, value, vocab, na_label, nk_label, where(f))
-            else:
-                answers[f.id] = parsed
-
-        # Item-level rules: reasons for "not applicable", targets not below today.
-        scale = spec.policy.degree_scale
-        for item in spec.policy.items:
-            dims = [f for f in spec.degree_fields if f.item_id == item.id]
-            na_dims = [
-                f.dimension_id
-                for f in dims
-                if f.dimension_id is not None and answers.get(f.id) in vocab.reason_codes
-            ]
-            reason_id = item_field_id(FieldKind.NA_REASON, item.id)
-            if na_dims and reason_id not in answers and reason_id not in bad:
-                f = spec.field_by_id[reason_id]
-                self.problem(
-                    "reason_required",
-                    item=item.id,
-                    na=na_label,
-                    dims=", ".join(na_dims),
-                    **where(f),
-                )
-            rated = [v for v in (answers.get(f.id) for f in dims) if isinstance(v, int)]
-            target_id = item_field_id(FieldKind.TARGET, item.id)
-            target = answers.get(target_id)
-            if rated and isinstance(target, int):
-                current = math.floor(sum(rated) / len(rated))
-                if target < current:
-                    f = spec.field_by_id[target_id]
-                    self.problem(
-                        "target_below_current",
-                        target=scale.name(target, self.lang) + f" ({target})",
-                        current=current,
-                        item=item.id,
-                        **where(f),
-                    )
-
-        # Services: a row with values needs a name; a named row needs type and conformity.
-        for row in range(1, q.service_rows + 1):
-            row_fields = [f for f in spec.fields if f.service_row == row]
-            name_field = row_fields[0]
-            filled = [f for f in row_fields if f.id in answers or f.id in bad]
-            if not filled:
-                continue
-            if name_field.id not in answers and name_field.id not in bad:
-                self.problem("service_without_name", row=row, **where(name_field))
-                continue
-            for f in row_fields:
-                needed = f.kind in (FieldKind.SERVICE_TYPE, FieldKind.CONFORMITY)
-                if needed and f.id not in answers and f.id not in bad:
-                    sheet, cell = locations[f.id]
-                    self.result.unanswered.append(Unanswered(f.id, sheet, cell))
-
-        for f in spec.degree_fields:
-            if f.id not in answers and f.id not in bad:
-                sheet, cell = locations[f.id]
-                self.result.unanswered.append(Unanswered(f.id, sheet, cell))
-        order = {f.id: i for i, f in enumerate(spec.fields)}
-        self.result.unanswered.sort(key=lambda u: order[u.field])
-
-    def _parse(self, f: AnswerField, value: Any, vocab: _Vocabulary) -> Answer | None:
-        kind = f.kind
-        if kind is FieldKind.DEGREE:
-            degree = vocab.degree(value)
-            if degree is not None:
-                return degree
-            if isinstance(value, str):
-                return vocab.non_scoring.get(_norm(value))
-            return None
-        if kind is FieldKind.TARGET:
-            return vocab.degree(value)
-        if kind is FieldKind.SERVICE_TYPE:
-            return vocab.service_types.get(_norm(value)) if isinstance(value, str) else None
-        if kind is FieldKind.CONFORMITY:
-            return vocab.conformity.get(_norm(value)) if isinstance(value, str) else None
-        text = _as_text(value)
-        if text is None or len(text) > TEXT_LIMITS[kind]:
-            return None
-        return text
-
-    def _value_problem(
-        self,
-        f: AnswerField,
-        value: Any,
-        vocab: _Vocabulary,
-        na_label: str,
-        nk_label: str,
-        loc: dict[str, Any],
-    ) -> None:
-        kind = f.kind
-        if kind is FieldKind.DEGREE:
-            self.problem(
-                "bad_degree",
-                value=_shown(value),
-                low=vocab.low,
-                high=vocab.high,
-                na=na_label,
-                nk=nk_label,
-                **loc,
-            )
-        elif kind is FieldKind.TARGET:
-            self.problem("bad_target", value=_shown(value), low=vocab.low, high=vocab.high, **loc)
-        elif kind is FieldKind.SERVICE_TYPE:
-            self.problem("bad_service_type", value=_shown(value), **loc)
-        elif kind is FieldKind.CONFORMITY:
-            spec_labels = sorted({k for k in vocab.conformity if "_" not in k})
-            self.problem(
-                "bad_conformity", value=_shown(value), allowed=", ".join(spec_labels), **loc
-            )
-        elif kind in TEXT_KINDS:
-            text = _as_text(value)
-            if text is None:
-                self.problem("not_text", kind=type(value).__name__, **loc)
-            else:
-                self.problem("text_too_long", length=len(text), limit=TEXT_LIMITS[kind], **loc)
-
-
-def _as_text(value: Any) -> str | None:
-    """Cell content as text; numbers and dates typed into text fields are fine."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return None
+        self.result.answers.update(checked.answers)
+        for p in checked.problems:
+            sheet, cell = locations[p.field]
+            self.problem(p.code, sheet=sheet, cell=cell, field_id=p.field, **p.params)
+        for fid in checked.unanswered:
+            sheet, cell = locations[fid]
+            self.result.unanswered.append(Unanswered(fid, sheet, cell))
 
 
 def _caused_by_entities(exc: BaseException | None) -> bool:

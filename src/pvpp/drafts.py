@@ -1,0 +1,738 @@
+"""The questionnaire filled online: an assignment's answers, saved field by field, until
+the team lead submits them.
+
+The store (:class:`~pvpp.store.models.DraftAnswer`) keeps every save as a new row: field
+id (the workbook's field id scheme, :mod:`pvpp.questionnaire.models`), the value as
+given, who and when. The newest row of a field is its value: several members answer and
+the last change wins, with who and when shown beside it. Before anyone saves, the draft
+is the institution's latest accepted answer set (the previous round's, or the workbook
+the team sent), so nobody types again what is known.
+
+Every value is checked by the rules a returned workbook is checked by
+(:mod:`pvpp.questionnaire.values`) when it is read: a value that breaks one is kept (so
+nothing typed is lost) with the workbook checker's message beside it, and the draft
+cannot be submitted until it is fixed.
+
+- :func:`save_field` (an autosave) and :func:`save_page` (a page's Save button, without
+  JavaScript: only the fields the person changed since the page was shown are saved, so
+  a page saved late never undoes a colleague's change);
+- :func:`load`: the draft with its problems, what is unanswered and who changed what;
+  :func:`progress`: answered of total per component;
+- :func:`submit`: the team lead only; a complete draft goes the way an accepted workbook
+  goes (:func:`pvpp.submissions.submit_answers`), an incomplete one is refused with the
+  list of what is missing. Afterwards the answers are read-only until the ministry
+  returns them (:data:`pvpp.states.assignment.ANSWERS_OPEN`);
+- :func:`park` and :func:`apply_pending`: answers that arrive with a session that has
+  just ended are kept under a random key and saved when the same person signs in again.
+
+The person is the signed-in :class:`~pvpp.signin.Person`; an assignment of another
+institution is :class:`~pvpp.portal.NotFound`, the head is :class:`~pvpp.portal.NotAllowed`
+(the team fills the questionnaire).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from pvpp import audit
+from pvpp.assignments import transition
+from pvpp.clock import LOCAL_ZONE
+from pvpp.errors import PvppError
+from pvpp.i18n import day, t
+from pvpp.policy.models import Component, Lang
+from pvpp.portal import NotAllowed, NotFound
+from pvpp.questionnaire import AnswerField, FieldKind, QuestionnaireSpec, load_questionnaire
+from pvpp.questionnaire.models import TEXT_LIMITS, degree_field_id, item_field_id
+from pvpp.questionnaire.values import Answer, Checked, check_values
+from pvpp.signin import HEAD, Person
+from pvpp.states.assignment import ANSWERS_OPEN, STARTED_ONLINE, AssignmentState
+from pvpp.store.models import (
+    AnswerSet,
+    Assignment,
+    DraftAnswer,
+    Institution,
+    PendingAnswers,
+    Round,
+    WebSession,
+    id_of,
+)
+from pvpp.submissions import IngestRow, submit_answers
+
+__all__ = [
+    "SERVICES",
+    "Draft",
+    "Incomplete",
+    "Missing",
+    "apply_pending",
+    "current_assignment",
+    "load",
+    "park",
+    "progress",
+    "save_field",
+    "save_page",
+    "submit",
+]
+
+#: The page of the services × K1–K10 matrix (the components' pages are their ids).
+SERVICES = "services"
+#: The longest value kept for one field (text limits are checked, not cut: this only
+#: bounds what a crafted request can store).
+MAX_STORED = 20_000
+#: How long answers kept over an ended session wait for the same person to sign in.
+PENDING_HOURS = 24
+#: The session ends after which answers are kept (not a sign-out, nor a person removed).
+KEEPS_ANSWERS = ("idle", "expired")
+
+
+class Incomplete(PvppError):
+    """A draft that cannot be submitted yet: what is missing or wrong, each with its page."""
+
+    def __init__(self, message: str, missing: list[Missing]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing that keeps a draft from being submitted."""
+
+    field: str
+    page: str  # a component id or SERVICES
+    what: str  # the question, in words
+    problem: str | None = None  # the rule it breaks; None: unanswered
+
+
+@dataclass(frozen=True)
+class Change:
+    """The last change of a field: who, when, how."""
+
+    name: str
+    actor: str
+    at: datetime
+    source: str
+    row_id: int
+
+
+@dataclass
+class Draft:
+    """An assignment's answers as they stand, checked in ``lang``."""
+
+    assignment: Assignment
+    round: Round
+    institution: Institution
+    spec: QuestionnaireSpec
+    values: dict[str, str]
+    changes: dict[str, Change]
+    base: AnswerSet | None
+    checked: Checked
+    lang: Lang
+    seen: int  # the newest row of the draft: a page shown now posts it back
+    problems: dict[str, str] = field(default_factory=dict)  # field id → message
+
+    @property
+    def open(self) -> bool:
+        """Whether the answers may be changed (not yet submitted, or returned)."""
+        return AssignmentState(self.assignment.state) in ANSWERS_OPEN
+
+
+def _key(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _normal(value: str) -> str:
+    """A value as it is kept: browser line ends made plain, at most :data:`MAX_STORED`."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")[:MAX_STORED]
+
+
+def text_of(answer: Answer) -> str:
+    """A stored answer as the form shows it (a degree ``3``, a code ``not_applicable``)."""
+    return str(answer)
+
+
+def current_assignment(session: Session, person: Person) -> int:
+    """The id of the person's institution's assignment in its newest round."""
+    row = session.exec(
+        select(Assignment.id)
+        .join(Round, col(Assignment.round_id) == col(Round.id))
+        .where(Assignment.institution_id == person.institution_id)
+        .order_by(col(Round.opens_on).desc(), col(Round.id).desc())
+    ).first()
+    if row is None:
+        raise NotFound("no round")
+    return row
+
+
+def _owned(
+    session: Session, person: Person, assignment_id: int, lang: Lang, *, lock: bool = False
+) -> tuple[Assignment, Round, Institution]:
+    query = select(Assignment).where(Assignment.id == assignment_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    assignment = session.exec(query).first()
+    if assignment is None or assignment.institution_id != person.institution_id:
+        raise NotFound(f"no assignment {assignment_id}")
+    if person.role == HEAD:
+        raise NotAllowed(t("web.q.team_only", lang))
+    rnd = session.get(Round, assignment.round_id)
+    inst = session.get(Institution, assignment.institution_id)
+    assert rnd is not None and inst is not None  # foreign keys
+    return assignment, rnd, inst
+
+
+def _base(session: Session, institution_id: int) -> AnswerSet | None:
+    """The institution's latest accepted answer set (any round)."""
+    return session.exec(
+        select(AnswerSet)
+        .join(Assignment, col(AnswerSet.assignment_id) == col(Assignment.id))
+        .where(Assignment.institution_id == institution_id)
+        .order_by(col(AnswerSet.id).desc())
+    ).first()
+
+
+def _rows(session: Session, assignment_id: int, upto: int | None = None) -> dict[str, DraftAnswer]:
+    """The newest row of each field (up to row ``upto``)."""
+    query = select(DraftAnswer).where(DraftAnswer.assignment_id == assignment_id)
+    if upto is not None:
+        query = query.where(col(DraftAnswer.id) <= upto)
+    newest: dict[str, DraftAnswer] = {}
+    for row in session.exec(query.order_by(col(DraftAnswer.id))).all():
+        newest[row.field] = row
+    return newest
+
+
+def _values(base: AnswerSet | None, rows: Mapping[str, DraftAnswer]) -> dict[str, str]:
+    values = {fid: text_of(v) for fid, v in ((base.answers or {}) if base else {}).items()}
+    for fid, row in rows.items():
+        values[fid] = row.value
+    return {fid: v for fid, v in values.items() if v.strip()}
+
+
+def load(session: Session, person: Person, assignment_id: int, *, lang: Lang) -> Draft:
+    """The person's institution's draft for the assignment, checked in ``lang``."""
+    assignment, rnd, inst = _owned(session, person, assignment_id, lang)
+    return _load(session, assignment, rnd, inst, lang)
+
+
+def _load(
+    session: Session, assignment: Assignment, rnd: Round, inst: Institution, lang: Lang
+) -> Draft:
+    spec = load_questionnaire(rnd.questionnaire_version)
+    rows = _rows(session, id_of(assignment))
+    base = _base(session, inst.id or 0)
+    values = _values(base, rows)
+    checked = check_values(spec, values, lang)
+    changes = {
+        fid: Change(r.name or r.actor, r.actor, r.saved_at, r.source, id_of(r))
+        for fid, r in rows.items()
+    }
+    draft = Draft(
+        assignment, rnd, inst, spec, values, changes, base, checked, lang,
+        seen=max((c.row_id for c in changes.values()), default=0),
+    )  # fmt: skip
+    for p in checked.problems:
+        draft.problems.setdefault(p.field, p.message(lang))
+    return draft
+
+
+def _field(spec: QuestionnaireSpec, field_id: str) -> AnswerField:
+    found = spec.field_by_id.get(field_id)
+    if found is None:
+        raise NotFound(f"no field {field_id}")
+    return found
+
+
+def _writable(session: Session, person: Person, assignment_id: int, lang: Lang) -> Draft:
+    assignment, rnd, inst = _owned(session, person, assignment_id, lang)
+    draft = _load(session, assignment, rnd, inst, lang)
+    if not draft.open:
+        raise NotAllowed(t("web.q.read_only", lang))
+    return draft
+
+
+def _write(
+    session: Session,
+    draft: Draft,
+    person: Person,
+    changed: Mapping[str, str],
+    *,
+    now: datetime,
+    where: Mapping[str, str],
+    source: str,
+) -> list[str]:
+    """Save the values that differ from the draft's; returns the fields saved."""
+    saved = []
+    for fid, value in changed.items():
+        now_value = draft.values.get(fid, "")
+        if value == now_value or (not value.strip() and not now_value):
+            continue
+        session.add(
+            DraftAnswer(
+                assignment_id=id_of(draft.assignment), field=fid, value=value,
+                member_id=person.member_id, actor=person.email[:254], name=person.name[:200],
+                source=source, saved_at=now,
+            )
+        )  # fmt: skip
+        saved.append(fid)
+    if not saved:
+        return saved
+    if draft.assignment.state == AssignmentState.INVITED:
+        transition(session, draft.assignment, STARTED_ONLINE, actor=person.email[:100],
+                   reason="answers started online")  # fmt: skip
+    audit.record(
+        session, actor=person.email[:100], action="answers.save", entity="assignment",
+        key=f"{draft.round.code}|{draft.institution.code}", fields=saved, source=source,
+        **where,
+    )  # fmt: skip
+    session.flush()
+    return saved
+
+
+def save_field(
+    session: Session,
+    person: Person,
+    assignment_id: int,
+    field_id: str,
+    value: str,
+    *,
+    now: datetime,
+    lang: Lang,
+    where: Mapping[str, str],
+    source: str = "web",
+) -> Draft:
+    """Save one field's value (an autosave); returns the draft after it, whose
+    ``problems`` say what is wrong with this field and its item now."""
+    draft = _writable(session, person, assignment_id, lang)
+    _field(draft.spec, field_id)
+    _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
+           source=source)  # fmt: skip
+    return load(session, person, assignment_id, lang=lang)
+
+
+def page_fields(spec: QuestionnaireSpec, page: str, rows: int | None = None) -> list[AnswerField]:
+    """The fields of a page: a component's items, or the first ``rows`` service rows."""
+    if page == SERVICES:
+        last = rows or spec.questionnaire.service_rows
+        return [f for f in spec.fields if f.service_row is not None and f.service_row <= last]
+    if page not in {c.id for c in spec.policy.components}:
+        raise NotFound(f"no page {page}")
+    return [f for f in spec.fields if f.component_id == page]
+
+
+def save_page(
+    session: Session,
+    person: Person,
+    assignment_id: int,
+    page: str,
+    posted: Mapping[str, str],
+    *,
+    seen: int | None,
+    rows: int | None = None,
+    now: datetime,
+    lang: Lang,
+    where: Mapping[str, str],
+) -> list[str]:
+    """Save a whole page as posted (the Save button without JavaScript): each field whose
+    posted value differs from what the page showed (the draft at row ``seen``) is saved,
+    so a field the person did not touch never undoes a colleague's later change. A field
+    not posted (a radio group left unchosen) counts as empty."""
+    draft = _writable(session, person, assignment_id, lang)
+    fields = page_fields(draft.spec, page, rows)
+    shown = _values(draft.base, _rows(session, assignment_id, upto=seen or 0))
+    changed = {}
+    for f in fields:
+        value, before = _normal(posted.get(f.id, "")), shown.get(f.id, "")
+        if value != before and (value.strip() or before):
+            changed[f.id] = value
+    return _write(session, draft, person, changed, now=now, where=where, source="web")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Answered of total on one page."""
+
+    page: str
+    number: int | None
+    name: str
+    answered: int
+    total: int
+    problems: int
+
+    @property
+    def done(self) -> bool:
+        return self.answered == self.total and not self.problems
+
+
+def progress(draft: Draft) -> list[Progress]:
+    """Per component: its degree questions answered of all; for the services: the named
+    services with their type and every conformity value, of all named."""
+    out = []
+    answers = draft.checked.answers
+    for comp in draft.spec.policy.components:
+        degree_ids = [f.id for f in draft.spec.degree_fields if f.component_id == comp.id]
+        fields = {f.id for f in draft.spec.fields if f.component_id == comp.id}
+        out.append(Progress(
+            comp.id, comp.number, comp.name.get(draft.lang),
+            sum(fid in answers for fid in degree_ids), len(degree_ids),
+            sum(fid in fields for fid in draft.problems),
+        ))  # fmt: skip
+    missing = set(draft.checked.unanswered)
+    named = [
+        f.service_row
+        for f in draft.spec.fields
+        if f.kind is FieldKind.SERVICE_NAME and f.id in answers and f.service_row is not None
+    ]
+    rows_missing = {
+        draft.spec.field_by_id[fid].service_row
+        for fid in missing
+        if draft.spec.field_by_id[fid].service_row is not None
+    }
+    service_fields = {f.id for f in draft.spec.fields if f.service_row is not None}
+    out.append(Progress(
+        SERVICES, None, t("web.q.services", draft.lang),
+        sum(row not in rows_missing for row in named), len(named),
+        sum(fid in service_fields for fid in draft.problems),
+    ))  # fmt: skip
+    return out
+
+
+def page_of(f: AnswerField) -> str:
+    return f.component_id if f.component_id is not None else SERVICES
+
+
+def describe(spec: QuestionnaireSpec, f: AnswerField, lang: Lang) -> str:
+    """A field in words: item and dimension, or service row and column."""
+    if f.item_id is not None:
+        item = spec.policy.item(f.item_id)
+        where = f"{item.id} {item.name.get(lang)}"
+        if f.dimension_id is not None:
+            dim = next(d for d in spec.policy.dimensions if d.id == f.dimension_id)
+            return f"{where}: {dim.id} {dim.name.get(lang)}"
+        return f"{where}: {t(f'web.q.field.{f.kind.value}', lang)}"
+    column = f.condition_group or t(f"web.q.field.{f.kind.value}", lang)
+    return t("web.q.service_cell", lang, row=f.service_row, column=column)
+
+
+def missing(draft: Draft) -> list[Missing]:
+    """What keeps the draft from being submitted: problems first, then what is
+    unanswered, each in field order."""
+    spec, lang = draft.spec, draft.lang
+    out = [
+        Missing(p.field, page_of(spec.field_by_id[p.field]),
+                describe(spec, spec.field_by_id[p.field], lang), p.message(lang))
+        for p in draft.checked.problems
+    ]  # fmt: skip
+    out += [
+        Missing(fid, page_of(spec.field_by_id[fid]), describe(spec, spec.field_by_id[fid], lang))
+        for fid in draft.checked.unanswered
+    ]
+    return out
+
+
+def submit(
+    session: Session,
+    person: Person,
+    assignment_id: int,
+    *,
+    now: datetime,
+    lang: Lang,
+    where: Mapping[str, str],
+) -> IngestRow:
+    """The team lead submits the draft: refused (:class:`Incomplete`, with the list) while
+    anything is unanswered or breaks a rule; otherwise received as an accepted workbook
+    is, and from then on read-only until the ministry returns it."""
+    assignment, rnd, inst = _owned(session, person, assignment_id, lang, lock=True)
+    if person.role != "lead":
+        raise NotAllowed(t("web.q.lead_submits", lang))
+    draft = _load(session, assignment, rnd, inst, lang)
+    if not draft.open:
+        raise NotAllowed(t("web.q.read_only", lang))
+    gaps = missing(draft)
+    if gaps:
+        raise Incomplete(t("web.q.incomplete", lang, n=len(gaps)), gaps)
+    meta = {
+        "questionnaire": draft.spec.id,
+        "policy": draft.spec.policy.id,
+        "round": rnd.code,
+        "institution": inst.code,
+        "institution_name": inst.name,
+        "lang": lang,
+    }
+    row = submit_answers(
+        session, assignment, draft.checked.answers, meta=meta, actor=person.email,
+        submitted_at=now,
+    )  # fmt: skip
+    audit.record(
+        session, actor=person.email[:100], action="answers.submit", entity="assignment",
+        key=f"{rnd.code}|{inst.code}", submission=row.submission_id, **where,
+    )  # fmt: skip
+    return row
+
+
+# -- answers that arrive after the session ended -----------------------------------------
+
+
+def park(
+    session: Session,
+    sid: str,
+    assignment_id: int,
+    answers: Mapping[str, str],
+    *,
+    back_to: str,
+    key: str | None,
+    now: datetime,
+    seen: int | None = None,
+) -> str | None:
+    """Keep ``answers`` (field id → value) posted with the session ``sid`` that has just
+    ended (idle or too old); returns the key to give the browser (a new one, or ``key``
+    when the browser already holds one for the same session, whose answers are added to).
+    None when nothing is kept: the session did not end that way, or the assignment or the
+    fields are not the session's person's to answer. ``seen``: the answers are a whole
+    page as shown at that row (:func:`save_page`): only what was changed on it is kept."""
+    ended = session.exec(select(WebSession).where(WebSession.sid_sha256 == _key(sid))).first()
+    if ended is None or ended.end_reason not in KEEPS_ANSWERS or ended.role == HEAD:
+        return None
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.institution_id != ended.institution_id:
+        return None
+    rnd = session.get(Round, assignment.round_id)
+    assert rnd is not None
+    spec = load_questionnaire(rnd.questionnaire_version)
+    kept = {f: _normal(v) for f, v in answers.items() if f in spec.field_by_id}
+    if seen is not None:
+        shown = _values(_base(session, ended.institution_id), _rows(session, assignment_id, seen))
+        kept = {
+            f: v for f, v in kept.items() if v != shown.get(f, "") and (v.strip() or shown.get(f))
+        }
+    if not kept:
+        return None
+    if key:
+        row = session.exec(
+            select(PendingAnswers).where(PendingAnswers.key_sha256 == _key(key))
+        ).first()
+        if (
+            row is not None
+            and row.applied_at is None
+            and row.session_id == ended.id
+            and row.assignment_id == assignment_id
+        ):
+            row.answers = {**row.answers, **kept}
+            row.back_to = back_to[:300]
+            session.add(row)
+            return key
+    key = secrets.token_urlsafe(32)
+    session.add(
+        PendingAnswers(
+            key_sha256=_key(key), session_id=id_of(ended), assignment_id=assignment_id,
+            answers=kept, back_to=back_to[:300], created_at=now,
+        )
+    )  # fmt: skip
+    audit.record(
+        session, actor=ended.email[:100], action="answers.kept", entity="assignment",
+        key=str(assignment_id), fields=sorted(kept),
+    )  # fmt: skip
+    return key
+
+
+def apply_pending(
+    session: Session,
+    key: str,
+    person: Person,
+    *,
+    now: datetime,
+    lang: Lang,
+    where: Mapping[str, str],
+) -> str | None:
+    """Save the answers kept under ``key`` for ``person``, who has just signed in: only
+    if they are the person of the session that ended, within :data:`PENDING_HOURS`, and
+    the answers are still open. Returns the page to go back to, or None."""
+    row = session.exec(
+        select(PendingAnswers).where(PendingAnswers.key_sha256 == _key(key[:100]))
+    ).first()
+    if row is None or row.applied_at is not None:
+        return None
+    ended = session.get(WebSession, row.session_id)
+    assert ended is not None
+    same = (ended.institution_id, ended.member_id, ended.email.casefold()) == (
+        person.institution_id, person.member_id, person.email.casefold(),
+    )  # fmt: skip
+    row.applied_at = now
+    session.add(row)
+    if not same:
+        row.outcome = "other_person"
+        return None
+    if now - row.created_at > timedelta(hours=PENDING_HOURS):
+        row.outcome = "expired"
+        return None
+    try:
+        draft = _writable(session, person, row.assignment_id, lang)
+    except (NotAllowed, NotFound):
+        row.outcome = "closed"
+        return None
+    _write(session, draft, person, dict(row.answers), now=now, where=where, source="pending")
+    row.outcome = "applied"
+    return row.back_to
+
+
+# -- what the pages show ------------------------------------------------------------------
+
+
+def related(spec: QuestionnaireSpec, field_id: str) -> list[str]:
+    """The fields whose message may change when ``field_id`` does: the other fields of its
+    item, or of its service row."""
+    f = _field(spec, field_id)
+    if f.item_id is not None:
+        return [g.id for g in spec.fields if g.item_id == f.item_id and g.id != f.id]
+    return [g.id for g in spec.fields if g.service_row == f.service_row and g.id != f.id]
+
+
+def as_dict(change: Change | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {"name": change.name, "at": change.at, "source": change.source}
+
+
+def field_view(draft: Draft, field_id: str) -> dict[str, Any]:
+    """One field as a page shows it: its value, its problem, its last change (or that it
+    comes from the answers accepted before)."""
+    value = draft.values.get(field_id, "")
+    answer = draft.checked.answers.get(field_id)
+    change = draft.changes.get(field_id)
+    changed_text = None
+    if change is not None:
+        key = "web.q.kept_by" if change.source == "pending" else "web.q.changed_by"
+        changed_text = t(key, draft.lang, name=change.name, on=local_time(change.at, draft.lang))
+    return {
+        "id": field_id,
+        "label": describe(draft.spec, draft.spec.field_by_id[field_id], draft.lang),
+        "value": text_of(answer) if answer is not None else value,
+        "problem": draft.problems.get(field_id),
+        "changed": as_dict(change),
+        "changed_text": changed_text,
+        "from_base": change is None and field_id in draft.values,
+    }
+
+
+def local_time(moment: datetime, lang: Lang) -> str:
+    """A moment as the reader writes it, in Latvian time: ``02.04.2026 12:00``."""
+    here = moment.astimezone(LOCAL_ZONE)
+    return f"{day(here, lang)} {here:%H:%M}"
+
+
+def _choices(draft: Draft) -> dict[str, Any]:
+    spec, lang = draft.spec, draft.lang
+    scale = spec.policy.degree_scale
+    q = spec.questionnaire
+    return {
+        "degrees": [(str(v), spec.degree_label(v, lang)) for v in scale.values],
+        "non_scoring": [(o.code, o.label.get(lang), o.requires_reason) for o in q.non_scoring],
+        "service_types": [(st.id, spec.service_type_label(st.id, lang))
+                          for st in spec.policy.service_types],
+        "conformity": [(o.code, o.label.get(lang)) for o in q.conformity],
+    }  # fmt: skip
+
+
+def _frame(draft: Draft, person: Person) -> dict[str, Any]:
+    return {
+        "assignment": {
+            "id": id_of(draft.assignment),
+            "round": draft.round.code,
+            "due": draft.round.due_on,
+            "state": t(f"exports.state.{draft.assignment.state}", draft.lang),
+            "open": draft.open,
+            "seen": draft.seen,
+        },
+        "institution": {"code": draft.institution.code, "name": draft.institution.name},
+        "may_submit": person.role == "lead",
+        "progress": progress(draft),
+        "pages": [(c.id, f"{c.number}. {c.name.get(draft.lang)}") for c in components(draft)]
+        + [(SERVICES, t("web.q.services", draft.lang))],
+        "base": draft.base is not None and draft.base.assignment_id != draft.assignment.id,
+        "base_on": draft.base.created_at if draft.base is not None else None,
+    }
+
+
+def components(draft: Draft) -> list[Component]:
+    return list(draft.spec.policy.components)
+
+
+def overview(draft: Draft, person: Person) -> dict[str, Any]:
+    """The questionnaire's first page: progress per page, and for the lead the submit
+    form; what is missing is listed when a submission was refused."""
+    return {**_frame(draft, person), "complete": draft.checked.complete}
+
+
+def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
+    """A component's page: each item with its four dimensions (the degree descriptors of
+    each), its target, the reason for "not applicable", evidence and comment."""
+    spec, lang = draft.spec, draft.lang
+    comp = next((c for c in spec.policy.components if c.id == page), None)
+    if comp is None:
+        raise NotFound(f"no page {page}")
+    scale = spec.policy.degree_scale
+    items = []
+    for item in comp.items:
+        qi = spec.questionnaire.items[item.id]
+        dims = []
+        for dim in spec.policy.dimensions:
+            fid = degree_field_id(item.id, dim.id)
+            dims.append({
+                "id": dim.id, "name": dim.name.get(lang),
+                "question": qi.questions[dim.id].get(lang),
+                "field": field_view(draft, fid),
+                "descriptors": {str(v): dim.descriptors[v].get(lang) for v in scale.values},
+            })  # fmt: skip
+        items.append({
+            "id": item.id, "name": item.name.get(lang), "intro": qi.intro.get(lang),
+            "target_result": item.target_result.get(lang),
+            "national": spec.degree_label(item.national_target, lang),
+            "evidence_hint": qi.evidence_hint.get(lang),
+            "dims": dims,
+            **{kind.value: field_view(draft, item_field_id(kind, item.id))
+               for kind in (FieldKind.TARGET, FieldKind.NA_REASON, FieldKind.EVIDENCE,
+                            FieldKind.COMMENT)},
+        })  # fmt: skip
+    fields = {f.id for f in page_fields(spec, page)}
+    return {
+        **_frame(draft, person), **_choices(draft),
+        "page": {"id": comp.id, "number": comp.number, "name": comp.name.get(lang)},
+        "items": items,
+        "limits": {k.value: v for k, v in TEXT_LIMITS.items()},
+        "errors": [(p, m) for p, m in draft.problems.items() if p in fields],
+    }  # fmt: skip
+
+
+#: Service rows shown below the last one filled (more on request).
+SPARE_ROWS = 3
+
+
+def services_page(draft: Draft, person: Person, rows: int | None) -> dict[str, Any]:
+    """The services × K1–K10 matrix: name, type, catalogue id and the conformity with
+    each condition group, for the rows filled and a few empty ones."""
+    spec = draft.spec
+    total = spec.questionnaire.service_rows
+    filled = [
+        f.service_row for f in spec.fields if f.service_row is not None and f.id in draft.values
+    ]
+    shown = rows or min(total, max(filled, default=0) + SPARE_ROWS)
+    shown = max(1, min(total, shown))
+    lines = []
+    for row in range(1, shown + 1):
+        cells = {f.kind.value if f.condition_group is None else f.condition_group:
+                 field_view(draft, f.id) for f in spec.fields if f.service_row == row}  # fmt: skip
+        lines.append({"row": row, "cells": cells})
+    fields = {f.id for f in page_fields(spec, SERVICES, shown)}
+    groups = [(g, spec.policy.item(g).name.get(draft.lang)) for g in spec.condition_groups]
+    return {
+        **_frame(draft, person), **_choices(draft),
+        "page": {"id": SERVICES, "number": None, "name": t("web.q.services", draft.lang)},
+        "rows": lines, "shown": shown, "total": total, "groups": groups,
+        "limits": {k.value: v for k, v in TEXT_LIMITS.items()},
+        "errors": [(p, m) for p, m in draft.problems.items() if p in fields],
+    }  # fmt: skip
