@@ -272,3 +272,110 @@ def test_the_team_shapes_a_step_and_the_head_approves_from_the_plan_page(
         finally:
             browser.close()
     assert len(checked) == 12
+
+
+@pytest.mark.slow
+@pytest.mark.needs_program("chromium")
+def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
+    chromium: str, served: tuple[World, str], spec: QuestionnaireSpec, tmp_path: Path
+) -> None:
+    """Round 2026-K2 invites A: a team member answers on a component page (autosave with
+    htmx: each change saved as it is made, its message and who/when beside it), reloads
+    and finds the answers kept; fills a service; and, without JavaScript, saves a page
+    with its button. axe finds nothing on any questionnaire page."""
+    from datetime import date
+
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Page, sync_playwright
+
+    from pvpp.rounds import create_round
+
+    world, base = served
+    with world.root.db.unit_of_work() as s:
+        create_round(
+            s, code="2026-K2", opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
+            questionnaire_version=spec.id, institutions=[A, B],
+        )  # fmt: skip
+    axe = Axe()
+    checked: list[str] = []
+    shots = Path(os.environ.get("PVPP_SCREENSHOTS", tmp_path))
+
+    errors: list[str] = []
+
+    def accessible(page: Page, name: str) -> None:
+        results = axe.run(page)
+        assert results.violations_count == 0, (page.url, results.generate_report())
+        checked.append(page.url)
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=name != "c1")
+
+    def sign_in(page: Page) -> None:
+        page.goto(f"{base}/signin/{world.issue(A, 'team')}")
+        page.get_by_role("button", name="Pieteikties").click()
+        page.wait_for_url(f"{base}/")
+
+    def saved(page: Page, field: str, action: object) -> None:
+        with page.expect_response(lambda r: r.url.endswith(f"/fields/{field}")) as answer:
+            action() if callable(action) else None
+        assert answer.value.status == 200
+        page.locator(f"#s-{field} .changed").wait_for()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_context().new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            sign_in(page)
+            page.get_by_role("link", name="Anketa").click()
+            page.wait_for_url(re.compile(r".*/questionnaire/\d+$"))
+            overview = page.url
+            assert "Atbildēts: 16 no 16" in page.content()
+            accessible(page, "overview")
+            first = "1. Pakalpojumu pārvaldības pamatnosacījumi"
+            page.get_by_role("link", name=first).first.click()
+            page.wait_for_url(f"{overview}/C1")
+            accessible(page, "c1")
+            # A degree chosen: saved at once, its block answered with who and when.
+            saved(page, "Q_1_1_D1", lambda: page.locator("label[for=Q_1_1_D1-1]").click())
+            assert "Jānis Ozols" in page.locator("#s-Q_1_1_D1").inner_text()
+            assert page.locator("#Q_1_1_D1-1").is_checked()
+            # "Not applicable": the reason's message appears beside the reason at once.
+            saved(page, "Q_1_2_D1",
+                  lambda: page.locator("label[for=Q_1_2_D1-not_applicable]").click())  # fmt: skip
+            page.locator("#e-NAREASON_1_2").wait_for()
+            # A comment typed, saved when the person moves on.
+            page.locator("#COMMENT_1_1").fill("Terminu vārdnīca top.")
+            saved(page, "COMMENT_1_1", lambda: page.keyboard.press("Tab"))
+            accessible(page, "c1-answered")
+            page.locator("section.item").nth(1).screenshot(path=str(shots / "item-1.2.png"))
+            page.reload()
+            assert page.locator("#Q_1_1_D1-1").is_checked()
+            assert page.locator("#Q_1_2_D1-not_applicable").is_checked()
+            assert page.locator("#COMMENT_1_1").input_value() == "Terminu vārdnīca top."
+            assert page.locator(".error-summary").is_visible()  # the reason still missing
+            page.goto(f"{overview}/C1?lang=en")
+            accessible(page, "c1-en")
+            page.goto(f"{overview}/services?lang=lv")
+            page.locator("#SVC05_NAME").fill("Deklarāciju pieņemšana")
+            saved(page, "SVC05_NAME", lambda: page.keyboard.press("Tab"))
+            saved(page, "SVC05_TYPE", lambda: page.locator("#SVC05_TYPE").select_option("ST1"))
+            accessible(page, "services")
+            page.locator(".matrix").screenshot(path=str(shots / "matrix.png"))
+            page.reload()
+            assert page.locator("#SVC05_NAME").input_value() == "Deklarāciju pieņemšana"
+            assert errors == [], "\n".join(errors)  # nothing refused by the CSP, no script error
+
+            # Without its script (htmx refused: axe needs JavaScript to run, and the
+            # portal has no other script), the page's Save button posts the whole page.
+            plain = browser.new_context().new_page()
+            plain.route("**/htmx.min.js", lambda route: route.abort())
+            sign_in(plain)
+            plain.goto(f"{overview}/C2")
+            plain.locator("label[for=Q_2_1_D2-unknown]").click()
+            with plain.expect_navigation():
+                plain.get_by_role("button", name="Saglabāt šo lapu").click()
+            assert "Lapa ir saglabāta." in plain.content()
+            assert plain.locator("#Q_2_1_D2-unknown").is_checked()
+            accessible(plain, "c2-nojs")
+        finally:
+            browser.close()
+    assert len(checked) == 6
