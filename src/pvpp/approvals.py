@@ -125,6 +125,24 @@ def _where(session: Session, plan: Plan) -> tuple[Round, Institution]:
     return rnd, inst
 
 
+def _still_open(session: Session, plan: Plan, lang: str, *, superseded: bool = False) -> None:
+    """Refuse a decision on ``plan`` when a newer version exists (or its link was marked
+    ``superseded``) or when the version was already decided, through any of its links."""
+    newest = _newest_version(session, plan.assignment_id)
+    if superseded or newest > plan.version:
+        raise ApprovalError(
+            "superseded",
+            t("approval.error.superseded", lang, version=plan.version, current=newest),
+        )
+    earlier = _decided(session, plan)
+    if earlier is not None:
+        key = "approval.error.approved" if earlier.outcome == APPROVED else "approval.error.refused"
+        raise ApprovalError(
+            "decided",
+            t(key, lang, version=plan.version, on=day(earlier.used_at, lang), by=earlier.actor),
+        )
+
+
 def _newest_version(session: Session, assignment_id: int) -> int:
     newest = session.exec(
         select(func.max(Plan.version)).where(Plan.assignment_id == assignment_id)
@@ -160,20 +178,8 @@ def usable(
     if row.outcome in (APPROVED, REFUSED):
         used = day(row.used_at, lang)
         raise ApprovalError("used", t("approval.error.used", lang, on=used))
-    newest = _newest_version(session, plan.assignment_id)
-    if row.outcome == SUPERSEDED or newest > plan.version:
-        raise ApprovalError(
-            "superseded",
-            t("approval.error.superseded", lang, version=plan.version, current=newest),
-        )
     # Another link of the same version decided it: saying so tells more than "expired".
-    earlier = _decided(session, plan)
-    if earlier is not None:
-        key = "approval.error.approved" if earlier.outcome == APPROVED else "approval.error.refused"
-        raise ApprovalError(
-            "decided",
-            t(key, lang, version=plan.version, on=day(earlier.used_at, lang), by=earlier.actor),
-        )
+    _still_open(session, plan, lang, superseded=row.outcome == SUPERSEDED)
     if clock.today() > row.expires_on:
         raise ApprovalError(
             "expired", t("approval.error.expired", lang, on=day(row.expires_on, lang))
@@ -233,19 +239,7 @@ def decide_signed_in(
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise ApprovalError("unknown", t("approval.error.unknown", lang))
-    newest = _newest_version(session, plan.assignment_id)
-    if newest > plan.version:
-        raise ApprovalError(
-            "superseded",
-            t("approval.error.superseded", lang, version=plan.version, current=newest),
-        )
-    earlier = _decided(session, plan)
-    if earlier is not None:
-        key = "approval.error.approved" if earlier.outcome == APPROVED else "approval.error.refused"
-        raise ApprovalError(
-            "decided",
-            t(key, lang, version=plan.version, on=day(earlier.used_at, lang), by=earlier.actor),
-        )
+    _still_open(session, plan, lang)
     row = open_link(session, plan)
     if row is None:
         raise ApprovalError("not_sent", t("approval.error.not_sent", lang, version=plan.version))

@@ -9,6 +9,8 @@ made instead of as a confusing error later.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from openpyxl.cell.cell import Cell
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -28,3 +30,28 @@ def active_sheet(wb: Workbook) -> Worksheet:
     if not isinstance(ws, Worksheet):
         raise TypeError(f"the active sheet of the workbook is not a worksheet: {ws!r}")
     return ws
+
+
+class Grid(Protocol):
+    """What a sheet's checks read: its title and the value of a cell by its reference. A
+    returned workbook's sheet (:class:`SheetGrid`) or the portal's form laid out as the
+    sheet's cells (:class:`pvpp.workbook.plan_sheet.ValueGrid`) go through the same rules."""
+
+    @property
+    def title(self) -> str: ...
+
+    def value(self, ref: str) -> Any: ...
+
+
+class SheetGrid:
+    """A worksheet of a returned workbook, as the checks read it."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+
+    @property
+    def title(self) -> str:
+        return str(self.ws.title)
+
+    def value(self, ref: str) -> Any:
+        return self.ws[ref].value

@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -50,7 +50,7 @@ from pvpp.policy.models import Lang
 from pvpp.settings import Settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
 from pvpp.workbook.meta import bad_code_field
-from pvpp.xlsx import active_sheet
+from pvpp.xlsx import Grid, SheetGrid, active_sheet
 
 FORMAT, FORMAT_VERSION = "pvpp-plan-sheet", "1"
 META_SHEET = "_pvpp"
@@ -624,29 +624,6 @@ def _reference(
 # -- checking ------------------------------------------------------------------------------
 
 
-class Grid(Protocol):
-    """What the checks read: a sheet's title and the value of a cell by its reference."""
-
-    @property
-    def title(self) -> str: ...
-
-    def value(self, ref: str) -> Any: ...
-
-
-class _SheetGrid:
-    """A worksheet of a returned workbook, as the checks read it."""
-
-    def __init__(self, ws: Worksheet) -> None:
-        self.ws = ws
-
-    @property
-    def title(self) -> str:
-        return str(self.ws.title)
-
-    def value(self, ref: str) -> Any:
-        return self.ws[ref].value
-
-
 @dataclass(frozen=True)
 class ValueGrid:
     """Values laid out as a sheet's cells (reference → value), e.g. a form's fields."""
@@ -770,7 +747,7 @@ def check_plan_sheet(
         check,
         meta,
         lib,
-        *(_SheetGrid(wb[sheet_name(which, lang)]) for which in ("plan", "own", "targets")),
+        *(SheetGrid(wb[sheet_name(which, lang)]) for which in ("plan", "own", "targets")),
     )
     return result
 

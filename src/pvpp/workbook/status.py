@@ -17,18 +17,17 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.i18n import t
 from pvpp.settings import Settings
 from pvpp.workbook.guard import GuardLimits, Rejection, check_file
 from pvpp.workbook.meta import bad_code_field
-from pvpp.xlsx import active_sheet
+from pvpp.xlsx import Grid, SheetGrid, active_sheet
 
 FORMAT, FORMAT_VERSION = "pvpp-status", "1"
 META_SHEET = "_pvpp"
@@ -265,29 +264,8 @@ def check_status_sheet(data: bytes, *, settings: Settings) -> StatusCheck:
         problem("status_missing_row", sheet, None, measure=", ".join(meta.measures))
         result.status = "rejected"
         return result
-    _check_rows(result, _SheetGrid(wb[sheet]), meta, later)
+    _check_rows(result, SheetGrid(wb[sheet]), meta, later)
     return result
-
-
-class Grid(Protocol):
-    """What the row checks read: a sheet's title and the value of a cell by reference."""
-
-    @property
-    def title(self) -> str: ...
-
-    def value(self, ref: str) -> Any: ...
-
-
-class _SheetGrid:
-    def __init__(self, ws: Worksheet) -> None:
-        self.ws = ws
-
-    @property
-    def title(self) -> str:
-        return str(self.ws.title)
-
-    def value(self, ref: str) -> Any:
-        return self.ws[ref].value
 
 
 def check_rows(grid: Grid, meta: StatusMeta, later: list[date]) -> StatusCheck:
