@@ -50,6 +50,11 @@ SHEETS = ("plan", "own", "targets")
 PREFIX = {"plan": "p", "own": "o", "targets": "t"}
 STEP_COLUMNS = (DECISION, ALTERNATIVE, NEW_PERIOD, REASON, FUNDING_EUR, FUNDING, FUNDING_REF)
 OWN_COLUMNS = "BCDEFGHIJ"
+#: What each column of a step row and of an own-measure row holds (the form's field keys).
+STEP_KEYS = ("decision", "alternative", "new_period", "reason", "funding_eur", "funding",
+             "funding_ref")  # fmt: skip
+OWN_KEYS = ("name", "item", "dimension", "period", "role", "effort", "funding_eur", "funding",
+            "funding_ref")  # fmt: skip
 #: Empty rows for new own measures shown below the team's own measures so far.
 SPARE_OWN_ROWS = 2
 CAPACITY = f"p-{CAPACITY_CELL}"
@@ -58,6 +63,18 @@ CAPACITY = f"p-{CAPACITY_CELL}"
 def name(which: str, ref: str) -> str:
     """The form field of cell ``ref`` of sheet ``which`` (plan | own | targets)."""
     return f"{PREFIX[which]}-{ref}"
+
+
+def step_fields(n: int) -> dict[str, str]:
+    """The form fields of the ``n``-th step (from 0), by what they hold."""
+    row = step_row(n)
+    return {k: name("plan", f"{col}{row}") for k, col in zip(STEP_KEYS, STEP_COLUMNS, strict=True)}
+
+
+def own_fields(n: int) -> dict[str, str]:
+    """The form fields of the ``n``-th own measure (from 0), by what they hold."""
+    row = own_row(n)
+    return {k: name("own", f"{col}{row}") for k, col in zip(OWN_KEYS, OWN_COLUMNS, strict=True)}
 
 
 def step_row(n: int) -> int:

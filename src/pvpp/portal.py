@@ -473,7 +473,6 @@ def shaping_page(
     meta_periods = meta_of(data, lang).periods
     steps = []
     for n, s in enumerate(data.steps):
-        r = plan_form.step_row(n)
         m = library.by_id.get(s.measure_id)
         others = [library.by_id[a] for a in alternatives(library, s.key)]
         if m is not None and m.id not in [o.id for o in others]:
@@ -489,45 +488,13 @@ def shaping_page(
                 "step": f"{s.from_degree}→{s.to_degree}",
                 "period": s.period,
                 "alternatives": [(o.id, f"{o.id} {o.title.get(lang)}") for o in others],
-                "fields": {
-                    key: plan_form.name("plan", f"{col}{r}")
-                    for key, col in zip(
-                        (
-                            "decision",
-                            "alternative",
-                            "new_period",
-                            "reason",
-                            "funding_eur",
-                            "funding",
-                            "funding_ref",
-                        ),
-                        plan_form.STEP_COLUMNS,
-                        strict=True,
-                    )
-                },
+                "fields": plan_form.step_fields(n),
             }
         )
     own = [
         {
             "n": n + 1,
-            "fields": {
-                key: plan_form.name("own", f"{col}{plan_form.own_row(n)}")
-                for key, col in zip(
-                    (
-                        "name",
-                        "item",
-                        "dimension",
-                        "period",
-                        "role",
-                        "effort",
-                        "funding_eur",
-                        "funding",
-                        "funding_ref",
-                    ),
-                    plan_form.OWN_COLUMNS,
-                    strict=True,
-                )
-            },
+            "fields": plan_form.own_fields(n),
         }
         for n in range(plan_form.own_rows_shown(data, shown))
     ]
