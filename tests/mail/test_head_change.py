@@ -26,6 +26,14 @@ NEW_HEAD = "janis.jaunais@vid.example.org"
 TODAY = date(2026, 4, 1)
 
 
+def _filed_plan(tmp_path: Path) -> Path:
+    """A folder with VID's plan PDF already filed: nothing to render."""
+    pdfs = tmp_path / "plans"
+    pdfs.mkdir()
+    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")
+    return pdfs
+
+
 def _send(root: App, pdfs: Path) -> list[str]:
     rows = queue_plans(
         ROUND, ["VID"], pdf_dir=pdfs, settings=root.settings, db=root.db, today=TODAY
@@ -36,9 +44,7 @@ def _send(root: App, pdfs: Path) -> list[str]:
 def test_queued_mail_to_the_old_head_is_withdrawn_and_the_plan_goes_to_the_new_one(
     round_with_plan: str, tmp_path: Path, root: App
 ) -> None:
-    pdfs = tmp_path / "plans"
-    pdfs.mkdir()
-    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")  # filed: nothing to render
+    pdfs = _filed_plan(tmp_path)
     assert _send(root, pdfs) == ["queued"]
     with root.db.unit_of_work() as s:
         # A failed message to the old head is withdrawn too (a retry would reach them).
@@ -91,9 +97,7 @@ def test_queued_mail_to_the_old_head_is_withdrawn_and_the_plan_goes_to_the_new_o
 def test_an_unchanged_or_same_mailbox_address_withdraws_nothing(
     round_with_plan: str, tmp_path: Path, root: App
 ) -> None:
-    pdfs = tmp_path / "plans"
-    pdfs.mkdir()
-    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")
+    pdfs = _filed_plan(tmp_path)
     assert _send(root, pdfs) == ["queued"]
     changed = tmp_path / "registry.csv"
     text = (EXAMPLES / "registry.csv").read_text(encoding="utf-8")
@@ -112,9 +116,7 @@ def test_the_import_command_says_what_was_withdrawn_and_what_queues_it_again(
 
     from pvpp.cli.main import app
 
-    pdfs = tmp_path / "plans"
-    pdfs.mkdir()
-    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")
+    pdfs = _filed_plan(tmp_path)
     assert _send(root, pdfs) == ["queued"]
     changed = tmp_path / "registry.csv"
     text = (EXAMPLES / "registry.csv").read_text(encoding="utf-8")
@@ -132,9 +134,7 @@ def test_the_import_command_says_what_was_withdrawn_and_what_queues_it_again(
 def test_mail_queued_to_a_member_who_leaves_the_team_is_withdrawn(
     round_with_plan: str, tmp_path: Path, root: App
 ) -> None:
-    pdfs = tmp_path / "plans"
-    pdfs.mkdir()
-    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")
+    pdfs = _filed_plan(tmp_path)
     assert _send(root, pdfs) == ["queued"]  # the plan to the head, Cc the lead; the sheet
     with root.db.unit_of_work() as s:
         withdrawn = remove_member(s, institution="VID", email=LEAD)
@@ -152,9 +152,7 @@ def test_mail_queued_to_a_member_who_leaves_the_team_is_withdrawn(
 def test_removing_a_member_who_is_also_the_head_withdraws_nothing(
     round_with_plan: str, tmp_path: Path, root: App
 ) -> None:
-    pdfs = tmp_path / "plans"
-    pdfs.mkdir()
-    (pdfs / "VID-v1.pdf").write_bytes(b"%PDF-1.7 plan of VID")
+    pdfs = _filed_plan(tmp_path)
     assert _send(root, pdfs) == ["queued"]
     with root.db.unit_of_work() as s:
         inst = s.exec(select(Institution).where(Institution.code == "VID")).one()
