@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_zip_members: int = 300
     # The institution registry file (`pvpp registry import`): a few hundred rows.
     max_registry_bytes: int = Field(default=2 * 1024 * 1024, ge=1)
+    # An evidence file attached in the portal (a scanned order, a spreadsheet): the
+    # request is refused by its length before it is read (docs/web.md).
+    max_evidence_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
     # Email (docs/email.md). The folder transport is the embedded default: no server needed.
     email_transport: str = Field(default="folder", pattern="^(folder|smtp)$")

@@ -356,6 +356,31 @@ class DraftAnswer(SQLModel, table=True):
     saved_at: datetime = Field(default_factory=utcnow)
 
 
+class EvidenceFile(SQLModel, table=True):
+    """A file a team attached as evidence in the portal (:mod:`pvpp.evidence`): to an item
+    of the questionnaire (``kind`` ``item``, ``target`` the item id) or to a measure of
+    its plan (``kind`` ``measure``, ``target`` the measure id), for one assignment. The
+    bytes are in the file store under ``file_sha256``; ``name`` is the name it was sent
+    with (shown escaped), ``media_type`` the kind its content was found to be. Never
+    deleted: removing it marks the row (``removed_at``, ``removed_by``) and the stored
+    file stays."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    kind: str = Field(max_length=10)  # item | measure
+    target: str = Field(max_length=40)
+    file_sha256: str = Field(foreign_key="storedfile.sha256", max_length=64)
+    name: str = Field(max_length=255)
+    size: int
+    media_type: str = Field(max_length=100)
+    member_id: int | None = Field(default=None, foreign_key="teammember.id")
+    actor: str = Field(max_length=254)  # the address of who attached it
+    actor_name: str = Field(default="", max_length=200)  # who, as the list shows them
+    added_at: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None
+    removed_by: str = Field(default="", max_length=254)
+
+
 class PendingAnswers(SQLModel, table=True):
     """Answers that arrived with a session that had just ended (idle or too old): kept
     under a random key (only its SHA-256 here, the key in a short-lived cookie) and saved
