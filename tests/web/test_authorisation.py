@@ -16,8 +16,10 @@ from sqlmodel import select
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
+from pvpp.store.files import store_file
 from pvpp.store.models import (
     DraftAnswer,
+    EvidenceFile,
     Institution,
     OutboxMessage,
     Plan,
@@ -57,6 +59,10 @@ ROUTES = {
     ("GET", "/questionnaire/{assignment_id}/{page_id}"): "ids",
     ("POST", "/questionnaire/{assignment_id}/{page_id}"): "ids",
     ("POST", "/questionnaire/{assignment_id}/fields/{field_id}"): "ids",
+    ("POST", "/questionnaire/{assignment_id}/{page_id}/evidence"): "ids",
+    ("POST", "/progress/evidence"): "open",
+    ("GET", "/evidence"): "open",
+    ("GET", "/evidence/{evidence_id}"): "ids",
 }
 # Every form field any route reads, with a value that would do something.
 FORM = {
@@ -68,6 +74,7 @@ FORM = {
     "version": "1",
     "Q_1_1_D1": "0",
     "seen": "0",
+    "remove": "",  # B's evidence file (filled in by the walk)
 }
 #: The pages and fields of the questionnaire's routes (the same for every institution).
 PAGE, FIELD = "C1", "Q_1_1_D1"
@@ -107,7 +114,30 @@ def _b_data(world: World) -> list[str]:
         assert plan is not None
         head_name = s.exec(select(Institution.head_name).where(Institution.code == B)).one()
     team = [text for name, email, _ in team_of(B).values() for text in (name, email)]
-    return [NAMES[B], world.heads[B], head_name, *team, "plan of LAD"]
+    return [NAMES[B], world.heads[B], head_name, *team, "plan of LAD", B_FILE]
+
+
+B_FILE = "LAD iekšējais rīkojums.pdf"
+
+
+def _b_evidence(world: World) -> int:
+    """An evidence file of B's (attached to an item of its round), made once."""
+    b_assignment = _assignment(world, B)
+    with world.root.db.unit_of_work() as s:
+        found = s.exec(select(EvidenceFile).where(EvidenceFile.name == B_FILE)).first()
+        if found is not None:
+            return found.id or 0
+        data = b"%PDF-1.7 evidence of LAD"
+        stored = store_file(s, data)
+        member = team_of(B)["team"]
+        row = EvidenceFile(
+            assignment_id=b_assignment, kind="item", target="1.1",
+            file_sha256=stored.sha256, name=B_FILE, size=len(data),
+            media_type="application/pdf", actor=member[1], actor_name=member[0],
+        )  # fmt: skip
+        s.add(row)
+        s.flush()
+        return row.id or 0
 
 
 def _forged(token: str) -> str:
@@ -129,6 +159,7 @@ def _values(world: World, kind: str, path: str) -> dict[str, str]:
             "assignment_id": str(_assignment(world, B)),
             "page_id": PAGE,
             "field_id": FIELD,
+            "evidence_id": str(_b_evidence(world)),
         }
     if path.startswith("/signin/"):
         return {"token": _forged(world.issue(B, "lead"))}
@@ -152,12 +183,15 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
     for method, path in _routes(world):
         kind = ROUTES[(method, path)]
         url = path.format(**_values(world, kind, path)) if "{" in path else path
-        form = {**FORM, "email": world.heads[B] if path == "/signin" else ""}
+        form = {**FORM, "email": world.heads[B] if path == "/signin" else "",
+                "remove": str(_b_evidence(world))}  # fmt: skip
         status, body = _request(client, method, url, form)
         if kind in ("ids", "link"):
             assert status in (401, 403, 404), (who, method, url, status)
         if form["email"]:  # the sign-in form says which address it was given, nothing more
             body = body.replace(form["email"], "")
+        if path == "/evidence/{evidence_id}":  # B's file is not found, whoever asks
+            assert status == (401 if who == "anonymous" else 404), (who, method, url, status)
         leaked = [text for text in secret if text in body]
         assert not leaked, (who, method, url, leaked)
         if path.startswith("/questionnaire/"):  # B's assignment: as if there were none
@@ -191,6 +225,7 @@ def test_a_s_own_pages_are_served_to_a_s_people(world: World, who: str) -> None:
     assert pdf.status_code == 200 and pdf.content == b"%PDF-1.7 plan of VID"
     assert client.get(f"/plans/approve/{world.approval_tokens[A]}").status_code == 200
     assert client.get("/results").status_code == 200
+    assert client.get("/evidence").status_code == 200
     # The team shapes the plan and reports progress; the head reads and decides.
     team = 403 if who == "head" else 200
     assert client.get(f"/plans/{plan}/shape").status_code == team
@@ -237,6 +272,7 @@ def test_every_state_changing_route_refuses_a_form_without_its_token(
         assert len(s.exec(select(Plan)).all()) == 2  # no version shaped
         assert s.exec(select(StatusReport)).all() == []  # no progress reported
         assert s.exec(select(DraftAnswer)).all() == []
+        assert s.exec(select(EvidenceFile)).all() == []  # none attached or removed
     assert secrets  # keeps the import honest for forged tokens elsewhere
 
 
@@ -248,7 +284,15 @@ def test_nothing_of_b_changes_whatever_a_s_people_post(world: World, who: str) -
     for url in (f"/plans/{plan}/shape", f"/plans/{plan}/decision"):
         status, _ = _request(client, "POST", url, FORM)
         assert status == 404, (who, url, status)
+    # Nor B's evidence file, removed from A's own pages by its id.
+    b_file = _b_evidence(world)
+    own = _assignment(world, A)
+    for url in ("/progress/evidence", f"/questionnaire/{own}/{PAGE}/evidence"):
+        status, body = _request(client, "POST", url, {**FORM, "remove": str(b_file)})
+        assert status in (403, 404) and B_FILE not in body, (who, url, status)
     with world.root.db.reading() as s:
         b = s.get(Plan, plan)
         assert b is not None and b.status != "approved"
         assert len(s.exec(select(Plan)).all()) == 2
+        b_row = s.get(EvidenceFile, b_file)
+        assert b_row is not None and b_row.removed_at is None

@@ -282,7 +282,8 @@ def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
     """Round 2026-K2 invites A: a team member answers on a component page (autosave with
     htmx: each change saved as it is made, its message and who/when beside it), reloads
     and finds the answers kept; fills a service; and, without JavaScript, saves a page
-    with its button. axe finds nothing on any questionnaire page."""
+    with its button and attaches an evidence file. axe finds nothing on any questionnaire
+    page."""
     from datetime import date
 
     from axe_playwright_python.sync_playwright import Axe
@@ -376,6 +377,20 @@ def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
             assert "Lapa ir saglabāta." in plain.content()
             assert plain.locator("#Q_2_1_D2-unknown").is_checked()
             accessible(plain, "c2-nojs")
+            # An evidence file attached to item 2.1, still without JavaScript: its Upload
+            # button posts the whole page, so the answer chosen beside it is saved too.
+            plain.locator("label[for=Q_2_1_D3-unknown]").click()
+            plain.locator('[id="file-2.1"]').set_input_files(
+                files=[{"name": "Rīkojums Nr. 12.pdf", "mimeType": "application/pdf",
+                        "buffer": b"%PDF-1.7\n" + b"x" * 2000}]
+            )  # fmt: skip
+            with plain.expect_navigation():
+                plain.locator('[id="ev-2.1"]').get_by_role("button", name="Augšupielādēt").click()
+            assert "Datne pievienota." in plain.content()
+            assert plain.locator("#Q_2_1_D3-unknown").is_checked()
+            assert plain.get_by_role("link", name="Rīkojums Nr. 12.pdf").is_visible()
+            accessible(plain, "c2-evidence")
+            plain.locator('[id="ev-2.1"]').screenshot(path=str(shots / "evidence-2.1.png"))
         finally:
             browser.close()
-    assert len(checked) == 6
+    assert len(checked) == 7

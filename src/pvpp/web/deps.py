@@ -8,6 +8,7 @@ sessions and a person removed from the team is signed out on their next request.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from pvpp.app import App
 from pvpp.policy.models import Lang
 from pvpp.sessions import Viewer, csrf_ok, csrf_token, current
+from pvpp.settings import Settings
 from pvpp.web.errors import PageError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,6 +33,12 @@ QUESTIONNAIRE = "/questionnaire/"
 MAX_PAGE_BYTES = 1024 * 1024
 MAX_PAGE_FIELDS = 500
 CSRF_FIELD = "csrf"
+#: The forms that carry evidence files (:mod:`pvpp.evidence`): a questionnaire page's or
+#: the progress report's whole form, with a file input per item or measure (a browser
+#: sends every one, chosen or not). They may be as large as the evidence limit plus a
+#: page.
+EVIDENCE_FORM = re.compile(r"/questionnaire/\d+/[^/]+/evidence|/progress/evidence")
+MAX_EVIDENCE_INPUTS = 200
 
 
 def root(request: Request) -> App:
@@ -119,11 +127,13 @@ def _origin_ok(request: Request, public_url: str) -> bool:
     return origin in allowed
 
 
-def _form_limits(path: str) -> tuple[int, int]:
-    """The most bytes and fields a form posted to ``path`` may have."""
+def _form_limits(path: str, settings: Settings) -> tuple[int, int, int]:
+    """The most bytes, fields and files a form posted to ``path`` may have."""
+    if EVIDENCE_FORM.fullmatch(path):
+        return settings.max_evidence_bytes + MAX_PAGE_BYTES, MAX_PAGE_FIELDS, MAX_EVIDENCE_INPUTS
     if path.startswith(QUESTIONNAIRE):
-        return MAX_PAGE_BYTES, MAX_PAGE_FIELDS
-    return MAX_FORM_BYTES, MAX_FORM_FIELDS
+        return MAX_PAGE_BYTES, MAX_PAGE_FIELDS, 0
+    return MAX_FORM_BYTES, MAX_FORM_FIELDS, 0
 
 
 async def guard(request: Request, person: Person) -> None:
@@ -131,7 +141,9 @@ async def guard(request: Request, person: Person) -> None:
     token, bound to the session or, without one, to the browser's own cookie; and refuses
     (403) any state-changing request that does not carry that token in its form or does
     not come from the portal's own pages, and (413) a form larger than
-    :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages).
+    :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages, the
+    evidence limit plus a page for the routes that take evidence files), judged by its
+    ``Content-Length`` before any of it is read.
 
     One exception, so that nothing typed is lost: answers posted to the questionnaire
     with the token of the session the browser held until this very request (it has just
@@ -146,13 +158,13 @@ async def guard(request: Request, person: Person) -> None:
         return
     if not _origin_ok(request, app.settings.public_url):
         raise PageError(403, "csrf")
-    most_bytes, most_fields = _form_limits(request.url.path)
+    most_bytes, most_fields, most_files = _form_limits(request.url.path, app.settings)
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise PageError(411, "bad_request")  # a form's size is known before it is read
     if int(length) > most_bytes:
         raise PageError(413, "too_large")
-    form = await request.form(max_files=0, max_fields=most_fields)
+    form = await request.form(max_files=most_files, max_fields=most_fields)
     token = form.get(CSRF_FIELD)
     sent = token if isinstance(token, str) else None
     if csrf_ok(key, binding, sent):

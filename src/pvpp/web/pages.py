@@ -17,15 +17,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pvpp import drafts, portal, signin
+from pvpp import drafts, evidence, portal, signin
 from pvpp.approvals import ApprovalError
+from pvpp.filetypes import ascii_name
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
 from pvpp.sessions import Viewer, end_session, open_session
+from pvpp.signin import Person as Someone
 from pvpp.web.deps import Person, SignedIn, lang, root, where
 from pvpp.web.errors import PageError
 from pvpp.web.render import page
@@ -288,7 +290,21 @@ def progress(request: Request, person: SignedIn, done: int | None = None) -> Res
         view = portal.progress_page(
             session, person, today=app.today(), lang=lang(request), done=done
         )
-    return page(request, "progress.html.j2", "web.progress.title", **view)
+        files = _measure_files(request, session, person.person)
+    return page(request, "progress.html.j2", "web.progress.title", **view, **files)
+
+
+def _measure_files(
+    request: Request, session: Session, person: Someone,
+    errors: dict[str, str] | None = None, notice: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """What the progress page shows of the measures' evidence files."""
+    return {
+        "files": evidence.measure_listing(session, person, lang(request)),
+        "evidence_hint": evidence.hint(root(request).settings.max_evidence_bytes, lang(request)),
+        "evidence_errors": errors or {},
+        "evidence_notice": notice,
+    }
 
 
 @router.post("/progress")
@@ -309,7 +325,111 @@ async def progress_post(request: Request, person: SignedIn) -> Response:
             session, person, today=app.today(), lang=lang(request), form=form,
             problems=outcome.problems,
         )  # fmt: skip
-    return page(request, "progress.html.j2", "web.progress.title", status=400, **view)
+        files = _measure_files(request, session, person.person)
+    return page(request, "progress.html.j2", "web.progress.title", status=400, **view, **files)
+
+
+# -- evidence files -------------------------------------------------------------------------
+
+
+def _uploads(form: FormData) -> list[evidence.Upload]:
+    """The files chosen in a form's file inputs (``file:<item or measure id>``); an input
+    left empty sends a part without a name, which is no file."""
+    return [
+        evidence.Upload(key.removeprefix("file:"), value.filename or "", value.size or 0)
+        for key, value in form.multi_items()
+        if key.startswith("file:") and isinstance(value, UploadFile) and value.filename
+    ]
+
+
+async def _read(form: FormData, upload: evidence.Upload, max_bytes: int) -> evidence.Upload:
+    """The upload with its bytes, unless its size already refuses it (then it is not read)."""
+    if upload.size > max_bytes:
+        return upload
+    for key, value in form.multi_items():
+        if key == f"file:{upload.target}" and isinstance(value, UploadFile):
+            return evidence.Upload(upload.target, upload.name, upload.size, await value.read())
+    return upload
+
+
+def _evidence_changes(
+    request: Request, person: Someone, kind: str, remove: str, uploads: list[evidence.Upload],
+    assignment_id: int | None = None,
+) -> tuple[dict[str, str], str | None, int]:  # fmt: skip
+    """Remove the file ``remove`` names, then attach each upload, each in its own
+    transaction (one file refused keeps the others). Returns the refusals by target, the
+    notice to show, and the status of the page (413 when a file was too large)."""
+    app = root(request)
+    lng = lang(request)
+    notice = None
+    if remove.isdigit():
+        with app.db.unit_of_work() as session:
+            evidence.remove(session, person, int(remove), today=app.today(),
+                            now=app.clock.now(), lang=lng, where=where(request))  # fmt: skip
+        notice = "removed"
+    errors: dict[str, str] = {}
+    status = 200
+    for upload in uploads:
+        try:
+            with app.db.unit_of_work() as session:
+                evidence.attach(
+                    session, person, kind, upload, assignment_id=assignment_id,
+                    max_bytes=app.settings.max_evidence_bytes, today=app.today(),
+                    now=app.clock.now(), lang=lng, where=where(request),
+                )  # fmt: skip
+            notice = "added"
+        except evidence.EvidenceRefused as exc:
+            errors[exc.target] = exc.message
+            status = 413 if exc.reason == "too_large" or status == 413 else 400
+    return errors, notice, status
+
+
+@router.post("/progress/evidence")
+async def progress_evidence(request: Request, person: SignedIn) -> Response:
+    """A measure's Upload or Remove button: the whole progress form comes with it, and is
+    shown again as it was typed (the report itself is sent only by its own button)."""
+    form = await request.form()
+    app = root(request)
+    max_bytes = app.settings.max_evidence_bytes
+    uploads = [await _read(form, u, max_bytes) for u in _uploads(form)]
+    remove = form.get("remove")
+    errors, notice, status = await run_in_threadpool(
+        _evidence_changes, request, person.person, evidence.MEASURE,
+        remove if isinstance(remove, str) else "", uploads,
+    )  # fmt: skip
+    values = _form_values(form)
+    with app.db.reading() as session:
+        view = portal.progress_page(session, person, today=app.today(), lang=lang(request),
+                                    form=values)  # fmt: skip
+        files = _measure_files(request, session, person.person, errors, notice)
+    return page(request, "progress.html.j2", "web.progress.title", status=status, **view,
+                **files)  # fmt: skip
+
+
+@router.get("/evidence")
+def evidence_list(request: Request, person: SignedIn) -> Response:
+    """Every evidence file of the institution's current round, to download (the head
+    reads them here)."""
+    app = root(request)
+    with app.db.reading() as session:
+        view = evidence.round_files(session, person.person, lang=lang(request))
+    return page(request, "evidence.html.j2", "web.evidence.title", **view)
+
+
+@router.get("/evidence/{evidence_id}")
+def evidence_download(request: Request, evidence_id: int, person: SignedIn) -> Response:
+    """One evidence file of the institution, as an attachment of the kind its content was
+    found to be (never a page the browser would show)."""
+    app = root(request)
+    with app.db.reading() as session:
+        name, media_type, data = evidence.download(session, person.person, evidence_id)
+    fallback = ascii_name(name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return Response(
+        data, media_type=media_type,
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
+                 "Content-Security-Policy": "default-src 'none'; sandbox"},
+    )  # fmt: skip
 
 
 # -- the questionnaire online ------------------------------------------------------------
@@ -351,12 +471,17 @@ def _kept(
 
 def _page_view(
     session: Session, person: Viewer, assignment_id: int, page_id: str, lang: Lang,
-    rows: int | None = None,
+    rows: int | None = None, max_bytes: int = 0,
 ) -> tuple[str, dict[str, Any]]:  # fmt: skip
     draft = drafts.load(session, person.person, assignment_id, lang=lang)
     if page_id == drafts.SERVICES:
         return "q_services.html.j2", drafts.services_page(draft, person.person, rows)
-    return "q_page.html.j2", drafts.component_page(draft, person.person, page_id)
+    view = drafts.component_page(draft, person.person, page_id)
+    view["files"] = evidence.listing(session, assignment_id, evidence.ITEM, lang)
+    view["evidence_hint"] = evidence.hint(max_bytes, lang)
+    view["evidence_errors"] = {}
+    view["evidence_notice"] = None
+    return "q_page.html.j2", view
 
 
 @router.get("/questionnaire")
@@ -407,12 +532,16 @@ def questionnaire_submit(request: Request, assignment_id: int, person: SignedIn)
 @router.get("/questionnaire/{assignment_id}/{page_id}")
 def questionnaire_page(
     request: Request, assignment_id: int, page_id: str, person: SignedIn,
-    rows: int | None = None, saved: bool = False,
+    rows: int | None = None, saved: bool = False, evidence_done: str = "",
 ) -> Response:  # fmt: skip
-    """One page of the questionnaire: a component's items, or the services' matrix."""
+    """One page of the questionnaire: a component's items, or the services' matrix
+    (``?evidence_done=added|removed``: after an evidence file's button)."""
     app = root(request)
     with app.db.reading() as session:
-        template, view = _page_view(session, person, assignment_id, page_id, lang(request), rows)
+        template, view = _page_view(session, person, assignment_id, page_id, lang(request), rows,
+                                    app.settings.max_evidence_bytes)  # fmt: skip
+    if evidence_done in ("added", "removed"):
+        view["evidence_notice"] = evidence_done
     return page(
         request, template, "web.q.page_title", title_values={"page": view["page"]["name"]},
         saved=saved, **view,
@@ -478,3 +607,53 @@ async def questionnaire_field(
         return _see_other(f"/questionnaire/{assignment_id}/{page_id}?saved=1")
     return page(request, "q_field.html.j2", "web.q.title", field_id=field_id,
                 related=related, **view)  # fmt: skip
+
+
+@router.post("/questionnaire/{assignment_id}/{page_id}/evidence")
+async def questionnaire_evidence(
+    request: Request, assignment_id: int, page_id: str, person: Person
+) -> Response:
+    """An item's Upload or Remove button. It posts the whole page (without JavaScript
+    nothing typed may be lost), so the page's changed answers are saved first, as its
+    Save button saves them; then the file named by ``remove`` is removed and each file
+    chosen is attached to its item (:mod:`pvpp.evidence`). Back to the page; a refused
+    file's message is shown beside its input."""
+    form = await request.form()
+    values = _form_values(form)
+    back = f"/questionnaire/{assignment_id}/{page_id}"
+    posted_seen = form.get("seen")
+    seen = int(posted_seen) if isinstance(posted_seen, str) and posted_seen.isdigit() else 0
+    if person is None:  # the session has just ended: the answers are kept, not the files
+        return _kept(request, assignment_id, values, back, seen=seen)
+    app = root(request)
+    max_bytes = app.settings.max_evidence_bytes
+    uploads = [await _read(form, u, max_bytes) for u in _uploads(form)]
+    remove = form.get("remove")
+    remove = remove if isinstance(remove, str) else ""
+
+    def save() -> None:
+        with app.db.unit_of_work() as session:
+            drafts.save_page(
+                session, person.person, assignment_id, page_id, values, seen=seen,
+                now=app.clock.now(), lang=lang(request), where=where(request),
+            )  # fmt: skip
+
+    await run_in_threadpool(save)
+    errors, notice, status = await run_in_threadpool(
+        _evidence_changes, request, person.person, evidence.ITEM, remove, uploads,
+        assignment_id,
+    )  # fmt: skip
+    if not errors:
+        item = form.get("item")
+        anchor = f"#ev-{item}" if isinstance(item, str) and item and not remove else ""
+        done = f"evidence_done={notice}" if notice else "saved=1"
+        return _see_other(f"{back}?{done}{anchor}")
+    with app.db.reading() as session:
+        template, view = _page_view(session, person, assignment_id, page_id, lang(request),
+                                    max_bytes=max_bytes)  # fmt: skip
+    view["evidence_errors"] = errors
+    view["evidence_notice"] = notice
+    return page(
+        request, template, "web.q.page_title", status=status,
+        title_values={"page": view["page"]["name"]}, saved=False, **view,
+    )  # fmt: skip
