@@ -8,6 +8,7 @@ sessions and a person removed from the team is signed out on their next request.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -15,9 +16,12 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from pvpp.app import App
+from pvpp.i18n import t
 from pvpp.policy.models import Lang
 from pvpp.sessions import Viewer, csrf_ok, csrf_token, current
+from pvpp.settings import Settings
 from pvpp.web.errors import PageError
+from pvpp.workbook.guard import human_size
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The most a form may send: the portal's forms are a few fields of text.
@@ -30,6 +34,10 @@ MAX_FORM_FIELDS = 1000
 QUESTIONNAIRE = "/questionnaire/"
 MAX_PAGE_BYTES = 1024 * 1024
 MAX_PAGE_FIELDS = 500
+#: The questionnaire's workbook upload: one file of at most ``max_upload_bytes``, with the
+#: form's token and the multipart framing in the margin.
+WORKBOOK_UPLOAD = re.compile(r"/questionnaire/[0-9]+/workbook")
+UPLOAD_MARGIN = 64 * 1024
 CSRF_FIELD = "csrf"
 
 
@@ -119,11 +127,21 @@ def _origin_ok(request: Request, public_url: str) -> bool:
     return origin in allowed
 
 
-def _form_limits(path: str) -> tuple[int, int]:
-    """The most bytes and fields a form posted to ``path`` may have."""
+def _form_limits(path: str, settings: Settings) -> tuple[int, int, int]:
+    """The most bytes, fields and files a form posted to ``path`` may have."""
+    if WORKBOOK_UPLOAD.fullmatch(path):
+        return settings.max_upload_bytes + UPLOAD_MARGIN, MAX_FORM_FIELDS, 1
     if path.startswith(QUESTIONNAIRE):
-        return MAX_PAGE_BYTES, MAX_PAGE_FIELDS
-    return MAX_FORM_BYTES, MAX_FORM_FIELDS
+        return MAX_PAGE_BYTES, MAX_PAGE_FIELDS, 0
+    return MAX_FORM_BYTES, MAX_FORM_FIELDS, 0
+
+
+def _too_large(request: Request, path: str, settings: Settings) -> PageError:
+    """413 for a form over its limit; an upload's says the limit and what to do."""
+    if not WORKBOOK_UPLOAD.fullmatch(path):
+        return PageError(413, "too_large")
+    limit = human_size(settings.max_upload_bytes).text(lang(request))
+    return PageError(413, "file_too_large", t("web.wb.too_large", lang(request), limit=limit))
 
 
 async def guard(request: Request, person: Person) -> None:
@@ -131,7 +149,8 @@ async def guard(request: Request, person: Person) -> None:
     token, bound to the session or, without one, to the browser's own cookie; and refuses
     (403) any state-changing request that does not carry that token in its form or does
     not come from the portal's own pages, and (413) a form larger than
-    :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages).
+    :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages, the
+    upload limit for its workbook), by its stated length, before any of it is read.
 
     One exception, so that nothing typed is lost: answers posted to the questionnaire
     with the token of the session the browser held until this very request (it has just
@@ -146,13 +165,13 @@ async def guard(request: Request, person: Person) -> None:
         return
     if not _origin_ok(request, app.settings.public_url):
         raise PageError(403, "csrf")
-    most_bytes, most_fields = _form_limits(request.url.path)
+    most_bytes, most_fields, most_files = _form_limits(request.url.path, app.settings)
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise PageError(411, "bad_request")  # a form's size is known before it is read
     if int(length) > most_bytes:
-        raise PageError(413, "too_large")
-    form = await request.form(max_files=0, max_fields=most_fields)
+        raise _too_large(request, request.url.path, app.settings)
+    form = await request.form(max_files=most_files, max_fields=most_fields)
     token = form.get(CSRF_FIELD)
     sent = token if isinstance(token, str) else None
     if csrf_ok(key, binding, sent):
