@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
+from pvpp import drafts
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.rounds import create_round
 from pvpp.store.files import files_of
@@ -30,6 +31,7 @@ from pvpp.store.models import (
     Institution,
     Round,
     StoredFile,
+    Submission,
     id_of,
 )
 from pvpp.web import create_app
@@ -177,8 +179,6 @@ def test_the_download_holds_the_draft_s_answers(qworld: World, spec: Questionnai
     assert found["TARGET_1_2"][2] == spec.degree_label(0, "lv")
     # The answers the draft starts from (A's K1 answers) are in it too.
     with qworld.root.db.reading() as s:
-        from pvpp import drafts
-
         draft = drafts.load(s, qworld.person(A, "team"), aid, lang="lv")
     assert found["Q_1_2_D1"][2] == spec.degree_label(int(draft.values["Q_1_2_D1"]), "lv")
     assert found["SVC01_NAME"][2] == draft.values["SVC01_NAME"]
@@ -212,6 +212,7 @@ def test_a_round_trip_writes_only_what_was_changed_in_the_workbook(
     assert status == 200, page
     assert "Darbgrāmata augšupielādēta" in page and "No darbgrāmatas pārņemtās atbildes: 3." in page
     assert "Datne: VID anketa.xlsx" in page
+    assert f'href="/questionnaire/{aid}?lang=en"' in page  # the switch does not download
     name, email, _ = team_of(A)["team"]
     written = {r.field: r for r in draft_rows(anyworld, aid) if r.source == "workbook"}
     assert set(written) == {"Q_1_1_D1", "EVIDENCE_1_1", "SVC05_NAME"}
@@ -345,8 +346,6 @@ def test_another_institution_s_or_a_tampered_workbook_is_refused(qworld: World) 
     assert status == 400 and "Darbgrāmatas paraksts neatbilst" in page
     # Last round's workbook of A itself: the wrong round.
     with qworld.root.db.reading() as s:
-        from pvpp.store.models import Submission
-
         k1 = s.exec(select(Submission).where(Submission.status == "accepted")).first()
         assert k1 is not None and k1.meta["round"] == "2026-K1"
         stored = s.get(StoredFile, k1.file_sha256)

@@ -459,9 +459,10 @@ async def questionnaire_upload(request: Request, assignment_id: int, person: Sig
         draft = drafts.load(session, person.person, assignment_id, lang=lang(request))
         view = drafts.overview(draft, person.person)
     title = "web.wb.refused_title" if outcome.refused else "web.wb.done_title"
+    # The language switch leads to the overview: a GET of this path is the download.
     return page(
         request, "q_upload.html.j2", title, status=400 if outcome.refused else 200,
-        page=None, outcome=outcome, **view,
+        page=None, outcome=outcome, path=f"/questionnaire/{assignment_id}", **view,
     )  # fmt: skip
 
 
