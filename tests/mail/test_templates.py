@@ -48,7 +48,7 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "approval_due": date(2026, 4, 14),
         "link_expires": date(2026, 5, 15),
     },
-    "invitation": {"due_on": DUE},
+    "invitation": {"due_on": DUE, "portal_url": "http://localhost:8000/signin"},
     "reminder": {"due_on": DUE},
     "returned": {"due_on": DUE, "problems": ["'K5'!D12: nav atbildēts", "'K7'!E3: <b>&</b>"]},
     "followup": {"plan_version": 2, "respond_by": DUE, "measures": [MEASURE]},

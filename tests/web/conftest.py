@@ -126,12 +126,15 @@ def web_settings(tmp_path: Path, **values: object) -> Settings:
 
 @contextmanager
 def built_world(
-    tmp_path: Path, spec: QuestionnaireSpec, public_url: str = PUBLIC
-) -> Iterator[World]:
+    tmp_path: Path, spec: QuestionnaireSpec, public_url: str = PUBLIC,
+    database_url: str | None = None,
+) -> Iterator[World]:  # fmt: skip
     """A and B with teams, assessed and planned, their plan emails queued on SENT_ON; the
-    portal (links pointing to ``public_url``) on TODAY."""
+    portal (links pointing to ``public_url``) on TODAY; on SQLite, or on the database of
+    ``database_url``."""
     clock = FixedClock(SENT_ON)
-    root = make_root(web_settings(tmp_path, public_url=public_url), clock)
+    chosen = {"database_url": database_url} if database_url else {}
+    root = make_root(web_settings(tmp_path, public_url=public_url, **chosen), clock)
     root.db.upgrade()
     try:
         run_round(

@@ -56,6 +56,8 @@ ROUTES = {
     ("GET", "/questionnaire"): "open",
     ("GET", "/questionnaire/{assignment_id}"): "ids",
     ("POST", "/questionnaire/{assignment_id}/submit"): "ids",
+    ("GET", "/questionnaire/{assignment_id}/workbook"): "ids",
+    ("POST", "/questionnaire/{assignment_id}/workbook"): "ids",
     ("GET", "/questionnaire/{assignment_id}/{page_id}"): "ids",
     ("POST", "/questionnaire/{assignment_id}/{page_id}"): "ids",
     ("POST", "/questionnaire/{assignment_id}/fields/{field_id}"): "ids",
@@ -233,6 +235,8 @@ def test_a_s_own_pages_are_served_to_a_s_people(world: World, who: str) -> None:
     # The questionnaire is the team's: the head is refused (A's own, so 403, not 404).
     expected = 403 if who == "head" else 200
     assignment = _assignment(world, A)
+    workbook = client.get(f"/questionnaire/{assignment}/workbook")
+    assert workbook.status_code == expected, who
     for url in (f"/questionnaire/{assignment}", f"/questionnaire/{assignment}/{PAGE}",
                 f"/questionnaire/{assignment}/services"):  # fmt: skip
         page = client.get(url)

@@ -309,9 +309,11 @@ def queue_invitation(
     """The self-assessment workbook to the team (to the head while there is no team)."""
     ctx = _context(session, round_code, institution)
     filename = f"PVPP-{round_code}-{institution}.xlsx"
+    # Teams that use the portal upload the workbook there (docs/web.md).
+    portal_url = f"{settings.public_url.rstrip('/')}/signin"
     return _to_team(
         session, "invitation", ctx.round, ctx.institution, lang=lang, settings=settings,
-        attachments=[(filename, XLSX, workbook)],
+        attachments=[(filename, XLSX, workbook)], portal_url=portal_url,
     )  # fmt: skip
 
 

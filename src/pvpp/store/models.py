@@ -342,8 +342,8 @@ class DraftAnswer(SQLModel, table=True):
     (:mod:`pvpp.drafts`). Never updated: every save is a new row and the newest row of a
     field is its value (the last change wins), with who and when. ``value`` is the text as
     given, checked when read (``""``: cleared). ``source``: ``web`` (a page or an
-    autosave), ``pending`` (kept over an ended session and saved after signing in again);
-    a later workbook upload writes its fields here too."""
+    autosave), ``pending`` (kept over an ended session and saved after signing in again),
+    ``workbook`` (a workbook uploaded in the portal, :class:`DraftUpload`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
@@ -395,6 +395,27 @@ class PendingAnswers(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     applied_at: datetime | None = None
     outcome: str = Field(default="", max_length=20)  # applied | other_person | expired
+
+
+class DraftUpload(SQLModel, table=True):
+    """A workbook uploaded in the portal and taken into an assignment's draft
+    (:mod:`pvpp.draft_workbooks`): the file as received (stored by SHA-256, like the drop
+    folder's), who uploaded it and when, the fields it changed (written as
+    :class:`DraftAnswer` rows with source ``workbook``) and the rule breaches found in it,
+    each with its sheet and cell. A refused upload writes nothing and is only audited."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    file_sha256: str = Field(foreign_key="storedfile.sha256", max_length=64)
+    filename: str = Field(max_length=500)
+    member_id: int | None = Field(default=None, foreign_key="teammember.id")
+    actor: str = Field(max_length=254)
+    name: str = Field(default="", max_length=200)
+    uploaded_at: datetime = Field(default_factory=utcnow)
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    problems: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class AuditLog(SQLModel, table=True):

@@ -16,10 +16,12 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from pvpp.app import App
+from pvpp.i18n import t
 from pvpp.policy.models import Lang
 from pvpp.sessions import Viewer, csrf_ok, csrf_token, current
 from pvpp.settings import Settings
 from pvpp.web.errors import PageError
+from pvpp.workbook.guard import human_size
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The most a form may send: the portal's forms are a few fields of text.
@@ -32,6 +34,10 @@ MAX_FORM_FIELDS = 1000
 QUESTIONNAIRE = "/questionnaire/"
 MAX_PAGE_BYTES = 1024 * 1024
 MAX_PAGE_FIELDS = 500
+#: The questionnaire's workbook upload: one file of at most ``max_upload_bytes``, with the
+#: form's token and the multipart framing in the margin.
+WORKBOOK_UPLOAD = re.compile(r"/questionnaire/[0-9]+/workbook")
+UPLOAD_MARGIN = 64 * 1024
 CSRF_FIELD = "csrf"
 #: The forms that carry evidence files (:mod:`pvpp.evidence`): a questionnaire page's or
 #: the progress report's whole form, with a file input per item or measure (a browser
@@ -131,9 +137,19 @@ def _form_limits(path: str, settings: Settings) -> tuple[int, int, int]:
     """The most bytes, fields and files a form posted to ``path`` may have."""
     if EVIDENCE_FORM.fullmatch(path):
         return settings.max_evidence_bytes + MAX_PAGE_BYTES, MAX_PAGE_FIELDS, MAX_EVIDENCE_INPUTS
+    if WORKBOOK_UPLOAD.fullmatch(path):
+        return settings.max_upload_bytes + UPLOAD_MARGIN, MAX_FORM_FIELDS, 1
     if path.startswith(QUESTIONNAIRE):
         return MAX_PAGE_BYTES, MAX_PAGE_FIELDS, 0
     return MAX_FORM_BYTES, MAX_FORM_FIELDS, 0
+
+
+def _too_large(request: Request, path: str, settings: Settings) -> PageError:
+    """413 for a form over its limit; an upload's says the limit and what to do."""
+    if not WORKBOOK_UPLOAD.fullmatch(path):
+        return PageError(413, "too_large")
+    limit = human_size(settings.max_upload_bytes).text(lang(request))
+    return PageError(413, "file_too_large", t("web.wb.too_large", lang(request), limit=limit))
 
 
 async def guard(request: Request, person: Person) -> None:
@@ -142,8 +158,8 @@ async def guard(request: Request, person: Person) -> None:
     (403) any state-changing request that does not carry that token in its form or does
     not come from the portal's own pages, and (413) a form larger than
     :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages, the
-    evidence limit plus a page for the routes that take evidence files), judged by its
-    ``Content-Length`` before any of it is read.
+    evidence limit plus a page for the routes that take evidence files, the upload limit for
+    the workbook), judged by its ``Content-Length`` before any of it is read.
 
     One exception, so that nothing typed is lost: answers posted to the questionnaire
     with the token of the session the browser held until this very request (it has just
@@ -163,7 +179,7 @@ async def guard(request: Request, person: Person) -> None:
     if not length.isdigit():
         raise PageError(411, "bad_request")  # a form's size is known before it is read
     if int(length) > most_bytes:
-        raise PageError(413, "too_large")
+        raise _too_large(request, request.url.path, app.settings)
     form = await request.form(max_files=most_files, max_fields=most_fields)
     token = form.get(CSRF_FIELD)
     sent = token if isinstance(token, str) else None

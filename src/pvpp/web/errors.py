@@ -43,12 +43,14 @@ _BY_STATUS = {
 
 class PageError(Exception):
     """A request the portal refuses: ``status`` and the key of its words
-    (``web.error.<key>``)."""
+    (``web.error.<key>``); ``message``, already in the reader's language, in place of the
+    key's text."""
 
-    def __init__(self, status: int, key: str) -> None:
+    def __init__(self, status: int, key: str, message: str | None = None) -> None:
         super().__init__(key)
         self.status = status
         self.key = key
+        self.message = message
 
 
 def error_page(request: Request, status: int, key: str, message: str | None = None) -> Response:
@@ -72,7 +74,7 @@ def install_handlers(app: FastAPI) -> None:
 
     async def page_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageError)
-        return error_page(request, exc.status, exc.key)
+        return error_page(request, exc.status, exc.key, exc.message)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return error_page(request, 404, "not_found")

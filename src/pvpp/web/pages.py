@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pvpp import drafts, evidence, portal, signin
+from pvpp import draft_workbooks, drafts, evidence, portal, signin
 from pvpp.approvals import ApprovalError
 from pvpp.filetypes import ascii_name
 from pvpp.i18n import t
@@ -31,8 +31,11 @@ from pvpp.signin import Person as Someone
 from pvpp.web.deps import Person, SignedIn, lang, root, where
 from pvpp.web.errors import PageError
 from pvpp.web.render import page
+from pvpp.workbook.guard import human_size
 
 router = APIRouter()
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 MAX_EMAIL = 254
 MAX_REASON = 2000
@@ -501,9 +504,10 @@ def _overview(
     with app.db.reading() as session:
         draft = drafts.load(session, person.person, assignment_id, lang=lang(request))
         view = drafts.overview(draft, person.person)
+    limit = human_size(app.settings.max_upload_bytes).text(lang(request))
     return page(
         request, "questionnaire.html.j2", "web.q.title", status=status, page=None,
-        missing=missing, submitted=submitted, **view,
+        missing=missing, submitted=submitted, upload_limit=limit, **view,
     )  # fmt: skip
 
 
@@ -527,6 +531,64 @@ def questionnaire_submit(request: Request, assignment_id: int, person: SignedIn)
     except drafts.Incomplete as exc:
         return _overview(request, person, assignment_id, status=400, missing=exc.missing)
     return _see_other(f"/questionnaire/{assignment_id}?submitted=1")
+
+
+# The workbook's two routes come before the pages' (``/questionnaire/{id}/{page_id}``).
+
+
+@router.get("/questionnaire/{assignment_id}/workbook")
+def questionnaire_workbook(request: Request, assignment_id: int, person: SignedIn) -> Response:
+    """The round's workbook for the institution, filled with the answers so far
+    (:func:`pvpp.draft_workbooks.workbook_file`)."""
+    app = root(request)
+    with app.db.reading() as session:
+        download = draft_workbooks.workbook_file(
+            session, person.person, assignment_id, settings=app.settings,
+            now=app.clock.now(), lang=lang(request),
+        )  # fmt: skip
+    with app.db.unit_of_work() as session:
+        draft_workbooks.record_download(session, person.person, download, where=where(request))
+    disposition = f"attachment; filename*=UTF-8''{quote(download.filename)}"
+    return Response(download.data, media_type=XLSX,
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+@router.post("/questionnaire/{assignment_id}/workbook")
+async def questionnaire_upload(request: Request, assignment_id: int, person: SignedIn) -> Response:
+    """A workbook uploaded into the draft (:mod:`pvpp.draft_workbooks`): refused with
+    every problem, or its changed answers written and its rule breaches listed by sheet
+    and cell. The guard has refused a body over the upload limit before reading it."""
+    form = await request.form()
+    upload = form.get("workbook")
+    app = root(request)
+    data, filename = b"", ""
+    if isinstance(upload, UploadFile):
+        # One byte over the limit is enough for the checker to say it is too large.
+        data = await upload.read(app.settings.max_upload_bytes + 1)
+        filename = upload.filename or ""
+
+    def take() -> draft_workbooks.Uploaded:
+        with app.db.reading() as session:
+            checked = draft_workbooks.check_upload(
+                session, person.person, assignment_id, data, filename=filename,
+                settings=app.settings, lang=lang(request),
+            )  # fmt: skip
+        with app.db.unit_of_work() as session:
+            return draft_workbooks.take_upload(
+                session, person.person, assignment_id, checked, now=app.clock.now(),
+                lang=lang(request), where=where(request),
+            )  # fmt: skip
+
+    outcome = await run_in_threadpool(take)
+    with app.db.reading() as session:
+        draft = drafts.load(session, person.person, assignment_id, lang=lang(request))
+        view = drafts.overview(draft, person.person)
+    title = "web.wb.refused_title" if outcome.refused else "web.wb.done_title"
+    # The language switch leads to the overview: a GET of this path is the download.
+    return page(
+        request, "q_upload.html.j2", title, status=400 if outcome.refused else 200,
+        page=None, outcome=outcome, path=f"/questionnaire/{assignment_id}", **view,
+    )  # fmt: skip
 
 
 @router.get("/questionnaire/{assignment_id}/{page_id}")

@@ -82,9 +82,21 @@ class Unanswered:
     cell: str
 
 
+#: An unsigned line a portal download adds to the hidden sheet: the newest draft row the
+#: workbook was filled from (:mod:`pvpp.draft_workbooks`). Only a hint of what the person
+#: saw: changing it changes which of their own cells an upload writes, nothing else.
+DRAFT_SEEN = "draft_seen"
+
+
 @dataclass
 class CheckResult:
-    """What the checker found; ``answers`` maps field id → degree, option code or text."""
+    """What the checker found; ``answers`` maps field id → degree, option code or text.
+
+    ``cells`` (field id → the value as read, before any rule) and ``locations`` (field id
+    → sheet and cell) are filled once the file's identity is checked and its answer cells
+    found, even when a rule breach rejects it (``answers`` is then empty): the portal's
+    upload writes the values into the draft and shows the breaches beside their fields.
+    ``draft_seen``: the portal download's :data:`DRAFT_SEEN` line, if any."""
 
     status: Status
     sha256: str
@@ -94,6 +106,9 @@ class CheckResult:
     answers: dict[str, Answer] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     unanswered: list[Unanswered] = field(default_factory=list)
+    cells: dict[str, Any] = field(default_factory=dict)
+    locations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    draft_seen: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -120,8 +135,10 @@ class _Reader:
         settings: Settings,
         expect_institution: str | None,
         expect_round: str | None,
+        message_lang: Lang | None = None,
     ) -> None:
         self.data = data
+        self.message_lang = message_lang
         self.settings = settings
         self.expect_institution = expect_institution
         self.expect_round = expect_round
@@ -147,7 +164,7 @@ class _Reader:
         if sheet is not None:
             params.setdefault("sheet", sheet)
         # n=None: no problem text is counted, so ``params`` fill only the text.
-        text = t(f"workbook.problem.{code}", self.lang, n=None, **params)
+        text = t(f"workbook.problem.{code}", self.message_lang or self.lang, n=None, **params)
         self.result.problems.append(Problem(code, text, sheet, cell, field_id))
 
     def reject(self, code: str, *, sheet: str | None = None, **params: object) -> CheckResult:
@@ -189,6 +206,7 @@ class _Reader:
         ) as exc:
             # openpyxl reads sheets lazily in read-only mode; damage can surface here.
             self.result.answers.clear()
+            self.result.cells.clear()
             if _caused_by_entities(exc):
                 return self.reject("xml_entities", member="XML")
             return self.reject("damaged", detail=_describe(exc))
@@ -228,6 +246,8 @@ class _Reader:
         if self.result.problems:
             return self.reject_collected()
         values = self._values(wb, locations)
+        self.result.locations = locations
+        self.result.cells = {fid: value for fid, (value, _) in values.items()}
         self._interpret(spec, locations, values)
         if self.result.problems:
             self.result.answers.clear()
@@ -249,7 +269,11 @@ class _Reader:
         for row in ws.iter_rows(min_row=1, max_row=len(META_KEYS) + 5, max_col=2, values_only=True):
             if len(row) >= 2 and isinstance(row[0], str) and isinstance(row[1], str):
                 values[row[0]] = row[1]
+            elif len(row) >= 2 and row[0] == DRAFT_SEEN and type(row[1]) is int:
+                values[DRAFT_SEEN] = str(row[1])  # a spreadsheet made the text a number
         self._meta_values = values
+        seen = values.get(DRAFT_SEEN, "")
+        self.result.draft_seen = int(seen) if re.fullmatch(r"[0-9]{1,15}", seen) else None
         lang = values.get("lang")
         if lang in LANGS:
             self.lang = lang
@@ -383,9 +407,12 @@ def check_workbook(
     settings: Settings,
     expect_institution: str | None = None,
     expect_round: str | None = None,
+    message_lang: Lang | None = None,
 ) -> CheckResult:
-    """Check a returned workbook's bytes; never raises on bad input."""
-    reader = _Reader(data, settings, expect_institution, expect_round)
+    """Check a returned workbook's bytes; never raises on bad input. The problems' texts
+    are in the workbook's language, or in ``message_lang`` when given (the portal's
+    reader's); its sheet names are the workbook's either way."""
+    reader = _Reader(data, settings, expect_institution, expect_round, message_lang)
     try:
         # openpyxl warns about parts it ignores (extensions, odd relationships); the checker
         # reports what matters itself, so the warnings would only be noise on the console.
@@ -395,4 +422,5 @@ def check_workbook(
     except Exception as exc:  # last line of defence: a received file never crashes a command
         log.exception("unexpected failure while checking a workbook")
         reader.result.answers.clear()
+        reader.result.cells.clear()
         return reader.reject("damaged", detail=_describe(exc))

@@ -6,12 +6,14 @@ Used for example and test data; real answers arrive in workbooks filled by peopl
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import openpyxl
 
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
+from pvpp.workbook.meta import META_SHEET
 
 
 def cell_values(spec: QuestionnaireSpec, answers: dict[str, Any], lang: Lang) -> dict[str, Any]:
@@ -32,13 +34,21 @@ def cell_values(spec: QuestionnaireSpec, answers: dict[str, Any], lang: Lang) ->
     return out
 
 
-def fill_workbook(data: bytes, cells: dict[str, Any]) -> bytes:
+def fill_workbook(
+    data: bytes, cells: dict[str, Any], marks: Mapping[str, str] | None = None
+) -> bytes:
     """Set the cells named by ``cells`` (defined name → value) and return the saved bytes.
 
     Strings are stored as text even when they start with "=", like a typed text would be;
-    pass a value through :func:`formula` to store a live formula.
+    pass a value through :func:`formula` to store a live formula. ``marks``: lines (key,
+    text) added below the hidden metadata sheet's own, outside its signature.
     """
     wb = openpyxl.load_workbook(io.BytesIO(data))
+    if marks:
+        meta = wb[META_SHEET]
+        for row, (key, text) in enumerate(marks.items(), start=meta.max_row + 1):
+            meta.cell(row, 1, key).data_type = "s"
+            meta.cell(row, 2, text).data_type = "s"
     for name, value in cells.items():
         dn = wb.defined_names.get(name)
         if dn is None:
