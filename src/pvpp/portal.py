@@ -108,11 +108,11 @@ class NotAllowed(PvppError):
 
 
 def may_decide(viewer: Viewer | None) -> bool:
-    """Whether the visitor of an approval page may decide: its holder without a session
-    (the head, from the email), or the signed-in head. A team lead is copied on the plan
-    email and so holds the link too; signed in as the team, they see the page but do not
-    decide in the head's name."""
-    return viewer is None or viewer.role == HEAD
+    """Whether the visitor of an approval page may decide: only the head, signed in. The
+    link alone is not the head's: the plan email and the approval reminder are copied to
+    the team lead (an escalation to the coordinator or the lead), who so hold the same
+    link; only the head gets the head's sign-in links (docs/approval.md)."""
+    return viewer is not None and viewer.role == HEAD
 
 
 def _institution(session: Session, viewer: Viewer) -> Institution:
@@ -333,9 +333,11 @@ def approval_page(
     clock: Clock,
 ) -> dict[str, Any]:
     """What an approval link is for: the institution, the plan version, its approval date
-    and its measures by period. The link is the head's credential (it came in the plan
-    email); a visitor signed in for another institution is shown nothing (:class:`NotFound`).
-    A link that cannot be used raises :class:`~pvpp.approvals.ApprovalError`."""
+    and its measures by period, to anyone holding the link (the head and those copied on
+    the email); a visitor signed in for another institution is shown nothing
+    (:class:`NotFound`). Only the signed-in head is offered the decision
+    (:func:`may_decide`). A link that cannot be used raises
+    :class:`~pvpp.approvals.ApprovalError`."""
     row, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
     plan, rnd, inst = _plan_of(session, viewer, id_of(plan))
     annex = annex_context(session, rnd.code, inst.code, today=clock.today(), lang=lang,
@@ -368,12 +370,14 @@ def decide(
     where: Mapping[str, str],
 ) -> Decision:
     """The head's decision through the approval page: :func:`pvpp.approvals.decide`, as
-    ``pvpp plan approve`` calls it, after the check :func:`approval_page` makes (a visitor
-    signed in for another institution decides nothing: :class:`NotFound`; one signed in
-    as a team member of the same institution neither: :class:`NotAllowed`)."""
-    if viewer is not None:
-        _, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
-        _plan_of(session, viewer, id_of(plan))
+    ``pvpp plan approve`` calls it, made by the signed-in head only (:func:`may_decide`).
+    A visitor signed in for another institution decides nothing (:class:`NotFound`); one
+    signed in as a team member of the same institution, or not signed in at all (the
+    link alone, which the team lead holds too), neither (:class:`NotAllowed`)."""
+    if viewer is None:
+        raise NotAllowed(t("web.approve.head_signs_in", lang))
+    _, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
+    _plan_of(session, viewer, id_of(plan))
     if not may_decide(viewer):
         raise NotAllowed(t("web.approve.not_head", lang))
     return approvals.decide(

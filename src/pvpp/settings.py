@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     # ``session_idle_minutes`` without a request and ``session_hours`` after signing in.
     signin_link_hours: int = Field(default=72, ge=1)
     signin_resend_minutes: int = Field(default=10, ge=0)
+    # Rate limits of signing in, counted in the store so that every web process shares
+    # them (pvpp.signin): links asked for per address and requests per client (an IPv4
+    # address or IPv6 /64) per hour; unknown sign-in links opened per client in
+    # ``signin_guess_minutes``, after which that client gets 429 until the window moves.
+    signin_address_per_hour: int = Field(default=3, ge=1)
+    signin_client_per_hour: int = Field(default=30, ge=1)
+    signin_guesses: int = Field(default=20, ge=1)
+    signin_guess_minutes: int = Field(default=15, ge=1)
     session_idle_minutes: int = Field(default=30, ge=1)
     session_hours: int = Field(default=12, ge=1)
     cookie_secure: bool | None = Field(

@@ -21,12 +21,25 @@ Asking for a link
     address gets an email (kind ``signin``) through the outbox, at most one new link per
     person within ``signin_resend_minutes`` (so nobody can flood an inbox through the form).
 
+Rate limits
+    Counted in the store (:class:`~pvpp.store.models.SigninAttempt` rows), so every web
+    process shares them, and decided by :func:`pvpp.throttle.retry_at`. Asking for a link:
+    at most ``signin_address_per_hour`` requests per address (an HMAC of it under the
+    installation's key is counted, not the address) and ``signin_client_per_hour`` per
+    client (its IPv4 address or IPv6 /64); a request over either is answered as any other
+    (the caller cannot tell), sends nothing, and is audited with ``limited``. Opening a
+    link: a client that opened ``signin_guesses`` unknown links within
+    ``signin_guess_minutes`` is refused every link (:class:`SigninLimited`, a 429 with the
+    time to try again) until the window moves on; others are not affected.
+
 Every link issued and used is in the audit log, with where the request came from.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -34,16 +47,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import Session, col, func, select
 
-from pvpp import audit
+from pvpp import audit, throttle
 from pvpp.clock import LOCAL_ZONE
 from pvpp.errors import PvppError
 from pvpp.i18n import day, t
 from pvpp.mail.compose import queue_signin
 from pvpp.settings import Settings
-from pvpp.store.models import Institution, SigninToken, Team, TeamMember, id_of
+from pvpp.store.db import Database
+from pvpp.store.models import (
+    Institution,
+    SigninAttempt,
+    SigninToken,
+    Team,
+    TeamMember,
+    id_of,
+)
 
 __all__ = [
     "HEAD",
@@ -54,6 +75,9 @@ __all__ = [
     "Issued",
     "Person",
     "SigninError",
+    "SigninLimited",
+    "address_key",
+    "admit_link",
     "check",
     "consume",
     "digest",
@@ -70,6 +94,14 @@ ROLES = (TEAM, LEAD, HEAD)
 PATH = "/signin/"
 TOKEN_BYTES = 32
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+ADDRESS_PURPOSE = b"pvpp-signin-address-v1"
+# Kinds of SigninAttempt rows.
+REQUEST, GUESS = "request", "guess"
+# Counted rows are kept this long (longer than any window), then deleted.
+KEEP_ATTEMPTS = timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
 
 
 class SigninError(PvppError):
@@ -80,6 +112,17 @@ class SigninError(PvppError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class SigninLimited(PvppError):
+    """Too many unknown sign-in links from this client: none is looked at until
+    ``retry_at`` (``seconds`` from now, the ``Retry-After``); the message, in the reader's
+    language, says when."""
+
+    def __init__(self, retry_at: datetime, seconds: int, message: str) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -230,6 +273,46 @@ def _local(moment: datetime, lang: str) -> str:
     return f"{day(here, lang)} {here:%H:%M}"
 
 
+def address_key(email: str, key: bytes) -> str:
+    """What a typed address is counted by: the HMAC-SHA256 (hex) of it, letters in lower
+    case, under the installation's key (a copy of the table does not say who asked)."""
+    text = email.strip().lower().encode("utf-8")
+    return hmac.new(key, ADDRESS_PURPOSE + b"|" + text, hashlib.sha256).hexdigest()
+
+
+def _moments(session: Session, since: datetime, *where: ColumnElement[bool]) -> list[datetime]:
+    """The moments of the counted attempts after ``since`` that match ``where`` (at most a
+    limit's worth: what is refused is not counted)."""
+    return list(
+        session.exec(select(SigninAttempt.at).where(col(SigninAttempt.at) > since, *where)).all()
+    )
+
+
+def _note(session: Session, row: SigninAttempt) -> None:
+    """Store a counted attempt, and delete those too old to count for anything."""
+    session.exec(delete(SigninAttempt).where(col(SigninAttempt.at) < row.at - KEEP_ATTEMPTS))
+    session.add(row)
+    session.flush()
+
+
+def _request_limit(
+    session: Session, client: str, address: str, now: datetime, settings: Settings
+) -> str | None:
+    """Which limit a request for a link is over: ``client``, ``address`` or None."""
+    allowed = col(SigninAttempt.limited).is_(False), col(SigninAttempt.kind) == REQUEST
+    per_client = throttle.Limit(settings.signin_client_per_hour, HOUR)
+    moments = _moments(session, per_client.since(now), col(SigninAttempt.client) == client,
+                       *allowed)  # fmt: skip
+    if throttle.retry_at(moments, per_client, now) is not None:
+        return "client"
+    per_address = throttle.Limit(settings.signin_address_per_hour, HOUR)
+    moments = _moments(session, per_address.since(now), col(SigninAttempt.address) == address,
+                       *allowed)  # fmt: skip
+    if throttle.retry_at(moments, per_address, now) is not None:
+        return "address"
+    return None
+
+
 def request_links(
     session: Session,
     email: str,
@@ -242,7 +325,22 @@ def request_links(
     """Queue a sign-in email to every person ``email`` belongs to (none for an address
     nobody has); returns how many were queued, which the caller must not show (the answer
     to the form is the same either way). A person who was sent a link within
-    ``signin_resend_minutes`` that is still unused gets no new one."""
+    ``signin_resend_minutes`` that is still unused gets no new one; a request over the
+    address's or the client's hourly limit (``where["ip"]``) queues nothing and is
+    audited as ``limited``."""
+    client = throttle.client_key(where.get("ip", ""))
+    address = address_key(email, settings.signing_key())
+    limited = _request_limit(session, client, address, now, settings)
+    _note(session, SigninAttempt(at=now, kind=REQUEST, client=client, address=address,
+                                 limited=limited is not None))  # fmt: skip
+    if limited is not None:
+        # No address in the log: the audit entry (with where from) is the record.
+        log.warning("sign-in request over the %s limit from %s: nothing sent", limited, client)
+        audit.record(
+            session, actor="anonymous", action="signin.request", entity="signin", key="-",
+            queued=0, limited=limited, **where,
+        )  # fmt: skip
+        return 0
     since = now - timedelta(minutes=settings.signin_resend_minutes)
     queued = 0
     for person in people_with_email(session, email):
@@ -289,6 +387,44 @@ def check(session: Session, token: str, *, now: datetime, lang: str) -> Person:
     if person is None:
         raise SigninError("gone", t("web.signin.error.gone", lang))
     return person
+
+
+def _guess_limit(session: Session, client: str, now: datetime, settings: Settings,
+                 lang: str) -> None:  # fmt: skip
+    limit = throttle.Limit(
+        settings.signin_guesses, timedelta(minutes=settings.signin_guess_minutes)
+    )
+    moments = _moments(session, limit.since(now), col(SigninAttempt.kind) == GUESS,
+                       col(SigninAttempt.client) == client)  # fmt: skip
+    until = throttle.retry_at(moments, limit, now)
+    if until is not None:
+        log.warning("sign-in links refused to %s until %s: too many unknown links", client,
+                    until.isoformat())  # fmt: skip
+        raise SigninLimited(
+            until, throttle.seconds_until(until, now),
+            t("web.signin.error.limited", lang, at=_local(until, lang)),
+        )  # fmt: skip
+
+
+def admit_link(
+    db: Database, token: str, *, client_ip: str, now: datetime, lang: str, settings: Settings
+) -> Person:
+    """The person a link is for (as :func:`check`), unless the client (``client_ip``) has
+    opened too many unknown links lately: then :class:`SigninLimited`, whatever the link.
+    An unknown link is counted against its client (in its own transaction, kept although
+    the lookup fails) and raises :class:`SigninError` as :func:`check` does."""
+    client = throttle.client_key(client_ip)
+    failed: SigninError | None = None
+    with db.unit_of_work() as session:
+        _guess_limit(session, client, now, settings, lang)
+        try:
+            return check(session, token, now=now, lang=lang)
+        except SigninError as exc:
+            if exc.reason != "unknown":
+                raise
+            failed = exc
+            _note(session, SigninAttempt(at=now, kind=GUESS, client=client))
+    raise failed
 
 
 def consume(

@@ -1,8 +1,9 @@
 """The portal in a real browser: Debian's chromium driven by Playwright, the app served by
 uvicorn on loopback. A team lead asks for a sign-in link, signs in from the .eml the
 folder outbox wrote, reads the home and plan pages; the head opens the approval link of
-the plan email and approves. axe-core (shipped in axe-playwright-python, run offline)
-finds no accessibility violation on any page, in Latvian or English.
+the plan email, signs in from it (the link alone does not decide) and approves. axe-core
+(shipped in axe-playwright-python, run offline) finds no accessibility violation on any
+page, in Latvian or English.
 
 The browser is ``PVPP_CHROMIUM`` (default /usr/bin/chromium, Debian's ``chromium``
 package; Playwright's own download is not used). Without it the test is skipped, and
@@ -154,13 +155,26 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
             page.wait_for_url(f"{base}/signin?out=1")
             accessible(page)
 
-            # The head opens the approval link of the plan email and approves.
+            # The head opens the approval link of the plan email: the link alone does not
+            # decide (the lead, copied on the email, holds it too), so the head signs in
+            # from the page, then opens the link again and approves.
             (plan_mail,) = [
                 m for m in _emails_to(world, world.heads[A]) if "/plans/approve/" in str(m)
             ]
             head = browser.new_context().new_page()
             head.goto(_link(plan_mail, base, "/plans/approve/"))
             assert NAMES[A] in head.content()
+            assert head.locator("form.decision").count() == 0
+            accessible(head)
+            head.get_by_role("link", name="Pieteikties portālā").click()
+            head.get_by_label("E-pasta adrese").fill(world.heads[A])
+            with head.expect_navigation():
+                head.get_by_role("button", name="Nosūtīt pieteikšanās saiti").click()
+            (signin_mail,) = [m for m in _emails_to(world, world.heads[A]) if "/signin/" in str(m)]
+            head.goto(_link(signin_mail, base, "/signin/"))
+            head.get_by_role("button", name="Pieteikties").click()
+            head.wait_for_url(f"{base}/")
+            head.goto(_link(plan_mail, base, "/plans/approve/"))
             accessible(head)
             with head.expect_navigation():
                 head.get_by_role("button", name="Noraidīt plānu ar šo iemeslu").click()
@@ -172,7 +186,7 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
             accessible(head)
         finally:
             browser.close()
-    assert len(checked) == 12
+    assert len(checked) == 13
 
 
 @pytest.mark.slow

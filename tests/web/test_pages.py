@@ -78,6 +78,8 @@ def test_unknown_pages_and_bad_ids_are_readable_404_pages(world: World) -> None:
 
 
 def _approval_form(world: World) -> tuple[str, str]:
+    """The head, signed in, opens the approval link of the plan email."""
+    world.sign_in(A, "head")
     url = f"/plans/approve/{world.approval_tokens[A]}"
     page = world.client.get(url)
     assert page.status_code == 200, page.text
@@ -140,6 +142,42 @@ def test_an_approval_link_that_cannot_be_used_says_why(world: World) -> None:
     world.clock.advance(timedelta(days=60))
     expired = world.client.get(f"/plans/approve/{token}")
     assert expired.status_code == 410 and "derīguma termiņš beidzās" in expired.text
+
+
+def test_the_heads_link_without_the_heads_sign_in_decides_nothing(world: World) -> None:
+    """The plan email goes to the head with a copy to the team lead, so the lead holds the
+    head's approval link. Opened without signing in (a private window, another browser),
+    the link must not act as the head: the page shows the plan and asks the head to sign
+    in, and a decision posted with it is refused; the plan stays unapproved."""
+    lead = team_of(A)["lead"][1]
+    with world.root.db.reading() as s:
+        mail = s.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "plan", OutboxMessage.institution_code == A
+            )
+        ).one()
+        assert [a["email"] for a in mail.cc_addrs] == [lead]  # the lead holds the link
+        assert world.approval_tokens[A] in mail.body_text
+    url = f"/plans/approve/{world.approval_tokens[A]}"
+    private = TestClient(create_app(world.root), base_url=PUBLIC)
+    page = private.get(url)
+    assert page.status_code == 200 and NAMES[A] in page.text
+    assert 'name="decision"' not in page.text
+    assert t("web.approve.head_signs_in", "lv") in page.text and 'href="/signin"' in page.text
+    csrf = csrf_of(private.get("/signin").text)  # the browser's own token: forms pass
+    for decision in ("approve", "refuse"):
+        refused = private.post(
+            url, data={"csrf": csrf, "decision": decision, "reason": "Mans plāns"}
+        )
+        assert refused.status_code == 403
+        assert t("web.approve.head_signs_in", "lv") in refused.text
+    with world.root.db.reading() as s:
+        plan = s.get(Plan, world.plan_ids[A])
+        assert plan is not None and plan.status != "approved" and plan.approved_at is None
+        assert all(not a.outcome and a.used_at is None for a in s.exec(select(PlanApproval)))
+        assert not s.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "approval_refused")
+        ).all()
 
 
 def test_a_team_member_holding_the_heads_link_reads_but_does_not_decide(world: World) -> None:

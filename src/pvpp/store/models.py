@@ -317,6 +317,21 @@ class SigninToken(SQLModel, table=True):
     issued_by: str = Field(default="", max_length=100)
 
 
+class SigninAttempt(SQLModel, table=True):
+    """One counted sign-in event, for the rate limits (:mod:`pvpp.signin`): a link asked
+    for through the form (``request``; ``address`` is the HMAC of the typed address, so
+    the table does not list who asked; ``limited`` when it was refused), or an unknown
+    sign-in link opened (``guess``). ``client`` is the browser's address (IPv6: its /64).
+    Rows older than a day are deleted as new ones come."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    kind: str = Field(max_length=10)  # request | guess
+    client: str = Field(index=True, max_length=50)
+    address: str = Field(default="", index=True, max_length=64)
+    limited: bool = False
+
+
 class WebSession(SQLModel, table=True):
     """A signed-in person's session in the portal (:mod:`pvpp.sessions`). Only the session
     id's SHA-256 is stored; the id itself is in the browser's cookie. A session is ended,

@@ -10,6 +10,8 @@ Every error ends as a readable page in the reader's language with the right stat
   :class:`pvpp.approvals.ApprovalError`): its own message, 404 for an unknown link and 410
   for one used, expired or superseded;
 - :class:`pvpp.portal.NotAllowed` (seen, but not to be done by this person): 403;
+- :class:`pvpp.signin.SigninLimited` (too many unknown sign-in links from this client):
+  429 with ``Retry-After`` and the time to try again;
 - any other :class:`~pvpp.errors.PvppError`: its message, 400.
 
 Anything else is a bug and shows as a plain 500 page (logged by the server), never a
@@ -27,7 +29,7 @@ from starlette.responses import Response
 from pvpp.approvals import ApprovalError
 from pvpp.errors import PvppError
 from pvpp.portal import NotAllowed, NotFound
-from pvpp.signin import SigninError
+from pvpp.signin import SigninError, SigninLimited
 from pvpp.web.render import page
 
 # Which catalogue texts (web.error.<key>.title / .text) each HTTP status is shown with.
@@ -38,6 +40,7 @@ _BY_STATUS = {
     404: "not_found",
     405: "method",
     413: "too_large",
+    429: "too_many",
 }
 
 
@@ -88,6 +91,10 @@ def install_handlers(app: FastAPI) -> None:
         assert isinstance(exc, PvppError)
         if isinstance(exc, SigninError | ApprovalError):
             return error_page(request, _link_status(exc.reason), "link", exc.message)
+        if isinstance(exc, SigninLimited):
+            response = error_page(request, 429, "too_many", exc.message)
+            response.headers["Retry-After"] = str(exc.seconds)
+            return response
         if isinstance(exc, NotAllowed):
             return error_page(request, 403, "not_allowed", exc.message)
         return error_page(request, 400, "bad_request", exc.message)

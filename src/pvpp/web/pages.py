@@ -80,10 +80,13 @@ def signin_request(request: Request, email: Text = "") -> Response:
 @router.get("/signin/{token}")
 def signin_confirm(request: Request, token: str) -> Response:
     """The page of a sign-in link: a button to sign in (a mail scanner that opens the link
-    uses nothing). A link that cannot be used says why."""
+    uses nothing). A link that cannot be used says why; a client that opened too many
+    unknown links lately is asked to wait (429)."""
     app = root(request)
-    with app.db.reading() as session:
-        signin.check(session, token, now=app.clock.now(), lang=lang(request))
+    signin.admit_link(
+        app.db, token, client_ip=where(request)["ip"], now=app.clock.now(), lang=lang(request),
+        settings=app.settings,
+    )  # fmt: skip
     return page(request, "signin_confirm.html.j2", "web.signin.confirm_title", token=token)
 
 
@@ -91,6 +94,10 @@ def signin_confirm(request: Request, token: str) -> Response:
 def signin_use(request: Request, token: str) -> Response:
     """Use the link: a new session (replacing any this browser had), then the home page."""
     app = root(request)
+    signin.admit_link(
+        app.db, token, client_ip=where(request)["ip"], now=app.clock.now(), lang=lang(request),
+        settings=app.settings,
+    )  # fmt: skip
     with app.db.unit_of_work() as session:
         person = signin.consume(
             session, token, now=app.clock.now(), lang=lang(request), where=where(request)
