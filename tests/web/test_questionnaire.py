@@ -220,7 +220,7 @@ def test_the_head_and_another_institution_get_nothing(qworld: World) -> None:
     assert status == 404 and draft_rows(qworld, aid_b, "Q_1_1_D1") == []
     head = client_of(qworld, "head")
     page = head.get(f"/questionnaire/{assignment_id(qworld, A)}")
-    assert page.status_code == 403 and "Anketu aizpilda ieviešanas komanda" in page.text
+    assert page.status_code == 403 and "Anketu aizpilda politikas īstenošanas komanda" in page.text
 
 
 def _submit(client: TestClient, aid: int) -> tuple[int, str]:

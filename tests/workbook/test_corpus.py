@@ -192,7 +192,7 @@ ZIP_BOMB = "atspiests būtu nesamērīgi liels"
 MACROS = "makroprogrammas (.xlsm)"
 ENTITIES = "XML DTD/entītiju deklarācijas"
 SIGNATURE = "Darbgrāmatas paraksts neatbilst"
-NO_META = "nav slēptās lapas ar kārtas un iestādes datiem"
+NO_META = "nav slēptās lapas ar novērtēšanas cikla un iestādes datiem"
 C1, C2 = SHEETS_LV[1], SHEETS_LV[2]
 
 FILE_CASES = [
@@ -612,7 +612,7 @@ IDENTITY_CASES = [
         "wrong-round",
         lambda c: c.filled_lv,
         "wrong_round",
-        (f"kārtai {ROUND}, nevis 2027-K2",),
+        (f"ciklam {ROUND}, nevis 2027-K2",),
         expect_round="2027-K2",
     ),
 ]
