@@ -74,7 +74,7 @@ def test_every_key_the_code_and_templates_name_exists() -> None:
 @pytest.mark.parametrize(
     ("n", "expected"),
     [
-        (1, "nevar pieņemt: 1 problēma. Lūdzu, izlabojiet to"),
+        (1, "nevar pieņemt: 1 problēma. Lūdzam izlabot to"),
         (2, "nevar pieņemt: 2 problēmas."),
         (10, "nevar pieņemt: 10 problēmu."),
         (21, "nevar pieņemt: 21 problēma."),
@@ -142,7 +142,7 @@ def test_person_days_agree(n: int, word: str) -> None:
         ("plan.decide_capacity", 20, "Atvēlēt komandai aptuveni 20 cilvēkdienu "),
         ("plan.steps", 3, "3 soļi"),
         ("national.published", 1, "Publicējams: skaitļi, kas aprēķināti no mazāk nekā 1 iestādes,"),
-        ("national.assigned", 1, "iestāde kārtā"),
+        ("national.assigned", 1, "iestāde novērtēšanas ciklā"),
         ("national.suppressed", 21, "Novērtēta mazāk nekā 21 iestāde:"),
         ("scoring.explain.component", 1, "vērtējums C1 = 1 novērtētā punkta"),
     ],
@@ -188,8 +188,8 @@ def test_templates_use_the_same_catalogue() -> None:
     env = install(Environment(loader=DictLoader({"x": ""}), undefined=StrictUndefined))
     source = "{{ t('national.assigned', n=n) }} · {{ 2.5 | num(lang) }} · {{ d | day(lang) }}"
     template = env.from_string(source)
-    assert (
-        template.render(lang="lv", n=21, d=date(2026, 1, 5)) == "iestāde kārtā · 2,5 · 05.01.2026"
+    assert template.render(lang="lv", n=21, d=date(2026, 1, 5)) == (
+        "iestāde novērtēšanas ciklā · 2,5 · 05.01.2026"
     )
     assert template.render(lang="en", n=2, d=date(2026, 1, 5)) == (
         "institutions in the round · 2.5 · 5 January 2026"

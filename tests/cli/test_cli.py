@@ -121,7 +121,7 @@ def test_workbook_check_expectations_and_missing_file(
     )
     assert other.exit_code == 1
     assert "iestādei VID, nevis VARAM" in other.stdout
-    assert "kārtai 2026-K1, nevis 2027-K2" in other.stdout
+    assert "ciklam 2026-K1, nevis 2027-K2" in other.stdout
     missing = run(root, "workbook", "check", str(tmp_path / "absent.xlsx"))
     assert missing.exit_code == 1
     assert "cannot read" in missing.stderr

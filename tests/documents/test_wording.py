@@ -85,7 +85,7 @@ def plan_page(lang: str, *, by_2027: int, later: int, days: int, head: int, fund
                 "plan.after_intro",
                 lang,
                 steps=t("plan.steps", lang, n=later),
-                days=t("plan.person_days", lang, n=days),
+                effort=t("plan.person_days", lang, n=days),
             ),
         },
         "funding": {"sources": [], "total": {"by_2027": 0, "count": 0, "amount": "—"}, "refs": []},
@@ -187,10 +187,10 @@ def test_the_national_report_agrees_with_its_counts() -> None:
     text = national_page("lv", institutions=1, measures=21, assigned=1)
     assert "1 iestādei ir 21 pasākums, kura termiņš ir pagājis" in text
     assert "1 iestādēm" not in text and "21 pasākumi" not in text
-    assert "1 iestāde kārtā" in text
+    assert "1 iestāde novērtēšanas ciklā" in text
     text = national_page("lv", institutions=2, measures=10, assigned=42)
     assert "2 iestādēm ir 10 pasākumu, kuru termiņš ir pagājis" in text
-    assert "42 iestādes kārtā" in text
+    assert "42 iestādes novērtēšanas ciklā" in text
     assert "Novērtētas mazāk nekā 5 iestādes: apkopojumi netiek publicēti." in text
     assert "skaitļi, kas aprēķināti no mazāk nekā 5 iestādēm, netiek rādīti" in text
 

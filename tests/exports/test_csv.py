@@ -90,7 +90,7 @@ def test_round_csv(exported_round: Fixture, tmp_path: Path, root: App) -> None:
     rows = _parse(out.read_bytes())
     header, body = rows[0], rows[1:]
     assert header[:5] == ["Iestādes kods", "Iestāde", "Komponente", "Punkts", "Punkta nosaukums"]
-    assert "Plaisa līdz mērķim" in header and "Pierādījumi" in header
+    assert "Atšķirība no mērķa" in header and "Pierādījumi" in header
     assert len(body) == summary.rows["items.csv"] == 4 * 29
     col = {h: n for n, h in enumerate(header)}
 
@@ -99,7 +99,7 @@ def test_round_csv(exported_round: Fixture, tmp_path: Path, root: App) -> None:
         item = scores[row[col["Iestādes kods"]]].items[row[col["Punkts"]]]
         for key, value in (
             ("Vērtējums", item.score),
-            ("Plaisa līdz mērķim", item.gap),
+            ("Atšķirība no mērķa", item.gap),
             ("Prioritāte", item.priority),
         ):
             if value is None:

@@ -113,13 +113,13 @@ def test_round_workbook_in_latvian_matches_the_store(
 
     items = _rows(wb["Punktu vērtējumi"])
     header = [c.value for c in wb["Punktu vērtējumi"][1]]
-    for expected in ("Punkta nosaukums", "Vērtējums", "Mērķa pakāpe", "Plaisa līdz mērķim"):
+    for expected in ("Punkta nosaukums", "Vērtējums", "Mērķa pakāpe", "Atšķirība no mērķa"):
         assert expected in header
     assert header[5:9] == ["D1", "D2", "D3", "D4"]
     assert len(items) == len(scores) * 29
     for row in items:
         s = scores[row["Iestādes kods"].value].items[row["Punkts"].value]
-        for key, value in (("Vērtējums", s.score), ("Plaisa līdz mērķim", s.gap)):
+        for key, value in (("Vērtējums", s.score), ("Atšķirība no mērķa", s.gap)):
             if value is None:
                 assert row[key].value is None
             else:
@@ -160,7 +160,7 @@ def test_round_workbook_in_latvian_matches_the_store(
     assert all(r["Kopā"].value == len(scores) for r in distribution)
 
     info = _pairs(wb["Informācija"])
-    assert info["Novērtēšanas kārta"].value == "2026-K1"
+    assert info["Novērtēšanas cikls"].value == "2026-K1"
     assert info["Politikas versija"].value == "pvpp2027-v1"
     assert info["Anketas versija"].value == "pvpp2027-q1"
     assert info["Vērtēšanas metode"].value == "pvpp-score-2"
@@ -246,7 +246,7 @@ def test_publication_hides_small_groups_and_names_nobody(
     info = _pairs(wb["Informācija"])
     assert info["Forma"].value.startswith("publicējamā")
     assert info["Novērtētās iestādes"].value == 4
-    assert info["Kārta slēgta publicēšanai"].value == datetime(2026, 4, 1)
+    assert info["Novērtēšanas cikls slēgts publicēšanai"].value == datetime(2026, 4, 1)
     assert t("disclosure.marker_note", "lv", n=4) in info["Piezīme"].value
     _no_formulas(path)
 

@@ -92,7 +92,7 @@ CONTEXT: dict[str, dict[str, Any]] = {
     },
     "signin": {
         "person_name": "Anna Liepa",
-        "role_name": "ieviešanas komandas vadītājs",
+        "role_name": "politikas īstenošanas komandas vadītājs",
         "signin_url": "http://localhost:8000/signin/abc",
         "expires": "02.04.2026 15:00",
         "request_url": "http://localhost:8000/signin",

@@ -134,7 +134,7 @@ def test_an_autosave_keeps_the_value_and_shows_problems_beside_the_field(qworld:
     page = client.get(f"/questionnaire/{aid}/C1?lang=lv").text
     # The error summary at the top links each problem to its field.
     assert 'class="error-summary"' in page and 'href="#f-NAREASON_1_1"' in page
-    assert 'href="#f-COMMENT_1_1"' in page and "Teksts ir par garu (4001 rakstzīmes" in page
+    assert 'href="#f-COMMENT_1_1"' in page and "Teksts ir par garu (rakstzīmju skaits: 4001" in page
     # The over-long text is kept, not cut: nothing typed is lost.
     assert draft_rows(qworld, aid, "COMMENT_1_1")[-1].value == "x" * 4001
     autosave(client, aid, "NAREASON_1_1", "Terminus nosaka ministrija.")
@@ -156,10 +156,10 @@ def test_progress_counts_answered_questions_per_component(qworld: World) -> None
     assert 'id="progress-C1" hx-swap-oob="true">Atbildēts: 15 no 16' in fragment
     assert "Atbildēts: 15 no 16" in client.get(f"/questionnaire/{aid}").text
     overview = client.get(f"/questionnaire/{aid}").text
-    assert "Pilnībā aizpildīti 4 pakalpojumi no 4 uzskaitītajiem" in overview  # from K1
+    assert "Pilnībā aizpildīti pakalpojumi: 4 no 4" in overview  # from K1
     autosave(client, aid, "SVC05_NAME", "Deklarāciju pieņemšana")
     overview = client.get(f"/questionnaire/{aid}").text
-    assert "Pilnībā aizpildīti 4 pakalpojumi no 5 uzskaitītajiem" in overview
+    assert "Pilnībā aizpildīti pakalpojumi: 4 no 5" in overview
 
 
 def test_the_last_change_wins_with_who_and_when_and_history_is_kept(qworld: World) -> None:
@@ -220,7 +220,7 @@ def test_the_head_and_another_institution_get_nothing(qworld: World) -> None:
     assert status == 404 and draft_rows(qworld, aid_b, "Q_1_1_D1") == []
     head = client_of(qworld, "head")
     page = head.get(f"/questionnaire/{assignment_id(qworld, A)}")
-    assert page.status_code == 403 and "Anketu aizpilda ieviešanas komanda" in page.text
+    assert page.status_code == 403 and "Anketu aizpilda politikas īstenošanas komanda" in page.text
 
 
 def _submit(client: TestClient, aid: int) -> tuple[int, str]:

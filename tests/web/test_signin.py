@@ -115,7 +115,7 @@ def test_asking_for_a_link_answers_the_same_whether_or_not_the_address_exists(
     assert [m.to_addrs[0]["email"] for m in sent] == [known]
     (message,) = sent
     assert message.business_key.startswith(f"portal|{A}|signin|")
-    assert "Loma: ieviešanas komandas loceklis" in message.body_text
+    assert "Loma: politikas īstenošanas komandas loceklis" in message.body_text
 
     # Asking again at once sends nothing new (no flooding an inbox through the form),
     # and says the same.

@@ -192,7 +192,7 @@ ZIP_BOMB = "atspiests būtu nesamērīgi liels"
 MACROS = "makroprogrammas (.xlsm)"
 ENTITIES = "XML DTD/entītiju deklarācijas"
 SIGNATURE = "Darbgrāmatas paraksts neatbilst"
-NO_META = "nav slēptās lapas ar kārtas un iestādes datiem"
+NO_META = "nav slēptās lapas ar novērtēšanas cikla un iestādes datiem"
 C1, C2 = SHEETS_LV[1], SHEETS_LV[2]
 
 FILE_CASES = [
@@ -612,7 +612,7 @@ IDENTITY_CASES = [
         "wrong-round",
         lambda c: c.filled_lv,
         "wrong_round",
-        (f"kārtai {ROUND}, nevis 2027-K2",),
+        (f"ciklam {ROUND}, nevis 2027-K2",),
         expect_round="2027-K2",
     ),
 ]
@@ -825,14 +825,14 @@ VALUE_CASES = [
         "evidence-too-long",
         lambda c: c.fill({"EVIDENCE_1_1": "p" * 4001}),
         "text_too_long",
-        (TOO_LONG, "(4001 rakstzīmes; atļauts līdz 4000)"),
+        (TOO_LONG, "(rakstzīmju skaits: 4001; atļauts līdz 4000)"),
         field="EVIDENCE_1_1",
     ),
     Case(
         "comment-too-long",
         lambda c: c.fill({"COMMENT_2_1": "k" * 5000}),
         "text_too_long",
-        ("(5000 rakstzīmes; atļauts līdz 4000)",),
+        ("(rakstzīmju skaits: 5000; atļauts līdz 4000)",),
         field="COMMENT_2_1",
     ),
     Case(
@@ -846,7 +846,7 @@ VALUE_CASES = [
         "na-reason-too-long",
         lambda c: c.fill({"Q_1_1_D1": "Nav attiecināms", "NAREASON_1_1": "r" * 2001}),
         "text_too_long",
-        ("(2001 rakstzīmes; atļauts līdz 2000)",),
+        ("(rakstzīmju skaits: 2001; atļauts līdz 2000)",),
         field="NAREASON_1_1",
     ),
     Case(

@@ -302,7 +302,7 @@ def _after_2027(src: _Source, names: Names, active: list[PlanMeasure]) -> dict[s
             "plan.after_intro",
             g,
             steps=t("plan.steps", g, n=steps),
-            days=t("plan.person_days", g, n=days),
+            effort=t("plan.person_days", g, n=days),
         ),
     }
 
