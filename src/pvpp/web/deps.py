@@ -8,6 +8,7 @@ sessions and a person removed from the team is signed out on their next request.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -22,14 +23,19 @@ from pvpp.web.errors import PageError
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The most a form may send: the portal's forms are a few fields of text.
 MAX_FORM_BYTES = 64 * 1024
-#: The most fields a form may have: the plan's shaping form has seven per step, nine per
-#: own measure and two per item (a long plan: a few hundred).
+#: The most fields a form may have.
 MAX_FORM_FIELDS = 1000
 #: The questionnaire's pages post all their fields at once (the services' matrix: 30 rows
 #: of 13; a component: up to 12 items of 8, with texts of up to 4,000 characters).
 QUESTIONNAIRE = "/questionnaire/"
 MAX_PAGE_BYTES = 1024 * 1024
 MAX_PAGE_FIELDS = 500
+#: The plan's shaping form has seven fields per step, nine per own measure and two per
+#: item, with free-text reasons: an average institution's plan has some 250 steps, one
+#: answered 0 everywhere about 470 (3,300 fields).
+SHAPE = re.compile(r"/plans/\d+/shape")
+MAX_SHAPE_BYTES = 1024 * 1024
+MAX_SHAPE_FIELDS = 5000
 CSRF_FIELD = "csrf"
 
 
@@ -123,6 +129,8 @@ def _form_limits(path: str) -> tuple[int, int]:
     """The most bytes and fields a form posted to ``path`` may have."""
     if path.startswith(QUESTIONNAIRE):
         return MAX_PAGE_BYTES, MAX_PAGE_FIELDS
+    if SHAPE.fullmatch(path):
+        return MAX_SHAPE_BYTES, MAX_SHAPE_FIELDS
     return MAX_FORM_BYTES, MAX_FORM_FIELDS
 
 
