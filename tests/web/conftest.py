@@ -4,6 +4,7 @@ A's people through the real sign-in pages."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from pvpp.settings import Settings
 from pvpp.store.models import Institution, id_of
 from pvpp.teams import add_member
 from pvpp.web import create_app
-from tests.conftest import make_root, settings_for
+from tests.conftest import make_root, require_program, settings_for
 from tests.rounds import run_round
 
 ROUND = "2026-K1"
@@ -167,3 +168,13 @@ def world(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
     """The two institutions and the portal, on SQLite (see :func:`built_world`)."""
     with built_world(tmp_path, spec) as w:
         yield w
+
+
+@pytest.fixture
+def chromium() -> str:
+    """The browser's path for Playwright (``PVPP_CHROMIUM``, default Debian's
+    /usr/bin/chromium): skipped without it, failing under CI; asked before anything is
+    built."""
+    from tests.web.browser import CHROMIUM_VAR
+
+    return require_program(os.environ.get(CHROMIUM_VAR, "/usr/bin/chromium"))

@@ -14,83 +14,31 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from pvpp.mail.relay import deliver_due
-from pvpp.mail.transport import folder_path
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.web import create_app
-from tests.conftest import require_program
+from tests.web.browser import emails_to, free_port, link_in, serving
 from tests.web.conftest import NAMES, A, B, World, built_world, team_of
-
-CHROMIUM_VAR = "PVPP_CHROMIUM"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def chromium() -> str:
-    """The browser's path (skipped without it; failing under CI), before anything is built."""
-    return require_program(os.environ.get(CHROMIUM_VAR, "/usr/bin/chromium"))
 
 
 @pytest.fixture
 def served(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[tuple[World, str]]:
     """The two institutions, and the portal served by uvicorn on 127.0.0.1."""
-    import uvicorn
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with built_world(tmp_path, spec, public_url=base) as world:
-        config = uvicorn.Config(
-            create_app(world.root), host="127.0.0.1", port=port, log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "the portal did not start"
-            time.sleep(0.05)
-        try:
-            yield world, base
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+    port = free_port()
+    with (
+        built_world(tmp_path, spec, public_url=f"http://127.0.0.1:{port}") as world,
+        serving(create_app(world.root), port) as base,
+    ):
+        yield world, base
 
 
 def _emails_to(world: World, address: str) -> list[EmailMessage]:
-    """Deliver what is queued (the folder transport writes .eml files) and read back the
-    messages to ``address``, oldest first."""
-    deliver_due(world.root.settings, db=world.root.db)
-    found = []
-    for path in sorted(folder_path(world.root.settings).glob("*.eml"), key=os.path.getmtime):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        if address in str(message["To"]):
-            found.append(message)
-    return found
-
-
-def _link(message: EmailMessage, base: str, path: str) -> str:
-    body = message.get_body(("plain",))
-    assert body is not None
-    found = re.search(re.escape(base + path) + r"[A-Za-z0-9_.-]+", body.get_content())
-    assert found is not None, f"no {path} link in the email"
-    return found.group(0)
+    return emails_to(world.root.settings, world.root.db, address)
 
 
 @pytest.mark.slow
@@ -133,7 +81,7 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
             # The email arrives as a file; its link signs in after a confirmation.
             (message,) = _emails_to(world, lead_email)
             assert "Pieteikšanās PVPP2027" in str(message["Subject"])
-            page.goto(_link(message, base, "/signin/"))
+            page.goto(link_in(message, base, "/signin/"))
             accessible(page)
             page.get_by_role("button", name="Pieteikties").click()
             page.wait_for_url(f"{base}/")
@@ -162,7 +110,7 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
                 m for m in _emails_to(world, world.heads[A]) if "/plans/approve/" in str(m)
             ]
             head = browser.new_context().new_page()
-            head.goto(_link(plan_mail, base, "/plans/approve/"))
+            head.goto(link_in(plan_mail, base, "/plans/approve/"))
             assert NAMES[A] in head.content()
             assert head.locator("form.decision").count() == 0
             accessible(head)

@@ -109,6 +109,9 @@ def test_the_draft_starts_from_the_last_answers_and_shows_progress(qworld: World
     assert 'name="Q_1_1_D1"' in page and 'value="not_applicable"' in page
     assert 'value="unknown"' in page and "Nav zināms" in page
     assert 'src="/static/htmx.min.js"' in page
+    # Autosaves go one after another: each answer brings its item's messages and the
+    # progress, and one overtaken by an older answer would show stale ones.
+    assert page.count("hx-post=") == page.count('hx-sync="closest form:queue all"') > 0
     services = client.get(f"/questionnaire/{aid}/services").text
     assert 'name="SVC01_NAME"' in services and 'name="SVC01_K10"' in services
     js = client.get("/static/htmx.min.js")

@@ -16,8 +16,9 @@ from pvpp.planning.library import load_library
 from pvpp.plans import context, latest_plan, plan_measures, plan_version
 from pvpp.proposals import plan_sheet, take_plan_sheet
 from pvpp.store.models import AuditLog, Plan, PlanChange, PlanMeasure
+from pvpp.web.deps import MAX_FORM_FIELDS
 from pvpp.workbook.plan_sheet import FIRST_ROW, alternatives, fill_plan_sheet
-from tests.web.conftest import ROUND, A, World, csrf_of
+from tests.web.conftest import ROUND, A, B, World, csrf_of
 
 LIB = load_library("pvpp2027-v1")
 FIELD = re.compile(r'name="([potm]\d*-[A-Za-z0-9_]+)"')
@@ -275,3 +276,19 @@ def test_the_head_does_not_shape_and_the_results_page_shows_scores_and_charts(
     assert "Vērtējums" in html or "Novērtējums" in html or "Atšķirība" in html
     english = head.get("/results?lang=en").text
     assert "Self-assessment results" in english and "Gap" in english
+
+
+def test_a_long_plan_is_checked_and_saved_with_its_whole_form(world: World) -> None:
+    """LAD answered as an average institution: its plan has hundreds of steps, seven fields
+    each, more than any other form of the portal has. The whole form is taken."""
+    client = world.sign_in(B, "lead")
+    url = f"/plans/{world.plan_ids[B]}/shape"
+    values = _form(client, url)
+    assert len(values) > MAX_FORM_FIELDS
+    values["action"] = "check"
+    page = client.post(url, data=values)
+    assert page.status_code == 200, page.text
+    assert "Plānotāja pārbaude" in page.text
+    values["action"] = "save"
+    saved = client.post(url, data=values, follow_redirects=False)
+    assert saved.status_code == 303, saved.text

@@ -8,9 +8,6 @@ sheets into plain hidden ones; the checker must not mind.)
 from __future__ import annotations
 
 import io
-import json
-import os
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,46 +20,11 @@ from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.workbook.check import Status, check_workbook
 from pvpp.workbook.fill import cell_values
 from pvpp.workbook.meta import META_SHEET
-from tests.conftest import REQUIRE_PROGRAMS_VAR, require_program
+from tests.workbook.libreoffice import libreoffice_fill
 
-HERE = Path(__file__).parent
 LATVIAN = "ĀČĒĢĪĶĻŅŠŪŽ āčēģīķļņšūž"
 
 pytestmark = pytest.mark.xdist_group("libreoffice")
-
-
-def _system_python_with_uno() -> str:
-    python = require_program("soffice") and "/usr/bin/python3"
-    probe = subprocess.run([python, "-c", "import uno"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        reason = "Debian's python3-uno is not installed (see .ci/run)"
-        if os.environ.get(REQUIRE_PROGRAMS_VAR) == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return python
-
-
-def _libreoffice_fill(tmp_path: Path, blank: bytes, cells: dict[str, Any]) -> bytes:
-    python = _system_python_with_uno()
-    src, dst, spec_file = tmp_path / "blank.xlsx", tmp_path / "filled.xlsx", tmp_path / "cells.json"
-    src.write_bytes(blank)
-    spec_file.write_text(json.dumps(cells, ensure_ascii=False), encoding="utf-8")
-    proc = subprocess.run(
-        [
-            python,
-            str(HERE / "lo_fill.py"),
-            str(src),
-            str(dst),
-            str(spec_file),
-            str(tmp_path / "lo"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return dst.read_bytes()
 
 
 def test_libreoffice_filled_workbook_checks_clean(
@@ -77,7 +39,7 @@ def test_libreoffice_filled_workbook_checks_clean(
     }
     cells = cell_values(spec, typed, "lv")
     blank = build(spec, "lv", name=f"Iestāde {LATVIAN}")
-    saved = _libreoffice_fill(tmp_path, blank, cells)
+    saved = libreoffice_fill(tmp_path, blank, cells)
 
     # The file really is LibreOffice's own writing, not openpyxl's.
     with zipfile.ZipFile(io.BytesIO(saved)) as archive:
@@ -98,7 +60,7 @@ def test_libreoffice_saved_error_is_reported_with_cell(
 ) -> None:
     cells = cell_values(spec, answers, "lv")
     cells["Q_K5_D2"] = "ļoti labi"
-    saved = _libreoffice_fill(tmp_path, blank_lv, cells)
+    saved = libreoffice_fill(tmp_path, blank_lv, cells)
     result = check_workbook(saved, settings=root.settings)
     assert result.status is Status.REJECTED
     (problem,) = result.problems

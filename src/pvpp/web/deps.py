@@ -26,8 +26,7 @@ from pvpp.workbook.guard import human_size
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The most a form may send: the portal's forms are a few fields of text.
 MAX_FORM_BYTES = 64 * 1024
-#: The most fields a form may have: the plan's shaping form has seven per step, nine per
-#: own measure and two per item (a long plan: a few hundred).
+#: The most fields a form may have.
 MAX_FORM_FIELDS = 1000
 #: The questionnaire's pages post all their fields at once (the services' matrix: 30 rows
 #: of 13; a component: up to 12 items of 8, with texts of up to 4,000 characters).
@@ -38,6 +37,12 @@ MAX_PAGE_FIELDS = 500
 #: form's token and the multipart framing in the margin.
 WORKBOOK_UPLOAD = re.compile(r"/questionnaire/[0-9]+/workbook")
 UPLOAD_MARGIN = 64 * 1024
+#: The plan's shaping form has seven fields per step, nine per own measure and two per
+#: item, with free-text reasons: an average institution's plan has some 250 steps, one
+#: answered 0 everywhere about 470 (3,300 fields).
+SHAPE = re.compile(r"/plans/\d+/shape")
+MAX_SHAPE_BYTES = 1024 * 1024
+MAX_SHAPE_FIELDS = 5000
 CSRF_FIELD = "csrf"
 #: The forms that carry evidence files (:mod:`pvpp.evidence`): a questionnaire page's or
 #: the progress report's whole form, with a file input per item or measure (a browser
@@ -141,6 +146,8 @@ def _form_limits(path: str, settings: Settings) -> tuple[int, int, int]:
         return settings.max_upload_bytes + UPLOAD_MARGIN, MAX_FORM_FIELDS, 1
     if path.startswith(QUESTIONNAIRE):
         return MAX_PAGE_BYTES, MAX_PAGE_FIELDS, 0
+    if SHAPE.fullmatch(path):
+        return MAX_SHAPE_BYTES, MAX_SHAPE_FIELDS, 0
     return MAX_FORM_BYTES, MAX_FORM_FIELDS, 0
 
 
