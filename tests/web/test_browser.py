@@ -119,10 +119,10 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
             with head.expect_navigation():
                 head.get_by_role("button", name="Nosūtīt pieteikšanās saiti").click()
             (signin_mail,) = [m for m in _emails_to(world, world.heads[A]) if "/signin/" in str(m)]
-            head.goto(_link(signin_mail, base, "/signin/"))
+            head.goto(link_in(signin_mail, base, "/signin/"))
             head.get_by_role("button", name="Pieteikties").click()
             head.wait_for_url(f"{base}/")
-            head.goto(_link(plan_mail, base, "/plans/approve/"))
+            head.goto(link_in(plan_mail, base, "/plans/approve/"))
             accessible(head)
             with head.expect_navigation():
                 head.get_by_role("button", name="Noraidīt plānu ar šo iemeslu").click()
