@@ -8,8 +8,9 @@ Method ``pvpp-score-2`` (documented with a worked example in docs/scoring.md):
   from the policy data); the overall index is the overall score over the top degree, ×100;
 - target: the institution's own target for the item if given, else the national target;
 - gap: target − item score, not below 0;
-- priority: gap × item weight × foundation factor (1.5 for the foundation component,
-  whose items the others depend on; 1.0 otherwise);
+- priority: gap × item weight × the component's foundation factor (policy data: 1.5 for
+  component 1 in ``pvpp2027-v1``, whose items the others depend on, a designed value;
+  1.0 otherwise);
 - warnings (not errors): a degree of 3 or more without evidence; documentation (D2) of 2
   or more while responsibility (D1) is 0; a change of more than 2 degrees on a dimension
   since the previous round.
@@ -25,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pvpp.i18n import Num, t
+from pvpp.i18n import Num, number, t
 from pvpp.policy import Policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import degree_field_id, item_key
@@ -33,7 +34,6 @@ from pvpp.questionnaire.models import degree_field_id, item_key
 METHOD = "pvpp-score-2"
 #: The answer "Nav zināms": what a team cannot confirm, it cannot rely on.
 UNKNOWN = "unknown"
-FOUNDATION_FACTOR = 1.5
 HIGH_DEGREE = 3
 JUMP = 2
 
@@ -94,6 +94,29 @@ def _weighted(pairs: list[tuple[float, float]]) -> float | None:
     return sum(s * w for s, w in pairs) / total if pairs and total else None
 
 
+def method_paragraphs(policy: Policy, lang: Lang) -> list[str]:
+    """How the scores are computed, in the reader's language, with the policy's own
+    values (its lowest degree, the foundation component and its factor): the plan's
+    method page and the portal's results page."""
+    foundation = next((c for c in policy.components if c.foundation), policy.components[0])
+    low = policy.degree_scale.min
+    factor = number(foundation.foundation_factor, lang, None)
+    out = [t("plan.method_text", lang, low=low, factor=factor, component=foundation.number)]
+    if "items" in foundation.provisional:
+        out.append(t("plan.method_component", lang, component=foundation.number))
+    return out
+
+
+def designed_lines(policy: Policy, lang: Lang) -> list[dict[str, str]]:
+    """The designed values a reader's numbers depend on (the policy's ``designed``
+    entries marked ``numbers``), each with its name and why: listed wherever scores are
+    shown to an institution, generated from the data, never kept by hand."""
+    return [
+        {"id": d.id, "name": d.name.get(lang), "note": d.note.get(lang)}
+        for d in policy.designed_for_numbers()
+    ]
+
+
 def degree_of(value: Any) -> int | None:
     """The degree an answer counts as: a degree as given, "unknown" as the lowest degree
     (0), anything else ("not applicable", empty) as no degree. The scorer and the planner
@@ -112,7 +135,7 @@ def score_answers(
     top = policy.degree_scale.max
     dims = [d.id for d in policy.dimensions]
     for component in policy.components:
-        factor = FOUNDATION_FACTOR if component.foundation else 1.0
+        factor = component.foundation_factor
         for item in component.items:
             degrees = {d: answers.get(degree_field_id(item.id, d)) for d in dims}
             counted = {d: degree_of(v) for d, v in degrees.items()}

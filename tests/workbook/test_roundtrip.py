@@ -166,3 +166,21 @@ def test_every_option_label_parses_back(
     result = check_workbook(fill(overrides), settings=root.settings)
     assert result.status is Status.ACCEPTED, result.problems
     assert [result.answers[f] for f in fields] == values
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_the_instructions_list_every_designed_value_the_scores_depend_on(
+    spec: QuestionnaireSpec, blank_lv: bytes, blank_en: bytes, lang: str
+) -> None:
+    """Generated from the policy's `designed` entries marked `numbers`, with their notes."""
+    wb = openpyxl.load_workbook(io.BytesIO(blank_lv if lang == "lv" else blank_en))
+    sheet = wb[spec.sheet_title("instructions", lang)]  # type: ignore[arg-type]
+    rows = {
+        str(row[1].value): str(row[2].value)
+        for row in sheet.iter_rows(min_col=1, max_col=3)
+        if row[1].value is not None
+    }
+    designed = spec.policy.designed_for_numbers()
+    assert designed
+    for entry in designed:
+        assert rows.get(entry.name.get(lang)) == entry.note.get(lang)  # type: ignore[arg-type]

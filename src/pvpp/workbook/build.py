@@ -407,6 +407,7 @@ class WorkbookBuilder:
             _text(ws[f"C{row}"], hint)
             row += 1
         row += 1
+        row = self._designed(ws, row)
         _text(ws[f"B{row}"], t("workbook.label.sheets_title", lang)).font = Font(
             bold=True, size=12, color=BLUE
         )
@@ -418,6 +419,29 @@ class WorkbookBuilder:
         _text(ws[f"B{row}"], self.spec.sheet_title("services", lang)).font = Font(bold=True)
         _text(ws[f"C{row}"], t("workbook.label.services_title", lang))
         self._page_setup(ws, landscape=False)
+
+    def _designed(self, ws: Worksheet, row: int) -> int:
+        """The designed values the team's scores depend on (the policy's ``designed``
+        entries marked ``numbers``), from the data; returns the next free row."""
+        lang = self.lang
+        _text(ws[f"B{row}"], t("workbook.label.designed_title", lang)).font = Font(
+            bold=True, size=12, color=BLUE
+        )
+        row += 1
+        intro = t("workbook.label.designed_intro", lang)
+        ws.merge_cells(f"B{row}:C{row}")
+        _text(ws[f"B{row}"], intro).alignment = WRAP
+        _fit(ws, row, [(intro, 125)])
+        row += 1
+        for designed in self.policy.designed_for_numbers():
+            name = _text(ws[f"B{row}"], designed.name.get(lang))
+            name.font = Font(bold=True)
+            name.alignment = WRAP
+            note = designed.note.get(lang)
+            _text(ws[f"C{row}"], note).alignment = WRAP
+            _fit(ws, row, [(note, 95), (designed.name.get(lang), 30)])
+            row += 1
+        return row + 1
 
     def _meta(self, ws: Worksheet) -> None:
         values = {
