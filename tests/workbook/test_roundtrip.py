@@ -184,3 +184,19 @@ def test_the_instructions_list_every_designed_value_the_scores_depend_on(
     assert designed
     for entry in designed:
         assert rows.get(entry.name.get(lang)) == entry.note.get(lang)  # type: ignore[arg-type]
+
+
+def test_the_question_is_unclear_is_in_the_dropdown_and_read_back(
+    fill: Any, blank_lv: bytes, root: App
+) -> None:
+    """The answer list offers "Jautājums nav saprotams"; the checker reads it as "unclear",
+    apart from "unknown"."""
+    wb = openpyxl.load_workbook(io.BytesIO(blank_lv))
+    offered = [c.value for c in wb["Saraksti"]["A"] if c.value]
+    assert offered[-3:] == ["Nav attiecināms", "Nav zināms", "Jautājums nav saprotams"]
+    result = check_workbook(
+        fill({"Q_1_1_D2": "Jautājums nav saprotams", "Q_1_1_D3": "Nav zināms"}),
+        settings=root.settings,
+    )
+    assert result.status is Status.ACCEPTED, result.problems
+    assert (result.answers["Q_1_1_D2"], result.answers["Q_1_1_D3"]) == ("unclear", "unknown")

@@ -109,16 +109,17 @@ class Vocabulary:
             for lang in LANGS:
                 self.service_types[norm(spec.service_type_label(st.id, lang))] = st.id
         na = next(o for o in q.non_scoring if o.requires_reason)
-        nk = next((o for o in q.non_scoring if not o.requires_reason), na)
-        self._na, self._nk = na.label, nk.label
+        others = [o for o in q.non_scoring if not o.requires_reason] or [na]
+        self._na, self._others = na.label, [o.label for o in others]
 
     def na_label(self, lang: Lang) -> str:
         """The name of the answer that needs a reason ("Nav attiecināms")."""
         return self._na.get(lang)
 
     def nk_label(self, lang: Lang) -> str:
-        """The name of the other non-scoring answer ("Nav zināms")."""
-        return self._nk.get(lang)
+        """The names of the other non-scoring answers ("Nav zināms", "Jautājums nav
+        saprotams"), as the message quoting them joins them."""
+        return "” / “".join(label.get(lang) for label in self._others)
 
     def degree(self, value: Any) -> int | None:
         if isinstance(value, bool):
