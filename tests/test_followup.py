@@ -226,7 +226,8 @@ def test_milestones_are_recorded_once_and_tracked(
         with pytest.raises(MilestoneError, match=r"no milestone P1\.1"):
             set_milestone(s, "2026-K1", "P1.1", state="done")
         rows = {r["measure"]: r for r in milestones(s, "2026-K1", date(2028, 1, 1))}
-    assert {m[:2] for m in rows} == {"P3", "P4"}
+    assert {m[:2] for m in rows} == {"P2", "P3", "P4"}
+    assert {m for m in rows if m.startswith("P2")} == {"P2.1", "P2.2"}
     assert rows["P4.1"]["state"] == "done" and not rows["P4.1"]["late"]
     assert rows["P3.1"]["late"] and rows["P3.1"]["text_lv"].startswith("pilnveidot")
 
@@ -253,3 +254,23 @@ def test_cli_lists_milestones_and_reports_bad_status_sheets(
     got = runner.invoke(app, ["followup", "ingest", str(tmp_path / "junk.xlsx")], obj=root)
     assert got.exit_code == 1
     assert "rejected" in got.stdout and "bojāta" in got.stdout
+
+
+def test_the_assessment_guidelines_and_their_training_are_milestones(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
+    """RV2 P2.1 (the assessment guidelines) and P2.2 (training on them) are tracked with
+    the RV3/RV4 measures; nothing of RV1 or RV5 is."""
+    from pvpp.milestones import milestone_measures
+    from pvpp.policy import load_policy
+
+    measures = [m.id for m in milestone_measures(load_policy("pvpp2027-v1"))]
+    assert measures[:2] == ["P2.1", "P2.2"] and "P3.1" in measures and "P4.6" in measures
+    assert not {"P1.1", "P2.3", "P5.1"} & set(measures)
+    run_round(root, spec, tmp_path, [("VID", "VID")], round_code="M")
+    with root.db.unit_of_work() as s:
+        record_milestones(s, "M")
+        set_milestone(s, "M", "P2.1", state="done", note="Vadlīnijas apstiprinātas")
+        rows = {r["measure"]: r for r in milestones(s, "M", date(2026, 4, 1))}
+    assert rows["P2.1"]["state"] == "done" and rows["P2.1"]["text_lv"].startswith("izveidot “Vad")
+    assert rows["P2.2"]["state"] == "planned"

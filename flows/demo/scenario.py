@@ -268,14 +268,20 @@ def _run(root: App, folder: Path) -> None:
 
 
 def _demo_team(session: Session, common: Common, inst: Institution) -> None:
-    """A lead who attended the RV1 trainings, for most institutions."""
+    """A lead who attended the trainings before the self-assessment (P1.1, P1.3 and the
+    P2.2 training on assessment), for most institutions."""
     email = f"komanda@{inst.code.lower()}.example.org"
     name = f"{inst.head_name.split()[0]} (komandas vadītājs)"
     add_member(
         session, common, institution=inst.code, name=name, email=email,
         roles=["team_lead"], lead=True, actor="demo",
     )  # fmt: skip
-    for measure, day in (("P1.1", date(2025, 3, 4)), ("P1.3", date(2025, 5, 20))):
+    trainings = (
+        ("P1.1", date(2025, 3, 4)),
+        ("P1.3", date(2025, 5, 20)),
+        ("P2.2", date(2025, 11, 12)),
+    )
+    for measure, day in trainings:
         record_training(
             session, institution=inst.code, email=email, measure=measure, attended_on=day,
             actor="demo",

@@ -49,7 +49,7 @@ from pvpp.i18n import day, t
 from pvpp.policy.models import Component, Lang
 from pvpp.portal import NotAllowed, NotFound
 from pvpp.questionnaire import AnswerField, FieldKind, QuestionnaireSpec, load_questionnaire
-from pvpp.questionnaire.models import TEXT_LIMITS, degree_field_id, item_field_id
+from pvpp.questionnaire.models import TEXT_LIMITS, item_field_id
 from pvpp.questionnaire.values import Answer, Checked, check_values
 from pvpp.signin import HEAD, Person
 from pvpp.states.assignment import ANSWERS_OPEN, STARTED_ONLINE, AssignmentState
@@ -413,7 +413,9 @@ def describe(spec: QuestionnaireSpec, f: AnswerField, lang: Lang) -> str:
         where = f"{item.id} {item.name.get(lang)}"
         if f.dimension_id is not None:
             dim = next(d for d in spec.policy.dimensions if d.id == f.dimension_id)
-            return f"{where}: {dim.id} {dim.name.get(lang)}"
+            parts = len(spec.parts_of(f.item_id, f.dimension_id))
+            part = f" ({f.part}/{parts})" if parts > 1 else ""
+            return f"{where}: {dim.id} {dim.name.get(lang)}{part}"
         return f"{where}: {t(f'web.q.field.{f.kind.value}', lang)}"
     column = f.condition_group or t(f"web.q.field.{f.kind.value}", lang)
     return t("web.q.service_cell", lang, row=f.service_row, column=column)
@@ -681,13 +683,16 @@ def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
         qi = spec.questionnaire.items[item.id]
         dims = []
         for dim in spec.policy.dimensions:
-            fid = degree_field_id(item.id, dim.id)
-            dims.append({
-                "id": dim.id, "name": dim.name.get(lang),
-                "question": qi.questions[dim.id].get(lang),
-                "field": field_view(draft, fid),
-                "descriptors": {str(v): dim.descriptors[v].get(lang) for v in scale.values},
-            })  # fmt: skip
+            parts = spec.parts_of(item.id, dim.id)
+            for f in parts:
+                # A dimension asked in several questions: one group per question.
+                shown = dim.id if len(parts) == 1 else f"{dim.id} ({f.part}/{len(parts)})"
+                dims.append({
+                    "id": shown, "name": dim.name.get(lang),
+                    "question": qi.parts(dim.id)[f.part - 1].get(lang),
+                    "field": field_view(draft, f.id),
+                    "descriptors": {str(v): dim.descriptors[v].get(lang) for v in scale.values},
+                })  # fmt: skip
         items.append({
             "id": item.id, "name": item.name.get(lang), "intro": qi.intro.get(lang),
             "target_result": item.target_result.get(lang),

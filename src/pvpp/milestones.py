@@ -1,4 +1,5 @@
-"""RV3/RV4 national milestones of a round: regulation, guidelines and trainings.
+"""National milestones of a round: the assessment guidelines and training (RV2 P2.1,
+P2.2), regulation (RV3), and the guidelines and trainings for the policy (RV4).
 
 The plan sets these measures for VARAM, not for institutions; a round tracks each as a
 milestone with a due date and a state (planned → in progress → done), recorded when the
@@ -16,11 +17,16 @@ from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.errors import PvppError
-from pvpp.policy import load_policy
+from pvpp.policy import Policy, load_policy
+from pvpp.policy.models import Measure
 from pvpp.rounds import get_round
 from pvpp.store.models import RoundMilestone, id_of, utcnow
 
 DIRECTIONS = ("RV3", "RV4")
+#: Measures of other directions tracked too: RV2's guidelines for assessment and
+#: improvement plans (P2.1) and the teams' training on them (P2.2), which the roadmap
+#: puts before the self-assessment (P2.3).
+MEASURES = ("P2.1", "P2.2")
 STATES = ("planned", "in_progress", "done")
 DEFAULT_DUE = date(2027, 12, 31)
 
@@ -29,24 +35,31 @@ class MilestoneError(PvppError):
     """A milestone change that cannot be made (unknown measure or state)."""
 
 
+def milestone_measures(policy: Policy) -> list[Measure]:
+    """The policy's measures a round tracks as national milestones, in policy order."""
+    return [
+        m
+        for direction in policy.action_directions
+        for m in direction.measures
+        if direction.id in DIRECTIONS or m.id in MEASURES
+    ]
+
+
 def record_milestones(session: Session, round_code: str, *, actor: str = "flow") -> int:
-    """Create the round's RV3/RV4 milestones that do not exist yet; returns how many."""
+    """Create the round's milestones that do not exist yet (P2.1, P2.2 and every RV3/RV4
+    measure; a round launched before P2.1 and P2.2 were tracked gets them now); returns
+    how many."""
     rnd = get_round(session, round_code)
     policy = load_policy(rnd.policy_version)
     have = set(
         session.exec(select(RoundMilestone.measure_id).where(RoundMilestone.round_id == rnd.id))
     )
     made = 0
-    for direction in policy.action_directions:
-        if direction.id not in DIRECTIONS:
+    for measure in milestone_measures(policy):
+        if measure.id in have:
             continue
-        for measure in direction.measures:
-            if measure.id in have:
-                continue
-            session.add(
-                RoundMilestone(round_id=id_of(rnd), measure_id=measure.id, due_on=DEFAULT_DUE)
-            )
-            made += 1
+        session.add(RoundMilestone(round_id=id_of(rnd), measure_id=measure.id, due_on=DEFAULT_DUE))
+        made += 1
     if made:
         audit.record(session, actor=actor, action="milestones.record", entity="round",
                      key=round_code, count=made)  # fmt: skip
@@ -98,8 +111,8 @@ def set_milestone(
     ).first()
     if row is None:
         raise MilestoneError(
-            f"round {round_code} has no milestone {measure_id}; milestones are the RV3/RV4 "
-            "measures, recorded when the round is launched"
+            f"round {round_code} has no milestone {measure_id}; milestones are P2.1, P2.2 "
+            "and the RV3/RV4 measures, recorded when the round is launched"
         )
     before = {"state": row.state, "due_on": row.due_on.isoformat(), "note": row.note}
     row.state = state or row.state

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -30,8 +30,9 @@ from pvpp.queries import (
     round_undelivered,
     team_statuses,
 )
+from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import get_round
-from pvpp.scoring import ScoreResult, score_answers
+from pvpp.scoring import UNCLEAR, ScoreResult, score_answers
 from pvpp.services import ConformityCount, condition_groups, conformity_by_group, total_counts
 from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, Round, RoundSkip, id_of
 
@@ -252,9 +253,35 @@ def _funding_view(session: Session, code: str, publish: bool, pop: Population) -
     return view
 
 
+def unclear_questions(
+    rnd: Round, pop: Population, shown: Callable[[int], bool]
+) -> list[dict[str, Any]]:
+    """Per question of the round's questionnaire (in field order): how many institutions
+    answered it "Jautājums nav saprotams" (``unclear``), of how many that answered it.
+
+    For the ministry, to see which questions teams do not understand. The count is about
+    the question, not about an institution's score, but an answer is still one
+    institution's: the publishable form treats it as the degree distribution is treated
+    (the whole view withheld below the minimum, and a row whose answering institutions
+    are too few withheld by ``shown``; docs/policy-data.md)."""
+    spec = load_questionnaire(rnd.questionnaire_version)
+    out = []
+    for f in spec.degree_fields:
+        values = [a.answers.get(f.id) for a in pop.answer_sets.values()]
+        answered = sum(v is not None for v in values)
+        ok = shown(answered)
+        out.append({
+            "field": f.id, "item": f.item_id, "dimension": f.dimension_id,
+            "unclear": sum(v == UNCLEAR for v in values) if ok else None,
+            "answered": answered, "withheld": bool(answered) and not ok,
+        })  # fmt: skip
+    return out
+
+
 def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str, Any]:
-    """Degree distributions per item, institutions × condition groups, RV6/RV7 needs,
-    services' conformity per condition group and the plans' funding per source.
+    """Degree distributions per item, how often each question was found unclear,
+    institutions × condition groups, RV6/RV7 needs, services' conformity per condition
+    group and the plans' funding per source.
 
     With ``publish`` (the default) the view follows the disclosure rule: nothing while the
     round is open (``withheld`` "open"), then the round's closure, with every figure over
@@ -319,6 +346,7 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
         return sorted(out, key=lambda r: -(r["mean_gap"] or 0))
 
     result["degree_distribution"] = distribution
+    result["unclear_questions"] = unclear_questions(rnd, pop, shown)
     # Services per condition group (how many conform, of those the group applies to) and
     # the funding the plans state, each withheld like the rest when too few.
     result["service_conformity"] = _conformity_view(session, code, publish, pop)

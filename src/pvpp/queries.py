@@ -29,6 +29,7 @@ from pvpp.store.models import (
     OutboxMessage,
     Plan,
     PlanMeasure,
+    RepresentativeTraining,
     Round,
     Submission,
     Team,
@@ -334,8 +335,9 @@ def round_funding(
 
 
 def team_statuses(session: Session, institutions: Iterable[Institution]) -> dict[int, TeamStatus]:
-    """Institution id → its team as RV1 checks it (team, lead, trainings), in two
-    statements for any number of institutions."""
+    """Institution id → its team as RV1 checks it (team, lead, trainings: its members'
+    and, for P1.1, its representatives'), in three statements for any number of
+    institutions."""
     ids = [id_of(i) for i in institutions]
     out: dict[int, TeamStatus] = {i: TeamStatus(False, False, frozenset()) for i in ids}
     if not ids:
@@ -354,11 +356,21 @@ def team_statuses(session: Session, institutions: Iterable[Institution]) -> dict
             )
         ).all():
             trainings[member_of[member_id]].add(measure)
+    # P1.1 recorded for representatives who are not (yet) members counts too.
+    for inst, measure in session.exec(
+        select(RepresentativeTraining.institution_id, RepresentativeTraining.measure_id).where(
+            col(RepresentativeTraining.institution_id).in_(ids)
+        )
+    ).all():
+        trainings[inst].add(measure)
     lead: dict[int, bool] = defaultdict(bool)
     for inst, _, is_lead in members:
         lead[inst] = lead[inst] or is_lead
-    for inst in lead:
-        out[inst] = TeamStatus(True, lead[inst], frozenset(trainings[inst]))
+    for inst in ids:
+        if inst in lead:
+            out[inst] = TeamStatus(True, lead[inst], frozenset(trainings[inst]))
+        elif trainings[inst]:
+            out[inst] = TeamStatus(False, False, frozenset(trainings[inst]))
     return out
 
 

@@ -2,14 +2,19 @@
 
 Method ``pvpp-score-2`` (documented with a worked example in docs/scoring.md):
 
-- item score: the mean of its rated dimensions; "unknown" counts as the lowest degree (0),
-  "not applicable" is left out; an item without a rated dimension is *unrated*, never 0;
+- dimension: its answer; where the questionnaire asks a dimension in several questions
+  (parts, ``Q_<item>_<dim>_2`` …), the lowest of their answers — a dimension is at a
+  degree only when every part of it is;
+- item score: the mean of its rated dimensions; "unknown" and "the question is unclear"
+  count as the lowest degree (0), "not applicable" is left out; an item without a rated
+  dimension is *unrated*, never 0;
 - component score and overall score: weighted means of the rated item scores (weights
   from the policy data); the overall index is the overall score over the top degree, ×100;
 - target: the institution's own target for the item if given, else the national target;
 - gap: target − item score, not below 0;
-- priority: gap × item weight × foundation factor (1.5 for the foundation component,
-  whose items the others depend on; 1.0 otherwise);
+- priority: gap × item weight × the component's foundation factor (policy data: 1.5 for
+  component 1 in ``pvpp2027-v1``, whose items the others depend on, a designed value;
+  1.0 otherwise);
 - warnings (not errors): a degree of 3 or more without evidence; documentation (D2) of 2
   or more while responsibility (D1) is 0; a change of more than 2 degrees on a dimension
   since the previous round.
@@ -25,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pvpp.i18n import Num, t
+from pvpp.i18n import Num, number, t
 from pvpp.policy import Policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import degree_field_id, item_key
@@ -33,7 +38,12 @@ from pvpp.questionnaire.models import degree_field_id, item_key
 METHOD = "pvpp-score-2"
 #: The answer "Nav zināms": what a team cannot confirm, it cannot rely on.
 UNKNOWN = "unknown"
-FOUNDATION_FACTOR = 1.5
+#: The answer "Jautājums nav saprotams": scored as "unknown" is (a team that cannot tell
+#: what is asked cannot confirm it either), kept apart in the data so the ministry sees
+#: which questions are not understood.
+UNCLEAR = "unclear"
+#: The answers that count as the lowest degree.
+COUNTS_AS_LOWEST = (UNKNOWN, UNCLEAR)
 HIGH_DEGREE = 3
 JUMP = 2
 
@@ -94,13 +104,71 @@ def _weighted(pairs: list[tuple[float, float]]) -> float | None:
     return sum(s * w for s, w in pairs) / total if pairs and total else None
 
 
+def method_paragraphs(policy: Policy, lang: Lang) -> list[str]:
+    """How the scores are computed, in the reader's language, with the policy's own
+    values (its lowest degree, the foundation component and its factor): the plan's
+    method page and the portal's results page."""
+    foundation = next((c for c in policy.components if c.foundation), policy.components[0])
+    low = policy.degree_scale.min
+    factor = number(foundation.foundation_factor, lang, None)
+    out = [t("plan.method_text", lang, low=low, factor=factor, component=foundation.number)]
+    if "items" in foundation.provisional:
+        out.append(t("plan.method_component", lang, component=foundation.number))
+    return out
+
+
+def designed_lines(policy: Policy, lang: Lang) -> list[dict[str, str]]:
+    """The designed values a reader's numbers depend on (the policy's ``designed``
+    entries marked ``numbers``), each with its name and why: listed wherever scores are
+    shown to an institution, generated from the data, never kept by hand."""
+    return [
+        {"id": d.id, "name": d.name.get(lang), "note": d.note.get(lang)}
+        for d in policy.designed_for_numbers()
+    ]
+
+
 def degree_of(value: Any) -> int | None:
     """The degree an answer counts as: a degree as given, "unknown" as the lowest degree
     (0), anything else ("not applicable", empty) as no degree. The scorer and the planner
     both read answers through this one rule."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return 0 if value == UNKNOWN else None
+    return 0 if value in COUNTS_AS_LOWEST else None
+
+
+def _parts(answers: dict[str, Any], bases: set[str]) -> dict[str, list[Any]]:
+    """Dimension field id → the answers of its further parts (``<id>_2``, ``<id>_3`` …),
+    in part order."""
+    found: dict[str, list[tuple[int, Any]]] = {}
+    for key, value in answers.items():
+        base, _, part = key.rpartition("_")
+        if base in bases and part.isdigit():
+            found.setdefault(base, []).append((int(part), value))
+    return {base: [v for _, v in sorted(values)] for base, values in found.items()}
+
+
+def combine_parts(values: list[Any]) -> Any:
+    """The answer of a dimension asked in several parts: the part answer that counts
+    lowest (a degree before an unknown of the same count); "not applicable" only when
+    every answered part is; None when no part is answered."""
+    given = [v for v in values if v is not None]
+    counted = [(d, v) for v in given if (d := degree_of(v)) is not None]
+    if counted:
+        return min(counted, key=lambda dv: (dv[0], not _is_degree(dv[1])))[1]
+    return given[0] if given else None
+
+
+def dimension_answers(policy: Policy, answers: dict[str, Any]) -> dict[str, Any]:
+    """``answers`` with each dimension's field holding the dimension's answer: its parts'
+    combined (:func:`combine_parts`) where it was asked in several."""
+    bases = {degree_field_id(i.id, d.id) for i in policy.items for d in policy.dimensions}
+    parts = _parts(answers, bases)
+    if not parts:
+        return answers
+    out = dict(answers)
+    for base, rest in parts.items():
+        out[base] = combine_parts([answers.get(base), *rest])
+    return out
 
 
 def score_answers(
@@ -109,10 +177,12 @@ def score_answers(
     """Score one answer set (field id → value, as the workbook checker gives it)."""
     items: dict[str, ItemScore] = {}
     warnings: list[Warning] = []
+    answers = dimension_answers(policy, answers)
+    previous = dimension_answers(policy, previous) if previous else previous
     top = policy.degree_scale.max
     dims = [d.id for d in policy.dimensions]
     for component in policy.components:
-        factor = FOUNDATION_FACTOR if component.foundation else 1.0
+        factor = component.foundation_factor
         for item in component.items:
             degrees = {d: answers.get(degree_field_id(item.id, d)) for d in dims}
             counted = {d: degree_of(v) for d, v in degrees.items()}
@@ -131,13 +201,13 @@ def score_answers(
                 item.id, component.id, degrees, score, item.weight, item.national_target, own,
                 target, gap, factor, priority,
             )  # fmt: skip
-            given = {d: v for d, v in rated.items() if degrees[d] != UNKNOWN}
+            given = {d: v for d, v in rated.items() if degrees[d] not in COUNTS_AS_LOWEST}
             warnings += _warnings(policy, item.id, given, answers, previous, dims)
-            unknown = [d for d in dims if degrees[d] == UNKNOWN]
-            if unknown:
-                warnings.append(
-                    _warn(policy, "unknown_counts_as_zero", item.id, dimensions=unknown)
-                )
+            for answer in COUNTS_AS_LOWEST:
+                if lowest := [d for d in dims if degrees[d] == answer]:
+                    warnings.append(
+                        _warn(policy, f"{answer}_counts_as_zero", item.id, dimensions=lowest)
+                    )
 
     components = {}
     for component in policy.components:
@@ -216,7 +286,7 @@ def _answer(value: Any, lang: Lang) -> str:
     """A left-out answer as the reader's language names it ("Nav zināms", "unknown")."""
     if value is None:
         return t("scoring.answer.missing", lang)
-    if value in ("not_applicable", "unknown"):
+    if value in ("not_applicable", *COUNTS_AS_LOWEST):
         return t(f"scoring.answer.{value}", lang)
     return str(value)
 

@@ -1,4 +1,13 @@
-"""RV1 implementation teams: members, their roles, the lead, and trainings attended."""
+"""RV1 implementation teams: members, their roles, the lead, and trainings attended.
+
+Trainings a round asks for before the self-assessment: P1.1 (the institution's
+representatives, on service types, scales and levels, roles), P1.3 (the team, on the
+policy) and P2.2 (the team, on assessment and improvement plans: the roadmap puts P2.2
+before the self-assessment P2.3). P1.1 comes before any team exists (P1.2 sets the teams
+up), so it is recorded for a representative by name and email
+(:class:`~pvpp.store.models.RepresentativeTraining`) when the person is not a member; a
+member's trainings are recorded on the member. Either way it counts for the institution.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +22,21 @@ from pvpp.contacts import address_problem, name_problem
 from pvpp.errors import PvppError
 from pvpp.mail.outbox import Withdrawal, withdraw_to
 from pvpp.planning.library import Common
-from pvpp.store.models import Institution, Team, TeamMember, Training, id_of, utcnow
+from pvpp.store.models import (
+    Institution,
+    RepresentativeTraining,
+    Team,
+    TeamMember,
+    Training,
+    id_of,
+    utcnow,
+)
 
 TRAININGS = ("P1.1", "P1.3", "P2.2", "P4.2", "P4.4", "P4.6")
+#: The trainings an institution owes before its self-assessment, in the roadmap's order.
+BEFORE_ASSESSMENT = ("P1.1", "P1.3", "P2.2")
+#: Trainings of the institution's representatives, recordable without a team.
+REPRESENTATIVE_TRAININGS = ("P1.1",)
 
 
 class TeamError(PvppError):
@@ -36,7 +57,7 @@ class TeamStatus:
             out.append("no_team")
         elif not self.has_lead:
             out.append("no_lead")
-        out += [f"no_training_{t}" for t in ("P1.1", "P1.3") if t not in self.trainings]
+        out += [f"no_training_{t}" for t in BEFORE_ASSESSMENT if t not in self.trainings]
         return out
 
 
@@ -184,12 +205,20 @@ def record_training(
     email: str,
     measure: str,
     attended_on: date,
+    name: str | None = None,
     actor: str = "cli",
 ) -> bool:
-    """Record that a member attended training ``measure``; False if already recorded."""
+    """Record that a person attended training ``measure``; False if already recorded.
+
+    A member of the institution's team: on the member. Anyone else, for P1.1 (the
+    institution's representatives, trained before a team exists): as a representative of
+    the institution, with ``name``; the other trainings are the team's."""
     if measure not in TRAININGS:
         raise TeamError(f"{measure!r} is not a policy training ({', '.join(TRAININGS)})")
-    member = _member(session, institution, email)
+    inst = _institution(session, institution)
+    member = _active_member(session, inst, email)
+    if member is None:
+        return _record_representative(session, inst, email, measure, attended_on, name, actor)
     existing = session.exec(
         select(Training).where(
             Training.member_id == member.id,
@@ -212,21 +241,80 @@ def record_training(
     return True
 
 
-def team_status(session: Session, inst: Institution) -> TeamStatus:
-    """Team, lead and trainings of ``inst`` as RV1 checks them."""
+def _active_member(session: Session, inst: Institution, email: str) -> TeamMember | None:
     team = _team(session, inst, create=False)
     if team is None:
-        return TeamStatus(False, False, frozenset())
-    members = session.exec(
-        select(TeamMember).where(TeamMember.team_id == team.id, col(TeamMember.active).is_(True))
-    ).all()
-    if not members:
-        return TeamStatus(False, False, frozenset())
-    ids = [m.id for m in members]
-    trainings = session.exec(
-        select(Training.measure_id).where(col(Training.member_id).in_(ids))
-    ).all()
-    return TeamStatus(True, any(m.is_lead for m in members), frozenset(trainings))
+        return None
+    member = session.exec(
+        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.email == email.lower())
+    ).first()
+    return member if member is not None and member.active else None
+
+
+def _record_representative(
+    session: Session,
+    inst: Institution,
+    email: str,
+    measure: str,
+    attended_on: date,
+    name: str | None,
+    actor: str,
+) -> bool:
+    if measure not in REPRESENTATIVE_TRAININGS:
+        raise TeamError(
+            f"{email} is not a member of {inst.code}'s team, and {measure} trains the team: "
+            f"add them first (pvpp team add), or record {', '.join(REPRESENTATIVE_TRAININGS)} "
+            "for a representative"
+        )
+    if not name or not name.strip():
+        raise TeamError(
+            f"{email} is not a member of {inst.code}'s team: give the representative's name "
+            "(--name) to record their P1.1 training"
+        )
+    if (problem := name_problem(name)) is not None:
+        raise TeamError(f"the representative's name {problem}")
+    if (problem := address_problem(email.strip())) is not None:
+        raise TeamError(f"{email!r} is not an email address: {problem}")
+    address = email.strip().lower()
+    existing = session.exec(
+        select(RepresentativeTraining).where(
+            RepresentativeTraining.institution_id == inst.id,
+            RepresentativeTraining.email == address,
+            RepresentativeTraining.measure_id == measure,
+            RepresentativeTraining.attended_on == attended_on,
+        )
+    ).first()
+    if existing:
+        return False
+    session.add(
+        RepresentativeTraining(
+            institution_id=id_of(inst), name=name.strip(), email=address,
+            measure_id=measure, attended_on=attended_on,
+        )
+    )  # fmt: skip
+    audit.record(session, actor=actor, action="team.training", entity="institution",
+                 key=inst.code, representative=address, measure=measure)  # fmt: skip
+    return True
+
+
+def representatives_trained(session: Session, institution: str) -> list[RepresentativeTraining]:
+    """The institution's representatives recorded as trained without a team membership."""
+    inst = _institution(session, institution)
+    return list(
+        session.exec(
+            select(RepresentativeTraining)
+            .where(RepresentativeTraining.institution_id == inst.id)
+            .order_by(col(RepresentativeTraining.attended_on), col(RepresentativeTraining.email))
+        ).all()
+    )
+
+
+def team_status(session: Session, inst: Institution) -> TeamStatus:
+    """Team, lead and trainings of ``inst`` as RV1 checks them (the per-round twin is
+    :func:`pvpp.queries.team_statuses`)."""
+    from pvpp.queries import team_statuses
+
+    return team_statuses(session, [inst])[id_of(inst)]
 
 
 def members(session: Session, institution: str) -> list[TeamMember]:

@@ -163,7 +163,7 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App)
     status = json.loads(run(root, "round", "status", "2026-K1", "--json").stdout)
     by_code = {r["code"]: r for r in status["institutions"]}
     assert by_code["VID"]["state"] == "accepted" and by_code["VID"]["index"] is not None
-    assert by_code["VID"]["flags"] == ["no_training_P1.3"]
+    assert by_code["VID"]["flags"] == ["no_training_P1.3", "no_training_P2.2"]
     assert status["totals"]["accepted"] == 2 and status["totals"]["invited"] == 35
 
     scores = run(

@@ -48,3 +48,16 @@ def test_problems_are_placed_at_the_field_that_fixes_them(spec: QuestionnaireSpe
     assert not checked.complete
     lv = {p.field: p.message("lv") for p in check_values(spec, values, "lv").problems}
     assert lv["NAREASON_1_1"].startswith("Punktā 1.1 izvēlēts “Nav attiecināms” (D1)")
+
+
+def test_the_question_is_unclear_is_an_answer_of_its_own(spec: QuestionnaireSpec) -> None:
+    """ "Jautājums nav saprotams" is read in both languages and by its code, distinct from
+    "Nav zināms", and the message for a bad degree names it."""
+    vocab = Vocabulary(spec)
+    degree = spec.field_by_id["Q_1_1_D1"]
+    assert parse_value(degree, "Jautājums nav saprotams", vocab) == "unclear"
+    assert parse_value(degree, "The question is unclear", vocab) == "unclear"
+    assert parse_value(degree, "unclear", vocab) == "unclear"
+    checked = check_values(spec, {"Q_1_1_D1": "9"}, "lv")
+    message = checked.problems[0].message("lv")
+    assert "“Nav zināms” / “Jautājums nav saprotams”" in message, message

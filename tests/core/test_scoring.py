@@ -125,3 +125,41 @@ def test_weights_and_targets_come_from_the_policy() -> None:
     assert result.components["C3"].score == pytest.approx((0 * 3 + sum(c3[1:])) / 12)
     assert result.items["K1"].gap == pytest.approx(3.0)
     assert result.items["K1"].priority == pytest.approx(9.0)
+
+
+def test_an_unclear_question_counts_as_unknown_does_but_is_kept_apart() -> None:
+    """ "Jautājums nav saprotams" scores as "Nav zināms" (degree 0) with its own warning;
+    the answer itself stays "unclear"."""
+    answers = all_twos() | {"Q_K1_D1": 4, "EVIDENCE_K1": "Rīkojums Nr. 5"}
+    answers |= {"Q_K1_D2": "unclear", "Q_K1_D3": "unknown", "Q_K1_D4": "unclear"}
+    result = score_answers(POLICY, answers)
+    assert result.items["K1"].score == pytest.approx(1.0)
+    assert result.items["K1"].degrees["D2"] == "unclear"
+    assert [(w.code, w.item) for w in result.warnings] == [
+        ("unknown_counts_as_zero", "K1"),
+        ("unclear_counts_as_zero", "K1"),
+    ]
+    assert (
+        "“the question is unclear” (D2 Documentation, D4 Practical use)"
+        in (result.warnings[1].message["en"])
+    )
+    lines = explain_lines(result, "lv")
+    assert any("D2 0 (“Jautājums nav saprotams”)" in line for line in lines), lines
+
+
+def test_a_dimension_asked_in_parts_is_at_its_lowest_part() -> None:
+    """Q_K2_D3 and Q_K2_D3_2 (needs met; satisfaction): the dimension is at the lower
+    answer; a not-applicable part is left out; an unknown part counts 0."""
+    from pvpp.scoring import combine_parts
+
+    assert combine_parts([3, 1]) == 1
+    assert combine_parts([3, "not_applicable"]) == 3
+    assert combine_parts(["not_applicable", "not_applicable"]) == "not_applicable"
+    assert combine_parts([2, "unknown"]) == "unknown"
+    assert combine_parts([0, "unclear"]) == 0
+    assert combine_parts([None, 2]) == 2 and combine_parts([None, None]) is None
+    result = score_answers(POLICY, all_twos() | {"Q_K2_D3": 4, "Q_K2_D3_2": 1})
+    assert result.items["K2"].degrees["D3"] == 1
+    assert result.items["K2"].score == pytest.approx((2 + 2 + 1 + 2) / 4)
+    # Without the part, the same answers score as before.
+    assert score_answers(POLICY, all_twos()).items["K2"].score == 2

@@ -287,3 +287,23 @@ def test_the_summary_adds_up_the_plans_own_measures(planned: Listener, root: App
         late_asks = plan_context(s, "2026-K1", "VID", today=date(2026, 4, 1))["asks"]
     assert late_asks["effort_days"] == sum(effort[m.effort] for m in late_rows)
     assert {m.period for m in late_rows} <= {"2027H1", "2027H2"}
+
+
+def test_the_method_page_lists_every_designed_value(planned: Listener, root: App) -> None:
+    """The method page names each designed value the plan's numbers depend on, from the
+    policy's `designed` entries, and says that assessing component 1 is a design choice."""
+    from html import unescape
+
+    from pvpp.policy import load_policy
+
+    policy = load_policy("pvpp2027-v1")
+    choice = {"lv": "projekta izvēles", "en": "project's choice"}
+    factor = {"lv": "1,5", "en": "1.5"}
+    for lang in ("lv", "en"):
+        with root.db.unit_of_work() as s:
+            view = plan_context(s, "2026-K1", "VID", today=root.today(), lang=lang)
+        html = unescape(render_html("plan/plan.html.j2", view))
+        method = html[html.index('<section id="method">') :]
+        for entry in policy.designed_for_numbers():
+            assert entry.name.get(lang) in method and entry.note.get(lang) in method
+        assert choice[lang] in method and factor[lang] in method

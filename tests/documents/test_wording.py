@@ -93,6 +93,8 @@ def plan_page(lang: str, *, by_2027: int, later: int, days: int, head: int, fund
         "groups_legend": [],
         "services": [],
         "team": [],
+        "method": [],
+        "designed": [],
         "warnings": [],
     }
     return text_of(render_html("plan/plan.html.j2", context))

@@ -20,7 +20,7 @@ from pvpp.i18n import t
 from pvpp.national import round_scores
 from pvpp.planning.library import load_library
 from pvpp.plans import PlanError, context, latest_plan, plan_measures
-from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.rounds import create_round
 from pvpp.submissions import ingest_paths
 from tests.exports.conftest import HOSTILE_DROP_REASON, HOSTILE_INSTITUTION_NAME, Fixture
@@ -34,6 +34,7 @@ ROUND_SHEETS_LV = [
     "Nosacījumu grupas",
     "RV6 un RV7 vajadzības",
     "Pakāpju sadalījums",
+    "Nesaprotami jautājumi",
     "Indekss pa grupām",
     "Pakalpojumu atbilstība",
     "Finansējums",
@@ -158,6 +159,18 @@ def test_round_workbook_in_latvian_matches_the_store(
     assert {r["Punkts"].value for r in needs} == {"K5", "K7", "K8", "R2", "S3", "S4"}
     distribution = _rows(wb["Pakāpju sadalījums"])
     assert all(r["Kopā"].value == len(scores) for r in distribution)
+    # Per question: how many answered it "Jautājums nav saprotams", of how many answering.
+    unclear = _rows(wb["Nesaprotami jautājumi"])
+    assert len(unclear) == len(load_questionnaire("pvpp2027-q1").degree_fields)
+    first = unclear[0]
+    assert (first["Lauks"].value, first["Punkts"].value, first["Dimensija"].value) == (
+        "Q_1_1_D1",
+        "1.1",
+        "D1",
+    )
+    assert first["Jautājums"].value.startswith("Cik lielā mērā")
+    assert all(r["“Jautājums nav saprotams”"].value == 0 for r in unclear)
+    assert all(r["Atbildējušas iestādes"].value == len(scores) for r in unclear)
 
     info = _pairs(wb["Informācija"])
     assert info["Novērtēšanas cikls"].value == "2026-K1"
@@ -166,7 +179,8 @@ def test_round_workbook_in_latvian_matches_the_store(
     assert info["Vērtēšanas metode"].value == "pvpp-score-2"
     assert info["Iesniegšanas termiņš"].number_format == DATE_FORMAT
     assert isinstance(info["Izveidots (Rīgas laiks)"].value, datetime)
-    assert "valsts mērķa pakāpe (29 punktiem)" in info["Piezīme par provizoriskām vērtībām"].value
+    note = info["Piezīme par provizoriskām vērtībām"].value
+    assert "Valsts mērķa pakāpe; Dimensijas D1–D4" in note
     assert "iekšējā" in info["Forma"].value
     _no_formulas(path)
 
@@ -225,6 +239,7 @@ def test_publication_hides_small_groups_and_names_nobody(
     assert wb.sheetnames == [
         "RV6 un RV7 vajadzības",
         "Pakāpju sadalījums",
+        "Nesaprotami jautājumi",
         "Indekss pa grupām",
         "Pakalpojumu atbilstība",
         "Finansējums",

@@ -18,8 +18,9 @@ from pvpp.exports.data import flag_label, name_of
 from pvpp.exports.info import provisional_note
 from pvpp.exports.writer import Column, code_col, col
 from pvpp.i18n import LANGS, catalogue, keys
-from pvpp.policy import Policy, load_policy
-from pvpp.policy.models import Item, Lang
+from pvpp.planning.library import load_library
+from pvpp.policy import load_policy
+from pvpp.policy.models import Lang
 from pvpp.states.assignment import AssignmentState
 from pvpp.states.plan import PlanState
 from pvpp.states.plan_measure import MeasureState
@@ -123,32 +124,15 @@ def test_the_publishable_form_agrees_with_its_minimum_group(
     assert en["Note"] == "Fewer than 21 institutions scored: aggregates are withheld."
 
 
-def _provisional(policy: Policy, targets: int, weights: int) -> Policy:
-    """``policy`` with the national target of its first ``targets`` items provisional and
-    the weight of its first ``weights``, and nothing else of its items."""
-    order = {item.id: n for n, item in enumerate(policy.items)}
-
-    def item(i: Item) -> Item:
-        n = order[i.id]
-        marks = (("national_target",) if n < targets else ()) + (("weight",) if n < weights else ())
-        return i.model_copy(update={"provisional": marks})
-
-    components = tuple(
-        c.model_copy(update={"items": tuple(item(i) for i in c.items)}) for c in policy.components
-    )
-    return policy.model_copy(update={"components": components})
-
-
-@pytest.mark.parametrize(
-    ("lang", "target", "weight"),
-    [
-        ("lv", "valsts mērķa pakāpe (1 punktam)", "punktu svars (21 punktam)"),
-        ("en", "national target degree (1 item)", "item weight (21 items)"),
-    ],
-)
-def test_provisional_values_agree_with_the_number_of_items(
-    lang: Lang, target: str, weight: str
-) -> None:
-    policy = _provisional(load_policy("pvpp2027-v1"), targets=1, weights=21)
-    note = provisional_note(policy, None, lang)
-    assert note is not None and f": {target}; {weight}; " in note
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_the_provisional_note_names_every_designed_value_numbers_depend_on(lang: Lang) -> None:
+    policy = load_policy("pvpp2027-v1")
+    library = load_library(policy.id)
+    note = provisional_note(policy, library, lang)
+    assert note is not None
+    for designed in policy.designed_for_numbers():
+        assert designed.name.get(lang) in note
+    # Without plans (no library), the library's entry is left out.
+    without = provisional_note(policy, None, lang)
+    assert without is not None
+    assert next(d for d in policy.designed if d.id == "library").name.get(lang) not in without

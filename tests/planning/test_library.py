@@ -69,3 +69,23 @@ def test_missing_step_unknown_role_and_cycle_are_named(tmp_path: Path) -> None:
     assert "no measure for item K2, D3, step to degree 2" in problems
     assert f"measures[{first['id']}].role: 'wizard' is not a role in _common.yaml" in problems
     assert any(p.startswith("prerequisites form a cycle:") for p in problems)
+
+
+def test_the_library_and_the_policy_agree_on_what_is_designed() -> None:
+    """`_common.yaml` marks what the policy's `designed` entry "library" covers, both ways."""
+    from pvpp.planning.library import designed_problems, load_common
+    from pvpp.policy import load_policy
+
+    policy = load_policy("pvpp2027-v1")
+    common = load_common(policy.id)
+    assert designed_problems(common, policy) == []
+    unmarked = common.model_copy(update={"provisional": ("roles", "support_offers", "effort")})
+    assert designed_problems(unmarked, policy) == [
+        "policy pvpp2027-v1 designed covers library.measures, but _common.yaml does not mark "
+        "'measures' provisional"
+    ]
+    odd = common.model_copy(update={"provisional": (*common.provisional, "colours")})
+    assert designed_problems(odd, policy) == [
+        "_common.yaml provisional: 'colours' is not a part of the library "
+        "(measures, roles, support_offers, effort)"
+    ]

@@ -135,3 +135,33 @@ def test_a_closed_round_fixes_what_medians_and_publications_count(
         comps, _ = national.medians_for(s, "R", "FM")
         assert all(v is not None for v in comps.values())
     assert published["closed_on"] == "2026-04-01" and published["institutions_scored"] == 4
+
+
+def test_how_often_each_question_is_unclear() -> None:
+    """Per question, in field order: how many answered "Jautājums nav saprotams", of how
+    many answered it; a row over too few answering institutions is withheld when the
+    view is published (``shown``), as the degree distribution's are."""
+    from types import SimpleNamespace
+
+    from pvpp.disclosure import enough
+    from pvpp.national import unclear_questions
+
+    rnd = SimpleNamespace(questionnaire_version="pvpp2027-q1")
+    answers = [
+        {"Q_1_1_D1": "unclear", "Q_1_1_D2": 2},
+        {"Q_1_1_D1": "unclear", "Q_1_1_D2": "unknown"},
+        {"Q_1_1_D1": 3},
+        {"Q_1_1_D1": "unclear"},
+    ]
+    pop = SimpleNamespace(
+        answer_sets={i: SimpleNamespace(answers=a) for i, a in enumerate(answers)}
+    )
+    internal = unclear_questions(rnd, pop, lambda n: True)  # type: ignore[arg-type]
+    by_field = {q["field"]: q for q in internal}
+    assert internal[0]["field"] == "Q_1_1_D1"
+    assert (by_field["Q_1_1_D1"]["unclear"], by_field["Q_1_1_D1"]["answered"]) == (3, 4)
+    assert (by_field["Q_1_1_D2"]["unclear"], by_field["Q_1_1_D2"]["answered"]) == (0, 2)
+    assert by_field["Q_K1_D1"]["answered"] == 0 and not by_field["Q_K1_D1"]["withheld"]
+    published = {q["field"]: q for q in unclear_questions(rnd, pop, enough)}  # type: ignore[arg-type]
+    assert published["Q_1_1_D1"]["unclear"] == 3 and not published["Q_1_1_D1"]["withheld"]
+    assert published["Q_1_1_D2"]["unclear"] is None and published["Q_1_1_D2"]["withheld"]

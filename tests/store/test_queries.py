@@ -124,6 +124,6 @@ def test_round_status_and_measures_take_the_same_statements_for_10_or_1000(
             assert view["totals"]["assigned"] == (10 if code == "S" else 1000)
             assert len(facts) == (2 if code == "S" else 200)
             flags = {r["code"]: r["flags"] for r in view["institutions"]}
-            assert flags[f"{code}-0000"] == ["no_training_P1.3"]
+            assert flags[f"{code}-0000"] == ["no_training_P1.3", "no_training_P2.2"]
             assert flags[f"{code}-0001"][0] == "no_team"
     assert counts["S"] == counts["L"], counts

@@ -144,7 +144,12 @@ def test_round_applies_rv1_rules(round_store: str, root: App) -> None:
         "VDD": "excluded:4.1.5.4",
     }
     assert len(report.assigned) == 37
-    assert report.flagged["VID"] == ["no_team", "no_training_P1.1", "no_training_P1.3"]
+    assert report.flagged["VID"] == [
+        "no_team",
+        "no_training_P1.1",
+        "no_training_P1.3",
+        "no_training_P2.2",
+    ]
     assert count(root, Assignment) == 37
     assert count(root, Transition) == 37
     with (

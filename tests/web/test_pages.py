@@ -28,6 +28,8 @@ def test_the_home_page_shows_the_round_what_is_missing_the_plans_and_the_team(
     assert "plāns sagatavots" in html  # the assignment's state in words
     # RV1: the trainings nobody attended, each code with its name.
     assert "nav apmeklēta apmācība P1.1 " in html
+    # P2.2, the team's training on assessment, is a condition before the self-assessment.
+    assert "nav apmeklēta apmācība P2.2 apmācīt katras iestādes" in html
     assert f'href="/plans/{world.plan_ids[A]}"' in html
     for name, email, _ in team_of(A).values():
         assert name in html and email in html

@@ -360,3 +360,19 @@ def test_kept_answers_are_not_saved_for_another_person(qworld: World) -> None:
     answer = fresh.post(f"/questionnaire/{aid}/fields/Q_1_1_D4", headers=HX,
                         data={"csrf": token, "Q_1_1_D4": "0"})  # fmt: skip
     assert answer.status_code == 401
+
+
+def test_the_question_is_unclear_is_offered_and_kept_as_its_own_answer(qworld: World) -> None:
+    """The radio group offers "Jautājums nav saprotams"; saved, it is stored as "unclear",
+    not as "unknown", and counts as an answer (not left unanswered)."""
+    client = client_of(qworld, "team")
+    aid = assignment_id(qworld, A)
+    page = client.get(f"/questionnaire/{aid}/C1").text
+    assert 'value="unclear"' in page and "Jautājums nav saprotams" in page
+    english = client.get(f"/questionnaire/{aid}/C1?lang=en").text
+    assert "The question is unclear" in english
+    status, fragment = autosave(client, aid, "Q_1_1_D2", "unclear")
+    assert status == 200 and 'value="unclear" checked' in fragment
+    assert draft_rows(qworld, aid, "Q_1_1_D2")[-1].value == "unclear"
+    overview = client.get(f"/questionnaire/{aid}?lang=lv").text
+    assert "Atbildēts: 16 no 16" in overview

@@ -166,3 +166,37 @@ def test_every_option_label_parses_back(
     result = check_workbook(fill(overrides), settings=root.settings)
     assert result.status is Status.ACCEPTED, result.problems
     assert [result.answers[f] for f in fields] == values
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_the_instructions_list_every_designed_value_the_scores_depend_on(
+    spec: QuestionnaireSpec, blank_lv: bytes, blank_en: bytes, lang: str
+) -> None:
+    """Generated from the policy's `designed` entries marked `numbers`, with their notes."""
+    wb = openpyxl.load_workbook(io.BytesIO(blank_lv if lang == "lv" else blank_en))
+    sheet = wb[spec.sheet_title("instructions", lang)]  # type: ignore[arg-type]
+    rows = {
+        str(row[1].value): str(row[2].value)
+        for row in sheet.iter_rows(min_col=1, max_col=3)
+        if row[1].value is not None
+    }
+    designed = spec.policy.designed_for_numbers()
+    assert designed
+    for entry in designed:
+        assert rows.get(entry.name.get(lang)) == entry.note.get(lang)  # type: ignore[arg-type]
+
+
+def test_the_question_is_unclear_is_in_the_dropdown_and_read_back(
+    fill: Any, blank_lv: bytes, root: App
+) -> None:
+    """The answer list offers "Jautājums nav saprotams"; the checker reads it as "unclear",
+    apart from "unknown"."""
+    wb = openpyxl.load_workbook(io.BytesIO(blank_lv))
+    offered = [c.value for c in wb["Saraksti"]["A"] if c.value]
+    assert offered[-3:] == ["Nav attiecināms", "Nav zināms", "Jautājums nav saprotams"]
+    result = check_workbook(
+        fill({"Q_1_1_D2": "Jautājums nav saprotams", "Q_1_1_D3": "Nav zināms"}),
+        settings=root.settings,
+    )
+    assert result.status is Status.ACCEPTED, result.problems
+    assert (result.answers["Q_1_1_D2"], result.answers["Q_1_1_D3"]) == ("unclear", "unknown")

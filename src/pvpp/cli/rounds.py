@@ -262,7 +262,8 @@ def milestones_(
         str | None, typer.Option(help="The day lateness is judged on (YYYY-MM-DD)")
     ] = None,
 ) -> None:
-    """The round's RV3/RV4 milestones (regulation, guidelines, trainings); change one."""
+    """The round's national milestones (P2.1 guidelines, P2.2 training, RV3 regulation, RV4
+    guidelines and trainings); change one."""
     from pvpp.milestones import milestones, record_milestones, set_milestone
 
     due_on = parse_date(due, "--due") if due else None
@@ -276,7 +277,7 @@ def milestones_(
         write_json([{**r, "due_on": r["due_on"].isoformat()} for r in rows])
         return
     table = data_table(
-        "measure", "state", "due", "text", "note", title=f"Round {code}: RV3/RV4 milestones"
+        "measure", "state", "due", "text", "note", title=f"Round {code}: national milestones"
     )
     for r in rows:
         state_cell = Text(r["state"])

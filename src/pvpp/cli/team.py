@@ -17,7 +17,14 @@ from pvpp.cli.common import (
     transaction,
 )
 from pvpp.planning.library import load_common
-from pvpp.teams import add_member, members, record_training, remove_member, set_lead
+from pvpp.teams import (
+    add_member,
+    members,
+    record_training,
+    remove_member,
+    representatives_trained,
+    set_lead,
+)
 
 InstArg = Annotated[str, typer.Argument(help="Institution code", callback=institution_code_arg)]
 
@@ -82,8 +89,13 @@ def training(
     email: Annotated[str, typer.Option()],
     measure: Annotated[str, typer.Option(help="P1.1, P1.3, P2.2, P4.2, P4.4 or P4.6")],
     date_: Annotated[str, typer.Option("--date", help="Attended on, YYYY-MM-DD")],
+    name: Annotated[
+        str | None,
+        typer.Option(help="A representative's name: P1.1 for someone not (yet) in the team"),
+    ] = None,
 ) -> None:
-    """Record a training a member attended."""
+    """Record a training a member attended, or P1.1 for a representative of the
+    institution before a team exists (with --name)."""
     added = _run(
         ctx,
         record_training,
@@ -91,6 +103,7 @@ def training(
         email=email,
         measure=measure,
         attended_on=parse_date(date_, "--date"),
+        name=name,
     )
     console.print(
         f"{institution}: {email} attended {measure}" + ("" if added else " (already recorded)")
@@ -105,3 +118,9 @@ def show(ctx: typer.Context, institution: InstArg) -> None:
     for m in rows:
         table.add_row(m.name, m.email, ", ".join(m.roles), "yes" if m.is_lead else "")
     console.print(table)
+    trained = _run(ctx, representatives_trained, institution=institution)
+    if trained:
+        others = data_table("representative", "email", "training", "attended", title="Trained")
+        for r in trained:
+            others.add_row(r.name, r.email, r.measure_id, r.attended_on.isoformat())
+        console.print(others)

@@ -52,7 +52,7 @@ from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import ItemKind, Lang
 from pvpp.queries import measure_facts
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
-from pvpp.scoring import ScoreResult, degree_of
+from pvpp.scoring import ScoreResult, degree_of, designed_lines, method_paragraphs
 from pvpp.services import conformity_by_group
 from pvpp.states.plan_measure import MeasureState
 from pvpp.store.models import Plan, PlanMeasure
@@ -604,6 +604,8 @@ def plan_context(
         "groups_legend": [names.item(k.id) for k in groups],
         "services": services,
         "team": team,
+        "method": method_paragraphs(policy, lang),
+        "designed": designed_lines(policy, lang),
         # A warning's text names its item and dimensions with their names already.
         "warnings": [{"item": names.item(w.item), "text": w.message[g]} for w in result.warnings],
     }

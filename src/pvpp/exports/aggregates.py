@@ -77,6 +77,7 @@ def aggregate_sheets(
     ws = new_sheet(wb, t("exports.sheet.distribution", lang))
     write_table(ws, dist_columns, dist_rows, lang, freeze_cols=2)
     counts[ws.title] = len(dist_rows)
+    counts |= _unclear_sheet(wb, data, view, lang)
 
     group_columns = [
         col("exports.column.group", width=44),
@@ -93,6 +94,37 @@ def aggregate_sheets(
     counts |= _conformity_sheet(wb, data, view, lang)
     counts |= _funding_sheet(wb, data, view, lang)
     return counts
+
+
+def _unclear_sheet(
+    wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang
+) -> dict[str, int]:
+    """How often each question was answered "Jautājums nav saprotams", of how many
+    institutions answered it: the questions to reword first."""
+    marker = t("disclosure.marker", lang)
+    spec = data.spec
+    columns = [
+        col("exports.column.field", width=14),
+        col("exports.column.item", width=8),
+        col("exports.column.dimension", width=10),
+        col("exports.column.question", width=70),
+        col("exports.column.unclear", "int", 14),
+        col("exports.column.answered", "int", 14),
+    ]
+    rows = [
+        [
+            q["field"],
+            q["item"],
+            q["dimension"],
+            spec.question_text(q["field"], lang),
+            marker if q["withheld"] else q["unclear"],
+            q["answered"],
+        ]
+        for q in view["unclear_questions"]
+    ]
+    ws = new_sheet(wb, t("exports.sheet.unclear", lang))
+    write_table(ws, columns, rows, lang, freeze_cols=1)
+    return {ws.title: len(rows)}
 
 
 def _conformity_sheet(

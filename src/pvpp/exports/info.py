@@ -14,24 +14,19 @@ from pvpp.exports.writer import Pair, new_sheet, write_pairs
 from pvpp.i18n import t
 from pvpp.planning.library import Library
 from pvpp.policy import Policy
+from pvpp.policy.loader import LIBRARY_PREFIX
 from pvpp.policy.models import Lang
 from pvpp.scoring import METHOD
 
 
 def provisional_note(policy: Policy, library: Library | None, lang: Lang) -> str | None:
-    """Which figures rest on designed values, from the policy's own ``provisional`` lists."""
-    items = policy.items
-    parts = []
-    if n := sum("national_target" in i.provisional for i in items):
-        parts.append(t("exports.info.prov_target", lang, n=n))
-    if n := sum("weight" in i.provisional for i in items):
-        parts.append(t("exports.info.prov_weight", lang, n=n))
-    if policy.degree_scale.provisional or any(d.provisional for d in policy.dimensions):
-        parts.append(t("exports.info.prov_scale", lang))
-    if any(c.provisional for c in policy.components):
-        parts.append(t("exports.info.prov_component", lang))
-    if library is not None and library.common.provisional:
-        parts.append(t("exports.info.prov_library", lang))
+    """Which figures rest on designed values: the policy's ``designed`` entries that
+    numbers depend on (the measures library's only when the export holds plans)."""
+    parts = [
+        d.name.get(lang)
+        for d in policy.designed_for_numbers()
+        if library is not None or not all(c.startswith(LIBRARY_PREFIX) for c in d.covers)
+    ]
     return t("exports.info.provisional_text", lang, what="; ".join(parts)) if parts else None
 
 

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError
 
 from pvpp.paths import policy_dir
 from pvpp.policy import Policy, load_policy
+from pvpp.policy.loader import library_covers
 from pvpp.policy.models import ItemKind, Node, Strict, Text
 from pvpp.yamlio import DataFileError, format_loc, read_yaml
 
@@ -182,6 +183,34 @@ def library_problems(lib: Library) -> list[str]:
     return problems
 
 
+#: What ``_common.yaml`` may mark ``provisional``: its own lists and the measures.
+PROVISIONAL_PARTS = ("measures", "roles", "support_offers", "effort")
+
+
+def designed_problems(common: Common, policy: Policy) -> list[str]:
+    """The library's ``provisional`` parts and the policy's ``designed`` entries that
+    cover ``library.*`` agree: each designed part is marked, each mark explained."""
+    out = []
+    marked = set(common.provisional)
+    covered = library_covers(policy)
+    out += [
+        f"_common.yaml provisional: {name!r} is not a part of the library "
+        f"({', '.join(PROVISIONAL_PARTS)})"
+        for name in sorted(marked - set(PROVISIONAL_PARTS))
+    ]
+    out += [
+        f"_common.yaml provisional: {name!r} is marked, but no `designed` entry of policy "
+        f"{policy.id} covers library.{name}"
+        for name in sorted((marked & set(PROVISIONAL_PARTS)) - covered)
+    ]
+    out += [
+        f"policy {policy.id} designed covers library.{name}, but _common.yaml does not mark "
+        f"{name!r} provisional"
+        for name in sorted(covered - marked)
+    ]
+    return out
+
+
 def _service_problems(lib: Library, groups: list[str]) -> list[str]:
     """Each service measure is for a condition group, raises no dimension and needs no
     other measure (it is scheduled after its group's own steps, not by prerequisites)."""
@@ -261,6 +290,7 @@ def load_library_dir(folder: Path, policy: Policy) -> Library:
         service_measures.extend(part.service_measures)
     lib = Library(policy, common, measures, service_measures)
     problems = library_problems(lib) + service_coverage_problems(lib)
+    problems += designed_problems(common, policy)
     if problems:
         raise LibraryError(folder, problems)
     return lib

@@ -7,6 +7,7 @@ descriptors for every degree in both languages, and ``provisional`` lists naming
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -137,28 +138,110 @@ def semantic_problems(policy: Policy) -> list[str]:
     return problems
 
 
-def _provisional_problems(policy: Policy) -> list[str]:
-    out = []
+def marked_fields(policy: Policy) -> dict[str, tuple[str, ...]]:
+    """Every element's path in the file (``""`` for the top level, ``degree_scale``,
+    ``components[C1].items[1.1]``) → the fields it marks ``provisional``."""
+    out: dict[str, tuple[str, ...]] = {}
 
     def visit(node: BaseModel, where: str) -> None:
-        marked = getattr(node, "provisional", ())
-        fields = set(type(node).model_fields)
-        if isinstance(node, Policy):
-            fields = set()
-        for name in marked:
-            # The scale marks its parts ("names", "descriptors") rather than its own fields.
-            if name not in fields and not (
-                where == "degree_scale" and name in {"names", "descriptors"}
-            ):
-                out.append(f"{where}.provisional: {name!r} is not a field of this element")
+        out[where] = tuple(getattr(node, "provisional", ()))
         for fname in type(node).model_fields:
             value = getattr(node, fname)
+            prefix = f"{where + '.' if where else ''}{fname}"
             if isinstance(value, tuple):
                 for entry in value:
-                    if isinstance(entry, BaseModel) and hasattr(entry, "id"):
-                        visit(entry, f"{where + '.' if where else ''}{fname}[{entry.id}]")
+                    if isinstance(entry, BaseModel) and hasattr(entry, "provisional"):
+                        visit(entry, f"{prefix}[{getattr(entry, 'id', '')}]")
             elif isinstance(value, BaseModel) and hasattr(value, "provisional"):
-                visit(value, f"{where + '.' if where else ''}{fname}")
+                visit(value, prefix)
 
     visit(policy, "")
     return out
+
+
+#: A ``covers`` path of the measures library, checked by the library's own loader.
+LIBRARY_PREFIX = "library."
+
+
+def covered_fields(policy: Policy, path: str) -> list[tuple[str, str]]:
+    """The (element path, field) pairs a ``covers`` path names; empty if none."""
+    nodes = marked_fields(policy)
+    where, _, field = path.rpartition(".")
+    parts = re.split(r"(\[\*\])", where)
+    pattern = re.compile("".join(r"\[[^\]]+\]" if p == "[*]" else re.escape(p) for p in parts))
+    out = []
+    for node_path in nodes:
+        if not pattern.fullmatch(node_path):
+            continue
+        model = _node_at(policy, node_path)
+        if model is not None and field in type(model).model_fields:
+            out.append((node_path, field))
+    return out
+
+
+def _node_at(policy: Policy, path: str) -> BaseModel | None:
+    node: BaseModel = policy
+    for part in re.findall(r"([a-z_]+)(?:\[([^\]]+)\])?", path):
+        name, ident = part
+        value = getattr(node, name, None)
+        if ident:
+            value = next((e for e in value or () if getattr(e, "id", None) == ident), None)
+        if not isinstance(value, BaseModel):
+            return None
+        node = value
+    return node
+
+
+def _provisional_problems(policy: Policy) -> list[str]:
+    """``provisional`` names real fields; every designed entry covers fields marked
+    provisional, and every provisional field is covered by a designed entry (so each
+    designed value carries its marker, and each marker its explanation)."""
+    out = []
+    nodes = marked_fields(policy)
+    for where, marked in nodes.items():
+        node = _node_at(policy, where)
+        fields = set(type(node).model_fields) if node is not None else set()
+        for name in marked:
+            if name not in fields or name in {"provisional", "id", "designed"}:
+                out.append(
+                    f"{where or '(top level)'}.provisional: {name!r} is not a field of this element"
+                )
+    covered: set[tuple[str, str]] = set()
+    ids = Counter(d.id for d in policy.designed)
+    for entry in policy.designed:
+        if ids[entry.id] > 1:
+            out.append(f"designed[{entry.id}]: id used {ids[entry.id]} times; ids must be unique")
+        for path in entry.covers:
+            if path.startswith(LIBRARY_PREFIX):
+                continue  # the measures library's loader checks these against its own file
+            pairs = covered_fields(policy, path)
+            if not pairs:
+                out.append(f"designed[{entry.id}].covers: {path!r} names no field of this file")
+            for where, field in pairs:
+                covered.add((where, field))
+                if field not in nodes[where]:
+                    out.append(
+                        f"designed[{entry.id}].covers: {path!r} is designed, but "
+                        f"{where or '(top level)'} does not mark {field!r} provisional"
+                    )
+    for where, marked in nodes.items():
+        node = _node_at(policy, where)
+        fields = set(type(node).model_fields) if node is not None else set()
+        for name in marked:
+            if name in fields and (where, name) not in covered:
+                out.append(
+                    f"{where or '(top level)'}.provisional: {name!r} is marked provisional but "
+                    "no `designed` entry covers it (say what was designed and why)"
+                )
+    return out
+
+
+def library_covers(policy: Policy) -> set[str]:
+    """The parts of the measures library the policy's ``designed`` entries explain
+    (``library.measures`` → ``measures``)."""
+    return {
+        path.removeprefix(LIBRARY_PREFIX)
+        for entry in policy.designed
+        for path in entry.covers
+        if path.startswith(LIBRARY_PREFIX)
+    }

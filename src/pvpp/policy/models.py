@@ -107,6 +107,9 @@ class Component(Node):
     name: Text
     rv5_measure: str
     foundation: bool = False
+    #: What a gap of this component's items weighs in a priority (1 unless the data says
+    #: otherwise; 1.5 for component 1 in ``pvpp2027-v1``, a designed value).
+    foundation_factor: float = Field(default=1.0, gt=0)
     items: tuple[Item, ...] = Field(min_length=1)
 
 
@@ -155,6 +158,25 @@ class ParticipantRole(Node):
     name: Text
 
 
+class Designed(Strict):
+    """One designed (not published) part of the policy data, with why it is so.
+
+    ``covers`` names the fields it explains, as paths inside the policy file
+    (``components[*].items[*].weight``, ``dimensions``; ``[*]`` for every entry) or, with
+    the prefix ``library.``, a part of the measures library (``library.measures``). Each
+    field a path names must be marked ``provisional`` where it stands, and each field
+    marked ``provisional`` must be covered by an entry: the loader checks both ways.
+    ``numbers``: a reader's scores, gaps, priorities or plan depend on it, so the plan's
+    method page and the workbook's instructions list it.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    name: Text
+    note: Text
+    covers: tuple[str, ...] = Field(min_length=1)
+    numbers: bool = False
+
+
 class Period(Strict):
     start: int
     end: int
@@ -168,6 +190,9 @@ class Policy(Strict):
     plan: Text
     period: Period
     source: str | None = None
+    #: Top-level parts that are designed (e.g. ``dimensions``: the set is published for
+    #: component 3 only, its use for the other components is ours).
+    provisional: tuple[str, ...] = ()
     degree_scale: DegreeScale
     dimensions: tuple[Dimension, ...] = Field(min_length=1)
     components: tuple[Component, ...] = Field(min_length=1)
@@ -178,6 +203,7 @@ class Policy(Strict):
     funding_sources: tuple[FundingSource, ...] = ()
     service_types: tuple[ServiceType, ...] = ()
     participant_roles: tuple[ParticipantRole, ...] = ()
+    designed: tuple[Designed, ...] = ()
 
     # -- look-ups used across the code base -------------------------------------------------
 
@@ -199,6 +225,11 @@ class Policy(Strict):
             if any(i.id == item_id for i in component.items):
                 return component
         raise KeyError(item_id)
+
+    def designed_for_numbers(self) -> list[Designed]:
+        """The designed parts a reader's numbers depend on, in file order: what the plan's
+        method page and the workbook's instructions list."""
+        return [d for d in self.designed if d.numbers]
 
     @property
     def measures(self) -> list[Measure]:

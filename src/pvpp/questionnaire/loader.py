@@ -16,13 +16,15 @@ from pvpp.questionnaire.models import (
     AnswerOption,
     FieldKind,
     Questionnaire,
-    degree_field_id,
     item_field_id,
+    part_field_id,
     service_field_id,
 )
 from pvpp.yamlio import DataFileError, format_loc, read_yaml
 
 QuestionnaireError = DataFileError
+#: The most questions one dimension of an item may be asked in.
+MAX_PARTS = 4
 
 
 def available_questionnaires() -> list[str]:
@@ -47,16 +49,19 @@ class QuestionnaireSpec:
         out: list[AnswerField] = []
         for component in self.policy.components:
             for item in component.items:
+                texts = self.questionnaire.items[item.id]
                 for dim in self.policy.dimensions:
-                    out.append(
-                        AnswerField(
-                            degree_field_id(item.id, dim.id),
-                            FieldKind.DEGREE,
-                            component.id,
-                            item.id,
-                            dim.id,
+                    for part in range(1, len(texts.parts(dim.id)) + 1):
+                        out.append(
+                            AnswerField(
+                                part_field_id(item.id, dim.id, part),
+                                FieldKind.DEGREE,
+                                component.id,
+                                item.id,
+                                dim.id,
+                                part=part,
+                            )
                         )
-                    )
                 for kind in (
                     FieldKind.TARGET,
                     FieldKind.NA_REASON,
@@ -100,6 +105,18 @@ class QuestionnaireSpec:
     @cached_property
     def degree_fields(self) -> list[AnswerField]:
         return [f for f in self.fields if f.kind is FieldKind.DEGREE]
+
+    def question_text(self, field_id: str, lang: Lang) -> str:
+        """The question a degree field asks, in ``lang``."""
+        f = self.field_by_id[field_id]
+        assert f.item_id is not None and f.dimension_id is not None, field_id
+        return self.questionnaire.items[f.item_id].parts(f.dimension_id)[f.part - 1].get(lang)
+
+    def parts_of(self, item_id: str, dimension_id: str) -> list[AnswerField]:
+        """The degree fields of one dimension of an item (one unless asked in parts)."""
+        return [
+            f for f in self.degree_fields if f.item_id == item_id and f.dimension_id == dimension_id
+        ]
 
     def sheet_title(self, key: str, lang: Lang) -> str:
         """Title of a sheet: a component id, ``instructions``, ``services`` or ``lists``."""
@@ -151,6 +168,12 @@ def _problems(spec_q: Questionnaire, policy: Policy) -> list[str]:
             problems.append(f"items.{item_id}.questions: no question for dimension(s) {missing}")
         if extra:
             problems.append(f"items.{item_id}.questions: {extra} are not dimensions of the policy")
+        for dim, question in entry.questions.items():
+            if isinstance(question, tuple) and not 1 <= len(question) <= MAX_PARTS:
+                problems.append(
+                    f"items.{item_id}.questions.{dim}: a list of questions needs 1 to "
+                    f"{MAX_PARTS} entries"
+                )
     for item_id in spec_q.items:
         if item_id not in policy_items:
             problems.append(f"items.{item_id}: not an item of policy {policy.id}")

@@ -9,6 +9,8 @@ Field id scheme (each id is also the workbook-level defined name of its cell):
 =========================  ==========================================================
 ``Q_<item>_<dim>``         degree answer for an item on a dimension, e.g. ``Q_K3_D2``;
                            item ids have their dots replaced: ``1.1`` → ``Q_1_1_D1``
+``Q_<item>_<dim>_<n>``     part ``n`` (2, 3, …) of a dimension asked in several
+                           questions, e.g. ``Q_K2_D3_2``; part 1 keeps ``Q_K2_D3``
 ``TARGET_<item>``          the team's own target degree for the item (optional)
 ``NAREASON_<item>``        why an answer of the item is "not applicable"
 ``EVIDENCE_<item>``        what document or practice shows the rating
@@ -40,9 +42,18 @@ class AnswerOption(Strict):
 
 
 class QuestionnaireItem(Strict):
+    """An item's texts. A dimension's question is one text, or a list of texts when it
+    asks several things that can have different answers (each its own answer field; the
+    dimension is at the lowest of them, :func:`pvpp.scoring.combine_parts`)."""
+
     intro: Text
     evidence_hint: Text
-    questions: dict[str, Text]
+    questions: dict[str, Text | tuple[Text, ...]]
+
+    def parts(self, dimension_id: str) -> tuple[Text, ...]:
+        """The questions asked for ``dimension_id``, in order (one for most)."""
+        question = self.questions[dimension_id]
+        return (question,) if isinstance(question, Text) else question
 
 
 class SheetTitles(Strict):
@@ -107,6 +118,8 @@ class AnswerField:
     dimension_id: str | None = None
     service_row: int | None = None
     condition_group: str | None = None
+    #: Which question of its dimension a degree field answers (1 unless asked in parts).
+    part: int = 1
 
 
 def item_key(item_id: str) -> str:
@@ -116,6 +129,13 @@ def item_key(item_id: str) -> str:
 
 def degree_field_id(item_id: str, dimension_id: str) -> str:
     return f"Q_{item_key(item_id)}_{dimension_id}"
+
+
+def part_field_id(item_id: str, dimension_id: str, part: int) -> str:
+    """Part ``part`` of a dimension's question: part 1 is the dimension's own field (ids
+    stay stable when a question is split), the others ``<id>_<part>``."""
+    base = degree_field_id(item_id, dimension_id)
+    return base if part == 1 else f"{base}_{part}"
 
 
 def item_field_id(kind: FieldKind, item_id: str) -> str:

@@ -36,6 +36,7 @@ from pvpp.questionnaire.models import (
     FieldKind,
     item_field_id,
 )
+from pvpp.scoring import combine_parts
 
 Answer = int | str
 
@@ -109,16 +110,17 @@ class Vocabulary:
             for lang in LANGS:
                 self.service_types[norm(spec.service_type_label(st.id, lang))] = st.id
         na = next(o for o in q.non_scoring if o.requires_reason)
-        nk = next((o for o in q.non_scoring if not o.requires_reason), na)
-        self._na, self._nk = na.label, nk.label
+        others = [o for o in q.non_scoring if not o.requires_reason] or [na]
+        self._na, self._others = na.label, [o.label for o in others]
 
     def na_label(self, lang: Lang) -> str:
         """The name of the answer that needs a reason ("Nav attiecināms")."""
         return self._na.get(lang)
 
     def nk_label(self, lang: Lang) -> str:
-        """The name of the other non-scoring answer ("Nav zināms")."""
-        return self._nk.get(lang)
+        """The names of the other non-scoring answers ("Nav zināms", "Jautājums nav
+        saprotams"), as the message quoting them joins them."""
+        return "” / “".join(label.get(lang) for label in self._others)
 
     def degree(self, value: Any) -> int | None:
         if isinstance(value, bool):
@@ -216,17 +218,24 @@ def item_problems(
         if wanted is not None and item.id not in wanted:
             continue
         dims = [f for f in spec.degree_fields if f.item_id == item.id]
-        na_dims = [
-            f.dimension_id
-            for f in dims
-            if f.dimension_id is not None and answers.get(f.id) in vocab.reason_codes
-        ]
+        na_dims = list(
+            dict.fromkeys(
+                f.dimension_id
+                for f in dims
+                if f.dimension_id is not None and answers.get(f.id) in vocab.reason_codes
+            )
+        )
         reason_id = item_field_id(FieldKind.NA_REASON, item.id)
         if na_dims and reason_id not in answers and reason_id not in refused:
             out.append(ValueProblem(reason_id, "reason_required", {
                 "item": item.id, "na": vocab.na_label(lang), "dims": ", ".join(na_dims),
             }))  # fmt: skip
-        rated = [v for v in (answers.get(f.id) for f in dims) if isinstance(v, int)]
+        # A dimension asked in parts is at its lowest part, as the scorer reads it.
+        combined = [
+            combine_parts([answers.get(f.id) for f in spec.parts_of(item.id, dim.id)])
+            for dim in spec.policy.dimensions
+        ]
+        rated = [v for v in combined if isinstance(v, int)]
         target_id = item_field_id(FieldKind.TARGET, item.id)
         target = answers.get(target_id)
         if rated and isinstance(target, int):

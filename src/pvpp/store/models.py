@@ -104,6 +104,21 @@ class Training(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("member_id", "measure_id", "attended_on"),)
 
 
+class RepresentativeTraining(SQLModel, table=True):
+    """Attendance of P1.1 by an institution's representative, who need not (yet) be a
+    member of its team: P1.1 trains "iestāžu pārstāvjus" before the teams exist (P1.2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    measure_id: str = Field(max_length=10)
+    attended_on: date
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (UniqueConstraint("institution_id", "email", "measure_id", "attended_on"),)
+
+
 class Round(SQLModel, table=True):
     """An assessment round with its frozen policy and questionnaire versions."""
 

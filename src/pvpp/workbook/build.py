@@ -24,9 +24,9 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pvpp.i18n import day, t
-from pvpp.policy.models import Component, Lang
+from pvpp.policy.models import Component, Dimension, Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
-from pvpp.questionnaire.models import degree_field_id, item_field_id, service_field_id
+from pvpp.questionnaire.models import item_field_id, service_field_id
 from pvpp.workbook.meta import FORMAT, FORMAT_VERSION, META_SHEET, sign
 from pvpp.xlsx import active_sheet, writable_cell
 
@@ -215,6 +215,14 @@ class WorkbookBuilder:
             for v in scale.values
         )
 
+    def _questions(self, item_id: str) -> list[tuple[Dimension, str, int, int]]:
+        """(dimension, field id, part, parts) of each question of an item, in order."""
+        out = []
+        for dim in self.policy.dimensions:
+            fields = self.spec.parts_of(item_id, dim.id)
+            out += [(dim, f.id, f.part, len(fields)) for f in fields]
+        return out
+
     def _component(self, ws: Worksheet, component: Component) -> None:
         lang = self.lang
         for col, width in COMPONENT_WIDTHS.items():
@@ -260,13 +268,16 @@ class WorkbookBuilder:
                 [(about, COMPONENT_WIDTHS["C"] + COMPONENT_WIDTHS["D"] + COMPONENT_WIDTHS["E"])],
             )
             row += 1
-            for dim in self.policy.dimensions:
-                fid = degree_field_id(item.id, dim.id)
-                code_cell = _text(ws[f"A{row}"], f"{item.id}.{dim.id}")
+            for dim, fid, part, parts in self._questions(item.id):
+                question = qi.parts(dim.id)[part - 1].get(lang)
+                code, label = f"{item.id}.{dim.id}", f"{dim.id} {dim.name.get(lang)}"
+                if parts > 1:
+                    # One row per question of a dimension asked in several parts.
+                    code, label = f"{code} ({part}/{parts})", f"{label} ({part}/{parts})"
+                code_cell = _text(ws[f"A{row}"], code)
                 code_cell.font = Font(size=8, color="808080")
                 code_cell.alignment = WRAP
-                _text(ws[f"B{row}"], f"{dim.id} {dim.name.get(lang)}").alignment = WRAP
-                question = qi.questions[dim.id].get(lang)
+                _text(ws[f"B{row}"], label).alignment = WRAP
                 _text(ws[f"C{row}"], question).alignment = WRAP
                 descriptors = self._descriptors(dim.id)
                 desc = _text(ws[f"E{row}"], descriptors)
@@ -407,6 +418,7 @@ class WorkbookBuilder:
             _text(ws[f"C{row}"], hint)
             row += 1
         row += 1
+        row = self._designed(ws, row)
         _text(ws[f"B{row}"], t("workbook.label.sheets_title", lang)).font = Font(
             bold=True, size=12, color=BLUE
         )
@@ -418,6 +430,29 @@ class WorkbookBuilder:
         _text(ws[f"B{row}"], self.spec.sheet_title("services", lang)).font = Font(bold=True)
         _text(ws[f"C{row}"], t("workbook.label.services_title", lang))
         self._page_setup(ws, landscape=False)
+
+    def _designed(self, ws: Worksheet, row: int) -> int:
+        """The designed values the team's scores depend on (the policy's ``designed``
+        entries marked ``numbers``), from the data; returns the next free row."""
+        lang = self.lang
+        _text(ws[f"B{row}"], t("workbook.label.designed_title", lang)).font = Font(
+            bold=True, size=12, color=BLUE
+        )
+        row += 1
+        intro = t("workbook.label.designed_intro", lang)
+        ws.merge_cells(f"B{row}:C{row}")
+        _text(ws[f"B{row}"], intro).alignment = WRAP
+        _fit(ws, row, [(intro, 125)])
+        row += 1
+        for designed in self.policy.designed_for_numbers():
+            name = _text(ws[f"B{row}"], designed.name.get(lang))
+            name.font = Font(bold=True)
+            name.alignment = WRAP
+            note = designed.note.get(lang)
+            _text(ws[f"C{row}"], note).alignment = WRAP
+            _fit(ws, row, [(note, 95), (designed.name.get(lang), 30)])
+            row += 1
+        return row + 1
 
     def _meta(self, ws: Worksheet) -> None:
         values = {
