@@ -25,6 +25,7 @@ from pvpp.cli.common import (
     round_code_arg,
     today_option,
     transaction,
+    usage_error,
     write_json,
 )
 from pvpp.files import read_given, shown_name, write_atomic
@@ -274,8 +275,7 @@ def plan_adjust(
     """Make a new plan version with measures dropped (with a reason) or dates moved."""
     drops = dict(d.split("=", 1) for d in drop or [] if "=" in d)
     if len(drops) != len(drop or []):
-        err_console.print("[red]error:[/red] --drop takes MEASURE_ID=reason", markup=True)
-        raise typer.Exit(2)
+        usage_error("--drop takes MEASURE_ID=reason")
     moves = {}
     for m in move or []:
         mid, _, when = m.partition("=")
@@ -364,8 +364,7 @@ def plan_send(
     from pvpp.delivery import queue_plans
 
     if bool(institution) == all_:
-        err_console.print("[red]error:[/red] give either --institution CODE or --all", markup=True)
-        raise typer.Exit(2)
+        usage_error("give either --institution CODE or --all")
     language = None if lang is None else parse_lang(lang)
     app_ = today_option(ctx, today)
     rows = queue_plans(
