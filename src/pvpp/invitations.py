@@ -23,8 +23,8 @@ from pvpp.mail.compose import queue_invitation
 from pvpp.mail.outbox import find
 from pvpp.parallel import imap
 from pvpp.plans import context
-from pvpp.queries import assignment_of, institution_by_code, round_by_code
 from pvpp.policy.models import Lang
+from pvpp.queries import assignment_of, institution_by_code, round_by_code
 from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings

@@ -121,7 +121,7 @@ def list_(
             row["state"],
             str(row["attempts"]),
             when.strftime("%Y-%m-%d %H:%M") if when else "",
-            plain(f"{row['last_code'] or ''} {row['last_error']}".strip()),
+            plain(row["problem"]),
         )
     console.print(table)
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATES}
