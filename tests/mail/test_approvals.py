@@ -353,6 +353,15 @@ def test_cli_shows_awaiting_then_approved_and_approves(planned: str, root: App) 
         ).stdout
     )
     assert payload["approval"]["state"] == "overdue"
+    # Each measure's id, which `plan adjust` takes, is in the table.
+    wide = runner.invoke(
+        cli, ["plan", "show", "--round", ROUND, "--institution", "VID"], obj=on,
+        env={"COLUMNS": "400"},
+    ).stdout  # fmt: skip
+    header = next(line for line in wide.splitlines() if "measure" in line)
+    assert header.split("┃")[1].strip() == "id"
+    for measure in payload["measures"]:
+        assert measure["measure_id"] in wide
     done = runner.invoke(cli, ["plan", "approve", sent.token, "--today", "2026-04-16"], obj=root)
     assert done.exit_code == 0 and "ir apstiprināta" in done.stdout
     again = runner.invoke(

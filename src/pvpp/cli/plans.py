@@ -178,7 +178,8 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
     )
     if "approval" in payload:
         console.print(f"  {payload['approval']['text']}")
-    table = data_table("due", "item", "step", "measure", "RV5", "role", "funding", "status")
+    # The id is what `plan adjust --drop/--move` takes.
+    table = data_table("id", "due", "item", "step", "measure", "RV5", "role", "funding", "status")
     for m in payload["measures"]:
         # The team's own measures are not in the library: their name is the title.
         measure = library.by_id.get(m["measure_id"])
@@ -193,7 +194,9 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
             title = with_services(title, m["services"], lang)
         due = f"{m['due_on']} ({m['period']})"
         funding = ", ".join(m["funding"])
-        table.add_row(due, m["item_id"], step, title, m["rv5_measure"], role, funding, status)
+        table.add_row(
+            m["measure_id"], due, m["item_id"], step, title, m["rv5_measure"], role, funding, status
+        )
     console.print(table)
 
 
