@@ -23,6 +23,7 @@ whatever the date.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -267,11 +268,49 @@ def _run(root: App, folder: Path) -> None:
         console.print(line, highlight=False, markup=False)
 
 
+# The demo's team leads: people's names, as a registry would hold them (a role is never
+# part of a name: the plan prints the role next to it). One is picked per institution
+# from its code, so a run names the same people as the last.
+LEAD_NAMES = (
+    "Anna Kalniņa",
+    "Jānis Ozoliņš",
+    "Ilze Bērziņa",
+    "Mārtiņš Liepiņš",
+    "Dace Krūmiņa",
+    "Edgars Zariņš",
+    "Laura Vītola",
+    "Kārlis Celmiņš",
+    "Inese Ābele",
+    "Raivis Eglītis",
+    "Kristīne Priede",
+    "Artūrs Lūsis",
+    "Santa Dreimane",
+    "Toms Kļaviņš",
+    "Līga Strautiņa",
+    "Normunds Saulītis",
+    "Evija Grīnberga",
+    "Gatis Siliņš",
+    "Zane Rozentāle",
+    "Uldis Vanags",
+)
+# The portal scenario's plan sheet is filled by ARM's lead, who is named there.
+NAMED_LEADS = {SHAPES: "Anna Kalniņa"}
+
+
+def lead_name(code: str, head_name: str) -> str:
+    """The demo team lead's name for institution ``code``: never its head's."""
+    if code in NAMED_LEADS:
+        return NAMED_LEADS[code]
+    start = int.from_bytes(hashlib.sha256(code.encode()).digest()[:4], "big")
+    names = [LEAD_NAMES[(start + i) % len(LEAD_NAMES)] for i in range(len(LEAD_NAMES))]
+    return next(n for n in names if n != head_name)
+
+
 def _demo_team(session: Session, common: Common, inst: Institution) -> None:
     """A lead who attended the trainings before the self-assessment (P1.1, P1.3 and the
     P2.2 training on assessment), for most institutions."""
     email = f"komanda@{inst.code.lower()}.example.org"
-    name = f"{inst.head_name.split()[0]} (komandas vadītājs)"
+    name = lead_name(inst.code, inst.head_name)
     add_member(
         session, common, institution=inst.code, name=name, email=email,
         roles=["team_lead"], lead=True, actor="demo",
@@ -351,7 +390,7 @@ def _team_shapes(root: App, inbox: Path) -> None:
     lowered = next(i for i in data.items if i.score is not None and i.national - 1 > int(i.score))
     filled = fill_plan_sheet(
         blank,
-        filled_by=f"Anna Kalniņa, komanda@{SHAPES.lower()}.example.org",
+        filled_by=f"{NAMED_LEADS[SHAPES]}, komanda@{SHAPES.lower()}.example.org",
         decisions=decisions,
         own=[
             {

@@ -17,18 +17,20 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from pvpp.batch import Batch, Failed, guarded
+from pvpp.errors import PvppError
 from pvpp.files import write_atomic
 from pvpp.mail.compose import queue_invitation
 from pvpp.mail.outbox import find
 from pvpp.parallel import imap
 from pvpp.plans import context
 from pvpp.policy.models import Lang
+from pvpp.queries import assignment_of, institution_by_code, round_by_code
 from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import assignment_codes
 from pvpp.settings import Settings
 from pvpp.states.assignment import NOT_STARTED
 from pvpp.store.db import Database
-from pvpp.store.models import OutboxMessage
+from pvpp.store.models import OutboxMessage, Round
 from pvpp.workbook.build import build_workbook
 
 
@@ -42,6 +44,55 @@ class WorkbookJob:
     questionnaire: str
     due: date | None
     lang: Lang
+
+
+class UnknownTarget(PvppError):
+    """A workbook was asked for a round or institution the store does not have."""
+
+
+def workbook_job(
+    session: Session,
+    round_code: str,
+    institution_code: str,
+    *,
+    lang: Lang,
+    name: str | None = None,
+    due: date | None = None,
+    questionnaire: str | None = None,
+) -> WorkbookJob:
+    """What building one institution's workbook for a round needs, from the store.
+
+    Raises :class:`UnknownTarget` naming what is missing (the round, the institution in
+    the registry, or its assignment to the round): a workbook for either would be refused
+    when it comes back. ``name``, ``due`` and ``questionnaire`` override the registry's
+    name and the round's due date and questionnaire version.
+    """
+    rnd = round_by_code(session, round_code)
+    if rnd is None:
+        known = ", ".join(session.exec(select(Round.code).order_by(col(Round.code))).all())
+        raise UnknownTarget(
+            f"There is no assessment round {round_code!r} "
+            f"({f'the rounds are: {known}' if known else 'none exists yet: `pvpp round create`'})."
+        )
+    inst = institution_by_code(session, institution_code)
+    if inst is None:
+        raise UnknownTarget(
+            f"There is no institution {institution_code!r} in the registry; "
+            "see `pvpp registry list`."
+        )
+    if assignment_of(session, rnd, inst) is None:
+        raise UnknownTarget(
+            f"{institution_code} ({inst.name}) is not assigned to round {round_code}, "
+            "so a workbook for it would be refused when returned (see `pvpp round status`)."
+        )
+    return WorkbookJob(
+        institution_code,
+        name or inst.name,
+        round_code,
+        questionnaire or rnd.questionnaire_version,
+        due or rnd.due_on,
+        lang,
+    )
 
 
 def build(job: WorkbookJob, *, key: bytes) -> bytes:

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 from pvpp.app import App
 from pvpp.cli.main import app
 from pvpp.paths import policy_dir
+from pvpp.policy import load_policy
 from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.registry import import_registry
+from pvpp.rounds import create_round
 from pvpp.settings import SECRET_KEY_FILE, Settings
+from tests.rounds import EXAMPLES
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def round_root(root: App) -> App:
+    """A store with the example registry and round 2026-K1 (every institution in it)."""
+    root.db.upgrade()
+    with root.db.unit_of_work() as s:
+        import_registry(
+            s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"), settings=root.settings
+        )
+        create_round(
+            s, code="2026-K1", opens_on=date(2026, 1, 15), due_on=date(2026, 3, 31),
+            questionnaire_version="pvpp2027-q1",
+        )  # fmt: skip
+    return root
 
 
 def run(root: App, *args: str) -> Any:
@@ -78,8 +99,9 @@ def test_policy_show_unknown_version(root: App) -> None:
 
 
 def test_workbook_new_then_check_exit_codes(
-    tmp_path: Path, spec: QuestionnaireSpec, fill: Any, root: App
+    tmp_path: Path, spec: QuestionnaireSpec, fill: Any, round_root: App
 ) -> None:
+    root = round_root
     out = tmp_path / "wb" / "vid.xlsx"
     made = run(root,
         "workbook", "new", "--institution", "VID", "--name", "Valsts ieņēmumu dienests",
@@ -145,6 +167,47 @@ def test_workbook_new_refuses_bad_options(tmp_path: Path, root: App) -> None:
     assert not (tmp_path / "x.xlsx").exists()
 
 
+def test_workbook_new_refuses_a_round_or_institution_that_does_not_exist(
+    tmp_path: Path, round_root: App
+) -> None:
+    out = tmp_path / "x.xlsx"
+
+    def new(institution: str, round_code: str) -> Any:
+        return run(round_root, "workbook", "new", "--institution", institution,
+                   "--round", round_code, "--out", str(out))  # fmt: skip
+
+    no_round = new("VID", "2027-K9")
+    assert no_round.exit_code == 1
+    assert "error: There is no assessment round '2027-K9' (the rounds are: 2026-K1)" in (
+        " ".join(no_round.stderr.split())
+    )
+    no_institution = new("NOPE", "2026-K1")
+    assert no_institution.exit_code == 1
+    assert "no institution 'NOPE' in the registry" in no_institution.stderr
+    assert not out.exists()
+    # Without --name, the registry's name is on the workbook; the round's due date too.
+    made = new("VID", "2026-K1")
+    assert made.exit_code == 0, made.stderr
+    checked = run(round_root, "workbook", "check", str(out), "--json")
+    assert json.loads(checked.stdout)["meta"]["institution_name"] == "Valsts ieņēmumu dienests"
+
+
+def test_every_error_line_has_one_prefix(tmp_path: Path, root: App) -> None:
+    """pvpp's own errors and click's usage errors print alike: "error: ...", exit 2."""
+    for args in (
+        ["workbook", "new", "--round", "bad code"],
+        ["plan", "show", "--nope"],
+        ["--nope"],
+        ["nocommand"],
+        ["outbox", "list", "--state", "lost"],
+        ["round", "report", "R", "--out", str(tmp_path / "x.pdf"), "--lang", "de"],
+    ):
+        result = run(root, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("error: "), (args, result.stderr)
+        assert "Error" not in result.stderr and "╭" not in result.stderr, args
+
+
 def test_commands_refuse_an_unknown_language(tmp_path: Path, root: App) -> None:
     out = str(tmp_path / "x.pdf")
     plan = ["--round", "R", "--institution", "X"]
@@ -160,11 +223,13 @@ def test_commands_refuse_an_unknown_language(tmp_path: Path, root: App) -> None:
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_english_workbook_messages(tmp_path: Path, spec: QuestionnaireSpec, root: App) -> None:
+def test_english_workbook_messages(
+    tmp_path: Path, spec: QuestionnaireSpec, round_root: App
+) -> None:
     out = tmp_path / "en.xlsx"
     assert (
         run(
-            root,
+            round_root,
             "workbook",
             "new",
             "--institution",
@@ -172,7 +237,7 @@ def test_english_workbook_messages(tmp_path: Path, spec: QuestionnaireSpec, root
             "--name",
             "State Revenue Service",
             "--round",
-            "R1",
+            "2026-K1",
             "--out",
             str(out),
             "--lang",
@@ -180,7 +245,7 @@ def test_english_workbook_messages(tmp_path: Path, spec: QuestionnaireSpec, root
         ).exit_code
         == 0
     )
-    result = run(root, "workbook", "check", str(out))
+    result = run(round_root, "workbook", "check", str(out))
     assert "The workbook is valid but not complete: 116 unanswered questions." in result.stdout
 
 

@@ -130,7 +130,13 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App)
     )
     assert created.exit_code == 0, created.stderr
     assert "37 assigned, 5 without assignment" in created.stdout
-    assert "RPAB: no assignment — no_role" in created.stdout
+    # Why, in words, with the stored reason in brackets.
+    said = " ".join(created.stdout.split())
+    assert "RPAB: no assignment — no service-management role in the registry [no_role]" in said
+    assert (
+        "no assignment — the plan's measures do not apply to it "
+        "(4.1.5.3: National Armed Forces and the National Guard) [excluded:4.1.5.3]" in said
+    )
     assert (
         "Round already exists, unchanged"
         in run(

@@ -368,3 +368,61 @@ def test_bar_chart_with_one_series_and_one_row(root: App) -> None:
     grid = sorted(float(g.get("x1", "")) for g in by_class(root, "line", "gridline"))
     assert float(bar.get("width", "")) == pytest.approx(grid[-1] - grid[0], abs=0.01)
     assert [e.text for e in by_class(root, "text", "value")] == ["4,0"]
+
+
+# --- the national report's charts ---------------------------------------------------------
+
+
+def test_shades_darken_with_the_degree_and_keep_their_text_readable() -> None:
+    from pvpp.documents.charts import ink, shade
+
+    def luminance(colour: str) -> float:
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    values = [v / 10 for v in range(41)]
+    shades = [luminance(shade(v, 4)) for v in values]
+    assert shades == sorted(shades, reverse=True)  # a higher degree is never lighter
+    for v in values:
+        fill = shade(v, 4)
+        text = luminance(ink(fill))
+        light, dark = max(text, luminance(fill)), min(text, luminance(fill))
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (v, fill)
+
+
+def test_heat_map_prints_every_value_and_marks_withheld_cells() -> None:
+    from pvpp.documents.charts import heat_map
+
+    svg = heat_map(
+        ["IG1 Tiešās pārvaldes iestādes (8)", "IG2 Pašvaldības (1)"],
+        ["K1", "K2", "K3"],
+        [[2.25, 0.0, 4.0], [None, None, None]],
+        withheld=[[False, False, False], [True, True, False]],
+        lang="lv",
+    )
+    root = fromstring(svg)
+    values = [t.text for t in root.iter(f"{NS}text") if t.get("class") == "value"]
+    assert values == ["2,2", "0,0", "4,0", "*", "*", "—"]
+    fills = [r.get("fill") for r in root.iter(f"{NS}rect") if r.get("class") == "cell"]
+    assert len(set(fills[:3])) == 3 and fills[3:] == ["#ffffff"] * 3
+    with pytest.raises(ValueError, match=r"not a number in 0\.\.4"):
+        heat_map(["a"], ["K1"], [[5.0]])
+    with pytest.raises(ValueError, match="one row per row label"):
+        heat_map(["a", "b"], ["K1"], [[1.0]])
+
+
+def test_distribution_chart_prints_counts_and_totals() -> None:
+    from pvpp.documents.charts import distribution_chart
+
+    names = ["0 nav", "1 sākotnējā", "2 daļējā", "3 pilnvērtīgā", "4 valstī kopējā"]
+    svg = distribution_chart(["1. Pamatnosacījumi", "2. Uzdevumi"], [[0, 4, 3, 5, 0], [0] * 5],
+                             names, lang="lv")  # fmt: skip
+    root = fromstring(svg)
+    counts = [t.text for t in root.iter(f"{NS}text") if t.get("class") == "count"]
+    totals = [t.text for t in root.iter(f"{NS}text") if t.get("class") == "total"]
+    assert counts == ["4", "3", "5"] and totals == ["12", "0"]
+    legend = " ".join(t.text or "" for t in root.iter(f"{NS}text") if t.get("class") == "legend")
+    assert all(name in legend for name in names)
+    with pytest.raises(ValueError, match="whole numbers"):
+        distribution_chart(["a"], [[1, 2]], names)

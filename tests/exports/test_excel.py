@@ -407,3 +407,21 @@ def test_plan_workbook_lists_every_measure_with_origin_services_and_funding(
     assert {r["Izcelsme"].value for r in rows[2:]} == {"bibliotēkas pasākums"}
     assert all(r["Pieejamais finansējums, EUR"].value is None for r in rows[1:])
     _no_formulas(out)
+
+
+def test_the_heat_sheet_shades_one_hue_from_light_to_dark(
+    exported_round: Fixture, root: App, tmp_path: Path
+) -> None:
+    """Darker is a higher degree, as in the national report; no red against green."""
+    from pvpp.exports.round import HEAT_SCALE
+
+    path = tmp_path / "heat.xlsx"
+    with root.db.unit_of_work() as s:
+        export_round(s, exported_round.round, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[t("exports.sheet.heat", "lv")]
+    (rule,) = [r for rng in ws.conditional_formatting for r in rng.rules]
+    colours = [c.rgb[-6:] for c in rule.colorScale.color]
+    assert colours == list(HEAT_SCALE)
+    lightness = [sum(int(c[i : i + 2], 16) for i in (0, 2, 4)) for c in colours]
+    assert lightness == sorted(lightness, reverse=True)

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from pvpp.app import App
 from pvpp.approval_links import link_url, make_token, tokens_in
 from pvpp.approvals import ApprovalError, Decision, decide, queue_due_approvals, token_from_message
+from pvpp.cli import common
 from pvpp.cli.main import app as cli
 from pvpp.clock import FixedClock
 from pvpp.delivery import record_sent_plans
@@ -339,7 +340,9 @@ def test_a_refusal_needs_a_reason_is_recorded_and_tells_the_team(planned: str, r
     assert _refusal(root, sent.token, date(2026, 4, 4)).reason == "used"
 
 
-def test_cli_shows_awaiting_then_approved_and_approves(planned: str, root: App) -> None:
+def test_cli_shows_awaiting_then_approved_and_approves(
+    planned: str, root: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sent = _send(root, 1)
     _delivered(root)
     on = root.on_day(date(2026, 4, 16))
@@ -352,6 +355,15 @@ def test_cli_shows_awaiting_then_approved_and_approves(planned: str, root: App) 
         ).stdout
     )
     assert payload["approval"]["state"] == "overdue"
+    # Each measure's id, which `plan adjust` takes, is in the table.
+    monkeypatch.setattr(common.console, "_width", 400)  # one line per measure
+    wide = runner.invoke(
+        cli, ["plan", "show", "--round", ROUND, "--institution", "VID"], obj=on
+    ).stdout
+    header = next(line for line in wide.splitlines() if "measure" in line)
+    assert header.split("┃")[1].strip() == "id"
+    for measure in payload["measures"]:
+        assert measure["measure_id"] in wide
     done = runner.invoke(cli, ["plan", "approve", sent.token, "--today", "2026-04-16"], obj=root)
     assert done.exit_code == 0 and "ir apstiprināta" in done.stdout
     again = runner.invoke(

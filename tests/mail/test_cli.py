@@ -9,13 +9,17 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from pvpp.app import App
+from pvpp.cli import common
 from pvpp.cli.outbox import app
+from pvpp.mail.outbox import last_problem
 from tests.mail.conftest import SmtpServer, queue_plans
 
 runner = CliRunner()
 
 
-def test_send_and_list(store: str, smtp: SmtpServer, root: App) -> None:
+def test_send_and_list(
+    store: str, smtp: SmtpServer, root: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rows = queue_plans(root, 4)
     smtp.handler.reject = {rows[2].to_addrs[0]["email"], rows[2].cc_addrs[0]["email"]}
     listed = runner.invoke(app, ["list"], obj=root)
@@ -34,6 +38,25 @@ def test_send_and_list(store: str, smtp: SmtpServer, root: App) -> None:
 
     bad = runner.invoke(app, ["list", "--state", "lost"], obj=root)
     assert bad.exit_code == 2 and "--state must be one of" in bad.stderr
+
+    # The server's 250 for a delivered message is not an error; the refusal is shown.
+    # Wide enough that each message is one line (rich fixes a console's width once set).
+    monkeypatch.setattr(common.console, "_width", 300)
+    table = runner.invoke(app, ["list"], obj=root).stdout
+    (failed_line,) = [line for line in table.splitlines() if "I002" in line]
+    assert "550" in failed_line
+    sent_lines = [line for line in table.splitlines() if "|plan|1" in line and "sent" in line]
+    assert len(sent_lines) == 3 and not any("250" in line for line in sent_lines)
+
+
+def test_last_problem_shows_only_what_went_wrong() -> None:
+    assert last_problem(250, "") == ""
+    assert last_problem(250, "refused recipients: a@b.lv: 550 no") == (
+        "refused recipients: a@b.lv: 550 no"
+    )
+    assert last_problem(550, "mailbox unavailable") == "550 mailbox unavailable"
+    assert last_problem(None, "Connection refused") == "Connection refused"
+    assert last_problem(None, "") == ""
 
 
 def test_send_says_when_the_server_is_down(store: str, smtp: SmtpServer, root: App) -> None:

@@ -240,8 +240,11 @@ def test_codes_in_messages_come_with_their_names(round_with_plan: str, root: App
         )
         assert escalation is not None
         due = [m for m in rows if m.due_on == first_due]
+    # The team's status sheet lists the ids; a head reads the measure's name alone.
+    assert f"{own.measure_id} Mūsu klientu aptauja" in followup.body_text
+    assert "- Mūsu klientu aptauja — " in escalation[0].body_text
+    assert own.measure_id not in escalation[0].body_text
     for body in (followup.body_text, escalation[0].body_text):
-        assert f"{own.measure_id} Mūsu klientu aptauja" in body
         for m in due:
             item = policy.item(m.item_id)
             assert f"{m.item_id} {item.name.lv}; " in body

@@ -170,4 +170,8 @@ def test_a_plan_whose_head_refused_is_not_plan_sent_and_coordinators_see_it(
     (note,) = vid["undelivered"]
     assert note["kind"] == "plan" and note["to"] == [head] and note["code"] == 550
     shown = runner.invoke(cli, ["round", "status", "2026-K1"], obj=root)
-    assert f"VID: plan email not delivered to {head}: main recipient (To) refused" in shown.stdout
+    said = " ".join(shown.stdout.split())
+    assert (
+        f"VID: “the plan to the head” email not delivered to {head}: main recipient (To) refused"
+        in said
+    )

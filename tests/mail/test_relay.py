@@ -171,8 +171,8 @@ class CrashAfterSending:
     def __init__(self, inner: SmtpTransport) -> None:
         self.inner = inner
 
-    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
-        self.inner.send(msg, rcpt)
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None, *, label: str = "") -> Refused:
+        self.inner.send(msg, rcpt, label=label)
         raise KeyboardInterrupt  # as abrupt as it gets inside Python
 
     def close(self) -> None:

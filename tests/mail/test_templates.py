@@ -3,7 +3,8 @@ always and plain text never; the folder transport writes parseable .eml files.""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -125,8 +126,12 @@ def test_every_kind_renders_in_both_languages(kind: str, lang: str) -> None:
         assert kind in UNDATED or "March 31, 2026" in body
     if kind == "returned":
         assert "- 'K7'!E3: <b>&</b>" in body  # plain text is not HTML-escaped
-    if kind in ("followup", "escalation"):
+    if kind == "followup":
         assert "M-K5-D2-1 Pakalpojumu kataloga izveide" in body
+    if kind == "escalation":
+        # A head reads the measure's name; its id means nothing outside the status sheet.
+        assert "- Pakalpojumu kataloga izveide — " in body and "M-K5-D2-1" not in body
+    if kind in ("followup", "escalation"):
         # The item and the dimension come with their names, never as bare codes.
         assert "K5 Digitālā transformācija; " in body and "D2 Dokumentēšana 0→1" in body
     if kind.startswith(("approval_", "plan")):
@@ -207,7 +212,8 @@ def test_folder_transport_writes_parseable_eml_with_latvian_text(
     report = deliver_due(root.settings, db=root.db)
     assert report.sent == 1
     (path,) = folder_path(settings).glob("*.eml")
-    assert path.name == eml_name(row.message_id)
+    assert path.name == eml_name(row.message_id, row.created_at, "plan_VID")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d_plan_VID_[0-9a-f]{10}\.eml", path.name)
     raw = path.read_bytes()
     assert raw.isascii()  # encoded for any mail system: headers RFC 2047, body QP/base64
     assert b"\r\n" in raw
@@ -242,10 +248,18 @@ def test_folder_transport_write_failure_is_temporary(tmp_path: Path) -> None:
         FolderTransport(blocker / "outbox").send(msg)
 
 
-def test_eml_names_are_safe() -> None:
-    assert eml_name("<1.2.3@pvpp.example.org>") == "1.2.3@pvpp.example.org.eml"
-    assert eml_name("<../../etc/passwd@x>") == "_.._etc_passwd@x.eml"
-    assert "/" not in eml_name("<a/b\\c@d>")
+def test_eml_names_are_readable_safe_and_unique() -> None:
+    when = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    name = eml_name("<1.2.3@pvpp.example.org>", when, "invitation_VID")
+    assert re.fullmatch(r"2026-03-01T10-00-00_invitation_VID_[0-9a-f]{10}\.eml", name)
+    # The same message gets the same name; another message another one.
+    assert eml_name("<1.2.3@pvpp.example.org>", when, "invitation_VID") == name
+    assert eml_name("<1.2.4@pvpp.example.org>", when, "invitation_VID") != name
+    for label in ("../../etc/passwd", "a/b\\c", "Ā\x00 x", ".hidden"):
+        unsafe = eml_name("<a/b@d>", when, label)
+        assert re.fullmatch(r"[A-Za-z0-9._-]+", unsafe) and not unsafe.startswith("."), unsafe
+        assert ".." not in unsafe.removesuffix(".eml"), unsafe
+    assert re.fullmatch(r"[0-9a-f]{10}\.eml", eml_name("<x@y>"))
 
 
 def test_templates_have_the_word_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -129,7 +129,7 @@ def test_workbook_structure(spec: QuestionnaireSpec, blank_lv: bytes) -> None:
     ((_, ref),) = list(wb.defined_names["Q_K1_D1"].destinations)
     assert ref.replace("$", "") in validated
     assert str(sheet["C3"].value).startswith("=(COUNTA(")
-    assert sheet.column_dimensions["C"].width == 58
+    assert sheet.column_dimensions["C"].width == 44
 
 
 @pytest.mark.parametrize("kind", [FieldKind.DEGREE, FieldKind.CONFORMITY, FieldKind.TARGET])

@@ -16,6 +16,10 @@ from rich.markup import escape
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+
+# typer runs on its own copy of click and names its exceptions nowhere public; a usage
+# error (an unknown option, a bad value) is caught to print it the way pvpp prints errors.
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from pvpp.batch import Batch
@@ -112,14 +116,37 @@ console = InertConsole(soft_wrap=True, markup=False, highlight=False)
 err_console = InertConsole(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
 
-def fail(*messages: str) -> NoReturn:
-    """Print each message as an error line and exit with code 1 (no traceback).
+#: How every error line of the command line begins: pvpp's own messages and click's usage
+#: errors alike (:func:`error_line` is the one place that writes it).
+ERROR_PREFIX = "error:"
+
+
+def error_line(message: str) -> None:
+    """Print one error line on stderr: the prefix, then ``message`` as inert text."""
+    err_console.print(f"[red]{ERROR_PREFIX}[/red] {inert(message)}", markup=True)
+
+
+def fail(*messages: str, code: int = 1) -> NoReturn:
+    """Print each message as an error line and exit with ``code`` (no traceback).
 
     Messages are text, not markup: they carry what people typed (codes, file names), and a
     bracket in them must print as a bracket, not style the line or break it."""
     for message in messages:
-        err_console.print(f"[red]error:[/red] {inert(message)}", markup=True)
-    raise typer.Exit(1) from None
+        error_line(message)
+    raise typer.Exit(code) from None
+
+
+def usage_error(message: str) -> NoReturn:
+    """A command used wrongly (an option's value, a missing choice): error line, exit 2."""
+    fail(message, code=2)
+
+
+def _show_usage_error(exc: UsageError) -> NoReturn:
+    """Click's usage errors in the same form as pvpp's own (not click's "Error:" box)."""
+    error_line(exc.format_message())
+    if exc.ctx is not None:
+        err_console.print(f"Try '{exc.ctx.command_path} --help' for help.")
+    raise typer.Exit(exc.exit_code) from None
 
 
 def failed_items(*batches: Batch[Any]) -> None:
@@ -168,9 +195,18 @@ class PvppGroup(TyperGroup):
     """A command group whose commands run inside :func:`error_messages` (every group of
     the ``pvpp`` command line is one, so a sub-group invoked on its own maps errors too)."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> GroupContext:
+        try:
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            _show_usage_error(exc)
+
     def invoke(self, ctx: GroupContext) -> Any:
         with error_messages():
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except UsageError as exc:
+                _show_usage_error(exc)
 
 
 def command_group(**kwargs: Any) -> typer.Typer:
@@ -223,20 +259,13 @@ def parse_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        err_console.print(
-            f"[red]error:[/red] {option} must be a date like 2026-12-31, not {inert(repr(text))}",
-            markup=True,
-        )
-        raise typer.Exit(2) from None
+        usage_error(f"{option} must be a date like 2026-12-31, not {text!r}")
 
 
 def parse_lang(text: str, option: str = "--lang") -> Lang:
     """A language option value (lv or en), or exit 2 with a message naming the option."""
     if text not in LANGS:
-        err_console.print(
-            f"[red]error:[/red] {option} must be lv or en, not {inert(repr(text))}", markup=True
-        )
-        raise typer.Exit(2)
+        usage_error(f"{option} must be lv or en, not {text!r}")
     return text
 
 

@@ -15,6 +15,7 @@ from pvpp.cli.common import (
     plain,
     root,
     transaction,
+    usage_error,
     write_json,
 )
 from pvpp.mail.outbox import STATES, list_messages, recipient_answers, summary
@@ -99,10 +100,7 @@ def list_(
 ) -> None:
     """Show the queue: every message with its state, attempts and last error."""
     if state is not None and state not in STATES:
-        err_console.print(
-            f"[red]error:[/red] --state must be one of {', '.join(STATES)}", markup=True
-        )
-        raise typer.Exit(2)
+        usage_error(f"--state must be one of {', '.join(STATES)}")
     with transaction(ctx) as session:
         messages = list_messages(session, state)
         answers = recipient_answers(session, [id_of(m) for m in messages])
@@ -123,7 +121,7 @@ def list_(
             row["state"],
             str(row["attempts"]),
             when.strftime("%Y-%m-%d %H:%M") if when else "",
-            plain(f"{row['last_code'] or ''} {row['last_error']}".strip()),
+            plain(row["problem"]),
         )
     console.print(table)
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATES}

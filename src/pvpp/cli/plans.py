@@ -25,6 +25,7 @@ from pvpp.cli.common import (
     round_code_arg,
     today_option,
     transaction,
+    usage_error,
     write_json,
 )
 from pvpp.files import read_given, shown_name, write_atomic
@@ -177,7 +178,8 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
     )
     if "approval" in payload:
         console.print(f"  {payload['approval']['text']}")
-    table = data_table("due", "item", "step", "measure", "RV5", "role", "funding", "status")
+    # The id is what `plan adjust --drop/--move` takes.
+    table = data_table("id", "due", "item", "step", "measure", "RV5", "role", "funding", "status")
     for m in payload["measures"]:
         # The team's own measures are not in the library: their name is the title.
         measure = library.by_id.get(m["measure_id"])
@@ -192,7 +194,9 @@ def _print_plan(payload: dict[str, Any], lang: str) -> None:
             title = with_services(title, m["services"], lang)
         due = f"{m['due_on']} ({m['period']})"
         funding = ", ".join(m["funding"])
-        table.add_row(due, m["item_id"], step, title, m["rv5_measure"], role, funding, status)
+        table.add_row(
+            m["measure_id"], due, m["item_id"], step, title, m["rv5_measure"], role, funding, status
+        )
     console.print(table)
 
 
@@ -274,8 +278,7 @@ def plan_adjust(
     """Make a new plan version with measures dropped (with a reason) or dates moved."""
     drops = dict(d.split("=", 1) for d in drop or [] if "=" in d)
     if len(drops) != len(drop or []):
-        err_console.print("[red]error:[/red] --drop takes MEASURE_ID=reason", markup=True)
-        raise typer.Exit(2)
+        usage_error("--drop takes MEASURE_ID=reason")
     moves = {}
     for m in move or []:
         mid, _, when = m.partition("=")
@@ -364,8 +367,7 @@ def plan_send(
     from pvpp.delivery import queue_plans
 
     if bool(institution) == all_:
-        err_console.print("[red]error:[/red] give either --institution CODE or --all", markup=True)
-        raise typer.Exit(2)
+        usage_error("give either --institution CODE or --all")
     language = None if lang is None else parse_lang(lang)
     app_ = today_option(ctx, today)
     rows = queue_plans(

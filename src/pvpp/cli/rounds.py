@@ -23,14 +23,28 @@ from pvpp.cli.common import (
     transaction,
     write_json,
 )
+from pvpp.exports.data import flag_label, name_of, skip_label
 from pvpp.files import write_atomic
+from pvpp.i18n import catalogue, t
 from pvpp.national import aggregates, round_status
-from pvpp.rounds import close_round, create_round
+from pvpp.policy import Policy, load_policy
+from pvpp.rounds import close_round, create_round, get_round
 
 app = command_group(help="Assessment rounds.", no_args_is_help=True)
 #: A figure the disclosure rule withholds (pvpp.disclosure), in the CLI's tables.
 WITHHELD = "*"
 NEEDS_COLUMNS = ("institutions_with_gap", "institutions_rated", "median_gap", "mean_gap")
+
+
+# The ministry's command line is English; stored codes are shown with their words (the
+# catalogue's English), a reason's code in brackets for whoever looks it up.
+def _skipped(code: str, reason: str, policy: Policy) -> str:
+    return f"  • {code}: no assignment — {skip_label(reason, policy, 'en')} [{reason}]"
+
+
+def _mail_kind(kind: str) -> str:
+    key = f"mail.kind.{kind}"
+    return f"“{t(key, 'en')}” email" if key in catalogue("en") else f"{kind} email"
 
 
 @app.command()
@@ -70,10 +84,12 @@ def create(
         f"{len(report.skipped)} without assignment, {len(report.flagged)} flagged.",
         highlight=False,
     )
+    policy = load_policy(rnd.policy_version)
     for code_, reason in sorted(report.skipped.items()):
-        console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
+        console.print(_skipped(code_, reason, policy), highlight=False)
     for code_, flags in sorted(report.flagged.items()):
-        console.print(f"  • {code_}: flagged — {', '.join(flags)}", highlight=False)
+        shown = ", ".join(flag_label(f, "en") for f in flags)
+        console.print(f"  • {code_}: flagged — {shown}", highlight=False)
 
 
 @app.command()
@@ -85,6 +101,7 @@ def status(
     """Per institution: state, score and last change, with totals."""
     with transaction(ctx) as session:
         view = round_status(session, code)
+        policy = load_policy(get_round(session, code).policy_version)
     if as_json:
         write_json(view)
         return
@@ -95,20 +112,20 @@ def status(
         index = "" if row["index"] is None else f"{row['index']:.1f}"
         table.add_row(
             plain(f"{row['code']} {row['name']}"),
-            row["state"],
+            name_of("state", row["state"], "en"),
             index,
             row["changed_at"],
-            ", ".join(row["flags"]),
+            ", ".join(flag_label(f, "en") for f in row["flags"]),
         )
     console.print(table)
-    totals = ", ".join(f"{k}: {v}" for k, v in view["totals"].items())
+    totals = ", ".join(f"{name_of('state', k, 'en')}: {v}" for k, v in view["totals"].items())
     console.print(f"Totals — {totals}", highlight=False)
     # What needs a coordinator, one line each (addresses, replies and file names are data).
     for row in view["institutions"]:
         for u in row["undelivered"]:
             console.print(
                 plain(
-                    f"  • {row['code']}: {u['kind']} email not delivered to "
+                    f"  • {row['code']}: {_mail_kind(u['kind'])} not delivered to "
                     f"{', '.join(u['to'])}: {u['reply']}"
                 ),
                 highlight=False,
@@ -117,13 +134,14 @@ def status(
             console.print(
                 plain(
                     f"  • {row['code']}: late workbook {f['filename']} ({f['status']}, "
-                    f"received {f['received_at']} while {f['state']}) kept, not applied; "
+                    f"received {f['received_at']} while {name_of('state', f['state'], 'en')}) "
+                    "kept, not applied; "
                     f"`pvpp round reopen {view['round']} {row['code']}` applies it"
                 ),
                 highlight=False,
             )
     for code_, reason in view["skipped"].items():
-        console.print(f"  • {code_}: no assignment — {reason}", highlight=False)
+        console.print(_skipped(code_, reason, policy), highlight=False)
 
 
 @app.command()
@@ -171,13 +189,16 @@ def reopen(
         console.print(
             plain(
                 f"Reopened {done.institution}: applied the late workbook {done.applied} "
-                f"({done.status}); now {done.state}."
+                f"({done.status}); now {name_of('state', done.state, 'en')}."
             ),
             highlight=False,
         )
     else:
         console.print(
-            plain(f"Reopened {done.institution}: now {done.state}; its next workbook is applied."),
+            plain(
+                f"Reopened {done.institution}: now {name_of('state', done.state, 'en')}; "
+                "its next workbook is applied."
+            ),
             highlight=False,
         )
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pvpp.cli.common import console, err_console, today_option
+from pvpp.cli.common import console, today_option, usage_error
 
 FACTORY = "pvpp.web.app:from_environment"
 
@@ -36,8 +36,7 @@ def web(
     app = today_option(ctx, today)
     app.db.require_current()
     if (reload or workers > 1) and today is not None:
-        err_console.print("[red]error:[/red] --today works with one process, without --reload")
-        raise typer.Exit(2)
+        usage_error("--today works with one process, without --reload")
     console.print(
         f"Portal on http://{host}:{port} (links in emails point to "
         f"{app.settings.public_url}); stop with Ctrl+C.",

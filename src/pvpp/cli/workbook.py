@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,18 +12,20 @@ from pvpp.cli.common import (
     command_group,
     console,
     data_table,
-    err_console,
     fail,
     file_errors,
     inert,
     institution_code_arg,
+    parse_date,
     parse_lang,
     root,
     round_code_arg,
+    usage_error,
     write_json,
 )
 from pvpp.files import FileRefused, read_given, shown_name, write_atomic
 from pvpp.i18n import t
+from pvpp.invitations import workbook_job
 from pvpp.questionnaire import load_questionnaire
 from pvpp.workbook.build import build_workbook
 from pvpp.workbook.check import CheckResult, Status, check_workbook
@@ -39,47 +40,47 @@ EXIT_INCOMPLETE = 3
 def new(
     ctx: typer.Context,
     institution: Annotated[
-        str, typer.Option(help="Institution code", callback=institution_code_arg)
+        str, typer.Option(help="Institution code (in the registry)", callback=institution_code_arg)
     ],
-    name: Annotated[str, typer.Option(help="Institution name (as it appears in the registry)")],
     round_code: Annotated[
-        str, typer.Option("--round", help="Assessment round code", callback=round_code_arg)
+        str,
+        typer.Option("--round", help="Round code (an existing round)", callback=round_code_arg),
     ],
     out: Annotated[Path, typer.Option(help="Where to write the .xlsx")],
+    name: Annotated[
+        str | None, typer.Option(help="Institution name shown (default: the registry's)")
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of the workbook: lv or en")] = "lv",
-    due: Annotated[str | None, typer.Option(help="Return-by date, YYYY-MM-DD")] = None,
-    questionnaire: Annotated[str | None, typer.Option(help="Questionnaire version")] = None,
+    due: Annotated[
+        str | None, typer.Option(help="Return-by date, YYYY-MM-DD (default: the round's)")
+    ] = None,
+    questionnaire: Annotated[
+        str | None, typer.Option(help="Questionnaire version (default: the round's)")
+    ] = None,
 ) -> None:
-    """Build the self-assessment workbook for one institution and round."""
+    """Build the self-assessment workbook for one institution assigned to a round."""
     language = parse_lang(lang)
-    for label, value in (("--institution", institution), ("--name", name), ("--round", round_code)):
-        if not value.strip() or any(ch in value for ch in "\r\n\t"):
-            err_console.print(
-                f"[red]error:[/red] {label} must be a non-empty single line", markup=True
-            )
-            raise typer.Exit(2)
-    due_date = None
-    if due:
-        try:
-            due_date = date.fromisoformat(due)
-        except ValueError:
-            err_console.print(
-                f"[red]error:[/red] --due must be a date like 2026-12-31, not {inert(repr(due))}",
-                markup=True,
-            )
-            raise typer.Exit(2) from None
+    if name is not None and (not name.strip() or any(ch in name for ch in "\r\n\t")):
+        usage_error("--name must be a non-empty single line")
+    due_date = None if due is None else parse_date(due, "--due")
     app_ = root(ctx)
     settings = app_.settings
+    key = settings.signing_key()
+    with app_.db.reading() as session:
+        job = workbook_job(
+            session, round_code, institution, lang=language,
+            name=None if name is None else name.strip(), due=due_date, questionnaire=questionnaire,
+        )  # fmt: skip
     with file_errors():
-        spec = load_questionnaire(questionnaire or settings.default_questionnaire)
+        spec = load_questionnaire(job.questionnaire)
         data = build_workbook(
             spec,
-            institution_code=institution.strip(),
-            institution_name=name.strip(),
-            round_code=round_code.strip(),
-            lang=language,
-            key=settings.signing_key(),
-            due=due_date,
+            institution_code=job.code,
+            institution_name=job.name,
+            round_code=job.round_code,
+            lang=job.lang,
+            key=key,
+            due=job.due,
             now=app_.clock.now(),
         )
         write_atomic(out, data)

@@ -24,6 +24,7 @@ Properties the PDF relies on:
 
 from __future__ import annotations
 
+import base64
 import math
 import numbers
 import re
@@ -878,3 +879,305 @@ def _tick_symbol(s: Series, shape: str) -> LegendSymbol:
         return line + _marker(shape, x + 11, y - 4, s.colour, hollow=False, r=3, cls="symbol")
 
     return draw
+
+
+# --- national report: distribution per component, heat map ------------------------------------
+
+#: Shades from the lowest degree (light) to the highest (dark); a sequential scale, so
+#: darker always means a higher degree. Every shaded area also prints its value: the
+#: shade helps the eye, it never carries the meaning alone.
+SHADES = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+WITHHELD_FILL = "#ffffff"
+WITHHELD_MARK = "*"
+
+
+def svg_uri(svg: str) -> str:
+    """A chart as a ``data:`` URI for an ``<img>`` of a PDF template."""
+    # Charts go in as data: images, which the fetcher serves without touching any file.
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+
+
+def shade(value: float, max_value: float) -> str:
+    """The fill for ``value`` on ``0..max_value``: interpolated between :data:`SHADES`."""
+    position = _clamp(value, max_value) / max_value * (len(SHADES) - 1)
+    low = min(int(position), len(SHADES) - 2)
+    part = position - low
+    a, b = _rgb(SHADES[low]), _rgb(SHADES[low + 1])
+    return "#" + "".join(f"{round(x + (y - x) * part):02x}" for x, y in zip(a, b, strict=True))
+
+
+def ink(fill: str) -> str:
+    """Text colour readable on ``fill`` (WCAG contrast ≥ 4.5 : 1 on every shade)."""
+
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(fill))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    # Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05): the larger,
+    # which is at least 4.58 for any fill (black, not the charts' dark grey, for the middle
+    # shades, where grey would fall short).
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def _swatch(fill: str) -> LegendSymbol:
+    def draw(x: float, y: float) -> str:
+        return _el(
+            "rect",
+            {
+                "x": x + 2,
+                "y": y - 6,
+                "width": 18,
+                "height": 12,
+                "fill": fill,
+                "stroke": OUTER_COLOUR,
+                "stroke-width": 0.75,
+            },
+        )
+
+    return draw
+
+
+def distribution_chart(
+    labels: list[str],
+    counts: list[list[int]],
+    degree_names: list[str],
+    *,
+    width: int = 640,
+    title: str | None = None,
+    lang: Lang = "lv",
+) -> str:
+    """How many institutions stand at each degree, one stacked bar per label (component).
+
+    Each bar is 100 % of the institutions scored on that row; its segments are the
+    degrees from the lowest (left, light) to the highest (right, dark), each printing its
+    count when it is wide enough; the row's total is printed on the right. The legend
+    names each degree next to its shade. Raises ValueError for no labels or a row whose
+    counts do not match ``degree_names``.
+    """
+    if not labels:
+        raise ValueError("a distribution chart needs at least one label")
+    if len(counts) != len(labels):
+        raise ValueError(f"{len(counts)} rows of counts for {len(labels)} labels")
+    for row in counts:
+        if len(row) != len(degree_names) or any(
+            isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in row
+        ):
+            raise ValueError(f"counts {row!r} are not {len(degree_names)} whole numbers ≥ 0")
+    top_value = len(degree_names) - 1
+    fills = [shade(d, top_value) for d in range(len(degree_names))]
+    body, top = _title_block(title, width)
+    legend, legend_h = _legend(
+        [(_swatch(f), name) for f, name in zip(fills, degree_names, strict=True)], top, width
+    )
+    row_h, bar_h = 3 * LABEL_SIZE * LINE_FACTOR + 4, 18.0
+    rows_top = top + legend_h + 6
+    label_w = round(width * 0.32)
+    total_w = 36.0
+    x0 = PAD + label_w + 8
+    x1 = width - PAD - total_w
+    line_h = LABEL_SIZE * LINE_FACTOR
+    for r, (label, row) in enumerate(zip(labels, counts, strict=True)):
+        centre = rows_top + (r + 0.5) * row_h
+        lines = wrap_text(label, label_w, LABEL_SIZE, max_lines=3)
+        first = centre - (len(lines) - 1) * line_h / 2 + LABEL_SIZE * 0.35
+        parts = [_text(PAD, first, lines, label, cls="row-label")]
+        total = sum(row)
+        x = x0
+        for d, count in enumerate(row):
+            if not total or not count:
+                continue
+            w = (x1 - x0) * count / total
+            parts.append(
+                _el(
+                    "rect",
+                    {
+                        "class": "segment",
+                        "x": x,
+                        "y": centre - bar_h / 2,
+                        "width": w,
+                        "height": bar_h,
+                        "fill": fills[d],
+                        "stroke": "#ffffff",
+                        "stroke-width": 0.75,
+                    },
+                )
+            )
+            shown = str(count)
+            if text_width(shown, LABEL_SIZE) + 4 <= w:
+                parts.append(
+                    _el(
+                        "text",
+                        {
+                            "class": "count",
+                            "x": x + w / 2,
+                            "y": centre + LABEL_SIZE * 0.35,
+                            "font-size": LABEL_SIZE,
+                            "text-anchor": "middle",
+                            "fill": ink(fills[d]),
+                        },
+                        escape(shown),
+                    )
+                )
+            x += w
+        if not total:
+            parts.append(
+                _el(
+                    "rect",
+                    {
+                        "x": x0,
+                        "y": centre - bar_h / 2,
+                        "width": x1 - x0,
+                        "height": bar_h,
+                        "fill": "none",
+                        "stroke": GRID_COLOUR,
+                    },
+                )
+            )
+        parts.append(
+            _el(
+                "text",
+                {
+                    "class": "total",
+                    "x": width - PAD,
+                    "y": centre + LABEL_SIZE * 0.35,
+                    "font-size": LABEL_SIZE,
+                    "text-anchor": "end",
+                    "fill": TEXT_COLOUR,
+                },
+                escape(number(total, lang, 0)),
+            )
+        )
+        body.append(f'<g class="row">{"".join(parts)}</g>')
+    body.append(f'<g class="legend">{"".join(legend)}</g>')
+    height = rows_top + len(labels) * row_h + PAD
+    desc = "\n".join(
+        f"{_capped(label)}: "
+        + "; ".join(f"{name} = {c}" for name, c in zip(degree_names, row, strict=True))
+        for label, row in zip(labels, counts, strict=True)
+    )
+    return _svg(width, height, title, desc, body)
+
+
+def heat_map(
+    row_labels: list[str],
+    column_labels: list[str],
+    values: list[list[float | None]],
+    *,
+    withheld: list[list[bool]] | None = None,
+    max_value: float = 4,
+    width: int = 640,
+    title: str | None = None,
+    scale_names: list[str] | None = None,
+    lang: Lang = "lv",
+) -> str:
+    """A grid of values, one row per label, each cell shaded by its value and printing it.
+
+    The shade runs continuously from light (0) to dark (``max_value``), so a darker cell
+    is a higher degree; the value is printed in the cell with one decimal, in a colour that
+    keeps its contrast. A withheld cell is white with :data:`WITHHELD_MARK`; a cell with no
+    value is white with a dash. The legend shows the scale at each whole degree (named by
+    ``scale_names`` when given) and what the mark and the dash mean is for the caller's note.
+    """
+    if not row_labels or not column_labels:
+        raise ValueError("a heat map needs at least one row and one column")
+    if len(values) != len(row_labels) or any(len(v) != len(column_labels) for v in values):
+        raise ValueError("values must have one row per row label and one value per column")
+    hidden = withheld or [[False] * len(column_labels) for _ in row_labels]
+    for row in values:
+        for v in row:
+            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real)
+                                  or not 0 <= v <= max_value + _TOLERANCE):  # fmt: skip
+                raise ValueError(f"value {v!r} is not a number in 0..{max_value:g}")
+    degrees = _degrees(max_value)
+    names = scale_names or [_degree_label(d, lang) for d in degrees]
+    body, top = _title_block(title, width)
+    legend, legend_h = _legend(
+        [(_swatch(shade(d, max_value)), name) for d, name in zip(degrees, names, strict=False)],
+        top,
+        width,
+    )
+    label_w = round(width * 0.3)
+    x0 = PAD + label_w + 6
+    cell_w = (width - PAD - x0) / len(column_labels)
+    header_h = 16.0
+    line_h = LABEL_SIZE * LINE_FACTOR
+    row_h = 2 * line_h + 6
+    rows_top = top + legend_h + 6 + header_h
+    headers = [
+        _el(
+            "text",
+            {
+                "class": "column",
+                "x": x0 + (c + 0.5) * cell_w,
+                "y": rows_top - 5,
+                "font-size": LABEL_SIZE,
+                "text-anchor": "middle",
+                "font-weight": "bold",
+                "fill": TEXT_COLOUR,
+            },
+            escape(wrap_text(label, cell_w - 2, LABEL_SIZE)[0]),
+        )
+        for c, label in enumerate(column_labels)
+    ]
+    body.append(f'<g class="column-headers">{"".join(headers)}</g>')
+    for r, label in enumerate(row_labels):
+        y = rows_top + r * row_h
+        centre = y + row_h / 2
+        lines = wrap_text(label, label_w, LABEL_SIZE, max_lines=2)
+        first = centre - (len(lines) - 1) * line_h / 2 + LABEL_SIZE * 0.35
+        parts = [_text(PAD, first, lines, label, size=LABEL_SIZE, cls="row-label")]
+        for c in range(len(column_labels)):
+            value = values[r][c]
+            if hidden[r][c]:
+                fill, text = WITHHELD_FILL, WITHHELD_MARK
+            elif value is None:
+                fill, text = WITHHELD_FILL, "—"
+            else:
+                fill, text = shade(value, max_value), format_value(value, lang)
+            parts.append(
+                _el(
+                    "rect",
+                    {
+                        "class": "cell",
+                        "x": x0 + c * cell_w,
+                        "y": y,
+                        "width": cell_w,
+                        "height": row_h,
+                        "fill": fill,
+                        "stroke": "#ffffff" if fill != WITHHELD_FILL else GRID_COLOUR,
+                        "stroke-width": 1,
+                    },
+                )
+            )
+            parts.append(
+                _el(
+                    "text",
+                    {
+                        "class": "value",
+                        "x": x0 + (c + 0.5) * cell_w,
+                        "y": centre + LABEL_SIZE * 0.35,
+                        "font-size": LABEL_SIZE,
+                        "text-anchor": "middle",
+                        "fill": ink(fill),
+                    },
+                    escape(text),
+                )
+            )
+        body.append(f'<g class="row">{"".join(parts)}</g>')
+    body.append(f'<g class="legend">{"".join(legend)}</g>')
+    height = rows_top + len(row_labels) * row_h + PAD
+    desc = "\n".join(
+        f"{_capped(label)}: "
+        + "; ".join(
+            f"{col} = " + (WITHHELD_MARK if hidden[r][c] else format_value(values[r][c], lang))
+            for c, col in enumerate(column_labels)
+        )
+        for r, label in enumerate(row_labels)
+    )
+    return _svg(width, height, title, desc, body)

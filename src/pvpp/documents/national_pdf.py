@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from pvpp import measures
 from pvpp.disclosure import enough
+from pvpp.documents.charts import distribution_chart, heat_map, svg_uri
 from pvpp.documents.render import render_pdf
 from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL
 from pvpp.i18n import t
@@ -28,14 +29,6 @@ from pvpp.queries import round_assignments, round_measure_facts
 from pvpp.rounds import get_round
 from pvpp.states.assignment import ASSESSED, NOT_STARTED
 from pvpp.store.models import Institution
-
-
-def _heat(value: float | None) -> str:
-    """A background colour for a degree 0–4 (white to dark blue)."""
-    if value is None:
-        return "#f2f2f2"
-    shades = ["#f7fbff", "#deebf7", "#9ecae1", "#4292c6", "#08519c"]
-    return shades[min(4, max(0, round(value)))]
 
 
 def national_context(
@@ -65,7 +58,7 @@ def national_context(
     accepted = sum(v for k, v in states.items() if k in ASSESSED)
 
     institutions = {i.code: i for i in session.exec(select(Institution)).all()}
-    distribution = []
+    distribution: list[dict[str, Any]] = []
     for c in policy.components:
         counts = Counter(
             "—" if score is None else str(round(score))
@@ -82,7 +75,7 @@ def national_context(
     by_group: dict[str, list[str]] = defaultdict(list)
     for code in scores:
         by_group[institutions[code].group_id].append(code)
-    heat_rows = []
+    heat_rows: list[dict[str, Any]] = []
     for group in policy.institution_groups:
         codes = by_group.get(group.id, [])
         if not codes:
@@ -92,17 +85,54 @@ def national_context(
             values = [v for v in (scores[c].items[k.id].score for c in codes) if v is not None]
             withheld = bool(values) and not shown(len(values))
             value = statistics.median(values) if values and not withheld else None
-            cells.append({"value": value, "colour": _heat(value), "withheld": withheld})
+            cells.append({"value": value, "withheld": withheld})
         heat_rows.append(
-            {"label": f"{group.id} {group.name.get(g)} ({len(codes)})", "cells": cells}
+            {
+                "group": group.id,
+                "label": f"{group.id} {group.name.get(g)} ({len(codes)})",
+                "institutions": len(codes),
+                "cells": cells,
+            }
         )
-    named_rows = []
+    named_rows: list[dict[str, Any]] = []
     if internal:
-        for code, r in scores.items():
-            cells = [
-                {"value": r.items[k.id].score, "colour": _heat(r.items[k.id].score)} for k in groups
-            ]
+        for code, r in sorted(scores.items()):
+            cells = [{"value": r.items[k.id].score, "withheld": False} for k in groups]
             named_rows.append({"label": f"{code} {institutions[code].name}", "cells": cells})
+    # What the disclosure rule withheld, said in words: which institution groups and how
+    # many institutions they hold.
+    withheld_rows = [row for row in heat_rows if any(c["withheld"] for c in row["cells"])]
+    top = float(policy.degree_scale.max)
+    scale_names = [f"{v} {policy.degree_scale.name(v, g)}" for v in policy.degree_scale.values]
+
+    def heat_svg(rows: list[dict[str, Any]], title: str) -> str:
+        return svg_uri(
+            heat_map(
+                [row["label"] for row in rows],
+                [k.id for k in groups],
+                [[c["value"] for c in row["cells"]] for row in rows],
+                withheld=[[c["withheld"] for c in row["cells"]] for row in rows],
+                max_value=top,
+                scale_names=scale_names,
+                title=title,
+                lang=lang,
+            )
+        )
+
+    charts = {}
+    if scores and not view["suppressed"]:
+        charts["distribution"] = svg_uri(
+            distribution_chart(
+                [row["name"] for row in distribution],
+                [row["counts"] for row in distribution],
+                scale_names,
+                lang=lang,
+            )
+        )
+        if heat_rows:
+            charts["heat"] = heat_svg(heat_rows, "")
+        if named_rows:
+            charts["heat_named"] = heat_svg(named_rows, "")
 
     gaps: list[dict[str, Any]] = []
     for item in policy.items:
@@ -196,6 +226,9 @@ def national_context(
         "condition_groups": [k.id for k in groups],
         "heat_rows": heat_rows,
         "named_rows": named_rows,
+        "charts": charts,
+        "withheld_groups": ", ".join(row["group"] for row in withheld_rows),
+        "withheld_institutions": sum(row["institutions"] for row in withheld_rows),
         "gaps": gaps[:10],
         "rv6": view.get("rv6_needs", []),
         "rv7": view.get("rv7_needs", []),

@@ -19,7 +19,6 @@ its name follows it: ``1.1 Pakalpojumu pārvaldības vienota terminoloģija``,
 
 from __future__ import annotations
 
-import base64
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from sqlmodel import Session
 
 from pvpp import measures as rules
 from pvpp.disclosure import MIN_OTHERS
-from pvpp.documents.charts import Series, bar_chart, radar_chart
+from pvpp.documents.charts import Series, bar_chart, radar_chart, svg_uri
 from pvpp.documents.render import render_pdf
 from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL, FundingTotal, bucket_of, funding_totals
 from pvpp.i18n import catalogue, day, number, t
@@ -69,11 +68,6 @@ SUMMARY_ITEMS = 3
 def _series(name: str, values: list[float | None], kind: str) -> Series:
     # The institution's own values are solid; the reference lines are dashed.
     return Series(name, values, COLOURS[kind], kind != "current")
-
-
-def _svg_uri(svg: str) -> str:
-    # Charts go in as data: images, which the fetcher serves without touching any file.
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def _short(text: str | None, limit: int) -> str:
@@ -586,8 +580,8 @@ def plan_context(
         },
         "next_check": next_check,
         "legend": _legend(src, [r["id"] for r in strongest + weakest]),
-        "radar": _svg_uri(radar),
-        "bars": _svg_uri(bars),
+        "radar": svg_uri(radar),
+        "bars": svg_uri(bars),
         "median_shown": any(v is not None for v in comp_median.values()),
         "median_note": t("plan.median_withheld", lang, n=MIN_OTHERS) if withheld else None,
         "components": components,

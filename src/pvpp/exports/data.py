@@ -118,6 +118,16 @@ def flag_label(flag: str, lang: Lang) -> str:
     return name_of("flag", flag, lang)
 
 
+def skip_label(reason: str, policy: Policy, lang: Lang) -> str:
+    """Why an institution has no assignment in a round, in words (a stored
+    ``excluded:<clause>`` names the plan's clause and its group)."""
+    kind, _, clause = reason.partition(":")
+    if kind == "excluded":
+        group = next((e.name.get(lang) for e in policy.exclusions if e.id == clause), "")
+        return t("exports.skip.excluded", lang, clause=clause, group=group).replace(": )", ")")
+    return name_of("skip", reason, lang)
+
+
 def answer_text(answers: dict[str, Any], key: str) -> str | None:
     """An answer as text; nothing when unanswered."""
     value = answers.get(key)

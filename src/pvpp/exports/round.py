@@ -222,6 +222,10 @@ def _plans_sheet(wb: Workbook, data: RoundData, lang: Lang) -> int:
     return len(rows)
 
 
+#: Lowest, middle and highest degree's fill on the heat sheet (the PDF's first three shades).
+HEAT_SCALE = ("F7FBFF", "C6DBEF", "6BAED6")
+
+
 def _heat_sheet(wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang) -> int:
     heat: dict[str, dict[str, float | None]] = view.get("institutions_by_condition_group", {})
     groups = data.spec.condition_groups
@@ -244,18 +248,21 @@ def _heat_sheet(wb: Workbook, data: RoundData, view: dict[str, Any], lang: Lang)
     write_table(ws, columns, rows, lang, freeze_cols=2)
     if rows:
         last = get_column_letter(2 + len(groups))
+        # The national report's scale: one hue, light for the lowest degree, darker for
+        # higher ones (no red against green, which many readers cannot tell apart); light
+        # enough throughout for the black value printed in each cell.
         ws.conditional_formatting.add(
             f"C2:{last}{len(rows) + 1}",
             ColorScaleRule(
                 start_type="num",
                 start_value=data.policy.degree_scale.min,
-                start_color="F8696B",
+                start_color=HEAT_SCALE[0],
                 mid_type="num",
                 mid_value=(data.policy.degree_scale.min + data.policy.degree_scale.max) / 2,
-                mid_color="FFEB84",
+                mid_color=HEAT_SCALE[1],
                 end_type="num",
                 end_value=data.policy.degree_scale.max,
-                end_color="63BE7B",
+                end_color=HEAT_SCALE[2],
             ),
         )
     return len(rows)

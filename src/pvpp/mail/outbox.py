@@ -445,6 +445,18 @@ def build_email(row: OutboxMessage, session: Session, settings: Settings) -> Ema
     return msg
 
 
+def last_problem(code: int | None, error: str) -> str:
+    """What went wrong on a message's last try, for people: empty when nothing did.
+
+    The stored code is the server's last reply, so a delivered message has 250; that
+    is not an error and is not shown. A refused copy of a delivered message is (its
+    text names the recipient); a failed or deferred try shows its code and text.
+    """
+    if code is not None and 200 <= code < 300:
+        return error
+    return f"{code if code is not None else ''} {error}".strip()
+
+
 def summary(
     row: OutboxMessage, answers: dict[str, DeliveryRecipient] | None = None
 ) -> dict[str, Any]:
@@ -477,5 +489,6 @@ def summary(
         "sent_at": row.sent_at,
         "last_code": row.last_code,
         "last_error": row.last_error,
+        "problem": last_problem(row.last_code, row.last_error),
         "message_id": row.message_id,
     }

@@ -351,7 +351,7 @@ def _send_one(
         return False
     tried = envelope(recipients(row), before)
     try:
-        refused = transport.send(msg, tried)
+        refused = transport.send(msg, tried, label=f"{row.kind}_{row.institution_code}")
     except DeliveryFailure as exc:
         if exc.refused:  # every recipient refused: judged per recipient below
             refused = exc.refused

@@ -10,14 +10,17 @@ files and is the embedded default, so a demo needs no server.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import smtplib
 import socket
 import ssl
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -52,9 +55,10 @@ class PermanentFailure(DeliveryFailure):
 class Transport(Protocol):
     """Hands messages over; may keep a connection open between ``send`` calls."""
 
-    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None, *, label: str = "") -> Refused:
         """Deliver ``msg`` to ``rcpt`` (default: its To and Cc) or raise; returns the
-        recipients refused while others were accepted."""
+        recipients refused while others were accepted. ``label`` says what the message is
+        (its kind and institution) for a transport that names files."""
         ...
 
     def close(self) -> None:
@@ -271,10 +275,10 @@ class SmtpTransport:
             "message deadline (PVPP_SMTP_MESSAGE_DEADLINE)",
         )
 
-    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None, *, label: str = "") -> Refused:
         """Send ``msg`` over the (re)used connection, within the message deadline; see the
         class docstring for failures. ``rcpt``: the envelope recipients (default: every
-        address in To and Cc)."""
+        address in To and Cc); ``label`` is not needed on the wire."""
         deadline = Deadline(self.message_deadline, self._socket)
         try:
             with deadline:
@@ -332,17 +336,39 @@ class SmtpTransport:
             smtp.close()
 
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._@+-]")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def eml_name(message_id: str) -> str:
-    """A file name from a Message-ID: ``<1.2@pvpp.example.org>`` → ``1.2@pvpp.example.org.eml``."""
-    name = _UNSAFE_NAME.sub("_", message_id.strip().strip("<>"))
-    return (name.lstrip(".") or "message") + ".eml"
+def eml_name(message_id: str, date: datetime | None = None, label: str = "") -> str:
+    """A readable, safe and unique file name for a message.
+
+    ``2026-03-01T10-00-00_invitation_VID_3f9a1c07d2.eml``: when it was written (the Date
+    header, UTC), what it is (``label``: kind and institution), and a short digest of its
+    Message-ID, which makes the name unique and the same for the same message sent again
+    (so a resend replaces its file). Only ASCII letters, digits, ``_`` and ``-`` (and
+    the ``.`` of ``.eml``).
+    """
+    digest = hashlib.sha256(message_id.strip().encode()).hexdigest()[:10]
+    parts = []
+    if date is not None:
+        parts.append(date.astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%S"))
+    shown = _UNSAFE_NAME.sub("-", label).strip("-")[:60]
+    if shown:
+        parts.append(shown)
+    parts.append(digest)
+    return "_".join(parts) + ".eml"
+
+
+def _date_of(msg: EmailMessage) -> datetime | None:
+    try:
+        return parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None
+    except (TypeError, ValueError):
+        return None
 
 
 class FolderTransport:
-    """Writes each message as ``<Message-ID>.eml`` (RFC 5322, CRLF line ends) into a folder.
+    """Writes each message as an ``.eml`` file (RFC 5322, CRLF line ends) into a folder,
+    named by :func:`eml_name`.
 
     Files are written atomically (temp file, then rename), so a reader never sees half a
     message; the same message sent again replaces its file instead of adding a second one.
@@ -351,14 +377,15 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, msg: EmailMessage, rcpt: list[str] | None = None) -> Refused:
+    def send(self, msg: EmailMessage, rcpt: list[str] | None = None, *, label: str = "") -> Refused:
         """Write ``msg`` (the envelope ``rcpt`` has no place in a file); an unwritable
         folder is a temporary failure."""
         message_id = msg["Message-ID"]
         if not message_id:
             raise PermanentFailure(None, "message has no Message-ID")
+        name = eml_name(str(message_id), _date_of(msg), label)
         try:
-            write_atomic(self.folder / eml_name(str(message_id)), msg.as_bytes(policy=policy.SMTP))
+            write_atomic(self.folder / name, msg.as_bytes(policy=policy.SMTP))
         except OSError as exc:
             raise TemporaryFailure(None, f"cannot write to {self.folder}: {exc}") from None
         return {}

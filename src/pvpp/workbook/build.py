@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import unicodedata
 from datetime import UTC, date, datetime
 
 from openpyxl import Workbook
@@ -39,20 +40,110 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
 
-COMPONENT_WIDTHS = {"A": 9, "B": 22, "C": 58, "D": 24, "E": 70}
+# Column widths in Excel's units (about one "0" of the default 11 pt font, 7 pixels). A
+# component sheet prints on A4 landscape and the instructions on A4 portrait at full size:
+# the widths add up to less than the printable width, so "fit to one page wide" never has
+# to shrink the text below FONT_PT (tests/workbook/test_layout.py checks the sums).
+COMPONENT_WIDTHS = {"A": 8, "B": 17, "C": 44, "D": 21, "E": 48}
+INSTRUCTION_WIDTHS = {"A": 3, "B": 22, "C": 68}
 FONT_PT = 10
+BODY_PT = 11  # openpyxl's default font (Calibri 11), used by every cell without its own
+LINE_SPACING = 1.37  # Excel's 15 pt row for 11 pt Calibri
+MARGIN_IN = 0.5
+# Printable width of A4 (210 mm × 297 mm) in points, less the left and right margins.
+PRINTABLE_PT = {"portrait": 595.3 - 2 * 72 * MARGIN_IN, "landscape": 841.9 - 2 * 72 * MARGIN_IN}
+
+# Advance widths in em of Calibri's glyphs (the workbook's font; LibreOffice's Carlito has
+# the same metrics); a letter with a diacritic counts as its base letter.
+_LOWER_EM = {
+    letter: em
+    for letters, em in (
+        ("ijl", 0.23),
+        ("frt", 0.35),
+        ("sz", 0.40),
+        ("cgkvxy", 0.47),
+        ("ae", 0.50),
+        ("bdhnopqu", 0.53),
+        ("w", 0.72),
+        ("m", 0.80),
+    )
+    for letter in letters
+}
+_UPPER_EM = 0.60  # Calibri's capitals run from 0.25 (I) to 0.89 (W); most near 0.55
+_DIGIT_EM = 0.507
+_NARROW_EM = 0.30  # space, punctuation, brackets, quotes
+_OTHER_EM = 0.60  # dashes, symbols
+# Fonts differ a little between Excel versions and LibreOffice; count wider.
+_SAFETY = 1.05
+_PADDING_PX = 6  # a wrapped cell's inner padding, left and right together
 
 
-def _rows_needed(text: str, width: float) -> int:
-    """Rough line count of wrapped text in a column ``width`` characters wide."""
-    per_line = max(int(width * 1.2), 10)
-    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+def _em(ch: str) -> float:
+    base = unicodedata.normalize("NFD", ch)[:1] or ch
+    if base in _LOWER_EM:
+        em = _LOWER_EM[base]
+    elif base.isupper():
+        em = _UPPER_EM
+    elif base.isdigit():
+        em = _DIGIT_EM
+    elif base.isspace() or base in ".,;:'!|()[]{}\"/-“”„‘’":
+        em = _NARROW_EM
+    else:
+        em = _OTHER_EM
+    return em * _SAFETY
 
 
-def _fit(ws: Worksheet, row: int, cells: list[tuple[str, float]]) -> None:
-    """Set a row's height so its wrapped text shows; neither Excel nor openpyxl do it on load."""
-    lines = max(_rows_needed(text, width) for text, width in cells if text) if cells else 1
-    ws.row_dimensions[row].height = max(15.0, lines * (FONT_PT + 2.5))
+def column_px(width: float) -> float:
+    """Pixel width of a column ``width`` Excel units wide (7 pixels a unit at 96 dpi)."""
+    return width * 7
+
+
+def _rows_needed(text: str, width: float, font_pt: float = BODY_PT) -> int:
+    """Lines the text takes when wrapped at word boundaries in a column ``width`` units wide.
+
+    The letter widths are Calibri's, rounded up, so the estimate errs towards one line too
+    many rather than one too few: a row a line too tall costs a little space, a row a line
+    too short hides the end of a descriptor.
+    """
+    px_per_em = font_pt * 96 / 72
+    room = column_px(width) - _PADDING_PX
+    lines = 0
+    for paragraph in text.split("\n"):
+        used, count = 0.0, 1
+        for word in paragraph.split(" "):
+            size = sum(_em(ch) for ch in word) * px_per_em
+            space = _em(" ") * px_per_em if used else 0.0
+            if used and used + space + size > room:
+                count += 1
+                used = 0.0
+                space = 0.0
+            # A word longer than the column is broken across lines.
+            while size > room:
+                count += 1
+                size -= room
+            used += space + size
+        lines += count
+    return lines
+
+
+def _fit(ws: Worksheet, row: int, cells: list[tuple[str, float, float]]) -> None:
+    """Set a row's height so all its wrapped text shows; neither Excel nor openpyxl do it.
+
+    ``cells`` holds (text, column width, font size) for each wrapped cell of the row.
+    """
+    heights = [
+        _rows_needed(text, width, font_pt) * font_pt * LINE_SPACING
+        for text, width, font_pt in cells
+        if text
+    ]
+    # A few points more than the lines take: Excel's row holds its text with a small gap.
+    ws.row_dimensions[row].height = math.ceil(max([15.0, *heights]) + 4)
+
+
+def print_scale(widths: list[float], orientation: str) -> float:
+    """The scale "fit to one page wide" prints columns of these widths at (at most 1)."""
+    content_pt = sum(column_px(w) for w in widths) * 72 / 96
+    return min(1.0, PRINTABLE_PT[orientation] / content_pt)
 
 
 def _text(cell: Cell, value: str) -> Cell:
@@ -149,18 +240,33 @@ class WorkbookBuilder:
         lists_title = quote_sheetname(self.spec.sheet_title("lists", self.lang))
         return f"{lists_title}!${column}$1:${column}${count}"
 
-    def _dropdown(self, ws: Worksheet, column: str, count: int, prompt: str) -> DataValidation:
+    def _dropdown(
+        self, ws: Worksheet, column: str, count: int, kind: str, **fields: str
+    ) -> DataValidation:
+        """A list validation with an input prompt and an error box that say what to enter.
+
+        ``kind`` names the texts under ``workbook.validation.<kind>`` in the catalogue;
+        ``fields`` fill their placeholders.
+        """
+        lang = self.lang
         dv = DataValidation(
             type="list",
             formula1=self._list_ref(column, count),
             allow_blank=True,
             showErrorMessage=True,
+            showInputMessage=True,
             errorStyle="stop",
         )
-        dv.error = prompt
-        dv.errorTitle = t("workbook.label.col_answer", self.lang)
+        dv.promptTitle = t(f"workbook.validation.{kind}.title", lang)
+        dv.prompt = t(f"workbook.validation.{kind}.prompt", lang, None, **fields)
+        dv.errorTitle = t(f"workbook.validation.{kind}.error_title", lang)
+        dv.error = t(f"workbook.validation.{kind}.error", lang, None, **fields)
         ws.add_data_validation(dv)
         return dv
+
+    def _degree_range(self) -> dict[str, str]:
+        scale = self.policy.degree_scale
+        return {"low": str(scale.min), "high": str(scale.max)}
 
     def _lists(self, ws: Worksheet) -> None:
         lang = self.lang
@@ -240,9 +346,11 @@ class WorkbookBuilder:
             ],
         )
         ws.freeze_panes = "A6"
-        prompt = self.spec.degree_label(self.policy.degree_scale.min, lang)
-        answer_dv = self._dropdown(ws, "A", self.n_answers, prompt)
-        target_dv = self._dropdown(ws, "B", self.n_targets, prompt)
+        others = " / ".join(f"“{o.label.get(lang)}”" for o in self.q.non_scoring)
+        answer_dv = self._dropdown(
+            ws, "A", self.n_answers, "answer", others=others, **self._degree_range()
+        )
+        target_dv = self._dropdown(ws, "B", self.n_targets, "target", **self._degree_range())
         answer_refs: list[str] = []
         row = 6
         for item in component.items:
@@ -262,11 +370,8 @@ class WorkbookBuilder:
             about_label.alignment = WRAP
             ws.merge_cells(f"C{row}:E{row}")
             _text(ws[f"C{row}"], about).alignment = WRAP
-            _fit(
-                ws,
-                row,
-                [(about, COMPONENT_WIDTHS["C"] + COMPONENT_WIDTHS["D"] + COMPONENT_WIDTHS["E"])],
-            )
+            merged = COMPONENT_WIDTHS["C"] + COMPONENT_WIDTHS["D"] + COMPONENT_WIDTHS["E"]
+            _fit(ws, row, [(about, merged, BODY_PT)])
             row += 1
             for dim, fid, part, parts in self._questions(item.id):
                 question = qi.parts(dim.id)[part - 1].get(lang)
@@ -275,14 +380,14 @@ class WorkbookBuilder:
                     # One row per question of a dimension asked in several parts.
                     code, label = f"{code} ({part}/{parts})", f"{label} ({part}/{parts})"
                 code_cell = _text(ws[f"A{row}"], code)
-                code_cell.font = Font(size=8, color="808080")
+                code_cell.font = Font(size=FONT_PT, color="606060")
                 code_cell.alignment = WRAP
                 _text(ws[f"B{row}"], label).alignment = WRAP
                 _text(ws[f"C{row}"], question).alignment = WRAP
                 descriptors = self._descriptors(dim.id)
                 desc = _text(ws[f"E{row}"], descriptors)
                 desc.alignment = WRAP
-                desc.font = Font(size=FONT_PT - 1, color="404040")
+                desc.font = Font(size=FONT_PT, color="404040")
                 self._input(ws, f"D{row}", fid, answer_dv)
                 answer_refs.append(f"D{row}")
                 # The descriptors are set one point smaller, so more fit on a line.
@@ -290,8 +395,9 @@ class WorkbookBuilder:
                     ws,
                     row,
                     [
-                        (question, COMPONENT_WIDTHS["C"]),
-                        (descriptors, COMPONENT_WIDTHS["E"] * 1.15),
+                        (label, COMPONENT_WIDTHS["B"], BODY_PT),
+                        (question, COMPONENT_WIDTHS["C"], BODY_PT),
+                        (descriptors, COMPONENT_WIDTHS["E"], FONT_PT),
                     ],
                 )
                 row += 1
@@ -300,7 +406,14 @@ class WorkbookBuilder:
             _text(ws[f"B{row}"], t("workbook.label.own_target", lang)).alignment = WRAP
             _text(ws[f"C{row}"], target_hint).alignment = WRAP
             self._input(ws, f"D{row}", item_field_id(FieldKind.TARGET, item.id), target_dv)
-            _fit(ws, row, [(target_hint, COMPONENT_WIDTHS["C"])])
+            _fit(
+                ws,
+                row,
+                [
+                    (t("workbook.label.own_target", lang), COMPONENT_WIDTHS["B"], BODY_PT),
+                    (target_hint, COMPONENT_WIDTHS["C"], BODY_PT),
+                ],
+            )
             row += 1
             for kind, name_key, hint in (
                 (FieldKind.NA_REASON, "na_reason", t("workbook.label.na_reason_hint", lang)),
@@ -311,7 +424,14 @@ class WorkbookBuilder:
                 _text(ws[f"C{row}"], hint).alignment = WRAP
                 ws.merge_cells(f"D{row}:E{row}")
                 self._input(ws, f"D{row}", item_field_id(kind, item.id), None)
-                _fit(ws, row, [(hint, COMPONENT_WIDTHS["C"])])
+                _fit(
+                    ws,
+                    row,
+                    [
+                        (t(f"workbook.label.{name_key}", lang), COMPONENT_WIDTHS["B"], BODY_PT),
+                        (hint, COMPONENT_WIDTHS["C"], BODY_PT),
+                    ],
+                )
                 ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 45)
                 row += 1
             row += 1
@@ -340,8 +460,12 @@ class WorkbookBuilder:
         for idx, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(idx)].width = width
         ws.freeze_panes = "C7"
-        type_dv = self._dropdown(ws, "C", self.n_types, t("workbook.label.col_type", lang))
-        conf_dv = self._dropdown(ws, "D", self.n_conformity, t("workbook.label.col_answer", lang))
+        types = self.policy.service_types
+        type_dv = self._dropdown(
+            ws, "C", self.n_types, "service_type", first=types[0].id, last=types[-1].id
+        )
+        allowed = " / ".join(f"“{o.label.get(lang)}”" for o in self.q.conformity)
+        conf_dv = self._dropdown(ws, "D", self.n_conformity, "conformity", allowed=allowed)
         name_refs = []
         for n in range(1, self.q.service_rows + 1):
             row = 6 + n
@@ -365,9 +489,8 @@ class WorkbookBuilder:
 
     def _instructions(self, ws: Worksheet) -> None:
         lang = self.lang
-        ws.column_dimensions["A"].width = 4
-        ws.column_dimensions["B"].width = 30
-        ws.column_dimensions["C"].width = 95
+        for col, width in INSTRUCTION_WIDTHS.items():
+            ws.column_dimensions[col].width = width
         ws.merge_cells("A1:C1")
         _text(ws["A1"], self.q.title.get(lang)).font = Font(size=16, bold=True, color=BLUE)
         ws.row_dimensions[1].height = 26
@@ -388,7 +511,7 @@ class WorkbookBuilder:
             text = paragraph.get(lang)
             ws.merge_cells(f"B{row}:C{row}")
             _text(ws[f"B{row}"], text).alignment = WRAP
-            _fit(ws, row, [(text, 125)])
+            _fit(ws, row, [(text, INSTRUCTION_WIDTHS["B"] + INSTRUCTION_WIDTHS["C"], BODY_PT)])
             row += 1
         row += 1
         _text(ws[f"B{row}"], t("workbook.label.scale_title", lang)).font = Font(
@@ -396,16 +519,25 @@ class WorkbookBuilder:
         )
         row += 1
         for degree in self.policy.degree_scale.degrees:
-            degree_cell = _text(ws[f"B{row}"], self.spec.degree_label(degree.value, lang))
+            label = self.spec.degree_label(degree.value, lang)
+            degree_cell = _text(ws[f"B{row}"], label)
             degree_cell.font = Font(bold=True)
             degree_cell.alignment = WRAP
-            # The generic meaning of a degree: its descriptor on the first dimension, with the
-            # other dimensions' descriptors shown next to each question.
-            summary = " / ".join(
-                f"{d.id}: {d.descriptors[degree.value].get(lang)}" for d in self.policy.dimensions
+            # The generic meaning of a degree: its descriptor on each dimension, one line each
+            # (the same descriptors stand next to each question on the component sheets).
+            summary = "\n".join(
+                f"{d.id} {d.name.get(lang)}: {d.descriptors[degree.value].get(lang)}"
+                for d in self.policy.dimensions
             )
             _text(ws[f"C{row}"], summary).alignment = WRAP
-            _fit(ws, row, [(summary, 95)])
+            _fit(
+                ws,
+                row,
+                [
+                    (label, INSTRUCTION_WIDTHS["B"], BODY_PT),
+                    (summary, INSTRUCTION_WIDTHS["C"], BODY_PT),
+                ],
+            )
             row += 1
         row += 1
         _text(ws[f"B{row}"], t("workbook.label.non_scoring_title", lang)).font = Font(
@@ -442,7 +574,7 @@ class WorkbookBuilder:
         intro = t("workbook.label.designed_intro", lang)
         ws.merge_cells(f"B{row}:C{row}")
         _text(ws[f"B{row}"], intro).alignment = WRAP
-        _fit(ws, row, [(intro, 125)])
+        _fit(ws, row, [(intro, INSTRUCTION_WIDTHS["B"] + INSTRUCTION_WIDTHS["C"], BODY_PT)])
         row += 1
         for designed in self.policy.designed_for_numbers():
             name = _text(ws[f"B{row}"], designed.name.get(lang))
@@ -450,7 +582,14 @@ class WorkbookBuilder:
             name.alignment = WRAP
             note = designed.note.get(lang)
             _text(ws[f"C{row}"], note).alignment = WRAP
-            _fit(ws, row, [(note, 95), (designed.name.get(lang), 30)])
+            _fit(
+                ws,
+                row,
+                [
+                    (note, INSTRUCTION_WIDTHS["C"], BODY_PT),
+                    (designed.name.get(lang), INSTRUCTION_WIDTHS["B"], BODY_PT),
+                ],
+            )
             row += 1
         return row + 1
 
@@ -490,7 +629,7 @@ class WorkbookBuilder:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.print_options.gridLines = False
-        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.left = ws.page_margins.right = MARGIN_IN
 
 
 def build_workbook(

@@ -1,0 +1,73 @@
+"""The national report as VARAM reads it: the charts the plan has, what was withheld and
+why, and the publishable scope said once (text read back with pdftotext)."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from datetime import date
+from pathlib import Path
+
+from pvpp.app import App
+from pvpp.documents.national_pdf import national_context, national_pdf
+from pvpp.questionnaire import QuestionnaireSpec
+from tests.conftest import require_program
+from tests.rounds import close, run_round
+
+# Four of institution group IG1 and RIGA, the only one of IG2: IG2's figures are withheld.
+CODES = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD"), ("RIGA", "RIGA")]
+TODAY = date(2026, 4, 2)
+
+
+def _svg(uri: str) -> str:
+    return base64.b64decode(uri.split(",", 1)[1]).decode("utf-8")
+
+
+def _text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "national.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        [require_program("pdftotext"), "-layout", str(path), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return " ".join(out.split())
+
+
+def test_the_national_report_charts_withholds_and_says_so_once(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
+    run_round(root, spec, tmp_path / "in", CODES)
+    close(root)
+    with root.db.unit_of_work() as s:
+        ctx = national_context(s, "2026-K1", today=TODAY)
+        lv = national_pdf(s, "2026-K1", today=TODAY)
+        en = national_pdf(s, "2026-K1", today=TODAY, lang="en")
+        internal = national_context(s, "2026-K1", today=TODAY, internal=True)
+
+    # The distribution per component: each component's institutions, all five counted.
+    distribution = _svg(ctx["charts"]["distribution"])
+    assert distribution.count('class="row"') == len(spec.policy.components)
+    assert "4 valstī kopējā sasniedzamā" in distribution  # the legend names each degree
+    # The heat map prints each value; IG2's cells are withheld, marked and explained.
+    heat = _svg(ctx["charts"]["heat"])
+    ig1 = next(r for r in ctx["heat_rows"] if r["group"] == "IG1")
+    for cell in ig1["cells"]:
+        assert f">{cell['value']:.1f}<".replace(".", ",") in heat
+    assert heat.count(">*<") == len(ctx["condition_groups"])
+    assert (ctx["withheld_groups"], ctx["withheld_institutions"]) == ("IG2", 1)
+    # The internal report names institutions on its own heat map, nothing withheld.
+    named = _svg(internal["charts"]["heat_named"])
+    assert "RIGA" in named and ">*<" not in named
+    assert internal["withheld_institutions"] == 0
+
+    text = _text(lv, tmp_path)
+    assert text.count("Publicējams") == 1
+    assert "Kārta 2026-K1" in text  # the page header names the round instead
+    assert (
+        "Nav publicēti (*): iestāžu grupu IG2 skaitļi, jo katrs no tiem aprēķināts no mazāk "
+        "nekā 4 iestādēm un varētu atklāt kādas iestādes vērtējumu. "
+        "Iestāžu skaits šajās grupās: 1." in text
+    )
+    english = _text(en, tmp_path)
+    assert english.count("Publishable") == 1
+    assert "Institutions in these groups: 1." in english
