@@ -157,10 +157,11 @@ NUMBER_PLACEHOLDERS = {
     "n", "total", "limit", "length", "days", "need", "capacity", "later", "share", "top",
     "degree", "version", "number", "year", "row", "low", "high", "index", "score", "gap",
     "overall", "priority", "weight", "factor", "target", "current", "national", "d1", "d2",
-    "before", "now", "amount",
+    "before", "now", "amount", "count",
 }  # fmt: skip
 NOT_NUMBERS = {
-    "allowed", "at", "by", "choice", "choices", "code", "column", "component", "date", "day",
+    "allowed", "at", "by", "choice", "choices", "clause", "code", "column", "component",
+    "date", "day", "first", "groups", "last", "others",
     "detail", "dimension", "dimensions", "dims", "drop", "due", "effort", "expected",
     "field", "formula", "found", "group", "institution", "institutions", "item", "kind",
     "known", "latest", "left_out", "measure", "measures", "member", "message", "move", "na",
@@ -460,10 +461,14 @@ def test_the_tranche_may_still_be_named() -> None:
     assert re.search(pattern, "Iestāde nav iekļauta nevienā pašnovērtējuma kārtā.")
 
 
-def test_the_per_institution_table_is_headed_by_institution() -> None:
+def test_the_per_institution_view_is_named_by_institution() -> None:
+    """The internal report's per-institution view is a heat map whose rows are institutions:
+    its heading says so, and nothing in it is headed "Iestāžu grupa"."""
     report = (TEMPLATES / "national" / "report.html.j2").read_text(encoding="utf-8")
     named = report[report.index("national.heat_named") :]
-    assert named.index("national.institution") < named.index("</thead>")
+    named = named[: named.index("{% endif %}")]
+    assert "national.group" not in named
+    assert "pa iestādēm" in str(catalogue("lv")["national.heat_named"])
     assert catalogue("lv")["national.median_gap"] == "Atšķirības mediāna"
     # the chart's heading and its legend name the same median
     assert "valsts mediāna" in str(catalogue("lv")["plan.radar_title"])

@@ -62,7 +62,7 @@ def test_the_national_report_charts_withholds_and_says_so_once(
 
     text = _text(lv, tmp_path)
     assert text.count("Publicējams") == 1
-    assert "Kārta 2026-K1" in text  # the page header names the round instead
+    assert "Novērtēšanas cikls 2026-K1" in text  # the page header names the round instead
     assert (
         "Nav publicēti (*): iestāžu grupu IG2 skaitļi, jo katrs no tiem aprēķināts no mazāk "
         "nekā 4 iestādēm un varētu atklāt kādas iestādes vērtējumu. "
