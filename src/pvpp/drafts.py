@@ -310,9 +310,12 @@ def save_field(
     ``problems`` say what is wrong with this field and its item now."""
     draft = _writable(session, person, assignment_id, lang)
     _field(draft.spec, field_id)
-    _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
-           source=source)  # fmt: skip
-    return load(session, person, assignment_id, lang=lang)
+    saved = _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
+                   source=source)  # fmt: skip
+    if not saved:
+        return draft
+    # Read again (with a colleague's saves since), on the assignment already checked.
+    return _load(session, draft.assignment, draft.round, draft.institution, lang)
 
 
 def page_fields(spec: QuestionnaireSpec, page: str, rows: int | None = None) -> list[AnswerField]:
