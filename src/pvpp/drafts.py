@@ -135,6 +135,7 @@ class Draft:
     lang: Lang
     seen: int  # the newest row of the draft: a page shown now posts it back
     problems: dict[str, str] = field(default_factory=dict)  # field id → message
+    rows: dict[str, DraftAnswer] = field(default_factory=dict)  # field id → its newest row
 
     @property
     def open(self) -> bool:
@@ -221,11 +222,21 @@ def load(session: Session, person: Person, assignment_id: int, *, lang: Lang) ->
 
 
 def _load(
-    session: Session, assignment: Assignment, rnd: Round, inst: Institution, lang: Lang
+    session: Session,
+    assignment: Assignment,
+    rnd: Round,
+    inst: Institution,
+    lang: Lang,
+    known: tuple[Mapping[str, DraftAnswer], AnswerSet | None] | None = None,
 ) -> Draft:
+    """The draft, read from the store or, with ``known``, from the newest rows and the
+    base already read in this transaction."""
     spec = load_questionnaire(rnd.questionnaire_version)
-    rows = _rows(session, id_of(assignment))
-    base = _base(session, inst.id or 0)
+    if known is None:
+        rows = _rows(session, id_of(assignment))
+        base = _base(session, inst.id or 0)
+    else:
+        rows, base = dict(known[0]), known[1]
     values = _values(base, rows)
     checked = check_values(spec, values, lang)
     changes = {
@@ -234,7 +245,7 @@ def _load(
     }
     draft = Draft(
         assignment, rnd, inst, spec, values, changes, base, checked, lang,
-        seen=max((c.row_id for c in changes.values()), default=0),
+        seen=max((c.row_id for c in changes.values()), default=0), rows=rows,
     )  # fmt: skip
     for p in checked.problems:
         draft.problems.setdefault(p.field, p.message(lang))
@@ -265,21 +276,20 @@ def _write(
     now: datetime,
     where: Mapping[str, str],
     source: str,
-) -> list[str]:
-    """Save the values that differ from the draft's; returns the fields saved."""
-    saved = []
+) -> list[DraftAnswer]:
+    """Save the values that differ from the draft's; returns the rows saved."""
+    saved: list[DraftAnswer] = []
     for fid, value in changed.items():
         now_value = draft.values.get(fid, "")
         if value == now_value or (not value.strip() and not now_value):
             continue
-        session.add(
-            DraftAnswer(
-                assignment_id=id_of(draft.assignment), field=fid, value=value,
-                member_id=person.member_id, actor=person.email[:254], name=person.name[:200],
-                source=source, saved_at=now,
-            )
+        row = DraftAnswer(
+            assignment_id=id_of(draft.assignment), field=fid, value=value,
+            member_id=person.member_id, actor=person.email[:254], name=person.name[:200],
+            source=source, saved_at=now,
         )  # fmt: skip
-        saved.append(fid)
+        session.add(row)
+        saved.append(row)
     if not saved:
         return saved
     if draft.assignment.state == AssignmentState.INVITED:
@@ -287,8 +297,8 @@ def _write(
                    reason="answers started online")  # fmt: skip
     audit.record(
         session, actor=person.email[:100], action="answers.save", entity="assignment",
-        key=f"{draft.round.code}|{draft.institution.code}", fields=saved, source=source,
-        **where,
+        key=f"{draft.round.code}|{draft.institution.code}", fields=[r.field for r in saved],
+        source=source, **where,
     )  # fmt: skip
     session.flush()
     return saved
@@ -314,8 +324,10 @@ def save_field(
                    source=source)  # fmt: skip
     if not saved:
         return draft
-    # Read again (with a colleague's saves since), on the assignment already checked.
-    return _load(session, draft.assignment, draft.round, draft.institution, lang)
+    # The draft with the new row, from what this transaction has read (not read again).
+    rows = {**draft.rows, **{r.field: r for r in saved}}
+    return _load(session, draft.assignment, draft.round, draft.institution, lang,
+                 known=(rows, draft.base))  # fmt: skip
 
 
 def page_fields(spec: QuestionnaireSpec, page: str, rows: int | None = None) -> list[AnswerField]:
@@ -353,7 +365,8 @@ def save_page(
         value, before = _normal(posted.get(f.id, "")), shown.get(f.id, "")
         if value != before and (value.strip() or before):
             changed[f.id] = value
-    return _write(session, draft, person, changed, now=now, where=where, source="web")
+    saved = _write(session, draft, person, changed, now=now, where=where, source="web")
+    return [r.field for r in saved]
 
 
 @dataclass(frozen=True)
