@@ -18,9 +18,10 @@ In a temporary folder it:
    docs/store.md), ``--workers`` (default 4) on PostgreSQL;
 3. runs the M members for D seconds (after ``--warmup`` seconds not counted), each an
    httpx client with its own cookies and connection, in ``--clients`` processes. Each
-   member waits a think time (exponential, mean ``--think`` s), then does one of:
-   open a page (home, the questionnaire's overview, a component's page, the services'
-   matrix, results); autosave one of its fields exactly as htmx does
+   member waits a think time (exponential, mean ``--think`` s, default 5: a quick person
+   who changes a field every 15 s or so and opens a page in between), then does one of
+   (weights in :data:`MIX`): open a page (home, the questionnaire's overview, a
+   component's page, the services' matrix, results); autosave one of its fields exactly as htmx does
    (``POST /questionnaire/{id}/fields/{field}`` with ``HX-Request``, the field and the
    CSRF token taken from the last page); the baseline (``POST /bench/draft``: the same
    ``DraftAnswer`` row written with no session, CSRF, audit or template work; into an
@@ -66,7 +67,7 @@ ROUND = "W-2026"
 TARGET_PAGE_P95_MS = 200.0
 TARGET_AUTOSAVE_RATIO = 2.0
 #: What a member does after each think time: weights of the kinds.
-MIX = {"page": 0.45, "autosave": 0.40, "baseline": 0.13, "upload": 0.02}
+MIX = {"page": 0.40, "autosave": 0.30, "baseline": 0.28, "upload": 0.02}
 PAGES = ("home", "overview", "component", "services", "results")
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 UPLOAD_NOTE = (
@@ -362,8 +363,9 @@ async def _member(
                 if found:
                     csrf = found.group(1)
 
-        # Members arrive over the first think time, each on the questionnaire's overview.
-        await asyncio.sleep(max(0.0, start - time.perf_counter()) + rng.uniform(0, think))
+        # Members arrive during the warm-up, each on the questionnaire's overview.
+        arrive = rng.uniform(0, 0.8 * warmup)
+        await asyncio.sleep(max(0.0, start - time.perf_counter()) + arrive)
         await open_page("overview")
         while time.perf_counter() < end:
             await asyncio.sleep(min(rng.expovariate(1 / think), 5 * think))
@@ -510,8 +512,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=200, help="simulated team members")
     parser.add_argument("--per-institution", type=int, default=2, help="members per team")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured time")
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds not counted first")
-    parser.add_argument("--think", type=float, default=2.0,
+    parser.add_argument("--warmup", type=float, default=10.0,
+                        help="seconds not counted first (the members arrive in them)")  # fmt: skip
+    parser.add_argument("--think", type=float, default=5.0,
                         help="mean seconds a member waits between two requests")  # fmt: skip
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--workers", type=int, help="server processes (sqlite 1, postgresql 4)")
