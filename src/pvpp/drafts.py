@@ -227,9 +227,12 @@ def _load(
     inst: Institution,
     lang: Lang,
     known: tuple[Mapping[str, DraftAnswer], AnswerSet | None] | None = None,
+    *,
+    check: bool = True,
 ) -> Draft:
     """The draft, read from the store or, with ``known``, from the newest rows and the
-    base already read in this transaction."""
+    base already read in this transaction. Without ``check``, its values are not checked
+    (``checked`` and ``problems`` are empty): for a save, which needs only the values."""
     spec = load_questionnaire(rnd.questionnaire_version)
     if known is None:
         rows = _rows(session, id_of(assignment))
@@ -237,7 +240,7 @@ def _load(
     else:
         rows, base = dict(known[0]), known[1]
     values = _values(base, rows)
-    checked = check_values(spec, values, lang)
+    checked = check_values(spec, values, lang) if check else Checked()
     changes = {
         fid: Change(r.name or r.actor, r.actor, r.saved_at, r.source, id_of(r))
         for fid, r in rows.items()
@@ -259,8 +262,9 @@ def _field(spec: QuestionnaireSpec, field_id: str) -> AnswerField:
 
 
 def _writable(session: Session, person: Person, assignment_id: int, lang: Lang) -> Draft:
+    """The draft to save into, its values not checked (saving needs only the values)."""
     assignment, rnd, inst = _owned(session, person, assignment_id, lang)
-    draft = _load(session, assignment, rnd, inst, lang)
+    draft = _load(session, assignment, rnd, inst, lang, check=False)
     if not draft.open:
         raise NotAllowed(t("web.q.read_only", lang))
     return draft
@@ -321,9 +325,8 @@ def save_field(
     _field(draft.spec, field_id)
     saved = _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
                    source=source)  # fmt: skip
-    if not saved:
-        return draft
-    # The draft with the new row, from what this transaction has read (not read again).
+    # The draft with the new row, checked, from what this transaction has read (not read
+    # again).
     rows = {**draft.rows, **{r.field: r for r in saved}}
     return _load(session, draft.assignment, draft.round, draft.institution, lang,
                  known=(rows, draft.base))  # fmt: skip
@@ -683,9 +686,12 @@ def overview(draft: Draft, person: Person) -> dict[str, Any]:
     return {**_frame(draft, person), "complete": draft.checked.complete}
 
 
-def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
+def component_page(
+    draft: Draft, person: Person, page: str, only_item: str | None = None
+) -> dict[str, Any]:
     """A component's page: each item with its four dimensions (the degree descriptors of
-    each), its target, the reason for "not applicable", evidence and comment."""
+    each), its target, the reason for "not applicable", evidence and comment; with
+    ``only_item``, that item alone (what an autosave's answer shows)."""
     spec, lang = draft.spec, draft.lang
     comp = next((c for c in spec.policy.components if c.id == page), None)
     if comp is None:
@@ -693,6 +699,8 @@ def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
     scale = spec.policy.degree_scale
     items = []
     for item in comp.items:
+        if only_item is not None and item.id != only_item:
+            continue
         qi = spec.questionnaire.items[item.id]
         dims = []
         for dim in spec.policy.dimensions:
@@ -723,13 +731,27 @@ def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def field_block(draft: Draft, person: Person, field_id: str) -> tuple[str, dict[str, Any]]:
+    """What an autosave answers with: the page of ``field_id`` (its id and the view) with
+    only the field's item or service row, whose messages may have changed with it."""
+    f = _field(draft.spec, field_id)
+    page = page_of(f)
+    if page == SERVICES:
+        rows = draft.spec.questionnaire.service_rows
+        return page, services_page(draft, person, rows, only_row=f.service_row)
+    return page, component_page(draft, person, page, only_item=f.item_id)
+
+
 #: Service rows shown below the last one filled (more on request).
 SPARE_ROWS = 3
 
 
-def services_page(draft: Draft, person: Person, rows: int | None) -> dict[str, Any]:
+def services_page(
+    draft: Draft, person: Person, rows: int | None, only_row: int | None = None
+) -> dict[str, Any]:
     """The services × K1–K10 matrix: name, type, catalogue id and the conformity with
-    each condition group, for the rows filled and a few empty ones."""
+    each condition group, for the rows filled and a few empty ones; with ``only_row``,
+    that row alone (what an autosave's answer shows)."""
     spec = draft.spec
     total = spec.questionnaire.service_rows
     filled = [
@@ -739,6 +761,8 @@ def services_page(draft: Draft, person: Person, rows: int | None) -> dict[str, A
     shown = max(1, min(total, shown))
     lines = []
     for row in range(1, shown + 1):
+        if only_row is not None and row != only_row:
+            continue
         cells = {f.kind.value if f.condition_group is None else f.condition_group:
                  field_view(draft, f.id) for f in spec.fields if f.service_row == row}  # fmt: skip
         lines.append({"row": row, "cells": cells})

@@ -474,10 +474,8 @@ async def questionnaire_field(
                 session, person.person, assignment_id, field_id, value, now=app.clock.now(),
                 lang=lang(request), where=where(request),
             )  # fmt: skip
-            page_id = drafts.page_of(draft.spec.field_by_id[field_id])
             # The draft as saved is the page's: not read again.
-            _, view = _draft_view(draft, person, page_id,
-                                  rows=draft.spec.questionnaire.service_rows)  # fmt: skip
+            page_id, view = drafts.field_block(draft, person.person, field_id)
             return page_id, view, drafts.related(draft.spec, field_id)
 
     page_id, view, related = await run_in_threadpool(save)
