@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from pvpp import audit
 from pvpp.assignments import transition
@@ -135,6 +135,7 @@ class Draft:
     lang: Lang
     seen: int  # the newest row of the draft: a page shown now posts it back
     problems: dict[str, str] = field(default_factory=dict)  # field id → message
+    rows: dict[str, DraftAnswer] = field(default_factory=dict)  # field id → its newest row
 
     @property
     def open(self) -> bool:
@@ -197,14 +198,13 @@ def _base(session: Session, institution_id: int) -> AnswerSet | None:
 
 
 def _rows(session: Session, assignment_id: int, upto: int | None = None) -> dict[str, DraftAnswer]:
-    """The newest row of each field (up to row ``upto``)."""
-    query = select(DraftAnswer).where(DraftAnswer.assignment_id == assignment_id)
+    """The newest row of each field (up to row ``upto``). Only those rows are read: a
+    team's history of saves grows all round, and every page and autosave asks."""
+    ids = select(func.max(DraftAnswer.id)).where(DraftAnswer.assignment_id == assignment_id)
     if upto is not None:
-        query = query.where(col(DraftAnswer.id) <= upto)
-    newest: dict[str, DraftAnswer] = {}
-    for row in session.exec(query.order_by(col(DraftAnswer.id))).all():
-        newest[row.field] = row
-    return newest
+        ids = ids.where(col(DraftAnswer.id) <= upto)
+    query = select(DraftAnswer).where(col(DraftAnswer.id).in_(ids.group_by(DraftAnswer.field)))
+    return {row.field: row for row in session.exec(query).all()}
 
 
 def _values(base: AnswerSet | None, rows: Mapping[str, DraftAnswer]) -> dict[str, str]:
@@ -221,20 +221,33 @@ def load(session: Session, person: Person, assignment_id: int, *, lang: Lang) ->
 
 
 def _load(
-    session: Session, assignment: Assignment, rnd: Round, inst: Institution, lang: Lang
+    session: Session,
+    assignment: Assignment,
+    rnd: Round,
+    inst: Institution,
+    lang: Lang,
+    known: tuple[Mapping[str, DraftAnswer], AnswerSet | None] | None = None,
+    *,
+    check: bool = True,
 ) -> Draft:
+    """The draft, read from the store or, with ``known``, from the newest rows and the
+    base already read in this transaction. Without ``check``, its values are not checked
+    (``checked`` and ``problems`` are empty): for a save, which needs only the values."""
     spec = load_questionnaire(rnd.questionnaire_version)
-    rows = _rows(session, id_of(assignment))
-    base = _base(session, inst.id or 0)
+    if known is None:
+        rows = _rows(session, id_of(assignment))
+        base = _base(session, inst.id or 0)
+    else:
+        rows, base = dict(known[0]), known[1]
     values = _values(base, rows)
-    checked = check_values(spec, values, lang)
+    checked = check_values(spec, values, lang) if check else Checked()
     changes = {
         fid: Change(r.name or r.actor, r.actor, r.saved_at, r.source, id_of(r))
         for fid, r in rows.items()
     }
     draft = Draft(
         assignment, rnd, inst, spec, values, changes, base, checked, lang,
-        seen=max((c.row_id for c in changes.values()), default=0),
+        seen=max((c.row_id for c in changes.values()), default=0), rows=rows,
     )  # fmt: skip
     for p in checked.problems:
         draft.problems.setdefault(p.field, p.message(lang))
@@ -249,8 +262,9 @@ def _field(spec: QuestionnaireSpec, field_id: str) -> AnswerField:
 
 
 def _writable(session: Session, person: Person, assignment_id: int, lang: Lang) -> Draft:
+    """The draft to save into, its values not checked (saving needs only the values)."""
     assignment, rnd, inst = _owned(session, person, assignment_id, lang)
-    draft = _load(session, assignment, rnd, inst, lang)
+    draft = _load(session, assignment, rnd, inst, lang, check=False)
     if not draft.open:
         raise NotAllowed(t("web.q.read_only", lang))
     return draft
@@ -265,21 +279,20 @@ def _write(
     now: datetime,
     where: Mapping[str, str],
     source: str,
-) -> list[str]:
-    """Save the values that differ from the draft's; returns the fields saved."""
-    saved = []
+) -> list[DraftAnswer]:
+    """Save the values that differ from the draft's; returns the rows saved."""
+    saved: list[DraftAnswer] = []
     for fid, value in changed.items():
         now_value = draft.values.get(fid, "")
         if value == now_value or (not value.strip() and not now_value):
             continue
-        session.add(
-            DraftAnswer(
-                assignment_id=id_of(draft.assignment), field=fid, value=value,
-                member_id=person.member_id, actor=person.email[:254], name=person.name[:200],
-                source=source, saved_at=now,
-            )
+        row = DraftAnswer(
+            assignment_id=id_of(draft.assignment), field=fid, value=value,
+            member_id=person.member_id, actor=person.email[:254], name=person.name[:200],
+            source=source, saved_at=now,
         )  # fmt: skip
-        saved.append(fid)
+        session.add(row)
+        saved.append(row)
     if not saved:
         return saved
     if draft.assignment.state == AssignmentState.INVITED:
@@ -287,8 +300,8 @@ def _write(
                    reason="answers started online")  # fmt: skip
     audit.record(
         session, actor=person.email[:100], action="answers.save", entity="assignment",
-        key=f"{draft.round.code}|{draft.institution.code}", fields=saved, source=source,
-        **where,
+        key=f"{draft.round.code}|{draft.institution.code}", fields=[r.field for r in saved],
+        source=source, **where,
     )  # fmt: skip
     session.flush()
     return saved
@@ -310,9 +323,13 @@ def save_field(
     ``problems`` say what is wrong with this field and its item now."""
     draft = _writable(session, person, assignment_id, lang)
     _field(draft.spec, field_id)
-    _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
-           source=source)  # fmt: skip
-    return load(session, person, assignment_id, lang=lang)
+    saved = _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
+                   source=source)  # fmt: skip
+    # The draft with the new row, checked, from what this transaction has read (not read
+    # again).
+    rows = {**draft.rows, **{r.field: r for r in saved}}
+    return _load(session, draft.assignment, draft.round, draft.institution, lang,
+                 known=(rows, draft.base))  # fmt: skip
 
 
 def page_fields(spec: QuestionnaireSpec, page: str, rows: int | None = None) -> list[AnswerField]:
@@ -350,7 +367,8 @@ def save_page(
         value, before = _normal(posted.get(f.id, "")), shown.get(f.id, "")
         if value != before and (value.strip() or before):
             changed[f.id] = value
-    return _write(session, draft, person, changed, now=now, where=where, source="web")
+    saved = _write(session, draft, person, changed, now=now, where=where, source="web")
+    return [r.field for r in saved]
 
 
 @dataclass(frozen=True)
@@ -670,9 +688,12 @@ def overview(draft: Draft, person: Person) -> dict[str, Any]:
     return {**_frame(draft, person), "complete": draft.checked.complete}
 
 
-def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
+def component_page(
+    draft: Draft, person: Person, page: str, only_item: str | None = None
+) -> dict[str, Any]:
     """A component's page: each item with its four dimensions (the degree descriptors of
-    each), its target, the reason for "not applicable", evidence and comment."""
+    each), its target, the reason for "not applicable", evidence and comment; with
+    ``only_item``, that item alone (what an autosave's answer shows)."""
     spec, lang = draft.spec, draft.lang
     comp = next((c for c in spec.policy.components if c.id == page), None)
     if comp is None:
@@ -680,6 +701,8 @@ def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
     scale = spec.policy.degree_scale
     items = []
     for item in comp.items:
+        if only_item is not None and item.id != only_item:
+            continue
         qi = spec.questionnaire.items[item.id]
         dims = []
         for dim in spec.policy.dimensions:
@@ -713,13 +736,27 @@ def component_page(draft: Draft, person: Person, page: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def field_block(draft: Draft, person: Person, field_id: str) -> tuple[str, dict[str, Any]]:
+    """What an autosave answers with: the page of ``field_id`` (its id and the view) with
+    only the field's item or service row, whose messages may have changed with it."""
+    f = _field(draft.spec, field_id)
+    page = page_of(f)
+    if page == SERVICES:
+        rows = draft.spec.questionnaire.service_rows
+        return page, services_page(draft, person, rows, only_row=f.service_row)
+    return page, component_page(draft, person, page, only_item=f.item_id)
+
+
 #: Service rows shown below the last one filled (more on request).
 SPARE_ROWS = 3
 
 
-def services_page(draft: Draft, person: Person, rows: int | None) -> dict[str, Any]:
+def services_page(
+    draft: Draft, person: Person, rows: int | None, only_row: int | None = None
+) -> dict[str, Any]:
     """The services × K1–K10 matrix: name, type, catalogue id and the conformity with
-    each condition group, for the rows filled and a few empty ones."""
+    each condition group, for the rows filled and a few empty ones; with ``only_row``,
+    that row alone (what an autosave's answer shows)."""
     spec = draft.spec
     total = spec.questionnaire.service_rows
     filled = [
@@ -729,6 +766,8 @@ def services_page(draft: Draft, person: Person, rows: int | None) -> dict[str, A
     shown = max(1, min(total, shown))
     lines = []
     for row in range(1, shown + 1):
+        if only_row is not None and row != only_row:
+            continue
         cells = {f.kind.value if f.condition_group is None else f.condition_group:
                  field_view(draft, f.id) for f in spec.fields if f.service_row == row}  # fmt: skip
         lines.append({"row": row, "cells": cells})

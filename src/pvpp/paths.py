@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# src/pvpp/paths.py -> repository root; resolved once (every catalogue lookup asks).
+_ROOT = Path(__file__).resolve().parents[2]
+
 
 def resources_dir() -> Path:
     """Return the folder holding ``policy/``, ``questionnaires/`` and ``templates/``."""
     override = os.environ.get("PVPP_RESOURCES_DIR")
     if override:
         return Path(override)
-    # src/pvpp/paths.py -> repository root
-    return Path(__file__).resolve().parents[2]
+    return _ROOT
 
 
 def policy_dir() -> Path:

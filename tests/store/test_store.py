@@ -53,6 +53,33 @@ def test_commands_refuse_a_store_without_schema(empty_store: None, root: App) ->
         assert s.exec(select(Institution)).all() == []
 
 
+def test_the_schema_is_asked_until_found_current_then_not_again(
+    empty_store: None, root: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str | None] = []
+    real = db.current_revision
+
+    def counting(eng: Any) -> str | None:
+        asked.append(real(eng))
+        return asked[-1]
+
+    monkeypatch.setattr(db, "current_revision", counting)
+    with pytest.raises(db.SchemaBehind), root.db.reading():
+        pass
+    root.db.upgrade()
+    asked.clear()
+    for _ in range(3):
+        with root.db.unit_of_work():
+            pass
+        with root.db.reading():
+            pass
+    assert asked == [db.head_revision()]  # the portal's requests do not ask again
+    root.db.dispose()  # a disposed store is checked again when next used
+    with root.db.reading():
+        pass
+    assert len(asked) == 2
+
+
 def test_registry_import_is_idempotent_and_records_changes(
     store: str, tmp_path: Path, root: App
 ) -> None:

@@ -129,6 +129,8 @@ def test_an_autosave_keeps_the_value_and_shows_problems_beside_the_field(qworld:
     # The item's reason is now required: its message arrives beside the reason field.
     assert 'id="s-NAREASON_1_1" hx-swap-oob="true"' in fragment
     assert "Punktā 1.1 izvēlēts “Nav attiecināms” (D1), bet nav norādīts pamatojums" in fragment
+    # The answer holds the field and its own item's messages, nothing of another item.
+    assert 's-Q_1_2_D1"' not in fragment and "s-COMMENT_1_1" in fragment
     assert "1 kļūda" in fragment
     # In English, the same rule in English.
     _, english = autosave(client, aid, "COMMENT_1_1", "x" * 4001, lang="en")

@@ -256,8 +256,13 @@ def service_checks(
     refused = set(bad)
     problems: list[ValueProblem] = []
     missing: list[str] = []
+    # The fields of each row, in field order, found in one pass (not one pass per row).
+    by_row: dict[int, list[AnswerField]] = {}
+    for f in spec.fields:
+        if f.service_row is not None:
+            by_row.setdefault(f.service_row, []).append(f)
     for row in range(1, spec.questionnaire.service_rows + 1):
-        row_fields = [f for f in spec.fields if f.service_row == row]
+        row_fields = by_row.get(row, [])
         name_field = row_fields[0]
         if not any(f.id in answers or f.id in refused for f in row_fields):
             continue

@@ -484,6 +484,12 @@ def _page_view(
     rows: int | None = None, max_bytes: int = 0,
 ) -> tuple[str, dict[str, Any]]:  # fmt: skip
     draft = drafts.load(session, person.person, assignment_id, lang=lang)
+    return _draft_view(draft, person, page_id, rows)
+
+
+def _draft_view(
+    draft: drafts.Draft, person: Viewer, page_id: str, rows: int | None = None
+) -> tuple[str, dict[str, Any]]:
     if page_id == drafts.SERVICES:
         return "q_services.html.j2", drafts.services_page(draft, person.person, rows)
     view = drafts.component_page(draft, person.person, page_id)
@@ -666,9 +672,8 @@ async def questionnaire_field(
                 session, person.person, assignment_id, field_id, value, now=app.clock.now(),
                 lang=lang(request), where=where(request),
             )  # fmt: skip
-            page_id = drafts.page_of(draft.spec.field_by_id[field_id])
-            _, view = _page_view(session, person, assignment_id, page_id, lang(request),
-                                 rows=draft.spec.questionnaire.service_rows)  # fmt: skip
+            # The draft as saved is the page's: not read again.
+            page_id, view = drafts.field_block(draft, person.person, field_id)
             return page_id, view, drafts.related(draft.spec, field_id)
 
     page_id, view, related = await run_in_threadpool(save)
