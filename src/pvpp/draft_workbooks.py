@@ -260,7 +260,8 @@ def take_upload(
         for fid, value in uploaded.items()
         if value != filled_with.get(fid, "") and value != now_values.get(fid, "")
     }
-    written = _write(session, draft, person, changed, now=now, where=where, source=SOURCE)
+    saved = _write(session, draft, person, changed, now=now, where=where, source=SOURCE)
+    written = [row.field for row in saved]
     stored = store_file(session, checked.data)
     row = DraftUpload(
         assignment_id=assignment_id, file_sha256=stored.sha256, filename=checked.filename,

@@ -483,13 +483,8 @@ def _page_view(
     session: Session, person: Viewer, assignment_id: int, page_id: str, lang: Lang,
     rows: int | None = None, max_bytes: int = 0,
 ) -> tuple[str, dict[str, Any]]:  # fmt: skip
+    """A component's page or the services' matrix, with the component's evidence files."""
     draft = drafts.load(session, person.person, assignment_id, lang=lang)
-    return _draft_view(draft, person, page_id, rows)
-
-
-def _draft_view(
-    draft: drafts.Draft, person: Viewer, page_id: str, rows: int | None = None
-) -> tuple[str, dict[str, Any]]:
     if page_id == drafts.SERVICES:
         return "q_services.html.j2", drafts.services_page(draft, person.person, rows)
     view = drafts.component_page(draft, person.person, page_id)
