@@ -352,7 +352,7 @@ def test_another_institution_s_or_a_tampered_workbook_is_refused(qworld: World) 
         assert stored is not None
         old = files_of(s).read(stored)
     status, page = upload(a_team, aid, old)
-    assert status == 400 and f"Šī darbgrāmata ir novērtēšanas kārtai 2026-K1, nevis {K2}." in page
+    assert status == 400 and f"Šī darbgrāmata ir novērtēšanas ciklam 2026-K1, nevis {K2}." in page
     assert uploads(qworld) == [] and draft_rows(qworld, aid) == []
     assert draft_rows(qworld, aid_b) == []
     # B's assignment is not A's to upload to, whatever the file.
