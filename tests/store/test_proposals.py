@@ -364,7 +364,7 @@ def test_a_stale_sheet_is_returned_and_an_unmatched_one_kept_without_mail(
         mails = _sheet_mails(s)
     assert (kept.status, kept.plan_version, kept.new_plan_version) == ("rejected", 1, None)
     assert [m.kind for m in mails] == ["plan_sheet_taken", "plan_sheet_returned"]
-    assert "lejupielādējiet jaunu plāna lapu" in mails[1].body_text
+    assert "lejupielādēt jaunu plāna lapu" in mails[1].body_text
     # A file that is no plan sheet is kept too, but has nobody to write back to.
     junk = _take(root, b"not a workbook", "junk.xlsx")
     assert (junk.outcome, junk.mailed) == ("rejected", None)
