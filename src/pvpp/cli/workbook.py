@@ -48,7 +48,13 @@ def new(
     out: Annotated[Path, typer.Option(help="Where to write the .xlsx")],
     lang: Annotated[str, typer.Option(help="Language of the workbook: lv or en")] = "lv",
     due: Annotated[str | None, typer.Option(help="Return-by date, YYYY-MM-DD")] = None,
-    questionnaire: Annotated[str | None, typer.Option(help="Questionnaire version")] = None,
+    questionnaire: Annotated[
+        str | None,
+        typer.Option(
+            help="Questionnaire version (default: the setting default_questionnaire); "
+            "a round takes only the version it was created on"
+        ),
+    ] = None,
 ) -> None:
     """Build the self-assessment workbook for one institution and round."""
     language = parse_lang(lang)
