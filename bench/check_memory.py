@@ -60,7 +60,8 @@ def filled_workbook() -> bytes:
     from pvpp.workbook.build import build_workbook
     from pvpp.workbook.fill import cell_values, fill_workbook
 
-    spec = load_questionnaire("pvpp2027-q1")
+    # The version new rounds get: its workbook is the largest one the intake sees.
+    spec = load_questionnaire(Settings().default_questionnaire)
     blank = build_workbook(
         spec,
         institution_code="BENCH",

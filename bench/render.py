@@ -51,7 +51,8 @@ def setup(folder: Path, institution: str = "VID") -> App:
         )
     )
     root.db.upgrade()
-    spec = load_questionnaire("pvpp2027-q1")
+    # The version new rounds get (version 2 since its questions were split into parts).
+    spec = load_questionnaire(root.settings.default_questionnaire)
     with root.db.unit_of_work() as s:
         import_registry(
             s,

@@ -157,7 +157,7 @@ NUMBER_PLACEHOLDERS = {
     "n", "total", "limit", "length", "days", "need", "capacity", "later", "share", "top",
     "degree", "version", "number", "year", "row", "low", "high", "index", "score", "gap",
     "overall", "priority", "weight", "factor", "target", "current", "national", "d1", "d2",
-    "before", "now", "amount", "count",
+    "before", "now", "amount", "count", "part",
 }  # fmt: skip
 NOT_NUMBERS = {
     "allowed", "at", "by", "choice", "choices", "clause", "code", "column", "component",

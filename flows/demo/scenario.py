@@ -478,13 +478,17 @@ def _teams_report(sent: Path, inbox: Path) -> None:
 def _fill(job: tuple[str, bytes], *, questionnaire: str) -> tuple[bytes, bytes | None]:
     """What the team returns first, and its correction if it makes one."""
     code, blank = job
-    filled = answer_workbook(load_questionnaire(questionnaire), blank, code)
+    spec = load_questionnaire(questionnaire)
+    filled = answer_workbook(spec, blank, code)
     if code in MISTAKES:
         return fill_workbook(filled, MISTAKES[code]), filled
     if code == HALF_DONE:
-        return fill_workbook(
-            filled, {f"Q_S{i}_D{d}": None for i in range(1, 10) for d in range(1, 5)}
-        ), None
+        # Items S1–S9 left unanswered: every question of theirs, each part of a dimension
+        # asked in parts too.
+        unanswered = {
+            f.id: None for f in spec.degree_fields if f.item_id and f.item_id.startswith("S")
+        }
+        return fill_workbook(filled, unanswered), None
     return filled, None
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
+from pvpp.scoring import combine_parts
 
 PROFILES: dict[str, tuple[float, float]] = {
     # mean degree, spread
@@ -69,7 +70,13 @@ def synthetic_answers(spec: QuestionnaireSpec, profile: str, seed: int) -> dict[
             else:
                 value = round(rng.gauss(item_mean, spread))
                 answers[f.id] = min(max(value, scale.min), scale.max)
-        rated = [answers[f.id] for f in dims if isinstance(answers[f.id], int)]
+        # The item's dimensions as the checker and the scorer read them: a dimension asked
+        # in parts at its lowest part, so a target is never below the current degree.
+        combined = [
+            combine_parts([answers[f.id] for f in spec.parts_of(item.id, dim.id)])
+            for dim in spec.policy.dimensions
+        ]
+        rated = [v for v in combined if isinstance(v, int)]
         if not_applicable:
             answers[f"NAREASON_{item.id.replace('.', '_')}"] = (
                 "Iestāde šo pakalpojumu nesniedz; funkcija nodota citai iestādei."

@@ -432,7 +432,7 @@ def describe(spec: QuestionnaireSpec, f: AnswerField, lang: Lang) -> str:
         if f.dimension_id is not None:
             dim = next(d for d in spec.policy.dimensions if d.id == f.dimension_id)
             parts = len(spec.parts_of(f.item_id, f.dimension_id))
-            part = f" ({f.part}/{parts})" if parts > 1 else ""
+            part = f", {t('web.q.part', lang, part=f.part, total=parts)}" if parts > 1 else ""
             return f"{where}: {dim.id} {dim.name.get(lang)}{part}"
         return f"{where}: {t(f'web.q.field.{f.kind.value}', lang)}"
     column = f.condition_group or t(f"web.q.field.{f.kind.value}", lang)
@@ -693,7 +693,8 @@ def component_page(
 ) -> dict[str, Any]:
     """A component's page: each item with its four dimensions (the degree descriptors of
     each), its target, the reason for "not applicable", evidence and comment; with
-    ``only_item``, that item alone (what an autosave's answer shows)."""
+    ``only_item``, that item alone (what an autosave's answer shows). A dimension asked in
+    several questions has one entry per question (``part`` of ``parts``)."""
     spec, lang = draft.spec, draft.lang
     comp = next((c for c in spec.policy.components if c.id == page), None)
     if comp is None:
@@ -708,10 +709,11 @@ def component_page(
         for dim in spec.policy.dimensions:
             parts = spec.parts_of(item.id, dim.id)
             for f in parts:
-                # A dimension asked in several questions: one group per question.
-                shown = dim.id if len(parts) == 1 else f"{dim.id} ({f.part}/{len(parts)})"
+                # A dimension asked in several questions: one radio group per question,
+                # the groups inside one group of the dimension (the template).
                 dims.append({
-                    "id": shown, "name": dim.name.get(lang),
+                    "id": dim.id, "name": dim.name.get(lang),
+                    "part": f.part, "parts": len(parts),
                     "question": qi.parts(dim.id)[f.part - 1].get(lang),
                     "field": field_view(draft, f.id),
                     "descriptors": {str(v): dim.descriptors[v].get(lang) for v in scale.values},

@@ -24,7 +24,7 @@ from pvpp.policy.models import ItemKind
 
 
 class Conformity(StrEnum):
-    """The codes the questionnaire's ``conformity`` list gives (``pvpp2027-q1``)."""
+    """The codes the questionnaire's ``conformity`` list gives (the same in every version)."""
 
     YES = "yes"
     PARTLY = "partly"

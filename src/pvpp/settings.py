@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user:password@host/db",
     )
     default_policy: str = "pvpp2027-v1"
-    default_questionnaire: str = "pvpp2027-q1"
+    default_questionnaire: str = "pvpp2027-q2"
     language: Lang = "lv"
 
     # Bounds on received workbooks, checked before any parser sees the file.

@@ -32,9 +32,10 @@ def round_root(root: App) -> App:
         import_registry(
             s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"), settings=root.settings
         )
+        # The round takes the default questionnaire, as `pvpp round create` does.
         create_round(
             s, code="2026-K1", opens_on=date(2026, 1, 15), due_on=date(2026, 3, 31),
-            questionnaire_version="pvpp2027-q1",
+            questionnaire_version=root.settings.default_questionnaire,
         )  # fmt: skip
     return root
 
@@ -99,7 +100,7 @@ def test_policy_show_unknown_version(root: App) -> None:
 
 
 def test_workbook_new_then_check_exit_codes(
-    tmp_path: Path, spec: QuestionnaireSpec, fill: Any, round_root: App
+    tmp_path: Path, spec_q2: QuestionnaireSpec, fill_q2: Any, round_root: App
 ) -> None:
     root = round_root
     out = tmp_path / "wb" / "vid.xlsx"
@@ -108,16 +109,19 @@ def test_workbook_new_then_check_exit_codes(
         "--round", "2026-K1", "--out", str(out), "--due", "2026-12-15",
     )  # fmt: skip
     assert made.exit_code == 0, made.stderr
+    # The default version of a new round: version 2, its questions asked in parts.
+    assert "164 questions" in made.stdout
     blank = run(root, "workbook", "check", str(out), "--json")
     assert blank.exit_code == 3
     assert json.loads(blank.stdout)["status"] == "incomplete"
 
     filled = tmp_path / "filled.xlsx"
-    filled.write_bytes(fill(base=out.read_bytes()))
+    filled.write_bytes(fill_q2(base=out.read_bytes()))
     ok = run(root, "workbook", "check", str(filled), "--json")
     assert ok.exit_code == 0
     answers = json.loads(ok.stdout)["answers"]
-    assert len([k for k in answers if k.startswith("Q_")]) == len(spec.degree_fields)
+    assert len([k for k in answers if k.startswith("Q_")]) == len(spec_q2.degree_fields)
+    assert "Q_K2_D3_2" in answers
     assert all(
         isinstance(v, int) or v in ("not_applicable", "unknown")
         for k, v in answers.items()
@@ -126,7 +130,7 @@ def test_workbook_new_then_check_exit_codes(
     assert isinstance(answers["SVC01_NAME"], str)
 
     broken = tmp_path / "broken.xlsx"
-    broken.write_bytes(fill({"Q_K2_D3": "7"}, base=out.read_bytes()))
+    broken.write_bytes(fill_q2({"Q_K2_D3_2": "7"}, base=out.read_bytes()))
     bad = run(root, "workbook", "check", str(broken))
     assert bad.exit_code == 1
     assert "3 Nosacījumi!D" in bad.stdout
@@ -223,9 +227,7 @@ def test_commands_refuse_an_unknown_language(tmp_path: Path, root: App) -> None:
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_english_workbook_messages(
-    tmp_path: Path, spec: QuestionnaireSpec, round_root: App
-) -> None:
+def test_english_workbook_messages(tmp_path: Path, round_root: App) -> None:
     out = tmp_path / "en.xlsx"
     assert (
         run(
@@ -246,7 +248,7 @@ def test_english_workbook_messages(
         == 0
     )
     result = run(round_root, "workbook", "check", str(out))
-    assert "The workbook is valid but not complete: 116 unanswered questions." in result.stdout
+    assert "The workbook is valid but not complete: 164 unanswered questions." in result.stdout
 
 
 def test_local_signing_key_is_generated_once(tmp_path: Path) -> None:

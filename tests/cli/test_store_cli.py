@@ -13,6 +13,7 @@ from flows.demo.synthetic import filled_workbooks
 from pvpp.app import App
 from pvpp.cli.main import app
 from pvpp.store import db
+from tests.conftest import make_root, settings_for
 
 runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -37,7 +38,7 @@ def test_commands_say_when_the_schema_is_behind(sqlite_store: Path, root: App) -
     assert run(root, "db", "status").exit_code == 0
 
 
-def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App) -> None:
+def test_a_round_from_the_command_line(sqlite_store: Path, spec_q2: Any, root: App) -> None:
     run(root, "db", "upgrade")
     imported = run(root, "registry", "import", str(EXAMPLES / "registry.xlsx"))
     assert "42 created" in imported.stdout
@@ -129,6 +130,7 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App)
         root, "round", "create", "2026-K1", "--opens", "2026-01-15", "--due", "2026-03-31"
     )
     assert created.exit_code == 0, created.stderr
+    assert "pvpp2027-q2" in created.stdout
     assert "37 assigned, 5 without assignment" in created.stdout
     # Why, in words, with the stored reason in brackets.
     said = " ".join(created.stdout.split())
@@ -151,7 +153,7 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App)
     )
 
     books = filled_workbooks(
-        spec,
+        spec_q2,
         [("VID", "Valsts ieņēmumu dienests"), ("UR", "Uzņēmumu reģistrs")],
         round_code="2026-K1",
         key=root.settings.signing_key(),
@@ -191,3 +193,45 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec: Any, root: App)
     assert "score K3" not in table.stdout and "weighted mean" not in table.stdout
     missing = run(root, "scores", "show", "--round", "2026-K1", "--institution", "VARAM")
     assert missing.exit_code == 1 and "no accepted workbook" in missing.stderr
+
+
+def test_a_round_created_on_version_1_keeps_it(
+    sqlite_store: Path, spec: Any, spec_q2: Any, root: App
+) -> None:
+    """A round created while version 1 was the default keeps version 1 after the default
+    became version 2: its version 1 workbooks are accepted, scored, planned and rendered,
+    and a version 2 workbook for it is refused by name."""
+    earlier = make_root(settings_for(root.settings.data_dir, default_questionnaire=spec.id))
+    try:
+        run(earlier, "db", "upgrade")
+        run(earlier, "registry", "import", str(EXAMPLES / "registry.xlsx"))
+        made = run(earlier, "round", "create", "2026-K1", "--opens", "2026-01-15",
+                   "--due", "2026-03-31")  # fmt: skip
+        assert made.exit_code == 0 and spec.id in made.stdout
+    finally:
+        earlier.close()
+    assert root.settings.default_questionnaire == spec_q2.id
+
+    key = root.settings.signing_key()
+    books = filled_workbooks(spec, [("VID", "Valsts ieņēmumu dienests")], round_code="2026-K1",
+                             key=key)  # fmt: skip
+    books |= filled_workbooks(spec_q2, [("UR", "Uzņēmumu reģistrs")], round_code="2026-K1",
+                              key=key)  # fmt: skip
+    folder = sqlite_store / "in"
+    folder.mkdir()
+    for code, data in books.items():
+        (folder / f"{code}.xlsx").write_bytes(data)
+    ingested = run(root, "submissions", "ingest", str(folder))
+    assert "accepted: 1  incomplete: 0  rejected: 1" in ingested.stdout
+    said = " ".join(ingested.stdout.replace("│", " ").split())
+    assert "round 2026-K1 uses pvpp2027-q1, not pvpp2027-q2" in said
+
+    inst = ["--round", "2026-K1", "--institution", "VID"]
+    scores = run(root, "scores", "show", *inst)
+    assert scores.exit_code == 0 and "kopējais indekss" in scores.stdout
+    built = run(root, "plan", "build", *inst, "--today", "2026-03-31")
+    assert built.exit_code == 0, built.stderr
+    pdf = sqlite_store / "plan.pdf"
+    rendered = run(root, "plan", "pdf", *inst, "--out", str(pdf), "--today", "2026-03-31")
+    assert rendered.exit_code == 0, rendered.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")

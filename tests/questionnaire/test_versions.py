@@ -11,6 +11,7 @@ import openpyxl
 from flows.demo.synthetic import synthetic_answers
 from pvpp.app import App
 from pvpp.questionnaire import load_questionnaire
+from pvpp.questionnaire.values import check_values
 from pvpp.scoring import combine_parts, score_answers
 from pvpp.workbook.check import Status, check_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook
@@ -73,3 +74,14 @@ def test_a_version_2_workbook_round_trips_with_one_row_per_part(root: App) -> No
     scored = score_answers(Q2.policy, answers)
     parts = [answers["Q_K2_D3"], answers["Q_K2_D3_2"]]
     assert scored.items["K2"].degrees["D3"] == combine_parts(parts)
+
+
+def test_synthetic_answers_are_valid_on_both_versions() -> None:
+    """The demo's and the tests' synthetic teams answer validly on version 2 too: an own
+    target is never below the current degree the checker computes from the lowest parts
+    (the demo's LPS once gave K10 a target below it)."""
+    for spec in (Q1, Q2):
+        for profile in ("weak", "average", "strong"):
+            for seed in range(40):
+                checked = check_values(spec, synthetic_answers(spec, profile, seed), "lv")
+                assert checked.problems == [] and checked.complete, (spec.id, profile, seed)

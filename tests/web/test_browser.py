@@ -239,10 +239,11 @@ def test_the_team_shapes_a_step_and_the_head_approves_from_the_plan_page(
 @pytest.mark.slow
 @pytest.mark.needs_program("chromium")
 def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
-    chromium: str, served: tuple[World, str], spec: QuestionnaireSpec, tmp_path: Path
+    chromium: str, served: tuple[World, str], spec_q2: QuestionnaireSpec, tmp_path: Path
 ) -> None:
-    """Round 2026-K2 invites A: a team member answers on a component page (autosave with
-    htmx: each change saved as it is made, its message and who/when beside it), reloads
+    """Round 2026-K2 (questionnaire version 2, its dimensions asked in parts) invites A: a
+    team member answers on a component page (autosave with htmx: each change saved as it
+    is made, a part of a dimension too, its message and who/when beside it), reloads
     and finds the answers kept; fills a service; and, without JavaScript, saves a page
     with its button and attaches an evidence file. axe finds nothing on any questionnaire
     page."""
@@ -257,7 +258,7 @@ def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
     with world.root.db.unit_of_work() as s:
         create_round(
             s, code="2026-K2", opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
-            questionnaire_version=spec.id, institutions=[A, B],
+            questionnaire_version=spec_q2.id, institutions=[A, B],
         )  # fmt: skip
     axe = Axe()
     checked: list[str] = []
@@ -291,7 +292,8 @@ def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
             page.get_by_role("link", name="Anketa").click()
             page.wait_for_url(re.compile(r".*/questionnaire/\d+$"))
             overview = page.url
-            assert "Atbildēts: 16 no 16" in page.content()
+            # From K1 (version 1): the first part of each dimension, not the new parts.
+            assert "Atbildēts: 16 no 22" in page.content()
             accessible(page, "overview")
             first = "1. Pakalpojumu pārvaldības pamatnosacījumi"
             page.get_by_role("link", name=first).first.click()
@@ -301,6 +303,11 @@ def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
             saved(page, "Q_1_1_D1", lambda: page.locator("label[for=Q_1_1_D1-1]").click())
             assert "Jānis Ozols" in page.locator("#s-Q_1_1_D1").inner_text()
             assert page.locator("#Q_1_1_D1-1").is_checked()
+            # The second question of 1.1 D3: its own radio group, saved on its own.
+            saved(page, "Q_1_1_D3_2", lambda: page.locator("label[for=Q_1_1_D3_2-2]").click())
+            assert page.locator("#Q_1_1_D3_2-2").is_checked()
+            assert "Atbildēts: 17 no 22" in page.locator("#progress-C1").inner_text()
+            page.locator("section.item").nth(0).screenshot(path=str(shots / "item-1.1.png"))
             # "Not applicable": the reason's message appears beside the reason at once.
             saved(page, "Q_1_2_D1",
                   lambda: page.locator("label[for=Q_1_2_D1-not_applicable]").click())  # fmt: skip

@@ -36,6 +36,7 @@ from pvpp.store.models import (
 )
 from pvpp.web import create_app
 from pvpp.web.deps import UPLOAD_MARGIN
+from pvpp.workbook.build import build_workbook
 from pvpp.workbook.meta import META_SHEET
 from tests.web.conftest import NAMES, PUBLIC, A, B, World, built_world, csrf_of, team_of
 
@@ -385,3 +386,65 @@ def test_an_upload_after_submission_is_refused_and_the_head_has_no_workbook(
     assert uploads(qworld) == [] and draft_rows(qworld, aid) == []
     head = client_of(qworld, "head")
     assert head.get(f"/questionnaire/{aid}/workbook").status_code == 403
+
+
+@pytest.fixture
+def q2world(tmp_path: Path, spec: QuestionnaireSpec, spec_q2: QuestionnaireSpec) -> Iterator[World]:
+    """K1 on version 1 (tests/web/conftest.py), K2 on version 2, the default of new
+    rounds: its dimensions asked in parts have a cell per part."""
+    with built_world(tmp_path, spec) as w:
+        yield _k2(w, spec_q2)
+
+
+def test_a_version_2_workbook_has_a_cell_per_part_and_round_trips(
+    q2world: World, spec: QuestionnaireSpec, spec_q2: QuestionnaireSpec
+) -> None:
+    """Downloaded for a version 2 round: each part its own answer cell (the K1 answers in
+    the first parts, the new parts empty); a part filled offline comes into the draft, a
+    wrong value in a part is listed by its sheet and cell, and a version 1 workbook is
+    refused by name."""
+    client = client_of(q2world, "team")
+    aid = assignment_id(q2world, A)
+    book = download(client, aid)
+    wb = openpyxl.load_workbook(io.BytesIO(book))
+    meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)}
+    assert meta["questionnaire"] == spec_q2.id
+    found = cells(book)
+    assert {f.id for f in spec_q2.degree_fields} <= set(found)
+    with q2world.root.db.reading() as s:
+        draft = drafts.load(s, q2world.person(A, "team"), aid, lang="lv")
+    first = int(draft.values["Q_1_1_D3"])
+    assert found["Q_1_1_D3"][2] == spec_q2.degree_label(first, "lv")
+    assert found["Q_1_1_D3_2"][2] is None and found["Q_2_2_D2_3"][2] is None
+    # The part's row is labelled as a part of its dimension, beside the first part's.
+    sheet, cell, _ = found["Q_1_1_D3_2"]
+    row = int("".join(ch for ch in cell if ch.isdigit()))
+    labels = [str(v) for v in next(wb[sheet].iter_rows(min_row=row, max_row=row,
+                                                        values_only=True)) if v]  # fmt: skip
+    assert any("1.1.D3 (2/2)" in v for v in labels), labels
+
+    changed = edited(book, {"Q_1_1_D3_2": spec_q2.degree_label(1, "lv"),
+                            "Q_2_2_D2_3": "Nav zināms"})  # fmt: skip
+    status, page = upload(client, aid, changed)
+    assert status == 200, page
+    assert "No darbgrāmatas pārņemtās atbildes: 2." in page
+    written = {r.field: r.value for r in draft_rows(q2world, aid) if r.source == "workbook"}
+    assert written == {"Q_1_1_D3_2": "1", "Q_2_2_D2_3": "unknown"}
+    c1 = client.get(f"/questionnaire/{aid}/C1").text
+    assert 'id="Q_1_1_D3_2-1" value="1" checked' in c1
+    assert "Atbildēts: 17 no 22" in client.get(f"/questionnaire/{aid}").text
+
+    status, page = upload(client, aid, edited(changed, {"Q_1_3_D2_2": "7"}))
+    assert status == 200 and "Darbgrāmatā atrastās kļūdas" in page
+    sheet, cell, _ = found["Q_1_3_D2_2"]
+    assert f"<td>{sheet}</td>\n      <td>{cell}</td>" in page
+    assert f'href="/questionnaire/{aid}/C1#f-Q_1_3_D2_2"' in page
+
+    # A version 1 workbook for this round and institution: not this round's questionnaire.
+    old = build_workbook(spec, institution_code=A, institution_name=NAMES[A], round_code=K2,
+                         lang="lv", key=q2world.root.settings.signing_key())  # fmt: skip
+    before = len(draft_rows(q2world, aid))
+    status, page = upload(client, aid, old)
+    assert status == 400
+    assert f"Šī darbgrāmata ir anketas versijai {spec.id}" in page and spec_q2.id in page
+    assert len(draft_rows(q2world, aid)) == before

@@ -49,6 +49,7 @@ from pvpp.services import with_services
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from pvpp.scoring import ScoreResult
     from pvpp.store.models import Plan
 
 R = TypeVar("R")
@@ -82,7 +83,12 @@ def scores_show(
     """Item, component and overall scores with targets, gaps and priorities, all in one
     language (``--lang``): headings, explanations and warnings from the word catalogue."""
     language: Lang = "en" if lang == "en" else "lv"
-    result, _ = _run(ctx, lambda s: scores_for(s, context(s, round_code, institution)))
+
+    def scored(session: Session) -> tuple[ScoreResult, str]:
+        found = context(session, round_code, institution)
+        return scores_for(session, found)[0], found.round.questionnaire_version
+
+    result, version = _run(ctx, scored)
     if as_json:
         payload = result.to_dict()
         if explain:
@@ -90,7 +96,8 @@ def scores_show(
         write_json(payload)
         return
     policy = load_policy("pvpp2027-v1")
-    spec = load_questionnaire(root(ctx).settings.default_questionnaire)
+    # The round's own version: its answers use that version's answer codes.
+    spec = load_questionnaire(version)
     labels = {o.code: o.label.get(language) for o in spec.questionnaire.non_scoring}
     index = (
         t("scoring.show.unrated", language)
