@@ -270,8 +270,11 @@ def unclear_questions(
         values = [a.answers.get(f.id) for a in pop.answer_sets.values()]
         answered = sum(v is not None for v in values)
         ok = shown(answered)
+        # A dimension asked in several questions names the part ("D3 (2/3)").
+        parts = len(spec.parts_of(f.item_id or "", f.dimension_id or ""))
+        dimension = f.dimension_id if parts < 2 else f"{f.dimension_id} ({f.part}/{parts})"
         out.append({
-            "field": f.id, "item": f.item_id, "dimension": f.dimension_id,
+            "field": f.id, "item": f.item_id, "dimension": dimension,
             "unclear": sum(v == UNCLEAR for v in values) if ok else None,
             "answered": answered, "withheld": bool(answered) and not ok,
         })  # fmt: skip

@@ -165,3 +165,18 @@ def test_how_often_each_question_is_unclear() -> None:
     published = {q["field"]: q for q in unclear_questions(rnd, pop, enough)}  # type: ignore[arg-type]
     assert published["Q_1_1_D1"]["unclear"] == 3 and not published["Q_1_1_D1"]["withheld"]
     assert published["Q_1_1_D2"]["unclear"] is None and published["Q_1_1_D2"]["withheld"]
+
+
+def test_an_unclear_question_asked_in_parts_names_its_part() -> None:
+    """On version 2 a dimension asked in several questions has a row per question, each
+    naming its part, so the ministry can tell which question teams did not understand."""
+    from types import SimpleNamespace
+
+    from pvpp.national import unclear_questions
+
+    rnd = SimpleNamespace(questionnaire_version="pvpp2027-q2")
+    pop = SimpleNamespace(answer_sets={0: SimpleNamespace(answers={"Q_K2_D3_2": "unclear"})})
+    rows = {q["field"]: q for q in unclear_questions(rnd, pop, lambda n: True)}  # type: ignore[arg-type]
+    assert rows["Q_K2_D3"]["dimension"] == "D3 (1/2)"
+    assert rows["Q_K2_D3_2"]["dimension"] == "D3 (2/2)" and rows["Q_K2_D3_2"]["unclear"] == 1
+    assert rows["Q_1_1_D1"]["dimension"] == "D1"
