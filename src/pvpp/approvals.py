@@ -59,6 +59,7 @@ from pvpp.states.plan import (
     approval_overdue,
     awaiting_approval,
 )
+from pvpp.store.concurrency import hold_row
 from pvpp.store.models import Assignment, Institution, OutboxMessage, Plan, PlanApproval, Round
 
 __all__ = [
@@ -210,8 +211,20 @@ def decide(
     if not approve and not reason:
         raise ApprovalError("no_reason", t("approval.error.no_reason", lang))
     row, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
+    _hold(session, plan, row)
+    row, plan = usable(session, token, lang=lang, settings=settings, clock=clock)
     return _record(session, row, plan, approve=approve, reason=reason, lang=lang,
                    settings=settings, clock=clock, where=where)  # fmt: skip
+
+
+def _hold(session: Session, plan: Plan, row: PlanApproval | None = None) -> None:
+    """Lock the plan version (and the link) until the transaction ends: one decision per
+    version. A second decision at the same instant (two processes, two links, or the link
+    and the signed-in page) waits here for the first to commit, and its checks, run again
+    after this, then see it. (SQLite's one write lock already serialises writers.)"""
+    hold_row(session, plan)
+    if row is not None:
+        hold_row(session, row)
 
 
 def decide_signed_in(
@@ -239,6 +252,7 @@ def decide_signed_in(
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise ApprovalError("unknown", t("approval.error.unknown", lang))
+    _hold(session, plan)
     _still_open(session, plan, lang)
     row = open_link(session, plan)
     if row is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -403,3 +404,30 @@ def test_the_round_export_lists_each_plans_approval(
     assert approved["Plan status"] == "approved" and approved["Approved by"] == HEAD
     at = approved["Approved (Riga time)"]
     assert isinstance(at, datetime) and at.date() == date(2026, 4, 10)
+
+
+def test_two_decisions_at_the_same_instant_make_one(planned: str, root: App) -> None:
+    """An approval and a refusal of one version from two connections at once: the second
+    waits for the first to commit and is then refused as used; the first stands."""
+    sent = _send(root, 1)
+    _delivered(root)
+    on = date(2026, 4, 10)
+    outcomes: list[str] = []
+
+    def second() -> None:
+        try:
+            _decide(root, sent.token, on, approve=False, reason="Vēl jāprecizē")
+            outcomes.append("decided")
+        except ApprovalError as refused:
+            outcomes.append(refused.reason)
+
+    with root.db.unit_of_work() as first:
+        decide(first, sent.token, settings=root.settings, clock=FixedClock(on))
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(timeout=1.5)  # it waits for this transaction (or has already been refused)
+    other.join(timeout=60)
+    assert outcomes == ["used"]
+    with root.db.unit_of_work() as s:
+        assert s.exec(select(Plan)).one().status == "approved"
+        assert [r.outcome for r in s.exec(select(PlanApproval)).all()] == ["approved"]
