@@ -551,8 +551,9 @@ def _portal(root: App) -> list[str]:
         "",
         f"The portal: .venv/bin/pvpp web --today {root.today().isoformat()}",
         "  then open a sign-in link below (each works once, for "
-        f"{root.settings.signin_link_hours} hours of the story's day); a head approves "
-        "with the link in the newest plan or approval email in the mail folder.",
+        f"{root.settings.signin_link_hours} hours of the story's day); a head, signed in, "
+        "approves on the plan's page or with the link in the newest plan or approval email "
+        "in the mail folder.",
     ]
     with root.db.unit_of_work() as s:
         for code in PORTAL_INSTITUTIONS:
