@@ -458,7 +458,13 @@ def _drive(
 
 
 def _check_store(root: Any, saves: list[tuple[int, int, str, str]]) -> dict[str, Any]:
-    """Every autosave answered 2xx is a row; each field's newest row is its last save."""
+    """Every autosave answered 2xx is in the store; each field's newest row is its last save.
+
+    An autosave of the value the draft already holds writes no row (nothing changed): after
+    a teammate's workbook upload set that value, the upload's row holds it. So an autosave
+    is found by a row of its field and value from any source, and the newest-row check is
+    made on the fields no upload wrote (an upload after a member's last save rightly wins).
+    """
     from sqlmodel import col, select
 
     from pvpp.store.models import DraftAnswer
@@ -466,21 +472,26 @@ def _check_store(root: Any, saves: list[tuple[int, int, str, str]]) -> dict[str,
     with root.db.reading() as s:
         rows = s.exec(
             select(DraftAnswer.id, DraftAnswer.assignment_id, DraftAnswer.field,
-                   DraftAnswer.value)
-            .where(DraftAnswer.source == "web").order_by(col(DraftAnswer.id))
+                   DraftAnswer.value, DraftAnswer.source)
+            .order_by(col(DraftAnswer.id))
         ).all()  # fmt: skip
-    stored = Counter((a, f, v) for _, a, f, v in rows)
-    newest = {(a, f): v for _, a, f, v in rows}
+    stored = Counter((a, f, v) for _, a, f, v, _ in rows)
+    stored_web = Counter((a, f, v) for _, a, f, v, source in rows if source == "web")
+    uploaded = {(a, f) for _, a, f, _, source in rows if source != "web"}
+    newest = {(a, f): v for _, a, f, v, _ in rows}
     sent = Counter((a, f, v) for _, a, f, v in saves)
     found = sum(min(c, stored[k]) for k, c in sent.items())
+    found_web = sum(min(c, stored_web[k]) for k, c in sent.items())
     last = {(a, f): v for _, a, f, v in saves}  # each field has one member: saves in order
-    wrong = [k for k, v in last.items() if newest.get(k) != v]
+    wrong = [k for k, v in last.items() if k not in uploaded and newest.get(k) != v]
     return {
         "autosaves_2xx": sum(sent.values()),
         "found": found,
+        "found_by_upload": found - found_web,
         "missing": sum(sent.values()) - found,
-        "rows_without_2xx": sum(stored.values()) - found,
+        "rows_without_2xx": sum(stored_web.values()) - found_web,
         "fields": len(last),
+        "fields_uploaded": len(uploaded & set(last)),
         "fields_last_value_wrong": len(wrong),
         "ok": found == sum(sent.values()) and not wrong,
     }
@@ -680,8 +691,10 @@ def main() -> int:
         f"{ratios['autosave_p95_over_baseline_p95']} (target ≤ {TARGET_AUTOSAVE_RATIO:g})  "
         f"{verdict('autosave')}\n"
         f"Errors: {len(errors)} (target 0)  {verdict('errors')}\n"
-        f"Autosaves in the store: {check['found']} of {check['autosaves_2xx']}, "
-        f"{check['fields']} fields, {check['fields_last_value_wrong']} with another last value "
+        f"Autosaves in the store: {check['found']} of {check['autosaves_2xx']} "
+        f"({check['found_by_upload']} held by a teammate's upload of the same value), "
+        f"{check['fields']} fields ({check['fields_uploaded']} also written by an upload), "
+        f"{check['fields_last_value_wrong']} with another last value "
         f"({check['rows_without_2xx']} rows from requests not answered 2xx)  {verdict('stored')}"
     )
     if args.json:
