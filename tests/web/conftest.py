@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from pvpp import signin
@@ -24,8 +24,9 @@ from pvpp.mail.compose import queue_plan
 from pvpp.planning.library import load_common
 from pvpp.plans import context, latest_plan
 from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.rounds import create_round
 from pvpp.settings import Settings
-from pvpp.store.models import Institution, id_of
+from pvpp.store.models import Assignment, Institution, Round, id_of
 from pvpp.teams import add_member
 from pvpp.web import create_app
 from tests.conftest import make_root, require_program, settings_for
@@ -178,3 +179,41 @@ def chromium() -> str:
     from tests.web.browser import CHROMIUM_VAR
 
     return require_program(os.environ.get(CHROMIUM_VAR, "/usr/bin/chromium"))
+
+
+#: The second round the questionnaire's tests fill (A and B are planned in ROUND).
+K2 = "2026-K2"
+
+
+def open_second_round(world: World, version: str) -> World:
+    """Round 2026-K2 on questionnaire ``version``, inviting A and B."""
+    with world.root.db.unit_of_work() as s:
+        create_round(
+            s, code=K2, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
+            questionnaire_version=version, institutions=[A, B],
+        )  # fmt: skip
+    return world
+
+
+@pytest.fixture
+def qworld(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
+    """The web tests' world (SQLite) with round 2026-K2 inviting A and B."""
+    with built_world(tmp_path, spec) as w:
+        yield open_second_round(w, spec.id)
+
+
+def assignment_id(world: World, code: str, round_code: str = K2) -> int:
+    """The id of ``code``'s assignment in ``round_code``."""
+    with world.root.db.reading() as s:
+        row = s.exec(
+            select(Assignment)
+            .join(Round, col(Round.id) == col(Assignment.round_id))
+            .join(Institution, col(Institution.id) == col(Assignment.institution_id))
+            .where(Round.code == round_code, Institution.code == code)
+        ).one()
+        return id_of(row)
+
+
+def client_of(world: World, role: str, code: str = A) -> TestClient:
+    """A new browser signed in as ``code``'s ``role``."""
+    return world.sign_in(code, role, TestClient(create_app(world.root), base_url=PUBLIC))

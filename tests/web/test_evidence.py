@@ -12,9 +12,7 @@ A's questionnaire is open."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -22,55 +20,29 @@ from starlette.testclient import TestClient
 
 from pvpp import evidence
 from pvpp.i18n import t
-from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.rounds import create_round
 from pvpp.store.files import files_of
 from pvpp.store.models import (
     Assignment,
     AuditLog,
     DraftAnswer,
     EvidenceFile,
-    Institution,
-    Round,
     StoredFile,
     id_of,
 )
-from pvpp.web import create_app
 from pvpp.web.deps import MAX_PAGE_BYTES
-from tests.web.conftest import PUBLIC, A, B, World, built_world, csrf_of
+from tests.web.conftest import (
+    A,
+    B,
+    World,
+    assignment_id,
+    client_of,
+    csrf_of,
+)
 from tests.web.qforms import form_of
 
-K2 = "2026-K2"
 PDF = b"%PDF-1.7\n" + b"evidence " * 150  # 1,359 bytes
 ITEM, OTHER = "1.1", "1.2"
 AFTER_FIRST_PERIOD = date(2026, 7, 15)
-
-
-@pytest.fixture
-def ew(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
-    """The web tests' world with round 2026-K2 inviting A and B."""
-    with built_world(tmp_path, spec) as w:
-        with w.root.db.unit_of_work() as s:
-            create_round(
-                s, code=K2, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
-                questionnaire_version=spec.id, institutions=[A, B],
-            )  # fmt: skip
-        yield w
-
-
-def _aid(world: World, code: str, round_code: str = K2) -> int:
-    with world.root.db.reading() as s:
-        row = s.exec(
-            select(Assignment)
-            .join(Round, col(Round.id) == col(Assignment.round_id))
-            .join(Institution, col(Institution.id) == col(Assignment.institution_id))
-            .where(Round.code == round_code, Institution.code == code)
-        ).one()
-        return id_of(row)
-
-
-def _client(world: World, role: str, code: str = A) -> TestClient:
-    return world.sign_in(code, role, TestClient(create_app(world.root), base_url=PUBLIC))
 
 
 def _page_form(client: TestClient, aid: int, page: str = "C1") -> dict[str, str]:
@@ -110,30 +82,30 @@ def _attach(
 
 
 def test_a_member_attaches_a_file_to_an_item_and_the_typed_answers_are_saved_with_it(
-    ew: World,
+    qworld: World,
 ) -> None:
-    client = _client(ew, "team")
-    aid = _aid(ew, A)
+    client = client_of(qworld, "team")
+    aid = assignment_id(qworld, A)
     page = client.get(f"/questionnaire/{aid}/C1").text
     assert f'name="file:{ITEM}"' in page and f'name="file:{OTHER}"' in page
     assert f'formaction="/questionnaire/{aid}/C1/evidence"' in page
     assert 'formenctype="multipart/form-data"' in page
     assert "Līdz 10 MB; pieņemtie veidi: PDF, DOCX, XLSX, ODT, ODS, PNG, JPEG, TXT/CSV." in page
 
-    status, _, location = _attach(ew, client, aid, changes={"COMMENT_1_1": "Skat. rīkojumu"})
+    status, _, location = _attach(qworld, client, aid, changes={"COMMENT_1_1": "Skat. rīkojumu"})
     assert status == 303, location
     assert location == f"/questionnaire/{aid}/C1?evidence_done=added#ev-{ITEM}"
     after = client.get(location).text
     assert "Datne pievienota." in after
-    rows = _evidence(ew)
+    rows = _evidence(qworld)
     assert len(rows) == 1
     row = rows[0]
     assert (row.kind, row.target, row.name, row.size) == ("item", ITEM, "Rīkojums Nr. 12.pdf", 1359)
     assert row.media_type == "application/pdf" and row.removed_at is None
-    assert row.actor == ew.person(A, "team").email
+    assert row.actor == qworld.person(A, "team").email
     assert f'<a href="/evidence/{row.id}">Rīkojums Nr. 12.pdf</a>' in after
     assert "(PDF, 1,3 KB) · pievienoja Jānis Ozols VID 02.04.2026 12:00" in after
-    with ew.root.db.reading() as s:
+    with qworld.root.db.reading() as s:
         # The typed comment went with the button; the file is in the file store by digest.
         comment = s.exec(select(DraftAnswer).where(DraftAnswer.field == "COMMENT_1_1")).one()
         assert comment.value == "Skat. rīkojumu"
@@ -147,13 +119,13 @@ def test_a_member_attaches_a_file_to_an_item_and_the_typed_answers_are_saved_wit
     assert "(PDF, 1.3 KB) · attached by Jānis Ozols VID on 2 April 2026 12:00" in english
 
 
-def test_the_team_the_lead_and_the_head_download_it_as_an_attachment(ew: World) -> None:
-    aid = _aid(ew, A)
-    _attach(ew, _client(ew, "team"), aid, name="lapa<script>.html")
-    row = _evidence(ew)[0]
+def test_the_team_the_lead_and_the_head_download_it_as_an_attachment(qworld: World) -> None:
+    aid = assignment_id(qworld, A)
+    _attach(qworld, client_of(qworld, "team"), aid, name="lapa<script>.html")
+    row = _evidence(qworld)[0]
     assert row.name == "lapa<script>.html"
     for role in ("team", "lead", "head"):
-        client = _client(ew, role)
+        client = client_of(qworld, role)
         answer = client.get(f"/evidence/{row.id}")
         assert answer.status_code == 200, role
         assert answer.content == PDF
@@ -163,30 +135,30 @@ def test_the_team_the_lead_and_the_head_download_it_as_an_attachment(ew: World) 
         assert disposition.startswith('attachment; filename="lapa_script_.html.pdf"')
         assert "filename*=UTF-8''lapa_script_.html.pdf" in disposition
     # The head reads the round's files on their own page (and never a form to change them).
-    listing = _client(ew, "head").get("/evidence").text
+    listing = client_of(qworld, "head").get("/evidence").text
     assert f'<a href="/evidence/{row.id}">lapa&lt;script&gt;.html</a>' in listing
     assert "<script>" not in listing and 'type="file"' not in listing
     # The questionnaire page shows the name escaped too.
-    page = _client(ew, "team").get(f"/questionnaire/{aid}/C1").text
+    page = client_of(qworld, "team").get(f"/questionnaire/{aid}/C1").text
     assert "lapa&lt;script&gt;.html" in page and "lapa<script>" not in page
 
 
-def test_a_removed_file_leaves_the_list_and_stays_in_the_store(ew: World) -> None:
-    aid = _aid(ew, A)
-    _attach(ew, _client(ew, "team"), aid)
-    row = _evidence(ew)[0]
-    lead = _client(ew, "lead")
+def test_a_removed_file_leaves_the_list_and_stays_in_the_store(qworld: World) -> None:
+    aid = assignment_id(qworld, A)
+    _attach(qworld, client_of(qworld, "team"), aid)
+    row = _evidence(qworld)[0]
+    lead = client_of(qworld, "lead")
     page = lead.get(f"/questionnaire/{aid}/C1").text
     assert f'name="remove" value="{row.id}"' in page
     values = {**_page_form(lead, aid), "remove": str(row.id)}
     status, _, location = _post_files(lead, f"/questionnaire/{aid}/C1/evidence", values, [])
     assert status == 303 and location == f"/questionnaire/{aid}/C1?evidence_done=removed"
     assert "Datne noņemta no saraksta." in lead.get(location).text
-    after = _evidence(ew)[0]
-    assert after.removed_at is not None and after.removed_by == ew.person(A, "lead").email
+    after = _evidence(qworld)[0]
+    assert after.removed_at is not None and after.removed_by == qworld.person(A, "lead").email
     assert f"/evidence/{row.id}" not in lead.get(f"/questionnaire/{aid}/C1").text
     assert lead.get(f"/evidence/{row.id}").status_code == 404
-    with ew.root.db.reading() as s:
+    with qworld.root.db.reading() as s:
         stored = s.get(StoredFile, row.file_sha256)
         assert stored is not None and files_of(s).path(row.file_sha256).read_bytes() == PDF
         entry = s.exec(select(AuditLog).where(AuditLog.action == "evidence.remove")).one()
@@ -196,53 +168,53 @@ def test_a_removed_file_leaves_the_list_and_stays_in_the_store(ew: World) -> Non
     assert _post_files(lead, f"/questionnaire/{aid}/C1/evidence", again, [])[0] == 404
 
 
-def test_an_oversized_upload_is_refused_by_its_length_before_it_is_read(ew: World) -> None:
-    ew.root.settings.max_evidence_bytes = 2000
-    client = _client(ew, "team")
-    aid = _aid(ew, A)
-    before = _stored(ew)
+def test_an_oversized_upload_is_refused_by_its_length_before_it_is_read(qworld: World) -> None:
+    qworld.root.settings.max_evidence_bytes = 2000
+    client = client_of(qworld, "team")
+    aid = assignment_id(qworld, A)
+    before = _stored(qworld)
     big = b"%PDF-1.7\n" + b"x" * (MAX_PAGE_BYTES + 3000)
-    status, body, _ = _attach(ew, client, aid, data=big, changes={"COMMENT_1_1": "lost?"})
+    status, body, _ = _attach(qworld, client, aid, data=big, changes={"COMMENT_1_1": "lost?"})
     assert status == 413 and t("web.error.too_large.title", "lv") in body
-    assert _evidence(ew) == [] and _stored(ew) == before
-    with ew.root.db.reading() as s:  # the form was not read: not even the answers
+    assert _evidence(qworld) == [] and _stored(qworld) == before
+    with qworld.root.db.reading() as s:  # the form was not read: not even the answers
         assert s.exec(select(DraftAnswer)).all() == []
     # A file over the limit in a request the portal takes whole: refused with its size
     # and the limit, the typed answers saved, nothing of the file stored.
-    status, body, _ = _attach(ew, client, aid, data=b"%PDF-1.7\n" + b"x" * 5000,
+    status, body, _ = _attach(qworld, client, aid, data=b"%PDF-1.7\n" + b"x" * 5000,
                               changes={"COMMENT_1_1": "kept"})  # fmt: skip
     assert status == 413
     assert "Datne “Rīkojums Nr. 12.pdf” ir par lielu (4,9 KB). Pievienojiet datni līdz 2 KB" in body
     assert re.search(rf'id="file-{re.escape(ITEM)}"[^>]*aria-invalid="true"', body)
     assert f'<a href="#file-{ITEM}">' in body
-    assert _evidence(ew) == [] and _stored(ew) == before
-    with ew.root.db.reading() as s:
+    assert _evidence(qworld) == [] and _stored(qworld) == before
+    with qworld.root.db.reading() as s:
         assert s.exec(select(DraftAnswer)).one().value == "kept"
 
 
-def test_a_file_of_a_kind_not_taken_is_refused_naming_the_kinds_taken(ew: World) -> None:
-    client = _client(ew, "team")
-    aid = _aid(ew, A)
-    before = _stored(ew)
+def test_a_file_of_a_kind_not_taken_is_refused_naming_the_kinds_taken(qworld: World) -> None:
+    client = client_of(qworld, "team")
+    aid = assignment_id(qworld, A)
+    before = _stored(qworld)
     page = b"<!DOCTYPE html><html><body>Rikojums</body></html>"
-    status, body, _ = _attach(ew, client, aid, name="rikojums.pdf", data=page)
+    status, body, _ = _attach(qworld, client, aid, name="rikojums.pdf", data=page)
     assert status == 400
     assert (
         "Datni “rikojums.pdf” nevar pievienot: tās saturs neatbilst nevienam pieņemtajam "
         "datnes veidam (PDF, DOCX, XLSX, ODT, ODS, PNG, JPEG, TXT/CSV)."
     ) in body
-    assert _evidence(ew) == [] and _stored(ew) == before
+    assert _evidence(qworld) == [] and _stored(qworld) == before
     # Empty: its own message.
-    status, body, _ = _attach(ew, client, aid, name="tukša.pdf", data=b"")
+    status, body, _ = _attach(qworld, client, aid, name="tukša.pdf", data=b"")
     assert status == 400 and "Datne “tukša.pdf” ir tukša." in body
 
 
-def test_after_submission_the_evidence_is_read_only(ew: World) -> None:
-    aid = _aid(ew, A)
-    team = _client(ew, "team")
-    _attach(ew, team, aid)
-    row = _evidence(ew)[0]
-    with ew.root.db.unit_of_work() as s:  # submitted (the way is tested with the drafts)
+def test_after_submission_the_evidence_is_read_only(qworld: World) -> None:
+    aid = assignment_id(qworld, A)
+    team = client_of(qworld, "team")
+    _attach(qworld, team, aid)
+    row = _evidence(qworld)[0]
+    with qworld.root.db.unit_of_work() as s:  # submitted (the way is tested with the drafts)
         assignment = s.get(Assignment, aid)
         assert assignment is not None
         assignment.state = "submitted"
@@ -252,8 +224,8 @@ def test_after_submission_the_evidence_is_read_only(ew: World) -> None:
     assert 'type="file"' not in page and 'name="remove"' not in page
     values = {**_page_form(team, aid), "remove": str(row.id)}
     assert _post_files(team, f"/questionnaire/{aid}/C1/evidence", values, [])[0] == 403
-    assert _attach(ew, team, aid)[0] == 403
-    assert len(_evidence(ew)) == 1 and _evidence(ew)[0].removed_at is None
+    assert _attach(qworld, team, aid)[0] == 403
+    assert len(_evidence(qworld)) == 1 and _evidence(qworld)[0].removed_at is None
     assert team.get(f"/evidence/{row.id}").content == PDF
 
 
@@ -263,31 +235,31 @@ def _b_file(world: World) -> int:
         row = evidence.attach(
             s, world.person(B, "team"), evidence.ITEM,
             evidence.Upload(ITEM, "LAD rīkojums.pdf", len(PDF), PDF),
-            assignment_id=_aid(world, B), max_bytes=10_000, today=date(2026, 4, 2),
+            assignment_id=assignment_id(world, B), max_bytes=10_000, today=date(2026, 4, 2),
             now=world.clock.now(), lang="lv", where={"ip": "test"},
         )  # fmt: skip
         return id_of(row)
 
 
 @pytest.mark.parametrize("role", ["team", "lead", "head"])
-def test_another_institution_s_files_are_not_found(ew: World, role: str) -> None:
-    b_file = _b_file(ew)
-    client = _client(ew, role)
+def test_another_institution_s_files_are_not_found(qworld: World, role: str) -> None:
+    b_file = _b_file(qworld)
+    client = client_of(qworld, role)
     assert client.get(f"/evidence/{b_file}").status_code == 404
     assert "LAD rīkojums" not in client.get("/evidence").text
     token = csrf_of(client.get("/").text)
-    b_aid = _aid(ew, B)
+    b_aid = assignment_id(qworld, B)
     answer = client.post(
         f"/questionnaire/{b_aid}/C1/evidence", data={"csrf": token, "remove": str(b_file)},
         files=[(f"file:{ITEM}", ("x.pdf", PDF, "application/pdf"))],
     )  # fmt: skip
     assert answer.status_code == 404
-    a_aid = _aid(ew, A)
+    a_aid = assignment_id(qworld, A)
     own_page_remove = client.post(
         f"/questionnaire/{a_aid}/C1/evidence", data={"csrf": token, "remove": str(b_file)}
     )
     assert own_page_remove.status_code == (403 if role == "head" else 404)
-    rows = _evidence(ew)
+    rows = _evidence(qworld)
     assert len(rows) == 1 and rows[0].removed_at is None
 
 
@@ -296,7 +268,7 @@ def test_another_institution_s_files_are_not_found(ew: World, role: str) -> None
 
 def _approved_and_later(world: World) -> None:
     """The head approves K1's version 1; the clock moves past the first half-year."""
-    head = _client(world, "head")
+    head = client_of(world, "head")
     plan = world.plan_ids[A]
     page = head.get(f"/plans/{plan}")
     answer = head.post(
@@ -308,7 +280,7 @@ def _approved_and_later(world: World) -> None:
 
 def test_a_file_attached_to_a_measure_keeps_what_was_typed_on_the_report(world: World) -> None:
     _approved_and_later(world)
-    client = _client(world, "lead")
+    client = client_of(world, "lead")
     page = client.get("/progress").text
     first = re.findall(r"<legend>(\S+) ", page)[0]
     assert f'name="file:{first}"' in page and 'formaction="/progress/evidence"' in page
@@ -325,7 +297,7 @@ def test_a_file_attached_to_a_measure_keeps_what_was_typed_on_the_report(world: 
     assert f'<a href="/evidence/{rows[0].id}">rikojums.pdf</a>' in html
     assert f'<a href="/evidence/{rows[0].id}">' in client.get("/progress").text
     # The head downloads it and sees it among the round's files; attaching is the team's.
-    head = _client(world, "head")
+    head = client_of(world, "head")
     assert head.get(f"/evidence/{rows[0].id}").content == PDF
     assert "rikojums.pdf" in head.get("/evidence").text
     refused = head.post(

@@ -9,65 +9,39 @@ A and B are planned in round 2026-K1 (tests/web/conftest.py); here a second roun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
-import pytest
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from flows.demo.synthetic import filled_workbooks
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.questionnaire.values import check_values
-from pvpp.rounds import create_round
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
     AuditLog,
     DraftAnswer,
-    Institution,
     PendingAnswers,
-    Round,
     Submission,
-    id_of,
 )
 from pvpp.submissions import ingest_bytes
 from pvpp.web import create_app
 from pvpp.workbook.check import check_workbook
-from tests.web.conftest import NAMES, PUBLIC, A, B, World, built_world, csrf_of
+from tests.web.conftest import (
+    K2,
+    NAMES,
+    PUBLIC,
+    A,
+    B,
+    World,
+    assignment_id,
+    client_of,
+    csrf_of,
+)
 from tests.web.qforms import form_of, post_page
 
-K2 = "2026-K2"
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def qworld(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
-    """The web tests' world with round 2026-K2 inviting A and B."""
-    with built_world(tmp_path, spec) as w:
-        with w.root.db.unit_of_work() as s:
-            create_round(
-                s, code=K2, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
-                questionnaire_version=spec.id, institutions=[A, B],
-            )  # fmt: skip
-        yield w
-
-
-def assignment_id(world: World, code: str, round_code: str = K2) -> int:
-    with world.root.db.reading() as s:
-        row = s.exec(
-            select(Assignment)
-            .join(Round, col(Round.id) == col(Assignment.round_id))
-            .join(Institution, col(Institution.id) == col(Assignment.institution_id))
-            .where(Round.code == round_code, Institution.code == code)
-        ).one()
-        return id_of(row)
-
-
-def client_of(world: World, role: str, code: str = A) -> TestClient:
-    client = TestClient(create_app(world.root), base_url=PUBLIC)
-    return world.sign_in(code, role, client)
 
 
 def autosave(

@@ -10,7 +10,6 @@ answer each dimension's first part (the field id version 1 used) but not the new
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,13 +19,22 @@ from sqlmodel import select
 from flows.demo.synthetic import filled_workbooks
 from pvpp.plans import context, scores_for
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.rounds import create_round
 from pvpp.store.models import AnswerSet, Assignment
 from pvpp.submissions import ingest_bytes
 from pvpp.workbook.check import check_workbook
-from tests.web.conftest import NAMES, A, B, World, built_world
+from tests.web.conftest import (
+    K2,
+    NAMES,
+    A,
+    B,
+    World,
+    assignment_id,
+    built_world,
+    client_of,
+    open_second_round,
+)
 from tests.web.qforms import post_page
-from tests.web.test_questionnaire import K2, _submit, assignment_id, autosave, client_of, draft_rows
+from tests.web.test_questionnaire import _submit, autosave, draft_rows
 
 # The parts of component 1 in version 2: 1.1 D3, 1.2 D3, 1.3 D2 and D3, 1.4 D3 and D4.
 C1_PARTS = ["Q_1_1_D3_2", "Q_1_2_D3_2", "Q_1_3_D2_2", "Q_1_3_D3_2", "Q_1_4_D3_2", "Q_1_4_D4_2"]
@@ -36,12 +44,7 @@ C1_PARTS = ["Q_1_1_D3_2", "Q_1_2_D3_2", "Q_1_3_D2_2", "Q_1_3_D3_2", "Q_1_4_D3_2"
 def q2world(tmp_path: Path, spec: QuestionnaireSpec, spec_q2: QuestionnaireSpec) -> Iterator[World]:
     """The web tests' world (K1 on version 1) with round 2026-K2 on version 2."""
     with built_world(tmp_path, spec) as w:
-        with w.root.db.unit_of_work() as s:
-            create_round(
-                s, code=K2, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
-                questionnaire_version=spec_q2.id, institutions=[A, B],
-            )  # fmt: skip
-        yield w
+        yield open_second_round(w, spec_q2.id)
 
 
 class _Groups(HTMLParser):

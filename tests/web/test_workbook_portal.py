@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,44 +21,34 @@ from starlette.testclient import TestClient
 
 from pvpp import drafts
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.rounds import create_round
 from pvpp.store.files import files_of
 from pvpp.store.models import (
     Assignment,
     AuditLog,
     DraftAnswer,
     DraftUpload,
-    Institution,
-    Round,
     StoredFile,
     Submission,
-    id_of,
 )
-from pvpp.web import create_app
 from pvpp.web.deps import UPLOAD_MARGIN
 from pvpp.workbook.build import build_workbook
 from pvpp.workbook.meta import META_SHEET
-from tests.web.conftest import NAMES, PUBLIC, A, B, World, built_world, csrf_of, team_of
+from tests.web.conftest import (
+    K2,
+    NAMES,
+    A,
+    B,
+    World,
+    assignment_id,
+    built_world,
+    client_of,
+    csrf_of,
+    open_second_round,
+    team_of,
+)
 
-K2 = "2026-K2"
 HX = {"HX-Request": "true"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _k2(w: World, spec: QuestionnaireSpec) -> World:
-    with w.root.db.unit_of_work() as s:
-        create_round(
-            s, code=K2, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
-            questionnaire_version=spec.id, institutions=[A, B],
-        )  # fmt: skip
-    return w
-
-
-@pytest.fixture
-def qworld(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
-    """The web tests' world (SQLite) with round 2026-K2 inviting A and B."""
-    with built_world(tmp_path, spec) as w:
-        yield _k2(w, spec)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -70,23 +60,7 @@ def anyworld(
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres").new_database()
     with built_world(tmp_path, spec, database_url=url) as w:
-        yield _k2(w, spec)
-
-
-def assignment_id(world: World, code: str, round_code: str = K2) -> int:
-    with world.root.db.reading() as s:
-        row = s.exec(
-            select(Assignment)
-            .join(Round, col(Round.id) == col(Assignment.round_id))
-            .join(Institution, col(Institution.id) == col(Assignment.institution_id))
-            .where(Round.code == round_code, Institution.code == code)
-        ).one()
-        return id_of(row)
-
-
-def client_of(world: World, role: str, code: str = A) -> TestClient:
-    client = TestClient(create_app(world.root), base_url=PUBLIC)
-    return world.sign_in(code, role, client)
+        yield open_second_round(w, spec.id)
 
 
 def autosave(client: TestClient, aid: int, field: str, value: str) -> None:
@@ -393,7 +367,7 @@ def q2world(tmp_path: Path, spec: QuestionnaireSpec, spec_q2: QuestionnaireSpec)
     """K1 on version 1 (tests/web/conftest.py), K2 on version 2, the default of new
     rounds: its dimensions asked in parts have a cell per part."""
     with built_world(tmp_path, spec) as w:
-        yield _k2(w, spec_q2)
+        yield open_second_round(w, spec_q2.id)
 
 
 def test_a_version_2_workbook_has_a_cell_per_part_and_round_trips(
