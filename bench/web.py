@@ -27,10 +27,10 @@ In a temporary folder it:
    ``DraftAnswer`` row written with no session, CSRF, audit or template work; into an
    assignment of an institution nobody is simulating, so that the drafts being filled
    stay the members' own); or upload its institution's filled workbook
-   (``POST /questionnaire/{id}/workbook``) — skipped, with a note, while the portal has
-   no such route;
-4. stops the server and checks the store: every autosave answered 2xx is a row, and the
-   newest row of every field autosaved is the value its member saved last.
+   (``POST /questionnaire/{id}/workbook``, into the draft);
+4. stops the server and checks the store: every autosave answered 2xx is there, and the
+   newest row of every field autosaved (and not written by an upload) is the value its
+   member saved last.
 
 It prints per kind (page, autosave, baseline, upload) the count, p50, p95, p99 and errors,
 whether the load generator kept up (its event loop's lateness and CPU), and the ratios
@@ -73,10 +73,6 @@ KEEPALIVE_S = 4.0
 PAGES = ("home", "overview", "component", "services", "results")
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
-UPLOAD_NOTE = (
-    "uploads skipped: the portal answered {status} to POST /questionnaire/{{id}}/workbook "
-    "(no upload route yet)"
-)
 
 
 @dataclass
@@ -226,19 +222,6 @@ def _workbooks(root: Any, spec: Any, members: list[Member], folder: Path, teams:
             path.write_bytes(answer_workbook(spec, build(job, key=settings.signing_key()), code))
             done[code] = str(path)
         member.workbook = done.get(code)
-
-
-def _upload_route(root: Any) -> bool:
-    """Whether the portal has the workbook upload route (another change adds it)."""
-    from fastapi.routing import APIRoute
-
-    from pvpp.web import create_app
-
-    return any(
-        isinstance(r, APIRoute) and r.path == "/questionnaire/{assignment_id}/workbook"
-        and "POST" in (r.methods or ())
-        for r in create_app(root).routes
-    )  # fmt: skip
 
 
 # --- the server -------------------------------------------------------------------------
@@ -410,14 +393,11 @@ async def _member(
             else:
                 assert member.workbook is not None
                 book = Path(member.workbook).read_bytes()
-                response = await timed(
+                await timed(
                     "upload", "workbook", "POST", f"/questionnaire/{aid}/workbook",
-                    (200, 303), skip=(404, 405), data={"csrf": csrf}, headers=origin,
+                    (200, 303), data={"csrf": csrf}, headers=origin,
                     files={"workbook": (f"{member.institution}.xlsx", book)},
                 )  # fmt: skip
-                if response is not None and response.status_code in (404, 405):
-                    upload["on"] = False  # not an error of the portal: no route there yet
-                    out.notes.append(UPLOAD_NOTE.format(status=response.status_code))
 
 
 async def _lag(end: float, out: Drive) -> None:
@@ -581,11 +561,9 @@ def main() -> int:
             f"{args.clients} load process{'es' if args.clients > 1 else ''}, in {folder}"
         )
         t = time.perf_counter()
-        upload = _upload_route(root)
+        upload = args.upload_teams > 0
         members = _setup(root, args, folder, upload)
         print(f"  set-up {time.perf_counter() - t:.1f} s (not counted)")
-        if not upload:
-            print("  note: the portal has no workbook upload route yet: uploads are skipped")
         server = _start_server(port, workers, env, folder / "server.log")
         chunks = [members[i :: args.clients] for i in range(args.clients)]
         at = time.time() + 3.0  # every load process starts at the same moment

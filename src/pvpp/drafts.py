@@ -171,11 +171,16 @@ def current_assignment(session: Session, person: Person) -> int:
 
 
 def _owned(
-    session: Session, person: Person, assignment_id: int, lang: Lang, *, lock: bool = False
-) -> tuple[Assignment, Round, Institution]:
+    session: Session, person: Person, assignment_id: int, lang: Lang, *,
+    lock: bool = False, share: bool = False,
+) -> tuple[Assignment, Round, Institution]:  # fmt: skip
+    """The assignment, its round and institution, when the person's team may answer it.
+    ``lock``: locked for a change of its state (submitting); ``share``: locked against
+    such a change while answers are written (a save or an upload that overlaps the
+    lead's submit waits for it, then sees the answers closed)."""
     query = select(Assignment).where(Assignment.id == assignment_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+    if lock or share:
+        query = query.with_for_update(read=not lock).execution_options(populate_existing=True)
     assignment = session.exec(query).first()
     if assignment is None or assignment.institution_id != person.institution_id:
         raise NotFound(f"no assignment {assignment_id}")
@@ -263,7 +268,7 @@ def _field(spec: QuestionnaireSpec, field_id: str) -> AnswerField:
 
 def _writable(session: Session, person: Person, assignment_id: int, lang: Lang) -> Draft:
     """The draft to save into, its values not checked (saving needs only the values)."""
-    assignment, rnd, inst = _owned(session, person, assignment_id, lang)
+    assignment, rnd, inst = _owned(session, person, assignment_id, lang, share=True)
     draft = _load(session, assignment, rnd, inst, lang, check=False)
     if not draft.open:
         raise NotAllowed(t("web.q.read_only", lang))

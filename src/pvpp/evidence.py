@@ -118,10 +118,17 @@ def _clean_name(name: str) -> str:
 
 
 def _assignment(
-    session: Session, person: Person, assignment_id: int
+    session: Session, person: Person, assignment_id: int, *, share: bool = False
 ) -> tuple[Assignment, Round, Institution]:
-    """The assignment, when it is of the person's institution (else :class:`NotFound`)."""
-    assignment = session.get(Assignment, assignment_id)
+    """The assignment, when it is of the person's institution (else :class:`NotFound`);
+    ``share``: locked against a change of its state until the transaction ends (a file
+    attached while the lead submits waits, then sees the answers closed)."""
+    if share:
+        assignment = session.get(
+            Assignment, assignment_id, with_for_update={"read": True}, populate_existing=True
+        )
+    else:
+        assignment = session.get(Assignment, assignment_id)
     if assignment is None or assignment.institution_id != person.institution_id:
         raise NotFound(f"no assignment {assignment_id}")
     rnd = session.get(Round, assignment.round_id)
@@ -165,7 +172,7 @@ def _target_ok(
     if kind == ITEM:
         if assignment_id is None:
             raise NotFound("no assignment")
-        assignment, rnd, _ = _assignment(session, person, assignment_id)
+        assignment, rnd, _ = _assignment(session, person, assignment_id, share=True)
         spec = load_questionnaire(rnd.questionnaire_version)
         if target not in spec.questionnaire.items:
             raise NotFound(f"no item {target}")
@@ -252,6 +259,16 @@ def _row(session: Session, person: Person, evidence_id: int) -> EvidenceFile:
         raise NotFound(f"no evidence file {evidence_id}")
     _assignment(session, person, row.assignment_id)
     return row
+
+
+def already_removed(session: Session, person: Person, evidence_id: int) -> bool:
+    """Whether ``evidence_id`` is a file of the person's institution that was removed
+    already (a second press of its Remove button, or a colleague's first)."""
+    row = session.get(EvidenceFile, evidence_id)
+    if row is None or row.removed_at is None:
+        return False
+    assignment = session.get(Assignment, row.assignment_id)
+    return assignment is not None and assignment.institution_id == person.institution_id
 
 
 def remove(

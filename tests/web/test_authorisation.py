@@ -88,7 +88,7 @@ def _routes(world: World) -> list[tuple[str, str]]:
     found = []
     for route in app.routes:  # type: ignore[attr-defined]
         if isinstance(route, APIRoute):
-            found += [(method, route.path) for method in sorted(route.methods)]
+            found += [(method, route.path_format) for method in sorted(route.methods)]
         else:
             assert isinstance(route, Mount) and route.path == "/static", route
     return found

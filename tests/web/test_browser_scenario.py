@@ -13,11 +13,6 @@ Refused on the way: a POST without the CSRF token (403, nothing changed), anothe
 institution's questionnaire and plan (404, none of its data), and a sign-in link used
 after it expired (the expired page, no session). axe-core finds no violation on any page;
 with ``PVPP_SCREENSHOTS`` set each page is photographed there (``scenario-*.png``).
-
-The workbook's routes (``GET``/``POST /questionnaire/{id}/workbook``) are looked up in
-``app.routes``: until the app has both, the round trip is a skipped subtest
-("SUBSKIPPED[workbook round trip]") and those answers are given online instead, in a tab
-without JavaScript (each page's Save button), so the rest of the scenario runs either way.
 """
 
 from __future__ import annotations
@@ -65,7 +60,6 @@ if TYPE_CHECKING:
 ROUND = "2026-K1"
 OPENS, DUE = date(2026, 4, 1), date(2026, 6, 30)
 TODAY = date(2026, 4, 2)
-WORKBOOK_ROUTE = "/questionnaire/{assignment_id}/workbook"
 ONLINE_ITEM = "1.1"  # answered online first
 LAST_ITEM = "R3"  # answered online after the workbook
 
@@ -178,15 +172,6 @@ def _of_item(spec: QuestionnaireSpec, item: str) -> list[str]:
     return [f.id for f in spec.degree_fields if f.item_id == item]
 
 
-def _has_workbook_routes(app: FastAPI) -> bool:
-    """Whether the app downloads and takes back the questionnaire's workbook."""
-    methods: set[str] = set()
-    for route in app.routes:
-        if getattr(route, "path", None) == WORKBOOK_ROUTE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return {"GET", "POST"} <= methods
-
-
 def _signed_in(page: Page, portal: Portal, address: str, check: Checked, who: str) -> None:
     """``address`` asks for a sign-in link on the form, and signs in with the link of the
     .eml the outbox wrote."""
@@ -254,33 +239,6 @@ def _workbook_round_trip(
     assert page.locator(f"[id='{first}-{rest[first]}']").is_checked()
 
 
-def _answer_online(
-    page: Page, overview: str, spec: QuestionnaireSpec, rest: dict[str, int],
-    later: dict[str, int], check: Checked,
-) -> None:  # fmt: skip
-    """The answers the workbook would have brought, given online page by page in a tab
-    without JavaScript (the page's Save button posts them at once); ``later``: the ones
-    still left after them."""
-    plain = page.context.new_page()
-    plain.route("**/htmx.min.js", lambda route: route.abort())
-    by_page: dict[str, dict[str, int]] = {}
-    for fid, value in rest.items():
-        by_page.setdefault(str(spec.field_by_id[fid].component_id), {})[fid] = value
-    for component, values in by_page.items():
-        plain.goto(f"{overview}/{component}")
-        for fid, value in values.items():
-            plain.locator(f"label[for='{fid}-{value}']").click()
-        with plain.expect_navigation():
-            plain.get_by_role("button", name="Saglabāt šo lapu").click()
-        assert "Lapa ir saglabāta." in plain.content()
-        fields = [f.id for f in spec.degree_fields if f.component_id == component]
-        left = sum(f in later for f in fields)
-        answered = f"Atbildēts: {len(fields) - left} no {len(fields)}"
-        assert plain.locator(f"#progress-{component}").inner_text() == answered
-        check(plain, f"lead-{component}-nojs")
-    plain.close()
-
-
 @pytest.mark.slow
 @pytest.mark.needs_program("chromium")
 @pytest.mark.xdist_group("libreoffice")
@@ -289,7 +247,6 @@ def test_a_round_from_the_invitation_to_the_heads_approval_in_a_browser(
     portal: Portal,
     spec: QuestionnaireSpec,
     tmp_path: Path,
-    subtests: pytest.Subtests,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -378,14 +335,10 @@ def test_a_round_from_the_invitation_to_the_heads_approval_in_a_browser(
                 assert NAMES[B] not in lead.content() and B not in lead.content(), url
             check(lead, "lead-foreign-404")
 
-            # The rest by workbook (once the portal takes one), or online.
+            # The rest by workbook: downloaded with the answers so far, filled in
+            # LibreOffice, uploaded.
             so_far: dict[str, Any] = {**first, target: int(aim)}
-            if _has_workbook_routes(portal.app):
-                _workbook_round_trip(lead, overview, tmp_path, spec, portal, so_far, rest, check)
-            else:
-                with subtests.test(msg="workbook round trip"):
-                    pytest.skip(f"the app has no {WORKBOOK_ROUTE} yet: answered online instead")
-                _answer_online(lead, overview, spec, rest, last, check)
+            _workbook_round_trip(lead, overview, tmp_path, spec, portal, so_far, rest, check)
 
             # The last item online, then the lead submits.
             lead.goto(f"{overview}/{spec.field_by_id[next(iter(last))].component_id}")

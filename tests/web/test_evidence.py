@@ -163,9 +163,22 @@ def test_a_removed_file_leaves_the_list_and_stays_in_the_store(qworld: World) ->
         assert stored is not None and files_of(s).path(row.file_sha256).read_bytes() == PDF
         entry = s.exec(select(AuditLog).where(AuditLog.action == "evidence.remove")).one()
         assert entry.detail["evidence"] == row.id and entry.detail["ip"]
-    # Removed once is removed: a second press finds nothing.
-    again = {**_page_form(lead, aid), "remove": str(row.id)}
-    assert _post_files(lead, f"/questionnaire/{aid}/C1/evidence", again, [])[0] == 404
+    # Removed once is removed: a second press (a double click, a colleague first) finds
+    # nothing, says so, and what was typed on the page is saved all the same.
+    again = {**_page_form(lead, aid), "remove": str(row.id), "COMMENT_1_1": "Vēl viens komentārs"}
+    status, _, location = _post_files(lead, f"/questionnaire/{aid}/C1/evidence", again, [])
+    assert status == 303 and location == f"/questionnaire/{aid}/C1?evidence_done=gone"
+    assert "Šī datne jau ir noņemta vai nav atrodama" in lead.get(location).text
+    with qworld.root.db.reading() as s:
+        assert (
+            s.exec(select(DraftAnswer).where(DraftAnswer.field == "COMMENT_1_1")).all()[-1].value
+            == "Vēl viens komentārs"
+        )
+    for odd in ("99999999999999999999", "²", "-1"):
+        status, _, _ = _post_files(
+            lead, f"/questionnaire/{aid}/C1/evidence", {**_page_form(lead, aid), "remove": odd}, []
+        )
+        assert status == 404, odd
 
 
 def test_an_oversized_upload_is_refused_by_its_length_before_it_is_read(qworld: World) -> None:

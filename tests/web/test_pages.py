@@ -68,7 +68,11 @@ def test_pages_are_kept_out_of_caches_frames_and_referers(world: World) -> None:
 
 def test_unknown_pages_and_bad_ids_are_readable_404_pages(world: World) -> None:
     client = world.sign_in(A, "team")
-    for url in ("/nothing", "/plans/abc", "/plans/999999", "/plans/999999/pdf"):
+    for url in (
+        "/nothing", "/plans/abc", "/plans/999999", "/plans/999999/pdf", "/plans/²",
+        "/plans/99999999999999999999", "/plans/3000000000", "/evidence/99999999999999999999",
+        "/questionnaire/99999999999999999999",
+    ):  # fmt: skip
         page = client.get(url)
         assert page.status_code == 404, url
         assert t("web.error.not_found.title", "lv") in page.text
@@ -201,3 +205,32 @@ def test_a_team_member_holding_the_heads_link_reads_but_does_not_decide(world: W
     with world.root.db.reading() as s:
         plan = s.get(Plan, world.plan_ids[A])
         assert plan is not None and plan.status == "approved"
+
+
+def test_a_form_read_by_a_transfer_encoding_is_refused_before_it_is_read(world: World) -> None:
+    """A request that states a small length but names a transfer encoding would be read by
+    the encoding, whatever its length: refused (411) before the body is read."""
+    client = world.sign_in(A, "team")
+    token = csrf_of(client.get("/").text)
+    body = f"csrf={token}&remove=1".encode()
+    answer = client.post(
+        "/progress/evidence", content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "Content-Length": str(len(body)), "Transfer-Encoding": "chunked"},
+    )  # fmt: skip
+    assert answer.status_code == 411
+
+
+def test_the_progress_report_takes_the_longest_plan() -> None:
+    """The progress form posts four fields and a file input per open measure; a plan that
+    answered 0 everywhere has some 470 measures: its form and its evidence buttons fit."""
+    from pvpp.settings import Settings
+    from pvpp.web.deps import _form_limits
+
+    settings = Settings(_env_file=None)
+    for path in ("/progress", "/progress/evidence"):
+        _, fields, _ = _form_limits(path, settings)
+        assert fields >= 5 * 470 + 10, path
+    _, _, files = _form_limits("/progress/evidence", settings)
+    assert files >= 470
+    assert _form_limits("/progress", settings)[2] == 0  # the report itself takes no file

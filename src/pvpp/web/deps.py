@@ -49,7 +49,11 @@ CSRF_FIELD = "csrf"
 #: sends every one, chosen or not). They may be as large as the evidence limit plus a
 #: page.
 EVIDENCE_FORM = re.compile(r"/questionnaire/\d+/[^/]+/evidence|/progress/evidence")
-MAX_EVIDENCE_INPUTS = 200
+#: The progress report posts four fields and a file input per open measure: a plan that
+#: answered 0 everywhere has some 470 measures.
+PROGRESS_FORM = re.compile(r"/progress(/evidence)?")
+MAX_PROGRESS_FIELDS = 5000
+MAX_EVIDENCE_INPUTS = 1000
 
 
 def root(request: Request) -> App:
@@ -140,6 +144,10 @@ def _origin_ok(request: Request, public_url: str) -> bool:
 
 def _form_limits(path: str, settings: Settings) -> tuple[int, int, int]:
     """The most bytes, fields and files a form posted to ``path`` may have."""
+    if PROGRESS_FORM.fullmatch(path):
+        files = MAX_EVIDENCE_INPUTS if EVIDENCE_FORM.fullmatch(path) else 0
+        extra = settings.max_evidence_bytes if files else 0
+        return extra + MAX_PAGE_BYTES, MAX_PROGRESS_FIELDS, files
     if EVIDENCE_FORM.fullmatch(path):
         return settings.max_evidence_bytes + MAX_PAGE_BYTES, MAX_PAGE_FIELDS, MAX_EVIDENCE_INPUTS
     if WORKBOOK_UPLOAD.fullmatch(path):
@@ -183,8 +191,11 @@ async def guard(request: Request, person: Person) -> None:
         raise PageError(403, "csrf")
     most_bytes, most_fields, most_files = _form_limits(request.url.path, app.settings)
     length = request.headers.get("content-length", "")
-    if not length.isdigit():
-        raise PageError(411, "bad_request")  # a form's size is known before it is read
+    # A form's size is known before it is read. A request that also names a transfer
+    # encoding is read by that encoding, whatever its Content-Length says: refused, so the
+    # stated length is the length read.
+    if not (length.isdecimal() and length.isascii()) or "transfer-encoding" in request.headers:
+        raise PageError(411, "bad_request")
     if int(length) > most_bytes:
         raise _too_large(request, request.url.path, app.settings)
     form = await request.form(max_files=most_files, max_fields=most_fields)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -33,6 +34,25 @@ from pvpp.web.errors import PageError
 from pvpp.web.render import page
 from pvpp.workbook.guard import human_size
 
+#: The largest id a path or a form may name: every id fits the store's INTEGER columns,
+#: so a longer number is something that does not exist (404), not a database error.
+MAX_ID = 10**9
+
+
+class IdConvertor(Convertor[int]):
+    """A stored row's id in a path (``{plan_id:id}``): one to nine ASCII digits."""
+
+    regex = "[0-9]{1,9}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+# Registered before the routes below are made: their paths are compiled with it.
+register_url_convertor("id", IdConvertor())
 router = APIRouter()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -142,7 +162,7 @@ def home(request: Request, person: SignedIn) -> Response:
     return page(request, "home.html.j2", "web.home.title", **view)
 
 
-@router.get("/plans/{plan_id}")
+@router.get("/plans/{plan_id:id}")
 def plan(request: Request, plan_id: int, person: SignedIn, shaped: bool = False) -> Response:
     """One plan version: its measures by period and its approval."""
     app = root(request)
@@ -155,7 +175,7 @@ def plan(request: Request, plan_id: int, person: SignedIn, shaped: bool = False)
     )  # fmt: skip
 
 
-@router.post("/plans/{plan_id}/decision")
+@router.post("/plans/{plan_id:id}/decision")
 def plan_decide(
     request: Request, plan_id: int, person: SignedIn, decision: Text = "", reason: Text = ""
 ) -> Response:
@@ -188,7 +208,7 @@ def plan_decide(
     )  # fmt: skip
 
 
-@router.get("/plans/{plan_id}/pdf")
+@router.get("/plans/{plan_id:id}/pdf")
 def plan_pdf(request: Request, plan_id: int, person: SignedIn) -> Response:
     """The PDF the head was sent for the version."""
     app = root(request)
@@ -264,7 +284,7 @@ def _shaping(request: Request, view: dict[str, Any], status: int = 200) -> Respo
     )  # fmt: skip
 
 
-@router.get("/plans/{plan_id}/shape")
+@router.get("/plans/{plan_id:id}/shape")
 def shape(request: Request, plan_id: int, person: SignedIn) -> Response:
     """The form that shapes the newest plan version, with the team's choices so far."""
     app = root(request)
@@ -273,7 +293,7 @@ def shape(request: Request, plan_id: int, person: SignedIn) -> Response:
     return _shaping(request, view)
 
 
-@router.post("/plans/{plan_id}/shape")
+@router.post("/plans/{plan_id:id}/shape")
 async def shape_post(request: Request, plan_id: int, person: SignedIn) -> Response:
     """ "Check" (the problems, or the warnings on the would-be plan; nothing stored) or
     "Save as new version" (a new version through the plan sheet's service)."""
@@ -372,11 +392,24 @@ def _evidence_changes(
     app = root(request)
     lng = lang(request)
     notice = None
-    if remove.isdigit():
-        with app.db.unit_of_work() as session:
-            evidence.remove(session, person, int(remove), today=app.today(),
-                            now=app.clock.now(), lang=lng, where=where(request))  # fmt: skip
-        notice = "removed"
+    if remove:
+        # Not a number, or not a file of this institution: not found (404), as any id.
+        if not (remove.isdecimal() and remove.isascii() and int(remove) < MAX_ID):
+            raise portal.NotFound(f"no evidence file {remove!r}")
+        try:
+            with app.db.unit_of_work() as session:
+                evidence.remove(
+                    session, person, int(remove), today=app.today(), now=app.clock.now(),
+                    lang=lng, where=where(request),
+                )  # fmt: skip
+            notice = "removed"
+        except portal.NotFound:
+            # Removed already (a double click, a colleague first): the page is shown again
+            # with what was typed on it, and says so.
+            with app.db.reading() as session:
+                if not evidence.already_removed(session, person, int(remove)):
+                    raise
+            notice = "gone"
     errors: dict[str, str] = {}
     status = 200
     for upload in uploads:
@@ -391,6 +424,10 @@ def _evidence_changes(
         except evidence.EvidenceRefused as exc:
             errors[exc.target] = exc.message
             status = 413 if exc.reason == "too_large" or status == 413 else 400
+        except portal.NotAllowed:
+            # The answers were submitted meanwhile: the page says so beside the input.
+            errors[upload.target] = t("web.evidence.closed", lng)
+            status = 413 if status == 413 else 400
     return errors, notice, status
 
 
@@ -426,7 +463,7 @@ def evidence_list(request: Request, person: SignedIn) -> Response:
     return page(request, "evidence.html.j2", "web.evidence.title", **view)
 
 
-@router.get("/evidence/{evidence_id}")
+@router.get("/evidence/{evidence_id:id}")
 def evidence_download(request: Request, evidence_id: int, person: SignedIn) -> Response:
     """One evidence file of the institution, as an attachment of the kind its content was
     found to be (never a page the browser would show)."""
@@ -519,7 +556,7 @@ def _overview(
     )  # fmt: skip
 
 
-@router.get("/questionnaire/{assignment_id}")
+@router.get("/questionnaire/{assignment_id:id}")
 def questionnaire(
     request: Request, assignment_id: int, person: SignedIn, submitted: bool = False
 ) -> Response:
@@ -527,7 +564,7 @@ def questionnaire(
     return _overview(request, person, assignment_id, submitted=submitted)
 
 
-@router.post("/questionnaire/{assignment_id}/submit")
+@router.post("/questionnaire/{assignment_id:id}/submit")
 def questionnaire_submit(request: Request, assignment_id: int, person: SignedIn) -> Response:
     """The team lead submits the answers (:func:`pvpp.drafts.submit`); an incomplete
     draft is refused with the list of what is missing."""
@@ -544,7 +581,7 @@ def questionnaire_submit(request: Request, assignment_id: int, person: SignedIn)
 # The workbook's two routes come before the pages' (``/questionnaire/{id}/{page_id}``).
 
 
-@router.get("/questionnaire/{assignment_id}/workbook")
+@router.get("/questionnaire/{assignment_id:id}/workbook")
 def questionnaire_workbook(request: Request, assignment_id: int, person: SignedIn) -> Response:
     """The round's workbook for the institution, filled with the answers so far
     (:func:`pvpp.draft_workbooks.workbook_file`)."""
@@ -561,7 +598,7 @@ def questionnaire_workbook(request: Request, assignment_id: int, person: SignedI
                     headers={"Content-Disposition": disposition})  # fmt: skip
 
 
-@router.post("/questionnaire/{assignment_id}/workbook")
+@router.post("/questionnaire/{assignment_id:id}/workbook")
 async def questionnaire_upload(request: Request, assignment_id: int, person: SignedIn) -> Response:
     """A workbook uploaded into the draft (:mod:`pvpp.draft_workbooks`): refused with
     every problem, or its changed answers written and its rule breaches listed by sheet
@@ -599,18 +636,18 @@ async def questionnaire_upload(request: Request, assignment_id: int, person: Sig
     )  # fmt: skip
 
 
-@router.get("/questionnaire/{assignment_id}/{page_id}")
+@router.get("/questionnaire/{assignment_id:id}/{page_id}")
 def questionnaire_page(
     request: Request, assignment_id: int, page_id: str, person: SignedIn,
     rows: int | None = None, saved: bool = False, evidence_done: str = "",
 ) -> Response:  # fmt: skip
     """One page of the questionnaire: a component's items, or the services' matrix
-    (``?evidence_done=added|removed``: after an evidence file's button)."""
+    (``?evidence_done=added|removed|gone``: after an evidence file's button)."""
     app = root(request)
     with app.db.reading() as session:
         template, view = _page_view(session, person, assignment_id, page_id, lang(request), rows,
                                     app.settings.max_evidence_bytes)  # fmt: skip
-    if evidence_done in ("added", "removed"):
+    if evidence_done in ("added", "removed", "gone"):
         view["evidence_notice"] = evidence_done
     return page(
         request, template, "web.q.page_title", title_values={"page": view["page"]["name"]},
@@ -618,7 +655,7 @@ def questionnaire_page(
     )  # fmt: skip
 
 
-@router.post("/questionnaire/{assignment_id}/{page_id}")
+@router.post("/questionnaire/{assignment_id:id}/{page_id}")
 async def questionnaire_save(
     request: Request, assignment_id: int, page_id: str, person: Person, rows: int | None = None
 ) -> Response:
@@ -646,7 +683,7 @@ async def questionnaire_save(
     return _see_other(f"{back}{joiner}saved=1")
 
 
-@router.post("/questionnaire/{assignment_id}/fields/{field_id}")
+@router.post("/questionnaire/{assignment_id:id}/fields/{field_id}")
 async def questionnaire_field(
     request: Request, assignment_id: int, field_id: str, person: Person
 ) -> Response:
@@ -678,7 +715,7 @@ async def questionnaire_field(
                 related=related, **view)  # fmt: skip
 
 
-@router.post("/questionnaire/{assignment_id}/{page_id}/evidence")
+@router.post("/questionnaire/{assignment_id:id}/{page_id}/evidence")
 async def questionnaire_evidence(
     request: Request, assignment_id: int, page_id: str, person: Person
 ) -> Response:
