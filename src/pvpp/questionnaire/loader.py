@@ -112,11 +112,18 @@ class QuestionnaireSpec:
         assert f.item_id is not None and f.dimension_id is not None, field_id
         return self.questionnaire.items[f.item_id].parts(f.dimension_id)[f.part - 1].get(lang)
 
+    @cached_property
+    def _parts(self) -> dict[tuple[str | None, str | None], list[AnswerField]]:
+        by_dimension: dict[tuple[str | None, str | None], list[AnswerField]] = {}
+        for f in self.degree_fields:
+            by_dimension.setdefault((f.item_id, f.dimension_id), []).append(f)
+        return by_dimension
+
     def parts_of(self, item_id: str, dimension_id: str) -> list[AnswerField]:
-        """The degree fields of one dimension of an item (one unless asked in parts)."""
-        return [
-            f for f in self.degree_fields if f.item_id == item_id and f.dimension_id == dimension_id
-        ]
+        """The degree fields of one dimension of an item (one unless asked in parts), in
+        field order; looked up in an index made once per questionnaire (every check of a
+        draft asks it for each item and dimension)."""
+        return list(self._parts.get((item_id, dimension_id), ()))
 
     def sheet_title(self, key: str, lang: Lang) -> str:
         """Title of a sheet: a component id, ``instructions``, ``services`` or ``lists``."""
