@@ -41,6 +41,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from bench.procs import process_tree
+
 ROUND = "B-2026"
 OPENS, DUE = date(2026, 1, 15), date(2026, 3, 31)
 ASSESS_DAY = date(2026, 4, 15)
@@ -48,23 +50,6 @@ TARGET_RATIO, TARGET_MEMORY, TARGET_RERUN = 1.15, 1024**3, 0.05
 
 
 # --- memory ---------------------------------------------------------------------------
-
-
-def _tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
 
 
 def _rss(pid: int) -> tuple[int, str]:
@@ -102,7 +87,7 @@ class MemorySampler:
             pvpp = other = 0
             stage = self.stage
             kinds: dict[str, int] = {}
-            for pid in _tree(os.getpid()):
+            for pid in process_tree(os.getpid()):
                 if pid in self.exclude:
                     continue
                 rss, cmd = _rss(pid)

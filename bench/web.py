@@ -62,6 +62,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from bench.procs import process_tree
+
 REPO = Path(__file__).resolve().parents[1]
 ROUND = "W-2026"
 TARGET_PAGE_P95_MS = 200.0
@@ -264,23 +266,6 @@ def _start_server(
     raise SystemExit(f"the server did not answer within 120 s: see {log}")
 
 
-def _tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
-
-
 def _cpu_seconds(pids: list[int]) -> float:
     """User and system CPU time of the processes so far."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -299,7 +284,7 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 async def _member(
     member: Member, base: str, start: float, warmup: float, end: float, think: float,
-    rng: random.Random, out: Drive, upload: dict[str, bool],
+    rng: random.Random, out: Drive, upload: bool,
 ) -> None:  # fmt: skip
     import httpx
 
@@ -363,7 +348,7 @@ async def _member(
             await asyncio.sleep(min(rng.expovariate(1 / think), 5 * think))
             if time.perf_counter() >= end:
                 break
-            kinds = [k for k in MIX if k != "upload" or (upload["on"] and member.workbook)]
+            kinds = [k for k in MIX if k != "upload" or (upload and member.workbook)]
             kind = rng.choices(kinds, weights=[MIX[k] for k in kinds])[0]
             counter += 1
             if kind == "page":
@@ -416,13 +401,12 @@ def _drive(
     """One load-generator process: its members until ``at`` + warmup + seconds (wall)."""
     out = Drive()
     rng = random.Random(seed)
-    flag = {"on": upload}
 
     async def run() -> None:
         start = time.perf_counter() + (at - time.time())
         end = start + warmup + seconds
         tasks = [
-            _member(m, base, start, warmup, end, think, random.Random(rng.random()), out, flag)
+            _member(m, base, start, warmup, end, think, random.Random(rng.random()), out, upload)
             for m in members
         ]
         await asyncio.gather(_lag(end, out), *tasks)
@@ -576,9 +560,9 @@ def main() -> int:
                 for i, chunk in enumerate(chunks)
             ]
             time.sleep(max(0.0, at + args.warmup - time.time()))
-            cpu_start = _cpu_seconds(_tree(server.pid))
+            cpu_start = _cpu_seconds(process_tree(server.pid))
             time.sleep(args.seconds)
-            server_cpu = _cpu_seconds(_tree(server.pid)) - cpu_start
+            server_cpu = _cpu_seconds(process_tree(server.pid)) - cpu_start
             load_during = os.getloadavg()
             drives = [f.result() for f in futures]
         server.send_signal(signal.SIGINT)
