@@ -217,3 +217,20 @@ def assignment_id(world: World, code: str, round_code: str = K2) -> int:
 def client_of(world: World, role: str, code: str = A) -> TestClient:
     """A new browser signed in as ``code``'s ``role``."""
     return world.sign_in(code, role, TestClient(create_app(world.root), base_url=PUBLIC))
+
+
+#: A day after the plan's first half-year, when its first measures are due.
+AFTER_FIRST_PERIOD = date(2026, 7, 15)
+
+
+def approved_and_later(world: World) -> None:
+    """A's head approves version 1 from the plan page; then the clock moves past the
+    first half-year."""
+    head = world.sign_in(A, "head")
+    plan = world.plan_ids[A]
+    page = head.get(f"/plans/{plan}")
+    answer = head.post(
+        f"/plans/{plan}/decision", data={"csrf": csrf_of(page.text), "decision": "approve"}
+    )
+    assert answer.status_code == 200
+    world.clock.day = AFTER_FIRST_PERIOD

@@ -34,6 +34,7 @@ from tests.web.conftest import (
     A,
     B,
     World,
+    approved_and_later,
     assignment_id,
     client_of,
     csrf_of,
@@ -42,7 +43,6 @@ from tests.web.qforms import form_of
 
 PDF = b"%PDF-1.7\n" + b"evidence " * 150  # 1,359 bytes
 ITEM, OTHER = "1.1", "1.2"
-AFTER_FIRST_PERIOD = date(2026, 7, 15)
 
 
 def _page_form(client: TestClient, aid: int, page: str = "C1") -> dict[str, str]:
@@ -279,20 +279,8 @@ def test_another_institution_s_files_are_not_found(qworld: World, role: str) -> 
 # -- the progress report ----------------------------------------------------------------------
 
 
-def _approved_and_later(world: World) -> None:
-    """The head approves K1's version 1; the clock moves past the first half-year."""
-    head = client_of(world, "head")
-    plan = world.plan_ids[A]
-    page = head.get(f"/plans/{plan}")
-    answer = head.post(
-        f"/plans/{plan}/decision", data={"csrf": csrf_of(page.text), "decision": "approve"}
-    )
-    assert answer.status_code == 200
-    world.clock.day = AFTER_FIRST_PERIOD
-
-
 def test_a_file_attached_to_a_measure_keeps_what_was_typed_on_the_report(world: World) -> None:
-    _approved_and_later(world)
+    approved_and_later(world)
     client = client_of(world, "lead")
     page = client.get("/progress").text
     first = re.findall(r"<legend>(\S+) ", page)[0]

@@ -12,22 +12,7 @@ from sqlmodel import col, select
 
 from pvpp.plans import context, latest_plan
 from pvpp.store.models import AuditLog, MeasureStatus, Plan, StatusReport
-from tests.web.conftest import ROUND, A, World, csrf_of
-
-AFTER_FIRST_PERIOD = date(2026, 7, 15)
-
-
-def _approved_and_later(world: World) -> None:
-    """The head approves version 1 from the plan page; then the clock moves past the
-    first half-year."""
-    head = world.sign_in(A, "head")
-    plan = world.plan_ids[A]
-    page = head.get(f"/plans/{plan}")
-    answer = head.post(
-        f"/plans/{plan}/decision", data={"csrf": csrf_of(page.text), "decision": "approve"}
-    )
-    assert answer.status_code == 200
-    world.clock.day = AFTER_FIRST_PERIOD
+from tests.web.conftest import ROUND, A, World, approved_and_later, csrf_of
 
 
 def _ids(html: str) -> list[str]:
@@ -35,7 +20,7 @@ def _ids(html: str) -> list[str]:
 
 
 def test_the_team_reports_progress_and_a_drop_makes_a_new_version(world: World) -> None:
-    _approved_and_later(world)
+    approved_and_later(world)
     client = world.sign_in(A, "lead")
     page = client.get("/progress")
     assert page.status_code == 200
@@ -88,7 +73,7 @@ def test_the_team_reports_progress_and_a_drop_makes_a_new_version(world: World) 
 
 
 def test_a_stale_report_is_refused(world: World) -> None:
-    _approved_and_later(world)
+    approved_and_later(world)
     client = world.sign_in(A, "team")
     page = client.get("/progress")
     form = {"csrf": csrf_of(page.text), "version": "7"}
