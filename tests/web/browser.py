@@ -27,7 +27,7 @@ from pvpp.settings import Settings
 from pvpp.store.db import Database
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 CHROMIUM_VAR = "PVPP_CHROMIUM"
 SCREENSHOTS_VAR = "PVPP_SCREENSHOTS"
@@ -74,6 +74,16 @@ def emails_to(settings: Settings, db: Database, address: str) -> list[EmailMessa
     return found
 
 
+def follow(page: Page, link: Locator) -> None:
+    """Click ``link`` and wait until the page it leads to has loaded.
+
+    A bare click returns as soon as the click is dispatched; a check run right after it
+    may find the old document half torn down (axe then fails with a null
+    ``documentElement``)."""
+    with page.expect_navigation():
+        link.click()
+
+
 def link_in(message: EmailMessage, base: str, path: str) -> str:
     """The first link to ``base + path…`` in the message's plain text."""
     body = message.get_body(("plain",))
@@ -100,6 +110,7 @@ class Checked:
         self.urls: list[str] = []
 
     def __call__(self, page: Page, name: str) -> None:
+        page.wait_for_load_state()
         results = self.axe.run(page)
         assert results.violations_count == 0, (page.url, results.generate_report())
         self.urls.append(page.url)

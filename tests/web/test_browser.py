@@ -22,7 +22,7 @@ import pytest
 
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.web import create_app
-from tests.web.browser import emails_to, free_port, link_in, serving
+from tests.web.browser import emails_to, follow, free_port, link_in, serving
 from tests.web.conftest import NAMES, A, B, World, built_world, team_of
 
 
@@ -91,7 +91,7 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
             assert page.locator("html").get_attribute("lang") == "en"
             accessible(page)
             page.goto(f"{base}/?lang=lv")
-            page.get_by_role("link", name="1. versija").click()
+            follow(page, page.get_by_role("link", name="1. versija"))
             assert "P2.4 individuālais pilnveides plāns, 1. versija" in page.content()
             accessible(page)
             # Another institution's plan is not there.
@@ -114,7 +114,7 @@ def test_a_team_lead_signs_in_from_the_email_and_the_head_approves_in_a_browser(
             assert NAMES[A] in head.content()
             assert head.locator("form.decision").count() == 0
             accessible(head)
-            head.get_by_role("link", name="Pieteikties portālā").click()
+            follow(head, head.get_by_role("link", name="Pieteikties portālā"))
             head.get_by_label("E-pasta adrese").fill(world.heads[A])
             with head.expect_navigation():
                 head.get_by_role("button", name="Nosūtīt pieteikšanās saiti").click()
@@ -168,15 +168,15 @@ def test_the_team_shapes_a_step_and_the_head_approves_from_the_plan_page(
             lead.goto(f"{base}/signin/{world.issue(A, 'lead')}")
             lead.get_by_role("button", name="Pieteikties").click()
             lead.wait_for_url(f"{base}/")
-            lead.get_by_role("link", name="Rezultāti").click()
+            follow(lead, lead.get_by_role("link", name="Rezultāti"))
             assert lead.get_by_role("heading", name="Pašnovērtējuma rezultāti").is_visible()
             accessible(lead, "results")
-            lead.get_by_role("link", name="Izpilde").click()
+            follow(lead, lead.get_by_role("link", name="Izpilde"))
             accessible(lead, "progress-none")
 
             plan = world.plan_ids[A]
             lead.goto(f"{base}/plans/{plan}")
-            lead.get_by_role("link", name=re.compile("Veidot šo versiju")).click()
+            follow(lead, lead.get_by_role("link", name=re.compile("Veidot šo versiju")))
             lead.wait_for_url(f"{base}/plans/{plan}/shape")
             accessible(lead, "shape")
             # Drop the first step without a reason: refused beside the field.
@@ -289,14 +289,14 @@ def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
             page = browser.new_context().new_page()
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             sign_in(page)
-            page.get_by_role("link", name="Anketa").click()
+            follow(page, page.get_by_role("link", name="Anketa"))
             page.wait_for_url(re.compile(r".*/questionnaire/\d+$"))
             overview = page.url
             # From K1 (version 1): the first part of each dimension, not the new parts.
             assert "Atbildēts: 16 no 22" in page.content()
             accessible(page, "overview")
             first = "1. Pakalpojumu pārvaldības pamatnosacījumi"
-            page.get_by_role("link", name=first).first.click()
+            follow(page, page.get_by_role("link", name=first).first)
             page.wait_for_url(f"{overview}/C1")
             accessible(page, "c1")
             # A degree chosen: saved at once, its block answered with who and when.

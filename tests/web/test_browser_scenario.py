@@ -50,7 +50,7 @@ from pvpp.workbook.check import check_workbook
 from pvpp.workbook.fill import cell_values
 from tests.conftest import make_root
 from tests.rounds import EXAMPLES
-from tests.web.browser import Checked, emails_to, free_port, link_in, serving
+from tests.web.browser import Checked, emails_to, follow, free_port, link_in, serving
 from tests.web.conftest import NAMES, A, B, team_of, web_settings
 from tests.workbook.libreoffice import libreoffice_fill
 
@@ -285,7 +285,7 @@ def test_a_round_from_the_invitation_to_the_heads_approval_in_a_browser(
             check(lead, "lead-home")
 
             # Part of the questionnaire online, saved as it changes.
-            lead.get_by_role("link", name="Anketa").click()
+            follow(lead, lead.get_by_role("link", name="Anketa"))
             lead.wait_for_url(re.compile(r".*/questionnaire/\d+$"))
             overview = lead.url
             assert "Atbildēts: 0 no 16" in lead.content()
@@ -356,15 +356,15 @@ def test_a_round_from_the_invitation_to_the_heads_approval_in_a_browser(
             # The flows build the plan and mail it; the lead reads the results.
             portal.assess()
             portal.mail_plans()
-            lead.get_by_role("link", name="Rezultāti").click()
+            follow(lead, lead.get_by_role("link", name="Rezultāti"))
             assert lead.get_by_role("heading", name="Pašnovērtējuma rezultāti").is_visible()
             check(lead, "lead-results")
-            lead.get_by_role("link", name="Sākums").click()
-            lead.get_by_role("link", name="1. versija").click()
+            follow(lead, lead.get_by_role("link", name="Sākums"))
+            follow(lead, lead.get_by_role("link", name="1. versija"))
             check(lead, "lead-plan-v1")
 
             # The lead shapes the plan: the first step dropped with a reason.
-            lead.get_by_role("link", name=re.compile("Veidot šo versiju")).click()
+            follow(lead, lead.get_by_role("link", name=re.compile("Veidot šo versiju")))
             check(lead, "lead-shape")
             step = lead.locator("fieldset.step").first
             step.get_by_label("Lēmums").select_option("drop")
