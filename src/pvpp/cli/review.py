@@ -102,6 +102,8 @@ def _state(view: SubmissionReview) -> str:
 def _field_line(view: SubmissionReview, d: FieldDiff) -> Text:
     f = view.spec.field_by_id.get(d.field)
     label = describe(view.spec, f, "en") if f is not None else d.field
+    if f is not None and f.item_id is not None:  # the item heads its lines already
+        label = label.split(": ", 1)[-1]
     word, style = MARK[d.change]
     line = Text("    ")
     line.append(f"{word:<9}", style=style)
@@ -165,8 +167,8 @@ def show(
         console.print()
         title = f"Item {item} {names[item]}" if item in names else "Services"
         changed = [d for d in diffs if d.change is not FieldChange.UNCHANGED]
-        unchanged = len(diffs) - len(changed)
-        console.print(plain(f"{title}: {len(changed)} changed, {unchanged} unchanged"))
+        counted = ", ".join(f"{n} {c.value}" for c, n in summary(diffs).items() if n)
+        console.print(plain(f"{title}: {counted}"))
         for d in diffs if every else changed:
             console.print(_field_line(view, d))
         for row in view.evidence.get(item, []) if item != SERVICES else []:
