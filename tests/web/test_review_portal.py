@@ -120,3 +120,54 @@ def test_a_return_reopens_the_questionnaire_with_the_comments_beside_their_items
     assert _state(rworld, aid) == "accepted"
     overview = lead.get(f"/questionnaire/{aid}").text
     assert ON_ITEM not in overview and "PVPP2027 koordinācijas komentāri" not in overview
+
+
+@pytest.mark.slow
+@pytest.mark.needs_program("chromium")
+def test_the_returned_questionnaire_in_a_browser_has_no_accessibility_violation(
+    chromium: str, tmp_path: Path, spec: QuestionnaireSpec
+) -> None:
+    """The overview with the reviewer's comments, a component's page with an item's comment
+    and the services' page with its own: axe finds nothing (screenshots with
+    ``PVPP_SCREENSHOTS``)."""
+    from playwright.sync_api import sync_playwright
+
+    from pvpp.web import create_app
+    from tests.web.browser import Checked, free_port, serving
+
+    port = free_port()
+    with built_world(tmp_path, spec, public_url=f"http://127.0.0.1:{port}") as w:
+        with w.root.db.unit_of_work() as s:
+            create_round(
+                s, code=K2, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
+                questionnaire_version=spec.id, institutions=[A, B], review_required=True,
+            )  # fmt: skip
+        aid = assignment_id(w, A)
+        assert _submit(client_of(w, "lead"), aid) == 303
+        with w.root.db.unit_of_work() as s:
+            return_submission(
+                s, K2, A, reviewer=REVIEWER, comment=WHOLE,
+                item_comments={"1.1": ON_ITEM, "services": ON_SERVICES},
+                now=NOW, settings=w.root.settings,
+            )  # fmt: skip
+        token = w.issue(A, "lead")
+        checked = Checked("review-")
+        with serving(create_app(w.root), port) as base, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            try:
+                page = browser.new_context().new_page()
+                page.goto(f"{base}/signin/{token}")
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Pieteikties").click()
+                page.goto(f"{base}/questionnaire/{aid}")
+                assert page.get_by_role("heading", name="PVPP2027 koordinācijas komentāri")
+                checked(page, "overview")
+                page.goto(f"{base}/questionnaire/{aid}/C1")
+                note = page.get_by_role("note").first
+                assert ON_ITEM in note.inner_text()
+                checked(page, "C1")
+                page.goto(f"{base}/questionnaire/{aid}/services")
+                checked(page, "services")
+            finally:
+                browser.close()
+        assert len(checked.urls) == 3
