@@ -32,10 +32,13 @@ def run_round(
     edits: dict[str, dict[str, Any]] | None = None,
     plans: bool = False,
     before_round: Callable[[Session], None] | None = None,
+    review: bool = False,
 ) -> dict[str, Path]:
     """Import the example registry, create the round, write each institution's filled
     workbook (with ``edits`` of cells per institution) into ``folder``, ingest them and,
-    with ``plans``, build each plan. Returns the workbook paths by institution code."""
+    with ``plans``, build each plan. ``review``: the round is created with review, so a
+    valid workbook waits in "submitted" for a reviewer. Returns the workbook paths by
+    institution code."""
     with root.db.unit_of_work() as s:
         import_registry(
             s, EXAMPLES / "registry.xlsx", load_policy(spec.policy.id), settings=root.settings
@@ -48,6 +51,7 @@ def run_round(
             opens_on=date(2026, 1, 15),
             due_on=date(2026, 3, 31),
             questionnaire_version=spec.id,
+            review_required=review,
         )
     books = filled_workbooks(spec, codes, round_code=round_code, key=root.settings.signing_key())
     folder.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from pvpp import audit
+from pvpp.answer_diff import FieldChange, diff_answers
 from pvpp.assignments import transition
 from pvpp.clock import LOCAL_ZONE
 from pvpp.errors import PvppError
@@ -51,6 +52,8 @@ from pvpp.portal import NotAllowed, NotFound
 from pvpp.questionnaire import AnswerField, FieldKind, QuestionnaireSpec, load_questionnaire
 from pvpp.questionnaire.models import TEXT_LIMITS, item_field_id
 from pvpp.questionnaire.values import Answer, Checked, check_values
+from pvpp.review import SERVICES as REVIEW_SERVICES
+from pvpp.review import ReturnNote, item_of, return_note
 from pvpp.signin import HEAD, Person
 from pvpp.states.assignment import ANSWERS_OPEN, STARTED_ONLINE, AssignmentState
 from pvpp.store.models import (
@@ -60,6 +63,7 @@ from pvpp.store.models import (
     Institution,
     PendingAnswers,
     Round,
+    Submission,
     WebSession,
     id_of,
 )
@@ -136,6 +140,8 @@ class Draft:
     seen: int  # the newest row of the draft: a page shown now posts it back
     problems: dict[str, str] = field(default_factory=dict)  # field id → message
     rows: dict[str, DraftAnswer] = field(default_factory=dict)  # field id → its newest row
+    # A reviewer's return the team answers (rounds with review, pvpp.review), if any.
+    review: ReturnNote | None = None
 
     @property
     def open(self) -> bool:
@@ -192,14 +198,31 @@ def _owned(
     return assignment, rnd, inst
 
 
-def _base(session: Session, institution_id: int) -> AnswerSet | None:
-    """The institution's latest accepted answer set (any round)."""
-    return session.exec(
+def _base(session: Session, institution_id: int, reviewed: int | None = None) -> AnswerSet | None:
+    """The institution's latest accepted answer set (any round). With ``reviewed`` (an
+    assignment of a round with review), that assignment's newest submission held for
+    review, if it is newer: a submission waiting for the reviewer, or returned by them,
+    is what the team answers from (a workbook sent by email left no draft rows). It comes
+    as an answer set not stored (nothing is written)."""
+    accepted = session.exec(
         select(AnswerSet)
         .join(Assignment, col(AnswerSet.assignment_id) == col(Assignment.id))
         .where(Assignment.institution_id == institution_id)
         .order_by(col(AnswerSet.id).desc())
     ).first()
+    if reviewed is None:
+        return accepted
+    held = session.exec(
+        select(Submission)
+        .where(Submission.assignment_id == reviewed, col(Submission.answers).is_not(None))
+        .order_by(col(Submission.id).desc())
+    ).first()
+    if held is None or (accepted is not None and accepted.submission_id >= id_of(held)):
+        return accepted
+    return AnswerSet(
+        assignment_id=reviewed, submission_id=id_of(held), answers=held.answers,
+        created_at=held.received_at,
+    )  # fmt: skip
 
 
 def _rows(session: Session, assignment_id: int, upto: int | None = None) -> dict[str, DraftAnswer]:
@@ -231,7 +254,7 @@ def _load(
     rnd: Round,
     inst: Institution,
     lang: Lang,
-    known: tuple[Mapping[str, DraftAnswer], AnswerSet | None] | None = None,
+    known: tuple[Mapping[str, DraftAnswer], AnswerSet | None, ReturnNote | None] | None = None,
     *,
     check: bool = True,
 ) -> Draft:
@@ -239,11 +262,13 @@ def _load(
     base already read in this transaction. Without ``check``, its values are not checked
     (``checked`` and ``problems`` are empty): for a save, which needs only the values."""
     spec = load_questionnaire(rnd.questionnaire_version)
+    reviewed = id_of(assignment) if rnd.review_required else None
     if known is None:
         rows = _rows(session, id_of(assignment))
-        base = _base(session, inst.id or 0)
+        base = _base(session, inst.id or 0, reviewed)
+        note = return_note(session, reviewed) if reviewed is not None else None
     else:
-        rows, base = dict(known[0]), known[1]
+        rows, base, note = dict(known[0]), known[1], known[2]
     values = _values(base, rows)
     checked = check_values(spec, values, lang) if check else Checked()
     changes = {
@@ -252,7 +277,7 @@ def _load(
     }
     draft = Draft(
         assignment, rnd, inst, spec, values, changes, base, checked, lang,
-        seen=max((c.row_id for c in changes.values()), default=0), rows=rows,
+        seen=max((c.row_id for c in changes.values()), default=0), rows=rows, review=note,
     )  # fmt: skip
     for p in checked.problems:
         draft.problems.setdefault(p.field, p.message(lang))
@@ -334,7 +359,7 @@ def save_field(
     # again).
     rows = {**draft.rows, **{r.field: r for r in saved}}
     return _load(session, draft.assignment, draft.round, draft.institution, lang,
-                 known=(rows, draft.base))  # fmt: skip
+                 known=(rows, draft.base, draft.review))  # fmt: skip
 
 
 def page_fields(spec: QuestionnaireSpec, page: str, rows: int | None = None) -> list[AnswerField]:
@@ -531,7 +556,10 @@ def park(
     spec = load_questionnaire(rnd.questionnaire_version)
     kept = {f: _normal(v) for f, v in answers.items() if f in spec.field_by_id}
     if seen is not None:
-        shown = _values(_base(session, ended.institution_id), _rows(session, assignment_id, seen))
+        reviewed = assignment_id if rnd.review_required else None
+        shown = _values(
+            _base(session, ended.institution_id, reviewed), _rows(session, assignment_id, seen)
+        )
         kept = {
             f: v for f, v in kept.items() if v != shown.get(f, "") and (v.strip() or shown.get(f))
         }
@@ -663,6 +691,40 @@ def _choices(draft: Draft) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def review_view(draft: Draft) -> dict[str, Any] | None:
+    """The reviewer's return as the questionnaire shows it: the whole comment, each item's
+    (item id, or the services' page, → comment), when and by whom, and the items whose
+    answers the team has changed since (ids in questionnaire order). None without one."""
+    note = draft.review
+    if note is None:
+        return None
+    spec, lang = draft.spec, draft.lang
+    changed = {
+        item_of(spec, d.field)
+        for d in diff_answers(note.answers, draft.values)
+        if d.change is not FieldChange.UNCHANGED
+    }
+    names = {i.id: f"{i.id} {i.name.get(lang)}" for i in spec.policy.items}
+    pages = {i.id: c.id for c in spec.policy.components for i in c.items}
+    order = [*names, REVIEW_SERVICES]
+    return {
+        "comment": note.comment,
+        "on": local_time(note.decided_at, lang),
+        "comments": note.items,
+        "listed": [
+            {
+                "id": k,
+                "name": names.get(k) or t("web.q.services", lang),
+                "page": pages.get(k, SERVICES),
+                "text": note.items[k],
+            }
+            for k in order
+            if k in note.items
+        ],
+        "changed": [names.get(k) or t("web.q.services", lang) for k in order if k in changed],
+    }
+
+
 def _frame(draft: Draft, person: Person) -> dict[str, Any]:
     return {
         "assignment": {
@@ -672,7 +734,11 @@ def _frame(draft: Draft, person: Person) -> dict[str, Any]:
             "state": t(f"exports.state.{draft.assignment.state}", draft.lang),
             "open": draft.open,
             "seen": draft.seen,
+            # Submitted in a round with review: waiting for the reviewer, not accepted yet.
+            "awaiting_review": draft.round.review_required
+            and draft.assignment.state == AssignmentState.SUBMITTED,
         },
+        "review": review_view(draft),
         "institution": {"code": draft.institution.code, "name": draft.institution.name},
         "may_submit": person.role == "lead",
         "progress": progress(draft),

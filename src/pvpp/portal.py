@@ -46,7 +46,7 @@ from pvpp.queries import measure_facts
 from pvpp.sessions import Viewer
 from pvpp.settings import Settings
 from pvpp.signin import HEAD
-from pvpp.states.assignment import AWAITING_WORKBOOK, AssignmentState
+from pvpp.states.assignment import AWAITING_REVIEW, AWAITING_WORKBOOK, AssignmentState
 from pvpp.states.plan import PlanState
 from pvpp.store.files import read_file
 from pvpp.store.models import (
@@ -155,6 +155,8 @@ def _missing(
     one returned), the team's RV1 gaps, the head's approval of the newest plan."""
     out = []
     state = AssignmentState(assignment.state)
+    if state in AWAITING_REVIEW:
+        out.append(t("web.home.missing.in_review", lang))
     if state in AWAITING_WORKBOOK:
         out.append(t("web.home.missing.workbook", lang))
         last = session.exec(
@@ -162,7 +164,10 @@ def _missing(
             .where(Submission.assignment_id == assignment.id)
             .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())
         ).first()
-        if last is not None and state is AssignmentState.RETURNED:
+        if last is not None and state is AssignmentState.RETURNED and last.answers is not None:
+            # Valid, returned by a reviewer (pvpp.review): the comments are in the form.
+            out.append(t("web.home.missing.review", lang))
+        elif last is not None and state is AssignmentState.RETURNED:
             out.append(t("web.home.missing.problems", lang, n=len(last.problems or [])))
     trainings = {m.id: m.text.get(lang) for m in load_policy(policy_version).measures}
     for flag in team_status(session, inst).flags():

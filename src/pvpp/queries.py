@@ -435,7 +435,8 @@ class LateFile:
 
 def late_files(session: Session, assignment_ids: Iterable[int]) -> dict[int, list[LateFile]]:
     """Assignment id → its late workbooks not applied since (a reopen applies the newest:
-    its moves are then recorded with the submission as actor). Two statements."""
+    its moves are then recorded with the submission as actor, or, in a round with review,
+    its answers are held for the reviewer). Two statements."""
     ids = list(assignment_ids)
     out: dict[int, list[LateFile]] = defaultdict(list)
     if not ids:
@@ -456,7 +457,10 @@ def late_files(session: Session, assignment_ids: Iterable[int]) -> dict[int, lis
         ).all()
     )
     for sub in late:
-        if f"submission:{sub.id}" in applied or sub.assignment_id is None:
+        # Held for review: a reopen applied it (in a round with review nothing moves by it
+        # until the reviewer decides, so no transition names it).
+        held = sub.answers is not None
+        if f"submission:{sub.id}" in applied or sub.assignment_id is None or held:
             continue
         out[sub.assignment_id].append(
             LateFile(id_of(sub), sub.filename, sub.status, sub.received_at, sub.late_state or "")

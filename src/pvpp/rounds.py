@@ -52,8 +52,12 @@ def create_round(
     institutions: list[str] | None = None,
     questionnaire_version: str,
     actor: str = "cli",
+    review_required: bool = False,
 ) -> RoundReport:
-    """Create round ``code`` (or report the existing one unchanged if asked again)."""
+    """Create round ``code`` (or report the existing one unchanged if asked again).
+
+    ``review_required``: a valid submission waits in ``submitted`` for a reviewer
+    (:mod:`pvpp.review`) instead of being accepted at once; fixed for the round."""
     if (problem := round_code_problem(code)) is not None:
         raise RoundError(f"round code: {problem}")
     if due_on <= opens_on:
@@ -72,15 +76,16 @@ def create_round(
 
     existing = session.exec(select(Round).where(Round.code == code)).first()
     if existing is not None:
-        same = (existing.opens_on, existing.due_on, existing.questionnaire_version) == (
-            opens_on,
-            due_on,
-            spec.id,
-        )
+        same = (
+            existing.opens_on, existing.due_on, existing.questionnaire_version,
+            existing.review_required,
+        ) == (opens_on, due_on, spec.id, review_required)  # fmt: skip
         if not same:
+            review = "with review" if existing.review_required else "without review"
             raise RoundError(
-                f"round {code} already exists with other dates or versions "
-                f"({existing.opens_on} – {existing.due_on}, {existing.questionnaire_version})"
+                f"round {code} already exists with other dates, versions or review "
+                f"({existing.opens_on} – {existing.due_on}, {existing.questionnaire_version}, "
+                f"{review})"
             )
         return _report(session, existing, created=False)
 
@@ -90,6 +95,7 @@ def create_round(
         questionnaire_version=spec.id,
         opens_on=opens_on,
         due_on=due_on,
+        review_required=review_required,
     )
     session.add(rnd)
     session.flush()
@@ -117,6 +123,7 @@ def create_round(
         key=code,
         opens=str(opens_on),
         due=str(due_on),
+        review_required=review_required,
     )
     session.flush()
     return _report(session, rnd, created=True)

@@ -77,6 +77,8 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     # Arrived after the plan went out: kept, not applied (the check's verdict in the detail).
     LATE = "late"
+    # Valid, in a round with review: waits in "submitted" for a reviewer (pvpp.review).
+    SUBMITTED = "submitted"
 
 
 @dataclass(frozen=True)
@@ -320,8 +322,8 @@ def ingest_bytes(
     if assignment is not None and late and meta is not None:
         outcome = Outcome.LATE
         detail = late_detail(status, detail, assignment.state, meta.round, meta.institution)
-    elif assignment is not None:
-        _apply(session, assignment, submission, detail, result.answers)
+    elif assignment is not None and _apply(session, assignment, submission, detail, result.answers):
+        outcome, detail = Outcome.SUBMITTED, AWAITING_REVIEW
     audit.record(
         session, actor=source[:100],
         action="submission.late" if outcome is Outcome.LATE else f"submission.{status}",
@@ -355,7 +357,8 @@ def submit_answers(
     (:func:`pvpp.drafts.submit`), received as an accepted workbook is: a
     :class:`Submission` whose file is the answers as JSON (stored by SHA-256 like a
     workbook; source ``web:<address>``), then the same moves (:func:`_apply`): submitted,
-    then accepted with a new answer set superseding the current one.
+    then accepted with a new answer set superseding the current one (or, in a round with
+    review, held in ``submitted`` for a reviewer: outcome ``submitted``).
 
     ``meta``: the keys a workbook's hidden sheet gives (questionnaire, policy, round,
     institution, institution_name, lang). The caller holds the assignment (locked) in a
@@ -390,14 +393,15 @@ def submit_answers(
     )
     session.add(submission)
     session.flush()
-    _apply(session, assignment, submission, "", answers)
+    held = _apply(session, assignment, submission, "", answers)
+    outcome = Outcome.SUBMITTED if held else Outcome.ACCEPTED
     audit.record(
-        session, actor=actor[:100], action="submission.accepted", entity="submission",
+        session, actor=actor[:100], action=f"submission.{outcome.value}", entity="submission",
         key=str(submission.id), sha256=stored.sha256, filename=filename, verdict="accepted",
         via="web",
     )  # fmt: skip
-    return IngestRow(filename, Outcome.ACCEPTED, meta["institution"], meta["round"], "",
-                     submission.id)  # fmt: skip
+    return IngestRow(filename, outcome, meta["institution"], meta["round"],
+                     AWAITING_REVIEW if held else "", submission.id)  # fmt: skip
 
 
 def late_detail(status: str, detail: str, state: str, round_code: str, institution: str) -> str:
@@ -409,19 +413,24 @@ def late_detail(status: str, detail: str, state: str, round_code: str, instituti
     )
 
 
+#: What the intake says of a valid submission held for review.
+AWAITING_REVIEW = "valid; awaiting review (pvpp review show ROUND INSTITUTION)"
+
+
 def _apply(
     session: Session,
     assignment: Assignment,
     submission: Submission,
     detail: str,
     answers: dict[str, Answer],
-) -> None:
-    """Move the assignment by a received workbook: submitted, then judged (:func:`_judge`)."""
+) -> bool:
+    """Move the assignment by a received workbook: submitted, then judged (:func:`_judge`).
+    True when the submission is held for review."""
     transition(
         session, assignment, State.SUBMITTED, actor=f"submission:{submission.id}",
         reason=f"received {submission.filename}",
     )  # fmt: skip
-    _judge(session, assignment, submission, detail, answers)
+    return _judge(session, assignment, submission, detail, answers)
 
 
 def _judge(
@@ -430,11 +439,20 @@ def _judge(
     submission: Submission,
     detail: str,
     answers: dict[str, Answer],
-) -> None:
+) -> bool:
     """A submitted assignment after its workbook's check: accepted with a new answer set
     superseding the current one, or returned. The moves name the submission (which is how
-    a late file is known to have been applied since, :func:`pvpp.queries.late_files`)."""
+    a late file is known to have been applied since, :func:`pvpp.queries.late_files`).
+
+    In a round with review a valid submission is not judged here: its answers are held on
+    the submission and the assignment stays ``submitted`` until a reviewer decides
+    (:mod:`pvpp.review`); returns True then."""
     actor = f"submission:{submission.id}"
+    rnd = session.get(Round, assignment.round_id)
+    if submission.status == Outcome.ACCEPTED.value and rnd is not None and rnd.review_required:
+        submission.answers = answers
+        session.add(submission)
+        return True
     if submission.status == Outcome.ACCEPTED.value:
         transition(
             session, assignment, State.ACCEPTED, actor=actor, reason="workbook valid and complete"
@@ -453,6 +471,7 @@ def _judge(
             session, assignment, State.RETURNED, actor=actor,
             reason=f"{submission.status}: {detail}",
         )  # fmt: skip
+    return False
 
 
 class ReopenError(PvppError):

@@ -20,14 +20,16 @@ def test_every_state_has_a_row_and_every_move_ends_in_a_state(module) -> None:
 
 def test_groups_of_assignments() -> None:
     assert assignment.AWAITING_WORKBOOK.isdisjoint(assignment.ASSESSED)
-    assert set(A) == assignment.AWAITING_WORKBOOK | assignment.ASSESSED
+    assert assignment.AWAITING_REVIEW.isdisjoint(assignment.AWAITING_WORKBOOK | assignment.ASSESSED)
+    assert set(A) == assignment.AWAITING_WORKBOOK | assignment.AWAITING_REVIEW | assignment.ASSESSED
     assert assignment.PLAN_OUT < assignment.PLANNED < assignment.ASSESSED
     assert "plan_sent" in assignment.PLAN_OUT  # stored strings compare as states
 
 
 def test_a_move_outside_the_table_is_refused_with_the_way_out() -> None:
     check_move(assignment.ALLOWED, A.SUBMITTED, A.ACCEPTED, "assignment 1")
-    with pytest.raises(InvalidTransition, match="can move to accepted, returned, not planned"):
+    refused = "can move to accepted, returned, submitted, not planned"
+    with pytest.raises(InvalidTransition, match=refused):
         check_move(assignment.ALLOWED, A.SUBMITTED, A.PLANNED, "assignment 1")
 
 

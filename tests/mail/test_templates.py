@@ -52,6 +52,12 @@ CONTEXT: dict[str, dict[str, Any]] = {
     "invitation": {"due_on": DUE, "portal_url": "http://localhost:8000/signin"},
     "reminder": {"due_on": DUE},
     "returned": {"due_on": DUE, "problems": ["'K5'!D12: nav atbildēts", "'K7'!E3: <b>&</b>"]},
+    "review_returned": {
+        "due_on": DUE,
+        "comment": "Pierādījumi 1. komponentei nav pietiekami.",
+        "items": [{"name": "1.1 Vienota terminoloģija", "text": "Pievienojiet rīkojumu <b>&</b>."}],
+        "portal_url": "http://localhost:8000/questionnaire",
+    },
     "followup": {"plan_version": 2, "respond_by": DUE, "measures": [MEASURE]},
     "escalation": {
         "head_name": "Ilze Bērziņa",

@@ -29,6 +29,7 @@ from pvpp.cli import (
     plans,
     policy,
     registry,
+    review,
     rounds,
     submissions,
     team,
@@ -75,6 +76,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(rounds.app, name="round")
 app.add_typer(team.app, name="team")
 app.add_typer(submissions.app, name="submissions")
+app.add_typer(review.app, name="review")
 app.add_typer(plans.scores_app, name="scores")
 app.add_typer(plans.plan_app, name="plan")
 app.add_typer(export.app, name="export")

@@ -62,6 +62,14 @@ def create(
             callback=institution_code_arg,
         ),
     ] = None,
+    review: Annotated[
+        bool,
+        typer.Option(
+            "--review/--no-review",
+            help="A valid submission waits for a reviewer (pvpp review) instead of being "
+            "accepted at once",
+        ),
+    ] = False,
 ) -> None:
     """Create a round: freezes the policy and questionnaire versions and the institutions."""
     opens_on: date = parse_date(opens, "--opens")
@@ -75,12 +83,14 @@ def create(
             due_on=due_on,
             institutions=codes or None,
             questionnaire_version=root(ctx).settings.default_questionnaire,
+            review_required=review,
         )
     rnd = report.round
     verb = "Created" if report.created else "Round already exists, unchanged:"
+    reviewed = "review required" if rnd.review_required else "no review"
     console.print(
         f"{verb} {rnd.code} ({rnd.opens_on} – {rnd.due_on}; {rnd.policy_version}, "
-        f"{rnd.questionnaire_version}): {len(report.assigned)} assigned, "
+        f"{rnd.questionnaire_version}; {reviewed}): {len(report.assigned)} assigned, "
         f"{len(report.skipped)} without assignment, {len(report.flagged)} flagged.",
         highlight=False,
     )

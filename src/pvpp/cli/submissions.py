@@ -19,6 +19,7 @@ STYLE = {
     Outcome.REJECTED: "red",
     Outcome.DUPLICATE: "dim",
     Outcome.LATE: "magenta",
+    Outcome.SUBMITTED: "cyan",
 }
 
 

@@ -1,4 +1,4 @@
-"""The fifteen kinds of message, composed from the store: who gets what, and when.
+"""The sixteen kinds of message, composed from the store: who gets what, and when.
 
 | kind       | to                        | cc        | attachment | version in the key      |
 |------------|---------------------------|-----------|------------|-------------------------|
@@ -6,6 +6,7 @@
 | invitation | the team (head if none)   |           | workbook   | 0                       |
 | reminder   | the team (head if none)   |           |            | 0: one per round        |
 | returned   | the team (head if none)   |           |            | submission id           |
+| review_returned | the team (head if none) |        |            | review id               |
 | followup   | the team (head if none)   |           | status sheet | period end YYYYMMDD   |
 | escalation | head of the institution   | team lead |            | YYYYMM: one a month     |
 | status_returned | the team (head if none) |        |            | status report id        |
@@ -69,6 +70,8 @@ from pvpp.store.models import (
     PlanChange,
     PlanMeasure,
     PlanSheet,
+    Review,
+    ReviewComment,
     Round,
     StatusReport,
     Submission,
@@ -363,6 +366,35 @@ def queue_returned(
     return _to_team(
         session, "returned", rnd, inst, lang=lang, settings=settings, version=submission_id,
         problems=problem_lines(submission.problems or [], lang),
+    )  # fmt: skip
+
+
+def queue_review_returned(
+    session: Session,
+    *,
+    review_id: int,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """A reviewer's return to the team: the comment on the whole submission, each item's
+    comment under the item's name, and where to correct the answers (the portal, or a new
+    workbook); one message per return (:mod:`pvpp.review`)."""
+    review = session.get(Review, review_id)
+    if review is None or review.decision != "returned":
+        raise MessageError(f"no return {review_id} by a reviewer")
+    rnd, inst = _of_assignment(session, review.assignment_id)
+    lang = _lang(lang, settings)
+    names = {i.id: f"{i.id} {getattr(i.name, lang)}" for i in load_policy(rnd.policy_version).items}
+    rows = session.exec(
+        select(ReviewComment)
+        .where(ReviewComment.review_id == review.id)
+        .order_by(col(ReviewComment.id))
+    ).all()
+    items = [{"name": names.get(r.item) or t("web.q.services", lang), "text": r.text} for r in rows]
+    return _to_team(
+        session, "review_returned", rnd, inst, lang=lang, settings=settings, version=review_id,
+        comment=review.comment, items=items,
+        portal_url=f"{settings.public_url.rstrip('/')}/questionnaire",
     )  # fmt: skip
 
 
@@ -796,6 +828,7 @@ __all__ = [
     "queue_proposal",
     "queue_reminder",
     "queue_returned",
+    "queue_review_returned",
     "queue_status_reminder",
     "queue_status_returned",
 ]

@@ -48,6 +48,7 @@ KINDS = (
     "plan_sheet_taken",
     "proposal",
     "signin",
+    "review_returned",
 )
 # The states of a message, in their life-cycle order (pvpp.states.outbox).
 STATES = tuple(OutboxState)

@@ -5,7 +5,11 @@
                             returned
 
 A corrected workbook arriving before the plan has gone to the head moves the assignment
-back to ``submitted`` and supersedes the earlier answers (:data:`TAKES_WORKBOOK`). Once
+back to ``submitted`` and supersedes the earlier answers (:data:`TAKES_WORKBOOK`).
+
+In a round with review (``Round.review_required``) a valid submission stays ``submitted``
+until a reviewer accepts it or returns it with comments (:mod:`pvpp.review`); a newer
+workbook arriving meanwhile takes its place in the queue (``submitted`` → ``submitted``). Once
 the plan is out (:data:`PLAN_OUT`) a workbook no longer moves anything: a late file is
 kept and reported, and applied only when a coordinator reopens the assignment
 (``pvpp round reopen``: to ``submitted`` with the late file, else to ``returned`` to
@@ -33,7 +37,8 @@ ALLOWED: dict[AssignmentState | None, frozenset[AssignmentState]] = {
     None: frozenset({S.INVITED}),
     S.INVITED: frozenset({S.IN_PROGRESS, S.SUBMITTED}),
     S.IN_PROGRESS: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.RETURNED}),
+    # To submitted: a newer workbook replaces the one waiting for review.
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.RETURNED, S.SUBMITTED}),
     S.RETURNED: frozenset({S.IN_PROGRESS, S.SUBMITTED}),
     S.ACCEPTED: frozenset({S.PLANNED, S.SUBMITTED}),
     S.PLANNED: frozenset({S.PLAN_SENT, S.SUBMITTED}),
@@ -45,8 +50,11 @@ ALLOWED: dict[AssignmentState | None, frozenset[AssignmentState]] = {
 # The groups other modules ask about, defined once.
 #: Invited, no workbook in yet: the invitation may still be (re)sent.
 NOT_STARTED = frozenset({S.INVITED, S.IN_PROGRESS})
-#: No accepted workbook yet: these get the reminder before the due date.
-AWAITING_WORKBOOK = frozenset({S.INVITED, S.IN_PROGRESS, S.SUBMITTED, S.RETURNED})
+#: No accepted workbook yet and the team's turn: these get the reminder before the due date.
+AWAITING_WORKBOOK = frozenset({S.INVITED, S.IN_PROGRESS, S.RETURNED})
+#: A valid submission waits for a reviewer (rounds with review; elsewhere a submission is
+#: judged at once and never rests here).
+AWAITING_REVIEW = frozenset({S.SUBMITTED})
 #: An accepted workbook and no plan for it yet.
 READY_TO_PLAN = frozenset({S.ACCEPTED})
 #: A plan exists for the current answers.

@@ -129,6 +129,9 @@ class Round(SQLModel, table=True):
     opens_on: date
     due_on: date
     created_at: datetime = Field(default_factory=utcnow)
+    # A valid submission waits in "submitted" for a reviewer (pvpp.review) instead of being
+    # accepted at once; decided when the round is created (rounds before 0014: False).
+    review_required: bool = False
 
 
 class RoundSkip(SQLModel, table=True):
@@ -191,6 +194,10 @@ class Submission(SQLModel, table=True):
     # The assignment's state when the file arrived, if it was one a workbook no longer
     # moves (pvpp.states.assignment.TAKES_WORKBOOK): the file is kept, not applied.
     late_state: str | None = Field(default=None, max_length=20)
+    # The answers of a valid submission in a round with review, held for the reviewer
+    # (pvpp.review); accepting makes them an AnswerSet, returning leaves them here. None is
+    # stored as SQL NULL (not JSON null), so "held" is a condition the store can ask.
+    answers: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
 
 
 class AnswerSet(SQLModel, table=True):
@@ -202,6 +209,31 @@ class AnswerSet(SQLModel, table=True):
     answers: Any = json_column()
     created_at: datetime = Field(default_factory=utcnow)
     supersedes_id: int | None = Field(default=None, foreign_key="answerset.id")
+
+
+class Review(SQLModel, table=True):
+    """A reviewer's decision on one submission (:mod:`pvpp.review`): ``accepted`` or
+    ``returned``, by whom and when, with the comment on the whole submission (required
+    to return). Never updated: the assignment's next review supersedes this one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    decision: str = Field(max_length=20)  # accepted | returned
+    reviewer: str = Field(max_length=254)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_at: datetime = Field(default_factory=utcnow)
+    supersedes_id: int | None = Field(default=None, foreign_key="review.id")
+
+
+class ReviewComment(SQLModel, table=True):
+    """A reviewer's comment on one item of a submission (``item``: a policy item id, or
+    ``services`` for the services' matrix), part of a :class:`Review`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    item: str = Field(max_length=40)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 class Plan(SQLModel, table=True):
