@@ -68,7 +68,12 @@ def template_texts() -> Iterator[tuple[str, str]]:
 
 
 def library_texts() -> Iterator[tuple[str, str]]:
-    for path in sorted((ROOT / "policy" / "measures").rglob("*.yaml")):
+    """The measures library and the specialised plans' library (policy/national)."""
+    paths = [
+        *(ROOT / "policy" / "measures").rglob("*.yaml"),
+        *(ROOT / "policy" / "national").glob("*.yaml"),
+    ]
+    for path in sorted(paths):
         for i, text in enumerate(_yaml_lv(path)):
             yield f"{path.relative_to(ROOT)} #{i}", text
 

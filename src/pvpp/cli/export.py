@@ -25,7 +25,7 @@ from pvpp.exports import (
 )
 
 app = command_group(
-    help="Exports: a round or a plan as Excel (.xlsx), item scores as CSV.",
+    help="Exports: a round or a plan as Excel (.xlsx), item scores as CSV, a round's open data.",
     no_args_is_help=True,
 )
 
@@ -105,3 +105,22 @@ def csv_(
     quote (OWASP); computed numbers are bare number literals.
     """
     _report(_run(ctx, lambda s, now: export_round_csv(s, code, out, lang=lang)))
+
+
+@app.command("open-data")
+def open_data(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
+    folder: Annotated[
+        Path, typer.Argument(help="Folder to write into (made if missing)", file_okay=False)
+    ],
+    lang: LangOpt = "lv",
+) -> None:
+    """The round's publishable aggregates as CSV and JSON with a Frictionless data package
+    (datapackage.json): only from a closed round, figures over too few institutions
+    withheld, nobody named. Licence CC BY 4.0."""
+    from pvpp.exports.open_data import export_open_data
+
+    _report(
+        _run(ctx, lambda s, now: export_open_data(s, code, folder, lang=lang, generated_at=now))
+    )

@@ -25,6 +25,7 @@ from pvpp.cli import (
     db,
     export,
     followup,
+    national_plan,
     outbox,
     plans,
     policy,
@@ -80,6 +81,7 @@ app.add_typer(review.app, name="review")
 app.add_typer(plans.scores_app, name="scores")
 app.add_typer(plans.plan_app, name="plan")
 app.add_typer(export.app, name="export")
+app.add_typer(national_plan.app, name="national-plan")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(followup.app, name="followup")
 app.command("web")(web.web)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pvpp.paths import policy_dir
-from pvpp.policy.models import Policy
+from pvpp.policy.models import Designed, Policy
 from pvpp.yamlio import DataFileError, format_loc, read_yaml
 
 PolicyError = DataFileError
@@ -138,8 +139,9 @@ def semantic_problems(policy: Policy) -> list[str]:
     return problems
 
 
-def marked_fields(policy: Policy) -> dict[str, tuple[str, ...]]:
-    """Every element's path in the file (``""`` for the top level, ``degree_scale``,
+def marked_fields(policy: BaseModel) -> dict[str, tuple[str, ...]]:
+    """Every element's path in the file (of a policy, or of another data file that marks its
+    designed fields the same way) (``""`` for the top level, ``degree_scale``,
     ``components[C1].items[1.1]``) → the fields it marks ``provisional``."""
     out: dict[str, tuple[str, ...]] = {}
 
@@ -163,7 +165,7 @@ def marked_fields(policy: Policy) -> dict[str, tuple[str, ...]]:
 LIBRARY_PREFIX = "library."
 
 
-def covered_fields(policy: Policy, path: str) -> list[tuple[str, str]]:
+def covered_fields(policy: BaseModel, path: str) -> list[tuple[str, str]]:
     """The (element path, field) pairs a ``covers`` path names; empty if none."""
     nodes = marked_fields(policy)
     where, _, field = path.rpartition(".")
@@ -179,7 +181,7 @@ def covered_fields(policy: Policy, path: str) -> list[tuple[str, str]]:
     return out
 
 
-def _node_at(policy: Policy, path: str) -> BaseModel | None:
+def _node_at(policy: BaseModel, path: str) -> BaseModel | None:
     node: BaseModel = policy
     for part in re.findall(r"([a-z_]+)(?:\[([^\]]+)\])?", path):
         name, ident = part
@@ -193,9 +195,19 @@ def _node_at(policy: Policy, path: str) -> BaseModel | None:
 
 
 def _provisional_problems(policy: Policy) -> list[str]:
+    return designed_problems(policy, policy.designed, external=(LIBRARY_PREFIX,))
+
+
+def designed_problems(
+    policy: BaseModel, designed: Sequence[Designed], *, external: tuple[str, ...] = ()
+) -> list[str]:
     """``provisional`` names real fields; every designed entry covers fields marked
     provisional, and every provisional field is covered by a designed entry (so each
-    designed value carries its marker, and each marker its explanation)."""
+    designed value carries its marker, and each marker its explanation).
+
+    ``policy`` is the file's root (a policy, or another data file that marks its designed
+    fields the same way, such as the specialised plans' library); a ``covers`` path with
+    one of the ``external`` prefixes belongs to another file, whose loader checks it."""
     out = []
     nodes = marked_fields(policy)
     for where, marked in nodes.items():
@@ -207,13 +219,13 @@ def _provisional_problems(policy: Policy) -> list[str]:
                     f"{where or '(top level)'}.provisional: {name!r} is not a field of this element"
                 )
     covered: set[tuple[str, str]] = set()
-    ids = Counter(d.id for d in policy.designed)
-    for entry in policy.designed:
+    ids = Counter(d.id for d in designed)
+    for entry in designed:
         if ids[entry.id] > 1:
             out.append(f"designed[{entry.id}]: id used {ids[entry.id]} times; ids must be unique")
         for path in entry.covers:
-            if path.startswith(LIBRARY_PREFIX):
-                continue  # the measures library's loader checks these against its own file
+            if path.startswith(external):
+                continue  # another file's loader checks these against that file
             pairs = covered_fields(policy, path)
             if not pairs:
                 out.append(f"designed[{entry.id}].covers: {path!r} names no field of this file")

@@ -610,3 +610,58 @@ class RoundMilestone(SQLModel, table=True):
     state: str = Field(default="planned", max_length=20)  # planned | in_progress | done
     updated_at: datetime = Field(default_factory=utcnow)
     note: str = Field(default="", max_length=2000)
+
+
+class NationalPlan(SQLModel, table=True):
+    """A version of a specialised plan (RV6 or RV7) of a round, drafted from the round's
+    aggregated gaps and edited by a coordinator: each save is a new version, older kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    direction: str = Field(max_length=10)  # RV6 | RV7
+    version: int
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=254)
+    note: str = Field(default="", max_length=2000)
+    # The needs the plan answers, as counted when it was drafted (pvpp.specialised.Need
+    # records), kept with every version so each reads the same later.
+    needs: Any = json_column()
+    # What the needs count: the round's closure (its date) or the current answers.
+    counted_on: date | None = None
+
+    __table_args__ = (UniqueConstraint("round_id", "direction", "version"),)
+
+
+class NationalPlanMeasure(SQLModel, table=True):
+    """A measure of a specialised plan version (pvpp.specialised.Measure)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="nationalplan.id", index=True)
+    position: int
+    key: str = Field(max_length=20)
+    template: str = Field(default="", max_length=40)
+    title: Any = json_column()  # {"lv": ..., "en": ...}
+    description: Any = json_column()
+    responsible: str = Field(max_length=300)
+    due_on: date
+    policy_measure: str = Field(max_length=10)
+    items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    institutions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="planned", max_length=20)  # planned | dropped
+    dropped_reason: str = Field(default="", max_length=2000)
+    provisional: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class NationalPlanChange(SQLModel, table=True):
+    """One change a version made: ``kind`` draft | add | change | drop, the measure before
+    and after, the reason, who and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="nationalplan.id", index=True)
+    measure_key: str = Field(default="", max_length=20)
+    kind: str = Field(max_length=20)
+    before: Any = json_column()
+    after: Any = json_column()
+    reason: str = Field(default="", max_length=2000)
+    actor: str = Field(max_length=254)
+    at: datetime = Field(default_factory=utcnow)
