@@ -11,15 +11,19 @@ system clock in production, the scenario's day in the demo.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 from prefect import flow, get_client
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.deployments import run_deployment
+from prefect.runtime import flow_run
 
 from flows import tasks
 from flows.root import Steps, app
 from pvpp.codes import check_institution_code, check_round_code
+from pvpp.prefect_runs import parameter_day, run_name
 from pvpp.prefect_sync import sync_result
 
 ASSESS_DEPLOYMENT = "assess/assess"  # flow name / deployment name
@@ -33,11 +37,23 @@ def _codes(round_code: str, institutions: list[str] | None = None) -> None:
         check_institution_code(code, "institutions")
 
 
+def name_of_run(kind: str, parameters: Mapping[str, Any]) -> str:
+    """A run's readable name (:func:`pvpp.prefect_runs.run_name`) from its parameters:
+    ``collect 2026-K1 2026-11-29``, the day being its ``today`` or the root clock's."""
+    day = parameter_day(parameters.get("today")) or app().today()
+    return run_name(kind, str(parameters.get("round_code", "")), day)
+
+
+def _named(kind: str) -> Callable[[], str]:
+    """The ``flow_run_name`` of a flow whose runs are named ``<kind> <round> <day>``."""
+    return lambda: name_of_run(kind, flow_run.parameters)
+
+
 def _folder(round_code: str, *parts: str) -> str:
     return str(app().settings.round_folder(round_code, *parts))
 
 
-@flow(name="launch-round")
+@flow(name="launch-round", flow_run_name=_named("launch"))
 def launch_round(round_code: str) -> int:
     """RV1/RV2: build every assigned institution's workbook and send the invitations;
     record the round's RV3/RV4 milestones."""
@@ -49,7 +65,7 @@ def launch_round(round_code: str) -> int:
     return steps.end(queued)
 
 
-@flow(name="collect-submissions")
+@flow(name="collect-submissions", flow_run_name=_named("collect"))
 def collect_submissions(
     round_code: str, drop_folder: str | None = None, today: date | None = None
 ) -> dict[str, int]:
@@ -63,7 +79,7 @@ def collect_submissions(
     return steps.end(counts)
 
 
-@flow(name="assess")
+@flow(name="assess", flow_run_name=_named("assess"))
 def assess(
     round_code: str, institutions: list[str] | None = None, today: date | None = None
 ) -> int:
@@ -109,7 +125,7 @@ def _assess_on_workers(round_code: str, batches: int, today: date | None) -> int
     return len(codes)
 
 
-@flow(name="follow-up")
+@flow(name="follow-up", flow_run_name=_named("follow-up"))
 def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
     """RV5: take status sheets and plan sheets in (re-planning on reported changes and on
     the teams' own shaping of their plans), request statuses at period ends, remind,
@@ -142,7 +158,7 @@ def follow_up(round_code: str, today: date | None = None) -> dict[str, object]:
     )
 
 
-@flow(name="national-plans")
+@flow(name="national-plans", flow_run_name=_named("national-plans"))
 def national_plans(round_code: str, today: date | None = None) -> str:
     """RV6/RV7: the national report with the need lists; RV3/RV4 milestones as a table."""
     _codes(round_code)
@@ -156,7 +172,7 @@ def national_plans(round_code: str, today: date | None = None) -> str:
     return tasks.national_report(round_code, _folder(round_code), today)
 
 
-@flow(name="cycle")
+@flow(name="cycle", flow_run_name=_named("cycle"))
 def cycle(
     round_code: str,
     drop_folder: str | None = None,

@@ -9,7 +9,14 @@ from __future__ import annotations
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from flows.cycle import assess, collect_submissions, cycle, follow_up, national_plans
+from flows.cycle import (
+    assess,
+    collect_submissions,
+    cycle,
+    follow_up,
+    launch_round,
+    national_plans,
+)
 from pvpp.codes import check_round_code
 from pvpp.prefect_sync import sync_result
 
@@ -22,13 +29,15 @@ SCHEDULES = {
 
 
 def deployments(round_code: str) -> list[RunnerDeployment]:
-    """The round's deployments; ``cycle`` and ``assess`` (which ``cycle`` runs in batches
-    on workers) have no schedule and are run on demand."""
+    """The round's deployments; ``cycle``, ``assess`` (which ``cycle`` runs in batches on
+    workers) and ``launch`` (which :func:`pvpp.launch.launch_round` runs when a server is
+    configured) have no schedule and are run on demand."""
     check_round_code(round_code, "round_code")
     params = {"round_code": round_code}
     made = [
         cycle.to_deployment(name="cycle", parameters=params),
         assess.to_deployment(name="assess", parameters=params),
+        launch_round.to_deployment(name="launch", parameters=params),
         collect_submissions.to_deployment(
             name="collect-daily",
             parameters=params,

@@ -172,7 +172,7 @@ NOT_NUMBERS = {
     "known", "latest", "left_out", "measure", "measures", "member", "message", "move", "na",
     "name", "names", "nk", "note", "on", "page", "period", "prerequisite",
     "prerequisite_period", "previous", "previous_period", "ratio", "reason", "respond_by",
-    "round", "scale", "services", "sheet", "since", "size", "source", "start", "steps",
+    "round", "scale", "services", "sheet", "since", "size", "source", "start", "state", "steps",
     "terms", "title", "training", "types", "value", "what", "where", "who",
 }  # fmt: skip
 

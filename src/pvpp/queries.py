@@ -8,9 +8,9 @@ round's institutions never runs one query per institution.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -24,6 +24,9 @@ from pvpp.store.models import (
     Assignment,
     AuditLog,
     DeliveryRecipient,
+    DraftAnswer,
+    DraftUpload,
+    EvidenceFile,
     Institution,
     MeasureStatus,
     OutboxMessage,
@@ -36,6 +39,7 @@ from pvpp.store.models import (
     TeamMember,
     Training,
     Transition,
+    WebSession,
     id_of,
 )
 from pvpp.teams import TeamStatus
@@ -466,3 +470,77 @@ def late_files(session: Session, assignment_ids: Iterable[int]) -> dict[int, lis
             LateFile(id_of(sub), sub.filename, sub.status, sub.received_at, sub.late_state or "")
         )
     return dict(out)
+
+
+def round_moves(session: Session, rnd: Round) -> list[tuple[int, datetime, str]]:
+    """Every recorded state change of the round's assignments, oldest first: (assignment
+    id, when, the state it moved to). One statement; only those columns are read."""
+    rows = session.exec(
+        select(Transition.assignment_id, Transition.at, Transition.to_state)
+        .join(Assignment, col(Transition.assignment_id) == Assignment.id)
+        .where(Assignment.round_id == rnd.id)
+        .order_by(col(Transition.id))
+    ).all()
+    return [(a, at, state) for a, at, state in rows]
+
+
+def round_draft_answered(session: Session, rnd: Round, fields: Collection[str]) -> dict[int, int]:
+    """Assignment id → how many of ``fields`` have a value in its online draft (the newest
+    save of each field, not blank), for a whole round in one statement (the counting is
+    done by the database: a round's drafts hold hundreds of thousands of saves)."""
+    if not fields:
+        return {}
+    newest = (
+        select(func.max(DraftAnswer.id))
+        .join(Assignment, col(DraftAnswer.assignment_id) == Assignment.id)
+        .where(Assignment.round_id == rnd.id, col(DraftAnswer.field).in_(sorted(fields)))
+        .group_by(col(DraftAnswer.assignment_id), col(DraftAnswer.field))
+    )
+    rows = session.exec(
+        select(DraftAnswer.assignment_id, func.count())
+        .where(col(DraftAnswer.id).in_(newest), func.trim(DraftAnswer.value) != "")
+        .group_by(col(DraftAnswer.assignment_id))
+    ).all()
+    return {a: int(n) for a, n in rows}
+
+
+def round_last_activity(session: Session, rnd: Round) -> dict[int, datetime]:
+    """Assignment id → the time of its newest activity: a state change, a save in the
+    online draft, a workbook uploaded in the portal or received, an evidence file
+    attached, or a sign-in of one of its institution's people (any round's session: a
+    person signs in to an institution, not to a round). Six statements for a whole round,
+    each grouped by the database."""
+    of_round = col(Assignment.round_id) == rnd.id
+    sources = [
+        (col(Transition.assignment_id), col(Transition.at)),
+        (col(DraftAnswer.assignment_id), col(DraftAnswer.saved_at)),
+        (col(DraftUpload.assignment_id), col(DraftUpload.uploaded_at)),
+        (col(EvidenceFile.assignment_id), col(EvidenceFile.added_at)),
+        (col(Submission.assignment_id), col(Submission.received_at)),
+    ]
+    out: dict[int, datetime] = {}
+
+    def keep(assignment_id: int | None, at: datetime | None) -> None:
+        if assignment_id is None or at is None:
+            return
+        if at.tzinfo is None:  # SQLite gives the stored UTC time back without its zone
+            at = at.replace(tzinfo=UTC)
+        if assignment_id not in out or at > out[assignment_id]:
+            out[assignment_id] = at
+
+    for key, at in sources:
+        for assignment_id, newest in session.exec(
+            select(key, func.max(at))
+            .join(Assignment, col(key) == Assignment.id)
+            .where(of_round)
+            .group_by(key)
+        ).all():
+            keep(assignment_id, newest)
+    for assignment_id, newest in session.exec(
+        select(Assignment.id, func.max(WebSession.created_at))
+        .join(WebSession, col(WebSession.institution_id) == Assignment.institution_id)
+        .where(of_round)
+        .group_by(col(Assignment.id))
+    ).all():
+        keep(assignment_id, newest)
+    return out

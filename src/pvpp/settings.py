@@ -143,6 +143,19 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Worker processes; default: the machine's cores"
     )
 
+    # A Prefect server (docs/deploy.md): launches go through its deployments and the
+    # console links to its runs; unset, a launch runs in the process that asks for it.
+    prefect_api_url: str | None = Field(
+        default=None,
+        description="The Prefect server's API, e.g. http://prefect.example:4200/api; unset: "
+        "no server (rounds are launched in-process, no links to runs)",
+    )
+    prefect_ui_url: str | None = Field(
+        default=None,
+        description="The Prefect UI's address for links to runs; default: the API's "
+        "address without its /api",
+    )
+
     round_files_dir: Path | None = Field(
         default=None,
         description="Where the flows file each round's workbooks, drop folder, plan PDFs and "
@@ -154,6 +167,14 @@ class Settings(BaseSettings):
         path = (self.round_files_dir or self.data_dir / "rounds").joinpath(round_code, *parts)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def prefect_ui(self) -> str | None:
+        """The Prefect UI's address (no trailing slash), when a server is configured."""
+        if self.prefect_ui_url:
+            return self.prefect_ui_url.rstrip("/")
+        if self.prefect_api_url:
+            return self.prefect_api_url.rstrip("/").removesuffix("/api")
+        return None
 
     def worker_count(self) -> int:
         """How many processes heavy work may use."""

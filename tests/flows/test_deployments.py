@@ -7,14 +7,20 @@ from pathlib import Path
 import yaml
 
 from flows.deployments import SCHEDULES, TIMEZONE, deployments
+from pvpp.launch import LAUNCH_DEPLOYMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_served_deployments_and_their_schedules() -> None:
     found = {d.name: d for d in deployments("2026-K1")}
-    assert set(found) == {"cycle", "assess", "collect-daily", "follow-up-daily", "national-weekly"}
-    assert found["cycle"].schedules in (None, []) and found["assess"].schedules in (None, [])
+    assert set(found) == {
+        "cycle", "assess", "launch", "collect-daily", "follow-up-daily", "national-weekly",
+    }  # fmt: skip
+    for name in ("cycle", "assess", "launch"):
+        assert found[name].schedules in (None, [])
+    # The deployment a launch goes through when a Prefect server is configured.
+    assert f"{found['launch'].flow_name}/launch" == LAUNCH_DEPLOYMENT
     for name, cron in SCHEDULES.items():
         (schedule,) = found[name].schedules
         assert schedule.schedule.cron == cron and schedule.schedule.timezone == TIMEZONE
@@ -25,7 +31,7 @@ def test_served_deployments_and_their_schedules() -> None:
 def test_prefect_yaml_matches_and_its_entrypoints_import() -> None:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in spec["deployments"]}
-    assert set(by_name) == {"cycle", "assess", *SCHEDULES}
+    assert set(by_name) == {"cycle", "assess", "launch", *SCHEDULES}
     for name, cron in SCHEDULES.items():
         assert by_name[name]["schedules"] == [{"cron": cron, "timezone": TIMEZONE}]
     import importlib

@@ -112,6 +112,7 @@ def test_injection_through_template_values_never_reaches_smtp(
             institution_name="VID\r\nBcc: victim@evil.example.org",
             round_code=ROUND,
             due_on=date(2026, 3, 31),
+            overdue=False,
         )
     with pytest.raises(MessageError), root.db.unit_of_work() as s:
         queue(s, **fields(to=["a@b.lv\nRCPT TO:<victim@evil.example.org>"]), settings=root.settings)

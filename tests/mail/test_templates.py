@@ -50,7 +50,8 @@ CONTEXT: dict[str, dict[str, Any]] = {
         "link_expires": date(2026, 5, 15),
     },
     "invitation": {"due_on": DUE, "portal_url": "http://localhost:8000/signin"},
-    "reminder": {"due_on": DUE},
+    "reminder": {"due_on": DUE, "overdue": False},
+    "extension": {"due_on": DUE, "previous_due": date(2026, 3, 15)},
     "returned": {"due_on": DUE, "problems": ["'K5'!D12: nav atbildēts", "'K7'!E3: <b>&</b>"]},
     "review_returned": {
         "due_on": DUE,

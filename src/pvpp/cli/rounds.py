@@ -1,4 +1,5 @@
-"""``pvpp round``: create rounds and watch their progress."""
+"""``pvpp round``: create, launch, extend, remind and close rounds, and watch their
+progress."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pvpp.cli.common import (
     command_group,
     console,
     data_table,
+    failed_items,
     institution_code_arg,
     parse_date,
     parse_lang,
@@ -315,4 +317,192 @@ def milestones_(
         if r["late"]:
             state_cell.append(" (late)", style="red")
         table.add_row(r["measure"], state_cell, r["due_on"].isoformat(), r["text_lv"], r["note"])
+    console.print(table)
+
+
+ActorOpt = Annotated[str, typer.Option(help="Who acts (name or email), for the audit log")]
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f} %"
+
+
+@app.command("progress")
+def progress_(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
+    group: Annotated[str | None, typer.Option(help="Only this table-1 group (e.g. IG1)")] = None,
+    state: Annotated[str | None, typer.Option(help="Only this state (e.g. in_progress)")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Only institutions whose name or code contains this")
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(help="Write the tables to FILE.xlsx (all) or FILE.csv (one)", dir_okay=False),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="The table to export: summary, states, line, behind, idle, "
+            "institutions (the CSV's default), milestones"
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="The export's language: lv or en")] = "lv",
+    today: Annotated[str | None, typer.Option(help="The day to judge on (YYYY-MM-DD)")] = None,
+) -> None:
+    """The round's progress: share complete, the completion line, counts per state, the
+    institutions furthest behind and those idle for 14 days, the national milestones."""
+    from pvpp.cli.common import file_errors
+    from pvpp.exports.progress import export_progress
+    from pvpp.round_progress import Filters, round_progress
+
+    language = parse_lang(lang)
+    app_ = today_option(ctx, today)
+    filters = Filters(group=group, state=state, name=name)
+    with app_.db.reading() as session:
+        view = round_progress(session, code, today=app_.today(), filters=filters)
+    if export is not None:
+        with file_errors():
+            summary = export_progress(view, export, lang=language, table=table)
+        rows = ", ".join(f"{k}: {v}" for k, v in summary.rows.items())
+        console.print(f"Written to {summary.path.resolve()} (rows — {rows})", highlight=False)
+        return
+    chosen = ", ".join(f"{k} {v!r}" for k, v in filters.given().items()) or "all institutions"
+    console.print(
+        plain(
+            f"Round {view.round_code} on {view.today} ({chosen}): {view.total} assigned, "
+            f"{view.handed_in} handed in ({_percent(view.share_handed_in)}), {view.complete} "
+            f"complete ({_percent(view.share_complete)}); due {view.due_on}."
+        ),
+        highlight=False,
+    )
+    states = data_table("state", "institutions", title="Per state")
+    for s, n in view.states:
+        states.add_row(name_of("state", s, "en"), str(n))
+    console.print(states)
+    # The line once a week and on the last day: a terminal is no chart.
+    line = data_table("day", "handed in", "complete", title="Completion over time")
+    for n, point in enumerate(view.line):
+        if n % 7 == 0 or n == len(view.line) - 1 or point.day == view.due_on:
+            mark = " (due)" if point.day == view.due_on else ""
+            line.add_row(f"{point.day}{mark}", str(point.handed_in), str(point.complete))
+    console.print(line)
+    for title, rows_ in (
+        ("Furthest behind", view.behind),
+        (f"No activity for {view.idle_after} days or more", view.idle),
+    ):
+        table_ = data_table("institution", "group", "state", "answered", "last activity",
+                            "idle days", title=title)  # fmt: skip
+        for r in rows_:
+            table_.add_row(
+                plain(f"{r.code} {r.name}"), r.group, name_of("state", r.state, "en"),
+                f"{r.answered}/{r.questions}",
+                r.last_active.strftime("%Y-%m-%d") if r.last_active else "—", str(r.idle_days),
+            )  # fmt: skip
+        console.print(table_)
+    marks = data_table("measure", "state", "due", "late", title="National milestones")
+    for m in view.milestones:
+        marks.add_row(
+            m["measure"], m["state"], m["due_on"].isoformat(), "late" if m["late"] else ""
+        )
+    console.print(marks)
+
+
+@app.command("extend")
+def extend(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
+    due: Annotated[str, typer.Option(help="The new due date (YYYY-MM-DD)")],
+    reason: Annotated[str, typer.Option(help="Why: kept in the audit log (not emailed)")],
+    actor: ActorOpt = "cli",
+    today: Annotated[str | None, typer.Option(help="The day it is done on (YYYY-MM-DD)")] = None,
+) -> None:
+    """Extend the round's due date; the teams that have not handed in are emailed the new
+    date (queued; sent by `pvpp outbox send` or the next flow)."""
+    from pvpp.round_actions import extend_due
+
+    due_on = parse_date(due, "--due")
+    app_ = today_option(ctx, today)
+    with app_.db.unit_of_work() as session:
+        done = extend_due(session, code, due_on=due_on, reason=reason, today=app_.today(),
+                          settings=app_.settings, actor=actor)  # fmt: skip
+    told = sum(new for _, new in done.queued)
+    console.print(
+        f"Round {done.round_code}: due date {done.previous} → {done.due_on}; "
+        f"{told} team{'' if told == 1 else 's'} told (queued; send with `pvpp outbox send`).",
+        highlight=False,
+    )
+    failed_items(done.queued)
+
+
+@app.command("remind")
+def remind(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
+    actor: ActorOpt = "cli",
+    today: Annotated[str | None, typer.Option(help="The day to act as (YYYY-MM-DD)")] = None,
+) -> None:
+    """Remind now every team without an accepted self-assessment (one reminder a day)."""
+    from pvpp.round_actions import remind_now
+
+    app_ = today_option(ctx, today)
+    with app_.db.unit_of_work() as session:
+        done = remind_now(session, code, today=app_.today(), settings=app_.settings, actor=actor)
+    new = sum(created for _, created in done)
+    console.print(
+        f"Round {code}: {new} reminder{'' if new == 1 else 's'} queued"
+        + (f", {len(done) - new} already queued today" if len(done) > new else "")
+        + " (send with `pvpp outbox send`).",
+        highlight=False,
+    )
+    failed_items(done)
+
+
+@app.command("launch")
+def launch(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
+    actor: ActorOpt = "cli",
+) -> None:
+    """Launch the round: milestones, workbooks, invitations, delivery — on the Prefect
+    server's `launch` deployment when PVPP_PREFECT_API_URL is set, in this process
+    otherwise. Safe to run again."""
+    from pvpp.launch import launch_round
+
+    app_ = root(ctx)
+    done = launch_round(code, settings=app_.settings, db=app_.db, today=app_.today(),
+                        actor=actor)  # fmt: skip
+    if done.via == "prefect":
+        console.print(
+            plain(f"Queued the Prefect run “{done.run_name}” ({done.run_id}): {done.url}"),
+            highlight=False,
+        )
+        return
+    console.print(
+        f"Launched {done.round_code} in this process: {len(done.invited)} invitation(s) "
+        f"queued, {done.sent} email(s) sent.",
+        highlight=False,
+    )
+    if done.failed:
+        from pvpp.cli.common import fail
+
+        fail(*(f"invitation {f.item}: {f.reason}" for f in done.failed))
+
+
+@app.command("runs")
+def runs(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="Round code", callback=round_code_arg)],
+) -> None:
+    """The round's flow runs on the Prefect server, with links into the Prefect UI."""
+    from pvpp.prefect_runs import round_runs
+
+    settings = root(ctx).settings
+    if not settings.prefect_api_url:
+        console.print("No Prefect server is configured (PVPP_PREFECT_API_URL).", highlight=False)
+        return
+    table = data_table("run", "state", "started", "link", title=f"Round {code}: Prefect runs")
+    for r in round_runs(code, settings):
+        started = r.started.strftime("%Y-%m-%d %H:%M") if r.started else "—"
+        table.add_row(plain(r.name), r.state, started, r.url or "")
     console.print(table)

@@ -4,7 +4,8 @@
 |------------|---------------------------|-----------|------------|-------------------------|
 | plan       | head of the institution   | team lead | plan PDF   | plan version            |
 | invitation | the team (head if none)   |           | workbook   | 0                       |
-| reminder   | the team (head if none)   |           |            | 0: one per round        |
+| reminder   | the team (head if none)   |           |            | 0: one per round³       |
+| extension  | the team (head if none)   |           |            | new due date YYYYMMDD   |
 | returned   | the team (head if none)   |           |            | submission id           |
 | review_returned | the team (head if none) |        |            | review id               |
 | followup   | the team (head if none)   |           | status sheet | period end YYYYMMDD   |
@@ -21,6 +22,8 @@
 
 ¹ ``coordinator_email`` when set, otherwise the team lead.
 ² Not about a round: the round part of its business key is :data:`PORTAL` (``portal``).
+³ The one before the due date; one a coordinator sends (``pvpp round remind``) carries
+  the day it is sent, YYYYMMDD: one a day at most.
 
 The plan email and every approval reminder and escalation carry a one-time approval link
 (:mod:`pvpp.approval_links`); a link is issued only when its message is queued for the
@@ -327,10 +330,41 @@ def queue_reminder(
     institution: str,
     lang: str | None = None,
     settings: Settings,
+    today: date | None = None,
+    version: int = 0,
 ) -> Queued:
-    """A reminder that the workbook is due soon (one per round and institution)."""
+    """A reminder that the workbook is due soon, or (``today`` after the due date) that it
+    is overdue. Version 0 is the one before the due date (one per round and
+    institution); a coordinator's reminder carries the day it is sent (YYYYMMDD)."""
     ctx = _context(session, round_code, institution)
-    return _to_team(session, "reminder", ctx.round, ctx.institution, lang=lang, settings=settings)
+    overdue = today is not None and today > ctx.round.due_on
+    return _to_team(
+        session, "reminder", ctx.round, ctx.institution, lang=lang, settings=settings,
+        version=version, overdue=overdue,
+    )  # fmt: skip
+
+
+def day_key(day: date) -> int:
+    """A day as the version part of a business key: YYYYMMDD (one message a day)."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def queue_extension(
+    session: Session,
+    *,
+    round_code: str,
+    institution: str,
+    previous_due: date,
+    lang: str | None = None,
+    settings: Settings,
+) -> Queued:
+    """The round's due date has been extended: the new date (the round's) and the one it
+    replaces, to the team. One per institution and new due date."""
+    ctx = _context(session, round_code, institution)
+    return _to_team(
+        session, "extension", ctx.round, ctx.institution, lang=lang, settings=settings,
+        version=day_key(ctx.round.due_on), previous_due=previous_due,
+    )  # fmt: skip
 
 
 def problem_lines(problems: list[dict[str, Any]], lang: str) -> list[str]:
@@ -787,7 +821,7 @@ def queue_due_reminders(session: Session, today: date, settings: Settings) -> Ba
             queued = out.attempt_in(
                 session, inst.code,
                 partial(queue_reminder, session, round_code=rnd.code, institution=inst.code,
-                        settings=settings),
+                        settings=settings, today=today),
             )  # fmt: skip
             if queued is not None:
                 out.append(queued)
@@ -812,6 +846,7 @@ def queue_due_escalations(session: Session, today: date, settings: Settings) -> 
 
 __all__ = [
     "approval_escalation_key",
+    "day_key",
     "overdue_measures",
     "problem_lines",
     "queue_approval_escalation",
@@ -820,6 +855,7 @@ __all__ = [
     "queue_due_escalations",
     "queue_due_reminders",
     "queue_escalation",
+    "queue_extension",
     "queue_followup",
     "queue_invitation",
     "queue_plan",

@@ -36,6 +36,7 @@ KINDS = (
     "plan",
     "invitation",
     "reminder",
+    "extension",
     "returned",
     "followup",
     "escalation",

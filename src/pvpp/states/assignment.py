@@ -76,3 +76,17 @@ REOPENABLE = PLAN_OUT
 ANSWERS_OPEN = frozenset({S.INVITED, S.IN_PROGRESS, S.RETURNED})
 #: The first answer saved online moves an invited assignment here.
 STARTED_ONLINE = S.IN_PROGRESS
+#: The institution's move is next: nothing handed in yet, or handed back to it. The
+#: ministry's progress view lists these as behind and as idle (:mod:`pvpp.progress`).
+OWES_WORK = frozenset({S.INVITED, S.IN_PROGRESS, S.RETURNED})
+#: Handed in: a workbook or the online answers are with the ministry, or accepted and beyond.
+HANDED_IN = frozenset({S.SUBMITTED}) | ASSESSED
+#: How far along its way an assignment is, for ordering (the progress view's "behind"): a
+#: returned one has handed answers in once, so it is ahead of one still filling them.
+ORDER: dict[AssignmentState, int] = {
+    s: n
+    for n, s in enumerate(
+        (S.INVITED, S.IN_PROGRESS, S.RETURNED, S.SUBMITTED, S.ACCEPTED, S.PLANNED,
+         S.PLAN_SENT, S.IN_FOLLOW_UP)
+    )
+}  # fmt: skip

@@ -1,0 +1,86 @@
+"""Launching a round: one service, on the Prefect server when one is configured (through
+the ``launch`` deployment, the run named and linked), in-process otherwise."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from pvpp.app import App
+from pvpp.launch import LAUNCH_DEPLOYMENT, ROUND_LAUNCH, launch_round
+from pvpp.mail.outbox import list_messages
+from pvpp.policy import load_policy
+from pvpp.registry import import_registry
+from pvpp.rounds import RoundError, create_round
+from pvpp.store.models import AuditLog, RoundMilestone
+from tests.conftest import make_root, settings_for
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROUND = "2026-K1"
+DAY = date(2026, 1, 15)
+
+
+@pytest.fixture
+def created(store: str, root: App) -> None:
+    with root.db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"),
+                        settings=root.settings)  # fmt: skip
+        create_round(s, code=ROUND, opens_on=DAY, due_on=date(2026, 3, 31),
+                     institutions=["VID", "VARAM"],
+                     questionnaire_version="pvpp2027-q1")  # fmt: skip
+
+
+def _audit(root: App) -> list[dict[str, object]]:
+    with root.db.reading() as s:
+        return [e.detail for e in s.exec(select(AuditLog).where(AuditLog.action == ROUND_LAUNCH))]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_without_a_server_the_round_is_launched_in_process(created: None, root: App) -> None:
+    done = launch_round(ROUND, settings=root.settings, db=root.db, today=DAY,
+                        actor="koordinators", ip="192.0.2.1")  # fmt: skip
+    assert (done.via, done.run_name, done.url) == ("in_process", "launch 2026-K1 2026-01-15", None)
+    assert sorted(done.invited) == ["VARAM", "VID"] and done.failed == [] and done.sent == 2
+    assert (root.settings.round_folder(ROUND, "workbooks") / "VID.xlsx").exists()
+    with root.db.reading() as s:
+        assert [m.state for m in list_messages(s)] == ["sent", "sent"]
+        assert s.exec(select(RoundMilestone)).first() is not None
+    # Asked again: nothing twice.
+    again = launch_round(ROUND, settings=root.settings, db=root.db, today=DAY, actor="k")
+    assert (again.invited, again.sent) == ([], 0)
+    assert _audit(root)[0] == {"via": "in_process", "ip": "192.0.2.1"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_with_a_server_the_launch_deployment_runs_it(
+    created: None, root: App, tmp_path: Path
+) -> None:
+    asked = []
+
+    def submit(deployment: str, parameters: dict[str, object], name: str) -> str:
+        asked.append((deployment, parameters, name))
+        return "0f1e"
+
+    server = make_root(settings_for(tmp_path / "var", database_url=root.settings.database_url,
+                                    prefect_api_url="http://prefect.example:4200/api"))  # fmt: skip
+    try:
+        done = launch_round(ROUND, settings=server.settings, db=server.db, today=DAY,
+                            actor="k", submit=submit)  # fmt: skip
+    finally:
+        server.close()
+    assert asked == [(LAUNCH_DEPLOYMENT, {"round_code": ROUND}, "launch 2026-K1 2026-01-15")]
+    assert (done.via, done.run_id) == ("prefect", "0f1e")
+    assert done.url == "http://prefect.example:4200/runs/flow-run/0f1e"
+    with root.db.reading() as s:
+        assert list_messages(s) == []  # the workers do the work
+    assert _audit(root) == [{"via": "prefect", "run_id": "0f1e", "ip": ""}]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_unknown_round_is_refused_before_anything(created: None, root: App) -> None:
+    with pytest.raises(RoundError, match="no round '2030-K1'"):
+        launch_round("2030-K1", settings=root.settings, db=root.db, today=DAY, actor="k",
+                     submit=lambda *_: pytest.fail("nothing is queued"))  # fmt: skip
