@@ -126,6 +126,29 @@ class Settings(BaseSettings):
         description="Send the portal's cookies over HTTPS only; default: yes, unless "
         "public_url is http://localhost or http://127.0.0.1 (a developer's machine)",
     )
+    # The ministry's console (docs/web.md "The console", docs/security.md): the lock-out
+    # after ``console_lockout_failures`` failed attempts in a row (a wrong password or
+    # code) for ``console_lockout_minutes``; failed attempts counted per client and per
+    # typed address within an hour (429 past either); the second factor asked within
+    # ``console_code_minutes`` of the password; the session's idle and absolute timeouts.
+    console_lockout_failures: int = Field(default=5, ge=1)
+    console_lockout_minutes: int = Field(default=15, ge=1)
+    console_client_failures_per_hour: int = Field(default=30, ge=1)
+    console_address_failures_per_hour: int = Field(default=10, ge=1)
+    console_code_minutes: int = Field(default=5, ge=1)
+    console_session_idle_minutes: int = Field(default=30, ge=1)
+    console_session_hours: int = Field(default=8, ge=1)
+    # Optional OpenID Connect sign-in to the console (off while the client id is unset):
+    # the provider's discovery document, this client's id and secret. The verified email
+    # must be an active console account's. ``console_oidc_totp``: still ask the account's
+    # TOTP code afterwards (turn off only when the provider enforces a second factor).
+    console_oidc_metadata_url: str | None = Field(
+        default=None,
+        description="The provider's /.well-known/openid-configuration URL",
+    )
+    console_oidc_client_id: str | None = None
+    console_oidc_client_secret: SecretStr | None = None
+    console_oidc_totp: bool = True
     coordinator_email: str | None = Field(
         default=None,
         description="The VARAM coordinator: copied on approval escalations (otherwise the "
