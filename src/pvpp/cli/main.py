@@ -32,6 +32,7 @@ from pvpp.cli import (
     rounds,
     submissions,
     team,
+    user,
     web,
     workbook,
 )
@@ -80,6 +81,7 @@ app.add_typer(plans.plan_app, name="plan")
 app.add_typer(export.app, name="export")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(followup.app, name="followup")
+app.add_typer(user.app, name="user")
 app.command("web")(web.web)
 
 
