@@ -462,3 +462,17 @@ def late_files(session: Session, assignment_ids: Iterable[int]) -> dict[int, lis
             LateFile(id_of(sub), sub.filename, sub.status, sub.received_at, sub.late_state or "")
         )
     return dict(out)
+
+
+def assignment_state_counts(session: Session) -> dict[int, dict[str, int]]:
+    """For every round (its id): how many of its assignments are in each state, in one
+    statement (the console's list of rounds)."""
+    rows = session.exec(
+        select(Assignment.round_id, Assignment.state, func.count()).group_by(
+            col(Assignment.round_id), col(Assignment.state)
+        )
+    ).all()
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for round_id, state, count in rows:
+        out[round_id][state] = int(count)
+    return dict(out)
