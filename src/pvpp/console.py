@@ -36,7 +36,7 @@ def home(session: Session, person: ConsolePerson) -> dict[str, Any]:
                 "opens_on": rnd.opens_on,
                 "due_on": rnd.due_on,
                 "questionnaire": rnd.questionnaire_version,
-                "states": [(state.value, mine.get(state.value, 0)) for state in AssignmentState],
+                "counts": {state.value: mine.get(state.value, 0) for state in AssignmentState},
                 "total": sum(mine.values()),
             }
         )
