@@ -70,7 +70,6 @@ __all__ = [
     "current",
     "end_session",
     "pending",
-    "start_verified",
 ]
 
 ATTEMPT_KIND = "console"
@@ -329,51 +328,6 @@ def check_code_step(
     if error is not None or done is None:
         raise error or ConsoleSigninFailed("expired", t("console.signin.expired", lang))
     return done
-
-
-def start_verified(
-    session: Session,
-    account: ConsoleAccount,
-    *,
-    now: datetime,
-    where: Mapping[str, str],
-    method: str,
-    replaces: str | None = None,
-) -> str:
-    """A verified session for ``account`` signed in another way (OpenID Connect without the
-    code step); returns its id."""
-    if replaces:
-        end_session(session, replaces, now=now, reason="replaced")
-    row = ConsoleSession(
-        sid_sha256="", account_id=id_of(account), method=method, created_at=now,
-        verified_at=now, last_seen_at=now, user_agent=where.get("user_agent", "")[:300],
-        ip=where.get("ip", "")[:45],
-    )  # fmt: skip
-    sid = _new_sid(row)
-    session.add(row)
-    account.failed, account.locked_until = 0, None
-    session.add(account)
-    session.flush()
-    audit.record(session, actor=account.email, action="console.signin", entity="console",
-                 key=account.email, outcome="ok", method=method, session_id=id_of(row),
-                 **where)  # fmt: skip
-    return sid
-
-
-def start_pending(
-    session: Session, account: ConsoleAccount, *, now: datetime, where: Mapping[str, str],
-    method: str,
-) -> str:  # fmt: skip
-    """A pending session for ``account`` (its first step done another way: OpenID
-    Connect), waiting for the code; returns its id."""
-    row = ConsoleSession(
-        sid_sha256="", account_id=id_of(account), method=method, created_at=now,
-        last_seen_at=now, user_agent=where.get("user_agent", "")[:300],
-        ip=where.get("ip", "")[:45],
-    )  # fmt: skip
-    sid = _new_sid(row)
-    session.add(row)
-    return sid
 
 
 def _person(row: ConsoleSession, account: ConsoleAccount) -> ConsolePerson:

@@ -138,17 +138,6 @@ class Settings(BaseSettings):
     console_code_minutes: int = Field(default=5, ge=1)
     console_session_idle_minutes: int = Field(default=30, ge=1)
     console_session_hours: int = Field(default=8, ge=1)
-    # Optional OpenID Connect sign-in to the console (off while the client id is unset):
-    # the provider's discovery document, this client's id and secret. The verified email
-    # must be an active console account's. ``console_oidc_totp``: still ask the account's
-    # TOTP code afterwards (turn off only when the provider enforces a second factor).
-    console_oidc_metadata_url: str | None = Field(
-        default=None,
-        description="The provider's /.well-known/openid-configuration URL",
-    )
-    console_oidc_client_id: str | None = None
-    console_oidc_client_secret: SecretStr | None = None
-    console_oidc_totp: bool = True
     coordinator_email: str | None = Field(
         default=None,
         description="The VARAM coordinator: copied on approval escalations (otherwise the "

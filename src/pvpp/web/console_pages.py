@@ -1,5 +1,5 @@
 """The ministry console's routes (``/console/…``): signing in with a password and a TOTP
-code (or OpenID Connect, when configured), signing out, and the console's pages.
+code, signing out, and the console's pages.
 
 Like the portal's routes, each asks a service and renders what it returns
 (:mod:`pvpp.console_auth` for signing in, :mod:`pvpp.console` for the pages' data). Every
@@ -49,12 +49,10 @@ def _signin_page(
     request: Request, *, email: str = "", errors: list[tuple[str, str]] | None = None,
     status: int = 200, notice: str = "",
 ) -> Response:  # fmt: skip
-    app = root(request)
     shown = [(field, t(key, lang(request))) for field, key in errors or []]
     return page(
         request, "console/signin.html.j2", "console.signin.title", status=status,
         email=email[:MAX_EMAIL], errors=shown, notice=notice,
-        oidc=bool(app.settings.console_oidc_client_id),
     )  # fmt: skip
 
 
