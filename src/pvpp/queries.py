@@ -544,3 +544,17 @@ def round_last_activity(session: Session, rnd: Round) -> dict[int, datetime]:
     ).all():
         keep(assignment_id, newest)
     return out
+
+
+def assignment_state_counts(session: Session) -> dict[int, dict[str, int]]:
+    """For every round (its id): how many of its assignments are in each state, in one
+    statement (the console's list of rounds)."""
+    rows = session.exec(
+        select(Assignment.round_id, Assignment.state, func.count()).group_by(
+            col(Assignment.round_id), col(Assignment.state)
+        )
+    ).all()
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for round_id, state, count in rows:
+        out[round_id][state] = int(count)
+    return dict(out)

@@ -126,6 +126,18 @@ class Settings(BaseSettings):
         description="Send the portal's cookies over HTTPS only; default: yes, unless "
         "public_url is http://localhost or http://127.0.0.1 (a developer's machine)",
     )
+    # The ministry's console (docs/web.md "The console", docs/security.md): the lock-out
+    # after ``console_lockout_failures`` failed attempts in a row (a wrong password or
+    # code) for ``console_lockout_minutes``; failed attempts counted per client and per
+    # typed address within an hour (429 past either); the second factor asked within
+    # ``console_code_minutes`` of the password; the session's idle and absolute timeouts.
+    console_lockout_failures: int = Field(default=5, ge=1)
+    console_lockout_minutes: int = Field(default=15, ge=1)
+    console_client_failures_per_hour: int = Field(default=30, ge=1)
+    console_address_failures_per_hour: int = Field(default=10, ge=1)
+    console_code_minutes: int = Field(default=5, ge=1)
+    console_session_idle_minutes: int = Field(default=30, ge=1)
+    console_session_hours: int = Field(default=8, ge=1)
     coordinator_email: str | None = Field(
         default=None,
         description="The VARAM coordinator: copied on approval escalations (otherwise the "

@@ -29,6 +29,7 @@ from pvpp.store.models import (
 )
 from pvpp.web import create_app
 from tests.web.conftest import NAMES, PUBLIC, A, B, World, team_of
+from tests.web.consoles import console_sign_in
 
 VISITORS = ("anonymous", "team", "lead", "head")
 # What each route is, for the walk:
@@ -65,6 +66,22 @@ ROUTES = {
     ("POST", "/progress/evidence"): "open",
     ("GET", "/evidence"): "open",
     ("GET", "/evidence/{evidence_id}"): "ids",
+    # The ministry's console: its sign-in steps are open to anyone; its pages take a
+    # console session of the roles in CONSOLE_ACCESS (an institution's session is nobody
+    # there: 401).
+    ("GET", "/console/signin"): "open",
+    ("POST", "/console/signin"): "open",
+    ("GET", "/console/signin/code"): "open",
+    ("POST", "/console/signin/code"): "open",
+    ("POST", "/console/signout"): "open",
+    ("GET", "/console"): "console",
+    ("GET", "/console/accounts"): "console",
+}
+#: The console's roles, and which of them each console page admits (others get 403).
+CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
+CONSOLE_ACCESS = {
+    ("GET", "/console"): CONSOLE_ROLES,
+    ("GET", "/console/accounts"): ("coordinator",),
 }
 # Every form field any route reads, with a value that would do something.
 FORM = {
@@ -198,6 +215,8 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
         assert not leaked, (who, method, url, leaked)
         if path.startswith("/questionnaire/"):  # B's assignment: as if there were none
             assert status == (401 if who == "anonymous" else 404), (who, method, url, status)
+        if kind == "console":  # an institution's session opens no console page
+            assert status == 401, (who, method, url, status)
         if kind == "open" and method == "POST" and who != "anonymous" and path == "/signout":
             client = _visitor(world, who)  # signed out by the walk: sign in again
 
@@ -300,3 +319,31 @@ def test_nothing_of_b_changes_whatever_a_s_people_post(world: World, who: str) -
         assert len(s.exec(select(Plan)).all()) == 2
         b_row = s.get(EvidenceFile, b_file)
         assert b_row is not None and b_row.removed_at is None
+
+
+@pytest.mark.parametrize("role", CONSOLE_ROLES)
+def test_a_console_person_opens_the_console_pages_of_their_role_and_no_institution_page(
+    world: World, role: str
+) -> None:
+    """The console's roles walk every route: a console page answers the roles it admits
+    (403 to the others); an institution's page knows nobody (401), shows nothing of B."""
+    assert set(CONSOLE_ACCESS) == {r for r, kind in ROUTES.items() if kind == "console"}
+    secret = _b_data(world)
+    client = console_sign_in(world, role)
+    for method, path in _routes(world):
+        kind = ROUTES[(method, path)]
+        if path.startswith("/console/sign"):  # the sign-in steps and sign-out: not pages
+            continue
+        url = path.format(**_values(world, kind, path)) if "{" in path else path
+        status, body = _request(client, method, url, {**FORM, "remove": "1"})
+        if kind == "console":
+            expected = 200 if role in CONSOLE_ACCESS[(method, path)] else 403
+            assert status == expected, (role, method, url, status)
+        elif kind in ("ids", "link"):
+            assert status in (401, 403, 404), (role, method, url, status)
+        elif path not in ("/signin", "/signout"):
+            assert status in (401, 403), (role, method, url, status)
+        leaked = [text for text in secret if text in body]
+        assert not leaked, (role, method, url, leaked)
+    # Still signed in to the console after the walk (the portal's sign-out is not its).
+    assert client.get("/console").status_code == 200

@@ -34,6 +34,7 @@ from pvpp.cli import (
     rounds,
     submissions,
     team,
+    user,
     web,
     workbook,
 )
@@ -84,6 +85,7 @@ app.add_typer(export.app, name="export")
 app.add_typer(national_plan.app, name="national-plan")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(followup.app, name="followup")
+app.add_typer(user.app, name="user")
 app.command("web")(web.web)
 
 

@@ -399,6 +399,48 @@ class WebSession(SQLModel, table=True):
     ip: str = Field(default="", max_length=45)
 
 
+class ConsoleAccount(SQLModel, table=True):
+    """A person of the ministry who signs in to the console (:mod:`pvpp.accounts`): a
+    coordinator, reviewer or analyst. The password is kept as its argon2id hash and the
+    TOTP secret encrypted under the installation's key, so a copy of the database signs
+    nobody in. ``totp_step`` is the last time step whose code was used (a code works once);
+    ``failed`` the failed attempts in a row and ``locked_until`` the lock-out
+    (:mod:`pvpp.access`). An account is disabled, never deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=254)  # lower case
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)  # coordinator | reviewer | analyst
+    password_hash: str = Field(max_length=200)
+    totp_secret: str = Field(max_length=200)  # AES-GCM under the installation's key
+    totp_step: int | None = None
+    disabled: bool = False
+    failed: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A session of the console (:mod:`pvpp.console_auth`), kept apart from the portal's
+    (:class:`WebSession`): its own cookie, so neither opens the other's pages. Only the
+    session id's SHA-256 is stored. ``verified_at`` is None while the second factor is
+    still to come (after the password); the id changes when it comes. Ended, never
+    deleted: ``end_reason`` is signout | idle | expired | replaced | revoked | abandoned."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid_sha256: str = Field(unique=True, max_length=64)
+    account_id: int = Field(foreign_key="consoleaccount.id", index=True)
+    method: str = Field(default="password", max_length=10)  # password | oidc
+    created_at: datetime = Field(default_factory=utcnow)
+    verified_at: datetime | None = None
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    end_reason: str = Field(default="", max_length=20)
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=45)
+
+
 class DraftAnswer(SQLModel, table=True):
     """One saved value of one field of an assignment's answers being filled online
     (:mod:`pvpp.drafts`). Never updated: every save is a new row and the newest row of a

@@ -12,8 +12,10 @@ Around every request (:func:`_frame`):
 - the browser's own random value (a cookie) to which forms are bound before signing in
   (:func:`pvpp.web.deps.guard`);
 - the session cookie set after signing in and cleared after signing out or when the
-  session has ended; every cookie HttpOnly, SameSite=Lax and, unless the portal runs on
-  a developer's http://localhost, Secure with the ``__Host-`` prefix;
+  session has ended (the console's own, ``pvpp_console`` and the sign-in step's
+  ``pvpp_console_step``, through ``request.state.cookies_out``); every cookie HttpOnly,
+  SameSite=Lax and, unless the portal runs on a developer's http://localhost, Secure
+  with the ``__Host-`` prefix;
 - headers that keep pages out of frames, caches and other sites' Referer (sign-in and
   approval links carry their token in the path).
 """
@@ -32,7 +34,7 @@ from pvpp.app import App
 from pvpp.drafts import PENDING_HOURS
 from pvpp.i18n import LANGS
 from pvpp.sessions import new_secret
-from pvpp.web import pages
+from pvpp.web import console_pages, pages
 from pvpp.web.deps import cookie_name, guard
 from pvpp.web.errors import install_handlers
 from pvpp.web.render import static_dir
@@ -61,7 +63,7 @@ def create_app(app: App) -> FastAPI:
     install_handlers(web)
     # Each route is added to the app itself (not as an included router), so the app's
     # own list of routes is the whole list: the authorisation test walks it.
-    for route in pages.router.routes:
+    for route in [*pages.router.routes, *console_pages.router.routes]:
         assert isinstance(route, APIRoute)
         web.add_api_route(route.path, route.endpoint, methods=sorted(route.methods or ()),
                           name=route.name)  # fmt: skip
@@ -98,6 +100,9 @@ def create_app(app: App) -> FastAPI:
         request.state.session_cookie = None
         request.state.pending_cookie = None
         request.state.pending = request.cookies.get(names["pending"], "")
+        # Other cookies a route sets or clears: base name -> (value, or None to clear;
+        # max age in seconds, or None for the browser's session) (the console's).
+        request.state.cookies_out = {}
         response = await call_next(request)
         if chosen in LANGS and chosen != kept:
             set_cookie(response, names["lang"], lang, LANG_COOKIE_DAYS * 24 * 3600)
@@ -117,6 +122,13 @@ def create_app(app: App) -> FastAPI:
             )
         elif pending:
             set_cookie(response, names["pending"], pending, PENDING_COOKIE_SECONDS)
+        for base, (value, max_age) in request.state.cookies_out.items():
+            name = cookie_name(base, secure)
+            if value is None:
+                response.delete_cookie(name, path="/", secure=secure, httponly=True,
+                                       samesite="lax")  # fmt: skip
+            else:
+                set_cookie(response, name, value, max_age)
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"

@@ -9,13 +9,17 @@ sessions and a person removed from the team is signed out on their next request.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends
 from starlette.requests import Request
 
+from pvpp import console_auth
+from pvpp.access import COORDINATOR, ROLES
 from pvpp.app import App
+from pvpp.console_auth import ConsolePerson
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
 from pvpp.sessions import Viewer, csrf_ok, csrf_token, current
@@ -121,6 +125,68 @@ def signed_in(person: Person) -> Viewer:
 
 SignedIn = Annotated[Viewer, Depends(signed_in)]
 
+#: The console's pages: their own session cookie (:mod:`pvpp.console_auth`), their own
+#: CSRF binding.
+CONSOLE = "/console"
+CONSOLE_COOKIE = "pvpp_console"
+#: The pending sign-in between the password and the code.
+CONSOLE_STEP_COOKIE = "pvpp_console_step"
+
+
+def is_console(path: str) -> bool:
+    """Whether ``path`` is one of the console's (``/console`` and below)."""
+    return path == CONSOLE or path.startswith(CONSOLE + "/")
+
+
+def console_viewer(request: Request) -> ConsolePerson | None:
+    """The signed-in console person of the request (their own cookie, never the
+    portal's), or None. A session found ended has its cookie cleared on the response."""
+    request.state.console_sid = None
+    request.state.console = None
+    name = cookie_name(CONSOLE_COOKIE, root(request).settings.cookies_secure())
+    sid = request.cookies.get(name)
+    if not sid:
+        return None
+    app = root(request)
+    with app.db.unit_of_work() as session:
+        found = console_auth.current(session, sid, now=app.clock.now(), settings=app.settings)
+    if found is None:
+        request.state.cookies_out[CONSOLE_COOKIE] = (None, None)
+        return None
+    request.state.console_sid = sid
+    request.state.console = found
+    return found
+
+
+ConsoleViewer = Annotated[ConsolePerson | None, Depends(console_viewer)]
+
+
+def console_person(*roles: str) -> Callable[[ConsolePerson | None], ConsolePerson]:
+    """A dependency for a console route open to ``roles`` (:data:`pvpp.access.ROLES`):
+    the signed-in console person; nobody signed in to the console gets the console's
+    sign-in page (401; an institution's session does not count), a person of another role
+    403. Use it as ``person: Annotated[ConsolePerson, Depends(console_person(COORDINATOR,
+    REVIEWER))]``, or one of :data:`AnyConsole`, :data:`CoordinatorOnly`."""
+    unknown = set(roles) - set(ROLES)
+    if not roles or unknown:
+        raise ValueError(f"console roles are {ROLES}, not {sorted(unknown) or 'none'}")
+    admitted = frozenset(roles)
+
+    def person(found: ConsoleViewer) -> ConsolePerson:
+        if found is None:
+            raise PageError(401, "console_signin_required")
+        if found.role not in admitted:
+            raise PageError(403, "console_role")
+        return found
+
+    return person
+
+
+#: Any console role (coordinator, reviewer, analyst).
+AnyConsole = Annotated[ConsolePerson, Depends(console_person(*ROLES))]
+#: The coordinator only.
+CoordinatorOnly = Annotated[ConsolePerson, Depends(console_person(COORDINATOR))]
+
 
 def _origin_ok(request: Request, public_url: str) -> bool:
     """A state-changing request must come from the portal's own pages: the browser's
@@ -167,7 +233,7 @@ def _too_large(request: Request, path: str, settings: Settings) -> PageError:
     return PageError(413, "file_too_large", t("web.wb.too_large", lang(request), limit=limit))
 
 
-async def guard(request: Request, person: Person) -> None:
+async def guard(request: Request, person: Person, console: ConsoleViewer) -> None:
     """Run before every route (a dependency of the whole app): gives the request its CSRF
     token, bound to the session or, without one, to the browser's own cookie; and refuses
     (403) any state-changing request that does not carry that token in its form or does
@@ -179,10 +245,16 @@ async def guard(request: Request, person: Person) -> None:
     One exception, so that nothing typed is lost: answers posted to the questionnaire
     with the token of the session the browser held until this very request (it has just
     ended, idle or too old) pass, marked ``request.state.stale_sid``; the route keeps them
-    for that session's person and asks them to sign in again (:func:`pvpp.drafts.park`)."""
+    for that session's person and asks them to sign in again (:func:`pvpp.drafts.park`).
+
+    The console's forms (``/console/…``) are bound to the console's session, never the
+    portal's (without one, to the browser's value), so a token of one area is refused by
+    the other."""
     app = root(request)
     key = app.settings.signing_key()
     binding: str | None = request.state.sid if person is not None else request.state.browser
+    if is_console(request.url.path):  # the console's forms: its own session's token
+        binding = request.state.console_sid if console is not None else request.state.browser
     request.state.csrf = csrf_token(key, binding) if binding else ""
     request.state.stale_sid = None
     if request.method in SAFE_METHODS:

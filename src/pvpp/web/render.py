@@ -6,8 +6,8 @@ templates. It has the word catalogue (:func:`pvpp.i18n.install`): ``t('web.home.
 in the page's language, ``t('plan.steps', n=3)`` with the plural form of the count.
 
 Every page gets, besides its own values: ``lang``, ``viewer`` (the signed-in person or
-None), ``csrf`` (the token its forms carry), ``path`` (for the language switch) and
-``title``.
+None), ``console`` (the signed-in console person or None), ``csrf`` (the token its forms
+carry), ``path`` (for the language switch) and ``title``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def page(
     context = {
         "lang": lang,
         "viewer": getattr(state, "viewer", None),
+        "console": getattr(state, "console", None),
         "csrf": getattr(state, "csrf", ""),
         "path": request.url.path,
         "title": t(title_key, lang, **title_values),
