@@ -685,11 +685,12 @@ async def questionnaire_save(
 
 @router.post("/questionnaire/{assignment_id:id}/fields/{field_id}")
 async def questionnaire_field(
-    request: Request, assignment_id: int, field_id: str, person: Person
+    request: Request, assignment_id: int, field_id: str, person: Person, typing: bool = False
 ) -> Response:
     """Autosave of one field (htmx): saved (:func:`pvpp.drafts.save_field`), and its block
     returned with its message and last change, the messages of its item or service row
-    and the page's progress."""
+    and the page's progress. ``?typing=1``: a text saved as it is typed (or as the page
+    is closed): only the field's status comes back, never the input being typed in."""
     form = await request.form()
     value = form.get(field_id, "")
     value = value if isinstance(value, str) else ""
@@ -711,7 +712,8 @@ async def questionnaire_field(
     page_id, view, related = await run_in_threadpool(save)
     if not _htmx(request):
         return _see_other(f"/questionnaire/{assignment_id}/{page_id}?saved=1")
-    return page(request, "q_field.html.j2", "web.q.title", field_id=field_id,
+    template = "q_typed.html.j2" if typing else "q_field.html.j2"
+    return page(request, template, "web.q.title", field_id=field_id,
                 related=related, **view)  # fmt: skip
 
 
