@@ -221,11 +221,33 @@ def test_a_page_saved_without_javascript_saves_only_what_was_changed(qworld: Wor
     assert draft_rows(qworld, aid, "Q_1_1_D1") == []  # untouched: nothing written
     page = team.get(f"{url}?saved=1").text
     assert "Lapa ir saglabāta." in page and "Iekšējie noteikumi Nr. 7\n2. punkts" in page
+    assert 'name="shown" value="' in page and 'name="seen"' not in page
     # A refused value comes back beside its field and in the summary.
     status, location = post_page(team, url, {"TARGET_1_1": "0"})
     assert status == 303
     page = team.get(location).text
     assert 'href="#f-TARGET_1_1"' in page and "ir zemāka par pašreizējo pakāpi" in page
+
+
+def test_a_page_made_before_pages_carried_what_they_showed_is_still_saved(
+    qworld: World,
+) -> None:
+    """A page still open from before carries the newest row it showed (``seen``), not the
+    digests: it is read as the draft at that row."""
+    team, lead = client_of(qworld, "team"), client_of(qworld, "lead")
+    aid = assignment_id(qworld, A)
+    url = f"/questionnaire/{aid}/C1"
+    autosave(team, aid, "COMMENT_1_2", "Sākums")
+    shown = team.get(url).text
+    (row,) = draft_rows(qworld, aid, "COMMENT_1_2")
+    autosave(lead, aid, "Q_1_1_D3", "0")  # after the page was made
+    values = {**form_of(shown, url), "EVIDENCE_1_1": "Vecā lapa"}
+    del values["shown"]
+    values["seen"] = str(row.id)
+    assert team.post(url, data=values, follow_redirects=False).status_code == 303
+    assert draft_rows(qworld, aid, "EVIDENCE_1_1")[-1].value == "Vecā lapa"
+    assert draft_rows(qworld, aid, "Q_1_1_D3")[-1].value == "0"  # the lead's stands
+    assert draft_rows(qworld, aid, "Q_1_1_D1") == []
 
 
 def test_a_form_without_its_token_is_refused(qworld: World) -> None:
