@@ -386,7 +386,9 @@ def test_a_text_is_saved_as_it_is_typed_and_when_the_tab_closes(
     """A comment typed slowly is saved in the pauses while the person goes on typing: the
     field keeps its focus and every character (its block is not replaced while typing),
     and its status says the change. Then more is typed and the tab is closed without
-    leaving the field: what was typed is stored all the same."""
+    leaving the field: what was typed is stored all the same. Last, a file over the limit
+    is attached beside a text just typed: the text is saved, the file refused beside its
+    input."""
     import time
 
     from axe_playwright_python.sync_playwright import Axe
@@ -443,6 +445,23 @@ def test_a_text_is_saved_as_it_is_typed_and_when_the_tab_closes(
             assert again.locator("#COMMENT_1_1").input_value() == (
                 "Terminu vārdnīca top Vēl viens teikums."
             )
+            # A file over the limit attached with its Upload button: the answer typed beside
+            # it is saved and the file refused beside its input, with the limit.
+            world.root.settings.max_evidence_bytes = 20_000
+            again.locator("#EVIDENCE_1_1").fill("Rīkojums Nr. 12")
+            again.locator('[id="file-1.1"]').set_input_files(
+                files=[{"name": "skenēts.pdf", "mimeType": "application/pdf",
+                        "buffer": b"%PDF-1.7\n" + b"x" * 60_000}]
+            )  # fmt: skip
+            with again.expect_navigation():
+                again.locator('[id="ev-1.1"]').get_by_role("button", name="Augšupielādēt").click()
+            assert "Datne “skenēts.pdf” ir par lielu (58,6 KB)" in again.content()
+            assert "Pievienojiet datni līdz 19,5 KB" in again.content()
+            assert again.locator("#EVIDENCE_1_1").input_value() == "Rīkojums Nr. 12"
+            assert _stored(world, "EVIDENCE_1_1")[-1] == "Rīkojums Nr. 12"
+            results = Axe().run(again)
+            assert results.violations_count == 0, results.generate_report()
+            again.locator('[id="ev-1.1"]').screenshot(path=str(shots / "evidence-too-large.png"))
             assert errors == [], "\n".join(errors)
         finally:
             browser.close()
