@@ -16,10 +16,13 @@
 
 Only what the person changed in the workbook is written, so an upload never undoes a
 colleague's newer change online: a field is written when its value differs from what the
-workbook was filled with (a portal download carries the draft row it was filled from on
-its hidden sheet, :data:`pvpp.workbook.check.DRAFT_SEEN`; a workbook without it, such as
-the invitation's, was blank, so only its filled cells count) and from the draft's value
-now. A cell holding a formula is never written (the checker refuses formulas).
+workbook was filled with and from the draft's value now. A portal download carries on
+its hidden sheet the digest of each value it was filled with
+(:data:`pvpp.workbook.check.DRAFT_SHOWN`, :mod:`pvpp.questionnaire.filled`); one
+downloaded before carries the newest draft row it was filled from
+(:data:`~pvpp.workbook.check.DRAFT_SEEN`), read as the draft at that row; a workbook
+without either, such as the invitation's, was blank, so only its filled cells count. A
+cell holding a formula is never written (the checker refuses formulas).
 
 Checking runs in a reading session (it parses the file); only writing needs the write
 transaction. Access is :mod:`pvpp.drafts`'s: another institution's assignment is
@@ -52,14 +55,14 @@ from pvpp.drafts import (
 from pvpp.files import shown_name
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
-from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.questionnaire import QuestionnaireSpec, filled
 from pvpp.questionnaire.values import Vocabulary, as_text, empty, parse_value
 from pvpp.settings import Settings
 from pvpp.signin import Person
 from pvpp.store.files import store_file
 from pvpp.store.models import DraftUpload, id_of
 from pvpp.workbook.build import build_workbook
-from pvpp.workbook.check import DRAFT_SEEN, CheckResult, Problem, check_workbook
+from pvpp.workbook.check import DRAFT_SHOWN, CheckResult, Problem, check_workbook
 from pvpp.workbook.fill import cell_values, fill_workbook
 
 __all__ = [
@@ -85,7 +88,7 @@ class Download:
     data: bytes
     round: str
     institution: str
-    seen: int  # the newest draft row it was filled from
+    seen: int  # the newest draft row it was filled from (for the audit entry)
 
 
 def _cell_text(value: Any) -> Any:
@@ -112,10 +115,12 @@ def workbook_file(
     for fid, value in draft.values.items():
         if fid not in cells and fid in spec.field_by_id:
             cells[fid] = value
+    # What it is filled with, as an upload reads it back: only a cell changed from this is
+    # written (take_upload).
+    shown = filled.encode(_texts(draft, draft.values))
     data = fill_workbook(
-        blank, {fid: _cell_text(v) for fid, v in cells.items()},
-        marks={DRAFT_SEEN: str(draft.seen)},
-    )  # fmt: skip
+        blank, {fid: _cell_text(v) for fid, v in cells.items()}, marks={DRAFT_SHOWN: shown}
+    )
     # The invitation's attachment is named the same way.
     name = f"PVPP-{draft.round.code}-{draft.institution.code}.xlsx"
     return Download(name, data, draft.round.code, draft.institution.code, draft.seen)
@@ -249,16 +254,20 @@ def take_upload(
     for fid in result.locations:  # an empty cell is an empty answer
         if fid not in formulas:
             uploaded.setdefault(fid, "")
-    if result.draft_seen is None:
-        filled_with: dict[str, str] = {}  # the invitation's blank workbook
-    else:
+    if result.draft_shown is not None:
+        filled_with = result.draft_shown
+    elif result.draft_seen is not None:  # downloaded before workbooks carried digests
         rows = _rows(session, assignment_id, upto=result.draft_seen)
-        filled_with = _texts(draft, _values(draft.base, rows))
+        filled_with = {
+            fid: filled.digest(v) for fid, v in _texts(draft, _values(draft.base, rows)).items()
+        }
+    else:
+        filled_with = {}  # the invitation's blank workbook
     now_values = _texts(draft, draft.values)
     changed = {
         fid: value
         for fid, value in uploaded.items()
-        if value != filled_with.get(fid, "") and value != now_values.get(fid, "")
+        if filled.changed(filled_with, fid, value) and value != now_values.get(fid, "")
     }
     saved = _write(session, draft, person, changed, now=now, where=where, source=SOURCE)
     written = [row.field for row in saved]

@@ -49,7 +49,7 @@ from pvpp.errors import PvppError
 from pvpp.i18n import day, t
 from pvpp.policy.models import Component, Lang
 from pvpp.portal import NotAllowed, NotFound
-from pvpp.questionnaire import AnswerField, FieldKind, QuestionnaireSpec, load_questionnaire
+from pvpp.questionnaire import AnswerField, FieldKind, QuestionnaireSpec, filled, load_questionnaire
 from pvpp.questionnaire.models import TEXT_LIMITS, item_field_id
 from pvpp.questionnaire.values import Answer, Checked, check_values
 from pvpp.review import SERVICES as REVIEW_SERVICES
@@ -380,25 +380,41 @@ def save_page(
     posted: Mapping[str, str],
     *,
     seen: int | None,
+    shown: Mapping[str, str] | None = None,
     rows: int | None = None,
     now: datetime,
     lang: Lang,
     where: Mapping[str, str],
 ) -> list[str]:
     """Save a whole page as posted (the Save button without JavaScript): each field whose
-    posted value differs from what the page showed (the draft at row ``seen``) is saved,
-    so a field the person did not touch never undoes a colleague's later change. A field
-    not posted (a radio group left unchosen) counts as empty."""
+    posted value differs from what the page showed is saved, so a field the person did
+    not touch never undoes a colleague's later change. What the page showed: ``shown``,
+    the digest of each value it was made with (:mod:`pvpp.questionnaire.filled`); from a
+    page made before pages carried them, the draft at row ``seen``. A field not posted (a
+    radio group left unchosen) counts as empty."""
     draft = _writable(session, person, assignment_id, lang)
     fields = page_fields(draft.spec, page, rows)
-    shown = _values(draft.base, _rows(session, assignment_id, upto=seen or 0))
+    if shown is None:
+        shown = _shown_before(session, assignment_id, draft.base, seen)
     changed = {}
     for f in fields:
-        value, before = _normal(posted.get(f.id, "")), shown.get(f.id, "")
-        if value != before and (value.strip() or before):
+        value = _normal(posted.get(f.id, ""))
+        if filled.changed(shown, f.id, value):
             changed[f.id] = value
     saved = _write(session, draft, person, changed, now=now, where=where, source="web")
     return [r.field for r in saved]
+
+
+def _shown_before(
+    session: Session, assignment_id: int, base: AnswerSet | None, seen: int | None
+) -> dict[str, str]:
+    """What a page made before pages carried digests showed: the draft at row ``seen``
+    (ids are handed out before commit: on PostgreSQL this may count a colleague's row that
+    the page never showed)."""
+    return {
+        fid: filled.digest(v)
+        for fid, v in _values(base, _rows(session, assignment_id, upto=seen or 0)).items()
+    }
 
 
 @dataclass(frozen=True)
@@ -538,13 +554,15 @@ def park(
     key: str | None,
     now: datetime,
     seen: int | None = None,
+    shown: Mapping[str, str] | None = None,
 ) -> str | None:
     """Keep ``answers`` (field id → value) posted with the session ``sid`` that has just
     ended (idle or too old); returns the key to give the browser (a new one, or ``key``
     when the browser already holds one for the same session, whose answers are added to).
     None when nothing is kept: the session did not end that way, or the assignment or the
-    fields are not the session's person's to answer. ``seen``: the answers are a whole
-    page as shown at that row (:func:`save_page`): only what was changed on it is kept."""
+    fields are not the session's person's to answer. ``shown`` (or, from an older page,
+    ``seen``): the answers are a whole page as :func:`save_page` takes them: only what
+    was changed on it is kept."""
     ended = session.exec(select(WebSession).where(WebSession.sid_sha256 == _key(sid))).first()
     if ended is None or ended.end_reason not in KEEPS_ANSWERS or ended.role == HEAD:
         return None
@@ -555,14 +573,13 @@ def park(
     assert rnd is not None
     spec = load_questionnaire(rnd.questionnaire_version)
     kept = {f: _normal(v) for f, v in answers.items() if f in spec.field_by_id}
-    if seen is not None:
+    if shown is None and seen is not None:
         reviewed = assignment_id if rnd.review_required else None
-        shown = _values(
-            _base(session, ended.institution_id, reviewed), _rows(session, assignment_id, seen)
+        shown = _shown_before(
+            session, assignment_id, _base(session, ended.institution_id, reviewed), seen
         )
-        kept = {
-            f: v for f, v in kept.items() if v != shown.get(f, "") and (v.strip() or shown.get(f))
-        }
+    if shown is not None:
+        kept = {f: v for f, v in kept.items() if filled.changed(shown, f, v)}
     if not kept:
         return None
     if key:
@@ -654,8 +671,6 @@ def as_dict(change: Change | None) -> dict[str, Any] | None:
 def field_view(draft: Draft, field_id: str) -> dict[str, Any]:
     """One field as a page shows it: its value, its problem, its last change (or that it
     comes from the answers accepted before)."""
-    value = draft.values.get(field_id, "")
-    answer = draft.checked.answers.get(field_id)
     change = draft.changes.get(field_id)
     changed_text = None
     if change is not None:
@@ -664,12 +679,25 @@ def field_view(draft: Draft, field_id: str) -> dict[str, Any]:
     return {
         "id": field_id,
         "label": describe(draft.spec, draft.spec.field_by_id[field_id], draft.lang),
-        "value": text_of(answer) if answer is not None else value,
+        "value": shown_value(draft, field_id),
         "problem": draft.problems.get(field_id),
         "changed": as_dict(change),
         "changed_text": changed_text,
         "from_base": change is None and field_id in draft.values,
     }
+
+
+def shown_value(draft: Draft, field_id: str) -> str:
+    """A field's value as a page shows it (and posts it back untouched): the answer it
+    reads as, or the value as typed when it breaks a rule."""
+    answer = draft.checked.answers.get(field_id)
+    return text_of(answer) if answer is not None else draft.values.get(field_id, "")
+
+
+def page_shown(draft: Draft, fields: list[AnswerField]) -> str:
+    """What a page carries of the values it shows (:mod:`pvpp.questionnaire.filled`), so
+    that its Save button writes only what the person changed."""
+    return filled.encode({f.id: shown_value(draft, f.id) for f in fields})
 
 
 def local_time(moment: datetime, lang: Lang) -> str:
@@ -799,11 +827,13 @@ def component_page(
                for kind in (FieldKind.TARGET, FieldKind.NA_REASON, FieldKind.EVIDENCE,
                             FieldKind.COMMENT)},
         })  # fmt: skip
-    fields = {f.id for f in page_fields(spec, page)}
+    on_page = page_fields(spec, page)
+    fields = {f.id for f in on_page}
     return {
         **_frame(draft, person), **_choices(draft),
         "page": {"id": comp.id, "number": comp.number, "name": comp.name.get(lang)},
         "items": items,
+        "shown_values": page_shown(draft, on_page) if only_item is None else "",
         "limits": {k.value: v for k, v in TEXT_LIMITS.items()},
         "errors": [(p, m) for p, m in draft.problems.items() if p in fields],
     }  # fmt: skip
@@ -832,10 +862,10 @@ def services_page(
     that row alone (what an autosave's answer shows)."""
     spec = draft.spec
     total = spec.questionnaire.service_rows
-    filled = [
+    used = [
         f.service_row for f in spec.fields if f.service_row is not None and f.id in draft.values
     ]
-    shown = rows or min(total, max(filled, default=0) + SPARE_ROWS)
+    shown = rows or min(total, max(used, default=0) + SPARE_ROWS)
     shown = max(1, min(total, shown))
     lines = []
     for row in range(1, shown + 1):
@@ -844,12 +874,14 @@ def services_page(
         cells = {f.kind.value if f.condition_group is None else f.condition_group:
                  field_view(draft, f.id) for f in spec.fields if f.service_row == row}  # fmt: skip
         lines.append({"row": row, "cells": cells})
-    fields = {f.id for f in page_fields(spec, SERVICES, shown)}
+    on_page = page_fields(spec, SERVICES, shown)
+    fields = {f.id for f in on_page}
     groups = [(g, spec.policy.item(g).name.get(draft.lang)) for g in spec.condition_groups]
     return {
         **_frame(draft, person), **_choices(draft),
         "page": {"id": SERVICES, "number": None, "name": t("web.q.services", draft.lang)},
         "rows": lines, "shown": shown, "total": total, "groups": groups,
+        "shown_values": page_shown(draft, on_page) if only_row is None else "",
         "limits": {k.value: v for k, v in TEXT_LIMITS.items()},
         "errors": [(p, m) for p, m in draft.problems.items() if p in fields],
     }  # fmt: skip

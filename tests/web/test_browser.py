@@ -363,3 +363,105 @@ def test_a_team_member_fills_part_of_the_questionnaire_online_in_a_browser(
         finally:
             browser.close()
     assert len(checked) == 7
+
+
+def _stored(world: World, field: str) -> list[str]:
+    """The values saved for ``field`` in A's round 2026-K2, oldest first."""
+    from sqlmodel import col, select
+
+    from pvpp.store.models import DraftAnswer
+
+    with world.root.db.reading() as s:
+        rows = s.exec(
+            select(DraftAnswer).where(DraftAnswer.field == field).order_by(col(DraftAnswer.id))
+        ).all()
+        return [r.value for r in rows]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_program("chromium")
+def test_a_text_is_saved_as_it_is_typed_and_when_the_tab_closes(
+    chromium: str, served: tuple[World, str], spec: QuestionnaireSpec, tmp_path: Path
+) -> None:
+    """A comment typed slowly is saved in the pauses while the person goes on typing: the
+    field keeps its focus and every character (its block is not replaced while typing),
+    and its status says the change. Then more is typed and the tab is closed without
+    leaving the field: what was typed is stored all the same. Last, a file over the limit
+    is attached beside a text just typed: the text is saved, the file refused beside its
+    input."""
+    import time
+
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.conftest import assignment_id, open_second_round
+
+    world, base = served
+    open_second_round(world, spec.id)
+    url = f"{base}/questionnaire/{assignment_id(world, A)}/C1"
+    shots = Path(os.environ.get("PVPP_SCREENSHOTS", tmp_path))
+    errors: list[str] = []
+    typed = "/fields/COMMENT_1_1?typing=1"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(f"{base}/signin/{world.issue(A, 'team')}")
+            page.get_by_role("button", name="Pieteikties").click()
+            page.wait_for_url(f"{base}/")
+            page.goto(url)
+            field = page.locator("#COMMENT_1_1")
+            field.evaluate("e => { e.dataset.mark = 'the same input' }")
+            field.click()
+            with page.expect_response(lambda r: typed in r.url) as first:
+                field.press_sequentially("Terminu", delay=30)
+                page.wait_for_timeout(900)  # a pause: htmx saves what was typed
+                field.press_sequentially(" vārdnīca top", delay=60)  # typed meanwhile
+            assert first.value.status == 200
+            assert "Terminu" in _stored(world, "COMMENT_1_1")
+            with page.expect_response(lambda r: typed in r.url):
+                pass  # the pause after the last key saves the rest
+            assert _stored(world, "COMMENT_1_1")[-1] == "Terminu vārdnīca top"
+            assert field.input_value() == "Terminu vārdnīca top"
+            assert page.evaluate("document.activeElement.id") == "COMMENT_1_1"
+            assert field.evaluate("e => e.dataset.mark") == "the same input"
+            status = page.locator("#s-COMMENT_1_1")
+            assert status.get_attribute("aria-live") == "polite"
+            assert "Jānis Ozols" in status.inner_text()
+            results = Axe().run(page)
+            assert results.violations_count == 0, results.generate_report()
+            page.locator("section.item").nth(0).screenshot(path=str(shots / "typed-1.1.png"))
+            # More typed, and the tab closed before the pause is over, still in the field.
+            field.press_sequentially(" Vēl viens teikums.", delay=10)
+            page.close()
+            deadline = time.monotonic() + 10
+            while _stored(world, "COMMENT_1_1")[-1] != "Terminu vārdnīca top Vēl viens teikums.":
+                assert time.monotonic() < deadline, _stored(world, "COMMENT_1_1")
+                time.sleep(0.1)
+            again = context.new_page()
+            again.goto(url)
+            assert again.locator("#COMMENT_1_1").input_value() == (
+                "Terminu vārdnīca top Vēl viens teikums."
+            )
+            # A file over the limit attached with its Upload button: the answer typed beside
+            # it is saved and the file refused beside its input, with the limit.
+            world.root.settings.max_evidence_bytes = 20_000
+            again.locator("#EVIDENCE_1_1").fill("Rīkojums Nr. 12")
+            again.locator('[id="file-1.1"]').set_input_files(
+                files=[{"name": "skenēts.pdf", "mimeType": "application/pdf",
+                        "buffer": b"%PDF-1.7\n" + b"x" * 60_000}]
+            )  # fmt: skip
+            with again.expect_navigation():
+                again.locator('[id="ev-1.1"]').get_by_role("button", name="Augšupielādēt").click()
+            assert "Datne “skenēts.pdf” ir par lielu (58,6 KB)" in again.content()
+            assert "Pievienojiet datni līdz 19,5 KB" in again.content()
+            assert again.locator("#EVIDENCE_1_1").input_value() == "Rīkojums Nr. 12"
+            assert _stored(world, "EVIDENCE_1_1")[-1] == "Rīkojums Nr. 12"
+            results = Axe().run(again)
+            assert results.violations_count == 0, results.generate_report()
+            again.locator('[id="ev-1.1"]').screenshot(path=str(shots / "evidence-too-large.png"))
+            assert errors == [], "\n".join(errors)
+        finally:
+            browser.close()

@@ -2,7 +2,8 @@
 page's typed answers saved by the same button) or to an open measure of the progress
 report; listed with name, size, who and when; downloaded by the team, the lead and the
 head as an attachment of the kind the content was found to be; removed by marking (the
-stored file stays); refused when too large (by the request's length, before it is read)
+stored file stays); refused when too large (beside its input, the typed answers saved;
+a request over ten times the limit by its length, before it is read, naming the limit)
 or of a kind not taken; read-only once the answers are submitted; another institution's
 files not found.
 
@@ -13,13 +14,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from pvpp import evidence
-from pvpp.i18n import t
 from pvpp.store.files import files_of
 from pvpp.store.models import (
     Assignment,
@@ -29,7 +32,7 @@ from pvpp.store.models import (
     StoredFile,
     id_of,
 )
-from pvpp.web.deps import MAX_PAGE_BYTES
+from pvpp.web.deps import EVIDENCE_READ_FACTOR, MAX_PAGE_BYTES
 from tests.web.conftest import (
     A,
     B,
@@ -181,28 +184,73 @@ def test_a_removed_file_leaves_the_list_and_stays_in_the_store(qworld: World) ->
         assert status == 404, odd
 
 
-def test_an_oversized_upload_is_refused_by_its_length_before_it_is_read(qworld: World) -> None:
+def test_a_file_over_the_limit_is_refused_beside_its_input_and_the_answers_are_saved(
+    qworld: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file chosen too large, in a request the portal still reads (up to ten times the
+    limit): the typed answers are saved, the file is refused beside its input with its
+    size and the limit, and no more than the limit of it was ever kept while reading."""
     qworld.root.settings.max_evidence_bytes = 2000
     client = client_of(qworld, "team")
     aid = assignment_id(qworld, A)
     before = _stored(qworld)
-    big = b"%PDF-1.7\n" + b"x" * (MAX_PAGE_BYTES + 3000)
-    status, body, _ = _attach(qworld, client, aid, data=big, changes={"COMMENT_1_1": "lost?"})
-    assert status == 413 and t("web.error.too_large.title", "lv") in body
-    assert _evidence(qworld) == [] and _stored(qworld) == before
-    with qworld.root.db.reading() as s:  # the form was not read: not even the answers
-        assert s.exec(select(DraftAnswer)).all() == []
-    # A file over the limit in a request the portal takes whole: refused with its size
-    # and the limit, the typed answers saved, nothing of the file stored.
-    status, body, _ = _attach(qworld, client, aid, data=b"%PDF-1.7\n" + b"x" * 5000,
-                              changes={"COMMENT_1_1": "kept"})  # fmt: skip
+    kept: list[int] = []
+    original = UploadFile.write
+
+    async def counted(self: UploadFile, data: bytes) -> None:
+        kept.append(len(data))
+        await original(self, data)
+
+    monkeypatch.setattr(UploadFile, "write", counted)
+    big = b"%PDF-1.7\n" + b"x" * (MAX_PAGE_BYTES + 3000)  # over the limit, under ten times
+    assert len(big) < EVIDENCE_READ_FACTOR * 2000 + MAX_PAGE_BYTES
+    status, body, _ = _attach(qworld, client, aid, data=big, changes={"COMMENT_1_1": "kept"})
     assert status == 413
-    assert "Datne “Rīkojums Nr. 12.pdf” ir par lielu (4,9 KB). Pievienojiet datni līdz 2 KB" in body
+    assert "Datne “Rīkojums Nr. 12.pdf” ir par lielu (1 MB). Pievienojiet datni līdz 2 KB" in body
     assert re.search(rf'id="file-{re.escape(ITEM)}"[^>]*aria-invalid="true"', body)
     assert f'<a href="#file-{ITEM}">' in body
+    assert sum(kept) <= 2000  # the rest of the file streamed past, not kept
     assert _evidence(qworld) == [] and _stored(qworld) == before
     with qworld.root.db.reading() as s:
         assert s.exec(select(DraftAnswer)).one().value == "kept"
+    # A little over the limit: the same.
+    status, body, _ = _attach(qworld, client, aid, data=b"%PDF-1.7\n" + b"x" * 5000,
+                              changes={"COMMENT_1_1": "kept again"})  # fmt: skip
+    assert status == 413
+    assert "Datne “Rīkojums Nr. 12.pdf” ir par lielu (4,9 KB). Pievienojiet datni līdz 2 KB" in body
+    with qworld.root.db.reading() as s:
+        newest = s.exec(select(DraftAnswer).order_by(col(DraftAnswer.id).desc())).first()
+        assert newest is not None and newest.value == "kept again"
+
+
+def test_a_request_over_ten_times_the_limit_is_refused_by_its_length_naming_the_limit(
+    qworld: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qworld.root.settings.max_evidence_bytes = 2000
+    client = client_of(qworld, "team")
+    aid = assignment_id(qworld, A)
+    read: list[str] = []
+    original = Request.stream
+
+    def spy(self: Request) -> Any:
+        read.append(self.url.path)
+        return original(self)
+
+    monkeypatch.setattr(Request, "stream", spy)
+    huge = b"%PDF-1.7\n" + b"x" * (EVIDENCE_READ_FACTOR * 2000 + MAX_PAGE_BYTES)
+    status, body, _ = _attach(qworld, client, aid, data=huge, changes={"COMMENT_1_1": "lost"})
+    assert status == 413 and read == []  # refused by Content-Length, nothing read
+    assert "<h1>Datne ir pārāk liela</h1>" in body
+    assert "katra pierādījumu datne var būt līdz 2 KB, bet nosūtītais bija 1 MB" in body
+    assert "pogu “Atpakaļ”" in body
+    with qworld.root.db.reading() as s:
+        assert s.exec(select(DraftAnswer)).all() == []
+    answer = client.post(
+        f"/questionnaire/{aid}/C1/evidence?lang=en", data={"csrf": "x"},
+        files=[(f"file:{ITEM}", ("big.pdf", huge, "application/pdf"))],
+    )  # fmt: skip
+    assert answer.status_code == 413
+    assert "each evidence file may be up to 2 KB, and what was sent was 1 MB" in answer.text
 
 
 def test_a_file_of_a_kind_not_taken_is_refused_naming_the_kinds_taken(qworld: World) -> None:
@@ -313,3 +361,22 @@ def test_a_file_attached_to_a_measure_keeps_what_was_typed_on_the_report(world: 
     )  # fmt: skip
     assert stray.status_code == 404
     assert len(_evidence(world)) == 1
+
+
+def test_a_file_over_the_limit_on_the_progress_report_keeps_what_was_typed(
+    world: World,
+) -> None:
+    approved_and_later(world)
+    world.root.settings.max_evidence_bytes = 2000
+    client = client_of(world, "lead")
+    page = client.get("/progress").text
+    first = re.findall(r"<legend>(\S+) ", page)[0]
+    form = {"csrf": csrf_of(page), "version": "1", "m0-status": "done",
+            "m0-evidence": "Rīkojums Nr. 12", "item": first}  # fmt: skip
+    big = b"%PDF-1.7\n" + b"x" * 50_000
+    chosen = [(f"file:{first}", ("liels.pdf", big, "application/pdf"))]
+    answer = client.post("/progress/evidence", data=form, files=chosen)
+    assert answer.status_code == 413
+    assert "Datne “liels.pdf” ir par lielu (48,8 KB). Pievienojiet datni līdz 2 KB" in answer.text
+    assert 'value="done" selected' in answer.text and "Rīkojums Nr. 12</textarea>" in answer.text
+    assert _evidence(world) == []

@@ -101,7 +101,7 @@ def test_an_autosave_keeps_the_value_and_shows_problems_beside_the_field(qworld:
     assert 'value="not_applicable" checked' in fragment
     assert "Pēdējās izmaiņas: Jānis Ozols VID, 02.04.2026 12:00." in fragment
     # The item's reason is now required: its message arrives beside the reason field.
-    assert 'id="s-NAREASON_1_1" hx-swap-oob="true"' in fragment
+    assert 'id="s-NAREASON_1_1" aria-live="polite" hx-swap-oob="true"' in fragment
     assert "Punktā 1.1 izvēlēts “Nav attiecināms” (D1), bet nav norādīts pamatojums" in fragment
     # The answer holds the field and its own item's messages, nothing of another item.
     assert 's-Q_1_2_D1"' not in fragment and "s-COMMENT_1_1" in fragment
@@ -126,6 +126,56 @@ def test_an_autosave_keeps_the_value_and_shows_problems_beside_the_field(qworld:
         assert assignment is not None and assignment.state == "in_progress"
         saves = s.exec(select(AuditLog).where(AuditLog.action == "answers.save")).all()
         assert saves and saves[0].detail["ip"] and saves[0].detail["via"] == "web"
+
+
+def test_a_text_saved_as_it_is_typed_answers_with_its_status_only(qworld: World) -> None:
+    """A text is posted after a pause in typing (``?typing=1``, ``hx-swap="none"``): the
+    answer holds no input, only the inside of the field's status (a polite live region),
+    its item's messages and the progress, so the person typing keeps focus and text."""
+    client = client_of(qworld, "team")
+    aid = assignment_id(qworld, A)
+    page = client.get(f"/questionnaire/{aid}/C1").text
+    typing = (
+        f'data-typed hx-post="/questionnaire/{aid}/fields/COMMENT_1_1?typing=1" '
+        'hx-trigger="input changed delay:800ms" hx-swap="none"'
+    )
+    assert typing in page and 'src="/static/q.js"' in page
+    assert 'id="s-COMMENT_1_1" aria-live="polite"' in page
+    services = client.get(f"/questionnaire/{aid}/services").text
+    assert f'hx-post="/questionnaire/{aid}/fields/SVC05_NAME?typing=1"' in services
+
+    def typed(field: str, value: str, page: str = "C1") -> str:
+        answer = client.post(
+            f"/questionnaire/{aid}/fields/{field}", params={"typing": "1"}, headers=HX,
+            data={"csrf": csrf_of(client.get(f"/questionnaire/{aid}/{page}").text),
+                  field: value},
+        )  # fmt: skip
+        assert answer.status_code == 200
+        return answer.text
+
+    fragment = typed("COMMENT_1_1", "Termi")
+    assert (
+        '<div class="status" id="s-COMMENT_1_1" aria-live="polite" hx-swap-oob="innerHTML">'
+        in fragment
+    )
+    assert "<textarea" not in fragment and 'id="f-COMMENT_1_1"' not in fragment
+    assert "Pēdējās izmaiņas: Jānis Ozols VID, 02.04.2026 12:00." in fragment
+    assert draft_rows(qworld, aid, "COMMENT_1_1")[-1].value == "Termi"
+    # A problem while typing: said in the status, in words.
+    fragment = typed("COMMENT_1_1", "x" * 4001)
+    assert "Teksts ir par garu (rakstzīmju skaits: 4001" in fragment
+    assert '<span class="visually-hidden">Kļūda: </span>' in fragment
+    # Typing a reason clears the item's message beside another field (out of band).
+    autosave(client, aid, "Q_1_1_D1", "not_applicable")
+    fragment = typed("NAREASON_1_1", "Terminus nosaka")
+    assert 'id="s-Q_1_1_D1" aria-live="polite" hx-swap-oob="true"' in fragment
+    assert "nav norādīts pamatojums" not in fragment
+    assert 'id="progress-C1" hx-swap-oob="true"' in fragment
+    fragment = typed("SVC05_NAME", "Deklarāciju pie", page="services")
+    assert 'id="s-SVC05_NAME" aria-live="polite" hx-swap-oob="innerHTML"' in fragment
+    assert "<input" not in fragment and "<select" not in fragment
+    js = client.get("/static/q.js")
+    assert js.status_code == 200 and "keepalive: true" in js.text
 
 
 def test_progress_counts_answered_questions_per_component(qworld: World) -> None:
@@ -171,11 +221,33 @@ def test_a_page_saved_without_javascript_saves_only_what_was_changed(qworld: Wor
     assert draft_rows(qworld, aid, "Q_1_1_D1") == []  # untouched: nothing written
     page = team.get(f"{url}?saved=1").text
     assert "Lapa ir saglabāta." in page and "Iekšējie noteikumi Nr. 7\n2. punkts" in page
+    assert 'name="shown" value="' in page and 'name="seen"' not in page
     # A refused value comes back beside its field and in the summary.
     status, location = post_page(team, url, {"TARGET_1_1": "0"})
     assert status == 303
     page = team.get(location).text
     assert 'href="#f-TARGET_1_1"' in page and "ir zemāka par pašreizējo pakāpi" in page
+
+
+def test_a_page_made_before_pages_carried_what_they_showed_is_still_saved(
+    qworld: World,
+) -> None:
+    """A page still open from before carries the newest row it showed (``seen``), not the
+    digests: it is read as the draft at that row."""
+    team, lead = client_of(qworld, "team"), client_of(qworld, "lead")
+    aid = assignment_id(qworld, A)
+    url = f"/questionnaire/{aid}/C1"
+    autosave(team, aid, "COMMENT_1_2", "Sākums")
+    shown = team.get(url).text
+    (row,) = draft_rows(qworld, aid, "COMMENT_1_2")
+    autosave(lead, aid, "Q_1_1_D3", "0")  # after the page was made
+    values = {**form_of(shown, url), "EVIDENCE_1_1": "Vecā lapa"}
+    del values["shown"]
+    values["seen"] = str(row.id)
+    assert team.post(url, data=values, follow_redirects=False).status_code == 303
+    assert draft_rows(qworld, aid, "EVIDENCE_1_1")[-1].value == "Vecā lapa"
+    assert draft_rows(qworld, aid, "Q_1_1_D3")[-1].value == "0"  # the lead's stands
+    assert draft_rows(qworld, aid, "Q_1_1_D1") == []
 
 
 def test_a_form_without_its_token_is_refused(qworld: World) -> None:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from pvpp import drafts
-from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.questionnaire import QuestionnaireSpec, filled
 from pvpp.store.files import files_of
 from pvpp.store.models import (
     Assignment,
@@ -46,6 +46,7 @@ from tests.web.conftest import (
     open_second_round,
     team_of,
 )
+from tests.web.qforms import form_of
 
 HX = {"HX-Request": "true"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -160,7 +161,13 @@ def test_the_download_holds_the_draft_s_answers(qworld: World, spec: Questionnai
     wb = openpyxl.load_workbook(io.BytesIO(answer.content))
     meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)}
     assert meta["round"] == K2 and meta["institution"] == A and meta["signature"]
-    assert meta["draft_seen"] == str(draft.seen)
+    # What it was filled with: the digest of each value, as an upload reads it back.
+    carried = filled.decode(meta["draft_shown"])
+    assert carried is not None and "draft_seen" not in meta
+    assert carried["COMMENT_1_1"] == filled.digest("Jāpārrunā ar IT nodaļu")
+    assert carried["Q_1_1_D1"] == filled.digest("not_applicable")
+    assert carried["TARGET_1_2"] == filled.digest("0")
+    assert "NAREASON_1_1" not in carried  # empty: left out
     # In English, the English workbook.
     english = cells(client.get(f"/questionnaire/{aid}/workbook?lang=en").content)
     assert english["Q_1_1_D1"][2] == "Not applicable"
@@ -213,6 +220,36 @@ def test_a_round_trip_writes_only_what_was_changed_in_the_workbook(
     status, page = upload(team, aid, changed)
     assert status == 200 and "nekas netika mainīts" in page
     assert len([r for r in draft_rows(anyworld, aid) if r.source == "workbook"]) == 3
+
+
+def as_old_download(data: bytes, seen: int) -> bytes:
+    """The workbook as a download made before workbooks carried digests: its hidden
+    sheet's last line the newest draft row it was filled from (``draft_seen``)."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[META_SHEET]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "draft_shown")
+    ws.cell(row, 1).value = "draft_seen"
+    ws.cell(row, 2).value = str(seen)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_an_older_download_carrying_the_row_it_was_filled_from_is_still_read(
+    qworld: World, spec: QuestionnaireSpec
+) -> None:
+    team, lead = client_of(qworld, "team"), client_of(qworld, "lead")
+    aid = assignment_id(qworld, A)
+    autosave(team, aid, "COMMENT_1_1", "Pirms lejupielādes")
+    (row,) = draft_rows(qworld, aid, "COMMENT_1_1")
+    book = as_old_download(download(team, aid), seen=row.id or 0)
+    autosave(lead, aid, "Q_1_1_D2", "0")  # online, after the download
+    changed = edited(book, {"EVIDENCE_1_1": "Rīkojums Nr. 3"})
+    status, page = upload(team, aid, changed)
+    assert status == 200, page
+    written = {r.field for r in draft_rows(qworld, aid) if r.source == "workbook"}
+    assert written == {"EVIDENCE_1_1"}
+    assert draft_rows(qworld, aid, "Q_1_1_D2")[-1].value == "0"  # the lead's stands
 
 
 def test_problems_are_listed_by_sheet_and_cell_and_shown_beside_the_fields(
@@ -422,3 +459,46 @@ def test_a_version_2_workbook_has_a_cell_per_part_and_round_trips(
     assert status == 400
     assert f"Šī darbgrāmata ir anketas versijai {spec.id}" in page and spec_q2.id in page
     assert len(draft_rows(q2world, aid)) == before
+
+
+def test_a_colleague_s_save_uncommitted_at_download_is_not_undone(
+    tmp_path: Path, spec: QuestionnaireSpec, postgres: Any
+) -> None:
+    """On PostgreSQL a row's id is handed out before it is committed. The lead's save is
+    under way (its row has an id, not yet committed) while the team member's own save
+    commits (a higher id) and the member downloads the workbook and opens a page: both
+    show the lead's field as it was. The lead's save commits; the member sends back the
+    workbook, then the page, each with that field untouched: the lead's change stands,
+    and what the member changed is written."""
+    with built_world(tmp_path, spec, database_url=postgres.new_database()) as world:
+        open_second_round(world, spec.id)
+        team = client_of(world, "team")
+        aid = assignment_id(world, A)
+        autosave(team, aid, "COMMENT_1_2", "Sākums")  # the answers are in progress
+        before = draft_rows(world, aid, "Q_1_1_D2")
+        url = f"/questionnaire/{aid}/C1"
+        with world.root.db.unit_of_work() as s:
+            drafts.save_field(
+                s, world.person(A, "lead"), aid, "Q_1_1_D2", "0", now=world.clock.now(),
+                lang="lv", where={"ip": "127.0.0.1"},
+            )  # fmt: skip
+            # Meanwhile, in other transactions:
+            autosave(team, aid, "COMMENT_1_1", "Pēc vadītājas")
+            book = download(team, aid)
+            shown = team.get(url).text
+        lead_row = draft_rows(world, aid, "Q_1_1_D2")[-1]
+        assert lead_row.value == "0" and lead_row not in before
+        assert (lead_row.id or 0) < (draft_rows(world, aid, "COMMENT_1_1")[-1].id or 0)
+        status, page = upload(team, aid, edited(book, {"EVIDENCE_1_1": "Rīkojums Nr. 3"}))
+        assert status == 200, page
+        assert draft_rows(world, aid, "Q_1_1_D2")[-1].value == "0"
+        assert {r.field for r in draft_rows(world, aid) if r.source == "workbook"} == {
+            "EVIDENCE_1_1"
+        }
+        values = {**form_of(shown, url), "COMMENT_1_3": "No lapas"}
+        answer = team.post(url, data=values, follow_redirects=False)
+        assert answer.status_code == 303
+        assert draft_rows(world, aid, "Q_1_1_D2")[-1].value == "0"
+        assert draft_rows(world, aid, "COMMENT_1_3")[-1].value == "No lapas"
+        # The page was made before the upload: the evidence it showed is not undone either.
+        assert draft_rows(world, aid, "EVIDENCE_1_1")[-1].value == "Rīkojums Nr. 3"

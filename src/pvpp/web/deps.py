@@ -20,11 +20,13 @@ from pvpp import console_auth
 from pvpp.access import COORDINATOR, ROLES
 from pvpp.app import App
 from pvpp.console_auth import ConsolePerson
+from pvpp.evidence import human_size as evidence_size
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
 from pvpp.sessions import Viewer, csrf_ok, csrf_token, current
 from pvpp.settings import Settings
 from pvpp.web.errors import PageError
+from pvpp.web.forms import read_capped_form
 from pvpp.workbook.guard import human_size
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -50,9 +52,12 @@ MAX_SHAPE_FIELDS = 5000
 CSRF_FIELD = "csrf"
 #: The forms that carry evidence files (:mod:`pvpp.evidence`): a questionnaire page's or
 #: the progress report's whole form, with a file input per item or measure (a browser
-#: sends every one, chosen or not). They may be as large as the evidence limit plus a
-#: page.
+#: sends every one, chosen or not). So that a file chosen too large does not lose what was
+#: typed beside it, such a form is read up to :data:`EVIDENCE_READ_FACTOR` times the
+#: evidence limit (plus a page), keeping at most the limit of each file
+#: (:mod:`pvpp.web.forms`): the answers are saved and the file refused beside its input.
 EVIDENCE_FORM = re.compile(r"/questionnaire/\d+/[^/]+/evidence|/progress/evidence")
+EVIDENCE_READ_FACTOR = 10
 #: The progress report posts four fields and a file input per open measure: a plan that
 #: answered 0 everywhere has some 470 measures.
 PROGRESS_FORM = re.compile(r"/progress(/evidence)?")
@@ -212,10 +217,11 @@ def _form_limits(path: str, settings: Settings) -> tuple[int, int, int]:
     """The most bytes, fields and files a form posted to ``path`` may have."""
     if PROGRESS_FORM.fullmatch(path):
         files = MAX_EVIDENCE_INPUTS if EVIDENCE_FORM.fullmatch(path) else 0
-        extra = settings.max_evidence_bytes if files else 0
+        extra = EVIDENCE_READ_FACTOR * settings.max_evidence_bytes if files else 0
         return extra + MAX_PAGE_BYTES, MAX_PROGRESS_FIELDS, files
     if EVIDENCE_FORM.fullmatch(path):
-        return settings.max_evidence_bytes + MAX_PAGE_BYTES, MAX_PAGE_FIELDS, MAX_EVIDENCE_INPUTS
+        most = EVIDENCE_READ_FACTOR * settings.max_evidence_bytes + MAX_PAGE_BYTES
+        return most, MAX_PAGE_FIELDS, MAX_EVIDENCE_INPUTS
     if WORKBOOK_UPLOAD.fullmatch(path):
         return settings.max_upload_bytes + UPLOAD_MARGIN, MAX_FORM_FIELDS, 1
     if path.startswith(QUESTIONNAIRE):
@@ -225,8 +231,16 @@ def _form_limits(path: str, settings: Settings) -> tuple[int, int, int]:
     return MAX_FORM_BYTES, MAX_FORM_FIELDS, 0
 
 
-def _too_large(request: Request, path: str, settings: Settings) -> PageError:
-    """413 for a form over its limit; an upload's says the limit and what to do."""
+def _too_large(request: Request, path: str, settings: Settings, length: int) -> PageError:
+    """413 for a form over its limit; an upload's and an evidence file's say the limit and
+    what to do."""
+    if EVIDENCE_FORM.fullmatch(path):
+        lng = lang(request)
+        message = t(
+            "web.evidence.request_too_large", lng,
+            limit=evidence_size(settings.max_evidence_bytes, lng), size=evidence_size(length, lng),
+        )  # fmt: skip
+        return PageError(413, "file_too_large", message)
     if not WORKBOOK_UPLOAD.fullmatch(path):
         return PageError(413, "too_large")
     limit = human_size(settings.max_upload_bytes).text(lang(request))
@@ -238,9 +252,10 @@ async def guard(request: Request, person: Person, console: ConsoleViewer) -> Non
     token, bound to the session or, without one, to the browser's own cookie; and refuses
     (403) any state-changing request that does not carry that token in its form or does
     not come from the portal's own pages, and (413) a form larger than
-    :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages, the
-    evidence limit plus a page for the routes that take evidence files, the upload limit for
-    the workbook), judged by its ``Content-Length`` before any of it is read.
+    :data:`MAX_FORM_BYTES` (:data:`MAX_PAGE_BYTES` for the questionnaire's pages,
+    :data:`EVIDENCE_READ_FACTOR` times the evidence limit plus a page for the routes that
+    take evidence files, the upload limit for the workbook), judged by its
+    ``Content-Length`` before any of it is read.
 
     One exception, so that nothing typed is lost: answers posted to the questionnaire
     with the token of the session the browser held until this very request (it has just
@@ -269,8 +284,15 @@ async def guard(request: Request, person: Person, console: ConsoleViewer) -> Non
     if not (length.isdecimal() and length.isascii()) or "transfer-encoding" in request.headers:
         raise PageError(411, "bad_request")
     if int(length) > most_bytes:
-        raise _too_large(request, request.url.path, app.settings)
-    form = await request.form(max_files=most_files, max_fields=most_fields)
+        raise _too_large(request, request.url.path, app.settings, int(length))
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    if EVIDENCE_FORM.fullmatch(request.url.path) and multipart:
+        form = await read_capped_form(
+            request, max_file_bytes=app.settings.max_evidence_bytes, max_files=most_files,
+            max_fields=most_fields,
+        )  # fmt: skip
+    else:
+        form = await request.form(max_files=most_files, max_fields=most_fields)
     token = form.get(CSRF_FIELD)
     sent = token if isinstance(token, str) else None
     if csrf_ok(key, binding, sent):

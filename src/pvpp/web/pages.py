@@ -27,6 +27,7 @@ from pvpp.approvals import ApprovalError
 from pvpp.filetypes import ascii_name
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
+from pvpp.questionnaire import filled
 from pvpp.sessions import Viewer, end_session, open_session
 from pvpp.signin import Person as Someone
 from pvpp.web.deps import Person, SignedIn, lang, root, where
@@ -483,7 +484,24 @@ def evidence_download(request: Request, evidence_id: int, person: SignedIn) -> R
 
 
 def _form_values(form: FormData) -> dict[str, str]:
-    return {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "seen")}
+    return {
+        k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "seen", "shown")
+    }
+
+
+def _shown(form: FormData) -> tuple[int, dict[str, str] | None]:
+    """What a posted page says it showed: the digest of each value (``shown``,
+    :mod:`pvpp.questionnaire.filled`), or, from a page made before pages carried them, the
+    newest draft row (``seen``)."""
+    posted = form.get("shown")
+    shown = filled.decode(posted) if isinstance(posted, str) else None
+    posted_seen = form.get("seen")
+    seen = (
+        int(posted_seen)
+        if isinstance(posted_seen, str) and posted_seen.isdecimal() and len(posted_seen) <= 9
+        else 0
+    )
+    return seen, shown
 
 
 def _htmx(request: Request) -> bool:
@@ -492,7 +510,7 @@ def _htmx(request: Request) -> bool:
 
 def _kept(
     request: Request, assignment_id: int, values: dict[str, str], back_to: str,
-    seen: int | None = None,
+    seen: int | None = None, shown: dict[str, str] | None = None,
 ) -> Response:  # fmt: skip
     """Answers that arrived with a session that ended just now: kept for its person, who is
     sent to sign in again (:func:`pvpp.drafts.park`); anyone else signs in (401)."""
@@ -503,7 +521,7 @@ def _kept(
         with app.db.unit_of_work() as session:
             key = drafts.park(
                 session, sid, assignment_id, values, back_to=back_to,
-                key=request.state.pending or None, now=app.clock.now(), seen=seen,
+                key=request.state.pending or None, now=app.clock.now(), seen=seen, shown=shown,
             )  # fmt: skip
     if key is None:
         raise PageError(401, "signin_required")
@@ -664,17 +682,16 @@ async def questionnaire_save(
     form = await request.form()
     values = _form_values(form)
     back = f"/questionnaire/{assignment_id}/{page_id}" + (f"?rows={rows}" if rows else "")
-    posted_seen = form.get("seen")
-    seen = int(posted_seen) if isinstance(posted_seen, str) and posted_seen.isdigit() else 0
+    seen, shown = _shown(form)
     if person is None:
-        return _kept(request, assignment_id, values, back, seen=seen)
+        return _kept(request, assignment_id, values, back, seen=seen, shown=shown)
     app = root(request)
 
     def save() -> None:
         with app.db.unit_of_work() as session:
             drafts.save_page(
                 session, person.person, assignment_id, page_id, values,
-                seen=seen,
+                seen=seen, shown=shown,
                 rows=rows, now=app.clock.now(), lang=lang(request), where=where(request),
             )  # fmt: skip
 
@@ -685,11 +702,12 @@ async def questionnaire_save(
 
 @router.post("/questionnaire/{assignment_id:id}/fields/{field_id}")
 async def questionnaire_field(
-    request: Request, assignment_id: int, field_id: str, person: Person
+    request: Request, assignment_id: int, field_id: str, person: Person, typing: bool = False
 ) -> Response:
     """Autosave of one field (htmx): saved (:func:`pvpp.drafts.save_field`), and its block
     returned with its message and last change, the messages of its item or service row
-    and the page's progress."""
+    and the page's progress. ``?typing=1``: a text saved as it is typed (or as the page
+    is closed): only the field's status comes back, never the input being typed in."""
     form = await request.form()
     value = form.get(field_id, "")
     value = value if isinstance(value, str) else ""
@@ -711,7 +729,8 @@ async def questionnaire_field(
     page_id, view, related = await run_in_threadpool(save)
     if not _htmx(request):
         return _see_other(f"/questionnaire/{assignment_id}/{page_id}?saved=1")
-    return page(request, "q_field.html.j2", "web.q.title", field_id=field_id,
+    template = "q_typed.html.j2" if typing else "q_field.html.j2"
+    return page(request, template, "web.q.title", field_id=field_id,
                 related=related, **view)  # fmt: skip
 
 
@@ -727,10 +746,9 @@ async def questionnaire_evidence(
     form = await request.form()
     values = _form_values(form)
     back = f"/questionnaire/{assignment_id}/{page_id}"
-    posted_seen = form.get("seen")
-    seen = int(posted_seen) if isinstance(posted_seen, str) and posted_seen.isdigit() else 0
+    seen, shown = _shown(form)
     if person is None:  # the session has just ended: the answers are kept, not the files
-        return _kept(request, assignment_id, values, back, seen=seen)
+        return _kept(request, assignment_id, values, back, seen=seen, shown=shown)
     app = root(request)
     max_bytes = app.settings.max_evidence_bytes
     uploads = [await _read(form, u, max_bytes) for u in _uploads(form)]
@@ -741,7 +759,7 @@ async def questionnaire_evidence(
         with app.db.unit_of_work() as session:
             drafts.save_page(
                 session, person.person, assignment_id, page_id, values, seen=seen,
-                now=app.clock.now(), lang=lang(request), where=where(request),
+                shown=shown, now=app.clock.now(), lang=lang(request), where=where(request),
             )  # fmt: skip
 
     await run_in_threadpool(save)

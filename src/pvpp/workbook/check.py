@@ -29,6 +29,7 @@ from pvpp.questionnaire import (
     QuestionnaireError,
     QuestionnaireSpec,
     available_questionnaires,
+    filled,
     load_questionnaire,
 )
 from pvpp.questionnaire.values import Answer, ValueProblem, check_values, empty, shown
@@ -86,6 +87,10 @@ class Unanswered:
 #: workbook was filled from (:mod:`pvpp.draft_workbooks`). Only a hint of what the person
 #: saw: changing it changes which of their own cells an upload writes, nothing else.
 DRAFT_SEEN = "draft_seen"
+#: The unsigned line a portal download adds today in place of :data:`DRAFT_SEEN`: the
+#: digest of each value the workbook was filled with (:mod:`pvpp.questionnaire.filled`).
+#: Also a hint only, for the same reason.
+DRAFT_SHOWN = "draft_shown"
 
 
 @dataclass
@@ -96,7 +101,9 @@ class CheckResult:
     → sheet and cell) are filled once the file's identity is checked and its answer cells
     found, even when a rule breach rejects it (``answers`` is then empty): the portal's
     upload writes the values into the draft and shows the breaches beside their fields.
-    ``draft_seen``: the portal download's :data:`DRAFT_SEEN` line, if any."""
+    ``draft_shown``: the portal download's :data:`DRAFT_SHOWN` line (field id → digest of
+    the value it was filled with), if any; ``draft_seen``: an older download's
+    :data:`DRAFT_SEEN` line."""
 
     status: Status
     sha256: str
@@ -109,6 +116,7 @@ class CheckResult:
     cells: dict[str, Any] = field(default_factory=dict)
     locations: dict[str, tuple[str, str]] = field(default_factory=dict)
     draft_seen: int | None = None
+    draft_shown: dict[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -274,6 +282,8 @@ class _Reader:
         self._meta_values = values
         seen = values.get(DRAFT_SEEN, "")
         self.result.draft_seen = int(seen) if re.fullmatch(r"[0-9]{1,15}", seen) else None
+        carried = values.get(DRAFT_SHOWN)
+        self.result.draft_shown = filled.decode(carried) if carried is not None else None
         lang = values.get("lang")
         if lang in LANGS:
             self.lang = lang
