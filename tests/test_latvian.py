@@ -170,7 +170,7 @@ NOT_NUMBERS = {
     "detail", "dimension", "dimensions", "dims", "drop", "due", "effort", "expected",
     "field", "formula", "found", "group", "institution", "institutions", "item", "kind",
     "known", "latest", "left_out", "measure", "measures", "member", "message", "move", "na",
-    "name", "names", "nk", "note", "on", "page", "period", "prerequisite",
+    "name", "names", "nk", "note", "on", "page", "period", "prerequisite", "provider",
     "prerequisite_period", "previous", "previous_period", "ratio", "reason", "respond_by",
     "round", "scale", "services", "sheet", "since", "size", "source", "start", "state", "steps",
     "terms", "title", "training", "types", "value", "what", "where", "who",

@@ -1,6 +1,7 @@
 """The ministry console's access rules, as pure functions: the roles and what each may do,
-the password policy, the lock-out after repeated failures, and which TOTP time steps a
-code may match (and that none is used twice).
+the password policy, the lock-out after repeated failures, which TOTP time steps a
+code may match (and that none is used twice), and what an OpenID Connect provider's
+id_token must say to stand for an account and for its second factor.
 
 Nothing here reads a clock, a database or a secret: the services (:mod:`pvpp.accounts`,
 :mod:`pvpp.console_auth`) hand in "now", the stored counts and the steps; the
@@ -9,7 +10,7 @@ tests in ``tests/core/test_access.py`` use plain values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,10 +30,12 @@ __all__ = [
     "Lockout",
     "after_failure",
     "candidate_steps",
+    "idp_second_factor",
     "is_locked",
     "may",
     "password_problem",
     "step_is_fresh",
+    "verified_email",
 ]
 
 COORDINATOR, REVIEWER, ANALYST = "coordinator", "reviewer", "analyst"
@@ -158,3 +161,32 @@ def step_is_fresh(matched: int, used: Iterable[int | None]) -> bool:
     than every step already used for the account (RFC 6238 section 5.2: a code is
     accepted once; a code of an earlier step after a later one was used is a replay)."""
     return all(last is None or matched > last for last in used)
+
+
+# -- OpenID Connect -------------------------------------------------------------------------
+
+
+def verified_email(claims: Mapping[str, object]) -> tuple[str | None, str]:
+    """The address an id_token vouches for, in lower case, and ``""``; or None and why
+    not (``no_email``: none, or not an address; ``email_unverified``: ``email_verified``
+    is not true). Only a provider's *verified* address may stand for a console account:
+    an address anyone can type into their profile at the provider proves nothing."""
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email or len(email.strip()) > 254:
+        return None, "no_email"
+    if claims.get("email_verified") is not True:
+        return None, "email_unverified"
+    return email.strip().lower(), ""
+
+
+def idp_second_factor(
+    claims: Mapping[str, object], *, mfa_amr: Iterable[str], mfa_acr: Iterable[str]
+) -> bool:
+    """Whether the id_token shows the provider asked a second factor itself, so the
+    console's TOTP code need not be asked again: one of its ``amr`` values (RFC 8176:
+    ``mfa``, ``otp``, ``hwk``…) is in ``mfa_amr``, or its ``acr`` is in ``mfa_acr``. With
+    both empty (the default) never: the code is always asked."""
+    amr = claims.get("amr")
+    said = {v for v in amr if isinstance(v, str)} if isinstance(amr, list) else set()
+    acr = claims.get("acr")
+    return bool(said & set(mfa_amr)) or (isinstance(acr, str) and acr in set(mfa_acr))

@@ -21,6 +21,8 @@ Fields:
   document (the system clock, or a fixed day for the demo, tests and ``--today``);
 - :meth:`App.transport` — the mail transport the settings describe, one per delivery run
   (a run opens and closes its own SMTP connection);
+- :meth:`App.oidc` — the console's OpenID Connect provider, when the settings configure
+  one (:mod:`pvpp.oidc`);
 - :meth:`App.with_clock` — the same root on another clock (commands taking ``--today``).
 
 PDF rendering needs nothing from here: :mod:`pvpp.documents.render` is a pure function of
@@ -36,6 +38,7 @@ from datetime import date
 
 from pvpp.clock import Clock, FixedClock, SystemClock
 from pvpp.mail.transport import Transport, make_transport
+from pvpp.oidc import Provider, provider_for
 from pvpp.settings import Settings
 from pvpp.store.db import Database
 from pvpp.store.files import FileStore
@@ -74,6 +77,11 @@ class App:
     def today(self) -> date:
         """The day it is for this root's clock."""
         return self.clock.today()
+
+    def oidc(self) -> Provider | None:
+        """The console's OpenID Connect provider the settings configure (its documents
+        cached per process), or None when that sign-in is off."""
+        return provider_for(self.settings)
 
     def transport(self) -> Transport:
         """A new mail transport as the settings describe it (the caller closes it)."""

@@ -26,6 +26,11 @@ Failures:
   hour. Over either, :class:`pvpp.signin.SigninLimited` (429 with the time to try again)
   before any password is checked.
 
+Another first step may open the pending session: an OpenID Connect provider's verified
+address (:mod:`pvpp.console_oidc`, :func:`start_pending`, method ``oidc``); when the
+provider did a second factor the settings accept, the session starts verified
+(:func:`start_verified`).
+
 Sessions end (the row kept, ``ended_at`` and ``end_reason``): ``signout``, ``idle``
 (``console_session_idle_minutes``), ``expired`` (``console_session_hours``), ``replaced``
 (the browser signed in again), ``revoked`` (the account disabled, given a new password or
@@ -66,10 +71,14 @@ __all__ = [
     "ConsolePerson",
     "ConsoleSigninFailed",
     "check_code_step",
+    "check_limits",
     "check_password_step",
+    "count_failure",
     "current",
     "end_session",
     "pending",
+    "start_pending",
+    "start_verified",
 ]
 
 ATTEMPT_KIND = "console"
@@ -124,11 +133,12 @@ def _policy(settings: Settings) -> Lockout:
                    timedelta(minutes=settings.console_lockout_minutes))  # fmt: skip
 
 
-def _limited(
-    session: Session, client: str, address: str, now: datetime, settings: Settings, lang: str
-) -> None:
-    """:class:`SigninLimited` when the client's or the address's failures this hour are at
-    their limit."""
+def check_limits(
+    session: Session, client: str, address: str | None, now: datetime, settings: Settings,
+    lang: str,
+) -> None:  # fmt: skip
+    """:class:`SigninLimited` when the client's or the address's (unless None) failures
+    this hour are at their limit."""
     kind = col(SigninAttempt.kind) == ATTEMPT_KIND
     limits = (
         (throttle.Limit(settings.console_client_failures_per_hour, HOUR),
@@ -136,7 +146,7 @@ def _limited(
         (throttle.Limit(settings.console_address_failures_per_hour, HOUR),
          col(SigninAttempt.address) == address),
     )  # fmt: skip
-    for limit, which in limits:
+    for limit, which in limits if address is not None else limits[:1]:
         moments = session.exec(
             select(SigninAttempt.at).where(col(SigninAttempt.at) > limit.since(now), kind, which)
         ).all()
@@ -147,7 +157,8 @@ def _limited(
             raise SigninLimited(until, seconds, t("console.signin.limited", lang, at=at))
 
 
-def _count_failure(session: Session, now: datetime, client: str, address: str) -> None:
+def count_failure(session: Session, now: datetime, client: str, address: str) -> None:
+    """Count one failed sign-in of ``client`` with ``address`` (an HMAC, or ``""``)."""
     session.exec(delete(SigninAttempt).where(col(SigninAttempt.at) < now - KEEP_ATTEMPTS))
     session.add(SigninAttempt(at=now, kind=ATTEMPT_KIND, client=client, address=address))
 
@@ -186,7 +197,7 @@ def check_password_step(
     failed: ConsoleSigninFailed | None = None
     sid = ""
     with db.unit_of_work() as session:
-        _limited(session, client, address, now, settings, lang)
+        check_limits(session, client, address, now, settings, lang)
         account = _account_of(session, email)
         right = check_password(account, password)  # also when there is no account
         reason = (
@@ -197,7 +208,7 @@ def check_password_step(
             else ""
         )  # fmt: skip
         if reason:
-            _count_failure(session, now, client, address)
+            count_failure(session, now, client, address)
             if account is not None and reason == "password":
                 _fail(account, now, settings)
                 session.add(account)
@@ -288,7 +299,7 @@ def check_code_step(
         alive = pending(session, pending_sid, now=now, settings=settings)
         account = session.get(ConsoleAccount, row.account_id) if row is not None else None
         address = address_key(account.email if account else "", settings.signing_key())
-        _limited(session, client, address, now, settings, lang)
+        check_limits(session, client, address, now, settings, lang)
         if not alive or row is None or account is None:
             error = ConsoleSigninFailed("expired", t("console.signin.expired", lang))
         elif account.disabled or is_locked(account.locked_until, now):
@@ -308,12 +319,13 @@ def check_code_step(
                 session.add(row)
                 audit.record(
                     session, actor=account.email, action="console.signin", entity="console",
-                    key=account.email, outcome="ok", session_id=id_of(row), **where,
+                    key=account.email, outcome="ok", method=row.method, session_id=id_of(row),
+                    **where,
                 )  # fmt: skip
                 done = sid, _person(row, account)
             else:
                 reason = "reused" if step is not None else "wrong"
-                _count_failure(session, now, client, address)
+                count_failure(session, now, client, address)
                 locked = _fail(account, now, settings)
                 session.add(account)
                 audit.record(
@@ -328,6 +340,48 @@ def check_code_step(
     if error is not None or done is None:
         raise error or ConsoleSigninFailed("expired", t("console.signin.expired", lang))
     return done
+
+
+def start_pending(
+    session: Session, account: ConsoleAccount, *, now: datetime, where: Mapping[str, str],
+    method: str,
+) -> str:  # fmt: skip
+    """A pending session for ``account`` whose first step was done another way (``method``
+    ``oidc``), waiting for the code step (:func:`check_code_step`); returns its id."""
+    row = ConsoleSession(
+        sid_sha256="", account_id=id_of(account), method=method, created_at=now,
+        last_seen_at=now, user_agent=where.get("user_agent", "")[:300],
+        ip=where.get("ip", "")[:45],
+    )  # fmt: skip
+    sid = _new_sid(row)
+    session.add(row)
+    return sid
+
+
+def start_verified(
+    session: Session, account: ConsoleAccount, *, now: datetime, where: Mapping[str, str],
+    method: str, replaces: str | None = None,
+) -> tuple[str, ConsolePerson]:  # fmt: skip
+    """A verified session for ``account`` signed in completely another way (``oidc`` with
+    the provider's own second factor), ending ``replaces`` (the console session the browser
+    held); returns its id and the person. A complete sign-in sets the account's failures
+    back, as the code step does."""
+    if replaces:
+        end_session(session, replaces, now=now, reason="replaced")
+    row = ConsoleSession(
+        sid_sha256="", account_id=id_of(account), method=method, created_at=now,
+        verified_at=now, last_seen_at=now, user_agent=where.get("user_agent", "")[:300],
+        ip=where.get("ip", "")[:45],
+    )  # fmt: skip
+    sid = _new_sid(row)
+    session.add(row)
+    account.failed, account.locked_until = 0, None
+    session.add(account)
+    session.flush()
+    audit.record(session, actor=account.email, action="console.signin", entity="console",
+                 key=account.email, outcome="ok", method=method, session_id=id_of(row),
+                 **where)  # fmt: skip
+    return sid, _person(row, account)
 
 
 def _person(row: ConsoleSession, account: ConsoleAccount) -> ConsolePerson:

@@ -138,6 +138,50 @@ class Settings(BaseSettings):
     console_code_minutes: int = Field(default=5, ge=1)
     console_session_idle_minutes: int = Field(default=30, ge=1)
     console_session_hours: int = Field(default=8, ge=1)
+    # Optional OpenID Connect sign-in to the console (docs/security.md "OpenID Connect",
+    # docs/deploy.md): off while the issuer or the client id is unset. The provider's
+    # verified email must be an active console account's (no account is made from it).
+    # The account's TOTP code is still asked afterwards unless the id_token shows the
+    # provider did a second factor itself: an ``amr`` value in ``console_oidc_mfa_amr`` or
+    # the ``acr`` in ``console_oidc_mfa_acr`` (both empty by default: the code is always
+    # asked). A sign-in at the provider must come back within ``console_oidc_minutes``.
+    console_oidc_issuer: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description="The provider's issuer, exactly as its id_tokens name it (e.g. "
+        "https://sso.example.gov.lv/realms/varam); unset: no OpenID Connect sign-in",
+    )
+    console_oidc_discovery_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description="The provider's discovery document; default: the issuer's "
+        "/.well-known/openid-configuration",
+    )
+    console_oidc_client_id: str | None = None
+    console_oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="This client's secret at the provider (client_secret_basic); unset: a "
+        "public client (PKCE only)",
+    )
+    console_oidc_scopes: str = Field(default="openid email profile", max_length=500)
+    console_oidc_name: str = Field(
+        default="OpenID Connect",
+        min_length=1,
+        max_length=60,
+        description='The provider as the sign-in page names it: "Pieteikties ar {name}"',
+    )
+    console_oidc_mfa_amr: str = Field(
+        default="",
+        description="Comma-separated amr values that show the provider asked a second "
+        "factor (e.g. mfa,otp,hwk); with one in the id_token no TOTP code is asked",
+    )
+    console_oidc_mfa_acr: str = Field(
+        default="",
+        description="Comma-separated acr values that show the provider asked a second "
+        "factor; the first is asked for as acr_values; with one in the id_token no TOTP "
+        "code is asked",
+    )
+    console_oidc_minutes: int = Field(default=10, ge=1)
     coordinator_email: str | None = Field(
         default=None,
         description="The VARAM coordinator: copied on approval escalations (otherwise the "
@@ -188,6 +232,19 @@ class Settings(BaseSettings):
             return self.prefect_api_url.rstrip("/").removesuffix("/api")
         return None
 
+    def oidc_enabled(self) -> bool:
+        """Whether the console offers OpenID Connect sign-in (an issuer and a client id)."""
+        return bool(self.console_oidc_issuer and self.console_oidc_client_id)
+
+    def oidc_mfa_amr(self) -> frozenset[str]:
+        """The ``amr`` values that stand for the console's second factor."""
+        return _listed(self.console_oidc_mfa_amr)
+
+    def oidc_mfa_acr(self) -> tuple[str, ...]:
+        """The ``acr`` values that stand for the console's second factor, in the order
+        given (the first is asked for)."""
+        return tuple(dict.fromkeys(v for v in _split(self.console_oidc_mfa_acr)))
+
     def worker_count(self) -> int:
         """How many processes heavy work may use."""
         return self.workers or len(os.sched_getaffinity(0))
@@ -222,6 +279,14 @@ class Settings(BaseSettings):
                 )
             return key
         return _local_key(self.data_dir)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _listed(text: str) -> frozenset[str]:
+    return frozenset(_split(text))
 
 
 def _local_key(data_dir: Path) -> bytes:

@@ -1,5 +1,5 @@
 """The console's access rules (pvpp.access): roles, the password policy, the lock-out and
-the TOTP steps a code may use."""
+the TOTP steps a code may use, what an OpenID Connect id_token must say."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from pvpp.access import (
     Lockout,
     after_failure,
     candidate_steps,
+    idp_second_factor,
     is_locked,
     may,
     password_problem,
     step_is_fresh,
+    verified_email,
 )
 
 NOW = datetime(2026, 4, 2, 10, 0, tzinfo=UTC)
@@ -96,3 +98,30 @@ def test_a_step_is_used_once_and_never_one_before_it() -> None:
     assert step_is_fresh(101, [100])
     assert not step_is_fresh(100, [100])  # the same code again, within its window
     assert not step_is_fresh(99, [100])  # the previous step's code after this step's
+
+
+# -- OpenID Connect ---------------------------------------------------------------------
+
+
+def test_only_a_verified_address_stands_for_an_account() -> None:
+    assert verified_email({"email": " Ilze.Berzina@VARAM.gov.lv ", "email_verified": True}) == (
+        "ilze.berzina@varam.gov.lv", "")  # fmt: skip
+    assert verified_email({"email": "a@b.lv", "email_verified": False}) == (
+        None, "email_unverified")  # fmt: skip
+    # Not the string "true", not missing: only JSON's true.
+    assert verified_email({"email": "a@b.lv", "email_verified": "true"})[1] == "email_unverified"
+    assert verified_email({"email": "a@b.lv"})[1] == "email_unverified"
+    assert verified_email({"email_verified": True}) == (None, "no_email")
+    assert verified_email({"email": "no address", "email_verified": True})[1] == "no_email"
+    assert verified_email({"email": ["a@b.lv"], "email_verified": True})[1] == "no_email"
+
+
+def test_the_provider_s_second_factor_counts_only_as_configured() -> None:
+    mfa = {"amr": ["pwd", "mfa"], "acr": "high"}
+    assert not idp_second_factor(mfa, mfa_amr=(), mfa_acr=())  # the default: never
+    assert idp_second_factor(mfa, mfa_amr={"mfa", "otp"}, mfa_acr=())
+    assert not idp_second_factor({"amr": ["pwd"]}, mfa_amr={"mfa", "otp"}, mfa_acr=())
+    assert not idp_second_factor({"amr": "mfa"}, mfa_amr={"mfa"}, mfa_acr=())  # not a list
+    assert idp_second_factor(mfa, mfa_amr=(), mfa_acr=("substantial", "high"))
+    assert not idp_second_factor({"acr": "low"}, mfa_amr=(), mfa_acr=("high",))
+    assert not idp_second_factor({"acr": ["high"]}, mfa_amr=(), mfa_acr=("high",))

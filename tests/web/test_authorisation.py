@@ -73,6 +73,9 @@ ROUTES = {
     ("POST", "/console/signin"): "open",
     ("GET", "/console/signin/code"): "open",
     ("POST", "/console/signin/code"): "open",
+    # OpenID Connect (404 unless configured; tests/web/test_console_oidc.py)
+    ("GET", "/console/signin/oidc"): "open",
+    ("GET", "/console/signin/oidc/callback"): "open",
     ("POST", "/console/signout"): "open",
     ("GET", "/console"): "console",
     ("GET", "/console/accounts"): "console",

@@ -441,6 +441,29 @@ class ConsoleSession(SQLModel, table=True):
     ip: str = Field(default="", max_length=45)
 
 
+class ConsoleOidcStart(SQLModel, table=True):
+    """A sign-in to the console begun at an OpenID Connect provider
+    (:mod:`pvpp.console_oidc`): what the browser's return is checked against, kept on the
+    server (the browser holds only the id, whose SHA-256 is ``sid_sha256``, in a cookie).
+    ``state_sha256`` and ``nonce_sha256`` are the digests of the values sent to the
+    provider; ``verifier`` is PKCE's code verifier, sent with the code. Used once:
+    ``ended_at`` is set when the browser comes back (whatever the outcome, in
+    ``outcome``: ok | the reason refused); rows older than a day are deleted as new ones
+    come."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid_sha256: str = Field(unique=True, max_length=64)
+    state_sha256: str = Field(max_length=64)
+    nonce_sha256: str = Field(max_length=64)
+    verifier: str = Field(max_length=128)
+    client: str = Field(index=True, max_length=50)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    ended_at: datetime | None = None
+    outcome: str = Field(default="", max_length=40)
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=45)
+
+
 class DraftAnswer(SQLModel, table=True):
     """One saved value of one field of an assignment's answers being filled online
     (:mod:`pvpp.drafts`). Never updated: every save is a new row and the newest row of a

@@ -12,10 +12,10 @@ Around every request (:func:`_frame`):
 - the browser's own random value (a cookie) to which forms are bound before signing in
   (:func:`pvpp.web.deps.guard`);
 - the session cookie set after signing in and cleared after signing out or when the
-  session has ended (the console's own, ``pvpp_console`` and the sign-in step's
-  ``pvpp_console_step``, through ``request.state.cookies_out``); every cookie HttpOnly,
-  SameSite=Lax and, unless the portal runs on a developer's http://localhost, Secure
-  with the ``__Host-`` prefix;
+  session has ended (the console's own, ``pvpp_console``, the sign-in step's
+  ``pvpp_console_step`` and the OpenID Connect start's ``pvpp_console_oidc``, through
+  ``request.state.cookies_out``); every cookie HttpOnly, SameSite=Lax and, unless the
+  portal runs on a developer's http://localhost, Secure with the ``__Host-`` prefix;
 - headers that keep pages out of frames, caches and other sites' Referer (sign-in and
   approval links carry their token in the path).
 """
@@ -34,7 +34,7 @@ from pvpp.app import App
 from pvpp.drafts import PENDING_HOURS
 from pvpp.i18n import LANGS
 from pvpp.sessions import new_secret
-from pvpp.web import console_pages, pages
+from pvpp.web import console_oidc, console_pages, pages
 from pvpp.web.deps import cookie_name, guard
 from pvpp.web.errors import install_handlers
 from pvpp.web.render import static_dir
@@ -63,7 +63,8 @@ def create_app(app: App) -> FastAPI:
     install_handlers(web)
     # Each route is added to the app itself (not as an included router), so the app's
     # own list of routes is the whole list: the authorisation test walks it.
-    for route in [*pages.router.routes, *console_pages.router.routes]:
+    for route in [*pages.router.routes, *console_pages.router.routes,
+                  *console_oidc.router.routes]:  # fmt: skip
         assert isinstance(route, APIRoute)
         web.add_api_route(route.path, route.endpoint, methods=sorted(route.methods or ()),
                           name=route.name)  # fmt: skip

@@ -1,5 +1,6 @@
 """The ministry console's routes (``/console/…``): signing in with a password and a TOTP
-code, signing out, and the console's pages.
+code (or through OpenID Connect, :mod:`pvpp.web.console_oidc`), signing out, and the
+console's pages.
 
 Like the portal's routes, each asks a service and renders what it returns
 (:mod:`pvpp.console_auth` for signing in, :mod:`pvpp.console` for the pages' data). Every
@@ -45,14 +46,18 @@ def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _signin_page(
+def signin_page(
     request: Request, *, email: str = "", errors: list[tuple[str, str]] | None = None,
     status: int = 200, notice: str = "",
 ) -> Response:  # fmt: skip
-    shown = [(field, t(key, lang(request))) for field, key in errors or []]
+    """The first step's page (with the OpenID Connect provider's link when one is
+    configured), its errors given as (field, catalogue key)."""
+    settings = root(request).settings
+    provider = settings.console_oidc_name if settings.oidc_enabled() else ""
+    shown = [(field, t(key, lang(request), provider=provider)) for field, key in errors or []]
     return page(
         request, "console/signin.html.j2", "console.signin.title", status=status,
-        email=email[:MAX_EMAIL], errors=shown, notice=notice,
+        email=email[:MAX_EMAIL], errors=shown, notice=notice, oidc_provider=provider,
     )  # fmt: skip
 
 
@@ -62,7 +67,7 @@ def console_signin_form(request: Request, person: ConsoleViewer, out: bool = Fal
     already signed in to the console goes to its home."""
     if person is not None:
         return _see_other("/console")
-    return _signin_page(request, notice="out" if out else "")
+    return signin_page(request, notice="out" if out else "")
 
 
 @router.post("/console/signin")
@@ -76,7 +81,7 @@ def console_signin(request: Request, email: Text = "", password: Text = "") -> R
     if not password:
         errors.append(("password", "console.signin.no_password"))
     if errors:
-        return _signin_page(request, email=email, errors=errors, status=400)
+        return signin_page(request, email=email, errors=errors, status=400)
     app = root(request)
     try:
         sid = console_auth.check_password_step(
@@ -84,7 +89,7 @@ def console_signin(request: Request, email: Text = "", password: Text = "") -> R
             settings=app.settings, lang=lang(request), where=where(request),
         )  # fmt: skip
     except ConsoleSigninFailed:
-        return _signin_page(request, email=email, errors=[("email", "console.signin.failed")],
+        return signin_page(request, email=email, errors=[("email", "console.signin.failed")],
                             status=400)  # fmt: skip
     minutes = app.settings.console_code_minutes
     request.state.cookies_out[CONSOLE_STEP_COOKIE] = (sid, minutes * 60)
@@ -112,7 +117,7 @@ def console_code_form(request: Request) -> Response:
         )
     if not waiting:
         request.state.cookies_out[CONSOLE_STEP_COOKIE] = (None, None)
-        return _signin_page(request, notice="expired")
+        return signin_page(request, notice="expired")
     return _code_page(request)
 
 
@@ -133,7 +138,7 @@ def console_code(request: Request, code: Text = "") -> Response:
     except ConsoleSigninFailed as exc:
         request.state.cookies_out[CONSOLE_STEP_COOKIE] = (None, None)
         key = "console.signin.expired" if exc.reason == "expired" else "console.signin.failed"
-        return _signin_page(request, errors=[("email", key)], status=400)
+        return signin_page(request, errors=[("email", key)], status=400)
     request.state.cookies_out[CONSOLE_STEP_COOKIE] = (None, None)
     request.state.cookies_out[CONSOLE_COOKIE] = (sid, None)
     return _see_other("/console")

@@ -136,6 +136,8 @@ CONSOLE = "/console"
 CONSOLE_COOKIE = "pvpp_console"
 #: The pending sign-in between the password and the code.
 CONSOLE_STEP_COOKIE = "pvpp_console_step"
+#: A sign-in begun at the OpenID Connect provider (the id of its ConsoleOidcStart).
+CONSOLE_OIDC_COOKIE = "pvpp_console_oidc"
 
 
 def is_console(path: str) -> bool:
