@@ -99,3 +99,23 @@ def test_the_trend_command(
     assert published.exit_code == 0 and "not closed for publication" in published.output
     unknown = CliRunner().invoke(app, ["round", "trend", "R1"], obj=root)
     assert unknown.exit_code != 0 and "no earlier round" in unknown.output
+    # The round workbook gains the trend sheet; what was not compared is on its info sheet.
+    from openpyxl import load_workbook
+
+    from pvpp.exports import export_round
+
+    with root.db.unit_of_work() as s:
+        export_round(s, "R2", tmp_path / "r2.xlsx")
+        export_round(s, "R2", tmp_path / "r2-public.xlsx", publish=True)
+    wb = load_workbook(tmp_path / "r2.xlsx")
+    sheet = wb["Izmaiņas starp cikliem"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["Līmenis", "Kods", "Nosaukums", "Novērtētas iestādes R1"]
+    assert header[-1] == "Izmaiņas"
+    assert sheet.max_row > 4 + 29  # components, groups, items
+    info = "\n".join(str(c.value) for row in wb["Informācija"].iter_rows() for c in row)
+    assert "K2 D3: anketas versijās jautāts atšķirīgā jautājumu skaitā" in info
+    public = load_workbook(tmp_path / "r2-public.xlsx")
+    assert "Izmaiņas starp cikliem" not in public.sheetnames  # the rounds are open
+    info = "\n".join(str(c.value) for row in public["Informācija"].iter_rows() for c in row)
+    assert "tiks publicētas, kad abi cikli būs slēgti" in info
