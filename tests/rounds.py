@@ -33,6 +33,8 @@ def run_round(
     plans: bool = False,
     before_round: Callable[[Session], None] | None = None,
     review: bool = False,
+    opens_on: date = date(2026, 1, 15),
+    due_on: date = date(2026, 3, 31),
 ) -> dict[str, Path]:
     """Import the example registry, create the round, write each institution's filled
     workbook (with ``edits`` of cells per institution) into ``folder``, ingest them and,
@@ -48,8 +50,8 @@ def run_round(
         create_round(
             s,
             code=round_code,
-            opens_on=date(2026, 1, 15),
-            due_on=date(2026, 3, 31),
+            opens_on=opens_on,
+            due_on=due_on,
             questionnaire_version=spec.id,
             review_required=review,
         )
@@ -65,7 +67,7 @@ def run_round(
     if plans:
         with root.db.unit_of_work() as s:
             for code in paths:
-                build_plan(s, context(s, round_code, code), today=date(2026, 3, 31))
+                build_plan(s, context(s, round_code, code), today=due_on)
     return paths
 
 

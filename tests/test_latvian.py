@@ -124,7 +124,17 @@ def _fifth(stem: str, gen_pl: str) -> dict[str, tuple[str, str]]:  # iestāde: i
 #: counted word goes here (the test says which); each form's case and number is what the
 #: check compares across 1, 2 and 11.
 FIRST = ("pasākums", "punkts", "jautājums", "pakalpojums", "plāns", "brīdinājums", "baits")
-FOURTH = ("problēma", "daļa", "diena", "cilvēkdiena", "kļūda", "lieta", "versija", "reize")
+FOURTH = (
+    "problēma",
+    "daļa",
+    "diena",
+    "cilvēkdiena",
+    "kļūda",
+    "lieta",
+    "versija",
+    "reize",
+    "dimensija",
+)
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     **{w: _first(w[:-1]) for w in FIRST},
     **{w: _fourth(w[:-1]) for w in FOURTH},
@@ -174,6 +184,7 @@ NOT_NUMBERS = {
     "prerequisite_period", "previous", "previous_period", "ratio", "reason", "respond_by",
     "round", "scale", "services", "sheet", "since", "size", "source", "start", "state", "steps",
     "terms", "title", "training", "types", "value", "what", "where", "who",
+    "changes", "parts", "rounds", "versions", "warning",
 }  # fmt: skip
 
 

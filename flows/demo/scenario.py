@@ -5,8 +5,12 @@ Prefect flows in local mode (no server, no network) as a ministry would run them
 launch sends every institution its workbook, the teams fill them (weak, average and
 strong answers; a few returned with mistakes and corrected later, one half done, one
 late), collection returns problems and reminds, assessment plans and sends the PDFs to
-the heads, follow-up and the national report close the round. Emails are written as
-.eml files. Running the demo again changes nothing in the store and sends nothing.
+the heads, follow-up and the national report close the round. A year later a second
+round (``ROUND2``) assesses again: the teams' answers moved on by the plan measures they
+carried out, one institution (``WORSE``) lower; it is launched, collected and assessed
+(plans built, not sent), closed, and its national report and workbook show the trend
+since the first round (``docs/trends.md``). Emails are written as .eml files. Running the
+demo again changes nothing in the store and sends nothing.
 
 The demo runs on its own root (:class:`pvpp.app.App`): the settings of the process with
 the mail folder and round files moved under the output folder, and a
@@ -24,6 +28,7 @@ whatever the date.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -34,7 +39,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlmodel import Session, func, select
 
-from flows.demo.synthetic import StatusOverride, answer_workbook
+from flows.demo.synthetic import StatusOverride, answer_workbook, profile_for
 from flows.root import using
 from pvpp import parallel
 from pvpp.app import App
@@ -85,6 +90,17 @@ MISTAKES: dict[str, dict[str, Any]] = {
 HALF_DONE = "UR"
 LATE = "KEM"  # returns only after the reminder
 NO_TEAM = ("KEM", "VARAM")
+# A year later the round is assessed again: every team returns its workbook, each
+# dimension a carried-out plan measure raised now at least at its target degree (a measure
+# reported done, or, for a team not weak, one due by CARRIED_OUT_BY); WORSE finds it
+# had rated its condition groups too high (three degrees lower: the jump warning). The
+# round goes through launch, collection and assessment (plans built, not yet sent), is
+# closed, and its national report and workbook show the trend since ROUND.
+ROUND2 = "2027-K1"
+OPENS2, DUE2 = date(2027, 1, 15), date(2027, 3, 31)
+COLLECT2_DAY, ASSESS2_DAY = date(2027, 3, 24), date(2027, 4, 15)
+CARRIED_OUT_BY = date(2026, 12, 31)
+WORSE = "FM"
 
 
 class _Bars:
@@ -180,7 +196,7 @@ def _run(root: App, folder: Path) -> None:
         Progress(*columns, console=console) as progress,
         parallel.reporting(_Bars(progress)),
     ):
-        stages = progress.add_task("Round", total=9)
+        stages = progress.add_task("Round", total=10)
 
         def stage(text: str) -> None:
             progress.update(stages, description=f"[bold]{text}")
@@ -255,6 +271,12 @@ def _run(root: App, folder: Path) -> None:
         with store.unit_of_work() as s:
             status = round_status(s, ROUND)
             national = aggregates(s, ROUND)
+        progress.advance(stages)
+
+        stage(f"Round {ROUND2}: the teams assess again; flows launch, collect and assess")
+        second = _second_round(root, folder, assigned)
+        clock.day = ANSWER_DAY  # the story's day: the portal's, as the first round left it
+        with store.unit_of_work() as s:
             mail = dict(
                 s.exec(select(OutboxMessage.kind, func.count()).group_by(OutboxMessage.kind)).all()
             )
@@ -262,6 +284,8 @@ def _run(root: App, folder: Path) -> None:
         stage("Done")
 
     _summary(reg, rnd, first, result, status, national, mail)
+    for line in second:
+        console.print(line, highlight=False)
     for line in documents:
         console.print(line, highlight=False)
     for line in _portal(root):
@@ -325,6 +349,115 @@ def _demo_team(session: Session, common: Common, inst: Institution) -> None:
             session, institution=inst.code, email=email, measure=measure, attended_on=day,
             actor="demo",
         )  # fmt: skip
+
+
+def _second_round(root: App, folder: Path, codes: list[str]) -> list[str]:
+    """ROUND2: created and launched on its opening day; each team returns its workbook
+    with the previous round's answers moved on by the plan measures it carried out (WORSE
+    lower); collected and assessed (plans built); closed after its due date, and its
+    national report (with the trend since ROUND) and round workbook made. Lines saying
+    what came of it."""
+    from flows.cycle import collect_submissions, launch_round
+    from pvpp.assignments import State
+    from pvpp.documents.national_pdf import national_pdf
+    from pvpp.exports import export_round
+    from pvpp.national import round_trend
+    from pvpp.plans import build_plan, context
+    from pvpp.rounds import close_round
+
+    settings, clock = root.settings, root.clock
+    assert isinstance(clock, FixedClock)
+    spec = load_questionnaire(settings.default_questionnaire)
+    clock.day = OPENS2
+    with root.db.unit_of_work() as s:
+        create_round(
+            s, code=ROUND2, opens_on=OPENS2, due_on=DUE2, questionnaire_version=spec.id,
+            institutions=codes, actor="demo",
+        )  # fmt: skip
+    launch_round(ROUND2)
+    drop = settings.round_folder(ROUND2, "drop")
+    _teams_answer_again(root, settings.round_folder(ROUND2, "workbooks"), drop, codes)
+    clock.day = COLLECT2_DAY
+    received = collect_submissions(ROUND2, str(drop), COLLECT2_DAY)
+    clock.day = ASSESS2_DAY
+    # The assessment's plans, built as the assess flow builds them; the story ends before
+    # they are rendered and sent to the heads (the first round shows that, and 37 more
+    # PDFs would double the demo's time).
+    planned = 0
+    with root.db.reading() as s:
+        accepted = assignment_codes(s, ROUND2, [State.ACCEPTED])
+    for code in accepted:
+        with root.db.unit_of_work() as s:
+            _, created = build_plan(s, context(s, ROUND2, code), today=ASSESS2_DAY, actor="demo")
+            planned += int(created)
+    report = settings.round_folder(ROUND2) / f"national-{ROUND2}.pdf"
+    exports = folder / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    with root.db.unit_of_work() as s:
+        close_round(s, ROUND2, today=ASSESS2_DAY, actor="demo")
+        write_atomic(report, national_pdf(s, ROUND2, today=ASSESS2_DAY))
+        export_round(s, ROUND2, exports / f"{ROUND2}.xlsx", generated_at=clock.now())
+        trend = round_trend(s, [ROUND, ROUND2]).trend
+    assert trend is not None
+    changes = ", ".join(
+        f"{r.key} {'—' if r.change is None else f'{r.change:+.2f}'}" for r in trend.components
+    )
+    jumps = sorted({j.institution for j in trend.jumps})
+    done = ", ".join(f"{p.round} {p.share:.0f} %" for p in trend.plans if p.share is not None)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(received.items())) or "nothing new"
+    return [
+        f"Round {ROUND2} ({COLLECT2_DAY}): received {counts}; "
+        f"plans built {planned} ({ASSESS2_DAY}, not yet sent); closed {ASSESS2_DAY}",
+        f"Trend {ROUND} → {ROUND2}: median change per component {changes}; plan measures "
+        f"done {done}; jump of more than 2 degrees: {', '.join(jumps) or 'none'}",
+        f"National report of {ROUND2} (with the trend): {report}",
+        f"Trend: .venv/bin/pvpp round trend {ROUND2}",
+    ]
+
+
+def _teams_answer_again(root: App, sent: Path, drop: Path, codes: list[str]) -> None:
+    """Each team returns ROUND2's workbook: its ROUND answers moved on by the plan measures
+    it carried out (see CARRIED_OUT_BY; a team without accepted ROUND answers answers as
+    its profile would);
+    WORSE's condition groups lower. A workbook already returned is left as it is."""
+    from flows.demo.synthetic import next_round_answers, synthetic_answers
+    from pvpp import measures
+    from pvpp.queries import current_answer_sets, round_assignments, round_plans
+    from pvpp.rounds import get_round
+    from pvpp.store.models import id_of
+    from pvpp.workbook.fill import cell_values
+
+    spec = load_questionnaire(root.settings.default_questionnaire)
+    todo = [c for c in codes if not (drop / f"{c}.xlsx").exists() and (sent / f"{c}.xlsx").exists()]
+    if not todo:
+        return
+    # What each team had: its answers and the dimensions its done measures raised.
+    with root.db.reading() as s:
+        rnd = get_round(s, ROUND)
+        sets = current_answer_sets(s, rnd)
+        plans = round_plans(s, rnd)
+        before: dict[str, dict[str, Any]] = {}
+        done: dict[str, list[tuple[str, str, int]]] = {}
+        for a, inst in round_assignments(s, rnd):
+            if (kept := sets.get(id_of(a))) is not None:
+                before[inst.code] = dict(kept.answers)
+            keeps_to_plan = profile_for(inst.code) != "weak"
+            done[inst.code] = [
+                (m.item_id, m.dimension_id, m.to_degree)
+                for m, fact in plans.get(id_of(a), (None, []))[1]
+                if m.dimension_id
+                and not measures.is_dropped(fact)
+                and (measures.is_done(fact) or (keeps_to_plan and fact.due_on <= CARRIED_OUT_BY))
+            ]
+    for code in todo:
+        given = before.get(code)
+        if given is None or any(given.get(f.id) is None for f in spec.degree_fields):
+            given = synthetic_answers(spec, profile_for(code), seed=zlib.crc32(code.encode()))
+        else:
+            worse = tuple(spec.condition_groups) if code == WORSE else ()
+            given = next_round_answers(spec, given, done.get(code, []), worse=worse)
+        blank = (sent / f"{code}.xlsx").read_bytes()
+        write_atomic(drop / f"{code}.xlsx", fill_workbook(blank, cell_values(spec, given, "lv")))
 
 
 def _teams_answer(

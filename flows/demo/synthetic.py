@@ -190,3 +190,44 @@ def answer_status_sheet(
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def next_round_answers(
+    spec: QuestionnaireSpec,
+    answers: dict[str, Any],
+    done: list[tuple[str, str, int]],
+    *,
+    worse: tuple[str, ...] = (),
+    drop: int = 3,
+) -> dict[str, Any]:
+    """An institution's answers a round later: ``answers`` (its previous round's) with each
+    dimension a done plan measure raised (item, dimension, to degree: every part of it at
+    least there), and every degree of the items ``worse`` lowered by ``drop`` (a team that
+    finds it had rated itself too high). An own target below the new degree is raised to
+    it, as the checker asks."""
+    from pvpp.questionnaire.models import item_key
+
+    out = {k: v for k, v in answers.items() if k in spec.field_by_id}
+    low = spec.policy.degree_scale.min
+    for item, dimension, degree in done:
+        for f in spec.parts_of(item, dimension):
+            value = out.get(f.id)
+            if isinstance(value, int) or value in ("unknown", "unclear"):
+                out[f.id] = max(value if isinstance(value, int) else low, degree)
+    for item in worse:
+        for f in spec.degree_fields:
+            if f.item_id == item and isinstance(out.get(f.id), int):
+                out[f.id] = max(low, out[f.id] - drop)
+    for node in spec.policy.items:
+        key = f"TARGET_{item_key(node.id)}"
+        target = out.get(key)
+        if not isinstance(target, int):
+            continue
+        combined = [
+            combine_parts([out.get(f.id) for f in spec.parts_of(node.id, d.id)])
+            for d in spec.policy.dimensions
+        ]
+        rated = [v for v in combined if isinstance(v, int)]
+        if rated:
+            out[key] = max(target, sum(rated) // len(rated))
+    return out

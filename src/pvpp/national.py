@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,22 +19,29 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from pvpp.disclosure import enough, published_minimum, shown_to
+from pvpp.errors import PvppError
 from pvpp.funding import FundingTotal, funding_totals
 from pvpp.policy import load_policy
 from pvpp.queries import (
+    assessed_answer_sets,
     current_answer_sets,
     late_files,
+    previous_round,
     round_assignments,
     round_closure,
     round_funding,
+    round_measure_facts,
     round_undelivered,
+    rounds_by_codes,
     team_statuses,
 )
 from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import get_round
 from pvpp.scoring import UNCLEAR, ScoreResult, score_answers
 from pvpp.services import ConformityCount, condition_groups, conformity_by_group, total_counts
+from pvpp.states.assignment import ASSESSED
 from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, Round, RoundSkip, id_of
+from pvpp.trends import Assessed, RoundInput, Trend, compare
 
 # RV6: central shared services and digital technologies; RV7: specialised competences.
 RV6_ITEMS = ("K5", "K7", "K8", "R2")
@@ -373,3 +380,71 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
         # Named institutions only in the internal view.
         result["institutions_by_condition_group"] = heat
     return result
+
+
+class TrendError(PvppError):
+    """Rounds cannot be compared as asked."""
+
+
+@dataclass(frozen=True)
+class TrendView:
+    """Rounds compared (oldest first), or why not shown: ``withheld`` "open" when a
+    published comparison names a round not closed for publication (``open_round``)."""
+
+    rounds: tuple[str, ...]
+    trend: Trend | None
+    withheld: str | None = None
+    open_round: str | None = None
+
+
+def trend_rounds(session: Session, codes: Sequence[str]) -> list[Round]:
+    """The rounds ``codes`` name, oldest first; one code alone is compared with the round
+    opened before it. Raises :class:`TrendError` for an unknown round or nothing to compare."""
+    wanted = list(dict.fromkeys(codes))
+    found = rounds_by_codes(session, wanted)
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        raise TrendError(f"no round {', '.join(repr(c) for c in unknown)}")
+    rounds = [found[c] for c in wanted]
+    if len(rounds) == 1:
+        earlier = previous_round(session, rounds[0])
+        if earlier is None:
+            raise TrendError(
+                f"round {rounds[0].code} has no earlier round to compare with: name two rounds"
+            )
+        rounds.insert(0, earlier)
+    return sorted(rounds, key=lambda r: (r.opens_on, id_of(r)))
+
+
+def round_trend(session: Session, codes: Sequence[str], *, publish: bool = True) -> TrendView:
+    """Compare rounds (:mod:`pvpp.trends`): ``codes`` oldest first after sorting by opening
+    day, or one round with the round before it.
+
+    Only assessed institutions count (accepted and beyond, :data:`ASSESSED`), with their
+    current answers and newest plans; with ``publish``, each round's closure instead (the
+    answer sets and plan versions fixed when it was closed, as every publication of it
+    counts) and nothing while a round compared is open. A constant number of statements
+    per round, whatever the number of institutions.
+    """
+    rounds = trend_rounds(session, codes)
+    inputs: list[RoundInput] = []
+    for rnd in rounds:
+        spec = load_questionnaire(rnd.questionnaire_version)
+        if publish:
+            closure = round_closure(session, rnd)
+            if closure is None:
+                return TrendView(tuple(r.code for r in rounds), None, "open", rnd.code)
+            institutions = {id_of(a): i for a, i in round_assignments(session, rnd)}
+            pairs = [(institutions[k], v) for k, v in closure.answer_sets.items()]
+            facts = round_measure_facts(session, rnd, closure.plans)
+        else:
+            pairs = assessed_answer_sets(session, rnd, ASSESSED)
+            counted = {a.assignment_id for _, a in pairs}
+            facts = {k: v for k, v in round_measure_facts(session, rnd).items() if k in counted}
+        assessed = [
+            Assessed(inst.code, inst.group_id, answers.answers)
+            for inst, answers in sorted(pairs, key=lambda p: p[0].code)
+        ]
+        plans = [facts[k] for k in sorted(facts)]
+        inputs.append(RoundInput(rnd.code, spec, assessed, plans))
+    return TrendView(tuple(r.code for r in rounds), compare(inputs, publish=publish))

@@ -75,6 +75,48 @@ def round_assignments(session: Session, rnd: Round) -> list[tuple[Assignment, In
     return [(a, i) for a, i in rows]
 
 
+def rounds_by_codes(session: Session, codes: Iterable[str]) -> dict[str, Round]:
+    """Round code → round, for those of ``codes`` that exist (one statement)."""
+    wanted = list(dict.fromkeys(codes))
+    rows = session.exec(select(Round).where(col(Round.code).in_(wanted))).all() if wanted else []
+    return {r.code: r for r in rows}
+
+
+def previous_round(session: Session, rnd: Round) -> Round | None:
+    """The latest round opened before ``rnd``, if any."""
+    return session.exec(
+        select(Round)
+        .where(Round.opens_on < rnd.opens_on)
+        .order_by(col(Round.opens_on).desc(), col(Round.id).desc())
+    ).first()
+
+
+def assessed_answer_sets(
+    session: Session, rnd: Round, states: Iterable[str]
+) -> list[tuple[Institution, AnswerSet]]:
+    """Each institution of a round whose assignment is in one of ``states`` with its newest
+    answer set, by institution code, in one statement (the per-round twin of
+    :func:`current_answers` for the assignments that count)."""
+    newest = (
+        select(func.max(AnswerSet.id))
+        .join(Assignment, col(AnswerSet.assignment_id) == Assignment.id)
+        .where(Assignment.round_id == rnd.id)
+        .group_by(col(AnswerSet.assignment_id))
+    )
+    rows = session.exec(
+        select(Institution, AnswerSet)
+        .join(Assignment, col(Assignment.institution_id) == Institution.id)
+        .join(AnswerSet, col(AnswerSet.assignment_id) == Assignment.id)
+        .where(
+            Assignment.round_id == rnd.id,
+            col(Assignment.state).in_(list(states)),
+            col(AnswerSet.id).in_(newest),
+        )
+        .order_by(col(Institution.code))
+    ).all()
+    return [(i, a) for i, a in rows]
+
+
 def current_answers(session: Session, assignment: Assignment) -> AnswerSet | None:
     """The newest accepted answer set of an assignment (a corrected submission supersedes
     the earlier ones)."""
@@ -283,15 +325,17 @@ def round_plans(
     return out
 
 
-def round_measure_facts(session: Session, rnd: Round) -> dict[int, list[MeasureFacts]]:
-    """Assignment id → the facts of every measure of its newest plan, for a whole round in
-    three statements (without effort: a round's readers count measures; a plan's effort
-    is read with :func:`measure_facts`).
+def round_measure_facts(
+    session: Session, rnd: Round, plans: Mapping[int, Plan] | None = None
+) -> dict[int, list[MeasureFacts]]:
+    """Assignment id → the facts of every measure of its newest plan (or of ``plans``, the
+    versions a closed round fixed), for a whole round in three statements (without effort:
+    a round's readers count measures; a plan's effort is read with :func:`measure_facts`).
 
     Only the columns the rules need are read, not whole rows: a round of 1,000 plans holds
     some 100,000 measures, and loading them as ORM objects took the national report's
     process from 350 to 790 MiB (bench, N = 1000)."""
-    plans = latest_plans(session, rnd)
+    plans = latest_plans(session, rnd) if plans is None else plans
     assignment_of_plan = {id_of(p): a for a, p in plans.items()}
     reported = _round_reports(session, rnd)
     out: dict[int, list[MeasureFacts]] = {a: [] for a in plans}

@@ -71,3 +71,45 @@ def test_the_national_report_charts_withholds_and_says_so_once(
     english = _text(en, tmp_path)
     assert english.count("Publishable") == 1
     assert "Institutions in these groups: 1." in english
+
+
+def test_the_national_report_shows_the_trend_since_the_round_before(
+    store: str, spec: QuestionnaireSpec, spec_q2: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
+    run_round(root, spec, tmp_path / "r1", CODES, plans=True)
+    run_round(
+        root, spec_q2, tmp_path / "r2", CODES, round_code="2027-K1",
+        opens_on=date(2027, 1, 15), due_on=date(2027, 3, 31),
+    )  # fmt: skip
+    day = date(2027, 4, 2)
+    with root.db.unit_of_work() as s:
+        first = national_context(s, "2026-K1", today=day)
+        open_ = _text(national_pdf(s, "2027-K1", today=day), tmp_path)
+    assert first["trend"] is None  # no round before the first
+    assert "Izmaiņas starp novērtēšanas cikliem" in open_
+    assert "tiks publicētas, kad abi cikli būs slēgti" in open_
+    close(root)
+    close(root, "2027-K1", today=date(2027, 4, 1))
+    with root.db.unit_of_work() as s:
+        ctx = national_context(s, "2027-K1", today=day)
+        lv = _text(national_pdf(s, "2027-K1", today=day), tmp_path)
+        en = _text(national_pdf(s, "2027-K1", today=day, lang="en"), tmp_path)
+        internal = _text(national_pdf(s, "2027-K1", today=day, internal=True), tmp_path)
+    trend = ctx["trend"]
+    assert trend["rounds"] == ["2026-K1", "2027-K1"] and not trend["same"]
+    assert trend["charts"]["components"] is not None
+    assert _svg(trend["charts"]["components"]).count('class="row"') == 4
+    for text in (
+        "Izmaiņas starp novērtēšanas cikliem",
+        "Salīdzināti novērtēšanas cikli: 2026-K1, 2027-K1",
+        "(pvpp2027-q1, pvpp2027-q2)",
+        "K2 D3: anketas versijās jautāts atšķirīgā jautājumu skaitā",
+        "Sastāvdaļas: pakāpju mediāna",
+        "Izpildītie plānu pasākumi",
+        "Lēciens par vairāk nekā 2 pakāpēm kopš iepriekšējā novērtēšanas cikla",
+    ):
+        assert text in lv, text
+    assert "Changes between rounds" in en and "Jump of more than 2 degrees" in en
+    assert "Changes between rounds" not in lv
+    # Only the internal report names institutions with a jump.
+    assert "Izmaiņas starp novērtēšanas cikliem" in internal

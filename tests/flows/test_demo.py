@@ -42,13 +42,23 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(
     )
     kinds = {
         "approval_escalation": 2, "approval_reminder": 1, "escalation": 26, "followup": 36,
-        "invitation": 37, "plan": 38, "plan_sheet_taken": 1, "proposal": 38, "reminder": 5,
+        "invitation": 74, "plan": 38, "plan_sheet_taken": 1, "proposal": 38, "reminder": 5,
         "returned": 4, "status_reminder": 2, "status_returned": 1,
     }  # fmt: skip
     shown = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
     assert f"Emails in the outbox by kind: {shown}" in out
     assert len(list((tmp_path / "demo" / "mail").glob("*.eml"))) == sum(kinds.values())
     assert len(list((tmp_path / "demo" / "2026-K1" / "plans").glob("*-v*.pdf"))) == 38
+    # The second round: every team answers again, FM lower (the jump warning); the plans
+    # are built, the round closed and its report shows the trend since the first.
+    assert (
+        "Round 2027-K1 (2027-03-24): received accepted 37; plans built 37 (2027-04-15, not "
+        "yet sent); closed 2027-04-15" in out
+    )
+    assert "Trend 2026-K1 → 2027-K1: median change per component C1 +" in out
+    assert "jump of more than 2 degrees: FM" in out
+    assert (tmp_path / "demo" / "2027-K1" / "national-2027-K1.pdf").exists()
+    assert (tmp_path / "demo" / "exports" / "2027-K1.xlsx").exists()
     # Every plan's page count is printed, and none is over the limit.
     assert "ARM-v1 " in out and "ARM-v2 " in out and "over the limit: none" in out
     _shaped_and_approved(root)
@@ -62,6 +72,7 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(
     assert "42 unchanged" in out
     assert "First collection (2026-03-24): duplicate 40" in out
     assert "Cycle (2026-04-15): received duplicate 40; new plan versions 0" in out
+    assert "Round 2027-K1 (2027-03-24): received duplicate 37; plans built 0" in out
     assert (
         "plan sheets duplicate 1; new versions sent 0; heads approved 0; approval reminders 0"
         in out

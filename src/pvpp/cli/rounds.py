@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 from rich.text import Text
 
 from pvpp.cli.common import (
@@ -28,9 +29,10 @@ from pvpp.cli.common import (
 from pvpp.exports.data import flag_label, name_of, skip_label
 from pvpp.files import write_atomic
 from pvpp.i18n import catalogue, t
-from pvpp.national import aggregates, round_status
+from pvpp.national import aggregates, round_status, round_trend
 from pvpp.policy import Policy, load_policy
 from pvpp.rounds import close_round, create_round, get_round
+from pvpp.trends import JUMP, Row, Spread, left_out_text
 
 app = command_group(help="Assessment rounds.", no_args_is_help=True)
 #: A figure the disclosure rule withholds (pvpp.disclosure), in the CLI's tables.
@@ -258,6 +260,125 @@ def aggregates_(
             f"{WITHHELD} withheld: computed from fewer than {view['min_group']} institutions",
             highlight=False,
         )
+
+
+def _median(s: Spread) -> str:
+    if s.withheld:
+        return WITHHELD
+    return "—" if s.median is None else f"{s.median:.2f}"
+
+
+def _band(s: Spread) -> str:
+    if s.withheld:
+        return WITHHELD
+    return "—" if s.q1 is None or s.q3 is None else f"{s.q1:.2f}–{s.q3:.2f}"
+
+
+def _change(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.2f}"
+
+
+def _trend_table(
+    title: str, rounds: tuple[str, ...], rows: list[Row], names: dict[str, str]
+) -> Table:
+    columns = [f"{x} {r}" for r in rounds for x in ("n", "median", "Q1–Q3")]
+    table = data_table(title.split(":")[0], *columns, "change", title=title)
+    for row in rows:
+        cells = [c for s in row.spreads for c in (str(s.n), _median(s), _band(s))]
+        table.add_row(
+            plain(f"{row.key} {names.get(row.key, '')}".strip()), *cells, _change(row.change)
+        )
+    return table
+
+
+@app.command("trend")
+def trend(
+    ctx: typer.Context,
+    codes: Annotated[
+        list[str],
+        typer.Argument(
+            help="Round codes (one: compared with the round before it)", callback=round_code_arg
+        ),
+    ],
+    publish: Annotated[
+        bool,
+        typer.Option("--publish", help="Only closed rounds, figures over too few withheld"),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rounds compared: median and quartiles per item, component and institution group,
+    plan measures done, positions within the group and jumps of more than 2 degrees."""
+    with transaction(ctx) as session:
+        view = round_trend(session, codes, publish=publish)
+        policy = load_policy(get_round(session, view.rounds[-1]).policy_version)
+    if as_json:
+        write_json({"rounds": list(view.rounds), "withheld": view.withheld,
+                    "open_round": view.open_round,
+                    "trend": view.trend.to_dict() if view.trend else None})  # fmt: skip
+        return
+    if view.trend is None:
+        console.print(
+            plain(f"Round {view.open_round} is not closed for publication: nothing to publish "
+                  f"yet (pvpp round close {view.open_round}, or leave out --publish)."),
+            highlight=False,
+        )  # fmt: skip
+        return
+    tr = view.trend
+    console.print(plain(f"Rounds compared: {', '.join(tr.rounds)}"), highlight=False)
+    if tr.same_questions:
+        console.print("Every round asked every dimension with the same questions.", highlight=False)
+    else:
+        console.print(
+            plain(
+                f"Questionnaire versions {', '.join(tr.shared.versions)}: compared on the "
+                f"{tr.shared.count} item dimensions every version asks alike; left out:"
+            ),
+            highlight=False,
+        )
+        for left in tr.shared.left_out:
+            console.print(
+                plain(f"  • {left_out_text(left, tr.shared.versions, 'en')}"), highlight=False
+            )
+    items = {i.id: i.name.en for i in policy.items}
+    components = {c.id: f"{c.number}. {c.name.en}" for c in policy.components}
+    groups = {g.id: g.name.en for g in policy.institution_groups}
+    console.print(_trend_table("Component: median degree", tr.rounds, tr.components, components))
+    console.print(
+        _trend_table("Institution group: median overall score", tr.rounds, tr.groups, groups)
+    )
+    console.print(_trend_table("Item: median degree", tr.rounds, tr.items, items))
+    plans = data_table(
+        "round", "plans", "measures (not dropped)", "done", "share done", title="Plan measures done"
+    )
+    for p in tr.plans:
+        share = WITHHELD if p.withheld else "—" if p.share is None else f"{p.share:.0f} %"
+        plans.add_row(p.round, str(p.plans), str(p.measures), str(p.done), share)
+    console.print(plans)
+    positions = data_table("institution", "group", "score", "n", "median", "Q1–Q3", "place",
+                           title=f"Position within the group ({tr.rounds[-1]})")  # fmt: skip
+    for pos in tr.positions:
+        score = "—" if pos.score is None else f"{pos.score:.2f}"
+        median = WITHHELD if pos.withheld else "—" if pos.median is None else f"{pos.median:.2f}"
+        band = (
+            WITHHELD
+            if pos.withheld
+            else "—"
+            if pos.q1 is None or pos.q3 is None
+            else f"{pos.q1:.2f}–{pos.q3:.2f}"
+        )
+        positions.add_row(
+            pos.institution, pos.group, score, str(pos.n), median, band, pos.place or "—"
+        )
+    console.print(positions)
+    console.print(plain(t("trends.jump", "en", n=JUMP) + f": {len(tr.jumps)}"), highlight=False)
+    for j in tr.jumps:
+        changes = ", ".join(f"{d} {b} → {n}" for d, b, n in j.changes)
+        console.print(plain(f"  • {j.institution} {j.item}: {changes}"), highlight=False)
+    console.print(
+        f"{WITHHELD} withheld: computed from fewer than {tr.min_group} institutions "
+        "(a position: from fewer than 3 others in its group)",
+        highlight=False,
+    )
 
 
 @app.command("report")

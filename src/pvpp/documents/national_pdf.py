@@ -18,17 +18,21 @@ from sqlmodel import Session, select
 
 from pvpp import measures
 from pvpp.disclosure import enough
-from pvpp.documents.charts import distribution_chart, heat_map, svg_uri
+from pvpp.documents.charts import Series, bar_chart, distribution_chart, heat_map, svg_uri
 from pvpp.documents.render import render_pdf
 from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL
-from pvpp.i18n import t
-from pvpp.national import aggregates, population, round_scores, round_status
-from pvpp.policy import load_policy
+from pvpp.i18n import number, t
+from pvpp.national import aggregates, population, round_scores, round_status, round_trend
+from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import ItemKind, Lang
-from pvpp.queries import round_assignments, round_measure_facts
+from pvpp.queries import previous_round, round_assignments, round_measure_facts
 from pvpp.rounds import get_round
 from pvpp.states.assignment import ASSESSED, NOT_STARTED
-from pvpp.store.models import Institution
+from pvpp.store.models import Institution, Round
+from pvpp.trends import JUMP, Row, jump_text, left_out_text
+
+#: The trend charts: the last round's median as a bar, the previous round's as a tick.
+TREND_COLOURS = ("#1F4E79", "#7F7F7F")
 
 
 def national_context(
@@ -246,6 +250,118 @@ def national_context(
         "overdue_institutions": len(overdue),
         "overdue_total": overdue_total,
         "overdue_withheld": overdue_withheld,
+        "trend": trend_context(session, rnd, policy, lang=lang, internal=internal),
+    }
+
+
+def trend_context(
+    session: Session, rnd: Round, policy: Policy, *, lang: Lang, internal: bool
+) -> dict[str, Any] | None:
+    """The report's section on the changes since the round before ``rnd``
+    (:func:`pvpp.national.round_trend`), or None when there is no earlier round."""
+    earlier = previous_round(session, rnd)
+    if earlier is None:
+        return None
+    view = round_trend(session, [earlier.code, rnd.code], publish=not internal)
+    tr = view.trend
+    if tr is None:
+        return {"open": True, "earlier": earlier.code}
+    marker = t("disclosure.marker", lang)
+    total = len(policy.items) * len(policy.dimensions)
+
+    def median(row: Row, i: int) -> str:
+        s = row.spreads[i]
+        return marker if s.withheld else number(s.median, lang, 2)
+
+    def band(row: Row, i: int) -> str:
+        s = row.spreads[i]
+        if s.withheld:
+            return marker
+        return (
+            "—"
+            if s.q1 is None or s.q3 is None
+            else f"{number(s.q1, lang, 2)}–{number(s.q3, lang, 2)}"
+        )
+
+    def change(row: Row) -> str:
+        if row.change is None:
+            return "—"
+        return ("+" if row.change > 0 else "") + number(row.change, lang, 2)
+
+    def table(rows: list[Row], names: dict[str, str]) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": f"{r.key} {names.get(r.key, '')}".strip(),
+                "medians": [median(r, i) for i in range(len(tr.rounds))],
+                "bands": [band(r, i) for i in range(len(tr.rounds))],
+                "change": change(r),
+                "n": r.spreads[-1].n,
+            }
+            for r in rows
+        ]
+
+    def chart(rows: list[Row], labels: dict[str, str]) -> str | None:
+        shown = [r for r in rows if not any(s.withheld or s.median is None for s in r.spreads)]
+        if not shown:
+            return None
+        last, first = tr.rounds[-1], tr.rounds[0]
+        series = [
+            Series(
+                t("trends.median", lang, round=last),
+                [r.spreads[-1].median for r in shown],
+                TREND_COLOURS[0],
+            ),
+            Series(
+                t("trends.median", lang, round=first),
+                [r.spreads[0].median for r in shown],
+                TREND_COLOURS[1],
+                dashed=True,
+            ),
+        ]
+        top = float(policy.degree_scale.max)
+        names = [labels[r.key] for r in shown]
+        return svg_uri(bar_chart(names, series, max_value=top, lang=lang))
+
+    components = {c.id: f"{c.number}. {c.name.get(lang)}" for c in policy.components}
+    groups = {g.id: f"{g.id} {g.name.get(lang)}" for g in policy.institution_groups}
+    groups |= {r.key: r.key for r in tr.groups if r.key not in groups}
+    items = {i.id: i.name.get(lang) for i in policy.items}
+    jumped = sorted({j.institution for j in tr.jumps})
+    return {
+        "open": False,
+        "rounds": list(tr.rounds),
+        "same": tr.same_questions,
+        "compared_on": t(
+            "trends.compared_on",
+            lang,
+            n=tr.shared.count,
+            total=total,
+            versions=", ".join(tr.shared.versions),
+        ),
+        "left_out": [left_out_text(x, tr.shared.versions, lang) for x in tr.shared.left_out],
+        "components": table(tr.components, {k: v.split(" ", 1)[1] for k, v in components.items()}),
+        "groups": table(tr.groups, {k: v.split(" ", 1)[-1] for k, v in groups.items()}),
+        "items": table(tr.items, items),
+        "charts": {
+            "components": chart(tr.components, components),
+            "groups": chart(tr.groups, groups),
+        },
+        "plans": [
+            {
+                "round": p.round,
+                "plans": p.plans,
+                "measures": marker if p.withheld else p.measures,
+                "done": marker if p.withheld else p.done,
+                "share": marker if p.withheld or p.share is None else number(p.share, lang, 0),
+            }
+            for p in tr.plans
+        ],
+        "jump_title": t("trends.jump", lang, n=JUMP),
+        "jump_count": len(jumped),
+        # Named only in the internal report; the published one counts institutions, when
+        # enough were compared for a count over them to be shown.
+        "jumps": [f"{j.institution}: {jump_text(j, lang)}" for j in tr.jumps] if internal else [],
+        "jumps_withheld": not internal and not enough(tr.components[0].spreads[-1].n),
     }
 
 

@@ -26,6 +26,7 @@ from pvpp.exports.data import (
 )
 from pvpp.exports.info import info_sheet
 from pvpp.exports.plan import measure_columns, measure_rows
+from pvpp.exports.trend import trend_sheet
 from pvpp.exports.writer import (
     ExportSummary,
     Pair,
@@ -57,7 +58,8 @@ def export_round(
 
     The sheets: institutions, item scores, services, current plan measures, the
     condition-group heat map, RV6/RV7 needs, degree distributions, the median index per
-    table-1 group and an "Informācija" sheet. ``publish`` makes the publishable form: only
+    table-1 group, the trend since the round before (when there is one) and an
+    "Informācija" sheet. ``publish`` makes the publishable form: only
     aggregates, by the disclosure rule (``docs/disclosure.md``): from the round's closure
     only (an open round's publishable form says it is not closed and has no figures),
     every figure over too few institutions withheld with a marker, and no institution
@@ -78,6 +80,8 @@ def export_round(
         rows[t("exports.sheet.heat", language)] = _heat_sheet(wb, data, view, language)
     if not view["suppressed"]:
         rows |= aggregate_sheets(wb, data, view, language)
+    trend_rows, trend_info = trend_sheet(wb, session, data, language, publish=publish)
+    rows |= trend_rows
     extra: list[Pair] = [
         (
             t("exports.info.form", language),
@@ -104,7 +108,7 @@ def export_round(
         if closed is not None:
             notes.append(t("disclosure.closed_text", language, day=day(closed, language)))
         extra.append((t("exports.info.note", language), "\n".join(notes)))
-    info_sheet(wb, data, language, generated_at, extra)
+    info_sheet(wb, data, language, generated_at, extra + trend_info)
     return ExportSummary(save_workbook(wb, path), rows)
 
 
