@@ -27,15 +27,15 @@ who and from where. The CLI (``pvpp review``) and the console call these same fu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from pvpp import audit
-from pvpp.answer_diff import FieldDiff, diff_answers
+from pvpp.answer_diff import FieldChange, FieldDiff, diff_answers
 from pvpp.assignments import State, transition
 from pvpp.contacts import address_problem, text_problem
 from pvpp.errors import PvppError
@@ -69,6 +69,8 @@ __all__ = [
     "RETURNED",
     "SERVICES",
     "Base",
+    "CommentProblem",
+    "Queued",
     "ReturnNote",
     "ReviewError",
     "SubmissionReview",
@@ -79,6 +81,7 @@ __all__ = [
     "return_note",
     "return_submission",
     "waiting",
+    "waiting_changes",
 ]
 
 ACCEPTED = "accepted"
@@ -89,8 +92,37 @@ SERVICES = "services"
 MAX_COMMENT = 5000
 
 
+@dataclass(frozen=True)
+class CommentProblem:
+    """What is wrong with one comment of a decision: ``field`` is ``comment`` (the whole
+    submission's) or the item's id (or :data:`SERVICES`); ``reason`` one of ``required``,
+    ``too_long`` (``length`` characters, at most :data:`MAX_COMMENT`), ``bad_text`` (an
+    invisible or control character), ``empty`` (an item's comment with nothing in it),
+    ``unknown_item``; ``message`` in English (what the CLI prints)."""
+
+    field: str
+    reason: str
+    message: str
+    length: int = 0
+
+
+#: The field of a decision's comment on the whole submission.
+WHOLE = "comment"
+
+
 class ReviewError(PvppError):
-    """A review that cannot be done as asked, with what to do instead."""
+    """A review that cannot be done as asked, with what to do instead. ``reason`` says
+    which kind (``not_found``: no such round, assignment or submission to review;
+    ``not_waiting``: nothing waits for a decision; ``stale``: a newer submission took the
+    place of the one read; ``reviewer``: the reviewer's address; ``comments``: the
+    comments, each of ``problems``)."""
+
+    def __init__(
+        self, message: str, *, reason: str = "", problems: Sequence[CommentProblem] = ()
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -169,11 +201,13 @@ def _located(session: Session, round_code: str, institution: str) -> tuple[Round
                                                                            Assignment]:  # fmt: skip
     rnd = round_by_code(session, round_code)
     if rnd is None:
-        raise ReviewError(f"no round {round_code!r}")
+        raise ReviewError(f"no round {round_code!r}", reason="not_found")
     inst = institution_by_code(session, institution)
     assignment = assignment_of(session, rnd, inst) if inst is not None else None
     if inst is None or assignment is None:
-        raise ReviewError(f"{institution} has no assignment in round {round_code}")
+        raise ReviewError(
+            f"{institution} has no assignment in round {round_code}", reason="not_found"
+        )
     return rnd, inst, assignment
 
 
@@ -225,29 +259,31 @@ def return_note(session: Session, assignment_id: int) -> ReturnNote | None:
     return _note(session, review)
 
 
-def waiting(session: Session, round_code: str) -> list[Waiting]:
-    """The round's submissions waiting for a reviewer, oldest first (three statements)."""
-    rnd = round_by_code(session, round_code)
-    if rnd is None:
-        raise ReviewError(f"no round {round_code!r}")
+def _waiting_rows(
+    session: Session, round_ids: Sequence[int]
+) -> list[tuple[Waiting, Submission, Institution, Assignment]]:
+    """The submissions of the rounds ``round_ids`` waiting for a reviewer, oldest first,
+    with what they belong to (two statements)."""
+    if not round_ids:
+        return []
     newest = (
         select(func.max(Submission.id))
         .join(Assignment, col(Submission.assignment_id) == col(Assignment.id))
         .where(
-            Assignment.round_id == rnd.id,
+            col(Assignment.round_id).in_(round_ids),
             col(Assignment.state).in_(sorted(AWAITING_REVIEW)),
             col(Submission.answers).is_not(None),
         )
         .group_by(col(Submission.assignment_id))
     )
     rows = session.exec(
-        select(Submission, Institution)
+        select(Submission, Institution, Assignment)
         .join(Assignment, col(Submission.assignment_id) == col(Assignment.id))
         .join(Institution, col(Assignment.institution_id) == col(Institution.id))
         .where(col(Submission.id).in_(newest))
         .order_by(col(Submission.received_at), col(Submission.id))
     ).all()
-    ids = [s.assignment_id for s, _ in rows]
+    ids = [s.assignment_id for s, _, _ in rows]
     decided: set[int] = set()
     returns: dict[int, int] = {}
     if ids:
@@ -256,11 +292,105 @@ def waiting(session: Session, round_code: str) -> list[Waiting]:
             if review.decision == RETURNED:
                 returns[review.assignment_id] = returns.get(review.assignment_id, 0) + 1
     return [
-        Waiting(inst.code, inst.name, id_of(sub), sub.filename, sub.received_at,
-                returns.get(sub.assignment_id or 0, 0))
-        for sub, inst in rows
+        (Waiting(inst.code, inst.name, id_of(sub), sub.filename, sub.received_at,
+                 returns.get(sub.assignment_id or 0, 0)), sub, inst, assignment)
+        for sub, inst, assignment in rows
         if id_of(sub) not in decided
     ]  # fmt: skip
+
+
+def waiting(session: Session, round_code: str) -> list[Waiting]:
+    """The round's submissions waiting for a reviewer, oldest first (three statements)."""
+    rnd = round_by_code(session, round_code)
+    if rnd is None:
+        raise ReviewError(f"no round {round_code!r}", reason="not_found")
+    return [w for w, _, _, _ in _waiting_rows(session, [id_of(rnd)])]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A submission waiting for a reviewer, with its round and how much it changed."""
+
+    round: str
+    waiting: Waiting
+    base: str | None  # what it is compared with: "submission", "round", or None (nothing)
+    returned: bool  # the base is a submission a reviewer returned (this is a resubmission)
+    changed: int  # answers changed, added or removed since the base (every answer if none)
+
+
+def waiting_changes(session: Session, round_code: str | None = None) -> list[Queued]:
+    """What waits for a reviewer in the round ``round_code`` (every round when None),
+    oldest first, each with the number of answers that differ from what :func:`open_review`
+    compares it with: seven statements whatever the number of rounds and submissions."""
+    if round_code is None:
+        rounds = {id_of(r): r for r in session.exec(select(Round)).all()}
+    else:
+        rnd = round_by_code(session, round_code)
+        if rnd is None:
+            raise ReviewError(f"no round {round_code!r}", reason="not_found")
+        rounds = {id_of(rnd): rnd}
+    rows = _waiting_rows(session, sorted(rounds))
+    if not rows:
+        return []
+    assignment_ids = sorted({id_of(a) for _, _, _, a in rows})
+    earlier: dict[int, list[Submission]] = {}
+    for sub in session.exec(
+        select(Submission)
+        .where(col(Submission.assignment_id).in_(assignment_ids),
+               col(Submission.late_state).is_(None))
+        .order_by(col(Submission.id).desc())
+    ).all():  # fmt: skip
+        earlier.setdefault(sub.assignment_id or 0, []).append(sub)
+    unheld = [id_of(s) for subs in earlier.values() for s in subs if s.answers is None]
+    accepted = {
+        a.submission_id: dict(a.answers or {})
+        for a in (
+            session.exec(select(AnswerSet).where(col(AnswerSet.submission_id).in_(unheld))).all()
+            if unheld
+            else []
+        )
+    }
+    returned = {
+        r.submission_id
+        for r in session.exec(
+            select(Review).where(
+                col(Review.assignment_id).in_(assignment_ids), Review.decision == RETURNED
+            )
+        ).all()
+    }
+    # The institutions' answer sets of every round, newest first, for those with no
+    # earlier submission of their own round: the latest earlier round's is the base.
+    institution_ids = sorted({id_of(i) for _, _, i, _ in rows})
+    before: dict[int, list[tuple[date, AnswerSet]]] = {}
+    for answer_set, inst_id, opens_on in session.exec(
+        select(AnswerSet, col(Assignment.institution_id), col(Round.opens_on))
+        .join(Assignment, col(AnswerSet.assignment_id) == col(Assignment.id))
+        .join(Round, col(Assignment.round_id) == col(Round.id))
+        .where(col(Assignment.institution_id).in_(institution_ids))
+        .order_by(col(Round.opens_on).desc(), col(AnswerSet.id).desc())
+    ).all():
+        before.setdefault(inst_id, []).append((opens_on, answer_set))
+    out = []
+    for entry, sub, inst, assignment in rows:
+        rnd = rounds[assignment.round_id]
+        base: dict[str, Any] | None = None
+        kind: str | None = None
+        was_returned = False
+        for old in earlier.get(id_of(assignment), []):
+            if id_of(old) >= id_of(sub):
+                continue
+            answers = dict(old.answers) if old.answers is not None else accepted.get(id_of(old))
+            if answers is not None:
+                base, kind, was_returned = answers, "submission", id_of(old) in returned
+                break
+        if kind is None:
+            found = next((a for o, a in before.get(id_of(inst), []) if o < rnd.opens_on), None)
+            if found is not None:
+                base, kind = dict(found.answers or {}), "round"
+        diff = diff_answers(base, dict(sub.answers or {}))
+        changed = sum(1 for d in diff if d.change is not FieldChange.UNCHANGED)
+        out.append(Queued(rnd.code, entry, kind, was_returned, changed))
+    return out
 
 
 def _answers_of(session: Session, submission: Submission) -> dict[str, Any] | None:
@@ -315,7 +445,10 @@ def open_review(session: Session, round_code: str, institution: str) -> Submissi
             if not rnd.review_required
             else f"it is {assignment.state}"
         )
-        raise ReviewError(f"{institution} has no submission to review in round {round_code}: {why}")
+        raise ReviewError(
+            f"{institution} has no submission to review in round {round_code}: {why}",
+            reason="not_found",
+        )
     spec = load_questionnaire(rnd.questionnaire_version)
     answers = dict(submission.answers or {})
     base = _base(session, rnd, inst, submission)
@@ -351,26 +484,41 @@ def _reviewer(reviewer: str) -> str:
     reviewer = reviewer.strip()
     problem = address_problem(reviewer)
     if problem is not None:
-        raise ReviewError(f"the reviewer's address {problem}: give it with --reviewer EMAIL")
+        raise ReviewError(
+            f"the reviewer's address {problem}: give it with --reviewer EMAIL", reason="reviewer"
+        )
     return reviewer
 
 
-def _clean(text: str, what: str) -> str:
+def _cleaned(text: str, field: str, what: str) -> tuple[str, CommentProblem | None]:
+    """A comment as kept (line ends made one kind, no spaces around it), and what is wrong
+    with it, if anything."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(text) > MAX_COMMENT:
-        raise ReviewError(
-            f"{what} is {len(text)} characters long; at most {MAX_COMMENT}: shorten it"
-        )
+        message = f"{what} is {len(text)} characters long; at most {MAX_COMMENT}: shorten it"
+        return text, CommentProblem(field, "too_long", message, len(text))
     problem = text_problem(text.replace("\n", " ").replace("\t", " "))
     if problem is not None:
-        raise ReviewError(f"{what} {problem}")
+        return text, CommentProblem(field, "bad_text", f"{what} {problem}")
+    return text, None
+
+
+def _refused(problems: Sequence[CommentProblem]) -> ReviewError:
+    return ReviewError("; ".join(p.message for p in problems), reason="comments", problems=problems)
+
+
+def _clean(text: str, field: str, what: str) -> str:
+    text, problem = _cleaned(text, field, what)
+    if problem is not None:
+        raise _refused([problem])
     return text
 
 
 def _waiting_one(
-    session: Session, round_code: str, institution: str
+    session: Session, round_code: str, institution: str, expected: int | None = None
 ) -> tuple[Round, Institution, Assignment, Submission]:
-    """The assignment (locked, read afresh) and its submission waiting for a decision."""
+    """The assignment (locked, read afresh) and its submission waiting for a decision;
+    with ``expected``, only when that is the submission (the one the reviewer read)."""
     rnd, inst, found = _located(session, round_code, institution)
     assignment = session.exec(
         select(Assignment)
@@ -396,7 +544,14 @@ def _waiting_one(
     ):
         raise ReviewError(
             f"{institution} has no submission waiting for review in round {round_code} "
-            f"(it is {assignment.state}); see pvpp review list {round_code}"
+            f"(it is {assignment.state}); see pvpp review list {round_code}",
+            reason="not_waiting",
+        )
+    if expected is not None and submission.id != expected:
+        raise ReviewError(
+            f"{institution} sent a newer submission ({submission.id}) in round {round_code} "
+            f"since submission {expected} was read: read the newer one, then decide",
+            reason="stale",
         )
     return rnd, inst, assignment, submission
 
@@ -432,12 +587,17 @@ def accept(
     now: datetime,
     comment: str = "",
     where: Mapping[str, str] | None = None,
+    submission_id: int | None = None,
 ) -> Review:
     """Accept the submission waiting for review: its answers become the assignment's
-    current answer set (superseding the earlier one) and the assignment ``accepted``."""
+    current answer set (superseding the earlier one) and the assignment ``accepted``.
+    With ``submission_id`` (the submission the reviewer read), refused as ``stale`` when
+    a newer one has taken its place."""
     reviewer = _reviewer(reviewer)
-    comment = _clean(comment, "the comment")
-    rnd, inst, assignment, submission = _waiting_one(session, round_code, institution)
+    comment = _clean(comment, WHOLE, "the comment")
+    rnd, inst, assignment, submission = _waiting_one(
+        session, round_code, institution, submission_id
+    )
     transition(
         session, assignment, State.ACCEPTED, actor=reviewer[:100],
         reason=f"accepted by a reviewer (submission {submission.id})",
@@ -471,33 +631,50 @@ def return_submission(
     settings: Settings,
     lang: str | None = None,
     where: Mapping[str, str] | None = None,
+    submission_id: int | None = None,
 ) -> Review:
     """Return the submission waiting for review to the team with ``comment`` (required)
     and a comment per item (``item_comments``: item id, or :data:`SERVICES`, → text): the
     assignment goes to ``returned`` (the questionnaire opens again) and the team is
-    emailed the comments (``lang``: the institution's language, default the settings')."""
+    emailed the comments (``lang``: the institution's language, default the settings').
+    Every comment is checked before anything is done: one :class:`ReviewError` names
+    each problem (``problems``). ``submission_id`` as for :func:`accept`."""
     reviewer = _reviewer(reviewer)
-    comment = _clean(comment, "the comment on the whole submission")
-    if not comment:
-        raise ReviewError(
+    comment, whole = _cleaned(comment, WHOLE, "the comment on the whole submission")
+    if whole is None and not comment:
+        whole = CommentProblem(
+            WHOLE, "required",
             "say why the submission is returned: a comment on the whole submission is "
-            "required (--comment TEXT)"
-        )
-    rnd, inst, assignment, submission = _waiting_one(session, round_code, institution)
+            "required (--comment TEXT)",
+        )  # fmt: skip
+    problems = [whole] if whole is not None else []
+    if problems and not item_comments:
+        raise _refused(problems)
+    rnd, inst, assignment, submission = _waiting_one(
+        session, round_code, institution, submission_id
+    )
     spec = load_questionnaire(rnd.questionnaire_version)
     known = [i.id for i in spec.policy.items]
     items: dict[str, str] = {}
     for item, text in (item_comments or {}).items():
         key = item.strip()
         if key not in known and key != SERVICES:
-            raise ReviewError(
+            problems.append(CommentProblem(
+                key, "unknown_item",
                 f"no item {key!r} in questionnaire {spec.id}: comment an item by its id "
-                f"({known[0]} … {known[-1]}) or the services' matrix as {SERVICES}"
+                f"({known[0]} … {known[-1]}) or the services' matrix as {SERVICES}",
+            ))  # fmt: skip
+            continue
+        cleaned, problem = _cleaned(text, key, f"the comment on item {key}")
+        if problem is None and not cleaned:
+            problem = CommentProblem(
+                key, "empty", f"the comment on item {key} is empty: write it, or leave it out"
             )
-        cleaned = _clean(text, f"the comment on item {key}")
-        if not cleaned:
-            raise ReviewError(f"the comment on item {key} is empty: write it, or leave it out")
+        if problem is not None:
+            problems.append(problem)
         items[key] = cleaned
+    if problems:
+        raise _refused(problems)
     ordered = {k: items[k] for k in [*known, SERVICES] if k in items}
     transition(
         session, assignment, State.RETURNED, actor=reviewer[:100],

@@ -177,3 +177,32 @@ def test_a_round_without_review_accepts_at_once_and_has_nothing_to_review(
             open_review(s, "R", "VID")
         with pytest.raises(ReviewError, match="no submission waiting for review"):
             accept(s, "R", "VID", reviewer=REVIEWER, now=NOW)
+
+
+def test_a_return_names_every_comment_problem_and_a_decision_holds_to_the_submission_read(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
+    run_round(root, spec, tmp_path, CODES[:1], round_code="R", review=True)
+    with root.db.unit_of_work() as s:
+        held = open_review(s, "R", "VID").submission.id or 0
+        with pytest.raises(ReviewError) as refused:
+            return_submission(
+                s, "R", "VID", reviewer=REVIEWER, comment=" ", now=NOW, settings=root.settings,
+                item_comments={"1.1": "x" * 5001, "1.2": "Labi.", "9.9": "?", "services": " "},
+            )  # fmt: skip
+        assert refused.value.reason == "comments"
+        found = [(p.field, p.reason) for p in refused.value.problems]
+        assert found == [("comment", "required"), ("1.1", "too_long"), ("9.9", "unknown_item"),
+                         ("services", "empty")]  # fmt: skip
+        assert refused.value.problems[1].length == 5001
+        for decide in (
+            lambda: accept(s, "R", "VID", reviewer=REVIEWER, now=NOW, submission_id=held + 1),
+            lambda: return_submission(s, "R", "VID", reviewer=REVIEWER, comment="Labojiet.",
+                                      now=NOW, settings=root.settings, submission_id=held + 1),
+        ):  # fmt: skip
+            with pytest.raises(ReviewError) as stale:
+                decide()
+            assert stale.value.reason == "stale"
+        assert s.exec(select(Review)).all() == []
+        accept(s, "R", "VID", reviewer=REVIEWER, now=NOW, submission_id=held)
+    assert _state(root, "VID") == "accepted"

@@ -28,7 +28,7 @@ from pvpp.store.models import (
     StatusReport,
 )
 from pvpp.web import create_app
-from tests.web.conftest import NAMES, PUBLIC, A, B, World, team_of
+from tests.web.conftest import NAMES, PUBLIC, ROUND, A, B, World, team_of
 from tests.web.consoles import console_sign_in
 
 VISITORS = ("anonymous", "team", "lead", "head")
@@ -79,13 +79,35 @@ ROUTES = {
     ("POST", "/console/signout"): "open",
     ("GET", "/console"): "console",
     ("GET", "/console/accounts"): "console",
+    # Review: a round's code and an institution's (any institution's submission is the
+    # reviewer's to read); B's evidence file named under A's submission is not found.
+    ("GET", "/console/review"): "review",
+    ("GET", "/console/review/{round_code}"): "review",
+    ("GET", "/console/review/{round_code}/{institution}"): "review",
+    ("POST", "/console/review/{round_code}/{institution}/accept"): "review",
+    ("POST", "/console/review/{round_code}/{institution}/return"): "review",
+    ("GET", "/console/review/{round_code}/{institution}/evidence/{evidence_id}"): "review",
 }
 #: The console's roles, and which of them each console page admits (others get 403).
 CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
+REVIEWING = ("coordinator", "reviewer")
 CONSOLE_ACCESS = {
     ("GET", "/console"): CONSOLE_ROLES,
     ("GET", "/console/accounts"): ("coordinator",),
+    **{route: REVIEWING for route, kind in ROUTES.items() if kind == "review"},
 }
+#: What the review routes answer an admitted role in the walk's world: round 2026-K1 has
+#: no review, so A has nothing to review (its page and a decision: 404), and B's file
+#: named under A is not found; never B's data.
+REVIEW_ANSWERS = {
+    ("GET", "/console/review"): 200,
+    ("GET", "/console/review/{round_code}"): 200,
+    ("GET", "/console/review/{round_code}/{institution}"): 404,
+    ("POST", "/console/review/{round_code}/{institution}/accept"): 404,
+    ("POST", "/console/review/{round_code}/{institution}/return"): 404,
+    ("GET", "/console/review/{round_code}/{institution}/evidence/{evidence_id}"): 404,
+}
+CONSOLE_KINDS = ("console", "review")
 # Every form field any route reads, with a value that would do something.
 FORM = {
     "decision": "approve",
@@ -175,6 +197,8 @@ def _assignment(world: World, code: str) -> int:
 
 
 def _values(world: World, kind: str, path: str) -> dict[str, str]:
+    if kind == "review":
+        return {"round_code": ROUND, "institution": A, "evidence_id": str(_b_evidence(world))}
     if kind == "ids":
         return {
             "plan_id": str(world.plan_ids[B]),
@@ -192,7 +216,10 @@ def _request(client: TestClient, method: str, url: str, form: dict[str, str]) ->
     if method == "GET":
         answer = client.get(url, follow_redirects=False)
     else:
-        token = CSRF.search(client.get("/signin").text)
+        # A console form's token is bound to the console's session: from a console page.
+        console = client.get("/console") if url.startswith("/console/") else None
+        token = CSRF.search(console.text) if console and console.status_code == 200 else None
+        token = token or CSRF.search(client.get("/signin").text)
         assert token is not None
         answer = client.post(url, data={**form, "csrf": token.group(1)}, follow_redirects=False)
     return answer.status_code, answer.text
@@ -218,8 +245,9 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
         assert not leaked, (who, method, url, leaked)
         if path.startswith("/questionnaire/"):  # B's assignment: as if there were none
             assert status == (401 if who == "anonymous" else 404), (who, method, url, status)
-        if kind == "console":  # an institution's session opens no console page
-            assert status == 401, (who, method, url, status)
+        if kind in CONSOLE_KINDS:  # an institution's session opens no console page
+            # (a form posted there has the portal's token, not the console's: 403)
+            assert status == 401 or (method == "POST" and status == 403), (who, url, status)
         if kind == "open" and method == "POST" and who != "anonymous" and path == "/signout":
             client = _visitor(world, who)  # signed out by the walk: sign in again
 
@@ -287,6 +315,8 @@ def test_every_state_changing_route_refuses_a_form_without_its_token(
             .replace("{assignment_id}", str(_assignment(world, A)))
             .replace("{page_id}", PAGE)
             .replace("{field_id}", FIELD)
+            .replace("{round_code}", ROUND)
+            .replace("{institution}", A)
         )
         answer = client.post(url, data={**FORM, "email": world.heads[A]})
         assert answer.status_code == 403, (who, url, answer.status_code)
@@ -330,7 +360,7 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
 ) -> None:
     """The console's roles walk every route: a console page answers the roles it admits
     (403 to the others); an institution's page knows nobody (401), shows nothing of B."""
-    assert set(CONSOLE_ACCESS) == {r for r, kind in ROUTES.items() if kind == "console"}
+    assert set(CONSOLE_ACCESS) == {r for r, kind in ROUTES.items() if kind in CONSOLE_KINDS}
     secret = _b_data(world)
     client = console_sign_in(world, role)
     for method, path in _routes(world):
@@ -339,8 +369,9 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
             continue
         url = path.format(**_values(world, kind, path)) if "{" in path else path
         status, body = _request(client, method, url, {**FORM, "remove": "1"})
-        if kind == "console":
-            expected = 200 if role in CONSOLE_ACCESS[(method, path)] else 403
+        if kind in CONSOLE_KINDS:
+            admitted = REVIEW_ANSWERS.get((method, path), 200)
+            expected = admitted if role in CONSOLE_ACCESS[(method, path)] else 403
             assert status == expected, (role, method, url, status)
         elif kind in ("ids", "link"):
             assert status in (401, 403, 404), (role, method, url, status)
