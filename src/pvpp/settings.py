@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     console_code_minutes: int = Field(default=5, ge=1)
     console_session_idle_minutes: int = Field(default=30, ge=1)
     console_session_hours: int = Field(default=8, ge=1)
+    # The read-only API (docs/api.md): requests per token in any minute, counted in each
+    # web process (429 with Retry-After past it).
+    api_requests_per_minute: int = Field(default=120, ge=1)
     coordinator_email: str | None = Field(
         default=None,
         description="The VARAM coordinator: copied on approval escalations (otherwise the "
