@@ -2,8 +2,9 @@
 of visitor of institution A (nobody signed in, a team member, the team lead, the head)
 with institution B's ids, is refused (401, 403 or 404) and shows nothing of B.
 
-The routes come from the app itself (``app.routes``): a new route that is not classified
-in :data:`ROUTES` fails :func:`test_every_route_is_classified`, so none can be forgotten."""
+The routes come from the app itself (``app.routes``, and the routes of the API mounted at
+``/api/v1``): a new route that is not classified in :data:`ROUTES` fails
+:func:`test_every_route_is_classified`, so none can be forgotten."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import secrets
 import pytest
 from fastapi.routing import APIRoute
 from sqlmodel import select
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
+from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.files import store_file
 from pvpp.store.models import (
     DraftAnswer,
@@ -28,7 +30,18 @@ from pvpp.store.models import (
     StatusReport,
 )
 from pvpp.web import create_app
-from tests.web.conftest import NAMES, PUBLIC, ROUND, A, B, World, team_of
+from tests.web.api_tokens import api_token, bearer
+from tests.web.conftest import (
+    NAMES,
+    PUBLIC,
+    ROUND,
+    A,
+    B,
+    World,
+    assignment_id,
+    open_second_round,
+    team_of,
+)
 from tests.web.consoles import console_sign_in
 
 VISITORS = ("anonymous", "team", "lead", "head")
@@ -87,6 +100,18 @@ ROUTES = {
     ("POST", "/console/review/{round_code}/{institution}/accept"): "review",
     ("POST", "/console/review/{round_code}/{institution}/return"): "review",
     ("GET", "/console/review/{round_code}/{institution}/evidence/{evidence_id}"): "review",
+    # The read-only API (pvpp.web.api): a token of the roles in API_ACCESS, never a cookie
+    # (every session, the portal's and the console's, gets 401 there). Its OpenAPI
+    # document holds no data and is open.
+    ("GET", "/api/v1/openapi.json"): "open",
+    ("GET", "/api/v1/token"): "api",
+    ("GET", "/api/v1/rounds"): "api",
+    ("GET", "/api/v1/rounds/{round_code}"): "api",
+    ("GET", "/api/v1/rounds/{round_code}/assignments"): "api",
+    ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}"): "api",
+    ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/scores"): "api",
+    ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/plan"): "api",
+    ("GET", "/api/v1/rounds/{round_code}/plans"): "api",
 }
 #: The console's roles, and which of them each console page admits (others get 403).
 CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
@@ -108,6 +133,22 @@ REVIEW_ANSWERS = {
     ("GET", "/console/review/{round_code}/{institution}/evidence/{evidence_id}"): 404,
 }
 CONSOLE_KINDS = ("console", "review")
+#: Which roles' tokens each API route admits (others get 403): the analyst reads national
+#: figures only (rounds and their counts per state), as on the console's pages.
+READS_ROUNDS = ("coordinator", "reviewer")
+API_ACCESS = {
+    ("GET", "/api/v1/token"): CONSOLE_ROLES,
+    ("GET", "/api/v1/rounds"): CONSOLE_ROLES,
+    ("GET", "/api/v1/rounds/{round_code}"): CONSOLE_ROLES,
+    ("GET", "/api/v1/rounds/{round_code}/assignments"): READS_ROUNDS,
+    ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}"): READS_ROUNDS,
+    ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/scores"): READS_ROUNDS,
+    ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/plan"): READS_ROUNDS,
+    ("GET", "/api/v1/rounds/{round_code}/plans"): READS_ROUNDS,
+}
+API = "/api/v1"
+#: The API's description: no data, open to anyone.
+OPENAPI = API + "/openapi.json"
 # Every form field any route reads, with a value that would do something.
 FORM = {
     "decision": "approve",
@@ -131,6 +172,11 @@ def _routes(world: World) -> list[tuple[str, str]]:
     for route in app.routes:  # type: ignore[attr-defined]
         if isinstance(route, APIRoute):
             found += [(method, route.path_format) for method in sorted(route.methods)]
+        elif isinstance(route, Mount) and route.path == API:
+            for inner in route.routes:  # the API's own routes, its OpenAPI document's too
+                assert isinstance(inner, APIRoute | Route), inner
+                methods = sorted(set(inner.methods or ()) - {"HEAD"})
+                found += [(method, API + inner.path_format) for method in methods]
         else:
             assert isinstance(route, Mount) and route.path == "/static", route
     return found
@@ -199,6 +245,8 @@ def _assignment(world: World, code: str) -> int:
 def _values(world: World, kind: str, path: str) -> dict[str, str]:
     if kind == "review":
         return {"round_code": ROUND, "institution": A, "evidence_id": str(_b_evidence(world))}
+    if kind == "api":
+        return {"round_code": ROUND, "assignment_id": str(_assignment(world, B))}
     if kind == "ids":
         return {
             "plan_id": str(world.plan_ids[B]),
@@ -248,6 +296,8 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
         if kind in CONSOLE_KINDS:  # an institution's session opens no console page
             # (a form posted there has the portal's token, not the console's: 403)
             assert status == 401 or (method == "POST" and status == 403), (who, url, status)
+        if kind == "api":  # nor the API, which reads no cookie
+            assert status == 401, (who, method, url, status)
         if kind == "open" and method == "POST" and who != "anonymous" and path == "/signout":
             client = _visitor(world, who)  # signed out by the walk: sign in again
 
@@ -373,11 +423,53 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
             admitted = REVIEW_ANSWERS.get((method, path), 200)
             expected = admitted if role in CONSOLE_ACCESS[(method, path)] else 403
             assert status == expected, (role, method, url, status)
+        elif kind == "api":  # the console's session is no token
+            assert status == 401, (role, method, url, status)
         elif kind in ("ids", "link"):
             assert status in (401, 403, 404), (role, method, url, status)
-        elif path not in ("/signin", "/signout"):
+        elif path not in ("/signin", "/signout", OPENAPI):
             assert status in (401, 403), (role, method, url, status)
         leaked = [text for text in secret if text in body]
         assert not leaked, (role, method, url, leaked)
     # Still signed in to the console after the walk (the portal's sign-out is not its).
     assert client.get("/console").status_code == 200
+
+
+@pytest.mark.parametrize("role", CONSOLE_ROLES)
+def test_an_api_token_opens_the_api_routes_of_its_role_and_no_page(
+    world: World, role: str, spec: QuestionnaireSpec
+) -> None:
+    """Each console role's token walks every route: an API route answers the roles it
+    admits (403 to the others) and 404 for an unknown id or another round's; a page (the
+    portal's, the console's) knows no token (401, or nothing of B)."""
+    assert set(API_ACCESS) == {r for r, kind in ROUTES.items() if kind == "api"}
+    open_second_round(world, spec.id)
+    other_round = _assignment_in(world, A, "2026-K2")
+    secret = _b_data(world)
+    token = api_token(world, role)
+    client = TestClient(create_app(world.root), base_url=PUBLIC, headers=bearer(token))
+    for method, path in _routes(world):
+        kind = ROUTES[(method, path)]
+        url = path.format(**_values(world, kind, path)) if "{" in path else path
+        if kind == "api":
+            admitted = role in API_ACCESS[(method, path)]
+            answer = client.get(url)
+            assert answer.status_code == (200 if admitted else 403), (role, url, answer.text)
+            if "{assignment_id}" in path:
+                for foreign in ("99999", str(other_round)):
+                    wrong = path.format(round_code=ROUND, assignment_id=foreign)
+                    status = client.get(wrong).status_code
+                    assert status == (404 if admitted else 403), (role, wrong, status)
+            elif "{round_code}" in path:
+                status = client.get(path.format(round_code="NOPE")).status_code
+                assert status == (404 if admitted else 403), (role, path, status)
+            continue
+        status, body = _request(client, method, url, {**FORM, "remove": "1"})
+        if kind in ("console", "ids", "link"):
+            assert status in (401, 403, 404), (role, method, url, status)
+        leaked = [text for text in secret if text in body]
+        assert not leaked, (role, method, url, leaked)
+
+
+def _assignment_in(world: World, code: str, round_code: str) -> int:
+    return assignment_id(world, code, round_code)

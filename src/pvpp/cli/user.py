@@ -5,6 +5,9 @@ accounts. Passwords are typed twice at a hidden prompt, or read from the first l
 standard input with ``--password-stdin`` (for scripts: never on the command line, where
 ``ps`` and the shell's history would show it). A new TOTP secret is printed once, with its
 ``otpauth://`` URI, and never again: a lost phone needs ``pvpp user reset-totp``.
+
+``pvpp user token`` makes, lists and revokes the read-only API's tokens
+(:mod:`pvpp.api_tokens`, docs/api.md); a new token is printed once.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from pvpp.accounts import (
     set_password,
     unlock,
 )
+from pvpp.api_tokens import add_token, revoke_token, tokens
 from pvpp.cli.common import command_group, console, data_table, fail, root, transaction
+from pvpp.token_rules import DEFAULT_DAYS, MAX_DAYS, token_state
 
 app = command_group(
     help="Console accounts: coordinators, reviewers, analysts (password + TOTP).",
@@ -166,3 +171,88 @@ def unlock_command(ctx: typer.Context, email: EmailArg) -> None:
     with transaction(ctx) as session:
         row = unlock(session, email, now=app_root.clock.now(), actor=_actor())
     console.print(f"{row.email} unlocked")
+
+
+# -- API tokens ----------------------------------------------------------------------------
+
+token_app = command_group(
+    help="Tokens of the read-only API (docs/api.md), held by console accounts.",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("add")
+def token_add(
+    ctx: typer.Context,
+    email: EmailArg,
+    expires: Annotated[
+        int, typer.Option(help=f"Days until it stops working (1–{MAX_DAYS})")
+    ] = DEFAULT_DAYS,
+    name: Annotated[str, typer.Option(help="What uses it (a dashboard, a script)")] = "",
+    role: Annotated[
+        str | None,
+        typer.Option(help="Its scope: the account's role (default) or a narrower one"),
+    ] = None,
+) -> None:
+    """Make an API token for a console account and print it once (only its SHA-256 is
+    kept)."""
+    app_root = root(ctx)
+    with transaction(ctx) as session:
+        made = add_token(
+            session, email, now=app_root.clock.now(), actor=_actor(), days=expires, name=name,
+            role=role,
+        )  # fmt: skip
+        row = made.row
+        line = (
+            f"API token {row.prefix} for {made.email} ({row.role}), expires "
+            f"{row.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
+    console.print(line)
+    console.print(f"token (shown once, not stored readable): {made.token}")
+    console.print(
+        "Send it as `Authorization: Bearer <token>` to "
+        f"{app_root.settings.public_url.rstrip('/')}/api/v1/ (docs/api.md); revoke it with "
+        f"`pvpp user token revoke {row.prefix}`"
+    )
+
+
+@token_app.command("list")
+def token_list(
+    ctx: typer.Context,
+    email: Annotated[
+        str | None, typer.Argument(help="Only this account's tokens", show_default=False)
+    ] = None,
+) -> None:
+    """Every API token: prefix, account, name, role, created, last used, expires, state."""
+    app_root = root(ctx)
+    now = app_root.clock.now()
+    with app_root.db.reading() as session:
+        rows = tokens(session, email)
+        table = data_table("prefix", "account", "name", "role", "created", "last used",
+                           "expires", "state")  # fmt: skip
+        for token, account in rows:
+            state = token_state(revoked_at=token.revoked_at, expires_at=token.expires_at,
+                                account_disabled=account.disabled, now=now)  # fmt: skip
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+            table.add_row(
+                token.prefix, account.email, token.name, token.role,
+                f"{token.created_at:%Y-%m-%d}", used, f"{token.expires_at:%Y-%m-%d}", state,
+            )  # fmt: skip
+    if not rows:
+        console.print("no API tokens yet: `pvpp user token add EMAIL --name ...`")
+        return
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    ctx: typer.Context,
+    prefix: Annotated[str, typer.Argument(help="The token's prefix (pvpp_…) as listed")],
+) -> None:
+    """Revoke an API token: it opens nothing from then on."""
+    app_root = root(ctx)
+    with transaction(ctx) as session:
+        row = revoke_token(session, prefix, now=app_root.clock.now(), actor=_actor())
+        shown = row.prefix
+    console.print(f"API token {shown} revoked")

@@ -464,6 +464,28 @@ class ConsoleOidcStart(SQLModel, table=True):
     ip: str = Field(default="", max_length=45)
 
 
+class ApiToken(SQLModel, table=True):
+    """A token of the read-only API (:mod:`pvpp.api_tokens`, ``pvpp user token``) held by
+    a console account. Only the token's SHA-256 is stored, with its readable ``prefix``
+    (``pvpp_`` and eight characters) that names it; the token itself is shown once.
+    ``role`` is its scope: the account's role or a narrower one (:mod:`pvpp.token_rules`).
+    ``last_used_at`` is written at most once a minute. Revoked, never deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(unique=True, max_length=64)
+    prefix: str = Field(unique=True, max_length=20)
+    account_id: int = Field(foreign_key="consoleaccount.id", index=True)
+    name: str = Field(default="", max_length=100)
+    role: str = Field(max_length=20)  # coordinator | reviewer | analyst
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=100)
+    last_used_at: datetime | None = None
+    last_used_ip: str = Field(default="", max_length=45)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str = Field(default="", max_length=100)
+
+
 class DraftAnswer(SQLModel, table=True):
     """One saved value of one field of an assignment's answers being filled online
     (:mod:`pvpp.drafts`). Never updated: every save is a new row and the newest row of a

@@ -18,6 +18,10 @@ Around every request (:func:`_frame`):
   portal runs on a developer's http://localhost, Secure with the ``__Host-`` prefix;
 - headers that keep pages out of frames, caches and other sites' Referer (sign-in and
   approval links carry their token in the path).
+
+The read-only JSON API (:mod:`pvpp.web.api`) is mounted at ``/api/v1`` as an application
+of its own: its OpenAPI document and JSON errors, tokens instead of cookies (no cookie is
+set on its answers, and the pages' CSRF guard, a dependency of this app, is not its).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from pvpp.drafts import PENDING_HOURS
 from pvpp.i18n import LANGS
 from pvpp.sessions import new_secret
 from pvpp.web import console_oidc, console_pages, console_review, pages
+from pvpp.web.api import PREFIX as API_PREFIX
+from pvpp.web.api import create_api
 from pvpp.web.deps import cookie_name, guard
 from pvpp.web.errors import install_handlers
 from pvpp.web.render import static_dir
@@ -73,6 +79,9 @@ def create_app(app: App) -> FastAPI:
         web.add_api_route(route.path, route.endpoint, methods=sorted(route.methods or ()),
                           name=route.name)  # fmt: skip
     web.mount("/static", StaticFiles(directory=static_dir()), name="static")
+    # The JSON API is an application of its own (pvpp.web.api): its OpenAPI document, its
+    # JSON errors, tokens instead of cookies (so the pages' guard is not its).
+    web.mount(API_PREFIX, create_api(app), name="api")
     settings = app.settings
     secure = settings.cookies_secure()
     names = {
@@ -92,7 +101,9 @@ def create_app(app: App) -> FastAPI:
     async def _frame(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        chosen = request.query_params.get("lang")
+        # The API sets no cookie (nor reads one): its callers hold tokens.
+        api = request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/")
+        chosen = None if api else request.query_params.get("lang")
         kept = request.cookies.get(names["lang"])
         lang = chosen if chosen in LANGS else kept if kept in LANGS else settings.language
         request.state.lang = lang
@@ -111,7 +122,7 @@ def create_app(app: App) -> FastAPI:
         response = await call_next(request)
         if chosen in LANGS and chosen != kept:
             set_cookie(response, names["lang"], lang, LANG_COOKIE_DAYS * 24 * 3600)
-        if fresh and not request.url.path.startswith("/static/"):
+        if fresh and not api and not request.url.path.startswith("/static/"):
             set_cookie(response, names["browser"], browser)
         change = request.state.session_cookie
         if change == "clear":

@@ -1,0 +1,429 @@
+"""The read-only API (/api/v1, docs/api.md): tokens (only the hash kept, revoked, expired,
+an account disabled, the last use written at most once a minute), every route for each
+role's token with unknown and foreign ids, JSON errors, the rate limit, the OpenAPI
+document, and a round's lists in a constant number of statements."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import col, select
+from starlette.routing import Mount
+from starlette.testclient import TestClient
+
+from pvpp import measures
+from pvpp.accounts import set_disabled
+from pvpp.api_data import round_assignments, round_plans
+from pvpp.app import App
+from pvpp.plans import context, latest_plan, scores_for
+from pvpp.queries import measure_facts
+from pvpp.store.files import store_file
+from pvpp.store.models import ApiToken, AuditLog, MeasureStatus, StatusReport
+from pvpp.throttle import Limit
+from pvpp.token_rules import digest
+from pvpp.web import create_app
+from pvpp.web.api import TokenLimiter
+from tests.store.test_queries import _round_of
+from tests.web.api_tokens import api_token, bearer
+from tests.web.conftest import (
+    PUBLIC,
+    ROUND,
+    A,
+    B,
+    World,
+    assignment_id,
+    open_second_round,
+)
+from tests.web.consoles import ACCOUNTS, console_sign_in
+
+V1 = "/api/v1"
+ROLES = ("coordinator", "reviewer", "analyst")
+
+
+def _get(world: World, url: str, token: str | None, client: TestClient | None = None) -> Any:
+    headers = bearer(token) if token else {}
+    return (client or world.client).get(V1 + url, headers=headers)
+
+
+def _error(answer: Any, status: int, code: str) -> None:
+    assert answer.status_code == status, (answer.status_code, answer.text)
+    assert answer.headers["content-type"] == "application/json"
+    body = answer.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code, body
+    assert body["error"]["message"] and "Traceback" not in answer.text
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+
+def test_a_token_is_kept_as_its_hash_and_prefix_and_its_making_is_audited(world: World) -> None:
+    token = api_token(world, "reviewer")
+    with world.root.db.reading() as s:
+        row = s.exec(select(ApiToken)).one().model_dump()
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "api_token.add")).one()
+        entry = (audit.entity_key, audit.detail)
+    assert row["token_sha256"] == digest(token) and row["prefix"] == token[:13]
+    assert not any(token in str(value) for value in row.values())
+    assert token not in str(entry)
+    assert entry[0] == row["prefix"] and entry[1]["role"] == "reviewer"
+    assert row["expires_at"] == world.clock.now() + timedelta(days=90)
+    assert row["last_used_at"] is None
+
+
+def test_the_api_answers_401_in_json_without_a_usable_token(world: World) -> None:
+    valid = api_token(world, "coordinator")
+    answer = _get(world, "/rounds", None)
+    _error(answer, 401, "missing_token")
+    assert answer.headers["www-authenticate"] == 'Bearer realm="pvpp"'
+    basic = world.client.get(V1 + "/rounds", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    _error(basic, 401, "missing_token")
+    for wrong in ("nonsense", valid[:-1], valid[:-3] + ("AAA" if valid[-3:] != "AAA" else "BBB")):
+        answer = _get(world, "/rounds", wrong)
+        _error(answer, 401, "invalid_token")
+        assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+    assert _get(world, "/rounds", valid).status_code == 200
+
+
+def test_a_revoked_or_expired_token_or_a_disabled_account_s_gets_401(world: World) -> None:
+    from pvpp.api_tokens import revoke_token
+
+    revoked, disabled = api_token(world, "coordinator"), api_token(world, "analyst")
+    short = api_token(world, "reviewer", days=1)
+    with world.root.db.unit_of_work() as s:
+        revoke_token(s, revoked[:13], now=world.clock.now(), actor="test")
+        set_disabled(s, ACCOUNTS["analyst"][0], disabled=True, now=world.clock.now(), actor="t")
+    _error(_get(world, "/rounds", revoked), 401, "invalid_token")
+    assert "revoked" in _get(world, "/rounds", revoked).json()["error"]["message"]
+    assert "disabled" in _get(world, "/rounds", disabled).json()["error"]["message"]
+    assert _get(world, "/rounds", short).status_code == 200
+    world.clock.advance(timedelta(days=1))
+    answer = _get(world, "/rounds", short)
+    _error(answer, 401, "invalid_token")
+    assert "expired" in answer.json()["error"]["message"]
+    with world.root.db.reading() as s:
+        actions = s.exec(select(AuditLog.action).where(col(AuditLog.entity) == "api_token")).all()
+    assert sorted(actions) == ["api_token.add"] * 3 + ["api_token.revoke"]
+
+
+def test_the_last_use_is_written_at_most_once_a_minute(world: World) -> None:
+    token = api_token(world, "analyst")
+
+    def last_used() -> Any:
+        with world.root.db.reading() as s:
+            row = s.exec(select(ApiToken)).one()
+            return row.last_used_at, row.last_used_ip
+
+    first = world.clock.now()
+    assert _get(world, "/rounds", token).status_code == 200
+    assert last_used() == (first, "testclient")
+    world.clock.advance(timedelta(seconds=59))
+    assert _get(world, "/token", token).status_code == 200
+    assert last_used()[0] == first
+    world.clock.advance(timedelta(seconds=1))
+    assert _get(world, "/rounds", token).status_code == 200
+    assert last_used()[0] == first + timedelta(minutes=1)
+    # A refused request (a role without the capability) is still a use of the token.
+    world.clock.advance(timedelta(minutes=5))
+    assert _get(world, f"/rounds/{ROUND}/assignments", token).status_code == 403
+    assert last_used()[0] == first + timedelta(minutes=6)
+
+
+def test_portal_and_console_sessions_never_open_the_api_and_it_sets_no_cookie(
+    world: World,
+) -> None:
+    lead = world.sign_in(A, "lead", TestClient(create_app(world.root), base_url=PUBLIC))
+    console = console_sign_in(world, "coordinator")
+    for client in (lead, console):
+        assert client.get("/").status_code in (200, 401)  # the sessions are alive
+        for url in ("/rounds", f"/rounds/{ROUND}/assignments", "/token"):
+            _error(client.get(V1 + url), 401, "missing_token")
+    fresh = TestClient(create_app(world.root), base_url=PUBLIC)
+    answer = fresh.get(V1 + "/rounds?lang=en", headers=bearer(api_token(world, "analyst")))
+    assert answer.status_code == 200 and "set-cookie" not in answer.headers
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_the_rate_limit_is_per_token(world: World) -> None:
+    app = create_app(world.root)
+    api = next(r for r in app.routes if isinstance(r, Mount) and r.path == V1)
+    api.app.state.limiter = TokenLimiter(Limit(3, timedelta(minutes=1)))  # type: ignore[attr-defined]
+    client = TestClient(app, base_url=PUBLIC)
+    one, other = api_token(world, "coordinator"), api_token(world, "reviewer")
+    assert [_get(world, "/token", one, client).status_code for _ in range(3)] == [200] * 3
+    answer = _get(world, "/token", one, client)
+    _error(answer, 429, "rate_limited")
+    assert answer.headers["retry-after"] == "60"
+    assert _get(world, "/token", other, client).status_code == 200
+    world.clock.advance(timedelta(seconds=61))
+    assert _get(world, "/token", one, client).status_code == 200
+
+
+# -- the routes -----------------------------------------------------------------------------
+
+
+def _assignment(world: World, code: str, round_code: str = ROUND) -> int:
+    return assignment_id(world, code, round_code)
+
+
+def test_each_role_reads_what_its_capabilities_allow(world: World) -> None:
+    a = _assignment(world, A)
+    reads_rounds = [
+        f"/rounds/{ROUND}/assignments", f"/rounds/{ROUND}/assignments/{a}",
+        f"/rounds/{ROUND}/assignments/{a}/scores", f"/rounds/{ROUND}/assignments/{a}/plan",
+        f"/rounds/{ROUND}/plans",
+    ]  # fmt: skip
+    for role in ROLES:
+        token = api_token(world, role)
+        for url in ("/token", "/rounds", f"/rounds/{ROUND}"):
+            assert _get(world, url, token).status_code == 200, (role, url)
+        for url in reads_rounds:
+            answer = _get(world, url, token)
+            if role == "analyst":  # national figures only
+                _error(answer, 403, "forbidden")
+            else:
+                assert answer.status_code == 200, (role, url, answer.text)
+        # 403 comes before looking anything up: an analyst learns nothing of what exists.
+        unknown = _get(world, f"/rounds/NOPE/assignments/{a}/scores", token)
+        assert unknown.status_code == (403 if role == "analyst" else 404)
+
+
+def test_an_analyst_s_token_reads_the_rounds_and_their_counts(world: World) -> None:
+    token = api_token(world, "analyst")
+    info = _get(world, "/token", token).json()
+    assert info["role"] == "analyst" and info["capabilities"] == ["read_national"]
+    rounds = _get(world, "/rounds", token).json()
+    assert [r["code"] for r in rounds] == [ROUND]
+    assert rounds[0]["states"]["planned"] == 2 and rounds[0]["assignments"] == sum(
+        rounds[0]["states"].values()
+    )
+    assert _get(world, f"/rounds/{ROUND}", token).json() == rounds[0]
+    # A coordinator's token narrowed to the analyst's scope reads no more than an analyst.
+    narrowed = api_token(world, "coordinator", scope="analyst")
+    _error(_get(world, f"/rounds/{ROUND}/plans", narrowed), 403, "forbidden")
+
+
+def test_the_assignments_of_a_round_with_their_states_and_filters(world: World) -> None:
+    token = api_token(world, "reviewer")
+    listed = _get(world, f"/rounds/{ROUND}/assignments", token).json()
+    codes = [row["institution"]["code"] for row in listed]
+    assert codes == sorted(codes) and {A, B} <= set(codes)
+    planned = _get(world, f"/rounds/{ROUND}/assignments?state=planned", token).json()
+    assert [row["institution"]["code"] for row in planned] == sorted([A, B])
+    mine = next(row for row in planned if row["institution"]["code"] == A)
+    assert mine["plan_version"] == 1 and mine["answers_accepted_at"] is not None
+    several = f"/rounds/{ROUND}/assignments?state=planned&state=invited"
+    assert len(_get(world, several, token).json()) == len(listed)
+    group = mine["institution"]["group"]
+    in_group = _get(world, f"/rounds/{ROUND}/assignments?group={group.lower()}", token).json()
+    assert in_group and all(r["institution"]["group"] == group for r in in_group)
+    assert mine in in_group
+    assert _get(world, f"/rounds/{ROUND}/assignments?group=NOGROUP", token).json() == []
+    _error(_get(world, f"/rounds/{ROUND}/assignments?state=lost", token), 400,
+           "invalid_parameter")  # fmt: skip
+    one = _get(world, f"/rounds/{ROUND}/assignments/{mine['id']}", token).json()
+    assert {k: v for k, v in one.items() if k != "transitions"} == mine
+    assert [t["to_state"] for t in one["transitions"]][-1] == "planned"
+    assert one["transitions"][0] == {**one["transitions"][0], "from_state": None,
+                                     "to_state": "invited"}  # fmt: skip
+
+
+def test_the_scores_are_those_of_the_scoring_service(world: World) -> None:
+    token = api_token(world, "coordinator")
+    a = _assignment(world, A)
+    got = _get(world, f"/rounds/{ROUND}/assignments/{a}/scores", token).json()
+    with world.root.db.reading() as s:
+        result, _ = scores_for(s, context(s, ROUND, A))
+    assert got["method"] == "pvpp-score-2" and got["institution_code"] == A
+    assert got["overall"] == pytest.approx(result.overall)
+    assert got["index"] == pytest.approx(result.index)
+    assert [i["item"] for i in got["items"]] == list(result.items)
+    assert {c["component"]: c["score"] for c in got["components"]} == pytest.approx(
+        {k: c.score for k, c in result.components.items()}
+    )
+    assert [w["code"] for w in got["warnings"]] == [w.code for w in result.warnings]
+    assert all(set(w["message"]) == {"lv", "en"} for w in got["warnings"])
+
+
+def _report(world: World, code: str, statuses: dict[str, str]) -> None:
+    """A status report of ``code``'s team with ``statuses`` (measure id → status)."""
+    with world.root.db.unit_of_work() as s:
+        a = context(s, ROUND, code).assignment
+        stored = store_file(s, b"status sheet of " + code.encode())
+        report = StatusReport(
+            assignment_id=a.id, plan_version=1, file_sha256=stored.sha256,
+            filename="status.xlsx", source="test", status="accepted",
+        )  # fmt: skip
+        s.add(report)
+        s.flush()
+        for measure_id, status in statuses.items():
+            s.add(MeasureStatus(report_id=report.id or 0, assignment_id=a.id or 0,
+                                measure_id=measure_id, status=status))  # fmt: skip
+
+
+def test_plan_summaries_count_the_measures_by_the_rules(world: World) -> None:
+    with world.root.db.reading() as s:
+        plan = latest_plan(s, context(s, ROUND, A).assignment)
+        assert plan is not None
+        ids = [row.measure_id for row, _ in measure_facts(s, plan)]
+    _report(world, A, {ids[0]: "done", ids[1]: "drop"})
+    world.clock.day = date(2027, 1, 15)  # past the first half-years' due dates
+    token = api_token(world, "reviewer")
+    a = _assignment(world, A)
+    one = _get(world, f"/rounds/{ROUND}/assignments/{a}/plan", token).json()
+    with world.root.db.reading() as s:
+        plan = latest_plan(s, context(s, ROUND, A).assignment)
+        assert plan is not None
+        facts = [f for _, f in measure_facts(s, plan)]
+        status = plan.status
+    today = world.clock.today()
+    assert one["version"] == 1 and one["state"] == status
+    assert one["measures"] == {
+        "total": len(facts),
+        "open": sum(measures.is_open(f) for f in facts),
+        "done": 1,
+        "dropped": 1,
+        "overdue": sum(measures.is_overdue(f, today) for f in facts),
+    }
+    assert one["measures"]["overdue"] > 0 and one["measures"]["open"] == len(facts) - 2
+    listed = _get(world, f"/rounds/{ROUND}/plans", token).json()
+    assert sorted(p["institution_code"] for p in listed) == sorted([A, B])
+    assert next(p for p in listed if p["institution_code"] == A) == one
+    assert _get(world, f"/rounds/{ROUND}/plans?state=invited", token).json() == []
+
+
+def test_unknown_and_foreign_ids_are_404(world: World, spec: Any) -> None:
+    open_second_round(world, spec.id)
+    token = api_token(world, "coordinator")
+    k2_a = _assignment(world, A, "2026-K2")
+    k1_b = _assignment(world, B)
+    for suffix in ("", "/scores", "/plan"):
+        # K2's assignment under K1, K1's under K2: not found, as if there were none.
+        _error(_get(world, f"/rounds/{ROUND}/assignments/{k2_a}{suffix}", token), 404,
+               "assignment_not_found")  # fmt: skip
+        _error(_get(world, f"/rounds/2026-K2/assignments/{k1_b}{suffix}", token), 404,
+               "assignment_not_found")  # fmt: skip
+        _error(_get(world, f"/rounds/{ROUND}/assignments/99999{suffix}", token), 404,
+               "assignment_not_found")  # fmt: skip
+        _error(_get(world, f"/rounds/NOPE/assignments/{k1_b}{suffix}", token), 404,
+               "round_not_found")  # fmt: skip
+        _error(_get(world, f"/rounds/{ROUND}/assignments/abc{suffix}", token), 404, "not_found")
+    # Its own round's assignment: invited, so nothing scored and no plan yet.
+    _error(_get(world, f"/rounds/2026-K2/assignments/{k2_a}/scores", token), 404,
+           "no_accepted_answers")  # fmt: skip
+    _error(_get(world, f"/rounds/2026-K2/assignments/{k2_a}/plan", token), 404, "no_plan")
+    assert _get(world, f"/rounds/2026-K2/assignments/{k2_a}", token).json()["state"] == "invited"
+    for url in ("/rounds/NOPE", "/rounds/NOPE/assignments", "/rounds/NOPE/plans"):
+        _error(_get(world, url, token), 404, "round_not_found")
+    _error(_get(world, "/nothing", token), 404, "not_found")
+
+
+def test_other_methods_bad_input_and_failures_are_json_errors(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = api_token(world, "coordinator")
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        answer = world.client.request(method, V1 + "/rounds", headers=bearer(token))
+        _error(answer, 405, "method_not_allowed")
+    # A POST without any CSRF token is not the pages' 403: the pages' guard is not the API's.
+    answer = world.client.post(V1 + f"/rounds/{ROUND}", headers=bearer(token))
+    _error(answer, 405, "method_not_allowed")
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("pvpp.api_data.rounds", broken)
+    client = TestClient(create_app(world.root), base_url=PUBLIC, raise_server_exceptions=False)
+    answer = client.get(V1 + "/rounds", headers=bearer(token))
+    _error(answer, 500, "internal_error")
+    assert "a bug" not in answer.text
+
+
+# -- the OpenAPI document -------------------------------------------------------------------
+
+PATHS = {
+    "/token", "/rounds", "/rounds/{round_code}", "/rounds/{round_code}/assignments",
+    "/rounds/{round_code}/assignments/{assignment_id}",
+    "/rounds/{round_code}/assignments/{assignment_id}/scores",
+    "/rounds/{round_code}/assignments/{assignment_id}/plan", "/rounds/{round_code}/plans",
+}  # fmt: skip
+
+
+def test_the_openapi_document_is_valid_and_describes_every_route(world: World) -> None:
+    answer = world.client.get(V1 + "/openapi.json")  # no token needed: it holds no data
+    assert answer.status_code == 200
+    doc = answer.json()
+    if importlib.util.find_spec("openapi_spec_validator") is not None:
+        from openapi_spec_validator import validate
+
+        validate(doc)
+    # Structural checks, whether or not the validator is installed.
+    assert doc["openapi"].startswith("3.1") and doc["servers"] == [{"url": V1}]
+    assert doc["info"]["title"] and doc["info"]["version"]
+    assert set(doc["paths"]) == PATHS
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes == {"token": {**schemes["token"], "type": "http", "scheme": "bearer"}}
+    schemas = doc["components"]["schemas"]
+    for path, item in doc["paths"].items():
+        assert set(item) == {"get"}, path  # read-only
+        operation = item["get"]
+        assert operation["summary"] and operation["description"], path
+        assert operation["security"] == [{"token": []}], path
+        assert {"200", "401", "403", "429"} <= set(operation["responses"]), path
+        error = operation["responses"]["401"]["content"]["application/json"]["schema"]
+        assert error == {"$ref": "#/components/schemas/ErrorBody"}, path
+        assert "content" in operation["responses"]["200"], path
+    # Every field of the response models has a description; the examples are there too.
+    for name, schema in schemas.items():
+        if name in ("HTTPValidationError", "ValidationError"):  # FastAPI's own, unused here
+            continue
+        for field, spec in schema["properties"].items():
+            assert spec.get("description"), (name, field)
+            nested = "$ref" in spec or ("items" in spec and "$ref" in spec["items"])
+            assert nested or "examples" in spec, (name, field)
+    assert schemas["Round"]["properties"]["states"]["examples"][0]["plan_sent"] == 50
+
+
+# -- statements -----------------------------------------------------------------------------
+
+
+@contextmanager
+def _counting(root: App) -> Iterator[list[str]]:
+    statements: list[str] = []
+    engine = root.db.engine(for_reading=True)
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_round_s_lists_take_the_same_statements_for_10_or_120_institutions(
+    world: World,
+) -> None:
+    with world.root.db.unit_of_work() as s:
+        _round_of(s, "S", 10)
+        _round_of(s, "L", 120)
+    token = api_token(world, "coordinator")
+    _get(world, "/token", token)  # the last use written; later requests only read
+    counts: dict[str, list[int]] = {}
+    for code, n in (("S", 10), ("L", 120)):
+        with world.root.db.reading() as s:
+            assert len(round_assignments(s, code)) == n
+            assert len(round_plans(s, code, today=world.clock.today())) == (n + 4) // 5
+        for url in (f"/rounds/{code}/assignments", f"/rounds/{code}/plans"):
+            with _counting(world.root) as statements:
+                answer = _get(world, url, token)
+            assert answer.status_code == 200
+            counts.setdefault(url.split("/")[-1], []).append(len(statements))
+        assert len(answer.json()) == (n + 4) // 5
+    assert all(small == large for small, large in counts.values()), counts
