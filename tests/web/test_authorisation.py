@@ -16,6 +16,8 @@ from sqlmodel import select
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
+from pvpp.access import READ_ROUNDS, may
+from pvpp.national_plans import NationalPlanError, draft_plan, get_plan
 from pvpp.store.files import store_file
 from pvpp.store.models import (
     DraftAnswer,
@@ -76,13 +78,54 @@ ROUTES = {
     ("POST", "/console/signout"): "open",
     ("GET", "/console"): "console",
     ("GET", "/console/accounts"): "console",
+    # RV6/RV7 plans and open data (their own tests: tests/web/test_console_natplans.py).
+    ("GET", "/console/plans"): "console",
+    ("POST", "/console/plans/{round_code}/{direction}/draft"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/history"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/pdf"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/xlsx"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/add"): "console",
+    ("POST", "/console/plans/{round_code}/{direction}/add"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/measures/{key}"): "console",
+    ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): "console",
+    ("GET", "/console/open-data/{round_code}"): "console",
+    ("GET", "/console/open-data/{round_code}/{name}"): "console",
 }
 #: The console's roles, and which of them each console page admits (others get 403).
 CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
 CONSOLE_ACCESS = {
     ("GET", "/console"): CONSOLE_ROLES,
     ("GET", "/console/accounts"): ("coordinator",),
+    # National results (pvpp.access.READ_NATIONAL) are every role's; drafting and editing
+    # a plan (RUN) the coordinator's.
+    ("GET", "/console/plans"): CONSOLE_ROLES,
+    ("POST", "/console/plans/{round_code}/{direction}/draft"): ("coordinator",),
+    ("GET", "/console/plans/{round_code}/{direction}"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/history"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/pdf"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/xlsx"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/add"): ("coordinator",),
+    ("POST", "/console/plans/{round_code}/{direction}/add"): ("coordinator",),
+    ("GET", "/console/plans/{round_code}/{direction}/measures/{key}"): ("coordinator",),
+    ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): ("coordinator",),
+    ("GET", "/console/open-data/{round_code}"): CONSOLE_ROLES,
+    ("GET", "/console/open-data/{round_code}/{name}"): CONSOLE_ROLES,
 }
+#: What an admitted role gets where it is not 200, with the walk's values and FORM: a
+#: draft made again (303); a new measure or a measure's change without the version it was
+#: made from (409, refused as stale); the walk's open round publishes no open data (404).
+CONSOLE_ANSWER = {
+    ("POST", "/console/plans/{round_code}/{direction}/draft"): 303,
+    ("POST", "/console/plans/{round_code}/{direction}/add"): 409,
+    ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): 409,
+    ("GET", "/console/open-data/{round_code}/{name}"): 404,
+}
+#: The console's path values: a round, its RV6 plan and first measure, an open-data file;
+#: and ones that do not exist (404 to an admitted role, 403 to the others).
+CONSOLE_VALUES = {"round_code": "2026-K1", "direction": "RV6", "key": "", "name": "needs.csv"}
+CONSOLE_UNKNOWN = {"round_code": "2099-K9", "direction": "RV6", "key": "RV6-99",
+                   "name": "needs.csv"}  # fmt: skip
 # Every form field any route reads, with a value that would do something.
 FORM = {
     "decision": "approve",
@@ -94,6 +137,7 @@ FORM = {
     "Q_1_1_D1": "0",
     "seen": "0",
     "remove": "",  # B's evidence file (filled in by the walk)
+    "again": "1",
 }
 #: The pages and fields of the questionnaire's routes (the same for every institution).
 PAGE, FIELD = "C1", "Q_1_1_D1"
@@ -171,7 +215,19 @@ def _assignment(world: World, code: str) -> int:
         return plan.assignment_id
 
 
+def _console_values(world: World) -> dict[str, str]:
+    """The console's path values, with the RV6 plan drafted (once) and its first measure."""
+    with world.root.db.unit_of_work() as s:
+        try:
+            view = get_plan(s, "2026-K1", "RV6")
+        except NationalPlanError:
+            view = draft_plan(s, "2026-K1", "RV6", today=world.clock.today(), actor="test")
+        return {**CONSOLE_VALUES, "key": view.measures[0].key}
+
+
 def _values(world: World, kind: str, path: str) -> dict[str, str]:
+    if path.startswith("/console/"):
+        return _console_values(world)
     if kind == "ids":
         return {
             "plan_id": str(world.plan_ids[B]),
@@ -188,8 +244,11 @@ def _values(world: World, kind: str, path: str) -> dict[str, str]:
 def _request(client: TestClient, method: str, url: str, form: dict[str, str]) -> tuple[int, str]:
     if method == "GET":
         answer = client.get(url, follow_redirects=False)
-    else:
-        token = CSRF.search(client.get("/signin").text)
+    else:  # the form's token as a page of the area gives it (the console's are its own)
+        token = CSRF.search(
+            client.get("/console" if url.startswith("/console") else "/signin").text
+        )
+        token = token or CSRF.search(client.get("/signin").text)
         assert token is not None
         answer = client.post(url, data={**form, "csrf": token.group(1)}, follow_redirects=False)
     return answer.status_code, answer.text
@@ -215,8 +274,10 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
         assert not leaked, (who, method, url, leaked)
         if path.startswith("/questionnaire/"):  # B's assignment: as if there were none
             assert status == (401 if who == "anonymous" else 404), (who, method, url, status)
-        if kind == "console":  # an institution's session opens no console page
-            assert status == 401, (who, method, url, status)
+        if kind == "console":  # an institution's session opens no console page, and its
+            # forms' tokens are not the console's (the CSRF guard refuses them first)
+            refused = 401 if method == "GET" or who == "anonymous" else 403
+            assert status == refused, (who, method, url, status)
         if kind == "open" and method == "POST" and who != "anonymous" and path == "/signout":
             client = _visitor(world, who)  # signed out by the walk: sign in again
 
@@ -329,6 +390,8 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
     (403 to the others); an institution's page knows nobody (401), shows nothing of B."""
     assert set(CONSOLE_ACCESS) == {r for r, kind in ROUTES.items() if kind == "console"}
     secret = _b_data(world)
+    if may(role, READ_ROUNDS):  # the roles that read institutions' data see their names
+        secret = [text for text in secret if text != NAMES[B]]
     client = console_sign_in(world, role)
     for method, path in _routes(world):
         kind = ROUTES[(method, path)]
@@ -337,8 +400,13 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
         url = path.format(**_values(world, kind, path)) if "{" in path else path
         status, body = _request(client, method, url, {**FORM, "remove": "1"})
         if kind == "console":
-            expected = 200 if role in CONSOLE_ACCESS[(method, path)] else 403
+            admitted = role in CONSOLE_ACCESS[(method, path)]
+            expected = CONSOLE_ANSWER.get((method, path), 200) if admitted else 403
             assert status == expected, (role, method, url, status)
+            if "{" in path:  # things that do not exist: not found, to whoever may look
+                unknown = path.format(**CONSOLE_UNKNOWN)
+                status, _ = _request(client, method, unknown, FORM)
+                assert status == (404 if admitted else 403), (role, method, unknown, status)
         elif kind in ("ids", "link"):
             assert status in (401, 403, 404), (role, method, url, status)
         elif path not in ("/signin", "/signout"):
