@@ -40,6 +40,7 @@ from pvpp.exports.open_data import TABLES, WITHHELD, export_open_data
 from pvpp.exports.writer import ExportError
 from pvpp.i18n import day, number, t
 from pvpp.national_plans import (
+    DRAFT_REASON,
     NationalPlanError,
     PlanView,
     StaleVersion,
@@ -233,7 +234,10 @@ def change_rows(
             ]
         out.append({
             "version": version, "kind": t(f"natplan.kind_{c.kind}", lang),
-            "key": c.measure_key, "reason": c.reason, "who": c.actor, "at": _local(c.at),
+            "key": c.measure_key, "who": c.actor, "at": _local(c.at),
+            # The draft's own reason, in the reader's language; a person's, as they typed it.
+            "reason": t("console.natplans.draft_reason", lang)
+            if c.kind == "draft" and c.reason == DRAFT_REASON else c.reason,
             "fields": fields,
         })  # fmt: skip
     return out

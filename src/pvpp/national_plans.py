@@ -45,6 +45,9 @@ from pvpp.store.models import (
     id_of,
 )
 
+#: The reason a draft's change records when the coordinator gives no note.
+DRAFT_REASON = "drafted from the round's aggregated gaps"
+
 
 class NationalPlanError(PvppError):
     """A specialised plan that cannot be drafted, found or saved as asked."""
@@ -284,7 +287,7 @@ def draft_plan(
             "nothing to draft the plan from"
         )
     measures = draft(spec, {n.item: n for n in needs}, library.due, today)
-    reason = note.strip() or "drafted from the round's aggregated gaps"
+    reason = note.strip() or DRAFT_REASON
     changes = [Change("draft", "", None, {"measures": [m.key for m in measures]}, reason)]
     version = plans[-1].version + 1 if plans else 1
     return _save(
