@@ -123,7 +123,10 @@ def _fifth(stem: str, gen_pl: str) -> dict[str, tuple[str, str]]:  # iestāde: i
 #: The words counted anywhere in the catalogue or the emails, with every case form. A new
 #: counted word goes here (the test says which); each form's case and number is what the
 #: check compares across 1, 2 and 11.
-FIRST = ("pasākums", "punkts", "jautājums", "pakalpojums", "plāns", "brīdinājums", "baits")
+FIRST = (
+    "pasākums", "punkts", "jautājums", "pakalpojums", "plāns", "brīdinājums", "baits",
+    "iesniegums",
+)  # fmt: skip
 FOURTH = (
     "problēma",
     "daļa",
@@ -132,8 +135,8 @@ FOURTH = (
     "kļūda",
     "lieta",
     "versija",
-    "reize",
     "dimensija",
+    "izmaiņa",
 )
 NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     **{w: _first(w[:-1]) for w in FIRST},
@@ -141,6 +144,8 @@ NOUNS: dict[str, dict[str, tuple[str, str]]] = {
     "iestāde": _fifth("iestād", "iestāžu"),
     "rakstzīme": _fifth("rakstzīm", "rakstzīmju"),
     "pakāpe": _fifth("pakāp", "pakāpju"),
+    "reize": _fifth("reiz", "reižu"),
+    "atbilde": _fifth("atbild", "atbilžu"),
     "solis": _decl(
         ("solis", "soļi"),
         ("soļa", "soļu"),
@@ -172,7 +177,8 @@ NUMBER_PLACEHOLDERS = {
     "n", "total", "limit", "length", "days", "need", "capacity", "later", "share", "top",
     "degree", "version", "number", "year", "row", "low", "high", "index", "score", "gap",
     "overall", "priority", "weight", "factor", "target", "current", "national", "d1", "d2",
-    "before", "now", "amount", "count", "part",
+    "before", "now", "amount", "count", "part", "changed", "added", "removed", "unchanged",
+    "min", "newest",
 }  # fmt: skip
 NOT_NUMBERS = {
     "allowed", "at", "by", "choice", "choices", "clause", "code", "column", "component",
@@ -184,7 +190,8 @@ NOT_NUMBERS = {
     "prerequisite_period", "previous", "previous_period", "ratio", "reason", "respond_by",
     "round", "scale", "services", "sheet", "since", "size", "source", "start", "state", "steps",
     "terms", "title", "training", "types", "value", "what", "where", "who",
-    "changes", "parts", "rounds", "versions", "warning",
+    "changes", "parts", "rounds", "versions", "warning", "after", "direction", "fields",
+    "today",
 }  # fmt: skip
 
 

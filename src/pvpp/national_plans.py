@@ -45,9 +45,22 @@ from pvpp.store.models import (
     id_of,
 )
 
+#: The reason a draft's change records when the coordinator gives no note.
+DRAFT_REASON = "drafted from the round's aggregated gaps"
+
 
 class NationalPlanError(PvppError):
     """A specialised plan that cannot be drafted, found or saved as asked."""
+
+
+class StaleVersion(NationalPlanError):
+    """Edits made against version ``base`` of a plan someone else has saved a newer version
+    of (``current``, at least) meanwhile: nothing was saved."""
+
+    def __init__(self, message: str, *, base: int, current: int) -> None:
+        super().__init__(message)
+        self.base = base
+        self.current = current
 
 
 @dataclass
@@ -107,6 +120,24 @@ def _plans(session: Session, rnd: Round, direction: str) -> list[NationalPlan]:
 def plan_versions(session: Session, round_code: str, direction: str) -> list[NationalPlan]:
     """Every version of the round's plan for ``direction``, oldest first."""
     return _plans(session, get_round(session, round_code), check_direction(direction))
+
+
+def plan_history(
+    session: Session, round_code: str, direction: str
+) -> list[tuple[NationalPlan, list[NationalPlanChange]]]:
+    """Every version of the round's plan for ``direction``, oldest first, each with the
+    changes it made: two statements, whatever the number of versions."""
+    plans = plan_versions(session, round_code, direction)
+    changes: dict[int, list[NationalPlanChange]] = {id_of(p): [] for p in plans}
+    if plans:
+        rows = session.exec(
+            select(NationalPlanChange)
+            .where(col(NationalPlanChange.plan_id).in_(list(changes)))
+            .order_by(col(NationalPlanChange.id))
+        ).all()
+        for row in rows:
+            changes[row.plan_id].append(row)
+    return [(p, changes[id_of(p)]) for p in plans]
 
 
 def _measure(row: NationalPlanMeasure) -> Measure:
@@ -193,9 +224,11 @@ def _save(
     try:
         session.flush()
     except IntegrityError:
-        raise NationalPlanError(
+        raise StaleVersion(
             f"version {version} of the {direction} plan of round {rnd.code} was saved by "
-            "someone else meanwhile: look at it and make your edits again"
+            "someone else meanwhile: look at it and make your edits again",
+            base=version - 1,
+            current=version,
         ) from None
     plan_id = id_of(plan)
     for position, m in enumerate(measures, 1):
@@ -254,7 +287,7 @@ def draft_plan(
             "nothing to draft the plan from"
         )
     measures = draft(spec, {n.item: n for n in needs}, library.due, today)
-    reason = note.strip() or "drafted from the round's aggregated gaps"
+    reason = note.strip() or DRAFT_REASON
     changes = [Change("draft", "", None, {"measures": [m.key for m in measures]}, reason)]
     version = plans[-1].version + 1 if plans else 1
     return _save(
@@ -284,10 +317,12 @@ def edit_plan(
     if not edits:
         raise NationalPlanError("no edits given: nothing to save")
     if base_version is not None and base_version != current.plan.version:
-        raise NationalPlanError(
+        raise StaleVersion(
             f"the edits are for version {base_version}, but the {direction} plan of round "
             f"{round_code} is at version {current.plan.version} now: look at it and make "
-            "your edits again"
+            "your edits again",
+            base=base_version,
+            current=current.plan.version,
         )
     rv = next(rv for rv in current.policy.action_directions if rv.id == direction)
     allowed = Allowed(

@@ -25,6 +25,7 @@ import statistics
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import field as dataclass_field
 from datetime import date
 from typing import Any
 
@@ -41,11 +42,30 @@ LATEST_DUE = date(2031, 12, 31)
 LIMITS = {"title": 300, "description": 4000, "responsible": 300, "reason": 2000}
 
 
-class EditError(PvppError):
-    """Edits that cannot be applied: every problem, each naming the edit it is in."""
+@dataclass(frozen=True)
+class Problem:
+    """One problem of an edit: the edit it is in (``where``), the field (``""`` for the
+    edit as a whole), a ``code`` a page can put in its own words with ``values``, and the
+    English ``message`` the command line shows."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
+    where: str
+    field: str
+    code: str
+    message: str
+    values: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+    def __str__(self) -> str:
+        at = f"{self.field}: " if self.field else ""
+        return f"{self.where}: {at}{self.message}"
+
+
+class EditError(PvppError):
+    """Edits that cannot be applied: every problem, each naming the edit it is in
+    (``problems``, as lines; ``details``, as :class:`Problem` where the rules gave one)."""
+
+    def __init__(self, problems: Sequence[str | Problem]) -> None:
+        self.details = [p for p in problems if isinstance(p, Problem)]
+        self.problems = [str(p) for p in problems]
         super().__init__("\n".join(self.problems))
 
 
@@ -149,6 +169,24 @@ class Change:
     reason: str
 
 
+#: What a change of a measure can differ in, in the order a reader is told.
+COMPARED = (*FIELDS, "status", "dropped_reason", "provisional")
+
+
+def changed_fields(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> list[tuple[str, Any, Any]]:
+    """The fields of :data:`COMPARED` whose values differ between two measure records
+    (:meth:`Measure.record`; None for none: a measure added has every field of ``after``
+    set), each as (field, before, after), in that order."""
+    old, new = before or {}, after or {}
+    return [
+        (name, old.get(name), new.get(name))
+        for name in COMPARED
+        if old.get(name) != new.get(name) and (name in old or name in new)
+    ]
+
+
 def half_year_end(today: date, half_years: int) -> date:
     """The last day of the half-year ``half_years`` after the one ``today`` is in."""
     index = today.year * 2 + (0 if today.month <= 6 else 1) + half_years
@@ -220,43 +258,49 @@ class Allowed:
     today: date
 
 
-def _text_problem(value: str, limit: int) -> str | None:
+def _text_problem(value: str, limit: int) -> tuple[str, str, dict[str, Any]] | None:
+    """What is wrong with a text of at most ``limit`` characters: code, message, values."""
     if not value.strip():
-        return "must not be empty"
+        return "empty", "must not be empty", {}
     if len(value) > limit:
-        return f"is {len(value)} characters long; at most {limit}"
+        return "too_long", f"is {len(value)} characters long; at most {limit}", {
+            "length": len(value), "limit": limit}  # fmt: skip
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        return "contains a control character; type plain text"
+        return "control", "contains a control character; type plain text", {}
     return None
 
 
-def _check(name: str, value: Any, allowed: Allowed, problems: list[str], where: str) -> Any:
+def _check(name: str, value: Any, allowed: Allowed, problems: list[Problem], where: str) -> Any:
     """``value`` of field ``name`` as stored, or None with a problem added."""
 
-    def bad(message: str) -> None:
-        problems.append(f"{where}: {name}: {message}")
+    def bad(code: str, message: str, **values: Any) -> None:
+        problems.append(Problem(where, name, code, message, values))
 
     if name in ("title", "description"):
         texts = value if isinstance(value, Mapping) else {"lv": value}
         if not isinstance(value, str | Mapping) or set(texts) - {"lv", "en"} or "lv" not in texts:
-            bad("give the text (Latvian), or lv: and en: texts")
+            bad("text_shape", "give the text (Latvian), or lv: and en: texts")
             return None
         out = {}
         for lang, text in texts.items():
             if not isinstance(text, str):
-                bad(f"{lang}: give a text")
+                bad("text_shape", f"{lang}: give a text")
                 return None
             if (problem := _text_problem(text, LIMITS[name])) is not None:
-                bad(f"{lang}: {problem}" if isinstance(value, Mapping) else problem)
+                code, message, more = problem
+                if isinstance(value, Mapping):
+                    message = f"{lang}: {message}"
+                bad(code, message, lang=lang, **more)
                 return None
             out[lang] = text.strip()
         return out
     if name == "responsible":
         if not isinstance(value, str):
-            bad("give the body's id (VARAM, VDAA, …) or its name")
+            bad("text_shape", "give the body's id (VARAM, VDAA, …) or its name")
             return None
         if (problem := _text_problem(value, LIMITS[name])) is not None:
-            bad(problem)
+            code, message, more = problem
+            bad(code, message, **more)
             return None
         return value.strip()
     if name == "due_on":
@@ -264,36 +308,42 @@ def _check(name: str, value: Any, allowed: Allowed, problems: list[str], where: 
             try:
                 value = date.fromisoformat(value.strip())
             except ValueError:
-                bad(f"{value!r} is not a date like 2027-06-30")
+                bad("not_a_date", f"{value!r} is not a date like 2027-06-30", value=value)
                 return None
         if not isinstance(value, date):
-            bad("give a date like 2027-06-30")
+            bad("not_a_date", "give a date like 2027-06-30", value=str(value))
             return None
         if value < allowed.today:
-            bad(f"{value.isoformat()} is before today ({allowed.today.isoformat()})")
+            today = allowed.today
+            bad("before_today", f"{value.isoformat()} is before today ({today.isoformat()})",
+                value=value, today=today)  # fmt: skip
             return None
         if value > LATEST_DUE:
-            bad(f"{value.isoformat()} is after {LATEST_DUE.isoformat()}, the end of PVPP 2028–2031")
+            bad("after_latest",
+                f"{value.isoformat()} is after {LATEST_DUE.isoformat()}, the end of PVPP 2028–2031",
+                value=value, latest=LATEST_DUE)  # fmt: skip
             return None
         return value
     if name == "policy_measure":
         if value not in allowed.policy_measures:
-            bad(f"{value!r} is not a measure of {allowed.direction} "
-                f"({', '.join(allowed.policy_measures)})")  # fmt: skip
+            bad("policy_measure", f"{value!r} is not a measure of {allowed.direction} "
+                f"({', '.join(allowed.policy_measures)})", value=str(value),
+                allowed=", ".join(allowed.policy_measures))  # fmt: skip
             return None
         return value
     if name == "items":
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not items:
-            bad("give one item or a list of items")
+            bad("no_items", "give one item or a list of items")
             return None
         unknown = [i for i in items if i not in allowed.items]
         if unknown:
-            bad(f"{', '.join(map(str, unknown))} not of {allowed.direction}'s items "
-                f"({', '.join(allowed.items)})")  # fmt: skip
+            bad("unknown_items", f"{', '.join(map(str, unknown))} not of {allowed.direction}'s "
+                f"items ({', '.join(allowed.items)})", value=", ".join(map(str, unknown)),
+                allowed=", ".join(allowed.items))  # fmt: skip
             return None
         return tuple(dict.fromkeys(items))
-    bad(f"unknown field; a measure has {', '.join(FIELDS)}")
+    bad("unknown_field", f"unknown field; a measure has {', '.join(FIELDS)}")
     return None
 
 
@@ -317,7 +367,7 @@ def apply_edits(
     institutions a measure serves follow its items. All edits are checked first: any
     problem raises :class:`EditError` listing them all, and nothing is applied.
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
     current = {m.key: m for m in measures}
     result = list(measures)
     changes: list[Change] = []
@@ -326,18 +376,24 @@ def apply_edits(
     for edit in edits:
         where = edit.where
         if (problem := _text_problem(edit.reason, LIMITS["reason"])) is not None:
-            problems.append(f"{where}: reason: {problem} (say why)")
+            code, message, more = problem
+            problems.append(Problem(where, "reason", code, f"{message} (say why)", more))
         if edit.kind not in ("add", "change", "drop"):
-            problems.append(f"{where}: give add, change or drop")
+            problems.append(Problem(where, "", "kind", "give add, change or drop"))
             continue
         if edit.kind != "add":
             m = current.get(edit.key)
             if m is None:
                 known = ", ".join(k for k, v in current.items() if v.status == PLANNED)
-                problems.append(f"{where}: no measure {edit.key!r} in the plan (measures: {known})")
+                problems.append(Problem(
+                    where, "", "no_measure",
+                    f"no measure {edit.key!r} in the plan (measures: {known})", {"key": edit.key},
+                ))  # fmt: skip
                 continue
             if m.status == DROPPED:
-                problems.append(f"{where}: {edit.key} is dropped; add a new measure instead")
+                problems.append(Problem(where, "", "dropped",
+                                        f"{edit.key} is dropped; add a new measure instead",
+                                        {"key": edit.key}))  # fmt: skip
                 continue
         values = {
             name: _check(name, value, allowed, problems, where)
@@ -349,7 +405,9 @@ def apply_edits(
             required = ("title", "description", "responsible", "due_on", "items")
             missing = [f for f in required if f not in values]
             if missing:
-                problems.append(f"{where}: a new measure needs {', '.join(missing)}")
+                problems.append(Problem(where, "", "missing",
+                                        f"a new measure needs {', '.join(missing)}",
+                                        {"fields": tuple(missing)}))  # fmt: skip
                 continue
             items = values["items"]
             new = Measure(
@@ -371,12 +429,14 @@ def apply_edits(
         m = current[edit.key]
         if edit.kind == "drop":
             if values:
-                problems.append(f"{where}: a drop takes only the key and the reason")
+                problems.append(Problem(where, "", "drop_values",
+                                        "a drop takes only the key and the reason"))  # fmt: skip
                 continue
             after = replace(m, status=DROPPED, dropped_reason=edit.reason.strip())
         else:
             if not values and not edit.confirm:
-                problems.append(f"{where}: nothing to change (give fields, or confirm: true)")
+                message = "nothing to change (give fields, or confirm: true)"
+                problems.append(Problem(where, "", "nothing", message))
                 continue
             after = replace(m, **values)
             if "items" in values:

@@ -23,6 +23,7 @@ from pvpp.specialised import (
     EditError,
     Need,
     apply_edits,
+    changed_fields,
     draft,
     half_year_end,
     needs_from_gaps,
@@ -144,6 +145,46 @@ def test_bad_edits_are_all_named_and_none_applied() -> None:
         "edits[7]: title: contains a control character; type plain text",
         "edits[8]: nothing to change (give fields, or confirm: true)",
     ]
+    # The same problems for a page to word itself: field, code and values.
+    details = [(p.where, p.field, p.code) for p in caught.value.details]
+    assert details == [
+        ("edits[1]", "reason", "empty"),
+        ("edits[1]", "due_on", "not_a_date"),
+        ("edits[2]", "", "no_measure"),
+        ("edits[3]", "items", "unknown_items"),
+        ("edits[4]", "due_on", "before_today"),
+        ("edits[5]", "policy_measure", "policy_measure"),
+        ("edits[6]", "colour", "unknown_field"),
+        ("edits[7]", "title", "control"),
+        ("edits[8]", "", "nothing"),
+    ]
+    assert caught.value.details[4].values == {"value": date(2025, 1, 1), "today": TODAY}
+    assert caught.value.details[3].values["value"] == "S4"
+
+
+def test_a_new_measure_missing_fields_names_them() -> None:
+    measures = draft(RV6, _needs(K5=("A",)), LIBRARY.due, TODAY)
+    with pytest.raises(EditError) as caught:
+        apply_edits(measures, [Edit("add", "e", "why", values={"title": "x"})], {}, ALLOWED)
+    (problem,) = caught.value.details
+    assert problem.code == "missing"
+    assert problem.values["fields"] == ("description", "responsible", "due_on", "items")
+    assert str(problem) == "e: a new measure needs description, responsible, due_on, items"
+
+
+def test_changed_fields_are_the_differences_in_reading_order() -> None:
+    (m,) = draft(RV6, _needs(K7=("A",)), LIBRARY.due, TODAY)
+    before = m.record()
+    after = {**before, "due_on": "2027-03-31", "responsible": "VARAM", "provisional": ["title"]}
+    assert changed_fields(before, after) == [
+        ("responsible", m.responsible, "VARAM"),
+        ("due_on", m.due_on.isoformat(), "2027-03-31"),
+        ("provisional", list(m.provisional), ["title"]),
+    ]
+    assert changed_fields(before, before) == []
+    added = changed_fields(None, before)
+    assert [name for name, old, _ in added][:3] == ["title", "description", "responsible"]
+    assert all(old is None for _, old, _ in added)
 
 
 def test_a_dropped_measure_is_not_changed_again() -> None:

@@ -13,10 +13,12 @@ from pvpp.app import App
 from pvpp.national import aggregates
 from pvpp.national_plans import (
     NationalPlanError,
+    StaleVersion,
     draft_plan,
     edit_plan,
     get_plan,
     parse_edit_file,
+    plan_history,
     plan_versions,
 )
 from pvpp.questionnaire import QuestionnaireSpec
@@ -81,11 +83,19 @@ def test_a_plan_is_drafted_from_the_needs_and_each_edit_is_a_new_version(
         assert entries[1].actor == "koordinators@varam.gov.lv"
 
     # Edits made against version 1 are refused now that the plan is at version 2.
-    with root.db.unit_of_work() as s, pytest.raises(NationalPlanError, match="at version 2"):
+    with root.db.unit_of_work() as s, pytest.raises(StaleVersion, match="at version 2") as stale:
         edit_plan(
             s, "2026-K1", "RV6", [Edit("drop", "d", "why", key=first.key)],
             today=TODAY, actor="x", base_version=1,
         )  # fmt: skip
+    assert (stale.value.base, stale.value.current) == (1, 2)
+    # The history: each version with the changes it made.
+    with root.db.reading() as s:
+        history = plan_history(s, "2026-K1", "RV6")
+        versions = [(p.version, [c.kind for c in cs]) for p, cs in history]
+    assert versions == [
+        (1, ["draft"]), (2, ["change"]),
+    ]  # fmt: skip
     # A bad edit changes nothing: no version 3, no change rows.
     with root.db.unit_of_work() as s, pytest.raises(EditError):
         edit_plan(s, "2026-K1", "RV6", [Edit("drop", "d", "", key=first.key)],

@@ -17,6 +17,8 @@ from sqlmodel import select
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
+from pvpp.access import READ_ROUNDS, may
+from pvpp.national_plans import NationalPlanError, draft_plan, get_plan
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.files import store_file
 from pvpp.store.models import (
@@ -112,6 +114,19 @@ ROUTES = {
     ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/scores"): "api",
     ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/plan"): "api",
     ("GET", "/api/v1/rounds/{round_code}/plans"): "api",
+    # RV6/RV7 plans and open data (their own tests: tests/web/test_console_natplans.py).
+    ("GET", "/console/plans"): "console",
+    ("POST", "/console/plans/{round_code}/{direction}/draft"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/history"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/pdf"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/xlsx"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/add"): "console",
+    ("POST", "/console/plans/{round_code}/{direction}/add"): "console",
+    ("GET", "/console/plans/{round_code}/{direction}/measures/{key}"): "console",
+    ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): "console",
+    ("GET", "/console/open-data/{round_code}"): "console",
+    ("GET", "/console/open-data/{round_code}/{name}"): "console",
 }
 #: The console's roles, and which of them each console page admits (others get 403).
 CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
@@ -120,17 +135,36 @@ CONSOLE_ACCESS = {
     ("GET", "/console"): CONSOLE_ROLES,
     ("GET", "/console/accounts"): ("coordinator",),
     **{route: REVIEWING for route, kind in ROUTES.items() if kind == "review"},
+    # National results (pvpp.access.READ_NATIONAL) are every role's; drafting and editing
+    # a plan (RUN) the coordinator's.
+    ("GET", "/console/plans"): CONSOLE_ROLES,
+    ("POST", "/console/plans/{round_code}/{direction}/draft"): ("coordinator",),
+    ("GET", "/console/plans/{round_code}/{direction}"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/history"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/pdf"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/xlsx"): CONSOLE_ROLES,
+    ("GET", "/console/plans/{round_code}/{direction}/add"): ("coordinator",),
+    ("POST", "/console/plans/{round_code}/{direction}/add"): ("coordinator",),
+    ("GET", "/console/plans/{round_code}/{direction}/measures/{key}"): ("coordinator",),
+    ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): ("coordinator",),
+    ("GET", "/console/open-data/{round_code}"): CONSOLE_ROLES,
+    ("GET", "/console/open-data/{round_code}/{name}"): CONSOLE_ROLES,
 }
-#: What the review routes answer an admitted role in the walk's world: round 2026-K1 has
-#: no review, so A has nothing to review (its page and a decision: 404), and B's file
-#: named under A is not found; never B's data.
-REVIEW_ANSWERS = {
-    ("GET", "/console/review"): 200,
-    ("GET", "/console/review/{round_code}"): 200,
+#: What an admitted role gets where it is not 200, with the walk's values and FORM:
+#: - review: round 2026-K1 has no review, so A has nothing to review (its page and a
+#:   decision: 404), and B's file named under A is not found; never B's data;
+#: - plans: a draft made again (303); a new measure or a measure's change without the
+#:   version it was made from (409, refused as stale); the walk's open round publishes no
+#:   open data (404).
+CONSOLE_ANSWER = {
     ("GET", "/console/review/{round_code}/{institution}"): 404,
     ("POST", "/console/review/{round_code}/{institution}/accept"): 404,
     ("POST", "/console/review/{round_code}/{institution}/return"): 404,
     ("GET", "/console/review/{round_code}/{institution}/evidence/{evidence_id}"): 404,
+    ("POST", "/console/plans/{round_code}/{direction}/draft"): 303,
+    ("POST", "/console/plans/{round_code}/{direction}/add"): 409,
+    ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): 409,
+    ("GET", "/console/open-data/{round_code}/{name}"): 404,
 }
 CONSOLE_KINDS = ("console", "review")
 #: Which roles' tokens each API route admits (others get 403): the analyst reads national
@@ -149,6 +183,11 @@ API_ACCESS = {
 API = "/api/v1"
 #: The API's description: no data, open to anyone.
 OPENAPI = API + "/openapi.json"
+#: The console's path values: a round, its RV6 plan and first measure, an open-data file;
+#: and ones that do not exist (404 to an admitted role, 403 to the others).
+CONSOLE_VALUES = {"round_code": "2026-K1", "direction": "RV6", "key": "", "name": "needs.csv"}
+CONSOLE_UNKNOWN = {"round_code": "2099-K9", "direction": "RV6", "key": "RV6-99",
+                   "name": "needs.csv"}  # fmt: skip
 # Every form field any route reads, with a value that would do something.
 FORM = {
     "decision": "approve",
@@ -160,6 +199,7 @@ FORM = {
     "Q_1_1_D1": "0",
     "seen": "0",
     "remove": "",  # B's evidence file (filled in by the walk)
+    "again": "1",
 }
 #: The pages and fields of the questionnaire's routes (the same for every institution).
 PAGE, FIELD = "C1", "Q_1_1_D1"
@@ -242,11 +282,23 @@ def _assignment(world: World, code: str) -> int:
         return plan.assignment_id
 
 
+def _console_values(world: World) -> dict[str, str]:
+    """The console's path values, with the RV6 plan drafted (once) and its first measure."""
+    with world.root.db.unit_of_work() as s:
+        try:
+            view = get_plan(s, "2026-K1", "RV6")
+        except NationalPlanError:
+            view = draft_plan(s, "2026-K1", "RV6", today=world.clock.today(), actor="test")
+        return {**CONSOLE_VALUES, "key": view.measures[0].key}
+
+
 def _values(world: World, kind: str, path: str) -> dict[str, str]:
     if kind == "review":
         return {"round_code": ROUND, "institution": A, "evidence_id": str(_b_evidence(world))}
     if kind == "api":
         return {"round_code": ROUND, "assignment_id": str(_assignment(world, B))}
+    if path.startswith("/console/"):
+        return _console_values(world)
     if kind == "ids":
         return {
             "plan_id": str(world.plan_ids[B]),
@@ -263,10 +315,12 @@ def _values(world: World, kind: str, path: str) -> dict[str, str]:
 def _request(client: TestClient, method: str, url: str, form: dict[str, str]) -> tuple[int, str]:
     if method == "GET":
         answer = client.get(url, follow_redirects=False)
-    else:
-        # A console form's token is bound to the console's session: from a console page.
-        console = client.get("/console") if url.startswith("/console/") else None
-        token = CSRF.search(console.text) if console and console.status_code == 200 else None
+    else:  # the form's token as a page of the area gives it (the console's are bound to
+        # the console's session); the portal's from /signin otherwise
+        token = None
+        if url.startswith("/console"):
+            console = client.get("/console")
+            token = CSRF.search(console.text) if console.status_code == 200 else None
         token = token or CSRF.search(client.get("/signin").text)
         assert token is not None
         answer = client.post(url, data={**form, "csrf": token.group(1)}, follow_redirects=False)
@@ -298,6 +352,10 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
             assert status == 401 or (method == "POST" and status == 403), (who, url, status)
         if kind == "api":  # nor the API, which reads no cookie
             assert status == 401, (who, method, url, status)
+        if kind == "console":  # an institution's session opens no console page, and its
+            # forms' tokens are not the console's (the CSRF guard refuses them first)
+            refused = 401 if method == "GET" or who == "anonymous" else 403
+            assert status == refused, (who, method, url, status)
         if kind == "open" and method == "POST" and who != "anonymous" and path == "/signout":
             client = _visitor(world, who)  # signed out by the walk: sign in again
 
@@ -412,6 +470,8 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
     (403 to the others); an institution's page knows nobody (401), shows nothing of B."""
     assert set(CONSOLE_ACCESS) == {r for r, kind in ROUTES.items() if kind in CONSOLE_KINDS}
     secret = _b_data(world)
+    if may(role, READ_ROUNDS):  # the roles that read institutions' data see their names
+        secret = [text for text in secret if text != NAMES[B]]
     client = console_sign_in(world, role)
     for method, path in _routes(world):
         kind = ROUTES[(method, path)]
@@ -420,9 +480,14 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
         url = path.format(**_values(world, kind, path)) if "{" in path else path
         status, body = _request(client, method, url, {**FORM, "remove": "1"})
         if kind in CONSOLE_KINDS:
-            admitted = REVIEW_ANSWERS.get((method, path), 200)
-            expected = admitted if role in CONSOLE_ACCESS[(method, path)] else 403
+            admitted = role in CONSOLE_ACCESS[(method, path)]
+            expected = CONSOLE_ANSWER.get((method, path), 200) if admitted else 403
             assert status == expected, (role, method, url, status)
+            if kind == "console" and "{" in path:  # things that do not exist: not found,
+                # to whoever may look
+                unknown = path.format(**CONSOLE_UNKNOWN)
+                status, _ = _request(client, method, unknown, FORM)
+                assert status == (404 if admitted else 403), (role, method, unknown, status)
         elif kind == "api":  # the console's session is no token
             assert status == 401, (role, method, url, status)
         elif kind in ("ids", "link"):
