@@ -127,9 +127,10 @@ def statements() -> Iterator[list[str]]:
 
 
 def test_one_autosave_asks_five_statements(qworld: World) -> None:
-    """The session with its person (one statement); the assignment with its round,
-    institution and the draft's base (one); the draft's newest rows (one); the row and
-    its audit entry (two). Pinned so that it cannot creep back: before, it was eleven."""
+    """The session with its person (one statement, read outside a transaction); the
+    assignment with its round, institution and the draft's base (one); the draft's
+    newest rows (one); the row and its audit entry (two). Pinned so that it cannot creep
+    back: before, it was eleven, in two transactions."""
     client = client_of(qworld, "team")
     aid = assignment_id(qworld, A)
     token = csrf_of(client.get(f"/questionnaire/{aid}/C1").text)
