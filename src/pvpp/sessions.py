@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from pvpp import audit
@@ -138,19 +139,22 @@ def _end(session: Session, row: WebSession, now: datetime, reason: str) -> None:
     )  # fmt: skip
 
 
+#: The session, its institution, member and team in one statement (made once): every
+#: request of a signed-in person asks, and each statement is a round trip to the database.
+_LOOK_UP = (
+    select(WebSession, Institution, TeamMember, Team)
+    .outerjoin(Institution, col(Institution.id) == col(WebSession.institution_id))
+    .outerjoin(TeamMember, col(TeamMember.id) == col(WebSession.member_id))
+    .outerjoin(Team, col(Team.id) == col(TeamMember.team_id))
+    .where(col(WebSession.sid_sha256) == bindparam("digest"))
+)
+
+
 def _look_up(session: Session, sid: str) -> tuple[WebSession, Person | None] | None:
     """Session ``sid`` and its person as the registry has them now (None: gone)."""
     if not sid or len(sid) > 100:
         return None
-    # The session, its institution, member and team in one statement: every request of a
-    # signed-in person asks, and each statement is a round trip to the database server.
-    found = session.exec(
-        select(WebSession, Institution, TeamMember, Team)
-        .outerjoin(Institution, col(Institution.id) == col(WebSession.institution_id))
-        .outerjoin(TeamMember, col(TeamMember.id) == col(WebSession.member_id))
-        .outerjoin(Team, col(Team.id) == col(TeamMember.team_id))
-        .where(WebSession.sid_sha256 == _digest(sid))
-    ).first()
+    found = session.exec(_LOOK_UP, params={"digest": _digest(sid)}).first()
     if found is None:
         return None
     row, inst, member, team = found
