@@ -37,9 +37,14 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import Select
 
 from pvpp import audit
 from pvpp.answer_diff import FieldChange, diff_answers
@@ -51,7 +56,7 @@ from pvpp.policy.models import Component, Lang
 from pvpp.portal import NotAllowed, NotFound
 from pvpp.questionnaire import AnswerField, FieldKind, QuestionnaireSpec, filled, load_questionnaire
 from pvpp.questionnaire.models import TEXT_LIMITS, item_field_id
-from pvpp.questionnaire.values import Answer, Checked, check_values
+from pvpp.questionnaire.values import Answer, Checked, Scope, check_values
 from pvpp.review import SERVICES as REVIEW_SERVICES
 from pvpp.review import ReturnNote, item_of, return_note
 from pvpp.signin import HEAD, Person
@@ -124,6 +129,34 @@ class Change:
     row_id: int
 
 
+class Saved(NamedTuple):
+    """A field's newest saved value as a draft reads it: the columns of its
+    :class:`~pvpp.store.models.DraftAnswer` row (read as columns: a draft has up to a row
+    per field, and building a stored row object for each cost more than the check)."""
+
+    id: int
+    field: str
+    value: str
+    actor: str
+    name: str
+    source: str
+    saved_at: datetime
+
+    @classmethod
+    def of(cls, row: DraftAnswer) -> Saved:
+        """The columns of a row just written (flushed: it has its id)."""
+        return cls(id_of(row), row.field, row.value, row.actor, row.name, row.source,
+                   row.saved_at)  # fmt: skip
+
+
+#: The columns :class:`Saved` reads, in its order.
+_SAVED = (
+    col(DraftAnswer.id), col(DraftAnswer.field), col(DraftAnswer.value),
+    col(DraftAnswer.actor), col(DraftAnswer.name), col(DraftAnswer.source),
+    col(DraftAnswer.saved_at),
+)  # fmt: skip
+
+
 @dataclass
 class Draft:
     """An assignment's answers as they stand, checked in ``lang``."""
@@ -139,7 +172,10 @@ class Draft:
     lang: Lang
     seen: int  # the newest row of the draft: a page shown now posts it back
     problems: dict[str, str] = field(default_factory=dict)  # field id → message
-    rows: dict[str, DraftAnswer] = field(default_factory=dict)  # field id → its newest row
+    rows: dict[str, Saved] = field(default_factory=dict)  # field id → its newest row
+    # What ``checked`` and ``problems`` cover: None, every field; else one page's fields
+    # (an autosave's answer shows that page only, see save_field).
+    scope: Scope | None = None
     # A reviewer's return the team answers (rounds with review, pvpp.review), if any.
     review: ReturnNote | None = None
 
@@ -179,23 +215,56 @@ def current_assignment(session: Session, person: Person) -> int:
 def _owned(
     session: Session, person: Person, assignment_id: int, lang: Lang, *,
     lock: bool = False, share: bool = False,
-) -> tuple[Assignment, Round, Institution]:  # fmt: skip
-    """The assignment, its round and institution, when the person's team may answer it.
+) -> tuple[Assignment, Round, Institution, AnswerSet | None]:  # fmt: skip
+    """The assignment, its round and institution, when the person's team may answer it,
+    with the institution's latest accepted answer set (any round: the draft's base).
     ``lock``: locked for a change of its state (submitting); ``share``: locked against
     such a change while answers are written (a save or an upload that overlaps the
     lead's submit waits for it, then sees the answers closed)."""
-    query = select(Assignment).where(Assignment.id == assignment_id)
-    if lock or share:
-        query = query.with_for_update(read=not lock).execution_options(populate_existing=True)
-    assignment = session.exec(query).first()
-    if assignment is None or assignment.institution_id != person.institution_id:
+    query = _owned_query(lock, share)
+    found = session.exec(
+        query, params={"assignment": assignment_id, "institution": person.institution_id}
+    ).first()
+    if found is None or found[0].institution_id != person.institution_id:
         raise NotFound(f"no assignment {assignment_id}")
     if person.role == HEAD:
         raise NotAllowed(t("web.q.team_only", lang))
-    rnd = session.get(Round, assignment.round_id)
-    inst = session.get(Institution, assignment.institution_id)
-    assert rnd is not None and inst is not None  # foreign keys
-    return assignment, rnd, inst
+    assignment, rnd, inst = found[0], found[1], found[2]
+    base: AnswerSet | None = found[3]
+    if rnd.review_required:  # the team answers from a submission held for review, if newer
+        base = _held_base(session, base, id_of(assignment))
+    return assignment, rnd, inst, base
+
+
+@cache
+def _owned_query(lock: bool, share: bool) -> Select[Assignment, Round, Institution, AnswerSet]:
+    """The statement of :func:`_owned`, made once (parameters ``assignment`` and
+    ``institution``, the person's)."""
+    # One statement for all four: every page and autosave asks, and on a database server
+    # each statement is a round trip. The base is the newest answer set of any of the
+    # person's institution's assignments (another institution's assignment is refused):
+    # a subquery of constants, found once through the keys (aliases: the outer query
+    # names both tables too).
+    earlier, answers = aliased(Assignment), aliased(AnswerSet)
+    newest = (
+        select(func.max(answers.id))
+        .join(earlier, col(answers.assignment_id) == col(earlier.id))
+        .where(col(earlier.institution_id) == bindparam("institution"))
+        .correlate(None)
+        .scalar_subquery()
+    )
+    query = (
+        select(Assignment, Round, Institution, AnswerSet)
+        .join(Round, col(Round.id) == col(Assignment.round_id))
+        .join(Institution, col(Institution.id) == col(Assignment.institution_id))
+        .outerjoin(AnswerSet, col(AnswerSet.id) == newest)
+        .where(col(Assignment.id) == bindparam("assignment"))
+    )
+    if lock or share:
+        query = query.with_for_update(read=not lock, of=Assignment).execution_options(
+            populate_existing=True
+        )
+    return query
 
 
 def _base(session: Session, institution_id: int, reviewed: int | None = None) -> AnswerSet | None:
@@ -210,8 +279,12 @@ def _base(session: Session, institution_id: int, reviewed: int | None = None) ->
         .where(Assignment.institution_id == institution_id)
         .order_by(col(AnswerSet.id).desc())
     ).first()
-    if reviewed is None:
-        return accepted
+    return accepted if reviewed is None else _held_base(session, accepted, reviewed)
+
+
+def _held_base(session: Session, accepted: AnswerSet | None, reviewed: int) -> AnswerSet | None:
+    """``accepted``, or the newest submission of assignment ``reviewed`` held for review
+    when it is newer (see :func:`_base`)."""
     held = session.exec(
         select(Submission)
         .where(Submission.assignment_id == reviewed, col(Submission.answers).is_not(None))
@@ -225,17 +298,17 @@ def _base(session: Session, institution_id: int, reviewed: int | None = None) ->
     )  # fmt: skip
 
 
-def _rows(session: Session, assignment_id: int, upto: int | None = None) -> dict[str, DraftAnswer]:
+def _rows(session: Session, assignment_id: int, upto: int | None = None) -> dict[str, Saved]:
     """The newest row of each field (up to row ``upto``). Only those rows are read: a
     team's history of saves grows all round, and every page and autosave asks."""
     ids = select(func.max(DraftAnswer.id)).where(DraftAnswer.assignment_id == assignment_id)
     if upto is not None:
         ids = ids.where(col(DraftAnswer.id) <= upto)
-    query = select(DraftAnswer).where(col(DraftAnswer.id).in_(ids.group_by(DraftAnswer.field)))
-    return {row.field: row for row in session.exec(query).all()}
+    query = sa_select(*_SAVED).where(col(DraftAnswer.id).in_(ids.group_by(DraftAnswer.field)))
+    return {row.field: Saved._make(row) for row in session.execute(query).all()}
 
 
-def _values(base: AnswerSet | None, rows: Mapping[str, DraftAnswer]) -> dict[str, str]:
+def _values(base: AnswerSet | None, rows: Mapping[str, Saved]) -> dict[str, str]:
     values = {fid: text_of(v) for fid, v in ((base.answers or {}) if base else {}).items()}
     for fid, row in rows.items():
         values[fid] = row.value
@@ -244,8 +317,8 @@ def _values(base: AnswerSet | None, rows: Mapping[str, DraftAnswer]) -> dict[str
 
 def load(session: Session, person: Person, assignment_id: int, *, lang: Lang) -> Draft:
     """The person's institution's draft for the assignment, checked in ``lang``."""
-    assignment, rnd, inst = _owned(session, person, assignment_id, lang)
-    return _load(session, assignment, rnd, inst, lang)
+    assignment, rnd, inst, base = _owned(session, person, assignment_id, lang)
+    return _load(session, assignment, rnd, inst, base, lang)
 
 
 def _load(
@@ -253,31 +326,51 @@ def _load(
     assignment: Assignment,
     rnd: Round,
     inst: Institution,
+    base: AnswerSet | None,
     lang: Lang,
-    known: tuple[Mapping[str, DraftAnswer], AnswerSet | None, ReturnNote | None] | None = None,
+    rows: Mapping[str, Saved] | None = None,
     *,
     check: bool = True,
+    scope: Scope | None = None,
 ) -> Draft:
-    """The draft, read from the store or, with ``known``, from the newest rows and the
-    base already read in this transaction. Without ``check``, its values are not checked
-    (``checked`` and ``problems`` are empty): for a save, which needs only the values."""
-    spec = load_questionnaire(rnd.questionnaire_version)
-    reviewed = id_of(assignment) if rnd.review_required else None
-    if known is None:
+    """The draft, its rows read from the store or, with ``rows``, the newest rows already
+    read in this transaction. Without ``check``, its values are not checked (``checked``
+    and ``problems`` are empty): for a save, which needs only the values; with ``scope``,
+    only that part's fields are checked."""
+    if rows is None:
         rows = _rows(session, id_of(assignment))
-        base = _base(session, inst.id or 0, reviewed)
-        note = return_note(session, reviewed) if reviewed is not None else None
-    else:
-        rows, base, note = dict(known[0]), known[1], known[2]
+    note = return_note(session, id_of(assignment)) if rnd.review_required else None
+    return make_draft(
+        assignment, rnd, inst, base, rows, lang, check=check, scope=scope, review=note
+    )
+
+
+def make_draft(
+    assignment: Assignment,
+    rnd: Round,
+    inst: Institution,
+    base: AnswerSet | None,
+    rows: Mapping[str, Saved],
+    lang: Lang,
+    *,
+    check: bool = True,
+    scope: Scope | None = None,
+    review: ReturnNote | None = None,
+) -> Draft:
+    """The draft of the rows read (each field's newest row) over ``base``, checked in
+    ``lang`` (all of it, or only ``scope``'s fields; not at all without ``check``), with
+    the reviewer's return it answers (``review``), if any."""
+    spec = load_questionnaire(rnd.questionnaire_version)
     values = _values(base, rows)
-    checked = check_values(spec, values, lang) if check else Checked()
+    checked = check_values(spec, values, lang, scope=scope) if check else Checked()
     changes = {
-        fid: Change(r.name or r.actor, r.actor, r.saved_at, r.source, id_of(r))
+        fid: Change(r.name or r.actor, r.actor, r.saved_at, r.source, r.id)
         for fid, r in rows.items()
     }
     draft = Draft(
         assignment, rnd, inst, spec, values, changes, base, checked, lang,
-        seen=max((c.row_id for c in changes.values()), default=0), rows=rows, review=note,
+        seen=max((c.row_id for c in changes.values()), default=0), rows=dict(rows),
+        scope=scope if check else None, review=review,
     )  # fmt: skip
     for p in checked.problems:
         draft.problems.setdefault(p.field, p.message(lang))
@@ -293,8 +386,8 @@ def _field(spec: QuestionnaireSpec, field_id: str) -> AnswerField:
 
 def _writable(session: Session, person: Person, assignment_id: int, lang: Lang) -> Draft:
     """The draft to save into, its values not checked (saving needs only the values)."""
-    assignment, rnd, inst = _owned(session, person, assignment_id, lang, share=True)
-    draft = _load(session, assignment, rnd, inst, lang, check=False)
+    assignment, rnd, inst, base = _owned(session, person, assignment_id, lang, share=True)
+    draft = _load(session, assignment, rnd, inst, base, lang, check=False)
     if not draft.open:
         raise NotAllowed(t("web.q.read_only", lang))
     return draft
@@ -349,17 +442,31 @@ def save_field(
     where: Mapping[str, str],
     source: str = "web",
 ) -> Draft:
-    """Save one field's value (an autosave); returns the draft after it, whose
-    ``problems`` say what is wrong with this field and its item now."""
+    """Save one field's value (an autosave); returns the draft after it, checked on the
+    field's page only (its ``scope``): its ``problems`` say what is wrong with this field
+    and its item now, and :func:`progress` gives that page's line."""
     draft = _writable(session, person, assignment_id, lang)
-    _field(draft.spec, field_id)
+    f = _field(draft.spec, field_id)
     saved = _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
                    source=source)  # fmt: skip
-    # The draft with the new row, checked, from what this transaction has read (not read
-    # again).
-    rows = {**draft.rows, **{r.field: r for r in saved}}
-    return _load(session, draft.assignment, draft.round, draft.institution, lang,
-                 known=(rows, draft.base, draft.review))  # fmt: skip
+    # The draft with the new row, from what this transaction has read (not read again),
+    # checked on the field's page alone: every rule looks at one item or one service row,
+    # so the page's messages and progress are the whole check's.
+    rows = {**draft.rows, **{r.field: Saved.of(r) for r in saved}}
+    return make_draft(draft.assignment, draft.round, draft.institution, draft.base, rows,
+                      lang, scope=page_scope(draft.spec, page_of(f)),
+                      review=draft.review)  # fmt: skip
+
+
+def page_scope(spec: QuestionnaireSpec, page: str) -> Scope:
+    """The part of the questionnaire a page's messages and progress depend on: a
+    component's items, or (the services' page) every service row."""
+    if page == SERVICES:
+        return Scope(rows=frozenset(range(1, spec.questionnaire.service_rows + 1)))
+    comp = next((c for c in spec.policy.components if c.id == page), None)
+    if comp is None:
+        raise NotFound(f"no page {page}")
+    return Scope(items=frozenset(item.id for item in comp.items))
 
 
 def page_fields(spec: QuestionnaireSpec, page: str, rows: int | None = None) -> list[AnswerField]:
@@ -435,33 +542,37 @@ class Progress:
 
 def progress(draft: Draft) -> list[Progress]:
     """Per component: its degree questions answered of all; for the services: the named
-    services with their type and every conformity value, of all named."""
+    services with their type and every conformity value, of all named. A draft checked
+    on one page only (its ``scope``) has that page's line only."""
     out = []
-    answers = draft.checked.answers
-    for comp in draft.spec.policy.components:
-        degree_ids = [f.id for f in draft.spec.degree_fields if f.component_id == comp.id]
-        fields = {f.id for f in draft.spec.fields if f.component_id == comp.id}
+    spec, answers, scope = draft.spec, draft.checked.answers, draft.scope
+    problems = [spec.field_by_id[fid] for fid in draft.problems]
+    for comp in spec.policy.components:
+        if scope is not None and not all(item.id in scope.items for item in comp.items):
+            continue
+        degree_ids = [f.id for item in comp.items for f in spec.item_degree_fields.get(item.id, ())]
         out.append(Progress(
             comp.id, comp.number, comp.name.get(draft.lang),
             sum(fid in answers for fid in degree_ids), len(degree_ids),
-            sum(fid in fields for fid in draft.problems),
+            sum(f.component_id == comp.id for f in problems),
         ))  # fmt: skip
+    if scope is not None and len(scope.rows) < spec.questionnaire.service_rows:
+        return out
     missing = set(draft.checked.unanswered)
     named = [
-        f.service_row
-        for f in draft.spec.fields
-        if f.kind is FieldKind.SERVICE_NAME and f.id in answers and f.service_row is not None
+        row
+        for row, fields in spec.row_fields.items()
+        if fields[0].kind is FieldKind.SERVICE_NAME and fields[0].id in answers
     ]
     rows_missing = {
-        draft.spec.field_by_id[fid].service_row
+        spec.field_by_id[fid].service_row
         for fid in missing
-        if draft.spec.field_by_id[fid].service_row is not None
+        if spec.field_by_id[fid].service_row is not None
     }
-    service_fields = {f.id for f in draft.spec.fields if f.service_row is not None}
     out.append(Progress(
         SERVICES, None, t("web.q.services", draft.lang),
         sum(row not in rows_missing for row in named), len(named),
-        sum(fid in service_fields for fid in draft.problems),
+        sum(f.service_row is not None for f in problems),
     ))  # fmt: skip
     return out
 
@@ -488,6 +599,7 @@ def describe(spec: QuestionnaireSpec, f: AnswerField, lang: Lang) -> str:
 def missing(draft: Draft) -> list[Missing]:
     """What keeps the draft from being submitted: problems first, then what is
     unanswered, each in field order."""
+    assert draft.scope is None, "what is missing needs the whole draft checked"
     spec, lang = draft.spec, draft.lang
     out = [
         Missing(p.field, page_of(spec.field_by_id[p.field]),
@@ -513,10 +625,10 @@ def submit(
     """The team lead submits the draft: refused (:class:`Incomplete`, with the list) while
     anything is unanswered or breaks a rule; otherwise received as an accepted workbook
     is, and from then on read-only until the ministry returns it."""
-    assignment, rnd, inst = _owned(session, person, assignment_id, lang, lock=True)
+    assignment, rnd, inst, base = _owned(session, person, assignment_id, lang, lock=True)
     if person.role != "lead":
         raise NotAllowed(t("web.q.lead_submits", lang))
-    draft = _load(session, assignment, rnd, inst, lang)
+    draft = _load(session, assignment, rnd, inst, base, lang)
     if not draft.open:
         raise NotAllowed(t("web.q.read_only", lang))
     gaps = missing(draft)
@@ -784,6 +896,7 @@ def components(draft: Draft) -> list[Component]:
 def overview(draft: Draft, person: Person) -> dict[str, Any]:
     """The questionnaire's first page: progress per page, and for the lead the submit
     form; what is missing is listed when a submission was refused."""
+    assert draft.scope is None, "whether it is complete needs the whole draft checked"
     return {**_frame(draft, person), "complete": draft.checked.complete}
 
 
@@ -827,15 +940,17 @@ def component_page(
                for kind in (FieldKind.TARGET, FieldKind.NA_REASON, FieldKind.EVIDENCE,
                             FieldKind.COMMENT)},
         })  # fmt: skip
-    on_page = page_fields(spec, page)
-    fields = {f.id for f in on_page}
+    by_id = spec.field_by_id
     return {
         **_frame(draft, person), **_choices(draft),
         "page": {"id": comp.id, "number": comp.number, "name": comp.name.get(lang)},
         "items": items,
-        "shown_values": page_shown(draft, on_page) if only_item is None else "",
+        # What the whole page showed (an autosave's answer is one item: not needed).
+        "shown_values": page_shown(draft, page_fields(spec, page)) if only_item is None else "",
         "limits": {k.value: v for k, v in TEXT_LIMITS.items()},
-        "errors": [(p, m) for p, m in draft.problems.items() if p in fields],
+        # The page's fields' problems (looked up per problem: not a pass over every field).
+        "errors": [(p, m) for p, m in draft.problems.items()
+                   if by_id[p].component_id == page],
     }  # fmt: skip
 
 

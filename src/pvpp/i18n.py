@@ -103,7 +103,14 @@ def _flatten(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, E
 
 def catalogue(lang: str) -> dict[str, Entry]:
     """All texts of ``lang`` by dotted key (each file is read once per process)."""
-    return _load(locale_dir() / f"{_check_lang(lang)}.yaml")
+    return _catalogue_in(resources_dir(), _check_lang(lang))
+
+
+@cache
+def _catalogue_in(resources: Path, lang: str) -> dict[str, Entry]:
+    # Every text a page shows asks for its catalogue: the file's path is made once per
+    # resources folder and language, not on each call.
+    return _load(resources / "templates" / "locale" / f"{lang}.yaml")
 
 
 @cache

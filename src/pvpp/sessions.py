@@ -35,19 +35,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.settings import Settings
-from pvpp.signin import Person, person_of
-from pvpp.store.models import WebSession, id_of
+from pvpp.signin import Person, person_from
+from pvpp.store.models import Institution, Team, TeamMember, WebSession, id_of
 
 __all__ = [
+    "Looked",
     "Viewer",
     "csrf_ok",
     "csrf_token",
     "current",
     "end_session",
+    "look",
     "new_secret",
     "open_session",
 ]
@@ -136,26 +139,75 @@ def _end(session: Session, row: WebSession, now: datetime, reason: str) -> None:
     )  # fmt: skip
 
 
+#: The session, its institution, member and team in one statement (made once): every
+#: request of a signed-in person asks, and each statement is a round trip to the database.
+_LOOK_UP = (
+    select(WebSession, Institution, TeamMember, Team)
+    .outerjoin(Institution, col(Institution.id) == col(WebSession.institution_id))
+    .outerjoin(TeamMember, col(TeamMember.id) == col(WebSession.member_id))
+    .outerjoin(Team, col(Team.id) == col(TeamMember.team_id))
+    .where(col(WebSession.sid_sha256) == bindparam("digest"))
+)
+
+
+def _look_up(session: Session, sid: str) -> tuple[WebSession, Person | None] | None:
+    """Session ``sid`` and its person as the registry has them now (None: gone)."""
+    if not sid or len(sid) > 100:
+        return None
+    found = session.exec(_LOOK_UP, params={"digest": _digest(sid)}).first()
+    if found is None:
+        return None
+    row, inst, member, team = found
+    return row, person_from(inst, member, team, row.institution_id, row.member_id, row.email)
+
+
+def _ends(row: WebSession, person: Person | None, now: datetime, settings: Settings) -> str | None:
+    """Why an open session ends now (``expired``, ``idle``, ``revoked``), or None."""
+    if now - row.created_at >= timedelta(hours=settings.session_hours):
+        return "expired"
+    if now - row.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
+        return "idle"
+    return "revoked" if person is None else None
+
+
 def current(session: Session, sid: str, *, now: datetime, settings: Settings) -> Viewer | None:
     """The person of session ``sid`` if it is still open; ends it (and returns None) when
     it has been idle too long, is too old, or its person is gone. Notes the request."""
-    row = _row(session, sid)
-    if row is None or row.ended_at is not None:
+    found = _look_up(session, sid)
+    if found is None or found[0].ended_at is not None:
         return None
-    if now - row.created_at >= timedelta(hours=settings.session_hours):
-        _end(session, row, now, "expired")
-        return None
-    if now - row.last_seen_at >= timedelta(minutes=settings.session_idle_minutes):
-        _end(session, row, now, "idle")
-        return None
-    person = person_of(session, row.institution_id, row.member_id, row.email)
-    if person is None:
-        _end(session, row, now, "revoked")
+    row, person = found
+    reason = _ends(row, person, now, settings)
+    if reason is not None or person is None:
+        _end(session, row, now, reason or "revoked")
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
     return Viewer(id_of(row), person)
+
+
+@dataclass(frozen=True)
+class Looked:
+    """What a read of a session found: its viewer (None: none), and whether that is all
+    (``settled``); when not, the session is to be ended or its request noted, which
+    :func:`current` does in a transaction that writes."""
+
+    viewer: Viewer | None
+    settled: bool
+
+
+def look(session: Session, sid: str, *, now: datetime, settings: Settings) -> Looked:
+    """:func:`current` without writing: most requests of a session need nothing written
+    (its last request is noted at most every :data:`TOUCH_EVERY`), so they read it in
+    one statement outside a transaction (:meth:`pvpp.store.db.Database.snapshot`)."""
+    found = _look_up(session, sid)
+    if found is None or found[0].ended_at is not None:
+        return Looked(None, settled=True)
+    row, person = found
+    if person is None or _ends(row, person, now, settings) or now - row.last_seen_at >= TOUCH_EVERY:
+        return Looked(None, settled=False)
+    return Looked(Viewer(id_of(row), person), settled=True)
 
 
 def end_session(session: Session, sid: str, *, now: datetime, reason: str = "signout") -> bool:

@@ -84,6 +84,7 @@ __all__ = [
     "issue",
     "link_url",
     "people_with_email",
+    "person_from",
     "person_of",
     "request_links",
     "tokens_in",
@@ -214,13 +215,29 @@ def person_of(
     inst = session.get(Institution, institution_id)
     if inst is None:
         return None
+    member = session.get(TeamMember, member_id) if member_id is not None else None
+    team = session.get(Team, member.team_id) if member is not None else None
+    return person_from(inst, member, team, institution_id, member_id, email)
+
+
+def person_from(
+    inst: Institution | None,
+    member: TeamMember | None,
+    team: Team | None,
+    institution_id: int,
+    member_id: int | None,
+    email: str,
+) -> Person | None:
+    """:func:`person_of` from the rows already read (the institution, the member and the
+    member's team, each None when not found): a session's request reads them with its
+    session row in one statement (:func:`pvpp.sessions.current`)."""
+    if inst is None:
+        return None
     if member_id is None:
         same = inst.head_email.strip().lower() == email.strip().lower()
         return _head_person(inst) if same else None
-    member = session.get(TeamMember, member_id)
     if member is None or not member.active:
         return None
-    team = session.get(Team, member.team_id)
     if team is None or team.institution_id != institution_id:
         return None
     return _member_person(member, inst)

@@ -388,3 +388,27 @@ def test_a_round_code_without_the_shape_is_refused(store: str, root: App, code: 
             due_on=date(2026, 3, 31),
             questionnaire_version="pvpp2027-q1",
         )
+
+
+def test_a_snapshot_reads_outside_a_transaction_and_leaves_the_pool_as_it_was(
+    store: str, root: App
+) -> None:
+    """``snapshot`` (a request finding its session) reads without BEGIN and COMMIT on
+    PostgreSQL; the connection it used is back in transactions afterwards, so a unit of
+    work that fails still rolls back all it wrote."""
+    postgres = root.db.url.startswith("postgresql")
+
+    def autocommit(s: Any) -> bool:
+        # SQLite's reads run in a deferred BEGIN: never outside a transaction.
+        return postgres and bool(s.connection().connection.dbapi_connection.autocommit)
+
+    with root.db.snapshot() as s:
+        assert s.exec(select(func.count()).select_from(Institution)).one() == 0
+        assert autocommit(s) is postgres
+    with pytest.raises(RuntimeError), root.db.unit_of_work() as s:
+        assert not autocommit(s)
+        s.add(Institution(code="X1", name="X", group_id="G1", head_name="H",
+                          head_email="h@x.example", scope="round1"))  # fmt: skip
+        s.flush()
+        raise RuntimeError("half-way")
+    assert count(root, Institution) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -21,6 +22,9 @@ from pvpp.questionnaire.models import (
     service_field_id,
 )
 from pvpp.yamlio import DataFileError, format_loc, read_yaml
+
+if TYPE_CHECKING:
+    from pvpp.questionnaire.values import Vocabulary
 
 QuestionnaireError = DataFileError
 #: The most questions one dimension of an item may be asked in.
@@ -105,6 +109,47 @@ class QuestionnaireSpec:
     @cached_property
     def degree_fields(self) -> list[AnswerField]:
         return [f for f in self.fields if f.kind is FieldKind.DEGREE]
+
+    @cached_property
+    def field_order(self) -> dict[str, int]:
+        """Each field's place in :attr:`fields`."""
+        return {f.id: i for i, f in enumerate(self.fields)}
+
+    @cached_property
+    def item_fields(self) -> dict[str, tuple[AnswerField, ...]]:
+        """The fields of each item (its degrees, target, reason, evidence, comment), in
+        field order; indexed once per questionnaire, as every check of a draft asks."""
+        by_item: dict[str, list[AnswerField]] = {}
+        for f in self.fields:
+            if f.item_id is not None:
+                by_item.setdefault(f.item_id, []).append(f)
+        return {item: tuple(fields) for item, fields in by_item.items()}
+
+    @cached_property
+    def item_degree_fields(self) -> dict[str, tuple[AnswerField, ...]]:
+        """The degree fields of each item, in field order."""
+        return {
+            item: tuple(f for f in fields if f.kind is FieldKind.DEGREE)
+            for item, fields in self.item_fields.items()
+        }
+
+    @cached_property
+    def row_fields(self) -> dict[int, tuple[AnswerField, ...]]:
+        """The fields of each service row (name first), in field order."""
+        by_row: dict[int, list[AnswerField]] = {}
+        for f in self.fields:
+            if f.service_row is not None:
+                by_row.setdefault(f.service_row, []).append(f)
+        return {row: tuple(fields) for row, fields in by_row.items()}
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The accepted spellings of every choice, made once per questionnaire (every check
+        of a draft or a workbook reads them)."""
+        # Imported here: the values module reads this one.
+        from pvpp.questionnaire.values import Vocabulary
+
+        return Vocabulary(self)
 
     def question_text(self, field_id: str, lang: Lang) -> str:
         """The question a degree field asks, in ``lang``."""

@@ -43,6 +43,7 @@ Answer = int | str
 __all__ = [
     "Answer",
     "Checked",
+    "Scope",
     "ValueProblem",
     "Vocabulary",
     "as_text",
@@ -217,7 +218,7 @@ def item_problems(
     for item in spec.policy.items:
         if wanted is not None and item.id not in wanted:
             continue
-        dims = [f for f in spec.degree_fields if f.item_id == item.id]
+        dims = spec.item_degree_fields.get(item.id, ())
         na_dims = list(
             dict.fromkeys(
                 f.dimension_id
@@ -249,20 +250,22 @@ def item_problems(
 
 
 def service_checks(
-    spec: QuestionnaireSpec, answers: Mapping[str, Answer], bad: Iterable[str]
+    spec: QuestionnaireSpec,
+    answers: Mapping[str, Answer],
+    bad: Iterable[str],
+    rows: Iterable[int] | None = None,
 ) -> tuple[list[ValueProblem], list[str]]:
-    """The service rows: a row with values but no name (a problem at the name), and the
-    type and conformity fields a named row still needs (unanswered, in field order)."""
+    """The service rows (``rows``: only these): a row with values but no name (a problem
+    at the name), and the type and conformity fields a named row still needs
+    (unanswered, in field order)."""
     refused = set(bad)
     problems: list[ValueProblem] = []
     missing: list[str] = []
-    # The fields of each row, in field order, found in one pass (not one pass per row).
-    by_row: dict[int, list[AnswerField]] = {}
-    for f in spec.fields:
-        if f.service_row is not None:
-            by_row.setdefault(f.service_row, []).append(f)
+    wanted = set(rows) if rows is not None else None
     for row in range(1, spec.questionnaire.service_rows + 1):
-        row_fields = by_row.get(row, [])
+        if wanted is not None and row not in wanted:
+            continue
+        row_fields = spec.row_fields.get(row, ())
         name_field = row_fields[0]
         if not any(f.id in answers or f.id in refused for f in row_fields):
             continue
@@ -302,20 +305,47 @@ def empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+@dataclass(frozen=True)
+class Scope:
+    """A part of a questionnaire checked on its own: some items (each with all its
+    fields) and some service rows. Every rule looks at one item's or one row's fields
+    only, so a part's check is exactly the whole check's, restricted to the part's
+    fields (``tests/core/test_answer_scope.py`` holds it to that)."""
+
+    items: frozenset[str] = frozenset()
+    rows: frozenset[int] = frozenset()
+
+    def fields(self, spec: QuestionnaireSpec) -> list[AnswerField]:
+        """The part's fields, in field order."""
+        chosen = [f for item in self.items for f in spec.item_fields.get(item, ())]
+        chosen += [f for row in self.rows for f in spec.row_fields.get(row, ())]
+        return sorted(chosen, key=lambda f: spec.field_order[f.id])
+
+    def holds(self, f: AnswerField) -> bool:
+        """Whether field ``f`` is in the part."""
+        if f.item_id is not None:
+            return f.item_id in self.items
+        return f.service_row is not None and f.service_row in self.rows
+
+
 def check_values(
     spec: QuestionnaireSpec,
     values: Mapping[str, Any],
     lang: Lang,
     *,
     refused: Mapping[str, ValueProblem] | None = None,
+    scope: Scope | None = None,
 ) -> Checked:
     """Check every field's raw value (field id → value; empty or missing: unanswered).
     ``refused``: fields the caller has refused already (a formula in a workbook cell),
-    with their problems, kept in field order among the others."""
-    vocab = Vocabulary(spec)
+    with their problems, kept in field order among the others. ``scope``: only the
+    fields of those items and service rows (an autosave's page), everything else left
+    out of the answers, problems and what is unanswered."""
+    vocab = spec.vocabulary
     out = Checked()
     bad: set[str] = set(refused or {})
-    for f in spec.fields:
+    fields = spec.fields if scope is None else scope.fields(spec)
+    for f in fields:
         if refused and f.id in refused:
             out.value_problems.append(refused[f.id])
             continue
@@ -328,10 +358,14 @@ def check_values(
             out.value_problems.append(value_problem(f, value, vocab, lang))
         else:
             out.answers[f.id] = parsed
-    out.rule_problems = item_problems(spec, out.answers, bad, vocab, lang)
-    service_problems, missing = service_checks(spec, out.answers, bad)
+    items = None if scope is None else scope.items
+    rows = None if scope is None else scope.rows
+    out.rule_problems = item_problems(spec, out.answers, bad, vocab, lang, items)
+    service_problems, missing = service_checks(spec, out.answers, bad, rows)
     out.rule_problems += service_problems
-    missing += [f.id for f in spec.degree_fields if f.id not in out.answers and f.id not in bad]
-    order = {f.id: i for i, f in enumerate(spec.fields)}
-    out.unanswered = sorted(missing, key=order.__getitem__)
+    degrees = spec.degree_fields
+    if scope is not None:
+        degrees = [f for f in fields if f.kind is FieldKind.DEGREE]
+    missing += [f.id for f in degrees if f.id not in out.answers and f.id not in bad]
+    out.unanswered = sorted(missing, key=spec.field_order.__getitem__)
     return out

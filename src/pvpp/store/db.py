@@ -102,6 +102,7 @@ class Database:
         self.url = url
         self.files = files
         self._engines: dict[bool, Engine] = {}
+        self._autocommit: Engine | None = None  # the engine in autocommit, once made
         self._current = False  # the schema was found at the newest migration
 
     def __reduce__(self) -> tuple[Any, tuple[str, Path]]:
@@ -128,6 +129,7 @@ class Database:
         for eng in self._engines.values():
             eng.dispose()
         self._engines.clear()
+        self._autocommit = None
         self._current = False
 
     def upgrade(self) -> tuple[str | None, str]:
@@ -174,6 +176,27 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A session for one read statement, outside any transaction: on PostgreSQL in
+        autocommit, so that the read is one round trip and not three (no ``BEGIN`` and
+        ``COMMIT``); on SQLite as :meth:`reading`. Each statement sees its own moment, so
+        only for work that reads once (a request finding its session)."""
+        if _is_sqlite(self.url):
+            with self.reading() as session:
+                yield session
+            return
+        eng = self.require_current()
+        if self._autocommit is None:
+            # Shares the engine's pool; each connection is back in its own transactions
+            # when it returns to the pool.
+            self._autocommit = eng.execution_options(isolation_level="AUTOCOMMIT")
+        with self.session(self._autocommit) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -5,7 +5,7 @@ it from the settings) and returns a FastAPI application that keeps nothing of it
 between requests: sessions, links and everything shown are in the database, so several
 processes on PostgreSQL serve the same people behind any proxy.
 
-Around every request (:func:`_frame`):
+Around every request (:class:`Frame`):
 
 - the language: ``?lang=en`` or ``?lang=lv`` chooses it and a cookie keeps the choice;
   otherwise the cookie's, otherwise the settings' (Latvian);
@@ -26,13 +26,13 @@ set on its answers, and the pages' CSRF guard, a dependency of this app, is not 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pvpp.app import App
 from pvpp.drafts import PENDING_HOURS
@@ -54,6 +54,104 @@ CSP = (
 )
 #: The cookie of answers kept over an ended session lasts as long as they wait.
 PENDING_COOKIE_SECONDS = PENDING_HOURS * 3600
+
+
+class Frame:
+    """Around every request (the module's docstring): its language, the browser's own
+    value, and on the way out the cookies that changed and the headers every page has.
+
+    A plain ASGI middleware (it edits the response's start, not its body): Starlette's
+    ``BaseHTTPMiddleware`` ran each request through a task group and a stream of its own,
+    which cost every request more than the rest of this frame."""
+
+    def __init__(
+        self, app: ASGIApp, *, names: dict[str, str], default_lang: str, secure: bool
+    ) -> None:
+        self.app, self.names, self.default_lang, self.secure = app, names, default_lang, secure
+
+    def _cookie(self, name: str, value: str, max_age: int | None = None) -> str:
+        # The header Starlette's Response.set_cookie would write, made the same way.
+        out = Response()
+        out.set_cookie(name, value, max_age=max_age, path="/", secure=self.secure,
+                       httponly=True, samesite="lax")  # fmt: skip
+        return out.headers["set-cookie"]
+
+    def _deleted(self, name: str) -> str:
+        out = Response()
+        out.delete_cookie(name, path="/", secure=self.secure, httponly=True, samesite="lax")
+        return out.headers["set-cookie"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        names = self.names
+        request = Request(scope)
+        # The API sets no cookie (nor reads one): its callers hold tokens.
+        path = request.url.path
+        api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+        chosen = None if api else request.query_params.get("lang")
+        kept = request.cookies.get(names["lang"])
+        lang = chosen if chosen in LANGS else kept if kept in LANGS else self.default_lang
+        state = request.state
+        state.lang = lang
+        browser = request.cookies.get(names["browser"], "")
+        fresh = not (20 <= len(browser) <= 100)
+        if fresh:
+            browser = new_secret()
+        state.browser = browser
+        state.sid = None
+        state.session_cookie = None
+        state.pending_cookie = None
+        state.pending = request.cookies.get(names["pending"], "")
+        # Other cookies a route sets or clears: base name -> (value, or None to clear;
+        # max age in seconds, or None for the browser's session) (the console's).
+        state.cookies_out = {}
+        static = path.startswith("/static/")
+
+        async def sending(message: Message) -> None:
+            if message["type"] != "http.response.start":
+                await send(message)
+                return
+            headers = MutableHeaders(scope=message)
+            if chosen in LANGS and chosen != kept:
+                headers.append(
+                    "set-cookie", self._cookie(names["lang"], lang, LANG_COOKIE_DAYS * 24 * 3600)
+                )
+            if fresh and not api and not static:
+                headers.append("set-cookie", self._cookie(names["browser"], browser))
+            change = state.session_cookie
+            if change == "clear":
+                headers.append("set-cookie", self._deleted(names["session"]))
+            elif change:
+                headers.append("set-cookie", self._cookie(names["session"], change))
+            pending = state.pending_cookie
+            if pending == "clear":
+                headers.append("set-cookie", self._deleted(names["pending"]))
+            elif pending:
+                headers.append(
+                    "set-cookie", self._cookie(names["pending"], pending, PENDING_COOKIE_SECONDS)
+                )
+            for base, (value, max_age) in state.cookies_out.items():
+                name = cookie_name(base, self.secure)
+                cookie = (
+                    self._deleted(name) if value is None else self._cookie(name, value, max_age)
+                )
+                headers.append("set-cookie", cookie)
+            headers.setdefault("Content-Security-Policy", CSP)
+            headers["X-Content-Type-Options"] = "nosniff"
+            headers["X-Frame-Options"] = "DENY"
+            # Never a Referer to another site (sign-in and approval links carry their token
+            # in the path); "no-referrer" would also make the browser send "Origin: null"
+            # with the portal's own forms, which the origin check refuses.
+            headers["Referrer-Policy"] = "same-origin"
+            if not static:
+                headers["Cache-Control"] = "no-store"
+            if self.secure:
+                headers["Strict-Transport-Security"] = "max-age=31536000"
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def create_app(app: App) -> FastAPI:
@@ -93,73 +191,7 @@ def create_app(app: App) -> FastAPI:
     }
     web.state.cookie_names = names
 
-    def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
-        response.set_cookie(
-            name, value, max_age=max_age, path="/", secure=secure, httponly=True, samesite="lax"
-        )
-
-    @web.middleware("http")
-    async def _frame(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # The API sets no cookie (nor reads one): its callers hold tokens.
-        api = request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/")
-        chosen = None if api else request.query_params.get("lang")
-        kept = request.cookies.get(names["lang"])
-        lang = chosen if chosen in LANGS else kept if kept in LANGS else settings.language
-        request.state.lang = lang
-        browser = request.cookies.get(names["browser"], "")
-        fresh = not (20 <= len(browser) <= 100)
-        if fresh:
-            browser = new_secret()
-        request.state.browser = browser
-        request.state.sid = None
-        request.state.session_cookie = None
-        request.state.pending_cookie = None
-        request.state.pending = request.cookies.get(names["pending"], "")
-        # Other cookies a route sets or clears: base name -> (value, or None to clear;
-        # max age in seconds, or None for the browser's session) (the console's).
-        request.state.cookies_out = {}
-        response = await call_next(request)
-        if chosen in LANGS and chosen != kept:
-            set_cookie(response, names["lang"], lang, LANG_COOKIE_DAYS * 24 * 3600)
-        if fresh and not api and not request.url.path.startswith("/static/"):
-            set_cookie(response, names["browser"], browser)
-        change = request.state.session_cookie
-        if change == "clear":
-            response.delete_cookie(
-                names["session"], path="/", secure=secure, httponly=True, samesite="lax"
-            )
-        elif change:
-            set_cookie(response, names["session"], change)
-        pending = request.state.pending_cookie
-        if pending == "clear":
-            response.delete_cookie(
-                names["pending"], path="/", secure=secure, httponly=True, samesite="lax"
-            )
-        elif pending:
-            set_cookie(response, names["pending"], pending, PENDING_COOKIE_SECONDS)
-        for base, (value, max_age) in request.state.cookies_out.items():
-            name = cookie_name(base, secure)
-            if value is None:
-                response.delete_cookie(name, path="/", secure=secure, httponly=True,
-                                       samesite="lax")  # fmt: skip
-            else:
-                set_cookie(response, name, value, max_age)
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        # Never a Referer to another site (sign-in and approval links carry their token in
-        # the path); "no-referrer" would also make the browser send "Origin: null" with
-        # the portal's own forms, which the origin check refuses.
-        headers["Referrer-Policy"] = "same-origin"
-        if not request.url.path.startswith("/static/"):
-            headers["Cache-Control"] = "no-store"
-        if secure:
-            headers["Strict-Transport-Security"] = "max-age=31536000"
-        return response
-
+    web.add_middleware(Frame, names=names, default_lang=settings.language, secure=secure)
     return web
 
 

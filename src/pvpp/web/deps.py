@@ -23,7 +23,7 @@ from pvpp.console_auth import ConsolePerson
 from pvpp.evidence import human_size as evidence_size
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
-from pvpp.sessions import Viewer, csrf_ok, csrf_token, current
+from pvpp.sessions import Viewer, csrf_ok, csrf_token, current, look
 from pvpp.settings import Settings
 from pvpp.web.errors import PageError
 from pvpp.web.forms import read_capped_form
@@ -106,8 +106,15 @@ def viewer(request: Request) -> Viewer | None:
     if not sid:
         return None
     app = root(request)
-    with app.db.unit_of_work() as session:
-        found = current(session, sid, now=app.clock.now(), settings=app.settings)
+    now = app.clock.now()
+    # Most requests only read their session: one statement outside a transaction. One
+    # that ends it, or notes the session's latest request, does so in a transaction.
+    with app.db.snapshot() as session:
+        looked = look(session, sid, now=now, settings=app.settings)
+    found = looked.viewer
+    if not looked.settled:
+        with app.db.unit_of_work() as session:
+            found = current(session, sid, now=now, settings=app.settings)
     if found is None:
         request.state.session_cookie = "clear"
         # Answers posted with it are kept for its person (pvpp.drafts.park), see guard.
