@@ -288,7 +288,7 @@ def _run(root: App, folder: Path) -> None:
         console.print(line, highlight=False)
     for line in documents:
         console.print(line, highlight=False)
-    for line in _portal(root):
+    for line in [*_portal(root), *_console(root)]:
         console.print(line, highlight=False, markup=False)
 
 
@@ -702,6 +702,45 @@ def _portal(root: App) -> list[str]:
                              actor="demo")  # fmt: skip
                 lines.append(f"    {role} {person.name} <{person.email}>: {link.url}")
     return lines
+
+
+#: The demo's console account, a coordinator; its password is printed with its second
+#: factor's secret (an installation makes its first account with `pvpp user add`).
+DEMO_COORDINATOR = ("koordinators@varam.example.org", "Ilze Bērziņa")
+DEMO_PASSWORD = "demo-parole-PVPP2027"
+
+
+def _console(root: App) -> list[str]:
+    """How a coordinator signs in to the console of the demo: the account (made, or given
+    a new second factor when the demo runs again on the same data) with its password, its
+    TOTP secret, and the codes the portal's clock takes."""
+    from datetime import timedelta
+
+    import pyotp
+
+    from pvpp.accounts import account_by_email, add_account, reset_totp
+
+    email, name = DEMO_COORDINATOR
+    key, now = root.settings.signing_key(), root.clock.now()
+    with root.db.unit_of_work() as s:
+        if account_by_email(s, email) is None:
+            made = add_account(s, email=email, name=name, role="coordinator",
+                               password=DEMO_PASSWORD, key=key, now=now, actor="demo")  # fmt: skip
+        else:
+            made = reset_totp(s, email, key=key, now=now, actor="demo")
+    # `pvpp web --today` runs on a clock standing at noon of the story's day: an
+    # authenticator app's codes (of the real time) are not its; these three are, each
+    # taken once and only after the one before it (a code is never used twice).
+    totp = pyotp.TOTP(made.secret)
+    codes = [totp.at(now + timedelta(seconds=30 * step)) for step in (-1, 0, 1)]
+    return [
+        "",
+        f"The ministry's console: {root.settings.public_url}/console/signin (the same pvpp web)",
+        f"  coordinator {name} <{email}>, password {DEMO_PASSWORD}",
+        f"  second factor: the codes the demo's clock (noon of {root.today().isoformat()}) "
+        f"takes are {', '.join(codes)}: one per sign-in, in this order",
+        f"  (its TOTP secret, for an authenticator app on a real clock: {made.secret})",
+    ]
 
 
 def _page_images(folder: Path, pdfs: list[Path]) -> str:

@@ -63,6 +63,7 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(
     assert "ARM-v1 " in out and "ARM-v2 " in out and "over the limit: none" in out
     _shaped_and_approved(root)
     links = _portal_links(first.stdout)
+    _console_works(root, first.stdout)
     assert root.settings.mail_folder is None  # the demo's settings stay in the demo
     counts = _table_counts(root)
 
@@ -128,6 +129,30 @@ def _portal_works(root: App, links: dict[str, str]) -> None:
         assert token is not None
         signed_in = client.post(path, data={"csrf": token.group(1)})
         assert signed_in.status_code == 200 and name in signed_in.text
+
+
+def _console_works(root: App, stdout: str) -> None:
+    """The README's steps for a coordinator: the console on the story's day takes the
+    printed address, password and first code, and shows both rounds."""
+    import re
+    from datetime import date
+
+    from starlette.testclient import TestClient
+
+    from pvpp.web import create_app
+    from tests.web.consoles import post_code, post_password
+
+    text = " ".join(stdout.split())
+    assert "The ministry's console: http://localhost:8000/console/signin" in text
+    account = re.search(r"coordinator [^<]*<([^>]+)>, password (\S+)", text)
+    codes = re.search(r"takes are (\d{6}), (\d{6}), (\d{6})", text)
+    assert account is not None and codes is not None, text[-800:]
+    client = TestClient(create_app(root.on_day(date(2026, 7, 20))),
+                        base_url="http://localhost:8000")  # fmt: skip
+    assert post_password(client, account.group(1), account.group(2)).status_code == 303
+    assert post_code(client, codes.group(1)).status_code == 303
+    home = client.get("/console")
+    assert home.status_code == 200 and "2026-K1" in home.text and "2027-K1" in home.text
 
 
 def _shaped_and_approved(root: App) -> None:
