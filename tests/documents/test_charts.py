@@ -451,6 +451,10 @@ def test_a_line_chart_over_time_with_its_due_date() -> None:
     assert len(root.findall(f".//{NS}polyline")) == 2
     # The axis reaches the due date; the two lines differ by pattern as well as colour.
     assert "31.03.2026" in svg and 'stroke-dasharray="6 3"' in svg
+    # A small count has a gridline per whole number, never fractions.
+    small = line_chart(days[:2], [Series("x", [0, 1], "#000")], max_value=1)
+    assert [t.text for t in fromstring(small).iter(f"{NS}text") if t.get("class") == "axis"][
+        :2] == ["0", "1"]  # fmt: skip
     with pytest.raises(ValueError, match="in order"):
         line_chart(list(reversed(days)), series, max_value=37)
     with pytest.raises(ValueError, match="outside"):

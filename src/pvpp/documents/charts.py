@@ -947,7 +947,7 @@ def line_chart(
         items.append((_marker_symbol, marker[1]))
     legend, legend_h = _legend(items, top, width)
     body += legend
-    step = _nice_step(max_value)
+    step = max(1.0, _nice_step(max_value))  # counts: a gridline per whole number at most
     ticks = [step * k for k in range(math.floor(max_value / step + _TOLERANCE) + 1)]
     if ticks[-1] < max_value - _TOLERANCE:
         ticks.append(ticks[-1] + step)

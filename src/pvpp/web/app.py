@@ -34,7 +34,7 @@ from pvpp.app import App
 from pvpp.drafts import PENDING_HOURS
 from pvpp.i18n import LANGS
 from pvpp.sessions import new_secret
-from pvpp.web import console_pages, pages
+from pvpp.web import console_pages, console_rounds, pages
 from pvpp.web.deps import cookie_name, guard
 from pvpp.web.errors import install_handlers
 from pvpp.web.render import static_dir
@@ -63,7 +63,11 @@ def create_app(app: App) -> FastAPI:
     install_handlers(web)
     # Each route is added to the app itself (not as an included router), so the app's
     # own list of routes is the whole list: the authorisation test walks it.
-    for route in [*pages.router.routes, *console_pages.router.routes]:
+    for route in [
+        *pages.router.routes,
+        *console_pages.router.routes,
+        *console_rounds.router.routes,
+    ]:
         assert isinstance(route, APIRoute)
         web.add_api_route(route.path, route.endpoint, methods=sorted(route.methods or ()),
                           name=route.name)  # fmt: skip
