@@ -280,3 +280,31 @@ def test_the_progress_page_takes_the_same_statements_for_a_small_and_a_large_rou
         assert page.status_code == 200
         counts[code] = len(statements)
     assert counts[ROUND] == counts[small], counts
+
+
+def test_with_a_prefect_server_the_launch_is_queued_and_linked(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pvpp.launch as launching
+
+    code = _new_round(world)
+    asked: list[str] = []
+
+    def fake_submit(settings: object) -> object:
+        def submit(deployment: str, parameters: dict[str, object], name: str) -> str:
+            asked.append(name)
+            return "0f1e"
+
+        return submit
+
+    monkeypatch.setattr(launching, "submit_to_prefect", fake_submit)
+    monkeypatch.setattr(world.root.settings, "prefect_api_url", "http://prefect.example:4200/api")
+    # The runs' list asks the server too: here it does not answer, and the page says so.
+    client = console_sign_in(world, "coordinator")
+    answer = _post(client, f"/console/rounds/{code}", f"/console/rounds/{code}/launch", {})
+    assert answer.status_code == 303 and answer.headers["location"].endswith("done=queued")
+    assert asked == [f"launch {code} {world.clock.today().isoformat()}"]
+    page = client.get(answer.headers["location"])
+    assert "nodota Prefect serverim" in page.text
+    assert 'href="http://prefect.example:4200/runs/flow-run/0f1e"' in page.text
+    assert "Prefect serveris neatbildēja" in page.text
