@@ -36,6 +36,21 @@ It prints per kind (page, autosave, baseline, upload) the count, p50, p95, p99 a
 whether the load generator kept up (its event loop's lateness and CPU), and the ratios
 against the targets: page p95 ≤ 200 ms, autosave p95 ≤ 2 × baseline p95, 0 errors, every
 autosaved answer in the store. Exits 1 when a target is missed.
+
+The ministry's console (issue 13), ``--scenario console``:
+
+    .venv/bin/python -m bench.web --scenario console [--institutions 1000]
+        [--coordinators 20] [--seconds 60] [--database sqlite|postgresql]
+
+A round of N institutions, launched (its milestones recorded) and under way (some
+institutions filling in, some handed in and accepted, each with its state changes), and
+``--coordinators`` console accounts signed in (a verified console session each, made
+directly: signing in is not measured). Each coordinator waits a think time (mean
+``--think``) and loads the round's progress page (``GET /console/rounds/{round}/progress``,
+the whole page: session, guard, the view, the chart, the template) or, a third of the
+time, the baseline (``GET /bench/progress/{round}``: the same view's data, nothing else).
+It prints both kinds' p50/p95/p99 and the ratio of the page's p95 to the baseline's, and
+judges the page against the issue's target: p95 ≤ 500 ms, 0 errors.
 """
 
 from __future__ import annotations
@@ -67,6 +82,10 @@ from bench.procs import process_tree
 REPO = Path(__file__).resolve().parents[1]
 ROUND = "W-2026"
 TARGET_PAGE_P95_MS = 200.0
+#: The console's progress page of a 1,000-institution round (issue 13).
+TARGET_CONSOLE_P95_MS = 500.0
+#: What a coordinator does after each think time: the progress page, or the baseline.
+CONSOLE_MIX = {"progress": 2 / 3, "baseline": 1 / 3}
 TARGET_AUTOSAVE_RATIO = 2.0
 #: What a member does after each think time: weights of the kinds.
 MIX = {"page": 0.40, "autosave": 0.30, "baseline": 0.28, "upload": 0.02}
@@ -493,8 +512,229 @@ def _postgres() -> Any:
     return PostgresServer(bindir).start()
 
 
+# --- the console scenario ---------------------------------------------------------------
+
+
+def _setup_console(root: Any, args: argparse.Namespace, folder: Path) -> list[str]:
+    """A round of N institutions under way, launched, and one verified console session
+    per coordinator (their ids)."""
+    import hashlib
+    from datetime import date
+
+    from bench.round import _registry
+    from pvpp.accounts import add_account
+    from pvpp.assignments import State, transition
+    from pvpp.milestones import record_milestones
+    from pvpp.policy import load_policy
+    from pvpp.queries import round_assignments
+    from pvpp.questionnaire import load_questionnaire
+    from pvpp.registry import import_registry
+    from pvpp.rounds import create_round, get_round
+    from pvpp.sessions import new_secret
+    from pvpp.store.models import ConsoleSession, id_of
+
+    settings = root.settings
+    spec = load_questionnaire(settings.default_questionnaire)
+    _registry(folder / "registry.csv", args.institutions)
+    today = date.today()
+    rng = random.Random(args.seed)
+    with root.db.unit_of_work() as s:
+        import_registry(s, folder / "registry.csv", load_policy(spec.policy.id), settings=settings)
+        create_round(
+            s, code=ROUND, opens_on=today - timedelta(days=30), due_on=today + timedelta(days=30),
+            questionnaire_version=spec.id, actor="bench",
+        )  # fmt: skip
+        record_milestones(s, ROUND, actor="bench")
+        # Under way: a third filling in, a sixth handed in and accepted (state changes, so
+        # the completion line has something to draw).
+        for assignment, _ in round_assignments(s, get_round(s, ROUND)):
+            roll = rng.random()
+            if roll < 0.5:
+                transition(s, assignment, State.IN_PROGRESS, actor="bench")
+            if roll < 0.17:
+                transition(s, assignment, State.SUBMITTED, actor="bench")
+                transition(s, assignment, State.ACCEPTED, actor="bench")
+    sids = []
+    now = root.clock.now()
+    with root.db.unit_of_work() as s:
+        for k in range(args.coordinators):
+            made = add_account(
+                s, email=f"koordinators{k + 1}@varam.gov.lv", name=f"Koordinators {k + 1}",
+                role="coordinator", password="zaļš kalns mazs ezers", key=settings.signing_key(),
+                now=now, actor="bench",
+            )  # fmt: skip
+            sid = new_secret()
+            # As pvpp.console_auth stores a verified session: only the id's SHA-256.
+            s.add(ConsoleSession(
+                sid_sha256=hashlib.sha256(sid.encode("utf-8")).hexdigest(),
+                account_id=id_of(made.account), created_at=now, last_seen_at=now,
+                verified_at=now, user_agent="pvpp-bench", ip="127.0.0.1",
+            ))  # fmt: skip
+            sids.append(sid)
+    return sids
+
+
+async def _coordinator(
+    sid: str, base: str, start: float, warmup: float, end: float, think: float,
+    rng: random.Random, out: Drive,
+) -> None:  # fmt: skip
+    import httpx
+
+    limits = httpx.Limits(max_connections=1, keepalive_expiry=KEEPALIVE_S)
+    async with httpx.AsyncClient(base_url=base, cookies={"pvpp_console": sid}, timeout=60,
+                                 limits=limits, follow_redirects=False) as client:  # fmt: skip
+        await asyncio.sleep(max(0.0, start - time.perf_counter()) + rng.uniform(0, 0.8 * warmup))
+        while time.perf_counter() < end:
+            kind = rng.choices(list(CONSOLE_MIX), weights=list(CONSOLE_MIX.values()))[0]
+            url = f"/console/rounds/{ROUND}/progress" if kind == "progress" else (
+                f"/bench/progress/{ROUND}")  # fmt: skip
+            ok = (200,) if kind == "progress" else (204,)
+            t0 = time.perf_counter()
+            try:
+                response = await client.get(url)
+                status, error = response.status_code, ""
+                timing = SERVER_TIMING.search(response.headers.get("server-timing", ""))
+                inside = float(timing.group(1)) if timing else None
+                if status == 200 and kind == "progress" and "line-chart-title" not in response.text:
+                    status, error = 0, "the page has no chart"
+            except httpx.HTTPError as exc:
+                status, error, inside = 0, repr(exc), None
+            ms = (time.perf_counter() - t0) * 1000
+            if t0 >= start + warmup:
+                good = status in ok
+                error = error or ("" if good else str(status))
+                at = t0 - start - warmup
+                out.samples.append(Sample(kind, kind, at, ms, status, good, error, inside))
+            await asyncio.sleep(min(rng.expovariate(1 / think), 5 * think))
+
+
+def _drive_console(
+    sids: list[str], base: str, at: float, warmup: float, seconds: float, think: float, seed: int
+) -> Drive:
+    """One load-generator process: its coordinators until ``at`` + warmup + seconds."""
+    out = Drive()
+    rng = random.Random(seed)
+
+    async def run() -> None:
+        start = time.perf_counter() + (at - time.time())
+        end = start + warmup + seconds
+        tasks = [
+            _coordinator(sid, base, start, warmup, end, think, random.Random(rng.random()), out)
+            for sid in sids
+        ]
+        await asyncio.gather(_lag(end, out), *tasks)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    asyncio.run(run())
+    out.cpu_s, out.wall_s = time.process_time() - cpu, time.perf_counter() - wall
+    return out
+
+
+def main_console(args: argparse.Namespace, folder: Path, env: dict[str, str], port: int,
+                 workers: int) -> int:  # fmt: skip
+    """The console scenario (see the module's docstring)."""
+    base = f"http://127.0.0.1:{port}"
+    pg = _postgres() if args.database == "postgresql" else None
+    server = None
+    try:
+        if pg is not None:
+            env["PVPP_DATABASE_URL"] = pg.new_database()
+        else:
+            env.pop("PVPP_DATABASE_URL", None)
+        os.environ.clear()
+        os.environ.update(env)
+        from pvpp.app import App
+
+        root = App.build()
+        root.db.upgrade()
+        print(
+            f"pvpp console benchmark: the progress page of a {args.institutions}-institution "
+            f"round, {args.coordinators} coordinators, {args.seconds:g} s (+{args.warmup:g} s "
+            f"warm-up), think {args.think:g} s, {args.database} with {workers} server "
+            f"process{'es' if workers > 1 else ''}, in {folder}"
+        )
+        t = time.perf_counter()
+        sids = _setup_console(root, args, folder)
+        print(f"  set-up {time.perf_counter() - t:.1f} s (not counted)")
+        server = _start_server(port, workers, env, folder / "server.log")
+        at = time.time() + 3.0
+        load_before = os.getloadavg()
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            future = pool.submit(_drive_console, sids, base, at, args.warmup, args.seconds,
+                                 args.think, args.seed)  # fmt: skip
+            time.sleep(max(0.0, at + args.warmup - time.time()))
+            cpu_start = _cpu_seconds(process_tree(server.pid))
+            time.sleep(args.seconds)
+            server_cpu = _cpu_seconds(process_tree(server.pid)) - cpu_start
+            load_during = os.getloadavg()
+            drive = future.result()
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+        server = None
+        root.close()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+        if pg is not None:
+            pg.stop()
+    by_kind = {k: _stats([s for s in drive.samples if s.kind == k]) for k in CONSOLE_MIX}
+    page_p95, base_p95 = by_kind["progress"]["p95_ms"], by_kind["baseline"]["p95_ms"]
+    errors = [s for s in drive.samples if not s.ok]
+    ratio = round(page_p95 / base_p95, 2) if base_p95 else None
+    figures: dict[str, Any] = {
+        "scenario": "console",
+        "institutions": args.institutions,
+        "coordinators": args.coordinators,
+        "seconds": args.seconds,
+        "think_s": args.think,
+        "database": args.database,
+        "server_processes": workers,
+        "by_kind": by_kind,
+        "progress_p95_over_baseline_p95": ratio,
+        "progress_p95_over_500ms": round(page_p95 / TARGET_CONSOLE_P95_MS, 3),
+        "server_cpu_share": round(server_cpu / args.seconds, 2),
+        "load_generator": {
+            "cpu_share": round(drive.cpu_s / drive.wall_s, 2) if drive.wall_s else 0.0,
+            "loop_lag_p95_ms": round(_pct(drive.lag_ms, 95), 1),
+        },
+        "load_average": {"before": load_before, "during": load_during},
+        "errors_first": [asdict(e) for e in errors[:5]],
+    }
+    met = {"page": page_p95 <= TARGET_CONSOLE_P95_MS, "errors": not errors}
+    figures["met"] = met
+    print(f"  {'kind':<10} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
+          f"   in the server: {'p50 ms':>7} {'p95 ms':>7}")  # fmt: skip
+    for name, st in by_kind.items():
+        print(f"  {name:<10} {st['count']:>6} {st['p50_ms']:>8} {st['p95_ms']:>8} "
+              f"{st['p99_ms']:>8} {st['errors']:>7}   {'':>14} {st['server_p50_ms']:>7} "
+              f"{st['server_p95_ms']:>7}")  # fmt: skip
+    gen = figures["load_generator"]
+    print(f"  server CPU {figures['server_cpu_share']:.0%} of one core; load generator CPU "
+          f"{gen['cpu_share']:.0%}, event-loop lateness p95 {gen['loop_lag_p95_ms']} ms; load "
+          f"average {load_during[0]:.1f}")  # fmt: skip
+    for e in errors[:5]:
+        print(f"  error: {e.kind} {e.status} {e.error[:150]!r}")
+    print(
+        f"Progress page p95 {page_p95} ms / baseline p95 {base_p95} ms = {ratio}\n"
+        f"Progress page p95 {page_p95} ms / {TARGET_CONSOLE_P95_MS:g} ms = "
+        f"{figures['progress_p95_over_500ms']} (target ≤ 1)  "
+        f"{'met' if met['page'] else 'NOT met'}\n"
+        f"Errors: {len(errors)} (target 0)  {'met' if met['errors'] else 'NOT met'}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0 if all(met.values()) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=("portal", "console"), default="portal",
+                        help="the portal (default) or the console's progress page")  # fmt: skip
+    parser.add_argument("--coordinators", type=int, default=20,
+                        help="console: simulated coordinators")  # fmt: skip
     parser.add_argument("--institutions", type=int, default=1000)
     parser.add_argument("--users", type=int, default=200, help="simulated team members")
     parser.add_argument("--per-institution", type=int, default=2, help="members per team")
@@ -525,6 +765,8 @@ def main() -> int:
         "PVPP_COOKIE_SECURE": "false",
         "PVPP_EMAIL_TRANSPORT": "folder",
     }
+    if args.scenario == "console":
+        return main_console(args, folder, env, port, workers)
     pg = _postgres() if args.database == "postgresql" else None
     server = None
     try:

@@ -2,6 +2,10 @@
 
     uvicorn bench.web_app:app_factory --factory
 
+The console scenario's baseline (``GET /bench/progress/{code}``) reads what the round's
+progress page shows (:func:`pvpp.round_progress.round_progress`), the same statements,
+and nothing else: no console session, guard, chart or template.
+
 The baseline (``POST /bench/draft``) writes the row an autosave writes (one
 :class:`~pvpp.store.models.DraftAnswer`) in its own transaction, and nothing else: no
 session, no CSRF check, no template, no middleware. It lives only here, outside
@@ -29,6 +33,9 @@ from pvpp.store.models import DraftAnswer
 from pvpp.web import create_app
 
 BASELINE = "/bench/draft"
+#: The console scenario's baseline: the progress page's data (the same service call)
+#: with no session, guard, chart or template.
+PROGRESS_BASELINE = "/bench/progress/{code}"
 
 
 def with_baseline(root: App, portal: ASGIApp) -> Starlette:
@@ -52,7 +59,23 @@ def with_baseline(root: App, portal: ASGIApp) -> Starlette:
         await run_in_threadpool(write)
         return Response(status_code=204)
 
-    return Starlette(routes=[Route(BASELINE, baseline, methods=["POST"]), Mount("/", app=portal)])
+    async def progress(request: Request) -> Response:
+        from pvpp.round_progress import round_progress
+
+        code = request.path_params["code"]
+
+        def read() -> None:
+            with root.db.reading() as session:
+                round_progress(session, code, today=root.clock.today())
+
+        await run_in_threadpool(read)
+        return Response(status_code=204)
+
+    return Starlette(routes=[
+        Route(BASELINE, baseline, methods=["POST"]),
+        Route(PROGRESS_BASELINE, progress, methods=["GET"]),
+        Mount("/", app=portal),
+    ])  # fmt: skip
 
 
 def server_timing(app: ASGIApp) -> ASGIApp:

@@ -84,3 +84,75 @@ def test_an_unknown_round_is_refused_before_anything(created: None, root: App) -
     with pytest.raises(RoundError, match="no round '2030-K1'"):
         launch_round("2030-K1", settings=root.settings, db=root.db, today=DAY, actor="k",
                      submit=lambda *_: pytest.fail("nothing is queued"))  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_launch_in_the_background_is_running_then_done_and_refuses_another_meanwhile(
+    created: None, root: App
+) -> None:
+    from pvpp.launch import LaunchError, check_launchable, launch_status
+
+    later: list[object] = []
+    started = launch_round(ROUND, settings=root.settings, db=root.db, today=DAY, actor="k",
+                           background=later.append)  # fmt: skip
+    assert started.pending and started.invited == []
+    with root.db.reading() as s:
+        status = launch_status(s, ROUND, root.settings)
+        assert status is not None and (status.state, status.actor) == ("running", "k")
+        with pytest.raises(LaunchError, match="being launched") as refused:
+            check_launchable(s, ROUND, root.settings)
+        assert refused.value.reason == "running"
+    [work] = later
+    work()  # type: ignore[operator]
+    with root.db.reading() as s:
+        status = launch_status(s, ROUND, root.settings)
+    assert status is not None and (status.state, status.invited, status.sent) == ("done", 2, 2)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_failed_launch_is_told_and_one_never_ended_is_interrupted(
+    created: None, root: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    import pvpp.launch as launching
+    from pvpp.store.models import utcnow
+
+    def broken(*_a: object, **_k: object) -> object:
+        raise OSError("the workbooks' folder cannot be written")
+
+    monkeypatch.setattr(launching, "invite_round", broken)
+    later: list[object] = []
+    launch_round(ROUND, settings=root.settings, db=root.db, today=DAY, actor="k",
+                 background=later.append)  # fmt: skip
+    later[0]()  # type: ignore[operator]  # the error is logged and recorded, not raised
+    with root.db.reading() as s:
+        status = launching.launch_status(s, ROUND, root.settings)
+        assert status is not None and status.state == "failed"
+        assert status.error == "OSError: the workbooks' folder cannot be written"
+    with pytest.raises(OSError):  # without a background, the caller sees it
+        launch_round(ROUND, settings=root.settings, db=root.db, today=DAY, actor="k")
+    # A launch started and never ended (its process stopped) is taken as interrupted.
+    with root.db.unit_of_work() as s:
+        s.add(AuditLog(actor="k", action=ROUND_LAUNCH, entity="round", entity_key=ROUND,
+                       detail={"via": "in_process"}))  # fmt: skip
+    with root.db.reading() as s:
+        now = utcnow() + launching.LAUNCH_STALE + timedelta(minutes=1)
+        status = launching.launch_status(s, ROUND, root.settings, now=now)
+        assert status is not None and status.state == "interrupted"
+        launching.check_launchable(s, ROUND, root.settings, now=now)  # may be asked again
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_scope_a_round_would_have_is_what_it_gets(store: str, root: App) -> None:
+    from pvpp.rounds import round_scope
+
+    with root.db.unit_of_work() as s:
+        import_registry(s, EXAMPLES / "registry.xlsx", load_policy("pvpp2027-v1"),
+                        settings=root.settings)  # fmt: skip
+        scope = round_scope(s)
+        report = create_round(s, code=ROUND, opens_on=DAY, due_on=date(2026, 3, 31),
+                              questionnaire_version="pvpp2027-q1")  # fmt: skip
+    assert scope.assigned == report.assigned
+    assert scope.skipped == report.skipped and scope.flagged == report.flagged
+    assert any(r.startswith("excluded:") for r in scope.skipped.values())

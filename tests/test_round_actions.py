@@ -118,3 +118,16 @@ def test_reminders_now_once_a_day_due_soon_or_overdue(running: str, root: App) -
     late = next(m for m in mails if m.version == 20260403)
     assert "tuvojas pašnovērtējuma termiņš" in soon.subject
     assert "termiņš ir pagājis" in late.subject
+
+
+def test_an_extension_s_problems_by_code() -> None:
+    from pvpp.round_actions import extension_problem
+
+    due, today = date(2026, 3, 31), date(2026, 3, 1)
+    assert extension_problem(due, date(2026, 4, 30), "  ", today) == "no_reason"
+    assert extension_problem(due, due, "ilgāk", today) == "not_later"
+    assert extension_problem(due, date(2026, 4, 2), "ilgāk", date(2026, 4, 5)) == "not_after_today"
+    assert extension_problem(due, date(2026, 4, 30), "ilgāk", today) is None
+    from pvpp.round_actions import extension_problems
+
+    assert extension_problems(due, due, "", today) == ["no_reason", "not_later"]

@@ -21,6 +21,9 @@ hands them here.
   :data:`IDLE_DAYS` days. Activity is anything that shows the institution at work or
   the round moving for it (listed in :mod:`pvpp.round_progress`); the days are counted
   from the round's opening day when nothing happened since.
+- **A round's phase** (:func:`round_phase`): created (not launched yet), open (launched,
+  collecting until its due date), past due (launched, after its due date, not closed),
+  closed (for publication).
 """
 
 from __future__ import annotations
@@ -152,3 +155,24 @@ def idle(
     """The idle assignments, the longest idle first (then by code)."""
     found = [s for s in standings if is_idle(s, opens_on, today, days)]
     return sorted(found, key=lambda s: (s.last_active or date.min, s.code))
+
+
+#: A round's phases, in order (:func:`round_phase`).
+PHASES = ("created", "open", "past_due", "closed")
+
+
+def round_phase(*, launched: bool, closed: bool, due_on: date, today: date) -> str:
+    """Where a round stands on ``today``: ``closed`` once closed for publication,
+    ``created`` until it is launched (its milestones recorded, its invitations out),
+    ``open`` until its due date (the due day included), ``past_due`` after it."""
+    if closed:
+        return "closed"
+    if not launched:
+        return "created"
+    return "open" if today <= due_on else "past_due"
+
+
+def may_close(due_on: date, today: date) -> bool:
+    """Whether a round due on ``due_on`` may be closed for publication on ``today``: only
+    after its due date (its last day still collects answers)."""
+    return today > due_on

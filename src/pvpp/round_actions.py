@@ -22,19 +22,48 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from pvpp import audit
 from pvpp.batch import Batch
 from pvpp.mail.compose import Queued, day_key, queue_extension, queue_reminder
-from pvpp.queries import round_assignments, round_closure
+from pvpp.queries import round_assignment_facts, round_assignments, round_closure
 from pvpp.rounds import RoundError, get_round
 from pvpp.settings import Settings
 from pvpp.states.assignment import AWAITING_WORKBOOK, OWES_WORK
+from pvpp.store.models import OutboxMessage
 
 ROUND_EXTEND = "round.extend"
 ROUND_REMIND = "round.remind"
 MAX_REASON = 2000
+
+
+#: Why a new due date is refused, by code (the console words each under
+#: ``console.rounds.extend.error.<code>``), in English for the command line.
+EXTENSION_PROBLEMS = {
+    "no_reason": "give the reason for the new due date: it is kept in the audit log",
+    "not_later": "the new due date {due_on} must be after the current one, {previous}: a due "
+    "date is extended, never brought forward (teams plan by it)",
+    "not_after_today": "the new due date {due_on} must be after today, {today}",
+}
+
+
+def extension_problems(previous: date, due_on: date, reason: str, today: date) -> list[str]:
+    """Everything wrong with moving a due date from ``previous`` to ``due_on`` on
+    ``today`` for ``reason`` (codes of :data:`EXTENSION_PROBLEMS`; the reason's first)."""
+    found = []
+    if not reason.strip():
+        found.append("no_reason")
+    if due_on <= previous:
+        found.append("not_later")
+    elif due_on <= today:
+        found.append("not_after_today")
+    return found
+
+
+def extension_problem(previous: date, due_on: date, reason: str, today: date) -> str | None:
+    """The first thing wrong with an extension (:func:`extension_problems`), or None."""
+    return next(iter(extension_problems(previous, due_on, reason, today)), None)
 
 
 @dataclass
@@ -64,18 +93,16 @@ def extend_due(
     ``failed`` and the date moves all the same."""
     reason = reason.strip()
     if not reason:
-        raise RoundError("give the reason for the new due date: it is kept in the audit log")
+        raise RoundError(EXTENSION_PROBLEMS["no_reason"])
     rnd = get_round(session, round_code)
     if round_closure(session, rnd) is not None:
         raise RoundError(f"round {round_code} is closed for publication: its due date stays")
     previous = rnd.due_on
-    if due_on <= previous:
+    problem = extension_problem(previous, due_on, reason, today)
+    if problem is not None:
         raise RoundError(
-            f"the new due date {due_on} must be after the current one, {previous}: a due "
-            "date is extended, never brought forward (teams plan by it)"
+            EXTENSION_PROBLEMS[problem].format(due_on=due_on, previous=previous, today=today)
         )
-    if due_on <= today:
-        raise RoundError(f"the new due date {due_on} must be after today, {today}")
     rnd.due_on = due_on
     session.add(rnd)
     session.flush()
@@ -129,3 +156,35 @@ def remind_now(
         day=today.isoformat(), queued=sum(new for _, new in out), failed=len(out.failed), ip=ip,
     )  # fmt: skip
     return out
+
+
+@dataclass(frozen=True)
+class ReminderPreview:
+    """Who "send reminders now" would write to on a day: ``awaiting`` assignments the
+    reminder rule names, of which ``reminded_today`` already had that day's reminder."""
+
+    awaiting: int
+    reminded_today: int
+
+    @property
+    def would_send(self) -> int:
+        """How many institutions a click would send a reminder to now."""
+        return max(0, self.awaiting - self.reminded_today)
+
+
+def reminder_preview(session: Session, round_code: str, *, today: date) -> ReminderPreview:
+    """What :func:`remind_now` would do on ``today`` (the console's confirmation), without
+    doing it: two statements whatever the round's size."""
+    rnd = get_round(session, round_code)
+    awaiting = {
+        a.code for a in round_assignment_facts(session, rnd) if a.state in AWAITING_WORKBOOK
+    }
+    sent = set(
+        session.exec(
+            select(OutboxMessage.institution_code).where(
+                OutboxMessage.round_code == rnd.code, OutboxMessage.kind == "reminder",
+                OutboxMessage.version == day_key(today),
+            )
+        ).all()
+    )  # fmt: skip
+    return ReminderPreview(len(awaiting), len(awaiting & sent))

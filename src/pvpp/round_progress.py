@@ -35,11 +35,15 @@ from pvpp.clock import LOCAL_ZONE
 from pvpp.errors import PvppError
 from pvpp.milestones import milestones
 from pvpp.progress import LinePoint, Move, Standing
-from pvpp.queries import round_assignments, round_draft_answered, round_last_activity, round_moves
+from pvpp.queries import (
+    round_assignment_facts,
+    round_draft_answered,
+    round_last_activity,
+    round_moves,
+)
 from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import get_round
 from pvpp.states.assignment import ORDER, AssignmentState
-from pvpp.store.models import id_of
 
 
 class ProgressError(PvppError):
@@ -150,11 +154,11 @@ def round_progress(
     spec = load_questionnaire(rnd.questionnaire_version)
     degree_ids = [f.id for f in spec.degree_fields]
     chosen = [
-        (a, i)
-        for a, i in round_assignments(session, rnd)
-        if filters.admits(i.code, i.name, i.group_id, a.state)
+        a
+        for a in round_assignment_facts(session, rnd)
+        if filters.admits(a.code, a.name, a.group_id, a.state)
     ]
-    ids = {id_of(a) for a, _ in chosen}
+    ids = {a.id for a in chosen}
     answered = round_draft_answered(session, rnd, degree_ids)
     activity = round_last_activity(session, rnd)
     moves = [
@@ -163,18 +167,17 @@ def round_progress(
 
     rows: list[InstitutionProgress] = []
     standings: dict[str, Standing] = {}
-    for a, inst in chosen:
-        last = activity.get(id_of(a))
+    for a in chosen:
+        last = activity.get(a.id)
         last_day = local_day(last) if last is not None else None
         standing = Standing(
-            inst.code, AssignmentState(a.state), answered.get(id_of(a), 0), len(degree_ids),
-            last_day,
+            a.code, AssignmentState(a.state), answered.get(a.id, 0), len(degree_ids), last_day,
         )  # fmt: skip
-        standings[inst.code] = standing
+        standings[a.code] = standing
         idle_for = progress.idle_days(last_day, rnd.opens_on, today)
         rows.append(InstitutionProgress(
-            inst.code, inst.name, inst.group_id, a.state, standing.answered,
-            standing.questions, last, idle_for,
+            a.code, a.name, a.group_id, a.state, standing.answered, standing.questions, last,
+            idle_for,
         ))  # fmt: skip
     by_code = {r.code: r for r in rows}
     counts = {s.value: 0 for s in ORDER}

@@ -17,10 +17,17 @@ from pvpp import audit
 from pvpp.assignments import State, transition
 from pvpp.codes import round_code_problem
 from pvpp.errors import PvppError
-from pvpp.queries import ROUND_CLOSE, Closure, current_answer_sets, latest_plans, round_closure
+from pvpp.progress import may_close
+from pvpp.queries import (
+    ROUND_CLOSE,
+    Closure,
+    current_answer_sets,
+    latest_plans,
+    round_closure,
+    team_statuses,
+)
 from pvpp.questionnaire import load_questionnaire
 from pvpp.store.models import Assignment, Institution, Round, RoundSkip, id_of
-from pvpp.teams import team_status
 
 
 class RoundError(PvppError):
@@ -34,6 +41,51 @@ class RoundReport:
     assigned: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     flagged: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class RoundScope:
+    """Whom a new round takes from the registry, by RV1, before it is created: the
+    institutions chosen (by code), those given no assignment with the reason
+    (``excluded:<4.1.5 clause>``, ``no_role``) and the assigned ones flagged (no team, no
+    lead, a training not attended)."""
+
+    chosen: list[Institution]
+    skipped: dict[str, str] = field(default_factory=dict)
+    flagged: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def assigned(self) -> list[str]:
+        """The codes of the institutions that get an assignment."""
+        return [i.code for i in self.chosen if i.code not in self.skipped]
+
+
+def round_scope(session: Session, institutions: list[str] | None = None) -> RoundScope:
+    """The scope a round would have now (:func:`create_round` creates exactly this):
+    ``institutions`` (codes) or, by default, the registry's round-1, voluntary and
+    excluded institutions, with RV1's rules applied. Four statements whatever the size of
+    the registry (the teams through :func:`pvpp.queries.team_statuses`); nothing is
+    written."""
+    registry = {i.code: i for i in session.exec(select(Institution)).all()}
+    if institutions:
+        unknown = [c for c in institutions if c not in registry]
+        if unknown:
+            raise RoundError(f"not in the registry: {', '.join(unknown)}")
+        chosen = [registry[c] for c in dict.fromkeys(institutions)]
+    else:
+        chosen = [i for i in registry.values() if i.scope in ("round1", "voluntary", "excluded")]
+    if not chosen:
+        raise RoundError("the registry is empty: import it first (pvpp registry import)")
+    scope = RoundScope(sorted(chosen, key=lambda i: i.code))
+    teams = team_statuses(session, [i for i in scope.chosen if i.scope != "excluded" and i.roles])
+    for inst in scope.chosen:
+        if inst.scope == "excluded":
+            scope.skipped[inst.code] = f"excluded:{inst.exclusion_id}"
+        elif not inst.roles:
+            scope.skipped[inst.code] = "no_role"
+        elif flags := teams[id_of(inst)].flags():
+            scope.flagged[inst.code] = flags
+    return scope
 
 
 def get_round(session: Session, code: str) -> Round:
@@ -53,26 +105,20 @@ def create_round(
     questionnaire_version: str,
     actor: str = "cli",
     review_required: bool = False,
+    ip: str = "",
 ) -> RoundReport:
     """Create round ``code`` (or report the existing one unchanged if asked again).
 
     ``review_required``: a valid submission waits in ``submitted`` for a reviewer
-    (:mod:`pvpp.review`) instead of being accepted at once; fixed for the round."""
+    (:mod:`pvpp.review`) instead of being accepted at once; fixed for the round. Who is
+    assigned, left out and flagged is :func:`round_scope`'s answer; ``ip`` (the console's)
+    goes to the audit log."""
     if (problem := round_code_problem(code)) is not None:
         raise RoundError(f"round code: {problem}")
     if due_on <= opens_on:
         raise RoundError(f"the due date {due_on} must be after the opening date {opens_on}")
     spec = load_questionnaire(questionnaire_version)
-    registry = {i.code: i for i in session.exec(select(Institution)).all()}
-    if institutions:
-        unknown = [c for c in institutions if c not in registry]
-        if unknown:
-            raise RoundError(f"not in the registry: {', '.join(unknown)}")
-        chosen = [registry[c] for c in dict.fromkeys(institutions)]
-    else:
-        chosen = [i for i in registry.values() if i.scope in ("round1", "voluntary", "excluded")]
-    if not chosen:
-        raise RoundError("the registry is empty: import it first (pvpp registry import)")
+    scope = round_scope(session, institutions)
 
     existing = session.exec(select(Round).where(Round.code == code)).first()
     if existing is not None:
@@ -99,16 +145,12 @@ def create_round(
     )
     session.add(rnd)
     session.flush()
-    for inst in sorted(chosen, key=lambda i: i.code):
-        reason = None
-        if inst.scope == "excluded":
-            reason = f"excluded:{inst.exclusion_id}"
-        elif not inst.roles:
-            reason = "no_role"
+    for inst in scope.chosen:
+        reason = scope.skipped.get(inst.code)
         if reason:
             session.add(RoundSkip(round_id=id_of(rnd), institution_id=id_of(inst), reason=reason))
             continue
-        flags = team_status(session, inst).flags()
+        flags = scope.flagged.get(inst.code, [])
         assignment = Assignment(
             round_id=id_of(rnd), institution_id=id_of(inst), state="", flags=flags
         )
@@ -124,6 +166,7 @@ def create_round(
         opens=str(opens_on),
         due=str(due_on),
         review_required=review_required,
+        **({"ip": ip} if ip else {}),
     )
     session.flush()
     return _report(session, rnd, created=True)
@@ -167,7 +210,7 @@ def close_round(session: Session, code: str, *, today: date, actor: str = "cli")
     closed = round_closure(session, rnd)
     if closed is not None:
         return closed
-    if today <= rnd.due_on:
+    if not may_close(rnd.due_on, today):
         raise RoundError(
             f"round {code} collects answers until {rnd.due_on}: close it after that day"
         )

@@ -80,3 +80,23 @@ def test_idle_counts_from_the_last_activity_or_the_opening_day() -> None:
     ]
     assert [s.code for s in progress.idle(rows, opens, today)] == ["D", "A"]
     assert [s.code for s in progress.idle(rows, opens, today, days=30)] == ["D"]
+
+
+def test_a_round_s_phase() -> None:
+    due = date(2026, 3, 31)
+
+    def phase(launched: bool, closed: bool, today: date) -> str:
+        return progress.round_phase(launched=launched, closed=closed, due_on=due, today=today)
+
+    assert phase(False, False, date(2026, 1, 1)) == "created"
+    assert phase(True, False, due) == "open"  # the due day is still open
+    assert phase(True, False, date(2026, 4, 1)) == "past_due"
+    assert phase(False, False, date(2026, 4, 1)) == "created"
+    assert phase(True, True, date(2026, 4, 1)) == "closed"
+    assert progress.PHASES == ("created", "open", "past_due", "closed")
+
+
+def test_a_round_may_be_closed_only_after_its_due_date() -> None:
+    due = date(2026, 3, 31)
+    assert not progress.may_close(due, due)
+    assert progress.may_close(due, date(2026, 4, 1))

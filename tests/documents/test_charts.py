@@ -426,3 +426,36 @@ def test_distribution_chart_prints_counts_and_totals() -> None:
     assert all(name in legend for name in names)
     with pytest.raises(ValueError, match="whole numbers"):
         distribution_chart(["a"], [[1, 2]], names)
+
+
+def test_a_line_chart_over_time_with_its_due_date() -> None:
+    from datetime import date, timedelta
+
+    from pvpp.documents.charts import line_chart
+
+    days = [date(2026, 1, 15) + timedelta(days=d) for d in range(10)]
+    series = [
+        Series("Iesniegušas", [d // 2 for d in range(10)], "#1d4f91"),
+        Series("Pabeigušas", [max(0, d // 2 - 1) for d in range(10)], "#2e6b30", dashed=True),
+    ]
+    svg = line_chart(days, series, max_value=37, marker=(date(2026, 3, 31), "Termiņš"),
+                     title="Izpildes gaita", label_id="line")  # fmt: skip
+    assert svg == line_chart(days, series, max_value=37, marker=(date(2026, 3, 31), "Termiņš"),
+                             title="Izpildes gaita", label_id="line")  # fmt: skip
+    root = fromstring(svg)
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "line-title"
+    desc = root.find(f"{NS}desc")
+    assert desc is not None and desc.get("id") == "line-desc"
+    assert "Iesniegušas: 15.01.2026 = 0; 16.01.2026 = 0; 17.01.2026 = 1" in (desc.text or "")
+    assert "Termiņš: 31.03.2026" in (desc.text or "")
+    assert len(root.findall(f".//{NS}polyline")) == 2
+    # The axis reaches the due date; the two lines differ by pattern as well as colour.
+    assert "31.03.2026" in svg and 'stroke-dasharray="6 3"' in svg
+    # A small count has a gridline per whole number, never fractions.
+    small = line_chart(days[:2], [Series("x", [0, 1], "#000")], max_value=1)
+    assert [t.text for t in fromstring(small).iter(f"{NS}text") if t.get("class") == "axis"][
+        :2] == ["0", "1"]  # fmt: skip
+    with pytest.raises(ValueError, match="in order"):
+        line_chart(list(reversed(days)), series, max_value=37)
+    with pytest.raises(ValueError, match="outside"):
+        line_chart(days, [Series("x", [50] * 10, "#000")], max_value=37)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import date
 
 import pytest
 from fastapi.routing import APIRoute
@@ -20,6 +21,7 @@ from starlette.testclient import TestClient
 from pvpp.access import READ_ROUNDS, may
 from pvpp.national_plans import NationalPlanError, draft_plan, get_plan
 from pvpp.questionnaire import QuestionnaireSpec
+from pvpp.rounds import create_round
 from pvpp.store.files import store_file
 from pvpp.store.models import (
     DraftAnswer,
@@ -28,6 +30,7 @@ from pvpp.store.models import (
     OutboxMessage,
     Plan,
     PlanApproval,
+    Round,
     SigninToken,
     StatusReport,
 )
@@ -127,10 +130,26 @@ ROUTES = {
     ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): "console",
     ("GET", "/console/open-data/{round_code}"): "console",
     ("GET", "/console/open-data/{round_code}/{name}"): "console",
+    # Rounds and progress (pvpp.web.console_rounds): a round's code is no institution's;
+    # an unknown one is not found (tests/web/test_console_rounds.py).
+    ("GET", "/console/rounds/new"): "rounds",
+    ("POST", "/console/rounds/new"): "rounds",
+    ("GET", "/console/rounds/{code}"): "rounds",
+    ("POST", "/console/rounds/{code}/launch"): "rounds",
+    ("POST", "/console/rounds/{code}/extend"): "rounds",
+    ("GET", "/console/rounds/{code}/remind"): "rounds",
+    ("POST", "/console/rounds/{code}/remind"): "rounds",
+    ("GET", "/console/rounds/{code}/close"): "rounds",
+    ("POST", "/console/rounds/{code}/close"): "rounds",
+    ("GET", "/console/rounds/{code}/progress"): "rounds",
+    ("GET", "/console/rounds/{code}/progress.xlsx"): "rounds",
+    ("GET", "/console/rounds/{code}/progress.csv"): "rounds",
 }
 #: The console's roles, and which of them each console page admits (others get 403).
 CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
 REVIEWING = ("coordinator", "reviewer")
+#: Who reads a round and its progress (READ_ROUNDS): the coordinator and the reviewer.
+ROUND_READERS = ("coordinator", "reviewer")
 CONSOLE_ACCESS = {
     ("GET", "/console"): CONSOLE_ROLES,
     ("GET", "/console/accounts"): ("coordinator",),
@@ -149,6 +168,19 @@ CONSOLE_ACCESS = {
     ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): ("coordinator",),
     ("GET", "/console/open-data/{round_code}"): CONSOLE_ROLES,
     ("GET", "/console/open-data/{round_code}/{name}"): CONSOLE_ROLES,
+    # Rounds and progress: the coordinator acts, the reviewer reads.
+    ("GET", "/console/rounds/new"): ("coordinator",),
+    ("POST", "/console/rounds/new"): ("coordinator",),
+    ("GET", "/console/rounds/{code}"): ROUND_READERS,
+    ("POST", "/console/rounds/{code}/launch"): ("coordinator",),
+    ("POST", "/console/rounds/{code}/extend"): ("coordinator",),
+    ("GET", "/console/rounds/{code}/remind"): ("coordinator",),
+    ("POST", "/console/rounds/{code}/remind"): ("coordinator",),
+    ("GET", "/console/rounds/{code}/close"): ("coordinator",),
+    ("POST", "/console/rounds/{code}/close"): ("coordinator",),
+    ("GET", "/console/rounds/{code}/progress"): ROUND_READERS,
+    ("GET", "/console/rounds/{code}/progress.xlsx"): ROUND_READERS,
+    ("GET", "/console/rounds/{code}/progress.csv"): ROUND_READERS,
 }
 #: What an admitted role gets where it is not 200, with the walk's values and FORM:
 #: - review: round 2026-K1 has no review, so A has nothing to review (its page and a
@@ -166,7 +198,12 @@ CONSOLE_ANSWER = {
     ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): 409,
     ("GET", "/console/open-data/{round_code}/{name}"): 404,
 }
-CONSOLE_KINDS = ("console", "review")
+CONSOLE_KINDS = ("console", "review", "rounds")
+#: What an admitted role may be answered on a POST of a round's action with the walk's
+#: form: done (303), or refused as posted (400: a field missing; 409: not now).
+CONSOLE_POST_ANSWERS = (200, 303, 400, 409)
+#: The round the walk's round routes act on: A's alone, so that no page of it names B.
+WALK_ROUND = "2026-K7"
 #: Which roles' tokens each API route admits (others get 403): the analyst reads national
 #: figures only (rounds and their counts per state), as on the console's pages.
 READS_ROUNDS = ("coordinator", "reviewer")
@@ -292,7 +329,20 @@ def _console_values(world: World) -> dict[str, str]:
         return {**CONSOLE_VALUES, "key": view.measures[0].key}
 
 
+def _walk_round(world: World) -> str:
+    """A round of A alone, made once (the console's routes act on it in the walk)."""
+    with world.root.db.unit_of_work() as s:
+        if s.exec(select(Round).where(Round.code == WALK_ROUND)).first() is None:
+            create_round(
+                s, code=WALK_ROUND, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
+                questionnaire_version="pvpp2027-q2", institutions=[A], actor="test",
+            )  # fmt: skip
+    return WALK_ROUND
+
+
 def _values(world: World, kind: str, path: str) -> dict[str, str]:
+    if kind == "rounds":
+        return {"code": _walk_round(world)}
     if kind == "review":
         return {"round_code": ROUND, "institution": A, "evidence_id": str(_b_evidence(world))}
     if kind == "api":
@@ -313,14 +363,16 @@ def _values(world: World, kind: str, path: str) -> dict[str, str]:
 
 
 def _request(client: TestClient, method: str, url: str, form: dict[str, str]) -> tuple[int, str]:
+    """``url`` asked by ``client``; a POST with the token of the client's forms (on a
+    console URL: of its console forms, bound to its console session)."""
     if method == "GET":
         answer = client.get(url, follow_redirects=False)
     else:  # the form's token as a page of the area gives it (the console's are bound to
         # the console's session); the portal's from /signin otherwise
         token = None
         if url.startswith("/console"):
-            console = client.get("/console")
-            token = CSRF.search(console.text) if console.status_code == 200 else None
+            home = client.get("/console")
+            token = CSRF.search(home.text) if home.status_code == 200 else None
         token = token or CSRF.search(client.get("/signin").text)
         assert token is not None
         answer = client.post(url, data={**form, "csrf": token.group(1)}, follow_redirects=False)
@@ -352,7 +404,7 @@ def test_a_visitor_of_a_sees_nothing_of_b_on_any_route(world: World, who: str) -
             assert status == 401 or (method == "POST" and status == 403), (who, url, status)
         if kind == "api":  # nor the API, which reads no cookie
             assert status == 401, (who, method, url, status)
-        if kind == "console":  # an institution's session opens no console page, and its
+        if kind in ("console", "rounds"):  # an institution's session opens no console page, and its
             # forms' tokens are not the console's (the CSRF guard refuses them first)
             refused = 401 if method == "GET" or who == "anonymous" else 403
             assert status == refused, (who, method, url, status)
@@ -481,8 +533,11 @@ def test_a_console_person_opens_the_console_pages_of_their_role_and_no_instituti
         status, body = _request(client, method, url, {**FORM, "remove": "1"})
         if kind in CONSOLE_KINDS:
             admitted = role in CONSOLE_ACCESS[(method, path)]
-            expected = CONSOLE_ANSWER.get((method, path), 200) if admitted else 403
-            assert status == expected, (role, method, url, status)
+            if kind == "rounds" and method == "POST" and admitted:
+                assert status in CONSOLE_POST_ANSWERS, (role, method, url, status)
+            else:
+                expected = CONSOLE_ANSWER.get((method, path), 200) if admitted else 403
+                assert status == expected, (role, method, url, status)
             if kind == "console" and "{" in path:  # things that do not exist: not found,
                 # to whoever may look
                 unknown = path.format(**CONSOLE_UNKNOWN)
@@ -530,7 +585,7 @@ def test_an_api_token_opens_the_api_routes_of_its_role_and_no_page(
                 assert status == (404 if admitted else 403), (role, path, status)
             continue
         status, body = _request(client, method, url, {**FORM, "remove": "1"})
-        if kind in ("console", "ids", "link"):
+        if kind in ("console", "rounds", "ids", "link"):
             assert status in (401, 403, 404), (role, method, url, status)
         leaked = [text for text in secret if text in body]
         assert not leaked, (role, method, url, leaked)

@@ -25,16 +25,18 @@ Properties the PDF relies on:
 from __future__ import annotations
 
 import base64
+import itertools
 import math
 import numbers
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from pvpp.i18n import number, t
+from pvpp.i18n import day, number, t
 from pvpp.policy.models import Lang
 
 FONT_FAMILY = "DejaVu Sans, sans-serif"
@@ -352,7 +354,12 @@ def _points(points: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
 
 
-def _svg(width: float, height: float, title: str | None, desc: str, body: list[str]) -> str:
+def _svg(
+    width: float, height: float, title: str | None, desc: str, body: list[str],
+    label_id: str | None = None,
+) -> str:  # fmt: skip
+    """The document; with ``label_id`` (a chart inline in a web page) it is an image
+    named by its title and described by its desc (``<label_id>-title``, ``-desc``)."""
     head = _open(
         "svg",
         {
@@ -362,12 +369,16 @@ def _svg(width: float, height: float, title: str | None, desc: str, body: list[s
             "height": height,
             "viewBox": f"0 0 {_num(width)} {_num(height)}",
             "font-family": FONT_FAMILY,
+            "role": "img" if label_id else None,
+            "aria-labelledby": f"{label_id}-title" if label_id and title else None,
+            "aria-describedby": f"{label_id}-desc" if label_id else None,
         },
     )
     meta = []
     if title:
-        meta.append(_el("title", {}, escape(_capped(title))))
-    meta.append(_el("desc", {}, escape(desc)))
+        meta.append(_el("title", {"id": f"{label_id}-title" if label_id else None},
+                        escape(_capped(title))))  # fmt: skip
+    meta.append(_el("desc", {"id": f"{label_id}-desc" if label_id else None}, escape(desc)))
     return "\n".join([head, *meta, *body, "</svg>"]) + "\n"
 
 
@@ -889,6 +900,142 @@ def _tick_symbol(s: Series, shape: str) -> LegendSymbol:
 SHADES = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
 WITHHELD_FILL = "#ffffff"
 WITHHELD_MARK = "*"
+
+
+# --- line over time ----------------------------------------------------------------------
+
+
+def _nice_step(top: float, ticks: int = 5) -> float:
+    """A step of 1, 2 or 5 × 10^k giving about ``ticks`` gridlines up to ``top``."""
+    raw = max(top, 1.0) / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(float(m * power) for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def line_chart(
+    days: Sequence[date],
+    series: list[Series],
+    *,
+    max_value: float,
+    marker: tuple[date, str] | None = None,
+    width: int = 640,
+    height: int = 300,
+    title: str | None = None,
+    lang: Lang = "lv",
+    label_id: str | None = None,
+) -> str:
+    """Lines over time, one per series (a value per day of ``days``, in order), as a
+    standalone SVG 1.1 document: the days on the horizontal axis (the first, the last and,
+    when ``marker`` is given, its day drawn as a dotted vertical line with its label, e.g.
+    the due date, the axis reaching it if it is later), counts on the vertical axis from 0
+    to ``max_value`` with gridlines at round steps. Series are told apart by their line's
+    pattern (solid, dashed) as well as colour. The ``<desc>`` lists every value, so a
+    reader without the picture has the data; ``label_id`` makes the document an inline
+    image named by its title (see :func:`_svg`).
+
+    Raises ValueError for no days, days out of order, no series, a series of the wrong
+    length or a value outside ``0..max_value``."""
+    if not days:
+        raise ValueError("a line chart needs at least one day")
+    if any(b <= a for a, b in itertools.pairwise(days)):
+        raise ValueError("the days of a line chart must be in order, each once")
+    max_value = max(float(max_value), 1.0)
+    _check_values(series, len(days), max_value, "days")
+    body, top = _title_block(title, width)
+    items: list[tuple[LegendSymbol, str]] = [(_plain_line_symbol(s), s.name) for s in series]
+    if marker is not None:
+        items.append((_marker_symbol, marker[1]))
+    legend, legend_h = _legend(items, top, width)
+    body += legend
+    step = max(1.0, _nice_step(max_value))  # counts: a gridline per whole number at most
+    ticks = [step * k for k in range(math.floor(max_value / step + _TOLERANCE) + 1)]
+    if ticks[-1] < max_value - _TOLERANCE:
+        ticks.append(ticks[-1] + step)
+    y_max = ticks[-1]
+    labels = [number(v, lang, 0) for v in ticks]
+    left = PAD + max(text_width(x, SMALL_SIZE) for x in labels) + 6
+    right = width - PAD - 4
+    plot_top = top + legend_h + 10 + SMALL_SIZE
+    plot_bottom = height - PAD - SMALL_SIZE - 8
+    if plot_bottom - plot_top < 40 or right - left < 80:
+        raise ValueError(f"a line chart of {width}×{height} is too small for its plot")
+    first = days[0]
+    last = max(days[-1], marker[0]) if marker is not None else days[-1]
+    span = max((last - first).days, 1)
+
+    def x_of(day: date) -> float:
+        return left + (right - left) * (day - first).days / span
+
+    def y_of(value: float) -> float:
+        return plot_bottom - (plot_bottom - plot_top) * value / y_max
+
+    for value, label in zip(ticks, labels, strict=True):
+        y = y_of(value)
+        colour = OUTER_COLOUR if value == 0 else GRID_COLOUR
+        body.append(_el("line", {"class": "grid", "x1": left, "y1": y, "x2": right, "y2": y,
+                                 "stroke": colour, "stroke-width": 1}))  # fmt: skip
+        body.append(_text(left - 4, y + SMALL_SIZE * 0.35, [label], label, size=SMALL_SIZE,
+                          anchor="end", fill=MUTED_COLOUR, cls="axis"))  # fmt: skip
+    for day_, anchor in ((first, "start"), (last, "end")):
+        text = _date_label(day_, lang)
+        body.append(_text(x_of(day_), height - PAD, [text], text, size=SMALL_SIZE,
+                          anchor=anchor, fill=MUTED_COLOUR, cls="axis"))  # fmt: skip
+    if marker is not None:
+        x = x_of(marker[0])
+        body.append(_el("line", {"class": "marker-line", "x1": x, "y1": plot_top - 4, "x2": x,
+                                 "y2": plot_bottom, "stroke": MARKER_COLOUR, "stroke-width": 1.5,
+                                 "stroke-dasharray": DOT_PATTERN}))  # fmt: skip
+        text = _date_label(marker[0], lang)
+        anchor = "end" if x > (left + right) / 2 else "start"
+        shift = -4 if anchor == "end" else 4
+        body.append(_text(x + shift, plot_top - 2, [text], text, size=SMALL_SIZE, anchor=anchor,
+                          fill=TEXT_COLOUR, cls="marker-label"))  # fmt: skip
+    for s in series:
+        points = [(x_of(d), y_of(_clamp(v, y_max))) for d, v in zip(days, s.values, strict=True)]
+        if len(points) == 1:
+            body.append(_marker("circle", *points[0], s.colour, hollow=False))
+            continue
+        body.append(_el("polyline", {
+            "class": "series", "points": _points(points), "fill": "none", "stroke": s.colour,
+            "stroke-width": 2.5, "stroke-dasharray": DASH_PATTERN if s.dashed else None,
+            "stroke-linejoin": "round",
+        }))  # fmt: skip
+    desc_labels = [_date_label(d, lang) for d in days]
+    unrated = t("charts.unrated", lang)
+    desc = "\n".join(
+        f"{_capped(s.name)}: "
+        + "; ".join(
+            f"{label} = {unrated if v is None else number(v, lang, 0)}"
+            for label, v in zip(desc_labels, s.values, strict=True)
+        )
+        for s in series
+    )
+    if marker is not None:
+        desc += f"\n{_capped(marker[1])}: {_date_label(marker[0], lang)}"
+    return _svg(width, height, title, desc, body, label_id)
+
+
+MARKER_COLOUR = "#a4262c"
+DOT_PATTERN = "2 3"
+
+
+def _date_label(day_: date, lang: Lang) -> str:
+    return day(day_, lang)
+
+
+def _plain_line_symbol(s: Series) -> LegendSymbol:
+    def draw(x: float, y: float) -> str:
+        return _el("line", {"x1": x, "y1": y, "x2": x + 22, "y2": y, "stroke": s.colour,
+                            "stroke-width": 2.5,
+                            "stroke-dasharray": DASH_PATTERN if s.dashed else None})  # fmt: skip
+
+    return draw
+
+
+def _marker_symbol(x: float, y: float) -> str:
+    return _el("line", {"x1": x + 11, "y1": y - 7, "x2": x + 11, "y2": y + 7,
+                        "stroke": MARKER_COLOUR, "stroke-width": 1.5,
+                        "stroke-dasharray": DOT_PATTERN})  # fmt: skip
 
 
 def svg_uri(svg: str) -> str:

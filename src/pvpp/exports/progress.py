@@ -9,6 +9,7 @@ people go through the shared writer, so none becomes a formula.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,10 +23,10 @@ from pvpp.exports.writer import (
     ExportSummary,
     check_lang,
     col,
+    csv_bytes,
     new_sheet,
     new_workbook,
-    save_csv,
-    save_workbook,
+    write_file,
     write_pairs,
     write_table,
 )
@@ -164,24 +165,32 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def export_progress(
-    view: RoundProgress, path: Path | str, *, lang: str = "lv", table: str | None = None
-) -> ExportSummary:
-    """Write the progress view to ``path``: a workbook (``.xlsx``: every table, or
-    ``table``) or a CSV (``.csv``: ``table``, by default the institutions)."""
+#: The media type of each format, for a download.
+MEDIA_TYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv; charset=utf-8",
+}
+
+
+def progress_bytes(
+    view: RoundProgress, suffix: str, *, lang: str = "lv", table: str | None = None
+) -> tuple[bytes, dict[str, int]]:
+    """The progress view as the bytes of a workbook (``.xlsx``: every table, or ``table``)
+    or a CSV (``.csv``: ``table``, by default the institutions), with the rows of each
+    table written: what :func:`export_progress` writes, and what the console's download
+    sends."""
     language = check_lang(lang)
-    target = Path(path)
-    suffix = target.suffix.lower()
+    suffix = suffix.lower()
     if suffix not in FORMATS:
-        raise ExportError(f"{target.name}: the export is written as .xlsx or .csv, not {suffix!r}")
+        raise ExportError(f"the export is written as .xlsx or .csv, not {suffix!r}")
     if table is not None and table not in TABLES:
         raise ExportError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
     made = tables(view, language)
     if suffix == ".csv":
         one = made[table or DEFAULT_CSV_TABLE]
         rows = [[_csv_value(v) for v in row] for row in one.rows]
-        written = save_csv(target, [c.header(language) for c in one.columns], rows, language)
-        return ExportSummary(written, {one.name: len(rows)})
+        data = csv_bytes([c.header(language) for c in one.columns], rows, language)
+        return data, {one.name: len(rows)}
     wb = new_workbook(f"{view.round_code} — {t('progress.sheet.summary', language)}", language)
     counts: dict[str, int] = {}
     for name in (table,) if table else TABLES:
@@ -192,4 +201,32 @@ def export_progress(
         else:
             write_table(sheet, one.columns, one.rows, language, freeze_cols=1)
         counts[name] = len(one.rows)
-    return ExportSummary(save_workbook(wb, target), counts)
+    wb.active = 0
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue(), counts
+
+
+def download_name(view: RoundProgress, suffix: str, *, lang: str = "lv",
+                  table: str | None = None) -> str:  # fmt: skip
+    """The file name a download of the view is offered as, in ``lang``: "Izpilde 2026-K1"
+    and, for one table, its sheet's name ("Izpilde 2026-K1 Iestādes.csv")."""
+    language = check_lang(lang)
+    one = table or (DEFAULT_CSV_TABLE if suffix.lower() == ".csv" else None)
+    name = t("progress.file_name", language, round=view.round_code)
+    if one is not None:
+        name += " " + t(f"progress.sheet.{one}", language)
+    return name + suffix.lower()
+
+
+def export_progress(
+    view: RoundProgress, path: Path | str, *, lang: str = "lv", table: str | None = None
+) -> ExportSummary:
+    """Write the progress view to ``path``: a workbook (``.xlsx``: every table, or
+    ``table``) or a CSV (``.csv``: ``table``, by default the institutions)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in FORMATS:
+        raise ExportError(f"{target.name}: the export is written as .xlsx or .csv, not {suffix!r}")
+    data, counts = progress_bytes(view, suffix, lang=lang, table=table)
+    return ExportSummary(write_file(target, data), counts)

@@ -38,7 +38,14 @@ from pvpp.app import App
 from pvpp.drafts import PENDING_HOURS
 from pvpp.i18n import LANGS
 from pvpp.sessions import new_secret
-from pvpp.web import console_natplans, console_oidc, console_pages, console_review, pages
+from pvpp.web import (
+    console_natplans,
+    console_oidc,
+    console_pages,
+    console_review,
+    console_rounds,
+    pages,
+)
 from pvpp.web.api import PREFIX as API_PREFIX
 from pvpp.web.api import create_api
 from pvpp.web.deps import cookie_name, guard
@@ -173,6 +180,7 @@ def create_app(app: App) -> FastAPI:
         *console_oidc.router.routes,
         *console_review.router.routes,
         *console_natplans.router.routes,
+        *console_rounds.router.routes,
     ]:
         assert isinstance(route, APIRoute)
         web.add_api_route(route.path, route.endpoint, methods=sorted(route.methods or ()),
