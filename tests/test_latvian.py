@@ -178,7 +178,7 @@ NUMBER_PLACEHOLDERS = {
     "degree", "version", "number", "year", "row", "low", "high", "index", "score", "gap",
     "overall", "priority", "weight", "factor", "target", "current", "national", "d1", "d2",
     "before", "now", "amount", "count", "part", "changed", "added", "removed", "unchanged",
-    "min", "newest",
+    "min", "newest", "invited", "sent", "failed", "whole",
 }  # fmt: skip
 NOT_NUMBERS = {
     "allowed", "at", "by", "choice", "choices", "clause", "code", "column", "component",
@@ -191,7 +191,7 @@ NOT_NUMBERS = {
     "round", "scale", "services", "sheet", "since", "size", "source", "start", "state", "steps",
     "terms", "title", "training", "types", "value", "what", "where", "who",
     "changes", "parts", "rounds", "versions", "warning", "after", "direction", "fields",
-    "today",
+    "today", "opens", "actor", "error", "filters", "table", "format",
 }  # fmt: skip
 
 

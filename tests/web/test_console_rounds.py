@@ -143,7 +143,7 @@ def test_remind_asks_first_with_the_count_then_sends_once_a_day(world: World) ->
     answer = _post(client, f"/console/rounds/{code}/remind", f"/console/rounds/{code}/remind", {})
     assert answer.status_code == 303 and answer.headers["location"].endswith("done=remind&n=2")
     again = client.get(f"/console/rounds/{code}/remind")
-    assert "nesaņemtu neviena iestāde" in again.text and "2 iestādes šodien" in again.text
+    assert "atgādinājumu saņemtu 0 iestāžu" in again.text and "2 iestādes šodien" in again.text
     with world.root.db.reading() as s:
         kinds = s.exec(select(OutboxMessage.kind).where(OutboxMessage.round_code == code)).all()
     assert sorted(kinds) == ["reminder", "reminder"]
