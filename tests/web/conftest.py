@@ -172,6 +172,20 @@ def world(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
 
 
 @pytest.fixture
+def served(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[tuple[World, str]]:
+    """The two institutions, and the app served by uvicorn on 127.0.0.1 (for a real
+    browser): the world and the app's address."""
+    from tests.web.browser import free_port, serving
+
+    port = free_port()
+    with (
+        built_world(tmp_path, spec, public_url=f"http://127.0.0.1:{port}") as world,
+        serving(create_app(world.root), port) as base,
+    ):
+        yield world, base
+
+
+@pytest.fixture
 def chromium() -> str:
     """The browser's path for Playwright (``PVPP_CHROMIUM``, default Debian's
     /usr/bin/chromium): skipped without it, failing under CI; asked before anything is

@@ -5,6 +5,7 @@ clock)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pyotp
 from httpx import Response
@@ -13,6 +14,9 @@ from starlette.testclient import TestClient
 from pvpp.accounts import account_by_email, add_account, totp_of
 from pvpp.web import create_app
 from tests.web.conftest import PUBLIC, World, csrf_of
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 PASSWORD = "zaļš kalns mazs ezers"
 #: One account per console role.
@@ -79,3 +83,18 @@ def console_sign_in(world: World, role: str, client: TestClient | None = None) -
     answer = post_code(client, code_now(world, secret))
     assert answer.status_code == 303, answer.text
     return client
+
+
+def sign_in_page(page: Page, base: str, world: World, email: str, secret: str) -> None:
+    """A real browser's page signed in to the console at ``base``: the address and
+    :data:`PASSWORD`, then the account's code of a step not used before (the world's clock
+    moved on by one)."""
+    page.goto(f"{base}/console/signin")
+    page.get_by_label("E-pasta adrese").fill(email)
+    page.get_by_label("Parole").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Turpināt").click()
+    world.clock.advance(timedelta(seconds=30))
+    page.get_by_label("Sešu ciparu kods").fill(code_now(world, secret))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Pieteikties").click()

@@ -14,27 +14,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.web import create_app
-from tests.web.browser import emails_to, follow, free_port, link_in, serving
-from tests.web.conftest import NAMES, A, B, World, built_world, team_of
-
-
-@pytest.fixture
-def served(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[tuple[World, str]]:
-    """The two institutions, and the portal served by uvicorn on 127.0.0.1."""
-    port = free_port()
-    with (
-        built_world(tmp_path, spec, public_url=f"http://127.0.0.1:{port}") as world,
-        serving(create_app(world.root), port) as base,
-    ):
-        yield world, base
+from tests.web.browser import emails_to, follow, link_in
+from tests.web.conftest import NAMES, A, B, World, team_of
 
 
 def _emails_to(world: World, address: str) -> list[EmailMessage]:

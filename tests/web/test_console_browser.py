@@ -7,28 +7,13 @@ English; the accounts page; sign-out. axe-core finds no violation on any page se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.web import create_app
-from tests.web.browser import Checked, follow, free_port, serving
-from tests.web.conftest import World, built_world
+from tests.web.browser import Checked, follow
+from tests.web.conftest import World
 from tests.web.consoles import ACCOUNTS, PASSWORD, add_console_account, code_now
-
-
-@pytest.fixture
-def served(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[tuple[World, str]]:
-    """The two institutions, and the app served by uvicorn on 127.0.0.1."""
-    port = free_port()
-    with (
-        built_world(tmp_path, spec, public_url=f"http://127.0.0.1:{port}") as world,
-        serving(create_app(world.root), port) as base,
-    ):
-        yield world, base
 
 
 @pytest.mark.slow

@@ -27,20 +27,9 @@ from pvpp.web import create_app
 from tests.conftest import make_root, require_program
 from tests.rounds import close, run_round
 from tests.web.browser import Checked, follow, free_port, serving
-from tests.web.conftest import PUBLIC, ROUND, World, built_world, web_settings
-from tests.web.consoles import ACCOUNTS, PASSWORD, add_console_account, code_now
+from tests.web.conftest import PUBLIC, ROUND, World, web_settings
+from tests.web.consoles import ACCOUNTS, add_console_account, sign_in_page
 from tests.web.test_console_natplans import FIVE
-
-
-@pytest.fixture
-def served(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[tuple[World, str]]:
-    """The two institutions, and the app served by uvicorn on 127.0.0.1."""
-    port = free_port()
-    with (
-        built_world(tmp_path, spec, public_url=f"http://127.0.0.1:{port}") as world,
-        serving(create_app(world.root), port) as base,
-    ):
-        yield world, base
 
 
 @pytest.mark.slow
@@ -60,14 +49,7 @@ def test_a_coordinator_drafts_an_rv6_plan_edits_a_measure_and_downloads_the_pdf(
             page = browser.new_context(accept_downloads=True).new_page()
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{base}/console/signin")
-            page.get_by_label("E-pasta adrese").fill(email)
-            page.get_by_label("Parole").fill(PASSWORD)
-            with page.expect_navigation():
-                page.get_by_role("button", name="Turpināt").click()
-            page.get_by_label("Sešu ciparu kods").fill(code_now(world, secret))
-            with page.expect_navigation():
-                page.get_by_role("button", name="Pieteikties").click()
+            sign_in_page(page, base, world, email, secret)
             assert page.url == f"{base}/console"
             # The plans of every round, from the console's navigation.
             follow(page, page.get_by_role("link", name="RV6/RV7 plāni un atvērtie dati"))
@@ -196,14 +178,7 @@ def test_an_analyst_reads_the_published_plan_and_downloads_a_closed_round_s_open
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             page = browser.new_context(accept_downloads=True).new_page()
-            page.goto(f"{base}/console/signin")
-            page.get_by_label("E-pasta adrese").fill(email)
-            page.get_by_label("Parole").fill(PASSWORD)
-            with page.expect_navigation():
-                page.get_by_role("button", name="Turpināt").click()
-            page.get_by_label("Sešu ciparu kods").fill(code_now(world, secret))
-            with page.expect_navigation():
-                page.get_by_role("button", name="Pieteikties").click()
+            sign_in_page(page, base, world, email, secret)
             follow(page, page.get_by_role("link", name="RV6/RV7 plāni un atvērtie dati"))
             assert page.get_by_role("button").filter(has_text="Izstrādāt").count() == 0
             checked(page, "index")

@@ -8,7 +8,7 @@ no violation on any page seen (``PVPP_SCREENSHOTS`` keeps a screenshot of each, 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from pvpp.store.models import Assignment, Review
 from pvpp.web import create_app
 from tests.web.browser import Checked, follow, free_port, serving
 from tests.web.conftest import K2, NAMES, A, B, assignment_id, built_world, client_of
-from tests.web.consoles import ACCOUNTS, PASSWORD, add_console_account, code_now
+from tests.web.consoles import ACCOUNTS, add_console_account, sign_in_page
 from tests.web.test_console_review import FIELD, new_degree, submit
 from tests.web.test_questionnaire import autosave
 
@@ -53,15 +53,7 @@ def test_a_reviewer_returns_a_submission_and_accepts_the_resubmission(
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             try:
                 page = browser.new_context().new_page()
-                page.goto(f"{base}/console/signin")
-                page.get_by_label("E-pasta adrese").fill(email)
-                page.get_by_label("Parole").fill(PASSWORD)
-                with page.expect_navigation():
-                    page.get_by_role("button", name="Turpināt").click()
-                world.clock.advance(timedelta(seconds=30))
-                page.get_by_label("Sešu ciparu kods").fill(code_now(world, secret))
-                with page.expect_navigation():
-                    page.get_by_role("button", name="Pieteikties").click()
+                sign_in_page(page, base, world, email, secret)
                 assert page.url == f"{base}/console"
                 follow(page, page.get_by_role("link", name="Pārbaude"))
                 assert page.get_by_text("Pārbaudi gaida 1 iesniegums.").is_visible()

@@ -11,30 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from pvpp.questionnaire import QuestionnaireSpec
-from pvpp.web import create_app
-from tests.web.browser import Checked, follow, free_port, serving
-from tests.web.conftest import World, built_world
-from tests.web.consoles import ACCOUNTS, PASSWORD, add_console_account, code_now
+from tests.web.browser import Checked, follow
+from tests.web.conftest import World
+from tests.web.consoles import ACCOUNTS, add_console_account, sign_in_page
 
 NEW = "2026-K3"
-
-
-@pytest.fixture
-def served(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[tuple[World, str]]:
-    """The two institutions, and the app served by uvicorn on 127.0.0.1."""
-    port = free_port()
-    with (
-        built_world(tmp_path, spec, public_url=f"http://127.0.0.1:{port}") as world,
-        serving(create_app(world.root), port) as base,
-    ):
-        yield world, base
 
 
 @pytest.mark.slow
@@ -54,15 +39,7 @@ def test_a_coordinator_creates_launches_and_watches_a_round(
             page = browser.new_context(accept_downloads=True).new_page()
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{base}/console/signin")
-            page.get_by_label("E-pasta adrese").fill(email)
-            page.get_by_label("Parole").fill(PASSWORD)
-            with page.expect_navigation():
-                page.get_by_role("button", name="Turpināt").click()
-            world.clock.advance(timedelta(seconds=30))
-            page.get_by_label("Sešu ciparu kods").fill(code_now(world, secret))
-            with page.expect_navigation():
-                page.get_by_role("button", name="Pieteikties").click()
+            sign_in_page(page, base, world, email, secret)
             assert page.url == f"{base}/console"
 
             # A new round: the scope first, an empty form refused beside its fields.
