@@ -75,9 +75,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.procs import process_tree
+
+if TYPE_CHECKING:
+    from pvpp.app import App
 
 REPO = Path(__file__).resolve().parents[1]
 ROUND = "W-2026"
@@ -630,6 +633,22 @@ def _drive_console(
     return out
 
 
+def _root_on(pg: Any, env: dict[str, str]) -> App:
+    """The root the server processes will share: ``env`` (with a new database on ``pg``,
+    or SQLite in the folder without it) made this process's environment, migrated."""
+    if pg is not None:
+        env["PVPP_DATABASE_URL"] = pg.new_database()
+    else:
+        env.pop("PVPP_DATABASE_URL", None)
+    os.environ.clear()
+    os.environ.update(env)
+    from pvpp.app import App
+
+    root = App.build()
+    root.db.upgrade()
+    return root
+
+
 def main_console(args: argparse.Namespace, folder: Path, env: dict[str, str], port: int,
                  workers: int) -> int:  # fmt: skip
     """The console scenario (see the module's docstring)."""
@@ -637,16 +656,7 @@ def main_console(args: argparse.Namespace, folder: Path, env: dict[str, str], po
     pg = _postgres() if args.database == "postgresql" else None
     server = None
     try:
-        if pg is not None:
-            env["PVPP_DATABASE_URL"] = pg.new_database()
-        else:
-            env.pop("PVPP_DATABASE_URL", None)
-        os.environ.clear()
-        os.environ.update(env)
-        from pvpp.app import App
-
-        root = App.build()
-        root.db.upgrade()
+        root = _root_on(pg, env)
         print(
             f"pvpp console benchmark: the progress page of a {args.institutions}-institution "
             f"round, {args.coordinators} coordinators, {args.seconds:g} s (+{args.warmup:g} s "
@@ -770,16 +780,7 @@ def main() -> int:
     pg = _postgres() if args.database == "postgresql" else None
     server = None
     try:
-        if pg is not None:
-            env["PVPP_DATABASE_URL"] = pg.new_database()
-        else:
-            env.pop("PVPP_DATABASE_URL", None)
-        os.environ.clear()
-        os.environ.update(env)
-        from pvpp.app import App
-
-        root = App.build()
-        root.db.upgrade()
+        root = _root_on(pg, env)
         print(
             f"pvpp portal benchmark: {args.institutions} institutions, {args.users} members, "
             f"{args.seconds:g} s (+{args.warmup:g} s warm-up), think {args.think:g} s, "
