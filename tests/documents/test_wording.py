@@ -131,6 +131,7 @@ def national_page(lang: str, *, institutions: int, measures: int, assigned: int)
         "overdue_institutions": institutions,
         "overdue_total": measures,
         "overdue_withheld": False,
+        "trend": None,
     }
     return text_of(render_html("national/report.html.j2", context))
 

@@ -60,15 +60,16 @@ def test_links_need_a_server(tmp_path) -> None:
 
 def test_a_rounds_runs_are_found_on_the_server_by_name(prefect: None, root: App, tmp_path) -> None:
     """Runs of the real flows (on a store without the round, so each fails at its first
-    task, after Prefect has named it) are found for their round, not for another."""
+    task, after Prefect has named it) are found for their round, not for another. The
+    rounds are this test's own: the Prefect server is shared by the session's tests."""
     with using(root.on_day(DAY)):
-        for f, round_code in ((cycle.national_plans, "2026-K1"), (cycle.launch_round, "2026-K10")):
+        for f, round_code in ((cycle.national_plans, "2099-K1"), (cycle.launch_round, "2099-K10")):
             with pytest.raises(Exception):  # noqa: B017 - the store has no round: any failure
                 f(round_code)
     settings = settings_for(tmp_path, prefect_api_url=PREFECT_API_URL.value())
-    runs = round_runs("2026-K1", settings)
+    runs = round_runs("2099-K1", settings)
     assert [(r.name, r.kind, r.day, r.state) for r in runs] == [
-        ("national-plans 2026-K1 2026-11-29", "national-plans", DAY, "Failed")
+        ("national-plans 2099-K1 2026-11-29", "national-plans", DAY, "Failed")
     ]
     assert runs[0].url == f"{settings.prefect_ui()}/runs/flow-run/{runs[0].id}"
-    assert [r.name for r in round_runs("2026-K10", settings)] == ["launch 2026-K10 2026-11-29"]
+    assert [r.name for r in round_runs("2099-K10", settings)] == ["launch 2099-K10 2026-11-29"]
