@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test test-slow lint venv clean
 
 venv: $(STAMP)
 
@@ -25,8 +25,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# `make test`: lint and every test but the few marked slow (real browsers, whole demo and
+# cycle runs, worker processes, fuzzing), within 15 minutes on 2 cores; `.ci/run` runs
+# both (`make test test-slow`).
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m slow
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
