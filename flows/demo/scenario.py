@@ -706,7 +706,7 @@ def _portal(root: App) -> list[str]:
 
 #: The demo's console account, a coordinator; its password is printed with its second
 #: factor's secret (an installation makes its first account with `pvpp user add`).
-DEMO_COORDINATOR = ("koordinators@varam.example.org", "Ilze Bērziņa")
+DEMO_COORDINATOR = ("koordinators@varam.example.org", "Dace Liepiņa")
 DEMO_PASSWORD = "demo-parole-PVPP2027"
 
 
