@@ -53,7 +53,9 @@ def test_a_coordinator_drafts_an_rv6_plan_edits_a_measure_and_downloads_the_pdf(
             assert page.url == f"{base}/console"
             # The plans of every round, from the console's navigation.
             follow(page, page.get_by_role("link", name="RV6/RV7 plāni un atvērtie dati"))
-            assert page.get_by_role("heading", name="Specializētie plāni un atvērtie dati")
+            assert page.get_by_role(
+                "heading", name="Specializētie plāni un atvērtie dati"
+            ).is_visible()
             checked(page, "index")
             with page.expect_navigation():
                 page.get_by_role("button", name=f"Izstrādāt RV6 plānu ({ROUND})").click()

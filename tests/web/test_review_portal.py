@@ -160,7 +160,9 @@ def test_the_returned_questionnaire_in_a_browser_has_no_accessibility_violation(
                 with page.expect_navigation():
                     page.get_by_role("button", name="Pieteikties").click()
                 page.goto(f"{base}/questionnaire/{aid}")
-                assert page.get_by_role("heading", name="PVPP2027 koordinācijas komentāri")
+                assert page.get_by_role(
+                    "heading", name="PVPP2027 koordinācijas komentāri"
+                ).is_visible()
                 checked(page, "overview")
                 page.goto(f"{base}/questionnaire/{aid}/C1")
                 note = page.get_by_role("note").first
