@@ -633,6 +633,18 @@ def _drive_console(
     return out
 
 
+def _finish(
+    args: argparse.Namespace, folder: Path, figures: dict[str, Any], met: dict[str, bool]
+) -> int:
+    """The figures written as JSON when asked, the run's folder removed unless kept; the
+    exit status: 0 when every target is met."""
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0 if all(met.values()) else 1
+
+
 def _root_on(pg: Any, env: dict[str, str]) -> App:
     """The root the server processes will share: ``env`` (with a new database on ``pg``,
     or SQLite in the folder without it) made this process's environment, migrated."""
@@ -732,11 +744,7 @@ def main_console(args: argparse.Namespace, folder: Path, env: dict[str, str], po
         f"{'met' if met['page'] else 'NOT met'}\n"
         f"Errors: {len(errors)} (target 0)  {'met' if met['errors'] else 'NOT met'}"
     )
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    if not args.keep:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0 if all(met.values()) else 1
+    return _finish(args, folder, figures, met)
 
 
 def main() -> int:
@@ -902,11 +910,7 @@ def main() -> int:
         f"{check['fields_last_value_wrong']} with another last value "
         f"({check['rows_without_2xx']} rows from requests not answered 2xx)  {verdict('stored')}"
     )
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    if not args.keep:
-        shutil.rmtree(folder, ignore_errors=True)
-    return 0 if all(ok.values()) else 1
+    return _finish(args, folder, figures, ok)
 
 
 if __name__ == "__main__":
