@@ -241,7 +241,7 @@ def test_cookies_are_http_only_and_same_site(world: World) -> None:
 
 
 def test_forms_without_their_token_or_with_the_portal_s_are_refused(world: World) -> None:
-    secret = add_console_account(world, "coordinator")
+    add_console_account(world, "coordinator")
     client = new_client(world)
     answer = client.post("/console/signin", data={"email": COORD, "password": PASSWORD})
     assert answer.status_code == 403
@@ -251,7 +251,6 @@ def test_forms_without_their_token_or_with_the_portal_s_are_refused(world: World
     console = console_sign_in(world, "coordinator", portal)
     answer = console.post("/console/signout", data={"csrf": token})
     assert answer.status_code == 403
-    assert secret
 
 
 def test_the_role_guard_refuses_the_analyst_a_coordinator_page(world: World) -> None:
