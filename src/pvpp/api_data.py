@@ -33,6 +33,7 @@ from pvpp.queries import (
     latest_plan,
     latest_plans,
     measure_facts,
+    round_by_code,
     round_measure_facts,
 )
 from pvpp.scoring import ScoreResult
@@ -118,7 +119,7 @@ def rounds(session: Session) -> list[dict[str, Any]]:
 
 
 def _round(session: Session, code: str) -> Round:
-    rnd = session.exec(select(Round).where(Round.code == code)).first()
+    rnd = round_by_code(session, code)
     if rnd is None:
         raise ApiNotFound("round_not_found", f"there is no round {code!r}")
     return rnd

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from pvpp import audit
 from pvpp.access import READ_ROUNDS, RUN, may
+from pvpp.clock import LOCAL_ZONE
 from pvpp.console_auth import ConsolePerson
 from pvpp.disclosure import published_minimum
 from pvpp.documents.national_plan_pdf import national_plan_pdf, plan_context, text_of
@@ -52,8 +52,7 @@ from pvpp.national_plans import (
 from pvpp.planning.national_library import DIRECTIONS
 from pvpp.policy.models import Lang
 from pvpp.portal import NotAllowed, NotFound
-from pvpp.queries import ROUND_CLOSE
-from pvpp.rounds import RoundError, get_round
+from pvpp.queries import ROUND_CLOSE, round_by_code
 from pvpp.specialised import DRAFTED, DROPPED, Edit, EditError, Measure, changed_fields
 from pvpp.store.models import AuditLog, Institution, NationalPlan, NationalPlanChange, Round
 
@@ -75,7 +74,6 @@ __all__ = [
     "save_measure",
 ]
 
-RIGA = ZoneInfo("Europe/Riga")
 #: The fields of a measure's form (the Latvian and English texts apart).
 FORM_FIELDS = (
     "title_lv", "title_en", "description_lv", "description_en", "responsible", "due_on",
@@ -96,14 +94,14 @@ def _may_edit(person: ConsolePerson) -> bool:
 
 def _local(at: datetime) -> datetime:
     """A stored UTC time in Riga."""
-    return at.replace(tzinfo=at.tzinfo or UTC).astimezone(RIGA)
+    return at.replace(tzinfo=at.tzinfo or UTC).astimezone(LOCAL_ZONE)
 
 
 def _round(session: Session, code: str) -> Round:
-    try:
-        return get_round(session, code)
-    except RoundError:
-        raise NotFound(f"no round {code!r}") from None
+    rnd = round_by_code(session, code)
+    if rnd is None:
+        raise NotFound(f"no round {code!r}")
+    return rnd
 
 
 def _direction(direction: str) -> str:
@@ -692,6 +690,6 @@ def zip_name(round_code: str) -> str:
 
 
 def _zip_time(now: datetime) -> tuple[int, int, int, int, int, int]:
-    local = now.astimezone(RIGA)
+    local = now.astimezone(LOCAL_ZONE)
     return (max(local.year, 1980), local.month, local.day, local.hour, local.minute,
             local.second)  # fmt: skip

@@ -39,7 +39,7 @@ from pvpp.policy.models import Lang
 from pvpp.portal import NotFound
 from pvpp.prefect_runs import RunLink, round_runs
 from pvpp.progress import may_close, round_phase
-from pvpp.queries import round_closure
+from pvpp.queries import round_by_code, round_closure
 from pvpp.questionnaire import load_questionnaire
 from pvpp.questionnaire.loader import available_questionnaires
 from pvpp.round_actions import extension_problems, reminder_preview
@@ -97,7 +97,7 @@ class RoundFacts:
 
 def find_round(session: Session, code: str) -> Round:
     """Round ``code``, or :class:`~pvpp.portal.NotFound`."""
-    rnd = session.exec(select(Round).where(Round.code == code)).first()
+    rnd = round_by_code(session, code)
     if rnd is None:
         raise NotFound(code)
     return rnd
