@@ -1,13 +1,13 @@
 """Scores, targets, gaps and priorities of one answer set, each number with its reason.
 
-Method ``pvpp-score-2`` (documented with a worked example in docs/scoring.md):
+Method ``pvpp-score-3`` (documented with a worked example in docs/scoring.md):
 
 - dimension: its answer; where the questionnaire asks a dimension in several questions
   (parts, ``Q_<item>_<dim>_2`` …), the lowest of their answers — a dimension is at a
   degree only when every part of it is;
-- item score: the mean of its rated dimensions; "unknown" and "the question is unclear"
-  count as the lowest degree (0), "not applicable" is left out; an item without a rated
-  dimension is *unrated*, never 0;
+- item score: the mean of its rated dimensions; "unknown" counts as the lowest degree (0),
+  "not applicable" and "the question is unclear" are left out (the latter with a
+  warning); an item without a rated dimension is *unrated*, never 0;
 - component score and overall score: weighted means of the rated item scores (weights
   from the policy data); the overall index is the overall score over the top degree, ×100;
 - target: the institution's own target for the item if given, else the national target;
@@ -17,7 +17,8 @@ Method ``pvpp-score-2`` (documented with a worked example in docs/scoring.md):
   1.0 otherwise);
 - warnings (not errors): a degree of 3 or more without evidence; documentation (D2) of 2
   or more while responsibility (D1) is 0; a change of more than 2 degrees on a dimension
-  since the previous round.
+  since the previous round; an "unknown" counted as 0; a question answered "unclear",
+  left out (and the item unrated when nothing else rates it).
 
 Every number can explain itself: :func:`explain_lines` writes how each was computed, in
 the reader's language, from the catalogue (``scoring.*`` in :mod:`pvpp.i18n`). The result
@@ -35,15 +36,15 @@ from pvpp.policy import Policy
 from pvpp.policy.models import Lang
 from pvpp.questionnaire.models import degree_field_id, item_key
 
-METHOD = "pvpp-score-2"
+METHOD = "pvpp-score-3"
 #: The answer "Nav zināms": what a team cannot confirm, it cannot rely on.
 UNKNOWN = "unknown"
-#: The answer "Jautājums nav saprotams": scored as "unknown" is (a team that cannot tell
-#: what is asked cannot confirm it either), kept apart in the data so the ministry sees
-#: which questions are not understood.
+#: The answer "Jautājums nav saprotams": a non-scoring answer (the question failed, not
+#: the institution), left out of the score with a warning; the ministry sees how often
+#: each question gets it.
 UNCLEAR = "unclear"
 #: The answers that count as the lowest degree.
-COUNTS_AS_LOWEST = (UNKNOWN, UNCLEAR)
+COUNTS_AS_LOWEST = (UNKNOWN,)
 HIGH_DEGREE = 3
 JUMP = 2
 
@@ -129,7 +130,7 @@ def designed_lines(policy: Policy, lang: Lang) -> list[dict[str, str]]:
 
 def degree_of(value: Any) -> int | None:
     """The degree an answer counts as: a degree as given, "unknown" as the lowest degree
-    (0), anything else ("not applicable", empty) as no degree. The scorer and the planner
+    (0), anything else ("not applicable", "unclear", empty) as no degree. The scorer and the planner
     both read answers through this one rule."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -149,13 +150,32 @@ def _parts(answers: dict[str, Any], bases: set[str]) -> dict[str, list[Any]]:
 
 def combine_parts(values: list[Any]) -> Any:
     """The answer of a dimension asked in several parts: the part answer that counts
-    lowest (a degree before an unknown of the same count); "not applicable" only when
-    every answered part is; None when no part is answered."""
+    lowest (a degree before an unknown of the same count); parts answered "not
+    applicable" or "unclear" are left out; when no part counts, "unclear" if a part is
+    (the dimension is to be clarified), else "not applicable"; None when no part is
+    answered."""
     given = [v for v in values if v is not None]
     counted = [(d, v) for v in given if (d := degree_of(v)) is not None]
     if counted:
         return min(counted, key=lambda dv: (dv[0], not _is_degree(dv[1])))[1]
+    if UNCLEAR in given:
+        return UNCLEAR
     return given[0] if given else None
+
+
+def unclear_dimensions(policy: Policy, answers: dict[str, Any], item: str) -> list[str]:
+    """The item's dimensions with a question (or a part of one) answered "unclear", in
+    policy order: a part left out of a dimension that still has a degree is named too."""
+    out = []
+    for d in policy.dimensions:
+        base = degree_field_id(item, d.id)
+        if any(
+            v == UNCLEAR
+            for k, v in answers.items()
+            if k == base or (k.rpartition("_")[0] == base and k.rpartition("_")[2].isdigit())
+        ):
+            out.append(d.id)
+    return out
 
 
 def dimension_answers(policy: Policy, answers: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +197,7 @@ def score_answers(
     """Score one answer set (field id → value, as the workbook checker gives it)."""
     items: dict[str, ItemScore] = {}
     warnings: list[Warning] = []
+    raw = answers
     answers = dimension_answers(policy, answers)
     previous = dimension_answers(policy, previous) if previous else previous
     top = policy.degree_scale.max
@@ -203,11 +224,13 @@ def score_answers(
             )  # fmt: skip
             given = {d: v for d, v in rated.items() if degrees[d] not in COUNTS_AS_LOWEST}
             warnings += _warnings(policy, item.id, given, answers, previous, dims)
-            for answer in COUNTS_AS_LOWEST:
-                if lowest := [d for d in dims if degrees[d] == answer]:
-                    warnings.append(
-                        _warn(policy, f"{answer}_counts_as_zero", item.id, dimensions=lowest)
-                    )
+            if lowest := [d for d in dims if degrees[d] == UNKNOWN]:
+                warnings.append(_warn(policy, "unknown_counts_as_zero", item.id, dimensions=lowest))
+            if unclear := unclear_dimensions(policy, raw, item.id):
+                # Left out, not counted: the item is rated on the rest, or unrated (no
+                # gap, so nothing planned for it) until the team clarifies the question.
+                code = "unclear_left_out" if score is not None else "unclear_unrated"
+                warnings.append(_warn(policy, code, item.id, dimensions=unclear))
 
     components = {}
     for component in policy.components:
@@ -286,7 +309,7 @@ def _answer(value: Any, lang: Lang) -> str:
     """A left-out answer as the reader's language names it ("Nav zināms", "unknown")."""
     if value is None:
         return t("scoring.answer.missing", lang)
-    if value in ("not_applicable", *COUNTS_AS_LOWEST):
+    if value in ("not_applicable", UNCLEAR, *COUNTS_AS_LOWEST):
         return t(f"scoring.answer.{value}", lang)
     return str(value)
 

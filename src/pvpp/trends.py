@@ -155,9 +155,9 @@ def _weighted(pairs: Iterable[tuple[float | None, float]]) -> float | None:
 
 def comparable_scores(policy: Policy, answers: Mapping[str, Any], shared: Shared) -> Scores:
     """Item, component and overall scores of ``answers`` from the shared dimensions: each
-    dimension's answer (its parts combined), "unknown"/"unclear" as the lowest degree, "not
-    applicable" left out, an item without a rated dimension unrated; components and overall
-    as weighted means of the rated items (:mod:`pvpp.scoring`)."""
+    dimension's answer (its parts combined), "unknown" as the lowest degree, "not
+    applicable" and "unclear" left out, an item without a rated dimension unrated;
+    components and overall as weighted means of the rated items (:mod:`pvpp.scoring`)."""
     combined = dimension_answers(policy, dict(answers))
     items: dict[str, float | None] = {}
     stated: dict[tuple[str, str], int] = {}

@@ -179,7 +179,7 @@ def test_a_round_from_the_command_line(sqlite_store: Path, spec_q2: Any, root: A
         "--lang", "en",
     )  # fmt: skip
     payload = json.loads(scores.stdout)
-    assert payload["method"] == "pvpp-score-2"
+    assert payload["method"] == "pvpp-score-3"
     assert any(line.startswith("overall = weighted mean of") for line in payload["explanation"])
     table = run(
         root, "scores", "show", "--round", "2026-K1", "--institution", "VID", "--explain",

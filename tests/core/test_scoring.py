@@ -127,24 +127,64 @@ def test_weights_and_targets_come_from_the_policy() -> None:
     assert result.items["K1"].priority == pytest.approx(9.0)
 
 
-def test_an_unclear_question_counts_as_unknown_does_but_is_kept_apart() -> None:
-    """ "Jautājums nav saprotams" scores as "Nav zināms" (degree 0) with its own warning;
-    the answer itself stays "unclear"."""
+def test_an_unclear_question_is_left_out_of_the_score_with_a_warning() -> None:
+    """ "Jautājums nav saprotams" is a non-scoring answer (method pvpp-score-3): left out of
+    the mean as "Nav attiecināms" is, without a reason, with its own warning; the answer
+    itself stays "unclear"."""
     answers = all_twos() | {"Q_K1_D1": 4, "EVIDENCE_K1": "Rīkojums Nr. 5"}
     answers |= {"Q_K1_D2": "unclear", "Q_K1_D3": "unknown", "Q_K1_D4": "unclear"}
     result = score_answers(POLICY, answers)
-    assert result.items["K1"].score == pytest.approx(1.0)
+    assert result.method == "pvpp-score-3"
+    # D1 4 and D3 "unknown" (0) count; D2 and D4 are left out.
+    assert result.items["K1"].score == pytest.approx(2.0)
+    assert result.items["K1"].gap == pytest.approx(2.0)
     assert result.items["K1"].degrees["D2"] == "unclear"
     assert [(w.code, w.item) for w in result.warnings] == [
         ("unknown_counts_as_zero", "K1"),
-        ("unclear_counts_as_zero", "K1"),
+        ("unclear_left_out", "K1"),
     ]
     assert (
-        "“the question is unclear” (D2 Documentation, D4 Practical use)"
-        in (result.warnings[1].message["en"])
+        "“the question is unclear” (D2 Documentation, D4 Practical use) does not count"
+        in result.warnings[1].message["en"]
     )
     lines = explain_lines(result, "lv")
-    assert any("D2 0 (“Jautājums nav saprotams”)" in line for line in lines), lines
+    assert any(
+        "vidējais(D1 4, D3 0 (“Nav zināms”)) = 2,00 (neieskaitot D2: “Jautājums nav saprotams”"
+        in line
+        for line in lines
+    ), lines
+
+
+def test_an_item_with_only_unclear_answers_is_unrated_and_to_be_clarified() -> None:
+    """No scoring answer, no score: the item is unrated (no gap, no priority, out of every
+    mean), never 0, and its warning says it waits for the question to be clarified."""
+    answers = all_twos() | {f"Q_K1_D{i}": "unclear" for i in range(1, 4)}
+    answers |= {"Q_K1_D4": "not_applicable"}
+    result = score_answers(POLICY, answers)
+    k1 = result.items["K1"]
+    assert (k1.score, k1.gap, k1.priority) == (None, None, None)
+    c3 = next(c for c in POLICY.components if c.id == "C3")
+    assert result.components["C3"].rated_items == len(c3.items) - 1
+    assert result.components["C3"].score == pytest.approx(2.0)
+    assert [(w.code, w.item) for w in result.warnings] == [("unclear_unrated", "K1")]
+    assert "nav novērtēts" in result.warnings[0].message["lv"]
+
+
+def test_an_unclear_part_is_left_out_of_its_dimension_but_still_warned() -> None:
+    """A dimension asked in parts: an unclear part is left out (the other parts rate the
+    dimension); the dimension is "unclear" only when no part counts; the warning names
+    the dimension either way."""
+    from pvpp.scoring import combine_parts
+
+    assert combine_parts([3, "unclear"]) == 3
+    assert combine_parts(["unclear", "not_applicable"]) == "unclear"
+    assert combine_parts(["not_applicable", "unclear"]) == "unclear"
+    assert combine_parts(["unclear", "unknown"]) == "unknown"
+    answers = all_twos() | {"Q_K2_D3": 3, "Q_K2_D3_2": "unclear", "EVIDENCE_K2": "Aptauja"}
+    result = score_answers(POLICY, answers)
+    assert result.items["K2"].degrees["D3"] == 3
+    assert result.items["K2"].score == pytest.approx((2 + 2 + 3 + 2) / 4)
+    assert [(w.code, w.item) for w in result.warnings] == [("unclear_left_out", "K2")]
 
 
 def test_a_dimension_asked_in_parts_is_at_its_lowest_part() -> None:
@@ -156,7 +196,7 @@ def test_a_dimension_asked_in_parts_is_at_its_lowest_part() -> None:
     assert combine_parts([3, "not_applicable"]) == 3
     assert combine_parts(["not_applicable", "not_applicable"]) == "not_applicable"
     assert combine_parts([2, "unknown"]) == "unknown"
-    assert combine_parts([0, "unclear"]) == 0
+    assert combine_parts([0, "unclear"]) == 0  # a part that counts rates the dimension
     assert combine_parts([None, 2]) == 2 and combine_parts([None, None]) is None
     result = score_answers(POLICY, all_twos() | {"Q_K2_D3": 4, "Q_K2_D3_2": 1})
     assert result.items["K2"].degrees["D3"] == 1

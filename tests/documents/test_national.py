@@ -73,6 +73,29 @@ def test_the_national_report_charts_withholds_and_says_so_once(
     assert "Institutions in these groups: 1." in english
 
 
+def test_the_national_report_counts_the_questions_teams_found_unclear(
+    store: str, spec: QuestionnaireSpec, tmp_path: Path, root: App
+) -> None:
+    """Per question, how many institutions answered "Jautājums nav saprotams" reaches the
+    ministry in the report, most often first (a count over too few institutions is
+    withheld as tests/store/test_national.py checks)."""
+    unclear = "Jautājums nav saprotams"
+    edits = {c: {"Q_K2_D3": unclear} for c in ("VID", "UR", "VZD")}
+    edits["VID"] |= {"Q_1_1_D1": unclear}
+    run_round(root, spec, tmp_path / "in", CODES, edits=edits)
+    close(root)
+    with root.db.unit_of_work() as s:
+        ctx = national_context(s, "2026-K1", today=TODAY)
+        pdf = national_pdf(s, "2026-K1", today=TODAY)
+    rows = [(r["field"], r["unclear"], r["answered"]) for r in ctx["unclear"]]
+    assert rows == [("Q_K2_D3", 3, 5), ("Q_1_1_D1", 1, 5)]
+    assert ctx["unclear_withheld"] == 0
+    text = _text(pdf, tmp_path)
+    assert "Jautājumi, kas nav saprotami" in text
+    assert "K2 " in text and "D3 Atbilstība vajadzībām 3 5" in text
+    assert "Šādu jautājumu skaits" not in text
+
+
 def test_the_national_report_shows_the_trend_since_the_round_before(
     store: str, spec: QuestionnaireSpec, spec_q2: QuestionnaireSpec, tmp_path: Path, root: App
 ) -> None:

@@ -176,7 +176,7 @@ def test_round_workbook_in_latvian_matches_the_store(
     assert info["Novērtēšanas cikls"].value == "2026-K1"
     assert info["Politikas versija"].value == "pvpp2027-v1"
     assert info["Anketas versija"].value == "pvpp2027-q1"
-    assert info["Vērtēšanas metode"].value == "pvpp-score-2"
+    assert info["Vērtēšanas metode"].value == "pvpp-score-3"
     assert info["Iesniegšanas termiņš"].number_format == DATE_FORMAT
     assert isinstance(info["Izveidots (Rīgas laiks)"].value, datetime)
     note = info["Piezīme par provizoriskām vērtībām"].value

@@ -239,7 +239,7 @@ def test_the_scores_are_those_of_the_scoring_service(world: World) -> None:
     got = _get(world, f"/rounds/{ROUND}/assignments/{a}/scores", token).json()
     with world.root.db.reading() as s:
         result, _ = scores_for(s, context(s, ROUND, A))
-    assert got["method"] == "pvpp-score-2" and got["institution_code"] == A
+    assert got["method"] == "pvpp-score-3" and got["institution_code"] == A
     assert got["overall"] == pytest.approx(result.overall)
     assert got["index"] == pytest.approx(result.index)
     assert [i["item"] for i in got["items"]] == list(result.items)

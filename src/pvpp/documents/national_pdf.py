@@ -150,6 +150,27 @@ def national_context(
             })  # fmt: skip
     gaps.sort(key=lambda x: -x["mean"])
 
+    # How often each question was answered "Jautājums nav saprotams" (a non-scoring
+    # answer): the questions someone found unclear, most often first; the questions whose
+    # count the disclosure rule withholds, counted in words.
+    dim_names = {d.id: d.name.get(g) for d in policy.dimensions}
+    item_names = {i.id: i.name.get(g) for i in policy.items}
+    unclear_rows = sorted(
+        (
+            {
+                "question": f"{q['item']} {item_names.get(q['item'], '')} · "
+                f"{q['dimension']} {dim_names.get(q['dimension'][:2], '')}",
+                "field": q["field"],
+                "unclear": q["unclear"],
+                "answered": q["answered"],
+            }
+            for q in view.get("unclear_questions", [])
+            if not q["withheld"] and q["unclear"]
+        ),
+        key=lambda r: (-r["unclear"], r["field"]),
+    )
+    unclear_withheld = sum(1 for q in view.get("unclear_questions", []) if q["withheld"])
+
     # Services: per condition group, how many of the services it applies to conform,
     # across the institutions that listed services (withheld below MIN_GROUP).
     conformity = view.get("service_conformity", {})
@@ -234,6 +255,8 @@ def national_context(
         "withheld_groups": ", ".join(row["group"] for row in withheld_rows),
         "withheld_institutions": sum(row["institutions"] for row in withheld_rows),
         "gaps": gaps[:10],
+        "unclear": unclear_rows,
+        "unclear_withheld": unclear_withheld,
         "rv6": view.get("rv6_needs", []),
         "rv7": view.get("rv7_needs", []),
         "services": {

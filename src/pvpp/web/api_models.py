@@ -177,7 +177,7 @@ class Warning(_Model):
 
 
 class Scores(_Model):
-    """The scores of an assignment's current accepted answers (method pvpp-score-2,
+    """The scores of an assignment's current accepted answers (method pvpp-score-3,
     docs/scoring.md)."""
 
     assignment_id: int = Field(description="The assignment's id", examples=[17])
@@ -185,7 +185,7 @@ class Scores(_Model):
     round: str = Field(description="Its round's code", examples=["2026-K1"])
     answers_accepted_at: datetime = Field(description="When the scored answers were accepted",
                                           examples=["2026-03-20T10:00:00Z"])  # fmt: skip
-    method: str = Field(description="The scoring method", examples=["pvpp-score-2"])
+    method: str = Field(description="The scoring method", examples=["pvpp-score-3"])
     top_degree: int = Field(description="The highest degree of the scale", examples=[4])
     overall: float | None = Field(description="Weighted mean of the rated items",
                                   examples=[1.82])  # fmt: skip
