@@ -63,7 +63,7 @@ from pvpp.store.models import (
     Training,
     id_of,
 )
-from pvpp.teams import team_status
+from pvpp.teams import representatives_trained, team_status
 from pvpp.workbook import status as status_sheet
 from pvpp.workbook.plan_sheet import CHOICES as STEP_CHOICES
 from pvpp.workbook.plan_sheet import (
@@ -174,7 +174,8 @@ def _missing(
         if flag.startswith("no_training_"):
             training = flag.removeprefix("no_training_")
             named = f"{training} {trainings.get(training, '')}".strip()
-            out.append(t("exports.flag.no_training", lang, training=named))
+            # Every training a flag names is owed before the self-assessment (P2.3).
+            out.append(t("web.home.missing.training", lang, training=named))
         else:
             out.append(t(f"exports.flag.{flag}", lang))
     if plans and plans[0].status == PlanState.SENT:
@@ -219,6 +220,23 @@ def _team(
     ]
 
 
+def _representatives(
+    session: Session, inst: Institution, policy_version: str, lang: Lang
+) -> list[dict[str, Any]]:
+    """The institution's representatives recorded as trained (P1.1) without being team
+    members: they may be trained before any team exists."""
+    measures = {m.id: m.text.get(lang) for m in load_policy(policy_version).measures}
+    return [
+        {
+            "name": r.name,
+            "email": r.email,
+            "measure": f"{r.measure_id} {measures.get(r.measure_id, '')}".strip(),
+            "on": r.attended_on,
+        }
+        for r in representatives_trained(session, inst.code)
+    ]
+
+
 def _plan_row(session: Session, plan: Plan, today: date, lang: str) -> dict[str, Any]:
     return {
         "id": id_of(plan),
@@ -254,6 +272,7 @@ def home(
         "round": round_view,
         "plans": plans,
         "team": _team(session, inst, policy_version, lang),
+        "representatives": _representatives(session, inst, policy_version, lang),
         "head": head_view(session, viewer, today=today, lang=lang),
     }
 

@@ -26,10 +26,10 @@ def test_the_home_page_shows_the_round_what_is_missing_the_plans_and_the_team(
     assert 'class="skip" href="#main"' in html
     assert NAMES[A] in html and "2026-K1" in html and "31.03.2026" in html
     assert "plāns sagatavots" in html  # the assignment's state in words
-    # RV1: the trainings nobody attended, each code with its name.
-    assert "nav apmeklēta apmācība P1.1 " in html
-    # P2.2, the team's training on assessment, is a condition before the self-assessment.
-    assert "nav apmeklēta apmācība P2.2 apmācīt katras iestādes" in html
+    # RV1: the trainings nobody attended, each code with its name, each a condition
+    # before the self-assessment (P2.2, the team's training on assessment, among them).
+    assert "Pirms pašnovērtējuma jāapmeklē apmācība: P1.1 " in html
+    assert "Pirms pašnovērtējuma jāapmeklē apmācība: P2.2 apmācīt katras iestādes" in html
     assert f'href="/plans/{world.plan_ids[A]}"' in html
     for name, email, _ in team_of(A).values():
         assert name in html and email in html
@@ -38,6 +38,23 @@ def test_the_home_page_shows_the_round_what_is_missing_the_plans_and_the_team(
     # The choice is kept.
     assert '<html lang="en">' in client.get("/").text
     assert '<html lang="lv">' in client.get("/?lang=lv").text
+
+
+def test_the_home_page_lists_representatives_trained_outside_the_team(world: World) -> None:
+    """P1.1 recorded for a representative (pvpp team training --name, before or without a
+    team membership) shows on the home page and is no longer asked for."""
+    from datetime import date
+
+    from pvpp.teams import record_training
+
+    with world.root.db.unit_of_work() as s:
+        record_training(s, institution=A, email="ilze@vid.gov.lv", measure="P1.1",
+                        attended_on=date(2025, 3, 4), name="Ilze Bērziņa")  # fmt: skip
+    html = world.sign_in(A, "team").get("/").text
+    assert "Apmācītie iestādes pārstāvji ārpus komandas" in html
+    assert "Ilze Bērziņa" in html and "ilze@vid.gov.lv" in html and "04.03.2025" in html
+    assert "jāapmeklē apmācība: P1.1 " not in html
+    assert "jāapmeklē apmācība: P2.2 " in html
 
 
 def test_the_plan_page_lists_the_measures_by_period_and_gives_the_pdf(world: World) -> None:
