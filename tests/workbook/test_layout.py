@@ -133,3 +133,18 @@ def test_sheets_print_at_a_readable_size(
             if cell.value is not None and not isinstance(cell, MergedCell)
         )
         assert smallest * scale >= 10, (ws.title, smallest, round(scale, 2))
+
+
+def test_instructions_say_what_each_other_answer_does_to_the_score(
+    spec: QuestionnaireSpec, blank_lv: bytes
+) -> None:
+    """Beside each non-scoring answer, what it does to the score: "Nav zināms" counts as 0,
+    "Jautājums nav saprotams" and "Nav attiecināms" do not count (method pvpp-score-3)."""
+    ws = _book(blank_lv)[spec.sheet_title("instructions", "lv")]
+    meaning = {
+        row[1].value: row[2].value for row in ws.iter_rows(min_col=1, max_col=3) if row[1].value
+    }
+    assert "tiek ieskaitīta kā 0. pakāpe" in meaning["Nav zināms"]
+    assert "netiek ieskaitīta" in meaning["Jautājums nav saprotams"]
+    assert "netiek ieskaitīta" in meaning["Nav attiecināms"]
+    assert "Pamatojums ir obligāts" in meaning["Nav attiecināms"]

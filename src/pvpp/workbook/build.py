@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pvpp.i18n import day, t
+from pvpp.i18n import catalogue, day, t
 from pvpp.policy.models import Component, Dimension, Lang
 from pvpp.questionnaire import FieldKind, QuestionnaireSpec
 from pvpp.questionnaire.models import item_field_id, service_field_id
@@ -546,8 +546,15 @@ class WorkbookBuilder:
         row += 1
         for option in self.q.non_scoring:
             _text(ws[f"B{row}"], option.label.get(lang)).font = Font(bold=True)
-            hint = t("workbook.label.na_reason_hint", lang) if option.requires_reason else ""
+            # What the answer does to the score, so a team chooses knowing it.
+            key = f"workbook.label.answer_meaning.{option.code}"
+            if key in catalogue(lang):
+                hint = t(key, lang)
+            else:
+                reason = option.requires_reason
+                hint = t("workbook.label.na_reason_hint", lang) if reason else ""
             _text(ws[f"C{row}"], hint)
+            _fit(ws, row, [(hint, INSTRUCTION_WIDTHS["C"], BODY_PT)])
             row += 1
         row += 1
         row = self._designed(ws, row)
