@@ -163,18 +163,14 @@ def combine_parts(values: list[Any]) -> Any:
     return given[0] if given else None
 
 
-def unclear_dimensions(policy: Policy, answers: dict[str, Any], item: str) -> list[str]:
-    """The item's dimensions with a question (or a part of one) answered "unclear", in
-    policy order: a part left out of a dimension that still has a degree is named too."""
-    out = []
-    for d in policy.dimensions:
-        base = degree_field_id(item, d.id)
-        if any(
-            v == UNCLEAR
-            for k, v in answers.items()
-            if k == base or (k.rpartition("_")[0] == base and k.rpartition("_")[2].isdigit())
-        ):
-            out.append(d.id)
+def unclear_fields(answers: dict[str, Any]) -> set[str]:
+    """The dimension field ids with a question (or a part of one: ``<id>_2`` …) answered
+    "unclear": a part left out of a dimension that still has a degree counts too."""
+    out = set()
+    for key, value in answers.items():
+        if value == UNCLEAR:
+            base, _, part = key.rpartition("_")
+            out.add(base if part.isdigit() else key)
     return out
 
 
@@ -197,7 +193,7 @@ def score_answers(
     """Score one answer set (field id → value, as the workbook checker gives it)."""
     items: dict[str, ItemScore] = {}
     warnings: list[Warning] = []
-    raw = answers
+    unclear_ids = unclear_fields(answers)
     answers = dimension_answers(policy, answers)
     previous = dimension_answers(policy, previous) if previous else previous
     top = policy.degree_scale.max
@@ -226,7 +222,7 @@ def score_answers(
             warnings += _warnings(policy, item.id, given, answers, previous, dims)
             if lowest := [d for d in dims if degrees[d] == UNKNOWN]:
                 warnings.append(_warn(policy, "unknown_counts_as_zero", item.id, dimensions=lowest))
-            if unclear := unclear_dimensions(policy, raw, item.id):
+            if unclear := [d for d in dims if degree_field_id(item.id, d) in unclear_ids]:
                 # Left out, not counted: the item is rated on the rest, or unrated (no
                 # gap, so nothing planned for it) until the team clarifies the question.
                 code = "unclear_left_out" if score is not None else "unclear_unrated"

@@ -130,7 +130,7 @@ def plan_steps(
         """Ask for every step of (item, dim) up to degree ``to``, with their prerequisites."""
         current = _current(scores, item, dim)
         if current is None:
-            return  # not applicable: nothing to raise
+            return  # not applicable, or unclear until the team clarifies: nothing to raise
         for degree in range(current + 1, to + 1):
             key = (item, dim, degree)
             if key in steps:
