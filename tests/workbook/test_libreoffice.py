@@ -8,6 +8,7 @@ sheets into plain hidden ones; the checker must not mind.)
 from __future__ import annotations
 
 import io
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -66,3 +67,40 @@ def test_libreoffice_saved_error_is_reported_with_cell(
     (problem,) = result.problems
     assert (problem.code, problem.sheet, problem.field) == ("bad_degree", "3 Nosacījumi", "Q_K5_D2")
     assert "“ļoti labi” nav atļauta atbilde" in problem.message
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+def test_libreoffice_prints_every_line_of_the_instructions(
+    tmp_path: Path, spec_q2: QuestionnaireSpec, build: Any, lang: str
+) -> None:
+    """The instructions sheet printed by LibreOffice (to PDF, read back with pdftotext)
+    shows every degree descriptor and every designed value to its last word: a row too
+    short for its wrapped text is clipped in print, so its last line would be missing."""
+    from pvpp.scoring import designed_lines
+    from tests.conftest import require_program
+
+    soffice, pdftotext = require_program("soffice"), require_program("pdftotext")
+    book = tmp_path / "blank.xlsx"
+    book.write_bytes(build(spec_q2, lang))
+    subprocess.run(
+        [soffice, "--headless", "--norestore",
+         f"-env:UserInstallation=file://{tmp_path}/profile",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+        capture_output=True, check=True, timeout=300,
+    )  # fmt: skip
+    # The instructions are the first sheet; its pages come before the first component's.
+    text = subprocess.run(
+        [pdftotext, str(tmp_path / "blank.pdf"), "-"], capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    first = spec_q2.sheet_title(spec_q2.policy.components[0].id, lang)  # type: ignore[arg-type]
+    printed = " ".join(text.split(first, 1)[0].split())
+    policy = spec_q2.policy
+    expected = [
+        f"{d.id} {d.name.get(lang)}: {d.descriptors[v].get(lang)}"  # type: ignore[arg-type]
+        for v in policy.degree_scale.values
+        for d in policy.dimensions
+    ]
+    expected += [d["note"] for d in designed_lines(policy, lang)]  # type: ignore[arg-type]
+    missing = [e for e in expected if " ".join(e.split()) not in printed]
+    assert not missing, missing
