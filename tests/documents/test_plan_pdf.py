@@ -307,3 +307,7 @@ def test_the_method_page_lists_every_designed_value(planned: Listener, root: App
         for entry in policy.designed_for_numbers():
             assert entry.name.get(lang) in method and entry.note.get(lang) in method
         assert choice[lang] in method and factor[lang] in method
+        # The schedule's designed inputs: the capacity it was made with, the assumed one
+        # when a team gives none, each size's person-days.
+        schedule = {"lv": "(cilvēkdienas pusgadā): 40.", "en": "(person-days per half-year): 40."}
+        assert method.count(schedule[lang]) == 2 and "S 5; M 20; L 60" in method

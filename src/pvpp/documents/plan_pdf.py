@@ -36,7 +36,7 @@ from pvpp.i18n import catalogue, day, number, t
 from pvpp.measures import MeasureFacts
 from pvpp.national import medians_for
 from pvpp.planning.library import Library, load_library
-from pvpp.planning.planner import LAST_PERIOD, ROADMAP_END, period_name
+from pvpp.planning.planner import DEFAULT_CAPACITY_DAYS, LAST_PERIOD, ROADMAP_END, period_name
 from pvpp.plans import (
     Context,
     PlanError,
@@ -244,6 +244,21 @@ def _periods(
             }
         )
     return out
+
+
+def _schedule_paragraph(src: _Source, adjustments: Any) -> str:
+    """What the plan's dates and person-days rest on: the capacity this version was
+    scheduled with (the team's, or the project's assumption when the team gave none) and
+    the designed effort of a measure of each size."""
+    given = (adjustments or {}).get("capacity_days")
+    effort = "; ".join(f"{k} {v}" for k, v in src.library.effort_days.items())
+    return t(
+        "plan.method_schedule",
+        src.lang,
+        capacity=int(given) if given is not None else DEFAULT_CAPACITY_DAYS,
+        days=DEFAULT_CAPACITY_DAYS,
+        effort=effort,
+    )
 
 
 def _degree_reached(
@@ -598,7 +613,7 @@ def plan_context(
         "groups_legend": [names.item(k.id) for k in groups],
         "services": services,
         "team": team,
-        "method": method_paragraphs(policy, lang),
+        "method": [*method_paragraphs(policy, lang), _schedule_paragraph(src, plan.adjustments)],
         "designed": designed_lines(policy, lang),
         # A warning's text names its item and dimensions with their names already.
         "warnings": [{"item": names.item(w.item), "text": w.message[g]} for w in result.warnings],
