@@ -277,3 +277,19 @@ def test_unknown_version() -> None:
     with pytest.raises(PolicyError) as info:
         load_policy("pvpp2031-v9")
     assert "unknown policy version 'pvpp2031-v9' (known: pvpp2027-v1)" in info.value.render()
+
+
+def test_the_policys_slip_is_shown_only_with_sic_wherever_the_policy_is_shown() -> None:
+    """The plan's own "termins … tiek lietota" (IG2's note) is kept as published; what
+    shows the loaded policy (the model, `pvpp policy show --json`) carries [sic] with it.
+    No page, PDF or workbook shows the note (tests/test_latvian.py checks the data)."""
+    import json
+
+    from pvpp.cli.policy import policy_json
+    from pvpp.policy import load_policy
+
+    policy = load_policy("pvpp2027-v1")
+    notes = [g.note.lv for g in policy.institution_groups if g.note is not None]
+    assert [n for n in notes if "tiek lietota" in n] == [n for n in notes if "[sic]" in n]
+    shown = json.dumps(policy_json(policy), ensure_ascii=False)
+    assert shown.count("tiek lietota") == shown.count("tiek lietota [sic]") == 1
