@@ -111,3 +111,28 @@ def test_the_command_line_records_a_representative(registry: str, root: App) -> 
                   "--date", "2025-03-04")  # fmt: skip
     assert refused.exit_code != 0
     assert "P2.2 trains the team" in refused.stdout + refused.stderr
+
+
+def test_a_representatives_p1_1_counts_in_the_rounds_status_end_to_end(
+    registry: str, root: App
+) -> None:
+    """Recorded on the command line before any team exists, P1.1 is no longer asked of the
+    institution in `pvpp round status` (the flags the round workbook and the console's
+    pages read through the same query); P2.2 still is, as a condition before P2.3."""
+    import json
+
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, list(args), catch_exceptions=False, obj=root)
+
+    assert run("round", "create", "2026-K1", "--opens", "2026-01-15",
+               "--due", "2026-03-31").exit_code == 0  # fmt: skip
+    before = json.loads(run("round", "status", "2026-K1", "--json").stdout)
+    flags = {r["code"]: r["flags"] for r in before["institutions"]}
+    assert "no_training_P1.1" in flags["VID"] and "no_team" in flags["VID"]
+    assert run("team", "training", "VID", "--email", "ilze@vid.gov.lv", "--measure", "P1.1",
+               "--date", "2025-03-04", "--name", "Ilze Bērziņa").exit_code == 0  # fmt: skip
+    after = json.loads(run("round", "status", "2026-K1", "--json").stdout)
+    flags = {r["code"]: r["flags"] for r in after["institutions"]}
+    assert flags["VID"] == ["no_team", "no_training_P1.3", "no_training_P2.2"]
