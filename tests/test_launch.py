@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from pvpp.app import App
-from pvpp.launch import LAUNCH_DEPLOYMENT, ROUND_LAUNCH, launch_round
+from pvpp.launch import LAUNCH_DEPLOYMENT, LAUNCH_DONE, ROUND_LAUNCH, launch_round
 from pvpp.mail.outbox import list_messages
 from pvpp.policy import load_policy
 from pvpp.registry import import_registry
@@ -33,9 +33,11 @@ def created(store: str, root: App) -> None:
                      questionnaire_version="pvpp2027-q1")  # fmt: skip
 
 
-def _audit(root: App) -> list[dict[str, object]]:
+def _audit(root: App, action: str = ROUND_LAUNCH) -> list[tuple[str, dict[str, object]]]:
+    """Who recorded each entry of ``action``, and its detail, oldest first."""
     with root.db.reading() as s:
-        return [e.detail for e in s.exec(select(AuditLog).where(AuditLog.action == ROUND_LAUNCH))]
+        rows = s.exec(select(AuditLog).where(AuditLog.action == action).order_by(col(AuditLog.id)))
+        return [(e.actor, e.detail) for e in rows]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -51,7 +53,15 @@ def test_without_a_server_the_round_is_launched_in_process(created: None, root: 
     # Asked again: nothing twice.
     again = launch_round(ROUND, settings=root.settings, db=root.db, today=DAY, actor="k")
     assert (again.invited, again.sent) == ([], 0)
-    assert _audit(root)[0] == {"via": "in_process", "ip": "192.0.2.1"}
+    # Each launch asked is audited, with who asked and from where, and how each ended.
+    assert _audit(root) == [
+        ("koordinators", {"via": "in_process", "ip": "192.0.2.1"}),
+        ("k", {"via": "in_process", "ip": ""}),
+    ]
+    assert _audit(root, LAUNCH_DONE) == [
+        ("koordinators", {"invited": 2, "failed": 0, "sent": 2, "failed_codes": []}),
+        ("k", {"invited": 0, "failed": 0, "sent": 0, "failed_codes": []}),
+    ]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -76,7 +86,8 @@ def test_with_a_server_the_launch_deployment_runs_it(
     assert done.url == "http://prefect.example:4200/runs/flow-run/0f1e"
     with root.db.reading() as s:
         assert list_messages(s) == []  # the workers do the work
-    assert _audit(root) == [{"via": "prefect", "run_id": "0f1e", "ip": ""}]
+    assert _audit(root) == [("k", {"via": "prefect", "run_id": "0f1e", "ip": ""})]
+    assert _audit(root, LAUNCH_DONE) == []  # nothing ended here: the workers do the work
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -130,7 +141,8 @@ def test_a_failed_launch_is_told_and_one_never_ended_is_interrupted(
         status = launching.launch_status(s, ROUND, root.settings)
         assert status is not None and status.state == "failed"
         assert status.error == "OSError: the workbooks' folder cannot be written"
-    with pytest.raises(OSError):  # without a background, the caller sees it
+    # Without a background, the caller sees it.
+    with pytest.raises(OSError, match=r"^the workbooks' folder cannot be written$"):
         launch_round(ROUND, settings=root.settings, db=root.db, today=DAY, actor="k")
     # A launch started and never ended (its process stopped) is taken as interrupted.
     with root.db.unit_of_work() as s:

@@ -215,7 +215,7 @@ def test_rounds_on_two_versions_say_what_they_left_out(
 
 
 def test_a_trend_needs_two_rounds(spec: QuestionnaireSpec) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^a trend compares two rounds or more$"):
         compare([_round("R1", spec, {})])
 
 

@@ -25,6 +25,7 @@ from starlette.testclient import TestClient
 from pvpp.clock import FixedClock
 from pvpp.console_auth import ConsolePerson
 from pvpp.console_plans import open_data_page, plan_page
+from pvpp.disclosure import published_minimum
 from pvpp.national_plans import draft_plan, get_plan, plan_versions
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.models import AuditLog
@@ -119,7 +120,19 @@ def test_every_role_reads_the_plans_and_only_the_coordinator_drafts_and_edits(
     published = analyst.get(PLAN)
     seen = _text(published.text)
     assert published.status_code == 200 and NAMES[A] not in seen and "VID" not in seen
-    assert "Jūs redzat plānu tā, kā to publicē" in seen and "*" in seen
+    assert "Jūs redzat plānu tā, kā to publicē" in seen
+    # Every need's count of institutions with a gap withheld (two rated, fewer than
+    # the published minimum), the count rated shown, and the note saying why.
+    needs = re.findall(
+        r'<th scope="row">([^<]+)</th>\s*'
+        r'<td class="num">([^<]*)</td>\s*<td class="num">([^<]*)</td>',
+        published.text,
+    )
+    assert needs and {(w, r) for _, w, r in needs} == {("*", "2")}, needs
+    minimum = published_minimum()
+    assert (
+        f"“*” — skaitlis nav rādīts, jo punktu novērtējušas mazāk nekā {minimum} iestādes." in seen
+    )
     assert "internal=true" not in published.text and "Labot pasākumu" not in seen
     for who in (reviewer, analyst):
         assert who.get(f"{PLAN}/measures/{key}").status_code == 403
