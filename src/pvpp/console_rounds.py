@@ -44,7 +44,14 @@ from pvpp.questionnaire import load_questionnaire
 from pvpp.questionnaire.loader import available_questionnaires
 from pvpp.round_actions import extension_problems, reminder_preview
 from pvpp.round_progress import Filters, ProgressError, RoundProgress, round_progress
-from pvpp.rounds import RoundError, RoundReport, close_round, create_round, round_scope
+from pvpp.rounds import (
+    RoundError,
+    RoundNotDue,
+    RoundReport,
+    close_round,
+    create_round,
+    round_scope,
+)
 from pvpp.settings import Settings
 from pvpp.states.assignment import ORDER
 from pvpp.store.models import Assignment, Institution, Round, RoundMilestone, RoundSkip
@@ -328,12 +335,13 @@ def prefect_links(code: str, settings: Settings) -> PrefectLinks:
 
 def close(session: Session, code: str, *, today: date, person: ConsolePerson) -> str | None:
     """Close round ``code`` for publication (:func:`pvpp.rounds.close_round`, audited with
-    the console person); the reason it may not be yet (``close_early``: not after its due
-    date, :func:`pvpp.progress.may_close`), or None when closed (or already closed)."""
+    the console person); the reason it may not be yet (``close_early``: the service refuses
+    it on or before its due date), or None when closed (or already closed)."""
     rnd = find_round(session, code)
-    if round_closure(session, rnd) is None and not may_close(rnd.due_on, today):
+    try:
+        close_round(session, rnd.code, today=today, actor=person.actor)
+    except RoundNotDue:
         return "close_early"
-    close_round(session, rnd.code, today=today, actor=person.actor)
     return None
 
 
