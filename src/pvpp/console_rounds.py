@@ -33,7 +33,7 @@ from pvpp.exports.progress import (
     progress_bytes,
 )
 from pvpp.i18n import t
-from pvpp.launch import launch_status
+from pvpp.launch import launch_status, round_launched
 from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
 from pvpp.portal import NotFound
@@ -54,7 +54,7 @@ from pvpp.rounds import (
 )
 from pvpp.settings import Settings
 from pvpp.states.assignment import ORDER
-from pvpp.store.models import Assignment, Institution, Round, RoundMilestone, RoundSkip
+from pvpp.store.models import Assignment, Institution, Round, RoundSkip
 
 log = logging.getLogger(__name__)
 
@@ -244,11 +244,8 @@ def round_page(
     the round's size."""
     rnd = find_round(session, code)
     closed = round_closure(session, rnd)
-    milestones = session.exec(
-        select(func.count()).select_from(RoundMilestone).where(RoundMilestone.round_id == rnd.id)
-    ).one()
     status = launch_status(session, rnd.code, settings)
-    launched = bool(milestones) or (status is not None and status.state != "failed")
+    launched = round_launched(session, rnd, status)
     counts = dict(
         session.exec(
             select(Assignment.state, func.count())
