@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pvpp import console_rounds, launch, round_actions
-from pvpp.access import COORDINATOR, REVIEWER
+from pvpp.access import READ_ROUNDS, roles_with
 from pvpp.console_auth import ConsolePerson
 from pvpp.filetypes import ascii_name
 from pvpp.i18n import t
@@ -29,8 +29,9 @@ from pvpp.web.render import page
 
 router = APIRouter()
 
-#: The coordinator and the reviewer read a round and its progress (READ_ROUNDS).
-RoundReader = Annotated[ConsolePerson, Depends(console_person(COORDINATOR, REVIEWER))]
+#: The roles that read a round and its progress (pvpp.access.READ_ROUNDS: the coordinator
+#: and the reviewer).
+RoundReader = Annotated[ConsolePerson, Depends(console_person(*roles_with(READ_ROUNDS)))]
 Text = Annotated[str, Form()]
 #: What a redirect after an action may say on the round's page.
 DONE = ("created", "launch", "queued", "extend", "remind", "close")
