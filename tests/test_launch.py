@@ -156,6 +156,32 @@ def test_a_failed_launch_is_told_and_one_never_ended_is_interrupted(
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_round_counts_as_launched_once_its_milestones_are_recorded_or_a_launch_stands(
+    created: None, root: App
+) -> None:
+    from pvpp.launch import LaunchStatus, launch_status, round_launched
+    from pvpp.milestones import record_milestones
+    from pvpp.rounds import get_round
+    from pvpp.store.models import utcnow
+
+    def status(state: str) -> LaunchStatus:
+        return LaunchStatus(state, "prefect", "k", utcnow())
+
+    with root.db.reading() as s:
+        rnd = get_round(s, ROUND)
+        assert launch_status(s, ROUND, root.settings) is None
+        assert not round_launched(s, rnd, None)
+        assert not round_launched(s, rnd, status("failed"))
+        for state in ("queued", "running", "done", "interrupted"):
+            assert round_launched(s, rnd, status(state)), state
+    with root.db.unit_of_work() as s:
+        record_milestones(s, ROUND, actor="k")
+    with root.db.reading() as s:
+        rnd = get_round(s, ROUND)
+        assert round_launched(s, rnd, None) and round_launched(s, rnd, status("failed"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_scope_a_round_would_have_is_what_it_gets(store: str, root: App) -> None:
     from pvpp.rounds import round_scope
 

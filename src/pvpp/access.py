@@ -34,6 +34,7 @@ __all__ = [
     "is_locked",
     "may",
     "password_problem",
+    "roles_with",
     "step_is_fresh",
     "verified_email",
 ]
@@ -65,6 +66,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 def may(role: str, capability: str) -> bool:
     """Whether ``role`` may do ``capability`` (an unknown role may do nothing)."""
     return capability in CAPABILITIES.get(role, frozenset())
+
+
+def roles_with(capability: str) -> tuple[str, ...]:
+    """The roles that may do ``capability``, most powerful first (what a console route
+    admits: ``console_person(*roles_with(REVIEW))``)."""
+    return tuple(r for r in ROLES if may(r, capability))
 
 
 # -- passwords ---------------------------------------------------------------------------

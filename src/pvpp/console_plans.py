@@ -20,7 +20,9 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -36,7 +38,7 @@ from pvpp.console_auth import ConsolePerson
 from pvpp.disclosure import published_minimum
 from pvpp.documents.national_plan_pdf import national_plan_pdf, plan_context, text_of
 from pvpp.exports.national_plan import export_national_plan
-from pvpp.exports.open_data import TABLES, WITHHELD, export_open_data
+from pvpp.exports.open_data import TABLES, WITHHELD, open_data_package
 from pvpp.exports.writer import ExportError
 from pvpp.i18n import day, number, t
 from pvpp.national_plans import (
@@ -54,7 +56,14 @@ from pvpp.policy.models import Lang
 from pvpp.portal import NotAllowed, NotFound
 from pvpp.queries import ROUND_CLOSE, round_by_code
 from pvpp.specialised import DRAFTED, DROPPED, Edit, EditError, Measure, changed_fields
-from pvpp.store.models import AuditLog, Institution, NationalPlan, NationalPlanChange, Round
+from pvpp.store.models import (
+    AuditLog,
+    Institution,
+    NationalPlan,
+    NationalPlanChange,
+    Round,
+    id_of,
+)
 
 __all__ = [
     "FORM_FIELDS",
@@ -602,12 +611,45 @@ class OpenDataFile:
     data: bytes
 
 
-def _package(session: Session, round_code: str, lang: Lang, now: datetime) -> dict[str, bytes]:
-    """Every file of the round's open data (``datapackage.json`` and each table's CSV and
-    JSON), made as ``pvpp export open-data`` makes them."""
-    with tempfile.TemporaryDirectory() as folder:
-        export_open_data(session, round_code, folder, lang=lang, generated_at=now)
-        return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+#: The open-data packages made in this process (see :func:`_package`), by database,
+#: round id, closure day and language: the files, or why there are none (too few scored).
+_PACKAGES: OrderedDict[tuple[str, int, date, str], dict[str, bytes] | str] = OrderedDict()
+_PACKAGES_LOCK = threading.Lock()
+#: The most packages kept (each a few hundred kB for a round of 1,000 institutions): the
+#: rounds read recently, in two languages.
+MAX_PACKAGES = 16
+
+
+def _package(
+    session: Session, rnd: Round, closed_on: date, lang: Lang, now: datetime
+) -> dict[str, bytes]:
+    """Every file of the round's open data by name, sorted (``datapackage.json`` and each
+    table's CSV and JSON), as ``pvpp export open-data`` makes them; an
+    :class:`~pvpp.exports.writer.ExportError` when too few institutions are scored.
+
+    Made in memory once per process and kept: a closed round's open data never changes
+    (its answer sets and plan versions are fixed at its closure, which is final,
+    docs/disclosure.md), so the page and every download after the first read the same
+    bytes, ``created`` in ``datapackage.json`` being when it was first made. The key holds
+    the database (its URL), the round's id, its closure day and the language."""
+    key = (str(session.get_bind().engine.url), id_of(rnd), closed_on, lang)
+    with _PACKAGES_LOCK:
+        found = _PACKAGES.get(key)
+        if found is not None:
+            _PACKAGES.move_to_end(key)
+    if found is None:
+        try:
+            made = open_data_package(session, rnd.code, lang=lang, generated_at=now)
+            found = dict(sorted(made.files.items()))
+        except ExportError as exc:
+            found = str(exc)
+        with _PACKAGES_LOCK:
+            _PACKAGES[key] = found
+            while len(_PACKAGES) > MAX_PACKAGES:
+                _PACKAGES.popitem(last=False)
+    if isinstance(found, str):
+        raise ExportError(found)
+    return found
 
 
 def open_data_page(
@@ -623,7 +665,7 @@ def open_data_page(
     if closed is None:
         return {**base, "problem": "not_closed", "tables": []}
     try:
-        files = _package(session, round_code, lang, now)
+        files = _package(session, rnd, closed, lang, now)
     except ExportError:  # closed, but too few institutions scored to publish anything
         return {**base, "problem": "too_few", "tables": []}
     package = json.loads(files["datapackage.json"])
@@ -663,10 +705,11 @@ def open_data_file(
     known = {"datapackage.json", archive} | {f"{n}.{e}" for n in TABLES for e in ("csv", "json")}
     if name not in known:
         raise NotFound(f"no open-data file {name!r}")
-    if _closures(session).get(rnd.code) is None:
+    closed = _closures(session).get(rnd.code)
+    if closed is None:
         raise NotFound(f"round {round_code} is not closed")
     try:
-        files = _package(session, round_code, lang, now)
+        files = _package(session, rnd, closed, lang, now)
     except ExportError as exc:
         raise NotFound(str(exc)) from None
     if name == archive:

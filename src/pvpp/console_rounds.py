@@ -21,6 +21,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 
+from pvpp.access import RUN, may
 from pvpp.codes import round_code_problem
 from pvpp.console_auth import ConsolePerson
 from pvpp.documents.charts import Series, line_chart
@@ -33,7 +34,8 @@ from pvpp.exports.progress import (
     progress_bytes,
 )
 from pvpp.i18n import t
-from pvpp.launch import launch_status
+from pvpp.launch import launch_status, round_launched
+from pvpp.milestones import MAX_NOTE, STATES, milestones, set_milestone
 from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
 from pvpp.portal import NotFound
@@ -44,27 +46,38 @@ from pvpp.questionnaire import load_questionnaire
 from pvpp.questionnaire.loader import available_questionnaires
 from pvpp.round_actions import extension_problems, reminder_preview
 from pvpp.round_progress import Filters, ProgressError, RoundProgress, round_progress
-from pvpp.rounds import RoundError, RoundReport, close_round, create_round, round_scope
+from pvpp.rounds import (
+    RoundError,
+    RoundNotDue,
+    RoundReport,
+    close_round,
+    create_round,
+    round_scope,
+)
 from pvpp.settings import Settings
 from pvpp.states.assignment import ORDER
-from pvpp.store.models import Assignment, Institution, Round, RoundMilestone, RoundSkip
+from pvpp.store.models import Assignment, Institution, Round, RoundSkip
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "MilestoneForm",
     "NewRound",
     "close",
     "create_from_form",
     "extension_errors",
     "find_round",
+    "milestone_page",
     "new_round_page",
     "parse_day",
     "prefect_links",
     "progress_download",
     "progress_page",
     "read_filters",
+    "read_milestone_form",
     "read_new_round",
     "round_page",
+    "save_milestone",
 ]
 
 #: The most institutions the progress page lists in its table of every one chosen (the
@@ -237,11 +250,8 @@ def round_page(
     the round's size."""
     rnd = find_round(session, code)
     closed = round_closure(session, rnd)
-    milestones = session.exec(
-        select(func.count()).select_from(RoundMilestone).where(RoundMilestone.round_id == rnd.id)
-    ).one()
     status = launch_status(session, rnd.code, settings)
-    launched = bool(milestones) or (status is not None and status.state != "failed")
+    launched = round_launched(session, rnd, status)
     counts = dict(
         session.exec(
             select(Assignment.state, func.count())
@@ -328,12 +338,13 @@ def prefect_links(code: str, settings: Settings) -> PrefectLinks:
 
 def close(session: Session, code: str, *, today: date, person: ConsolePerson) -> str | None:
     """Close round ``code`` for publication (:func:`pvpp.rounds.close_round`, audited with
-    the console person); the reason it may not be yet (``close_early``: not after its due
-    date, :func:`pvpp.progress.may_close`), or None when closed (or already closed)."""
+    the console person); the reason it may not be yet (``close_early``: the service refuses
+    it on or before its due date), or None when closed (or already closed)."""
     rnd = find_round(session, code)
-    if round_closure(session, rnd) is None and not may_close(rnd.due_on, today):
+    try:
+        close_round(session, rnd.code, today=today, actor=person.actor)
+    except RoundNotDue:
         return "close_early"
-    close_round(session, rnd.code, today=today, actor=person.actor)
     return None
 
 
@@ -401,17 +412,24 @@ def _chart(view: RoundProgress, lang: Lang) -> str:
 
 
 def progress_page(
-    session: Session, code: str, *, today: date, filters: FilterForm, lang: Lang
-) -> dict[str, Any]:
+    session: Session, code: str, *, today: date, filters: FilterForm, lang: Lang,
+    settings: Settings, person: ConsolePerson,
+) -> dict[str, Any]:  # fmt: skip
     """A round's progress page: the view of :func:`pvpp.round_progress.round_progress`
     over the assignments the filters admit, the completion line as an inline SVG chart
-    (its data also as a table), the groups to filter by. A constant number of statements
-    whatever the round's size."""
+    (its data also as a table), the groups to filter by, whether the round counts as
+    launched (:func:`pvpp.launch.round_launched`: a launch asked for has not recorded the
+    milestones yet, or none was) and whether ``person`` may change its milestones (the
+    coordinator: :data:`pvpp.access.RUN`). A constant number of statements whatever the
+    round's size."""
     rnd = find_round(session, code)
     view = round_progress(session, rnd.code, today=today, filters=filters.filters())
+    launched = round_launched(session, rnd, launch_status(session, rnd.code, settings))
     return {
         "round": RoundFacts.of(rnd),
         "view": view,
+        "launched": launched,
+        "may_edit": may(person.role, RUN),
         "chart": Markup(_chart(view, lang)),  # the project's own SVG, every text escaped
         "groups": _groups(session, rnd),
         "states": [s.value for s in ORDER],
@@ -424,6 +442,89 @@ def progress_page(
         "state_names": {s.value: name_of("state", s.value, lang) for s in ORDER},
         "tables": TABLES,
     }
+
+
+# -- a national milestone ------------------------------------------------------------------
+
+
+@dataclass
+class MilestoneForm:
+    """A milestone's form as typed (``due`` as text) and read."""
+
+    state: str = ""
+    due: str = ""
+    note: str = ""
+    due_on: date | None = None
+
+
+def _milestone(session: Session, rnd: Round, measure: str, today: date) -> dict[str, Any]:
+    found = next((m for m in milestones(session, rnd.code, today) if m["measure"] == measure),
+                 None)  # fmt: skip
+    if found is None:
+        raise NotFound(f"round {rnd.code} has no milestone {measure!r}")
+    return found
+
+
+def milestone_page(
+    session: Session, code: str, measure: str, *, today: date, lang: Lang,
+    form: MilestoneForm | None = None, errors: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A national milestone's form (:mod:`pvpp.milestones`): its measure and text, its
+    state, due date and note as stored (or as typed, with ``errors``: (field, catalogue
+    key) pairs). A milestone the round has not recorded is :class:`NotFound`."""
+    rnd = find_round(session, code)
+    found = _milestone(session, rnd, measure, today)
+    form = form or MilestoneForm(found["state"], found["due_on"].isoformat(), found["note"],
+                                 found["due_on"])  # fmt: skip
+    return {
+        "round": RoundFacts.of(rnd),
+        "milestone": found,
+        "text": found["text_lv"] if lang == "lv" else found["text_en"],
+        "form": form,
+        "states": STATES,
+        "max_note": MAX_NOTE,
+        "errors": [(f, t(key, lang)) for f, key in errors or []],
+    }
+
+
+def read_milestone_form(values: Mapping[str, str]) -> tuple[MilestoneForm, list[tuple[str, str]]]:
+    """A milestone's form as posted, and what is wrong with it ((field, catalogue key)
+    pairs in the form's order): a state that is not one of :data:`pvpp.milestones.STATES`,
+    a due date missing or not a date (``2027-12-31`` or ``31.12.2027``), a note longer
+    than :data:`pvpp.milestones.MAX_NOTE`."""
+    form = MilestoneForm(
+        state=values.get("state", "").strip()[:30],
+        due=values.get("due", "").strip()[:20],
+        note=values.get("note", "").strip()[: MAX_NOTE + 1],
+    )
+    errors: list[tuple[str, str]] = []
+    if form.state not in STATES:
+        errors.append(("state", "console.rounds.milestone.error.state"))
+    form.due_on = parse_day(form.due)
+    if not form.due:
+        errors.append(("due", "console.rounds.milestone.error.due_missing"))
+    elif form.due_on is None:
+        errors.append(("due", "console.rounds.milestone.error.due_invalid"))
+    if len(form.note) > MAX_NOTE:
+        errors.append(("note", "console.rounds.milestone.error.note_long"))
+    return form, errors
+
+
+def save_milestone(
+    session: Session, code: str, measure: str, form: MilestoneForm, *, today: date,
+    person: ConsolePerson, ip: str,
+) -> bool:  # fmt: skip
+    """Save a milestone's form :func:`read_milestone_form` found nothing wrong with
+    (:func:`pvpp.milestones.set_milestone`, audited with the console person and their
+    address); False, and nothing written, when it changes nothing."""
+    assert form.due_on is not None, "read_milestone_form checks the due date"
+    rnd = find_round(session, code)
+    found = _milestone(session, rnd, measure, today)
+    if (form.state, form.due_on, form.note) == (found["state"], found["due_on"], found["note"]):
+        return False
+    set_milestone(session, rnd.code, measure, state=form.state, due_on=form.due_on,
+                  note=form.note, actor=person.actor, ip=ip)  # fmt: skip
+    return True
 
 
 def progress_download(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from pvpp import audit
 from pvpp.batch import Failure
@@ -31,7 +31,7 @@ from pvpp.queries import round_closure
 from pvpp.rounds import get_round
 from pvpp.settings import Settings
 from pvpp.store.db import Database
-from pvpp.store.models import AuditLog, utcnow
+from pvpp.store.models import AuditLog, Round, RoundMilestone, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,18 @@ def launch_status(
         failed=int(end.get("failed", 0)), sent=int(end.get("sent", 0)),
         error=str(end.get("error", "")),
     )  # fmt: skip
+
+
+def round_launched(session: Session, rnd: Round, status: LaunchStatus | None) -> bool:
+    """Whether round ``rnd`` counts as launched, given its newest launch ``status``
+    (:func:`launch_status`): its national milestones are recorded (the first step of
+    every launch, in-process or the Prefect flow's, and of ``pvpp round milestones``), or
+    a launch was asked and has not failed (queued on the Prefect server, running, done or
+    interrupted). One statement."""
+    recorded = session.exec(
+        select(func.count()).select_from(RoundMilestone).where(RoundMilestone.round_id == rnd.id)
+    ).one()
+    return bool(recorded) or (status is not None and status.state != "failed")
 
 
 def check_launchable(

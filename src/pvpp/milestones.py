@@ -29,6 +29,8 @@ DIRECTIONS = ("RV3", "RV4")
 MEASURES = ("P2.1", "P2.2")
 STATES = ("planned", "in_progress", "done")
 DEFAULT_DUE = date(2027, 12, 31)
+#: The longest note a milestone keeps (a longer one is cut here, refused by the console).
+MAX_NOTE = 2000
 
 
 class MilestoneError(PvppError):
@@ -99,8 +101,10 @@ def set_milestone(
     due_on: date | None = None,
     note: str | None = None,
     actor: str = "cli",
+    ip: str = "",
 ) -> RoundMilestone:
-    """Change a milestone's state, due date or note (the audit log keeps the old values)."""
+    """Change a milestone's state, due date or note (the audit log keeps the old values,
+    who changed them and, from the console, their address ``ip``)."""
     if state is not None and state not in STATES:
         raise MilestoneError(f"state must be one of {', '.join(STATES)}, not {state!r}")
     rnd = get_round(session, round_code)
@@ -117,10 +121,11 @@ def set_milestone(
     before = {"state": row.state, "due_on": row.due_on.isoformat(), "note": row.note}
     row.state = state or row.state
     row.due_on = due_on or row.due_on
-    row.note = (note if note is not None else row.note)[:2000]
+    row.note = (note if note is not None else row.note)[:MAX_NOTE]
     row.updated_at = utcnow()
     session.add(row)
+    where = {"ip": ip} if ip else {}
     audit.record(session, actor=actor, action="milestone.update", entity="round",
                  key=f"{round_code}:{measure_id}", before=before, state=row.state,
-                 due_on=row.due_on.isoformat())  # fmt: skip
+                 due_on=row.due_on.isoformat(), note=row.note, **where)  # fmt: skip
     return row

@@ -34,6 +34,11 @@ class RoundError(PvppError):
     """A round cannot be created as asked."""
 
 
+class RoundNotDue(RoundError):
+    """A round asked to close for publication on or before its due date (its last day
+    still collects answers)."""
+
+
 @dataclass
 class RoundReport:
     round: Round
@@ -211,7 +216,7 @@ def close_round(session: Session, code: str, *, today: date, actor: str = "cli")
     if closed is not None:
         return closed
     if not may_close(rnd.due_on, today):
-        raise RoundError(
+        raise RoundNotDue(
             f"round {code} collects answers until {rnd.due_on}: close it after that day"
         )
     answer_sets = current_answer_sets(session, rnd)

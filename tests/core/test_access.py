@@ -22,6 +22,7 @@ from pvpp.access import (
     is_locked,
     may,
     password_problem,
+    roles_with,
     step_is_fresh,
     verified_email,
 )
@@ -39,6 +40,13 @@ def test_the_coordinator_does_everything_the_reviewer_reviews_the_analyst_reads_
         True, False, False, False,
     ]  # fmt: skip
     assert not may("head", READ_NATIONAL) and not may("", RUN)
+
+
+def test_the_roles_with_a_capability_are_those_that_may_do_it_most_powerful_first() -> None:
+    assert roles_with(READ_NATIONAL) == (COORDINATOR, REVIEWER, ANALYST)
+    assert roles_with(READ_ROUNDS) == roles_with(REVIEW) == (COORDINATOR, REVIEWER)
+    assert roles_with(RUN) == (COORDINATOR,)
+    assert roles_with("fly") == ()
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from pvpp.access import READ_ROUNDS, may
+from pvpp.milestones import record_milestones
 from pvpp.national_plans import NationalPlanError, draft_plan, get_plan
 from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.rounds import create_round
@@ -144,6 +145,8 @@ ROUTES = {
     ("GET", "/console/rounds/{code}/progress"): "rounds",
     ("GET", "/console/rounds/{code}/progress.xlsx"): "rounds",
     ("GET", "/console/rounds/{code}/progress.csv"): "rounds",
+    ("GET", "/console/rounds/{code}/milestones/{measure}"): "rounds",
+    ("POST", "/console/rounds/{code}/milestones/{measure}"): "rounds",
 }
 #: The console's roles, and which of them each console page admits (others get 403).
 CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
@@ -181,6 +184,10 @@ CONSOLE_ACCESS = {
     ("GET", "/console/rounds/{code}/progress"): ROUND_READERS,
     ("GET", "/console/rounds/{code}/progress.xlsx"): ROUND_READERS,
     ("GET", "/console/rounds/{code}/progress.csv"): ROUND_READERS,
+    # A national milestone (P2.1, P2.2, RV3, RV4): the reviewer reads it on the progress
+    # page, the coordinator changes it.
+    ("GET", "/console/rounds/{code}/milestones/{measure}"): ("coordinator",),
+    ("POST", "/console/rounds/{code}/milestones/{measure}"): ("coordinator",),
 }
 #: What an admitted role gets where it is not 200, with the walk's values and FORM:
 #: - review: round 2026-K1 has no review, so A has nothing to review (its page and a
@@ -330,19 +337,21 @@ def _console_values(world: World) -> dict[str, str]:
 
 
 def _walk_round(world: World) -> str:
-    """A round of A alone, made once (the console's routes act on it in the walk)."""
+    """A round of A alone, made once with its national milestones (the console's routes
+    act on it in the walk)."""
     with world.root.db.unit_of_work() as s:
         if s.exec(select(Round).where(Round.code == WALK_ROUND)).first() is None:
             create_round(
                 s, code=WALK_ROUND, opens_on=date(2026, 4, 1), due_on=date(2026, 6, 30),
                 questionnaire_version="pvpp2027-q2", institutions=[A], actor="test",
             )  # fmt: skip
+            record_milestones(s, WALK_ROUND, actor="test")
     return WALK_ROUND
 
 
 def _values(world: World, kind: str, path: str) -> dict[str, str]:
     if kind == "rounds":
-        return {"code": _walk_round(world)}
+        return {"code": _walk_round(world), "measure": "P2.1"}
     if kind == "review":
         return {"round_code": ROUND, "institution": A, "evidence_id": str(_b_evidence(world))}
     if kind == "api":

@@ -12,10 +12,12 @@ import json
 import re
 import subprocess
 import zipfile
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import date
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -407,6 +409,41 @@ def test_a_closed_round_s_open_data_page_and_downloads(closed: World) -> None:
     # The index links the closed round's open data.
     index = client.get("/console/plans")
     assert f'href="/console/open-data/{ROUND}"' in index.text
+
+
+def test_a_closed_round_s_open_data_is_made_once_per_language_and_then_read_as_kept(
+    closed: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed round's open data never changes: the page and the downloads after the
+    first read the package made first, not a new one each time."""
+    import pvpp.console_plans as console_plans
+
+    made: list[tuple[str, str]] = []
+    real = console_plans.open_data_package
+
+    def counted(session: object, round_code: str, **kw: Any) -> Any:
+        made.append((round_code, kw["lang"]))
+        return real(session, round_code, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(console_plans, "open_data_package", counted)
+    monkeypatch.setattr(console_plans, "_PACKAGES", OrderedDict())
+    client = console_sign_in(closed, "analyst")
+    url = f"/console/open-data/{ROUND}"
+    first = client.get(f"{url}/datapackage.json")
+    assert client.get(url).status_code == 200
+    again = client.get(f"{url}/datapackage.json")
+    assert again.content == first.content  # the same bytes, "created" included
+    assert client.get(f"{url}/needs.csv").status_code == 200
+    assert client.get(f"{url}/pvpp2027-2026-k1-open-data.zip").status_code == 200
+    assert made == [(ROUND, "lv")]
+    english = client.get(f"{url}/datapackage.json?lang=en")
+    assert json.loads(english.content)["pvpp"]["language"] == "en"
+    client.get(f"{url}?lang=en")
+    assert made == [(ROUND, "lv"), (ROUND, "en")]
+    # Each download is still audited.
+    with closed.root.db.reading() as s:
+        rows = s.exec(select(AuditLog).where(AuditLog.action == "open_data.download")).all()
+    assert len(rows) == 5
 
 
 def test_an_open_round_has_no_open_data_yet(world: World) -> None:

@@ -309,3 +309,97 @@ def test_with_a_prefect_server_the_launch_is_queued_and_linked(
     assert "nodota Prefect serverim" in page.text
     assert 'href="http://prefect.example:4200/runs/flow-run/0f1e"' in page.text
     assert "Prefect serveris neatbildēja" in page.text
+    # Launched, and the run has not recorded the national milestones yet: said so.
+    progress = client.get(f"/console/rounds/{code}/progress").text
+    assert "valsts pasākumi būs redzami, kad tā tos ierakstīs" in progress
+    assert "Cikls vēl nav uzsākts" not in progress
+
+
+def test_the_coordinator_changes_a_milestone_from_the_progress_page_and_it_is_audited(
+    world: World,
+) -> None:
+    code = _new_round(world)
+    with world.root.db.unit_of_work() as s:
+        record_milestones(s, code, actor="test")
+    client = console_sign_in(world, "coordinator")
+    progress = client.get(f"/console/rounds/{code}/progress")
+    text = progress.text.split('id="milestones-title"')[1]
+    # P2.1 guidelines, P2.2 trainings, and every RV3/RV4 measure, each with its edit link.
+    for measure in ("P2.1", "P2.2", "P3.1", "P4.1"):
+        assert f'<th scope="row">{measure}</th>' in text, measure
+    assert f'href="/console/rounds/{code}/milestones/P2.1">Labot P2.1</a>' in text
+    form_url = f"/console/rounds/{code}/milestones/P2.1"
+    form = client.get(form_url)
+    assert form.status_code == 200 and "Cikla 2026-K5 valsts pasākums P2.1" in form.text
+    assert '<option value="planned" selected>plānots</option>' in form.text
+    assert 'value="2027-12-31"' in form.text
+    # A date in the wrong shape and a state that is none: each said beside its field.
+    bad = _post(client, form_url, form_url,
+                {"state": "finished", "due": "31/12/2027", "note": "x"})  # fmt: skip
+    assert bad.status_code == 400
+    assert "Izvēlieties izpildes stāvokli no saraksta" in bad.text
+    assert "Termiņš nav derīgs datums" in bad.text
+    assert bad.text.count('aria-invalid="true"') == 2
+    assert 'href="#state"' in bad.text and 'href="#due"' in bad.text
+    assert ">x</textarea>" in bad.text  # what was typed stays
+    long = _post(client, form_url, form_url, {"state": "done", "due": "2027-12-31",
+                                              "note": "ā" * 2001})  # fmt: skip
+    assert long.status_code == 400 and "Piezīme ir par garu" in long.text
+    assert _audit(world, "milestone.update") == []
+    saved = _post(client, form_url, form_url,
+                  {"state": "in_progress", "due": "30.06.2027",
+                   "note": "Vadlīniju projekts nodots saskaņošanai"})  # fmt: skip
+    assert saved.status_code == 303
+    assert saved.headers["location"] == (
+        f"/console/rounds/{code}/progress?done=milestone&measure=P2.1#milestones-title"
+    )
+    page = client.get(saved.headers["location"]).text
+    assert "Pasākuma P2.1 izmaiņas ir saglabātas." in page
+    row = page.split('<th scope="row">P2.1</th>')[1].split("</tr>")[0]
+    assert "procesā" in row and "30.06.2027" in row and "Vadlīniju projekts" in row
+    [entry] = _audit(world, "milestone.update")
+    assert entry.actor == COORD and entry.entity_key == f"{code}:P2.1"
+    assert entry.detail["before"] == {"state": "planned", "due_on": "2027-12-31", "note": ""}
+    assert entry.detail["state"] == "in_progress" and entry.detail["due_on"] == "2027-06-30"
+    assert entry.detail["ip"] == "testclient"
+    # The same again changes nothing, and says so; nothing more is audited.
+    again = _post(client, form_url, form_url,
+                  {"state": "in_progress", "due": "2027-06-30",
+                   "note": "Vadlīniju projekts nodots saskaņošanai"})  # fmt: skip
+    assert again.headers["location"].startswith(f"/console/rounds/{code}/progress?done="
+                                                "milestone_unchanged")  # fmt: skip
+    assert "Pasākumā P2.1 nekas netika mainīts." in client.get(again.headers["location"]).text
+    assert len(_audit(world, "milestone.update")) == 1
+
+
+def test_a_milestone_is_read_only_to_the_reviewer_and_unknown_ones_are_not_found(
+    world: World,
+) -> None:
+    code = _new_round(world)
+    client = console_sign_in(world, "coordinator")
+    # Not launched: no milestones yet, and the page says so; none to change.
+    assert "Cikls vēl nav uzsākts" in client.get(f"/console/rounds/{code}/progress").text
+    assert client.get(f"/console/rounds/{code}/milestones/P2.1").status_code == 404
+    with world.root.db.unit_of_work() as s:
+        record_milestones(s, code, actor="test")
+    for url in (f"/console/rounds/{code}/milestones/P9.9",
+                "/console/rounds/2099-K1/milestones/P2.1"):  # fmt: skip
+        assert client.get(url).status_code == 404, url
+    token = csrf_of(client.get("/console").text)
+    answer = client.post(f"/console/rounds/{code}/milestones/P9.9",
+                         data={"csrf": token, "state": "done", "due": "2027-12-31"})  # fmt: skip
+    assert answer.status_code == 404
+    # Without the CSRF token nothing is changed.
+    forged = client.post(f"/console/rounds/{code}/milestones/P2.1",
+                         data={"state": "done", "due": "2027-12-31"},
+                         follow_redirects=False)  # fmt: skip
+    assert forged.status_code == 403
+    reviewer = console_sign_in(world, "reviewer")
+    page = reviewer.get(f"/console/rounds/{code}/progress").text
+    assert '<th scope="row">P2.2</th>' in page and "/milestones/" not in page
+    assert reviewer.get(f"/console/rounds/{code}/milestones/P2.1").status_code == 403
+    token = csrf_of(reviewer.get("/console").text)
+    answer = reviewer.post(f"/console/rounds/{code}/milestones/P2.1",
+                           data={"csrf": token, "state": "done", "due": "2027-12-31"})  # fmt: skip
+    assert answer.status_code == 403
+    assert _audit(world, "milestone.update") == []

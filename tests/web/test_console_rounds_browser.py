@@ -2,8 +2,9 @@
 served by uvicorn on loopback): a coordinator signs in with a password and a TOTP code,
 creates a round (first with an empty form: the errors beside the fields and in the
 summary), launches it (in the background: the page says so at once and, reloaded, how it
-went), opens its progress, filters it by name, and downloads the institutions as CSV; the
-reminder and closing confirmations. axe-core finds no violation on any page seen
+went), opens its progress, filters it by name, and downloads the institutions as CSV;
+changes a national milestone (P2.1: a date left out refused, then saved); the reminder and
+closing confirmations. axe-core finds no violation on any page seen
 (``PVPP_SCREENSHOTS`` keeps a screenshot of each, prefixed ``console-rounds-``)."""
 
 from __future__ import annotations
@@ -96,6 +97,28 @@ def test_a_coordinator_creates_launches_and_watches_a_round(
             rows = list(csv.reader(io.StringIO(target.read_text("utf-8-sig")), delimiter=";"))
             assert [r[0] for r in rows[1:]] == ["VID"], rows
 
+            # A national milestone (P2.1 guidelines): changed from the progress page, a
+            # date left out refused beside its field.
+            page.goto(f"{base}/console/rounds/{NEW}/progress")
+            follow(page, page.get_by_role("link", name="Labot P2.1"))
+            assert page.get_by_label("Izpilde").input_value() == "planned"
+            checked(page, "milestone")
+            page.get_by_label("Termiņš", exact=True).fill("")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Saglabāt").click()
+            assert page.locator(".error-summary li").count() == 1
+            assert page.get_by_label("Termiņš", exact=True).get_attribute("aria-invalid") == "true"
+            checked(page, "milestone-errors")
+            page.get_by_label("Izpilde").select_option("in_progress")
+            page.get_by_label("Termiņš", exact=True).fill("2027-06-30")
+            page.get_by_label("Piezīme").fill("Vadlīniju projekts nodots saskaņošanai")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Saglabāt").click()
+            assert page.get_by_text("Pasākuma P2.1 izmaiņas ir saglabātas.").is_visible()
+            row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="P2.1"))
+            assert "procesā" in row.inner_text() and "30.06.2027" in row.inner_text()
+            checked(page, "milestone-saved")
+
             # The confirmations before reminding and closing.
             page.goto(f"{base}/console/rounds/{NEW}")
             follow(page, page.get_by_role("button", name="Nosūtīt atgādinājumus…"))
@@ -108,4 +131,4 @@ def test_a_coordinator_creates_launches_and_watches_a_round(
         finally:
             browser.close()
     assert answered < 10, f"the launch's answer took {answered:.1f} s"
-    assert len(checked.urls) == 8
+    assert len(checked.urls) == 11

@@ -211,6 +211,15 @@ def _json(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> bytes:
     return (json.dumps(records, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+@dataclass(frozen=True)
+class OpenDataPackage:
+    """A round's open data in memory: every file by its name in the package (each table's
+    CSV and JSON, then ``datapackage.json``), and the rows of each table."""
+
+    files: dict[str, bytes]
+    rows: dict[str, int]
+
+
 def export_open_data(
     session: Session,
     round_code: str,
@@ -221,6 +230,20 @@ def export_open_data(
 ) -> ExportSummary:
     """Write the round's open data (every table as CSV and JSON, and ``datapackage.json``)
     into ``folder`` (made if missing); the rows of each table."""
+    package = open_data_package(session, round_code, lang=lang, generated_at=generated_at)
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, data in package.files.items():  # the description last, as it names the rest
+        write_atomic(target / name, data)
+    return ExportSummary(target, package.rows)
+
+
+def open_data_package(
+    session: Session, round_code: str, *, lang: str = "lv", generated_at: datetime
+) -> OpenDataPackage:
+    """The round's open data, made in memory (:func:`export_open_data` writes it): an
+    :class:`~pvpp.exports.writer.ExportError` for a round not closed or with too few
+    institutions scored."""
     language = check_lang(lang)
     rnd = get_round(session, round_code)
     view = aggregates(session, round_code, publish=True)
@@ -238,8 +261,7 @@ def export_open_data(
     policy = load_policy(rnd.policy_version)
     spec = load_questionnaire(rnd.questionnaire_version)
     tables, withheld = _rows(view, policy, spec, language)
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {}
     resources = []
     for name, fields in TABLES.items():
         rows = tables[name]
@@ -252,7 +274,7 @@ def export_open_data(
             description += " " + t("opendata.table_withheld", language, n=minimum)
         for fmt, data in (("csv", _csv(fields, rows)), ("json", _json(fields, rows))):
             path = f"{name}.{fmt}"
-            write_atomic(target / path, data)
+            files[path] = data
             resource: dict[str, Any] = {
                 "name": f"{name.replace('_', '-')}-{fmt}",
                 "path": path,
@@ -303,5 +325,5 @@ def export_open_data(
         },
     }
     text = json.dumps(package, ensure_ascii=False, indent=2) + "\n"
-    write_atomic(target / "datapackage.json", text.encode("utf-8"))
-    return ExportSummary(target, {name: len(rows) for name, rows in tables.items()})
+    files["datapackage.json"] = text.encode("utf-8")
+    return OpenDataPackage(files, {name: len(rows) for name, rows in tables.items()})

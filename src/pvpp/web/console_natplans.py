@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pvpp import console_plans
-from pvpp.access import READ_NATIONAL, ROLES, may
+from pvpp.access import READ_NATIONAL, roles_with
 from pvpp.console_auth import ConsolePerson
 from pvpp.console_plans import FORM_FIELDS, MeasureForm, Refused
 from pvpp.web.deps import CoordinatorOnly, console_person, lang, root, where
@@ -28,7 +28,7 @@ from pvpp.web.render import page
 router = APIRouter()
 
 #: The roles that read national results (pvpp.access.READ_NATIONAL): every console role.
-READERS = tuple(r for r in ROLES if may(r, READ_NATIONAL))
+READERS = roles_with(READ_NATIONAL)
 Reader = Annotated[ConsolePerson, Depends(console_person(*READERS))]
 
 PLAN = "/console/plans/{round_code}/{direction}"

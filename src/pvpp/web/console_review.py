@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pvpp import console_review
-from pvpp.access import COORDINATOR, REVIEWER
+from pvpp.access import REVIEW, roles_with
 from pvpp.console_auth import ConsolePerson
 from pvpp.filetypes import ascii_name
 from pvpp.portal import NotFound
@@ -31,7 +31,7 @@ from pvpp.web.render import page
 router = APIRouter()
 
 #: The roles that may review (pvpp.access.REVIEW).
-Reviewing = Annotated[ConsolePerson, Depends(console_person(COORDINATOR, REVIEWER))]
+Reviewing = Annotated[ConsolePerson, Depends(console_person(*roles_with(REVIEW)))]
 #: What a decision's form may say about the page it was made on.
 NOTICES = ("accepted", "returned")
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pvpp import console_rounds, launch, round_actions
-from pvpp.access import COORDINATOR, REVIEWER
+from pvpp.access import READ_ROUNDS, roles_with
 from pvpp.console_auth import ConsolePerson
 from pvpp.filetypes import ascii_name
 from pvpp.i18n import t
@@ -29,11 +29,14 @@ from pvpp.web.render import page
 
 router = APIRouter()
 
-#: The coordinator and the reviewer read a round and its progress (READ_ROUNDS).
-RoundReader = Annotated[ConsolePerson, Depends(console_person(COORDINATOR, REVIEWER))]
+#: The roles that read a round and its progress (pvpp.access.READ_ROUNDS: the coordinator
+#: and the reviewer).
+RoundReader = Annotated[ConsolePerson, Depends(console_person(*roles_with(READ_ROUNDS)))]
 Text = Annotated[str, Form()]
 #: What a redirect after an action may say on the round's page.
 DONE = ("created", "launch", "queued", "extend", "remind", "close")
+#: What a redirect after a milestone's change may say on the progress page.
+MILESTONE_DONE = ("milestone", "milestone_unchanged")
 
 
 def _see_other(path: str, **query: str | int) -> RedirectResponse:
@@ -218,13 +221,72 @@ def console_round_progress(request: Request, code: str, person: RoundReader) -> 
     filters = console_rounds.read_filters(request.query_params)
     with app.db.reading() as session:
         view = console_rounds.progress_page(
-            session, code, today=app.clock.today(), filters=filters, lang=lang(request)
-        )
+            session, code, today=app.clock.today(), filters=filters, lang=lang(request),
+            settings=app.settings, person=person,
+        )  # fmt: skip
+    done = request.query_params.get("done", "")
+    measure = request.query_params.get("measure", "")
+    known = {m["measure"] for m in view["view"].milestones}
     return page(
         request, "console/rounds_progress.html.j2", "console.rounds.progress.title",
         title_values={"round": view["round"].code}, status=400 if view["errors"] else 200,
+        done=done if done in MILESTONE_DONE and measure in known else "", done_measure=measure,
         **view,
     )  # fmt: skip
+
+
+# -- a national milestone ----------------------------------------------------------------
+
+
+@router.get("/console/rounds/{code}/milestones/{measure}")
+def console_milestone(
+    request: Request, code: str, measure: str, person: CoordinatorOnly
+) -> Response:
+    """A national milestone's form: its state, due date and note."""
+    app = root(request)
+    with app.db.reading() as session:
+        view = console_rounds.milestone_page(
+            session, code, measure, today=app.clock.today(), lang=lang(request)
+        )
+    return page(
+        request, "console/rounds_milestone.html.j2", "console.rounds.milestone.title",
+        title_values={"round": view["round"].code, "measure": view["milestone"]["measure"]},
+        **view,
+    )  # fmt: skip
+
+
+@router.post("/console/rounds/{code}/milestones/{measure}")
+def console_milestone_save(
+    request: Request, code: str, measure: str, person: CoordinatorOnly, state: Text = "",
+    due: Text = "", note: Text = "",
+) -> Response:  # fmt: skip
+    """Save the milestone's state, due date and note, or the form again with what is wrong
+    beside each field; back to the progress page's milestones."""
+    app = root(request)
+    today = app.clock.today()
+    form, errors = console_rounds.read_milestone_form({"state": state, "due": due, "note": note})
+    changed = None
+    with app.db.unit_of_work() as session:
+        rnd = console_rounds.find_round(session, code)
+        if not errors:
+            changed = console_rounds.save_milestone(
+                session, rnd.code, measure, form, today=today, person=person,
+                ip=where(request)["ip"],
+            )  # fmt: skip
+    if changed is None:
+        with app.db.reading() as session:
+            view = console_rounds.milestone_page(
+                session, rnd.code, measure, today=today, lang=lang(request), form=form,
+                errors=errors,
+            )  # fmt: skip
+        return page(
+            request, "console/rounds_milestone.html.j2", "console.rounds.milestone.title",
+            title_values={"round": rnd.code, "measure": view["milestone"]["measure"]},
+            status=400, **view,
+        )  # fmt: skip
+    done = "milestone" if changed else "milestone_unchanged"
+    url = f"{_round_url(rnd.code)}/progress?{urlencode({'done': done, 'measure': measure})}"
+    return RedirectResponse(url + "#milestones-title", status_code=303)
 
 
 def _download(request: Request, code: str, suffix: str) -> Response:
