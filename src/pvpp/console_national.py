@@ -39,7 +39,7 @@ from sqlmodel import Session
 
 from pvpp.console_rounds import RoundFacts, find_round
 from pvpp.disclosure import enough, published_minimum
-from pvpp.documents.charts import distribution_chart, ink, shade
+from pvpp.documents.charts import distribution_chart
 from pvpp.i18n import t
 from pvpp.national import (
     RV6_ITEMS,
@@ -65,6 +65,9 @@ __all__ = ["LIST_LIMIT", "clear_cache", "national_page", "national_view", "read_
 LIST_LIMIT = 100
 #: The most common gaps shown (the download has every item with a gap).
 GAPS_SHOWN = 10
+#: The steps of a heat map cell's shade (``heat-0`` … ``heat-8`` in the stylesheet: the
+#: page's policy forbids inline styles).
+HEAT_STEPS = 8
 #: The most views kept per process (a few rounds × groups × languages).
 CACHE_SIZE = 32
 
@@ -84,14 +87,15 @@ def read_group(value: str) -> str | None:
     return group or None
 
 
-def _style(value: float | None, max_value: float) -> dict[str, str]:
-    """A heat map cell's inline style: the chart's shade for ``value`` (darker is a higher
-    degree, :func:`pvpp.documents.charts.shade`) and a text colour that keeps its contrast
-    on it; none (white) for no value. The value is printed in the cell too."""
+def heat_class(value: float | None, max_value: float) -> str:
+    """A heat map cell's class: ``heat-k``, the value's step of :data:`HEAT_STEPS` on
+    ``0..max_value`` (darker is a higher degree; the stylesheet gives each step the
+    charts' shade, :func:`pvpp.documents.charts.shade`, and a text colour that keeps its
+    contrast on it); none (white) for no value. The value is printed in the cell too."""
     if value is None:
-        return {"style": ""}
-    fill = shade(value, max_value)
-    return {"style": f"background-color:{fill};color:{ink(fill)}"}
+        return ""
+    step = round(min(max(value, 0.0), max_value) / max_value * HEAT_STEPS)
+    return f"heat-{step}"
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -162,13 +166,13 @@ def national_view(
     group_names = {g.id: g.name.get(lang) for g in policy.institution_groups}
     heat_groups = [
         {**row, "name": group_names.get(row["group"], row["group"]),
-         "cells": [{**c, "published": enough(c["n"]), **_style(c["value"], top)}
+         "cells": [{**c, "published": enough(c["n"]), "shade": heat_class(c["value"], top)}
                    for c in row["cells"]]}
         for row in group_medians(policy, scores, figures.groups, lambda n: True)
     ]  # fmt: skip
     heat_named = [
         {"code": code, "name": names.get(code, ""), "group": figures.groups[code],
-         "cells": [{"value": v, **_style(v, top)}
+         "cells": [{"value": v, "shade": heat_class(v, top)}
                    for v in (r.items[k].score for k in columns)]}
         for code, r in scores.items()
     ]  # fmt: skip

@@ -50,7 +50,7 @@ def test_a_coordinator_reads_the_round_s_national_results_with_names(world: Worl
     assert 'id="distribution-chart-title"' in text  # the inline chart, named
     # Two institutions scored: every figure over them would be withheld when published.
     assert "publicējot netiktu rādīts" in text and '<span class="marker">*</span>' in text
-    assert "background-color:#" in text  # the heat map's shading, with the value printed
+    assert 'class="num heat-' in text  # the heat map's shading, with the value printed
     assert "Novērtēšanas cikls vēl nav slēgts publicēšanai" in text
     # Linked from the round's page and the console's home.
     assert f"/console/rounds/{ROUND}/national" in client.get(f"/console/rounds/{ROUND}").text
@@ -169,3 +169,19 @@ def test_the_page_takes_the_same_statements_for_a_small_and_a_large_round(world:
     assert cold["S"] == cold["L"], cold
     assert kept["S"] == kept["L"], kept
     assert kept["S"] < cold["S"], (kept, cold)
+
+
+def test_the_heat_map_s_shades_are_the_charts_shades() -> None:
+    """Each step's class in the stylesheet has the charts' shade and a readable ink."""
+    from pvpp.documents.charts import ink, shade
+    from pvpp.web.render import static_dir
+
+    css = (static_dir() / "portal.css").read_text(encoding="utf-8")
+    steps = console_national.HEAT_STEPS
+    for k in range(steps + 1):
+        fill = shade(k / steps * 4, 4)
+        rule = f"table.heat td.heat-{k} {{ background-color: {fill}; color: {ink(fill)}; }}"
+        assert rule in css, rule
+    assert console_national.heat_class(None, 4) == ""
+    assert console_national.heat_class(4, 4) == f"heat-{steps}"
+    assert console_national.heat_class(2.1, 4) == "heat-4"
