@@ -72,6 +72,7 @@ HEAT_STEPS = 8
 CACHE_SIZE = 32
 
 _cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+_gates: dict[tuple[Any, ...], threading.Lock] = {}
 _lock = threading.Lock()
 
 
@@ -79,6 +80,7 @@ def clear_cache() -> None:
     """Forget every kept view (the tests' way to count a computed view's statements)."""
     with _lock:
         _cache.clear()
+        _gates.clear()
 
 
 def read_group(value: str) -> str | None:
@@ -257,10 +259,19 @@ def national_page(
     key = (url, rnd.id, (group or "").casefold(), lang, today, fingerprint)
     with _lock:
         view = _cache.get(key)
-    if view is None:
-        view = national_view(session, rnd, today=today, group=group, lang=lang)
-        with _lock:
-            if len(_cache) >= CACHE_SIZE:
-                _cache.clear()
-            _cache[key] = view
+        gate = _gates.setdefault(key, threading.Lock()) if view is None else None
+    if gate is not None:
+        # One request computes a view; others asking for it meanwhile wait for it rather
+        # than each scoring the round again.
+        with gate:
+            with _lock:
+                view = _cache.get(key)
+            if view is None:
+                view = national_view(session, rnd, today=today, group=group, lang=lang)
+                with _lock:
+                    if len(_cache) >= CACHE_SIZE:
+                        _cache.clear()
+                    _cache[key] = view
+                    _gates.pop(key, None)
+    assert view is not None
     return {"round": RoundFacts.of(rnd), "view": view}
