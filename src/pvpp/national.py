@@ -160,7 +160,10 @@ class RoundFigures:
 
     def of_group(self, group: str | None) -> RoundFigures:
         """The same figures over the institutions of table-1 group ``group`` alone (all
-        when None): the answer sets, scores and plans of the others left out."""
+        when None): the answer sets, scores and fixed plan versions of the others left
+        out. Plans that are "the newest" (``plans`` None) stay so, for every institution:
+        :func:`aggregates`' funding is not filtered by group (the console does not show
+        it)."""
         if group is None or self.population is None:
             return self
         kept = {c for c, g in self.groups.items() if g.casefold() == group.casefold()}
