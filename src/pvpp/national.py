@@ -12,21 +12,26 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from pvpp import measures
 from pvpp.disclosure import enough, published_minimum, shown_to
 from pvpp.errors import PvppError
 from pvpp.funding import FundingTotal, funding_totals
-from pvpp.policy import load_policy
+from pvpp.policy import Policy, load_policy
+from pvpp.policy.models import ItemKind
 from pvpp.queries import (
+    ROUND_CLOSE,
     assessed_answer_sets,
     current_answer_sets,
     late_files,
     previous_round,
+    round_assignment_facts,
     round_assignments,
     round_closure,
     round_funding,
@@ -40,7 +45,18 @@ from pvpp.rounds import get_round
 from pvpp.scoring import UNCLEAR, ScoreResult, score_answers
 from pvpp.services import ConformityCount, condition_groups, conformity_by_group, total_counts
 from pvpp.states.assignment import ASSESSED
-from pvpp.store.models import AnswerSet, Assignment, Institution, Plan, Round, RoundSkip, id_of
+from pvpp.store.models import (
+    AnswerSet,
+    Assignment,
+    AuditLog,
+    Institution,
+    MeasureStatus,
+    Plan,
+    Round,
+    RoundSkip,
+    Transition,
+    id_of,
+)
 from pvpp.trends import Assessed, RoundInput, Trend, compare
 
 # RV6: central shared services and digital technologies; RV7: specialised competences.
@@ -90,6 +106,23 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
     return {"round": code, "institutions": rows, "totals": totals, "skipped": skipped}
 
 
+def round_totals(session: Session, rnd: Round) -> dict[str, int]:
+    """The totals of :func:`round_status` alone (assignments per state, sorted by state,
+    then "assigned" and "without assignment"), in two statements and without scoring."""
+    counts = session.exec(
+        select(Assignment.state, func.count())
+        .where(Assignment.round_id == rnd.id)
+        .group_by(col(Assignment.state))
+    ).all()
+    skipped = session.exec(
+        select(func.count()).select_from(RoundSkip).where(RoundSkip.round_id == rnd.id)
+    ).one()
+    totals = {state: int(n) for state, n in sorted(counts)}
+    totals["assigned"] = sum(totals.values())
+    totals["without assignment"] = int(skipped)
+    return totals
+
+
 @dataclass(frozen=True)
 class Population:
     """The answer sets and plan versions a view of a round counts."""
@@ -97,6 +130,9 @@ class Population:
     answer_sets: dict[int, AnswerSet]  # assignment id → answer set
     plans: dict[int, Plan] | None  # assignment id → plan version; None: the newest
     closed_on: date | None  # the round's closure they come from, if any
+    # Assignment id → institution code, for every assignment of the round (filled by
+    # round_figures; a filtered population keeps only those of the filter).
+    assignment_codes: dict[int, str] = field(default_factory=dict)
 
 
 def population(session: Session, rnd: Round, *, publish: bool) -> Population | None:
@@ -109,6 +145,60 @@ def population(session: Session, rnd: Round, *, publish: bool) -> Population | N
     if closure is None:
         return None
     return Population(closure.answer_sets, closure.plans, closure.closed_on)
+
+
+@dataclass(frozen=True)
+class RoundFigures:
+    """A round's population and the scores of each of its institutions, computed once:
+    what :func:`aggregates`, the national report and the console's national page share
+    instead of each scoring the whole round again."""
+
+    round_code: str
+    population: Population | None  # None: a publication of a round not closed
+    scores: dict[str, ScoreResult]  # institution code → scores, by code
+    groups: dict[str, str]  # institution code → its table-1 group, for those scored
+
+    def of_group(self, group: str | None) -> RoundFigures:
+        """The same figures over the institutions of table-1 group ``group`` alone (all
+        when None): the answer sets, scores and fixed plan versions of the others left
+        out. Plans that are "the newest" (``plans`` None) stay so, for every institution:
+        :func:`aggregates`' funding is not filtered by group (the console does not show
+        it)."""
+        if group is None or self.population is None:
+            return self
+        kept = {c for c, g in self.groups.items() if g.casefold() == group.casefold()}
+        pop = self.population
+        chosen = {k: v for k, v in pop.assignment_codes.items() if v in kept}
+        plans = None if pop.plans is None else {
+            k: v for k, v in pop.plans.items() if k in chosen
+        }  # fmt: skip
+        answer_sets = {k: v for k, v in pop.answer_sets.items() if k in chosen}
+        return RoundFigures(
+            self.round_code,
+            Population(answer_sets, plans, pop.closed_on, chosen),
+            {c: r for c, r in self.scores.items() if c in kept},
+            {c: g for c, g in self.groups.items() if c in kept},
+        )
+
+
+def round_figures(session: Session, code: str, *, publish: bool) -> RoundFigures:
+    """The round's population (:func:`population`) and every counted institution's
+    scores: the one scoring pass of a view of the round."""
+    rnd = get_round(session, code)
+    pop = population(session, rnd, publish=publish)
+    if pop is None:
+        return RoundFigures(rnd.code, None, {}, {})
+    policy = load_policy(rnd.policy_version)
+    facts = {a.id: (a.code, a.group_id) for a in round_assignment_facts(session, rnd)}
+    pop = Population(pop.answer_sets, pop.plans, pop.closed_on,
+                     {k: code_ for k, (code_, _) in facts.items()})  # fmt: skip
+    scores = {
+        facts[k][0]: score_answers(policy, a.answers)
+        for k, a in pop.answer_sets.items()
+        if k in facts
+    }
+    groups = {facts[k][0]: facts[k][1] for k in pop.answer_sets if k in facts}
+    return RoundFigures(rnd.code, pop, dict(sorted(scores.items())), groups)
 
 
 def round_scores(
@@ -288,7 +378,9 @@ def unclear_questions(
     return out
 
 
-def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str, Any]:
+def aggregates(
+    session: Session, code: str, *, publish: bool = True, figures: RoundFigures | None = None
+) -> dict[str, Any]:
     """Degree distributions per item, how often each question was found unclear,
     institutions × condition groups, RV6/RV7 needs, services' conformity per condition
     group and the plans' funding per source.
@@ -297,12 +389,15 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
     round is open (``withheld`` "open"), then the round's closure, with every figure over
     too few institutions withheld (``withheld`` "few" for the whole view, or a row's
     ``withheld``); the unsuppressed, current view is for VARAM's internal work only.
+
+    ``figures`` (:func:`round_figures` with the same ``publish``, perhaps of one group)
+    are used instead of scoring the round again.
     """
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
     minimum = published_minimum()
     result: dict[str, Any] = {"round": code, "min_group": minimum, "closed_on": None}
-    pop = population(session, rnd, publish=publish)
+    pop = figures.population if figures else population(session, rnd, publish=publish)
     if pop is None:
         result |= {
             "institutions_scored": None,
@@ -313,7 +408,7 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
         }
         return result
     result["closed_on"] = pop.closed_on.isoformat() if pop.closed_on else None
-    scores = round_scores(session, code, pop.answer_sets)
+    scores = figures.scores if figures else round_scores(session, code, pop.answer_sets)
     n = len(scores)
     suppressed = publish and not enough(n)
     result |= {"institutions_scored": n, "suppressed": suppressed}
@@ -380,6 +475,122 @@ def aggregates(session: Session, code: str, *, publish: bool = True) -> dict[str
         # Named institutions only in the internal view.
         result["institutions_by_condition_group"] = heat
     return result
+
+
+def round_fingerprint(session: Session, rnd: Round) -> tuple[Any, ...]:
+    """What changes whenever a view of the round computed from the store would change, in
+    one statement: the count and newest id of its answer sets, the newest state change,
+    plan version and reported measure status of its assignments, its closure, and the
+    newest change of the registry (an institution's group or name).
+
+    Stored rows of these kinds are only ever added (answers, plans and reports supersede,
+    state changes are :class:`Transition` rows), so a view keyed by this is never stale;
+    a cache of such views (:mod:`pvpp.console_national`) needs no other invalidation."""
+    mine = select(Assignment.id).where(Assignment.round_id == rnd.id)
+
+    def newest(column: Any, of: Any) -> Any:
+        return select(func.max(column)).where(col(of).in_(mine)).scalar_subquery()
+
+    # Seven columns: past what sqlmodel's select is typed for, so SQLAlchemy's own (Core).
+    row = (
+        session.connection()
+        .execute(
+            sa_select(
+                select(func.count(col(AnswerSet.id)))
+                .where(col(AnswerSet.assignment_id).in_(mine))
+                .scalar_subquery(),
+                newest(AnswerSet.id, AnswerSet.assignment_id),
+                newest(Transition.id, Transition.assignment_id),
+                newest(Plan.id, Plan.assignment_id),
+                newest(MeasureStatus.id, MeasureStatus.assignment_id),
+                select(func.max(AuditLog.id))
+                .where(AuditLog.action == ROUND_CLOSE, AuditLog.entity_key == rnd.code)
+                .scalar_subquery(),
+                select(func.max(Institution.updated_at)).scalar_subquery(),
+                select(func.count(col(Institution.id))).scalar_subquery(),
+            )
+        )
+        .one()
+    )
+    return tuple(row)
+
+
+def condition_group_items(policy: Policy) -> list[str]:
+    """The ids of the policy's condition groups (the heat map's columns), in policy order."""
+    return [i.id for i in policy.items if i.kind is ItemKind.CONDITION_GROUP]
+
+
+def item_gaps(policy: Policy, scores: Mapping[str, ScoreResult]) -> list[dict[str, Any]]:
+    """Per item rated by at least one institution: the mean gap to the target, how many
+    institutions have a gap of at least one degree and how many were rated; the largest
+    mean first (the common gaps of a round; the caller applies the disclosure rule to
+    ``rated``)."""
+    out: list[dict[str, Any]] = []
+    for item in policy.items:
+        values = [v for v in (r.items[item.id].gap for r in scores.values()) if v is not None]
+        if values:
+            out.append({
+                "item": item.id,
+                "mean": sum(values) / len(values),
+                "with_gap": sum(1 for v in values if v >= 1),
+                "rated": len(values),
+            })  # fmt: skip
+    out.sort(key=lambda x: -x["mean"])
+    return out
+
+
+def group_medians(
+    policy: Policy,
+    scores: Mapping[str, ScoreResult],
+    groups: Mapping[str, str],
+    shown: Callable[[int], bool],
+) -> list[dict[str, Any]]:
+    """Per table-1 group with a scored institution (in policy order) and per condition
+    group: the median degree of its institutions (``value``), from how many (``n``), and
+    whether ``shown`` withholds it (``withheld``, the value then None). ``groups`` maps an
+    institution code to its table-1 group."""
+    columns = condition_group_items(policy)
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for code in scores:
+        by_group[groups[code]].append(code)
+    rows = []
+    for group in policy.institution_groups:
+        codes = by_group.get(group.id, [])
+        if not codes:
+            continue
+        cells = []
+        for k in columns:
+            values = [v for v in (scores[c].items[k].score for c in codes) if v is not None]
+            withheld = bool(values) and not shown(len(values))
+            value = statistics.median(values) if values and not withheld else None
+            cells.append({"value": value, "withheld": withheld, "n": len(values)})
+        rows.append({"group": group.id, "institutions": len(codes), "cells": cells})
+    return rows
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    """A planned institution of a round and how many of its plan's measures are overdue
+    (:func:`pvpp.measures.is_overdue`: open and past the due date)."""
+
+    code: str
+    name: str
+    group: str
+    late: int
+
+
+def overdue_measures(
+    session: Session, rnd: Round, today: date, plans: Mapping[int, Plan] | None = None
+) -> list[OverdueRow]:
+    """Every planned institution of the round (its newest plan, or ``plans``) with its
+    overdue measures on ``today``, by code: four statements whatever the round's size."""
+    facts = round_measure_facts(session, rnd, plans)
+    return [
+        OverdueRow(a.code, a.name, a.group_id,
+                   sum(1 for f in facts[a.id] if measures.is_overdue(f, today)))
+        for a in round_assignment_facts(session, rnd)
+        if facts.get(a.id)
+    ]  # fmt: skip
 
 
 class TrendError(PvppError):

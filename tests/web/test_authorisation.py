@@ -147,6 +147,12 @@ ROUTES = {
     ("GET", "/console/rounds/{code}/progress.csv"): "rounds",
     ("GET", "/console/rounds/{code}/milestones/{measure}"): "rounds",
     ("POST", "/console/rounds/{code}/milestones/{measure}"): "rounds",
+    # National results of a round (pvpp.web.console_national): every console role reads
+    # them; an unknown round is not found (tests/web/test_console_national.py).
+    ("GET", "/console/national"): "console",
+    ("GET", "/console/rounds/{round_code}/national"): "console",
+    ("GET", "/console/rounds/{round_code}/national.xlsx"): "console",
+    ("GET", "/console/rounds/{round_code}/national.csv"): "console",
 }
 #: The console's roles, and which of them each console page admits (others get 403).
 CONSOLE_ROLES = ("coordinator", "reviewer", "analyst")
@@ -188,6 +194,11 @@ CONSOLE_ACCESS = {
     # page, the coordinator changes it.
     ("GET", "/console/rounds/{code}/milestones/{measure}"): ("coordinator",),
     ("POST", "/console/rounds/{code}/milestones/{measure}"): ("coordinator",),
+    # National results (READ_NATIONAL): every role; names only to ROUND_READERS.
+    ("GET", "/console/national"): CONSOLE_ROLES,
+    ("GET", "/console/rounds/{round_code}/national"): CONSOLE_ROLES,
+    ("GET", "/console/rounds/{round_code}/national.xlsx"): CONSOLE_ROLES,
+    ("GET", "/console/rounds/{round_code}/national.csv"): CONSOLE_ROLES,
 }
 #: What an admitted role gets where it is not 200, with the walk's values and FORM:
 #: - review: round 2026-K1 has no review, so A has nothing to review (its page and a

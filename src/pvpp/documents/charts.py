@@ -1098,14 +1098,16 @@ def distribution_chart(
     width: int = 640,
     title: str | None = None,
     lang: Lang = "lv",
+    label_id: str | None = None,
 ) -> str:
     """How many institutions stand at each degree, one stacked bar per label (component).
 
     Each bar is 100 % of the institutions scored on that row; its segments are the
     degrees from the lowest (left, light) to the highest (right, dark), each printing its
     count when it is wide enough; the row's total is printed on the right. The legend
-    names each degree next to its shade. Raises ValueError for no labels or a row whose
-    counts do not match ``degree_names``.
+    names each degree next to its shade. With ``label_id`` (inline in a web page) the
+    chart is an image named by its title and described by its text. Raises ValueError
+    for no labels or a row whose counts do not match ``degree_names``.
     """
     if not labels:
         raise ValueError("a distribution chart needs at least one label")
@@ -1208,7 +1210,7 @@ def distribution_chart(
         + "; ".join(f"{name} = {c}" for name, c in zip(degree_names, row, strict=True))
         for label, row in zip(labels, counts, strict=True)
     )
-    return _svg(width, height, title, desc, body)
+    return _svg(width, height, title, desc, body, label_id)
 
 
 def heat_map(

@@ -9,23 +9,29 @@ template's words are the catalogue's ``national.*`` (:mod:`pvpp.i18n`).
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
 
-from pvpp import measures
 from pvpp.disclosure import enough
 from pvpp.documents.charts import Series, bar_chart, distribution_chart, heat_map, svg_uri
 from pvpp.documents.render import render_pdf
 from pvpp.funding import NO_SOURCE, SEVERAL, TOTAL
 from pvpp.i18n import number, t
-from pvpp.national import aggregates, population, round_scores, round_status, round_trend
+from pvpp.national import (
+    aggregates,
+    group_medians,
+    item_gaps,
+    overdue_measures,
+    round_figures,
+    round_totals,
+    round_trend,
+)
 from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import ItemKind, Lang
-from pvpp.queries import previous_round, round_assignments, round_measure_facts
+from pvpp.queries import previous_round
 from pvpp.rounds import get_round
 from pvpp.states.assignment import ASSESSED, NOT_STARTED
 from pvpp.store.models import Institution, Round
@@ -47,21 +53,20 @@ def national_context(
     rnd = get_round(session, round_code)
     policy = load_policy(rnd.policy_version)
     g = lang
-    status = round_status(session, round_code)
-    view = aggregates(session, round_code, publish=not internal)
-    pop = population(session, rnd, publish=not internal)
-    scores = round_scores(session, round_code, pop.answer_sets) if pop else {}
+    # One scoring pass for the whole report (the aggregates take the same figures).
+    figures = round_figures(session, round_code, publish=not internal)
+    view = aggregates(session, round_code, publish=not internal, figures=figures)
+    scores = figures.scores
 
     def shown(contributors: int) -> bool:
         return internal or enough(contributors)
 
-    totals = status["totals"]
+    totals = round_totals(session, rnd)
     assigned = totals.get("assigned", 0)
     states = {k: v for k, v in totals.items() if k not in ("assigned", "without assignment")}
     submitted = sum(v for k, v in states.items() if k not in NOT_STARTED)
     accepted = sum(v for k, v in states.items() if k in ASSESSED)
 
-    institutions = {i.code: i for i in session.exec(select(Institution)).all()}
     distribution: list[dict[str, Any]] = []
     for c in policy.components:
         counts = Counter(
@@ -76,33 +81,20 @@ def national_context(
         )
 
     groups = [i for i in policy.items if i.kind is ItemKind.CONDITION_GROUP]
-    by_group: dict[str, list[str]] = defaultdict(list)
-    for code in scores:
-        by_group[institutions[code].group_id].append(code)
-    heat_rows: list[dict[str, Any]] = []
-    for group in policy.institution_groups:
-        codes = by_group.get(group.id, [])
-        if not codes:
-            continue
-        cells = []
-        for k in groups:
-            values = [v for v in (scores[c].items[k.id].score for c in codes) if v is not None]
-            withheld = bool(values) and not shown(len(values))
-            value = statistics.median(values) if values and not withheld else None
-            cells.append({"value": value, "withheld": withheld})
-        heat_rows.append(
-            {
-                "group": group.id,
-                "label": f"{group.id} {group.name.get(g)} ({len(codes)})",
-                "institutions": len(codes),
-                "cells": cells,
-            }
-        )
+    group_names = {group.id: group.name.get(g) for group in policy.institution_groups}
+    heat_rows: list[dict[str, Any]] = [
+        {
+            **row,
+            "label": f"{row['group']} {group_names[row['group']]} ({row['institutions']})",
+        }
+        for row in group_medians(policy, scores, figures.groups, shown)
+    ]
     named_rows: list[dict[str, Any]] = []
     if internal:
+        names = dict(session.exec(select(Institution.code, Institution.name)).all())
         for code, r in sorted(scores.items()):
             cells = [{"value": r.items[k.id].score, "withheld": False} for k in groups]
-            named_rows.append({"label": f"{code} {institutions[code].name}", "cells": cells})
+            named_rows.append({"label": f"{code} {names[code]}", "cells": cells})
     # What the disclosure rule withheld, said in words: which institution groups and how
     # many institutions they hold.
     withheld_rows = [row for row in heat_rows if any(c["withheld"] for c in row["cells"])]
@@ -138,17 +130,11 @@ def national_context(
         if named_rows:
             charts["heat_named"] = heat_svg(named_rows, "")
 
-    gaps: list[dict[str, Any]] = []
-    for item in policy.items:
-        values = [v for v in (r.items[item.id].gap for r in scores.values()) if v is not None]
-        if values and shown(len(values)):
-            gaps.append({
-                "item": f"{item.id} {item.name.get(g)}",
-                "mean": sum(values) / len(values),
-                "with_gap": sum(1 for v in values if v >= 1),
-                "rated": len(values),
-            })  # fmt: skip
-    gaps.sort(key=lambda x: -x["mean"])
+    gaps = [
+        {**x, "item": f"{x['item']} {policy.item(x['item']).name.get(g)}"}
+        for x in item_gaps(policy, scores)
+        if shown(x["rated"])
+    ]
 
     # How often each question was answered "Jautājums nav saprotams" (a non-scoring
     # answer): the questions someone found unclear, most often first; the questions whose
@@ -206,22 +192,16 @@ def national_context(
 
     # Overdue by the one rule every reader of a plan uses: open (not done or dropped, by
     # the plan or by the team's status sheet) and past its due date.
-    overdue: list[dict[str, Any]] = []
-    facts = round_measure_facts(session, rnd)
-    for a, inst in round_assignments(session, rnd):
-        late = sum(1 for f in facts.get(a.id or 0, []) if measures.is_overdue(f, today))
-        if late:
-            overdue.append(
-                {
-                    "label": inst.code if internal else None,
-                    "group": inst.group_id,
-                    "late": late,
-                }
-            )
+    planned = overdue_measures(session, rnd, today)
+    overdue: list[dict[str, Any]] = [
+        {"label": o.code if internal else None, "group": o.group, "late": o.late}
+        for o in planned
+        if o.late
+    ]
     overdue_total = sum(o["late"] for o in overdue)
     # The round's progress is shown as it stands, over the planned institutions: only
     # with enough of them, like any figure over institutions.
-    overdue_withheld = not shown(sum(1 for f in facts.values() if f))
+    overdue_withheld = not shown(len(planned))
 
     return {
         "lang": lang,

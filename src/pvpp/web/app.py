@@ -39,6 +39,7 @@ from pvpp.drafts import PENDING_HOURS
 from pvpp.i18n import LANGS
 from pvpp.sessions import new_secret
 from pvpp.web import (
+    console_national,
     console_natplans,
     console_oidc,
     console_pages,
@@ -181,6 +182,7 @@ def create_app(app: App) -> FastAPI:
         *console_review.router.routes,
         *console_natplans.router.routes,
         *console_rounds.router.routes,
+        *console_national.router.routes,
     ]:
         assert isinstance(route, APIRoute)
         web.add_api_route(route.path, route.endpoint, methods=sorted(route.methods or ()),
