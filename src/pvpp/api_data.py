@@ -28,13 +28,14 @@ from pvpp import measures
 from pvpp.errors import PvppError
 from pvpp.plans import Context, PlanError, scores_for
 from pvpp.queries import (
-    ROUND_CLOSE,
     assignment_state_counts,
+    closing_days,
     latest_plan,
     latest_plans,
     measure_facts,
     round_by_code,
     round_measure_facts,
+    round_state_counts,
 )
 from pvpp.scoring import ScoreResult
 from pvpp.states.assignment import ORDER, AssignmentState
@@ -42,7 +43,6 @@ from pvpp.states.plan_measure import MeasureState
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
-    AuditLog,
     Institution,
     Plan,
     Round,
@@ -79,20 +79,6 @@ class ApiBadRequest(PvppError):
     code = "invalid_parameter"
 
 
-def _closed_on(session: Session) -> dict[str, date]:
-    """Round code → the day it was closed (its first ``round.close`` entry), one
-    statement."""
-    out: dict[str, date] = {}
-    for key, detail in session.exec(
-        select(AuditLog.entity_key, AuditLog.detail)
-        .where(AuditLog.action == ROUND_CLOSE, AuditLog.entity == "round")
-        .order_by(col(AuditLog.id))
-    ).all():
-        if key not in out and isinstance(detail, dict) and "closed_on" in detail:
-            out[key] = date.fromisoformat(str(detail["closed_on"]))
-    return out
-
-
 def _round_view(rnd: Round, counts: dict[str, int], closed: date | None) -> dict[str, Any]:
     return {
         "code": rnd.code,
@@ -111,7 +97,7 @@ def rounds(session: Session) -> list[dict[str, Any]]:
     """Every round, newest first, with how many of its assignments are in each state: three
     statements whatever the number of rounds."""
     counts = assignment_state_counts(session)
-    closed = _closed_on(session)
+    closed = closing_days(session)
     found = session.exec(
         select(Round).order_by(col(Round.opens_on).desc(), col(Round.code).desc())
     ).all()
@@ -128,14 +114,8 @@ def _round(session: Session, code: str) -> Round:
 def round_one(session: Session, code: str) -> dict[str, Any]:
     """One round with its counts per state."""
     rnd = _round(session, code)
-    counts = dict(
-        session.exec(
-            select(Assignment.state, func.count())
-            .where(Assignment.round_id == rnd.id)
-            .group_by(col(Assignment.state))
-        ).all()
-    )
-    return _round_view(rnd, {k: int(v) for k, v in counts.items()}, _closed_on(session).get(code))
+    closed = closing_days(session, [rnd.code]).get(rnd.code)
+    return _round_view(rnd, round_state_counts(session, rnd), closed)
 
 
 def _states(states: Collection[str]) -> list[str]:
