@@ -5,20 +5,24 @@ description and an example of every field (they make the OpenAPI document,
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Assignment",
     "AssignmentDetail",
+    "AssignmentPage",
     "ComponentScore",
     "ErrorBody",
     "ErrorDetail",
     "Institution",
     "ItemScore",
     "MeasureCounts",
+    "PlanPage",
     "PlanSummary",
     "Round",
+    "RoundPage",
     "Scores",
     "StateChange",
     "TokenInfo",
@@ -36,7 +40,8 @@ class ErrorDetail(_Model):
     code: str = Field(
         description="What went wrong, for programs: missing_token, invalid_token, "
         "forbidden, rate_limited, not_found, round_not_found, assignment_not_found, "
-        "no_accepted_answers, no_plan, invalid_parameter, method_not_allowed, internal_error",
+        "no_accepted_answers, no_plan, no_earlier_round, invalid_parameter, "
+        "method_not_allowed, internal_error",
         examples=["assignment_not_found"],
     )
     message: str = Field(
@@ -225,3 +230,41 @@ class PlanSummary(_Model):
     approved_at: datetime | None = Field(description="When the head approved it",
                                          examples=["2026-04-09T12:30:00Z"])  # fmt: skip
     measures: MeasureCounts = Field(description="Its measures, counted by their state")
+
+
+def _next() -> Any:
+    return Field(
+        description="The URL of the next page (the same filters and limit, and a cursor), "
+        "or null on the last page",
+        examples=["https://pvpp.varam.gov.lv/api/v1/rounds/2026-K1/assignments?limit=2"
+                  "&cursor=WyJWSUQiXQ"],
+    )  # fmt: skip
+
+
+def _limit() -> Any:
+    return Field(description="The most rows a page holds (the limit asked, or 100)",
+                 examples=[100])  # fmt: skip
+
+
+class RoundPage(_Model):
+    """A page of rounds, newest first."""
+
+    items: list[Round] = Field(description="The rounds of this page")
+    limit: int = _limit()
+    next: str | None = _next()
+
+
+class AssignmentPage(_Model):
+    """A page of a round's assignments, by institution code."""
+
+    items: list[Assignment] = Field(description="The assignments of this page")
+    limit: int = _limit()
+    next: str | None = _next()
+
+
+class PlanPage(_Model):
+    """A page of a round's plan summaries, by institution code."""
+
+    items: list[PlanSummary] = Field(description="The plan summaries of this page")
+    limit: int = _limit()
+    next: str | None = _next()
