@@ -27,19 +27,25 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from pvpp import measures
+from pvpp import measures, national
 from pvpp.errors import PvppError
+from pvpp.exports import open_data
 from pvpp.plans import Context, PlanError, scores_for
+from pvpp.policy import load_policy
+from pvpp.policy.models import Lang
 from pvpp.queries import (
     assignment_state_counts,
     closing_days,
     latest_plan,
     latest_plans,
     measure_facts,
+    previous_round,
     round_by_code,
     round_measure_facts,
     round_state_counts,
+    rounds_by_codes,
 )
+from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import ScoreResult
 from pvpp.states.assignment import ORDER, AssignmentState
 from pvpp.states.plan_measure import MeasureState
@@ -62,9 +68,11 @@ __all__ = [
     "assignment",
     "assignment_plan",
     "assignment_scores",
+    "round_aggregates",
     "round_assignments",
     "round_one",
     "round_plans",
+    "round_trend",
     "rounds",
 ]
 
@@ -400,3 +408,87 @@ def round_plans(
     facts = round_measure_facts(session, rnd, mine)
     rows = [_plan_view(a, i, mine[id_of(a)], facts.get(id_of(a), []), today) for a, i in found]
     return Page(rows, next_cursor)
+
+
+# -- national figures -------------------------------------------------------------------
+
+
+def _form(internal: bool) -> str:
+    return "internal" if internal else "published"
+
+
+def round_aggregates(session: Session, code: str, *, internal: bool, lang: Lang) -> dict[str, Any]:
+    """The aggregates of round ``code`` as the tables of its open data
+    (:func:`pvpp.exports.open_data.tables`, item and group names in ``lang``): published
+    (the round's closure, every figure over too few institutions withheld; nothing while
+    the round is open or too few are scored, ``withheld`` "open" or "few"), or
+    ``internal`` (the current answers, nothing withheld, and each institution's score per
+    condition group) for the roles that read institutions' own data."""
+    rnd = _round(session, code)
+    view = national.aggregates(session, code, publish=not internal)
+    out: dict[str, Any] = {
+        "round": rnd.code,
+        "form": _form(internal),
+        "closed_on": view["closed_on"],
+        "withheld": view["withheld"],
+        "note": view.get("note"),
+        "institutions_scored": view["institutions_scored"],
+        "min_institutions": view["min_group"],
+        "tables": None,
+        "tables_withheld": [],
+        "institutions_by_condition_group": view.get("institutions_by_condition_group"),
+    }
+    if view["withheld"] is None:
+        policy = load_policy(rnd.policy_version)
+        spec = load_questionnaire(rnd.questionnaire_version)
+        tables, withheld = open_data.tables(view, policy, spec, lang)
+        out["tables"], out["tables_withheld"] = tables, sorted(withheld)
+    return out
+
+
+def round_trend(
+    session: Session, code: str, *, earlier: Collection[str] = (), internal: bool
+) -> dict[str, Any]:
+    """Round ``code`` compared with the rounds ``earlier`` (none: the round opened before
+    it) by :func:`pvpp.national.round_trend`: published (each round's closure, figures
+    over too few withheld, nothing while a round compared is open, the jump warning
+    counted) or ``internal`` (current answers; the institutions' positions in their group
+    and their jumps named)."""
+    rnd = _round(session, code)
+    found = rounds_by_codes(session, earlier)
+    unknown = [c for c in earlier if c not in found]
+    if unknown:
+        raise ApiNotFound("round_not_found", f"there is no round {unknown[0]!r}")
+    if not earlier and previous_round(session, rnd) is None:
+        raise ApiNotFound(
+            "no_earlier_round",
+            f"round {code} has no round opened before it: name one to compare with (earlier=…)",
+        )
+    view = national.round_trend(session, [*earlier, rnd.code], publish=not internal)
+    out: dict[str, Any] = {
+        "round": rnd.code,
+        "rounds": list(view.rounds),
+        "form": _form(internal),
+        "withheld": view.withheld,
+        "open_round": view.open_round,
+        "trend": None,
+    }
+    tr = view.trend
+    if tr is None:
+        return out
+    whole = tr.to_dict()
+    out["trend"] = {
+        "same_questions": tr.same_questions,
+        "degrees": list(tr.degrees),
+        "min_group": tr.min_group,
+        "shared": whole["shared"],
+        "items": whole["items"],
+        "components": whole["components"],
+        "groups": whole["groups"],
+        "plans": whole["plans"],
+        "jump_institutions": tr.jump_count,
+        # Per institution: internal only (docs/disclosure.md).
+        "positions": whole["positions"] if internal else None,
+        "jumps": whole["jumps"] if internal else None,
+    }
+    return out

@@ -5,9 +5,11 @@ document, and a round's lists in a constant number of statements."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +22,12 @@ from pvpp import measures
 from pvpp.accounts import set_disabled
 from pvpp.api_data import round_assignments, round_plans
 from pvpp.app import App
+from pvpp.clock import FixedClock
+from pvpp.exports.open_data import TABLES, export_open_data
+from pvpp.national import round_trend
 from pvpp.plans import context, latest_plan, scores_for
 from pvpp.queries import measure_facts
+from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.store.files import store_file
 from pvpp.store.models import (
     ApiToken,
@@ -36,6 +42,8 @@ from pvpp.throttle import Limit
 from pvpp.token_rules import digest
 from pvpp.web import create_app
 from pvpp.web.api import Limiter
+from tests.conftest import make_root
+from tests.rounds import close, run_round
 from tests.store.test_queries import _round_of
 from tests.web.api_tokens import api_token, bearer
 from tests.web.conftest import (
@@ -46,6 +54,7 @@ from tests.web.conftest import (
     World,
     assignment_id,
     open_second_round,
+    web_settings,
 )
 from tests.web.consoles import ACCOUNTS, console_sign_in
 
@@ -409,6 +418,7 @@ PATHS = {
     "/rounds/{round_code}/assignments/{assignment_id}",
     "/rounds/{round_code}/assignments/{assignment_id}/scores",
     "/rounds/{round_code}/assignments/{assignment_id}/plan", "/rounds/{round_code}/plans",
+    "/rounds/{round_code}/aggregates", "/rounds/{round_code}/trend",
 }  # fmt: skip
 
 
@@ -440,7 +450,8 @@ def test_the_openapi_document_is_valid_and_describes_every_route(world: World) -
             continue
         for field, spec in schema["properties"].items():
             assert spec.get("description"), (name, field)
-            nested = "$ref" in spec or ("items" in spec and "$ref" in spec["items"])
+            options = [spec, spec.get("items", {}), *spec.get("anyOf", [])]
+            nested = any("$ref" in o or "$ref" in o.get("items", {}) for o in options)
             assert nested or "examples" in spec, (name, field)
     assert schemas["Round"]["properties"]["states"]["examples"][0]["plan_sent"] == 50
 
@@ -575,3 +586,99 @@ def test_a_limit_or_cursor_the_api_cannot_use_is_422_with_what_to_do(world: Worl
     rounds_cursor = _get(world, "/rounds?limit=1", token).json()["next"].split("cursor=")[1]
     _error(_get(world, f"/rounds/{ROUND}/assignments?cursor={rounds_cursor}", token), 422,
            "invalid_parameter")  # fmt: skip
+
+
+# -- national figures -----------------------------------------------------------------------
+
+FIVE = [("VID", "VID"), ("UR", "UR"), ("VZD", "VZD"), ("LAD", "LAD"), ("RIGA", "RIGA")]
+K2 = "2026-K2"
+
+
+@pytest.fixture
+def closed(tmp_path: Path, spec: QuestionnaireSpec) -> Iterator[World]:
+    """Rounds 2026-K1 and 2026-K2 of five institutions, both closed; the server's day is
+    2 July 2026."""
+    clock = FixedClock(date(2026, 7, 2))
+    root = make_root(web_settings(tmp_path), clock)
+    root.db.upgrade()
+    try:
+        run_round(root, spec, tmp_path / "k1", FIVE, plans=True)
+        close(root)
+        run_round(root, spec, tmp_path / "k2", FIVE, round_code=K2, plans=True,
+                  opens_on=date(2026, 4, 5), due_on=date(2026, 6, 30))  # fmt: skip
+        close(root, K2, today=date(2026, 7, 1))
+        client = TestClient(create_app(root), base_url=PUBLIC)
+        with client:
+            yield World(root, clock, client)
+    finally:
+        root.close()
+
+
+def test_the_aggregates_are_the_open_data_s_figures_and_the_trend_compares_closures(
+    closed: World, tmp_path: Path
+) -> None:
+    world = closed
+    analyst, reviewer = api_token(world, "analyst"), api_token(world, "reviewer")
+    got = _get(world, f"/rounds/{ROUND}/aggregates", analyst).json()
+    assert got["form"] == "published" and got["withheld"] is None
+    assert got["closed_on"] == "2026-04-01" and got["institutions_scored"] == 5
+    assert got["min_institutions"] == 4 and got["institutions_by_condition_group"] is None
+    # The very rows of the open data's JSON files, table by table.
+    with world.root.db.reading() as s:
+        export_open_data(s, ROUND, tmp_path / "open", generated_at=world.clock.now())
+    for name in TABLES:
+        published = json.loads((tmp_path / "open" / f"{name}.json").read_text("utf-8"))
+        assert got["tables"][name] == published, name
+    assert got["tables"]["needs"] and got["tables_withheld"] == []
+    text = _get(world, f"/rounds/{ROUND}/aggregates", analyst).text
+    assert not [code for code in ("VID", "VZD", "RIGA") if code in text]
+    english = _get(world, f"/rounds/{ROUND}/aggregates?lang=en", analyst).json()
+    assert (
+        english["tables"]["degree_distribution"][0]["item_name"]
+        != (got["tables"]["degree_distribution"][0]["item_name"])
+    )
+    # The internal form: for the roles that read institutions' own data, not the analyst.
+    _error(_get(world, f"/rounds/{ROUND}/aggregates?form=internal", analyst), 403, "forbidden")
+    internal = _get(world, f"/rounds/{ROUND}/aggregates?form=internal", reviewer).json()
+    assert internal["form"] == "internal" and internal["closed_on"] is None
+    assert set(internal["institutions_by_condition_group"]) == {c for c, _ in FIVE}
+    _error(_get(world, f"/rounds/{ROUND}/aggregates?form=raw", reviewer), 422,
+           "invalid_parameter")  # fmt: skip
+
+    # The trend: K2 with the round before it, each round's closure.
+    trend = _get(world, f"/rounds/{K2}/trend", analyst).json()
+    assert trend["rounds"] == [ROUND, K2] and trend["withheld"] is None
+    figures = trend["trend"]
+    assert figures["positions"] is None and figures["jumps"] is None  # nobody named
+    assert isinstance(figures["jump_institutions"], int)
+    with world.root.db.reading() as s:
+        expected = round_trend(s, [ROUND, K2], publish=True).trend
+    assert expected is not None
+    as_json = json.loads(json.dumps(expected.to_dict()))
+    assert figures["components"] == as_json["components"]
+    assert figures["items"] == as_json["items"] and figures["groups"] == as_json["groups"]
+    assert [p["round"] for p in figures["plans"]] == [ROUND, K2]
+    assert _get(world, f"/rounds/{K2}/trend?earlier={ROUND}", analyst).json() == trend
+    _error(_get(world, f"/rounds/{K2}/trend?form=internal", analyst), 403, "forbidden")
+    inside = _get(world, f"/rounds/{K2}/trend?form=internal", reviewer).json()["trend"]
+    assert sorted(p["institution"] for p in inside["positions"]) == sorted(c for c, _ in FIVE)
+    assert isinstance(inside["jumps"], list)
+    _error(_get(world, f"/rounds/{ROUND}/trend", analyst), 404, "no_earlier_round")
+    _error(_get(world, f"/rounds/{K2}/trend?earlier=NOPE", analyst), 404, "round_not_found")
+    _error(_get(world, "/rounds/NOPE/trend", analyst), 404, "round_not_found")
+    _error(_get(world, "/rounds/NOPE/aggregates", analyst), 404, "round_not_found")
+
+
+def test_an_open_round_publishes_no_aggregates_and_no_trend(world: World, spec: Any) -> None:
+    open_second_round(world, spec.id)
+    analyst, coordinator = api_token(world, "analyst"), api_token(world, "coordinator")
+    got = _get(world, f"/rounds/{ROUND}/aggregates", analyst).json()
+    assert got["withheld"] == "open" and got["tables"] is None and got["closed_on"] is None
+    assert "not closed" in got["note"]
+    trend = _get(world, f"/rounds/{K2}/trend", analyst).json()
+    assert trend["withheld"] == "open" and trend["open_round"] == ROUND
+    assert trend["trend"] is None
+    # The internal form reads the current answers of an open round (two scored: VID, LAD).
+    internal = _get(world, f"/rounds/{ROUND}/aggregates?form=internal", coordinator).json()
+    assert internal["withheld"] is None and internal["institutions_scored"] == 2
+    assert set(internal["institutions_by_condition_group"]) == {A, B}

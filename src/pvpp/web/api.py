@@ -18,8 +18,10 @@ pages must not share with it:
 What a token may read follows its scope, a console role with the capabilities of
 :mod:`pvpp.access`, as on the console's pages: ``read_national`` (every role, the analyst
 included) reads rounds and their counts per state, the same national figures the console's
-home shows; ``read_rounds`` (coordinator, reviewer) reads what is about one institution:
-assignments, scores, plans. A token without the capability gets 403.
+home shows, and the published aggregates and trend (the figures the open data publishes,
+by the disclosure rule); ``read_rounds`` (coordinator, reviewer) reads what is about one
+institution: assignments, scores, plans, and the internal form of the aggregates and the
+trend. A token without the capability gets 403.
 
 Each client (its address, :func:`pvpp.throttle.client_key`) may make
 :attr:`pvpp.settings.Settings.api_client_requests_per_minute` requests, tokens or not, and
@@ -40,7 +42,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Hashable
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query
 from fastapi.exceptions import RequestValidationError
@@ -195,7 +197,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": m.ErrorBody, "description": "No such round or assignment (an assignment "
-          "of another round is not found either)"},
+          "of another round is not found either), or nothing to compare a round with"},
 }  # fmt: skip
 _BAD: dict[int | str, dict[str, Any]] = {
     422: {
@@ -247,6 +249,37 @@ def _page(request: Request, page: Page, limit: int) -> dict[str, Any]:
     URL with the next page's cursor: the same filters and limit)."""
     after = None if page.next is None else str(request.url.include_query_params(cursor=page.next))
     return {"items": page.rows, "limit": limit, "next": after}
+
+
+FormParam = Annotated[
+    Literal["published", "internal"],
+    Query(description="published (the default, every role): the round's closure, figures "
+          "over too few institutions withheld, as the open data; internal (read_rounds): "
+          "the current answers, nothing withheld, institutions named",
+          examples=["published"]),
+]  # fmt: skip
+LangParam = Annotated[
+    Literal["lv", "en"],
+    Query(description="The language of the names and questions in the rows",
+          examples=["en"]),
+]  # fmt: skip
+EarlierParam = Annotated[
+    list[str] | None,
+    Query(description="Rounds to compare with (repeat for several); none: the round opened "
+          "before it", examples=["2026-K1"]),
+]  # fmt: skip
+
+
+def _internal(caller: ApiCaller, form: str) -> bool:
+    """Whether the internal form is asked; 403 for a token that may not read it (it is
+    about each institution, as the assignments are)."""
+    if form == "internal" and not caller.may(READ_ROUNDS):
+        raise ApiError(
+            403, "forbidden",
+            f"a token of role {caller.role} may read the published form only (the internal "
+            f"one needs {READ_ROUNDS})",
+        )  # fmt: skip
+    return form == "internal"
 
 
 def _today(request: Request) -> date:
@@ -350,6 +383,35 @@ def api_plans(
     return _page(request, page, limit)
 
 
+@_get("/rounds/{round_code}/aggregates", response_model=m.Aggregates,
+            responses={**_ERRORS, **_NOT_FOUND, **_BAD}, tags=["national"],
+            summary="The national aggregates of a round")  # fmt: skip
+def api_aggregates(
+    request: Request, round_code: str, caller: National, form: FormParam = "published",
+    lang: LangParam = "lv",
+) -> dict[str, Any]:  # fmt: skip
+    """The round's aggregates as the tables of its open data: published (the figures
+    `pvpp export open-data` publishes; nothing until the round is closed) or internal."""
+    internal = _internal(caller, form)
+    with _root(request).db.reading() as session:
+        return api_data.round_aggregates(session, round_code, internal=internal, lang=lang)
+
+
+@_get("/rounds/{round_code}/trend", response_model=m.Trend,
+            responses={**_ERRORS, **_NOT_FOUND, **_BAD}, tags=["national"],
+            summary="A round compared with earlier rounds")  # fmt: skip
+def api_trend(
+    request: Request, round_code: str, caller: National, earlier: EarlierParam = None,
+    form: FormParam = "published",
+) -> dict[str, Any]:  # fmt: skip
+    """Medians and quartiles per item, component and institution group across rounds,
+    plan measures done, the jump warning: published (each round's closure) or internal."""
+    internal = _internal(caller, form)
+    with _root(request).db.reading() as session:
+        return api_data.round_trend(session, round_code, earlier=earlier or (),
+                                    internal=internal)  # fmt: skip
+
+
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     body = m.ErrorBody(error=m.ErrorDetail(code=code, message=message))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
@@ -409,7 +471,8 @@ def create_api(app: App) -> FastAPI:
     api = FastAPI(
         title="PVPP2027 API",
         version=VERSION,
-        summary="Read-only: rounds, assignments and their states, scores, plan summaries",
+        summary="Read-only: rounds, assignments and their states, scores, plan summaries, "
+        "national aggregates and trends",
         description="Authorise with `Authorization: Bearer <token>` (a token made with "
         "`pvpp user token add`). See docs/api.md for examples.",
         openapi_url="/openapi.json",
