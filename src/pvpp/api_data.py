@@ -1,14 +1,18 @@
 """What the read-only API (``/api/v1``, docs/api.md) answers, as plain data: rounds, the
 assignments of a round and their states, the scores of an assignment and its plan's
-summary. The routes (:mod:`pvpp.web.api`) check the caller's token and capability, call one
-of these and return what it gives as their response model.
+summary, a round's national aggregates and its trend across rounds. Lists come a page at
+a time (:class:`Page`: ``limit`` rows after a cursor, the key of the last row read).
+The routes (:mod:`pvpp.web.api`) check the caller's token and capability, call one of
+these and return what it gives as their response model.
 
 The data come from the services the console's pages use: the state counts of
 :func:`pvpp.queries.assignment_state_counts`, the scores of :func:`pvpp.plans.scores_for`
 (the current accepted answers only: a submission waiting for review is not scored), the
 measures' rules of :mod:`pvpp.measures` (open, done, dropped, overdue on the root's
-"today"). A list over a round is read in a constant number of statements, whatever the
-number of its institutions (``tests/web/test_api.py`` counts them).
+"today"), and the national figures of :mod:`pvpp.national` as the open data's tables
+(:func:`pvpp.exports.open_data.tables`). A page of a list over a round is read in a
+constant number of statements, whatever the number of its institutions
+(``tests/web/test_api.py`` counts them).
 
 An assignment is asked for under its round (``/rounds/{code}/assignments/{id}``): the id of
 an assignment of another round, like one that does not exist, is :class:`ApiNotFound`.
