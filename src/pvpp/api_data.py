@@ -1,14 +1,18 @@
 """What the read-only API (``/api/v1``, docs/api.md) answers, as plain data: rounds, the
 assignments of a round and their states, the scores of an assignment and its plan's
-summary. The routes (:mod:`pvpp.web.api`) check the caller's token and capability, call one
-of these and return what it gives as their response model.
+summary, a round's national aggregates and its trend across rounds. Lists come a page at
+a time (:class:`Page`: ``limit`` rows after a cursor, the key of the last row read).
+The routes (:mod:`pvpp.web.api`) check the caller's token and capability, call one of
+these and return what it gives as their response model.
 
 The data come from the services the console's pages use: the state counts of
 :func:`pvpp.queries.assignment_state_counts`, the scores of :func:`pvpp.plans.scores_for`
 (the current accepted answers only: a submission waiting for review is not scored), the
 measures' rules of :mod:`pvpp.measures` (open, done, dropped, overdue on the root's
-"today"). A list over a round is read in a constant number of statements, whatever the
-number of its institutions (``tests/web/test_api.py`` counts them).
+"today"), and the national figures of :mod:`pvpp.national` as the open data's tables
+(:func:`pvpp.exports.open_data.tables`). A page of a list over a round is read in a
+constant number of statements, whatever the number of its institutions
+(``tests/web/test_api.py`` counts them).
 
 An assignment is asked for under its round (``/rounds/{code}/assignments/{id}``): the id of
 an assignment of another round, like one that does not exist, is :class:`ApiNotFound`.
@@ -16,33 +20,42 @@ an assignment of another round, like one that does not exist, is :class:`ApiNotF
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Collection
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from pvpp import measures
+from pvpp import measures, national
 from pvpp.errors import PvppError
+from pvpp.exports import open_data
 from pvpp.plans import Context, PlanError, scores_for
+from pvpp.policy import load_policy
+from pvpp.policy.models import Lang
 from pvpp.queries import (
-    ROUND_CLOSE,
     assignment_state_counts,
+    closing_days,
     latest_plan,
     latest_plans,
     measure_facts,
+    previous_round,
     round_by_code,
     round_measure_facts,
+    round_state_counts,
+    rounds_by_codes,
 )
+from pvpp.questionnaire import load_questionnaire
 from pvpp.scoring import ScoreResult
 from pvpp.states.assignment import ORDER, AssignmentState
 from pvpp.states.plan_measure import MeasureState
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
-    AuditLog,
     Institution,
     Plan,
     Round,
@@ -51,14 +64,19 @@ from pvpp.store.models import (
 )
 
 __all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
     "ApiBadRequest",
     "ApiNotFound",
+    "Page",
     "assignment",
     "assignment_plan",
     "assignment_scores",
+    "round_aggregates",
     "round_assignments",
     "round_one",
     "round_plans",
+    "round_trend",
     "rounds",
 ]
 
@@ -74,23 +92,57 @@ class ApiNotFound(PvppError):
 
 
 class ApiBadRequest(PvppError):
-    """A filter that cannot match (an unknown state)."""
+    """A parameter the API cannot use (an unknown state, a cursor it did not give)."""
 
     code = "invalid_parameter"
 
 
-def _closed_on(session: Session) -> dict[str, date]:
-    """Round code → the day it was closed (its first ``round.close`` entry), one
-    statement."""
-    out: dict[str, date] = {}
-    for key, detail in session.exec(
-        select(AuditLog.entity_key, AuditLog.detail)
-        .where(AuditLog.action == ROUND_CLOSE, AuditLog.entity == "round")
-        .order_by(col(AuditLog.id))
-    ).all():
-        if key not in out and isinstance(detail, dict) and "closed_on" in detail:
-            out[key] = date.fromisoformat(str(detail["closed_on"]))
-    return out
+#: How many rows a list answers when no ``limit`` is asked, and the most it answers.
+DEFAULT_LIMIT, MAX_LIMIT = 100, 500
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows and the cursor of the page after it (None: the last)."""
+
+    rows: list[dict[str, Any]]
+    next: str | None
+
+
+BAD_CURSOR = "cursor must be the one a page's 'next' link gave: ask the list again from its start"
+
+
+def _cursor(key: list[str]) -> str:
+    """An opaque cursor for the page after the row whose sort key is ``key``."""
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _after(cursor: str | None, parts: int) -> list[str] | None:
+    """The sort key a cursor names (None: from the start); :class:`ApiBadRequest` for
+    anything this API did not give."""
+    if cursor is None:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        key = None
+    if not (isinstance(key, list) and len(key) == parts and all(isinstance(k, str) for k in key)):
+        raise ApiBadRequest(BAD_CURSOR)
+    return key
+
+
+def _day(text: str) -> date:
+    """The day of a cursor's key."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiBadRequest(BAD_CURSOR) from None
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:  # the route checks it too; a service is called directly
+        raise ApiBadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit}")
+    return limit
 
 
 def _round_view(rnd: Round, counts: dict[str, int], closed: date | None) -> dict[str, Any]:
@@ -107,15 +159,29 @@ def _round_view(rnd: Round, counts: dict[str, int], closed: date | None) -> dict
     }
 
 
-def rounds(session: Session) -> list[dict[str, Any]]:
-    """Every round, newest first, with how many of its assignments are in each state: three
-    statements whatever the number of rounds."""
-    counts = assignment_state_counts(session)
-    closed = _closed_on(session)
+def rounds(session: Session, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
+    """Rounds, newest first (by opening day, then code), ``limit`` of them after
+    ``cursor``, with how many of their assignments are in each state: three statements
+    whatever the number of rounds."""
+    after = _after(cursor, 2)
+    query = select(Round)
+    if after is not None:
+        opens_on, code = _day(after[0]), after[1]
+        query = query.where(
+            or_(
+                col(Round.opens_on) < opens_on,
+                and_(col(Round.opens_on) == opens_on, col(Round.code) < code),
+            )
+        )
     found = session.exec(
-        select(Round).order_by(col(Round.opens_on).desc(), col(Round.code).desc())
+        query.order_by(col(Round.opens_on).desc(), col(Round.code).desc()).limit(_limit(limit) + 1)
     ).all()
-    return [_round_view(r, counts.get(id_of(r), {}), closed.get(r.code)) for r in found]
+    page, more = found[:limit], len(found) > limit
+    counts = assignment_state_counts(session)
+    closed = closing_days(session, [r.code for r in page])
+    rows = [_round_view(r, counts.get(id_of(r), {}), closed.get(r.code)) for r in page]
+    last = page[-1] if page else None
+    return Page(rows, _cursor([last.opens_on.isoformat(), last.code]) if more and last else None)
 
 
 def _round(session: Session, code: str) -> Round:
@@ -128,14 +194,8 @@ def _round(session: Session, code: str) -> Round:
 def round_one(session: Session, code: str) -> dict[str, Any]:
     """One round with its counts per state."""
     rnd = _round(session, code)
-    counts = dict(
-        session.exec(
-            select(Assignment.state, func.count())
-            .where(Assignment.round_id == rnd.id)
-            .group_by(col(Assignment.state))
-        ).all()
-    )
-    return _round_view(rnd, {k: int(v) for k, v in counts.items()}, _closed_on(session).get(code))
+    closed = closing_days(session, [rnd.code]).get(rnd.code)
+    return _round_view(rnd, round_state_counts(session, rnd), closed)
 
 
 def _states(states: Collection[str]) -> list[str]:
@@ -148,10 +208,14 @@ def _states(states: Collection[str]) -> list[str]:
 
 
 def _assignments(
-    session: Session, rnd: Round, states: Collection[str], group: str | None
-) -> list[tuple[Assignment, Institution]]:
-    """The round's assignments with their institutions, by institution code, those in
-    ``states`` (any when empty) of institution group ``group`` (any case; any when None)."""
+    session: Session, rnd: Round, states: Collection[str], group: str | None, *,
+    limit: int, cursor: str | None, planned: bool = False,
+) -> tuple[list[tuple[Assignment, Institution]], str | None]:  # fmt: skip
+    """``limit`` of the round's assignments after ``cursor``, by institution code, with
+    their institutions: those in ``states`` (any when empty) of institution group
+    ``group`` (any case; any when None), only those with a plan when ``planned``; and the
+    cursor of the next page (None after the last)."""
+    after = _after(cursor, 1)
     query = (
         select(Assignment, Institution)
         .join(Institution, col(Assignment.institution_id) == Institution.id)
@@ -161,26 +225,32 @@ def _assignments(
         query = query.where(col(Assignment.state).in_(_states(states)))
     if group:
         query = query.where(func.lower(Institution.group_id) == group.strip().lower())
-    return [(a, i) for a, i in session.exec(query.order_by(col(Institution.code))).all()]
+    if planned:
+        query = query.where(col(Assignment.id).in_(select(Plan.assignment_id)))
+    if after is not None:
+        query = query.where(col(Institution.code) > after[0])
+    found = session.exec(query.order_by(col(Institution.code)).limit(_limit(limit) + 1)).all()
+    page = [(a, i) for a, i in found[:limit]]
+    more = len(found) > limit and page
+    return page, _cursor([page[-1][1].code]) if more else None
 
 
-def _accepted_at(session: Session, rnd: Round) -> dict[int, datetime]:
-    """Assignment id → when its current answers were accepted, for a round, one statement."""
+def _accepted_at(session: Session, ids: list[int]) -> dict[int, datetime]:
+    """Assignment id → when its current answers were accepted, for assignments ``ids``,
+    one statement."""
     rows = session.exec(
         select(AnswerSet.assignment_id, func.max(AnswerSet.created_at))
-        .join(Assignment, col(AnswerSet.assignment_id) == Assignment.id)
-        .where(Assignment.round_id == rnd.id)
+        .where(col(AnswerSet.assignment_id).in_(ids))
         .group_by(col(AnswerSet.assignment_id))
     ).all()
     return {a: at for a, at in rows}
 
 
-def _plan_versions(session: Session, rnd: Round) -> dict[int, int]:
-    """Assignment id → its newest plan version, for a round, one statement."""
+def _plan_versions(session: Session, ids: list[int]) -> dict[int, int]:
+    """Assignment id → its newest plan version, for assignments ``ids``, one statement."""
     rows = session.exec(
         select(Plan.assignment_id, func.max(Plan.version))
-        .join(Assignment, col(Plan.assignment_id) == Assignment.id)
-        .where(Assignment.round_id == rnd.id)
+        .where(col(Plan.assignment_id).in_(ids))
         .group_by(col(Plan.assignment_id))
     ).all()
     return {a: int(v) for a, v in rows}
@@ -201,15 +271,19 @@ def _assignment_view(
 
 
 def round_assignments(
-    session: Session, code: str, *, states: Collection[str] = (), group: str | None = None
-) -> list[dict[str, Any]]:
-    """The assignments of round ``code`` and their states, by institution code, filtered by
-    state (any of ``states``) and institution group: four statements for any round."""
+    session: Session, code: str, *, states: Collection[str] = (), group: str | None = None,
+    limit: int = DEFAULT_LIMIT, cursor: str | None = None,
+) -> Page:  # fmt: skip
+    """``limit`` of the assignments of round ``code`` after ``cursor``, by institution
+    code, with their states, filtered by state (any of ``states``) and institution group:
+    four statements for any round and page."""
     rnd = _round(session, code)
-    found = _assignments(session, rnd, states, group)
-    accepted = _accepted_at(session, rnd)
-    plans = _plan_versions(session, rnd)
-    return [_assignment_view(a, i, accepted.get(id_of(a)), plans.get(id_of(a))) for a, i in found]
+    found, next_cursor = _assignments(session, rnd, states, group, limit=limit, cursor=cursor)
+    ids = [id_of(a) for a, _ in found]
+    accepted = _accepted_at(session, ids) if ids else {}
+    plans = _plan_versions(session, ids) if ids else {}
+    rows = [_assignment_view(a, i, accepted.get(id_of(a)), plans.get(id_of(a))) for a, i in found]
+    return Page(rows, next_cursor)
 
 
 def _one(session: Session, code: str, assignment_id: int) -> tuple[Round, Assignment, Institution]:
@@ -324,16 +398,101 @@ def assignment_plan(
 
 def round_plans(
     session: Session, code: str, *, today: date, states: Collection[str] = (),
-    group: str | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """The plan summary of every assignment of round ``code`` that has a plan (filtered as
-    :func:`round_assignments`), by institution code: a constant number of statements."""
+    group: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None,
+) -> Page:  # fmt: skip
+    """The plan summaries of ``limit`` of the assignments of round ``code`` that have a
+    plan, after ``cursor`` (filtered as :func:`round_assignments`), by institution code: a
+    constant number of statements for any round and page."""
     rnd = _round(session, code)
-    found = _assignments(session, rnd, states, group)
+    found, next_cursor = _assignments(
+        session, rnd, states, group, limit=limit, cursor=cursor, planned=True
+    )
     plans = latest_plans(session, rnd)
-    facts = round_measure_facts(session, rnd)
-    return [
-        _plan_view(a, i, plans[id_of(a)], facts.get(id_of(a), []), today)
-        for a, i in found
-        if id_of(a) in plans
-    ]
+    mine = {id_of(a): plans[id_of(a)] for a, _ in found}
+    facts = round_measure_facts(session, rnd, mine)
+    rows = [_plan_view(a, i, mine[id_of(a)], facts.get(id_of(a), []), today) for a, i in found]
+    return Page(rows, next_cursor)
+
+
+# -- national figures -------------------------------------------------------------------
+
+
+def _form(internal: bool) -> str:
+    return "internal" if internal else "published"
+
+
+def round_aggregates(session: Session, code: str, *, internal: bool, lang: Lang) -> dict[str, Any]:
+    """The aggregates of round ``code`` as the tables of its open data
+    (:func:`pvpp.exports.open_data.tables`, item and group names in ``lang``): published
+    (the round's closure, every figure over too few institutions withheld; nothing while
+    the round is open or too few are scored, ``withheld`` "open" or "few"), or
+    ``internal`` (the current answers, nothing withheld, and each institution's score per
+    condition group) for the roles that read institutions' own data."""
+    rnd = _round(session, code)
+    view = national.aggregates(session, code, publish=not internal)
+    out: dict[str, Any] = {
+        "round": rnd.code,
+        "form": _form(internal),
+        "closed_on": view["closed_on"],
+        "withheld": view["withheld"],
+        "note": view.get("note"),
+        "institutions_scored": view["institutions_scored"],
+        "min_institutions": view["min_group"],
+        "tables": None,
+        "tables_withheld": [],
+        "institutions_by_condition_group": view.get("institutions_by_condition_group"),
+    }
+    if view["withheld"] is None:
+        policy = load_policy(rnd.policy_version)
+        spec = load_questionnaire(rnd.questionnaire_version)
+        tables, withheld = open_data.tables(view, policy, spec, lang)
+        out["tables"], out["tables_withheld"] = tables, sorted(withheld)
+    return out
+
+
+def round_trend(
+    session: Session, code: str, *, earlier: Collection[str] = (), internal: bool
+) -> dict[str, Any]:
+    """Round ``code`` compared with the rounds ``earlier`` (none: the round opened before
+    it) by :func:`pvpp.national.round_trend`: published (each round's closure, figures
+    over too few withheld, nothing while a round compared is open, the jump warning
+    counted) or ``internal`` (current answers; the institutions' positions in their group
+    and their jumps named)."""
+    rnd = _round(session, code)
+    found = rounds_by_codes(session, earlier)
+    unknown = [c for c in earlier if c not in found]
+    if unknown:
+        raise ApiNotFound("round_not_found", f"there is no round {unknown[0]!r}")
+    if not earlier and previous_round(session, rnd) is None:
+        raise ApiNotFound(
+            "no_earlier_round",
+            f"round {code} has no round opened before it: name one to compare with (earlier=…)",
+        )
+    view = national.round_trend(session, [*earlier, rnd.code], publish=not internal)
+    out: dict[str, Any] = {
+        "round": rnd.code,
+        "rounds": list(view.rounds),
+        "form": _form(internal),
+        "withheld": view.withheld,
+        "open_round": view.open_round,
+        "trend": None,
+    }
+    tr = view.trend
+    if tr is None:
+        return out
+    whole = tr.to_dict()
+    out["trend"] = {
+        "same_questions": tr.same_questions,
+        "degrees": list(tr.degrees),
+        "min_group": tr.min_group,
+        "shared": whole["shared"],
+        "items": whole["items"],
+        "components": whole["components"],
+        "groups": whole["groups"],
+        "plans": whole["plans"],
+        "jump_institutions": tr.jump_count,
+        # Per institution: internal only (docs/disclosure.md).
+        "positions": whole["positions"] if internal else None,
+        "jumps": whole["jumps"] if internal else None,
+    }
+    return out

@@ -54,10 +54,9 @@ from pvpp.national_plans import (
 from pvpp.planning.national_library import DIRECTIONS
 from pvpp.policy.models import Lang
 from pvpp.portal import NotAllowed, NotFound
-from pvpp.queries import ROUND_CLOSE, round_by_code
+from pvpp.queries import closing_days, round_by_code
 from pvpp.specialised import DRAFTED, DROPPED, Edit, EditError, Measure, changed_fields
 from pvpp.store.models import (
-    AuditLog,
     Institution,
     NationalPlan,
     NationalPlanChange,
@@ -127,17 +126,6 @@ def _plan(session: Session, code: str, direction: str, version: int | None = Non
         raise NotFound(str(exc)) from None
 
 
-def _closures(session: Session) -> dict[str, date]:
-    """Round code → the day it was closed, for every closed round (one statement)."""
-    rows = session.exec(
-        select(AuditLog.entity_key, AuditLog.detail)
-        .where(AuditLog.action == ROUND_CLOSE, AuditLog.entity == "round")
-        .order_by(col(AuditLog.id).desc())
-    ).all()
-    # The first closure counts (pvpp.queries.round_closure): newest first, so it wins.
-    return {code: date.fromisoformat(str((detail or {})["closed_on"])) for code, detail in rows}
-
-
 # -- the plans of every round -----------------------------------------------------------
 
 
@@ -154,7 +142,7 @@ def plans_index(session: Session, person: ConsolePerson) -> dict[str, Any]:
         newest[(p.round_id, p.direction)] = {
             "version": p.version, "saved_at": _local(p.created_at), "saved_by": p.created_by,
         }  # fmt: skip
-    closed = _closures(session)
+    closed = closing_days(session)
     return {
         "rounds": [
             {
@@ -659,7 +647,7 @@ def open_data_page(
     withheld, and its files; the suppression rule in words; what the figures come from.
     A round not closed, or with too few institutions scored, says so instead."""
     rnd = _round(session, round_code)
-    closed = _closures(session).get(rnd.code)
+    closed = closing_days(session, [rnd.code]).get(rnd.code)
     base = {"round": round_code, "closed_on": closed, "min": published_minimum(),
             "rule": t("opendata.suppression", lang, n=published_minimum())}  # fmt: skip
     if closed is None:
@@ -705,7 +693,7 @@ def open_data_file(
     known = {"datapackage.json", archive} | {f"{n}.{e}" for n in TABLES for e in ("csv", "json")}
     if name not in known:
         raise NotFound(f"no open-data file {name!r}")
-    closed = _closures(session).get(rnd.code)
+    closed = closing_days(session, [rnd.code]).get(rnd.code)
     if closed is None:
         raise NotFound(f"round {round_code} is not closed")
     try:

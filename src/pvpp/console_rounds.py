@@ -41,7 +41,7 @@ from pvpp.policy.models import Lang
 from pvpp.portal import NotFound
 from pvpp.prefect_runs import RunLink, round_runs
 from pvpp.progress import may_close, round_phase
-from pvpp.queries import round_by_code, round_closure
+from pvpp.queries import round_by_code, round_closure, round_state_counts
 from pvpp.questionnaire import load_questionnaire
 from pvpp.questionnaire.loader import available_questionnaires
 from pvpp.round_actions import extension_problems, reminder_preview
@@ -252,17 +252,11 @@ def round_page(
     closed = round_closure(session, rnd)
     status = launch_status(session, rnd.code, settings)
     launched = round_launched(session, rnd, status)
-    counts = dict(
-        session.exec(
-            select(Assignment.state, func.count())
-            .where(Assignment.round_id == rnd.id)
-            .group_by(col(Assignment.state))
-        ).all()
-    )
+    counts = round_state_counts(session, rnd)
     skipped = session.exec(
         select(func.count()).select_from(RoundSkip).where(RoundSkip.round_id == rnd.id)
     ).one()
-    states = [(s.value, int(counts.get(s.value, 0))) for s in ORDER]
+    states = [(s.value, counts.get(s.value, 0)) for s in ORDER]
     return {
         "round": RoundFacts.of(rnd),
         "phase": round_phase(

@@ -20,6 +20,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from urllib.parse import quote
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -29,6 +30,7 @@ __all__ = [
     "ALLOWED",
     "FileType",
     "ascii_name",
+    "attachment",
     "download_name",
     "labels",
     "sniff",
@@ -185,3 +187,10 @@ def ascii_name(name: str) -> str:
         ch for ch in unicodedata.normalize("NFKD", name) if unicodedata.category(ch) != "Mn"
     )
     return re.sub(r"[^A-Za-z0-9._ -]", "_", plain) or "evidence"
+
+
+def attachment(name: str) -> str:
+    """The ``Content-Disposition`` of a download named ``name``: an attachment (never shown
+    in the browser) with the name in ASCII for old clients (:func:`ascii_name`) and whole,
+    percent-encoded UTF-8, for the others (RFC 6266)."""
+    return f"attachment; filename=\"{ascii_name(name)}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -259,6 +259,24 @@ def round_closure(session: Session, rnd: Round) -> Closure | None:
     )
 
 
+def closing_days(session: Session, codes: Collection[str] | None = None) -> dict[str, date]:
+    """Round code → the day it was closed (its first ``round.close`` entry, as
+    :func:`round_closure` reads it), for the rounds ``codes`` (every round when None) that
+    are closed: one statement, reading only the closures asked for."""
+    query = select(AuditLog.entity_key, AuditLog.detail).where(
+        AuditLog.action == ROUND_CLOSE, AuditLog.entity == "round"
+    )
+    if codes is not None:
+        if not codes:
+            return {}
+        query = query.where(col(AuditLog.entity_key).in_(list(codes)))
+    out: dict[str, date] = {}
+    for key, detail in session.exec(query.order_by(col(AuditLog.id))).all():
+        if key not in out and isinstance(detail, dict) and "closed_on" in detail:
+            out[key] = date.fromisoformat(str(detail["closed_on"]))
+    return out
+
+
 def plan_measures(session: Session, plan: Plan) -> list[PlanMeasure]:
     """The measures of one plan version, in plan order."""
     return list(
@@ -630,3 +648,14 @@ def assignment_state_counts(session: Session) -> dict[int, dict[str, int]]:
     for round_id, state, count in rows:
         out[round_id][state] = int(count)
     return dict(out)
+
+
+def round_state_counts(session: Session, rnd: Round) -> dict[str, int]:
+    """How many of the round's assignments are in each state (states with none left out),
+    in one statement: the one-round twin of :func:`assignment_state_counts`."""
+    rows = session.exec(
+        select(Assignment.state, func.count())
+        .where(Assignment.round_id == rnd.id)
+        .group_by(col(Assignment.state))
+    ).all()
+    return {state: int(count) for state, count in rows}

@@ -182,9 +182,10 @@ class Settings(BaseSettings):
         "code is asked",
     )
     console_oidc_minutes: int = Field(default=10, ge=1)
-    # The read-only API (docs/api.md): requests per token in any minute, counted in each
-    # web process (429 with Retry-After past it).
+    # The read-only API (docs/api.md): requests per token, and per client address (tokens
+    # or not), in any minute, counted in each web process (429 with Retry-After past it).
     api_requests_per_minute: int = Field(default=120, ge=1)
+    api_client_requests_per_minute: int = Field(default=600, ge=1)
     coordinator_email: str | None = Field(
         default=None,
         description="The VARAM coordinator: copied on approval escalations (otherwise the "

@@ -299,6 +299,16 @@ class Trend:
         """Whether every round asked every dimension alike (nothing left out)."""
         return not self.shared.left_out
 
+    @property
+    def jump_count(self) -> int | None:
+        """How many institutions have the jump warning; published, None (withheld) when
+        fewer institutions than a publication needs were rated in the last round
+        (docs/disclosure.md: the count is public, the names internal)."""
+        rated = self.components[0].spreads[-1].n if self.components else 0
+        if self.publish and not enough(rated):
+            return None
+        return len({j.institution for j in self.jumps})
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
         return asdict(self) | {"same_questions": self.same_questions}

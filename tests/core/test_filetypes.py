@@ -22,6 +22,7 @@ from pvpp.filetypes import (
     XLSX,
     FileType,
     ascii_name,
+    attachment,
     download_name,
     labels,
     sniff,
@@ -161,3 +162,16 @@ def test_the_ascii_name_drops_marks_and_anything_else() -> None:
     assert ascii_name("Rīkojums Nr. 12.pdf") == "Rikojums Nr. 12.pdf"
     assert ascii_name("Отчёт.pdf") == "_____.pdf"
     assert ascii_name("") == "evidence"
+
+
+def test_an_attachment_names_the_file_in_ascii_and_whole() -> None:
+    """One Content-Disposition for every download: the ASCII name for old clients, the
+    whole name percent-encoded (a slash or a quote included) for the others."""
+    assert attachment("Cikla izpilde 2026-K1.xlsx") == (
+        'attachment; filename="Cikla izpilde 2026-K1.xlsx"; '
+        "filename*=UTF-8''Cikla%20izpilde%202026-K1.xlsx"
+    )
+    assert attachment('Rīkojums "1"/2.pdf') == (
+        'attachment; filename="Rikojums _1__2.pdf"; '
+        "filename*=UTF-8''R%C4%ABkojums%20%221%22%2F2.pdf"
+    )

@@ -16,8 +16,12 @@ from pvpp.states.plan_measure import MeasureState
 from pvpp.states.status_report import ReportedStatus
 from pvpp.trends import (
     Assessed,
+    Jump,
     Reason,
     RoundInput,
+    Row,
+    Shared,
+    Trend,
     comparable_scores,
     compare,
     jump_text,
@@ -222,3 +226,20 @@ def test_a_trend_needs_two_rounds(spec: QuestionnaireSpec) -> None:
 def test_the_warning_counts_its_degrees_in_latvian() -> None:
     assert t("trends.jump", "lv", n=1).startswith("Lēciens par vairāk nekā 1 pakāpi")
     assert t("trends.jump", "lv", n=2).startswith("Lēciens par vairāk nekā 2 pakāpēm")
+
+
+def test_the_jump_warning_is_counted_and_withheld_when_published_from_too_few() -> None:
+    """Published, the count of institutions with the jump warning needs as many rated in
+    the last round as any published figure; the internal form always counts them."""
+    shared = Shared((), {}, ())
+    jumps = [Jump("VID", "1.1", (("D1", 0, 3),)), Jump("VID", "1.2", (("D2", 4, 1),)),
+             Jump("LAD", "1.1", (("D1", 1, 4),))]  # fmt: skip
+
+    def trend(rated: int, publish: bool) -> Trend:
+        row = Row("C1", (spread([2.0] * rated, (0, 1, 2, 3, 4)),) * 2, None)
+        return Trend(("A", "B"), shared, publish, 4, (0, 1, 2, 3, 4), components=[row],
+                     jumps=jumps)  # fmt: skip
+
+    assert trend(4, publish=True).jump_count == 2
+    assert trend(3, publish=True).jump_count is None
+    assert trend(3, publish=False).jump_count == 2

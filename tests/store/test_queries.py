@@ -11,11 +11,18 @@ from sqlmodel import Session
 
 from pvpp.app import App
 from pvpp.national import round_status
-from pvpp.queries import round_measure_facts
+from pvpp.queries import (
+    ROUND_CLOSE,
+    assignment_state_counts,
+    closing_days,
+    round_measure_facts,
+    round_state_counts,
+)
 from pvpp.rounds import get_round
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
+    AuditLog,
     Institution,
     Plan,
     PlanMeasure,
@@ -25,6 +32,7 @@ from pvpp.store.models import (
     Team,
     TeamMember,
     Training,
+    id_of,
 )
 
 
@@ -127,3 +135,30 @@ def test_round_status_and_measures_take_the_same_statements_for_10_or_1000(
             assert flags[f"{code}-0000"] == ["no_training_P1.3", "no_training_P2.2"]
             assert flags[f"{code}-0001"][0] == "no_team"
     assert counts["S"] == counts["L"], counts
+
+
+def test_closing_days_and_round_state_counts(store: str, root: App) -> None:
+    """The day each round was closed (the first closure counts; only the rounds asked for
+    are read) and a round's counts per state, each in one statement."""
+    with root.db.unit_of_work() as s:
+        _round_of(s, "S", 10)
+        _round_of(s, "L", 12)
+        for key, day in (("S", "2026-04-02"), ("S", "2026-05-01"), ("L", "2026-04-03")):
+            s.add(AuditLog(actor="test", action=ROUND_CLOSE, entity="round", entity_key=key,
+                           detail={"closed_on": day}))  # fmt: skip
+        s.add(AuditLog(actor="test", action="round.create", entity="round", entity_key="X"))
+    with root.db.unit_of_work() as s:
+        with counting(s) as statements:
+            every = closing_days(s)
+            one = closing_days(s, ["L", "NOPE"])
+            none = closing_days(s, [])
+        selects = [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+        assert len(selects) == 2  # nothing asked, nothing read
+        assert every == {"S": date(2026, 4, 2), "L": date(2026, 4, 3)}
+        assert one == {"L": date(2026, 4, 3)} and none == {}
+        rnd = get_round(s, "S")
+        with counting(s) as statements:
+            counts = round_state_counts(s, rnd)
+        assert [q.split()[0] for q in statements] == ["SELECT"]
+        assert counts == {"invited": 10}
+        assert counts == assignment_state_counts(s)[id_of(rnd)]

@@ -118,6 +118,8 @@ ROUTES = {
     ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/scores"): "api",
     ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/plan"): "api",
     ("GET", "/api/v1/rounds/{round_code}/plans"): "api",
+    ("GET", "/api/v1/rounds/{round_code}/aggregates"): "api",
+    ("GET", "/api/v1/rounds/{round_code}/trend"): "api",
     # RV6/RV7 plans and open data (their own tests: tests/web/test_console_natplans.py).
     ("GET", "/console/plans"): "console",
     ("POST", "/console/plans/{round_code}/{direction}/draft"): "console",
@@ -223,7 +225,8 @@ CONSOLE_POST_ANSWERS = (200, 303, 400, 409)
 #: The round the walk's round routes act on: A's alone, so that no page of it names B.
 WALK_ROUND = "2026-K7"
 #: Which roles' tokens each API route admits (others get 403): the analyst reads national
-#: figures only (rounds and their counts per state), as on the console's pages.
+#: figures only (rounds and their counts per state, the published aggregates and trend),
+#: as on the console's pages.
 READS_ROUNDS = ("coordinator", "reviewer")
 API_ACCESS = {
     ("GET", "/api/v1/token"): CONSOLE_ROLES,
@@ -234,6 +237,14 @@ API_ACCESS = {
     ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/scores"): READS_ROUNDS,
     ("GET", "/api/v1/rounds/{round_code}/assignments/{assignment_id}/plan"): READS_ROUNDS,
     ("GET", "/api/v1/rounds/{round_code}/plans"): READS_ROUNDS,
+    ("GET", "/api/v1/rounds/{round_code}/aggregates"): CONSOLE_ROLES,
+    ("GET", "/api/v1/rounds/{round_code}/trend"): CONSOLE_ROLES,
+}
+#: The API routes with an internal form (``?form=internal``): it names institutions, so
+#: only the roles that read them (403 to the others).
+API_INTERNAL = {
+    ("GET", "/api/v1/rounds/{round_code}/aggregates"): READS_ROUNDS,
+    ("GET", "/api/v1/rounds/{round_code}/trend"): READS_ROUNDS,
 }
 API = "/api/v1"
 #: The API's description: no data, open to anyone.
@@ -592,9 +603,18 @@ def test_an_api_token_opens_the_api_routes_of_its_role_and_no_page(
         kind = ROUTES[(method, path)]
         url = path.format(**_values(world, kind, path)) if "{" in path else path
         if kind == "api":
+            if path.endswith("/trend"):  # K2: compared with K1, the round before it
+                url = path.format(round_code="2026-K2")
             admitted = role in API_ACCESS[(method, path)]
             answer = client.get(url)
             assert answer.status_code == (200 if admitted else 403), (role, url, answer.text)
+            if (method, path) in API_INTERNAL:
+                inside = role in API_INTERNAL[(method, path)]
+                status = client.get(url + "?form=internal").status_code
+                assert status == (200 if inside else 403), (role, url, status)
+                if role == "analyst":  # the published form names nobody
+                    leaked = [text for text in secret if text in answer.text]
+                    assert not leaked, (role, url, leaked)
             if "{assignment_id}" in path:
                 for foreign in ("99999", str(other_round)):
                     wrong = path.format(round_code=ROUND, assignment_id=foreign)

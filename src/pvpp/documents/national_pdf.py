@@ -329,7 +329,6 @@ def trend_context(
     groups = {g.id: f"{g.id} {g.name.get(lang)}" for g in policy.institution_groups}
     groups |= {r.key: r.key for r in tr.groups if r.key not in groups}
     items = {i.id: i.name.get(lang) for i in policy.items}
-    jumped = sorted({j.institution for j in tr.jumps})
     return {
         "open": False,
         "rounds": list(tr.rounds),
@@ -360,11 +359,11 @@ def trend_context(
             for p in tr.plans
         ],
         "jump_title": t("trends.jump", lang, n=JUMP),
-        "jump_count": len(jumped),
+        "jump_count": tr.jump_count or 0,
         # Named only in the internal report; the published one counts institutions, when
         # enough were compared for a count over them to be shown.
         "jumps": [f"{j.institution}: {jump_text(j, lang)}" for j in tr.jumps] if internal else [],
-        "jumps_withheld": not internal and not enough(tr.components[0].spreads[-1].n),
+        "jumps_withheld": tr.jump_count is None,
     }
 
 

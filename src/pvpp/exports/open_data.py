@@ -193,6 +193,20 @@ def _rows(
     return out, withheld
 
 
+def tables(
+    view: dict[str, Any], policy: Policy, spec: QuestionnaireSpec, lang: Lang
+) -> tuple[dict[str, list[dict[str, Any]]], set[str]]:
+    """Each table of the open data as records (field name → value; the rows of its JSON
+    file), from a view of :func:`pvpp.national.aggregates` with its figures (``withheld``
+    None), and the tables withheld whole. The API answers the same (docs/api.md)."""
+    rows, withheld = _rows(view, policy, spec, lang)
+    return {name: _records(TABLES[name], rows[name]) for name in TABLES}, withheld
+
+
+def _records(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [dict(zip((f.name for f in fields), row, strict=True)) for row in rows]
+
+
 def _csv(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> bytes:
     """RFC 4180 CSV: UTF-8, comma, CRLF, decimal point; text quoted and formula-neutral."""
 
@@ -207,7 +221,7 @@ def _csv(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> bytes:
 
 
 def _json(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> bytes:
-    records = [dict(zip((f.name for f in fields), row, strict=True)) for row in rows]
+    records = _records(fields, rows)
     return (json.dumps(records, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 

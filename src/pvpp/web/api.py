@@ -18,12 +18,21 @@ pages must not share with it:
 What a token may read follows its scope, a console role with the capabilities of
 :mod:`pvpp.access`, as on the console's pages: ``read_national`` (every role, the analyst
 included) reads rounds and their counts per state, the same national figures the console's
-home shows; ``read_rounds`` (coordinator, reviewer) reads what is about one institution:
-assignments, scores, plans. A token without the capability gets 403.
+home shows, and the published aggregates and trend (the figures the open data publishes,
+by the disclosure rule); ``read_rounds`` (coordinator, reviewer) reads what is about one
+institution: assignments, scores, plans, and the internal form of the aggregates and the
+trend. A token without the capability gets 403.
 
-Each token may make :attr:`pvpp.settings.Settings.api_requests_per_minute` requests in any
-minute in each web process (429 with ``Retry-After`` past it, the rule of
-:func:`pvpp.throttle.retry_at`); its last use is written at most once a minute.
+Each client (its address, :func:`pvpp.throttle.client_key`) may make
+:attr:`pvpp.settings.Settings.api_client_requests_per_minute` requests, tokens or not, and
+each token :attr:`pvpp.settings.Settings.api_requests_per_minute`, in any minute in each
+web process (429 with ``Retry-After`` past either, the rule of
+:func:`pvpp.throttle.retry_at`); a token's last use is written at most once a minute.
+
+Every list answers a page: ``limit`` rows (:data:`pvpp.api_data.DEFAULT_LIMIT`, at most
+:data:`pvpp.api_data.MAX_LIMIT`) in a stable order, and the URL of the next page
+(``next``, with an opaque ``cursor``: the key of the last row, so a row added meanwhile
+neither repeats nor shifts a page). A parameter the API cannot use is 422.
 """
 
 from __future__ import annotations
@@ -31,9 +40,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query
 from fastapi.exceptions import RequestValidationError
@@ -44,15 +53,15 @@ from starlette.responses import JSONResponse, Response
 
 from pvpp import api_data, api_tokens
 from pvpp.access import READ_NATIONAL, READ_ROUNDS
-from pvpp.api_data import ApiBadRequest, ApiNotFound
+from pvpp.api_data import DEFAULT_LIMIT, MAX_LIMIT, ApiBadRequest, ApiNotFound, Page
 from pvpp.api_tokens import ApiCaller, TokenRefused
 from pvpp.app import App
 from pvpp.errors import PvppError
-from pvpp.throttle import Limit, retry_at, seconds_until
+from pvpp.throttle import Limit, client_key, retry_at, seconds_until
 from pvpp.token_rules import use_is_recorded
 from pvpp.web import api_models as m
 
-__all__ = ["PREFIX", "TokenLimiter", "create_api"]
+__all__ = ["PREFIX", "Limiter", "create_api"]
 
 log = logging.getLogger(__name__)
 
@@ -79,28 +88,46 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
-class TokenLimiter:
-    """At most ``limit.most`` requests per token in any ``limit.window``, counted in this
-    process (a per-request write to the store would cost more than the read it guards;
-    with several processes a token gets up to that many times the limit)."""
+class Limiter:
+    """At most ``limit.most`` requests per key (a token, a client) in any
+    ``limit.window``, counted in this process: a per-request write to the store would
+    cost more than the read it guards, so with several processes a key gets up to that
+    many times the limit. ``what`` names the key in the 429's message."""
 
-    def __init__(self, limit: Limit) -> None:
-        self.limit = limit
-        self._seen: dict[int, deque[datetime]] = {}
+    #: Past this many keys, those with nothing left in the window are dropped (a flood
+    #: from many addresses must not grow the process without end).
+    SWEEP = 10_000
+
+    def __init__(self, limit: Limit, what: str) -> None:
+        self.limit, self.what = limit, what
+        self._seen: dict[Hashable, deque[datetime]] = {}
         self._lock = threading.Lock()
 
-    def admit(self, token_id: int, now: datetime) -> datetime | None:
-        """None when one more request of the token is allowed at ``now`` (and counted);
+    def admit(self, key: Hashable, now: datetime) -> datetime | None:
+        """None when one more request of ``key`` is allowed at ``now`` (and counted);
         otherwise the first moment it is."""
+        since = self.limit.since(now)
         with self._lock:
-            seen = self._seen.setdefault(token_id, deque())
-            since = self.limit.since(now)
+            if len(self._seen) >= self.SWEEP:
+                self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > since}
+            seen = self._seen.setdefault(key, deque())
             while seen and seen[0] <= since:
                 seen.popleft()
             at = retry_at(seen, self.limit, now)
             if at is None:
                 seen.append(now)
             return at
+
+    def check(self, key: Hashable, now: datetime) -> None:
+        """Count one request of ``key``; :class:`ApiError` 429 past the limit."""
+        wait = self.admit(key, now)
+        if wait is not None:
+            seconds = seconds_until(wait, now)
+            raise ApiError(
+                429, "rate_limited",
+                f"at most {self.limit.most} requests a minute per {self.what}: try again in "
+                f"{seconds} s", {"Retry-After": str(seconds)},
+            )  # fmt: skip
 
 
 def _root(request: Request) -> App:
@@ -116,10 +143,12 @@ def token_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiCaller:
-    """The caller of the request's bearer token; 401 without a usable one, 429 past the
-    token's rate limit. Records the token's use (at most once a minute)."""
+    """The caller of the request's bearer token; 429 past the client's rate limit (before
+    the token is even looked up) or the token's, 401 without a usable token. Records the
+    token's use (at most once a minute)."""
     app = _root(request)
     now = app.clock.now()
+    request.app.state.client_limiter.check(client_key(_client(request)), now)
     token = credentials.credentials if credentials is not None else None
     with app.db.reading() as session:
         try:
@@ -130,15 +159,7 @@ def token_caller(
             code = "missing_token" if exc.reason == "missing" else "invalid_token"
             challenge = 'Bearer realm="pvpp"' + ("" if token is None else ', error="invalid_token"')
             raise ApiError(401, code, exc.message, {"WWW-Authenticate": challenge}) from None
-    limiter: TokenLimiter = request.app.state.limiter
-    wait = limiter.admit(caller.token_id, now)
-    if wait is not None:
-        seconds = seconds_until(wait, now)
-        raise ApiError(
-            429, "rate_limited",
-            f"at most {limiter.limit.most} requests a minute per token: try again in "
-            f"{seconds} s", {"Retry-After": str(seconds)},
-        )  # fmt: skip
+    request.app.state.token_limiter.check(caller.token_id, now)
     if use_is_recorded(caller.last_used_at, now):
         with app.db.unit_of_work() as session:
             api_tokens.record_use(session, caller, now=now, ip=_client(request))
@@ -170,14 +191,20 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": m.ErrorBody, "description": "No token, or one unknown, revoked, expired, "
           "or of a disabled account"},
     403: {"model": m.ErrorBody, "description": "The token's role may not read this"},
-    429: {"model": m.ErrorBody, "description": "Too many requests with this token"},
+    429: {"model": m.ErrorBody, "description": "Too many requests from this client or with "
+          "this token; Retry-After says when to try again", "headers": {"Retry-After": {
+              "description": "Seconds to wait", "schema": {"type": "integer"}}}},
 }  # fmt: skip
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": m.ErrorBody, "description": "No such round or assignment (an assignment "
-          "of another round is not found either)"},
+          "of another round is not found either), or nothing to compare a round with"},
 }  # fmt: skip
 _BAD: dict[int | str, dict[str, Any]] = {
-    400: {"model": m.ErrorBody, "description": "A filter that cannot match"},
+    422: {
+        "model": m.ErrorBody,
+        "description": "A parameter the API cannot use (an unknown "
+        "state, a limit out of range, a cursor it did not give)",
+    },
 }
 
 #: The API's routes as (path, endpoint, metadata), added to the application itself by
@@ -205,6 +232,54 @@ StateFilter = Annotated[
 GroupFilter = Annotated[
     str | None, Query(description="Only institutions of this group (any case)", examples=["2"])
 ]
+PageLimit = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, examples=[50],
+          description=f"The most rows of the page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})"),
+]  # fmt: skip
+Cursor = Annotated[
+    str | None,
+    Query(description="Where the page starts: the cursor of the previous page's `next` link "
+          "(none: the first page)", examples=["WyJWSUQiXQ"]),
+]  # fmt: skip
+
+
+def _page(request: Request, page: Page, limit: int) -> dict[str, Any]:
+    """A page's answer: its rows, its limit and the URL of the next page (this request's
+    URL with the next page's cursor: the same filters and limit)."""
+    after = None if page.next is None else str(request.url.include_query_params(cursor=page.next))
+    return {"items": page.rows, "limit": limit, "next": after}
+
+
+FormParam = Annotated[
+    Literal["published", "internal"],
+    Query(description="published (the default, every role): the round's closure, figures "
+          "over too few institutions withheld, as the open data; internal (read_rounds): "
+          "the current answers, nothing withheld, institutions named",
+          examples=["published"]),
+]  # fmt: skip
+LangParam = Annotated[
+    Literal["lv", "en"],
+    Query(description="The language of the names and questions in the rows",
+          examples=["en"]),
+]  # fmt: skip
+EarlierParam = Annotated[
+    list[str] | None,
+    Query(description="Rounds to compare with (repeat for several); none: the round opened "
+          "before it", examples=["2026-K1"]),
+]  # fmt: skip
+
+
+def _internal(caller: ApiCaller, form: str) -> bool:
+    """Whether the internal form is asked; 403 for a token that may not read it (it is
+    about each institution, as the assignments are)."""
+    if form == "internal" and not caller.may(READ_ROUNDS):
+        raise ApiError(
+            403, "forbidden",
+            f"a token of role {caller.role} may read the published form only (the internal "
+            f"one needs {READ_ROUNDS})",
+        )  # fmt: skip
+    return form == "internal"
 
 
 def _today(request: Request) -> date:
@@ -222,13 +297,15 @@ def api_token(caller: Caller) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@_get("/rounds", response_model=list[m.Round], responses=_ERRORS, tags=["rounds"],
+@_get("/rounds", response_model=m.RoundPage, responses={**_ERRORS, **_BAD}, tags=["rounds"],
             summary="Every round")  # fmt: skip
-def api_rounds(request: Request, caller: National) -> list[dict[str, Any]]:
-    """Every round, newest first, with how many institutions are in each state (national
-    figures: every role may read them)."""
+def api_rounds(
+    request: Request, caller: National, limit: PageLimit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> dict[str, Any]:
+    """The rounds, newest first (by opening day, then code), a page at a time, with how
+    many institutions are in each state (national figures: every role may read them)."""
     with _root(request).db.reading() as session:
-        return api_data.rounds(session)
+        return _page(request, api_data.rounds(session, limit=limit, cursor=cursor), limit)
 
 
 @_get("/rounds/{round_code}", response_model=m.Round,
@@ -239,17 +316,19 @@ def api_round(request: Request, round_code: str, caller: National) -> dict[str, 
         return api_data.round_one(session, round_code)
 
 
-@_get("/rounds/{round_code}/assignments", response_model=list[m.Assignment],
+@_get("/rounds/{round_code}/assignments", response_model=m.AssignmentPage,
             responses={**_ERRORS, **_NOT_FOUND, **_BAD}, tags=["assignments"],
             summary="The assignments of a round")  # fmt: skip
 def api_assignments(
     request: Request, round_code: str, caller: Rounds, state: StateFilter = None,
-    group: GroupFilter = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """Every assignment of the round and its state, by institution code; filtered by
-    state and institution group."""
+    group: GroupFilter = None, limit: PageLimit = DEFAULT_LIMIT, cursor: Cursor = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The assignments of the round and their states, by institution code, a page at a
+    time; filtered by state and institution group."""
     with _root(request).db.reading() as session:
-        return api_data.round_assignments(session, round_code, states=state or (), group=group)
+        page = api_data.round_assignments(session, round_code, states=state or (), group=group,
+                                          limit=limit, cursor=cursor)  # fmt: skip
+    return _page(request, page, limit)
 
 
 @_get("/rounds/{round_code}/assignments/{assignment_id}",
@@ -288,18 +367,49 @@ def api_plan(
                                         today=_today(request))  # fmt: skip
 
 
-@_get("/rounds/{round_code}/plans", response_model=list[m.PlanSummary],
+@_get("/rounds/{round_code}/plans", response_model=m.PlanPage,
             responses={**_ERRORS, **_NOT_FOUND, **_BAD}, tags=["plans"],
             summary="The plan summaries of a round")  # fmt: skip
 def api_plans(
     request: Request, round_code: str, caller: Rounds, state: StateFilter = None,
-    group: GroupFilter = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """The plan summary of every assignment of the round that has a plan, by institution
-    code; filtered as the assignments are."""
+    group: GroupFilter = None, limit: PageLimit = DEFAULT_LIMIT, cursor: Cursor = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The plan summary of each assignment of the round that has a plan, by institution
+    code, a page at a time; filtered as the assignments are."""
     with _root(request).db.reading() as session:
-        return api_data.round_plans(session, round_code, today=_today(request),
-                                    states=state or (), group=group)  # fmt: skip
+        page = api_data.round_plans(session, round_code, today=_today(request),
+                                    states=state or (), group=group, limit=limit,
+                                    cursor=cursor)  # fmt: skip
+    return _page(request, page, limit)
+
+
+@_get("/rounds/{round_code}/aggregates", response_model=m.Aggregates,
+            responses={**_ERRORS, **_NOT_FOUND, **_BAD}, tags=["national"],
+            summary="The national aggregates of a round")  # fmt: skip
+def api_aggregates(
+    request: Request, round_code: str, caller: National, form: FormParam = "published",
+    lang: LangParam = "lv",
+) -> dict[str, Any]:  # fmt: skip
+    """The round's aggregates as the tables of its open data: published (the figures
+    `pvpp export open-data` publishes; nothing until the round is closed) or internal."""
+    internal = _internal(caller, form)
+    with _root(request).db.reading() as session:
+        return api_data.round_aggregates(session, round_code, internal=internal, lang=lang)
+
+
+@_get("/rounds/{round_code}/trend", response_model=m.Trend,
+            responses={**_ERRORS, **_NOT_FOUND, **_BAD}, tags=["national"],
+            summary="A round compared with earlier rounds")  # fmt: skip
+def api_trend(
+    request: Request, round_code: str, caller: National, earlier: EarlierParam = None,
+    form: FormParam = "published",
+) -> dict[str, Any]:  # fmt: skip
+    """Medians and quartiles per item, component and institution group across rounds,
+    plan measures done, the jump warning: published (each round's closure) or internal."""
+    internal = _internal(caller, form)
+    with _root(request).db.reading() as session:
+        return api_data.round_trend(session, round_code, earlier=earlier or (),
+                                    internal=internal)  # fmt: skip
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -307,7 +417,7 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 400: "invalid_parameter"}
+_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 422: "invalid_parameter"}
 
 
 def _install_handlers(api: FastAPI) -> None:
@@ -320,8 +430,8 @@ def _install_handlers(api: FastAPI) -> None:
         if isinstance(exc, ApiNotFound):
             return _error(404, exc.code, exc.message)
         if isinstance(exc, ApiBadRequest):
-            return _error(400, exc.code, exc.message)
-        return _error(400, "bad_request", exc.message)
+            return _error(422, exc.code, exc.message)
+        return _error(422, "invalid_parameter", exc.message)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -337,7 +447,12 @@ def _install_handlers(api: FastAPI) -> None:
             return _error(404, "not_found", "no such round or assignment")
         first = errors[0] if errors else {}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
-        return _error(400, "invalid_parameter", f"{where}: {first.get('msg', 'invalid')}")
+        if where == "limit":
+            message = (f"limit must be a whole number from 1 to {MAX_LIMIT} (the default is "
+                       f"{DEFAULT_LIMIT}), not {first.get('input')!r}")  # fmt: skip
+        else:
+            message = f"{where}: {first.get('msg', 'invalid')}"
+        return _error(422, "invalid_parameter", message)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.error("API request %s failed", request.url.path, exc_info=exc)
@@ -356,7 +471,8 @@ def create_api(app: App) -> FastAPI:
     api = FastAPI(
         title="PVPP2027 API",
         version=VERSION,
-        summary="Read-only: rounds, assignments and their states, scores, plan summaries",
+        summary="Read-only: rounds, assignments and their states, scores, plan summaries, "
+        "national aggregates and trends",
         description="Authorise with `Authorization: Bearer <token>` (a token made with "
         "`pvpp user token add`). See docs/api.md for examples.",
         openapi_url="/openapi.json",
@@ -366,8 +482,10 @@ def create_api(app: App) -> FastAPI:
         root_path_in_servers=False,
     )
     api.state.root = app
-    api.state.limiter = TokenLimiter(
-        Limit(app.settings.api_requests_per_minute, timedelta(minutes=1))
+    minute = timedelta(minutes=1)
+    api.state.token_limiter = Limiter(Limit(app.settings.api_requests_per_minute, minute), "token")
+    api.state.client_limiter = Limiter(
+        Limit(app.settings.api_client_requests_per_minute, minute), "client"
     )
     _install_handlers(api)
     for path, endpoint, metadata in _ROUTES:

@@ -5,23 +5,44 @@ description and an example of every field (they make the OpenAPI document,
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AggregateTables",
+    "Aggregates",
     "Assignment",
     "AssignmentDetail",
+    "AssignmentPage",
     "ComponentScore",
+    "ConformityRow",
+    "DegreeRow",
     "ErrorBody",
     "ErrorDetail",
+    "FundingRow",
+    "GroupIndexRow",
     "Institution",
     "ItemScore",
+    "Jump",
+    "LeftOut",
     "MeasureCounts",
+    "NeedRow",
+    "PlanPage",
+    "PlanProgress",
     "PlanSummary",
+    "Position",
     "Round",
+    "RoundPage",
     "Scores",
+    "Shared",
+    "Spread",
     "StateChange",
     "TokenInfo",
+    "Trend",
+    "TrendFigures",
+    "TrendRow",
+    "UnclearRow",
     "Warning",
 ]
 
@@ -36,7 +57,8 @@ class ErrorDetail(_Model):
     code: str = Field(
         description="What went wrong, for programs: missing_token, invalid_token, "
         "forbidden, rate_limited, not_found, round_not_found, assignment_not_found, "
-        "no_accepted_answers, no_plan, invalid_parameter, method_not_allowed, internal_error",
+        "no_accepted_answers, no_plan, no_earlier_round, invalid_parameter, "
+        "method_not_allowed, internal_error",
         examples=["assignment_not_found"],
     )
     message: str = Field(
@@ -225,3 +247,293 @@ class PlanSummary(_Model):
     approved_at: datetime | None = Field(description="When the head approved it",
                                          examples=["2026-04-09T12:30:00Z"])  # fmt: skip
     measures: MeasureCounts = Field(description="Its measures, counted by their state")
+
+
+def _next() -> Any:
+    return Field(
+        description="The URL of the next page (the same filters and limit, and a cursor), "
+        "or null on the last page",
+        examples=["https://pvpp.varam.gov.lv/api/v1/rounds/2026-K1/assignments?limit=2"
+                  "&cursor=WyJWSUQiXQ"],
+    )  # fmt: skip
+
+
+def _limit() -> Any:
+    return Field(description="The most rows a page holds (the limit asked, or 100)",
+                 examples=[100])  # fmt: skip
+
+
+class RoundPage(_Model):
+    """A page of rounds, newest first."""
+
+    items: list[Round] = Field(description="The rounds of this page")
+    limit: int = _limit()
+    next: str | None = _next()
+
+
+class AssignmentPage(_Model):
+    """A page of a round's assignments, by institution code."""
+
+    items: list[Assignment] = Field(description="The assignments of this page")
+    limit: int = _limit()
+    next: str | None = _next()
+
+
+class PlanPage(_Model):
+    """A page of a round's plan summaries, by institution code."""
+
+    items: list[PlanSummary] = Field(description="The plan summaries of this page")
+    limit: int = _limit()
+    next: str | None = _next()
+
+
+# -- national figures -----------------------------------------------------------------------
+
+_WITHHELD = "True when the row's figures are withheld (too few institutions, docs/disclosure.md)"
+
+
+class NeedRow(_Model):
+    """An RV6/RV7 need item: how many institutions have a gap on it."""
+
+    direction: str = Field(description="RV6 or RV7", examples=["RV6"])
+    item: str = Field(description="The item's id", examples=["K5"])
+    item_name: str = Field(description="Its name", examples=["Koplietošanas pakalpojumi"])
+    institutions_with_gap: int | None = Field(
+        description="Institutions with a gap on it; null when withheld", examples=[9]
+    )
+    institutions_rated: int = Field(description="Institutions rated on it", examples=[14])
+    median_gap: float | None = Field(description="Median gap in degrees; null when withheld",
+                                     examples=[1.0])  # fmt: skip
+    mean_gap: float | None = Field(description="Mean gap in degrees; null when withheld",
+                                   examples=[1.14])  # fmt: skip
+    withheld: bool = Field(description=_WITHHELD, examples=[False])
+
+
+class DegreeRow(_Model):
+    """How many institutions are at one degree of one item (the score rounded)."""
+
+    item: str = Field(description="The item's id", examples=["1.1"])
+    item_name: str = Field(description="Its name", examples=["Pakalpojumu pārvaldība"])
+    degree: str = Field(description="A degree of the scale (0–4) or 'unrated'", examples=["2"])
+    institutions: int = Field(description="Institutions at that degree", examples=[5])
+
+
+class UnclearRow(_Model):
+    """A question: how many institutions found it unclear, of those that answered it."""
+
+    field: str = Field(description="The question's field id", examples=["Q_1_1_D1"])
+    item: str = Field(description="Its item", examples=["1.1"])
+    dimension: str = Field(description="Its dimension (and part)", examples=["D1"])
+    question: str = Field(description="The question's text",
+                          examples=["Vai ir noteikti atbildīgie?"])  # fmt: skip
+    unclear: int | None = Field(
+        description="Institutions that answered 'the question is not clear'; null when withheld",
+        examples=[1],
+    )
+    answered: int = Field(description="Institutions that answered it", examples=[14])
+    withheld: bool = Field(description=_WITHHELD, examples=[False])
+
+
+class GroupIndexRow(_Model):
+    """A table-1 institution group: its median index."""
+
+    group: str = Field(description="The group's id", examples=["IG1"])
+    group_name: str = Field(description="Its name", examples=["Tiešās pārvaldes iestādes"])
+    institutions: int = Field(description="Its institutions scored", examples=[6])
+    median_index: float | None = Field(description="Median index (0–100); null when withheld",
+                                       examples=[61.3])  # fmt: skip
+    withheld: bool = Field(description=_WITHHELD, examples=[False])
+
+
+class ConformityRow(_Model):
+    """A condition group: how the services listed meet it."""
+
+    condition_group: str = Field(description="The condition group's item id", examples=["K5"])
+    condition_group_name: str = Field(description="Its name",
+                                      examples=["Koplietošanas pakalpojumi"])  # fmt: skip
+    conforming: int = Field(description="Services that conform", examples=[40])
+    partly: int = Field(description="Services that partly conform", examples=[12])
+    not_conforming: int = Field(description="Services that do not conform", examples=[5])
+    not_applicable: int = Field(description="Services it does not apply to", examples=[3])
+    unanswered: int = Field(description="Services without an answer", examples=[0])
+    reported: int = Field(description="Services listed", examples=[60])
+
+
+class FundingRow(_Model):
+    """A funding source: what the plans' measures state."""
+
+    source: str = Field(description="The source's id (or several, none, total)",
+                        examples=["state_budget"])  # fmt: skip
+    source_name: str = Field(description="Its name", examples=["Valsts budžets"])
+    measures: int = Field(description="Plan measures naming it", examples=[120])
+    with_amount: int = Field(description="Of those, with an amount", examples=[80])
+    eur: int = Field(description="The amounts stated, EUR", examples=[250000])
+
+
+class AggregateTables(_Model):
+    """The round's aggregates as the tables of its open data (docs/open-data.md), each a
+    list of rows with the same fields as the table's JSON file."""
+
+    needs: list[NeedRow] = Field(description="RV6/RV7 needs")
+    degree_distribution: list[DegreeRow] = Field(description="Institutions per item and degree")
+    unclear_questions: list[UnclearRow] = Field(description="Questions found unclear")
+    index_by_group: list[GroupIndexRow] = Field(description="Median index per table-1 group")
+    service_conformity: list[ConformityRow] = Field(
+        description="Services' conformity per condition group (empty when withheld whole)"
+    )
+    funding: list[FundingRow] = Field(description="Plan funding per source (empty when "
+                                      "withheld whole)")  # fmt: skip
+
+
+class Aggregates(_Model):
+    """A round's national aggregates: published (what the open data publishes) or, for the
+    roles that read institutions' data, internal."""
+
+    round: str = Field(description="The round's code", examples=["2026-K1"])
+    form: str = Field(
+        description="published: the round's closure, figures over too few institutions "
+        "withheld; internal: the current answers, nothing withheld",
+        examples=["published"],
+    )
+    closed_on: date | None = Field(description="The day the round was closed (published)",
+                                   examples=["2026-04-20"])  # fmt: skip
+    withheld: str | None = Field(
+        description="Why there are no tables: open (not closed yet), few (too few "
+        "institutions scored); null when there are",
+        examples=[None],
+    )
+    note: str | None = Field(description="The reason in words, when withheld",
+                             examples=[None])  # fmt: skip
+    institutions_scored: int | None = Field(
+        description="Institutions counted (null while the round is open)", examples=[14]
+    )
+    min_institutions: int = Field(
+        description="The fewest institutions a published figure needs", examples=[4]
+    )
+    tables: AggregateTables | None = Field(description="The tables; null when withheld")
+    tables_withheld: list[str] = Field(
+        description="Tables withheld whole (too few contributors)", examples=[["funding"]]
+    )
+    institutions_by_condition_group: dict[str, dict[str, float | None]] | None = Field(
+        description="Internal form only: each institution's score per condition group "
+        "(null in the published form)",
+        examples=[None],
+    )
+
+
+class Spread(_Model):
+    """The scores of several institutions in one round."""
+
+    n: int = Field(description="Institutions with a score", examples=[14])
+    median: float | None = Field(description="Median; null when withheld", examples=[2.1])
+    q1: float | None = Field(description="First quartile; null when withheld", examples=[1.6])
+    q3: float | None = Field(description="Third quartile; null when withheld", examples=[2.7])
+    counts: list[int] = Field(description="Institutions at each degree (empty when withheld)",
+                              examples=[[0, 2, 6, 5, 1]])  # fmt: skip
+    withheld: bool = Field(description=_WITHHELD, examples=[False])
+
+
+class TrendRow(_Model):
+    """An item, component or institution group across the rounds."""
+
+    key: str = Field(description="Its id", examples=["C1"])
+    spreads: list[Spread] = Field(description="One per round, oldest first")
+    change: float | None = Field(
+        description="Median of the last round minus the first's, when both are shown",
+        examples=[0.4],
+    )
+
+
+class LeftOut(_Model):
+    """A dimension (or a whole item) not compared."""
+
+    item: str = Field(description="The item", examples=["1.3"])
+    dimension: str | None = Field(description="The dimension; null: the whole item",
+                                  examples=["D2"])  # fmt: skip
+    reason: str = Field(description="not_in_policy, parts or reworded", examples=["reworded"])
+    parts: list[int] = Field(description="With parts: questions per version",
+                             examples=[[1, 2]])  # fmt: skip
+
+
+class Shared(_Model):
+    """What every questionnaire version compared asks alike."""
+
+    versions: list[str] = Field(description="The questionnaire versions, in round order",
+                                examples=[["pvpp2027-q1", "pvpp2027-q2"]])  # fmt: skip
+    dimensions: dict[str, list[str]] = Field(description="Item → its dimensions compared",
+                                             examples=[{"1.1": ["D1", "D2"]}])  # fmt: skip
+    left_out: list[LeftOut] = Field(description="What is not compared, and why")
+
+
+class PlanProgress(_Model):
+    """A round's plans: their measures done."""
+
+    round: str = Field(description="The round", examples=["2026-K1"])
+    plans: int = Field(description="Plans counted", examples=[14])
+    measures: int = Field(description="Their measures not dropped", examples=[900])
+    done: int = Field(description="Of those, done", examples=[300])
+    share: float | None = Field(description="Done, %; null when withheld", examples=[33.3])
+    withheld: bool = Field(description=_WITHHELD, examples=[False])
+
+
+class Position(_Model):
+    """Internal: an institution of the last round against its table-1 group."""
+
+    institution: str = Field(description="The institution's code", examples=["VID"])
+    group: str = Field(description="Its group", examples=["IG1"])
+    score: float | None = Field(description="Its overall score", examples=[2.4])
+    n: int = Field(description="The group's institutions scored", examples=[6])
+    median: float | None = Field(description="The group's median", examples=[2.2])
+    q1: float | None = Field(description="The group's first quartile", examples=[1.9])
+    q3: float | None = Field(description="The group's third quartile", examples=[2.6])
+    withheld: bool = Field(description="True when the group is too small to compare with",
+                           examples=[False])  # fmt: skip
+    place: str | None = Field(description="below (Q1), within or above (Q3)",
+                              examples=["within"])  # fmt: skip
+
+
+class Jump(_Model):
+    """Internal: dimensions an institution rated more than 2 degrees apart."""
+
+    institution: str = Field(description="The institution's code", examples=["LAD"])
+    item: str = Field(description="The item", examples=["1.1"])
+    changes: list[tuple[str, int, int]] = Field(description="(dimension, before, now) each",
+                                                examples=[[["D1", 0, 3]]])  # fmt: skip
+
+
+class TrendFigures(_Model):
+    """The rounds compared (docs/trends.md)."""
+
+    same_questions: bool = Field(description="Whether every dimension was asked alike",
+                                 examples=[True])  # fmt: skip
+    degrees: list[int] = Field(description="The degree scale", examples=[[0, 1, 2, 3, 4]])
+    min_group: int = Field(description="The fewest institutions a published figure needs",
+                           examples=[4])  # fmt: skip
+    shared: Shared = Field(description="What is compared")
+    items: list[TrendRow] = Field(description="Per item")
+    components: list[TrendRow] = Field(description="Per component")
+    groups: list[TrendRow] = Field(description="Per table-1 institution group")
+    plans: list[PlanProgress] = Field(description="Plan measures done, per round")
+    jump_institutions: int | None = Field(
+        description="Institutions with the jump warning; null when withheld", examples=[2]
+    )
+    positions: list[Position] | None = Field(description="Internal form only (else null)",
+                                             examples=[None])  # fmt: skip
+    jumps: list[Jump] | None = Field(description="Internal form only (else null)",
+                                     examples=[None])  # fmt: skip
+
+
+class Trend(_Model):
+    """A round compared with earlier rounds."""
+
+    round: str = Field(description="The round asked for", examples=["2027-K1"])
+    rounds: list[str] = Field(description="The rounds compared, oldest first",
+                              examples=[["2026-K1", "2027-K1"]])  # fmt: skip
+    form: str = Field(description="published or internal", examples=["published"])
+    withheld: str | None = Field(
+        description="open: a round compared is not closed, so nothing is published yet",
+        examples=[None],
+    )
+    open_round: str | None = Field(description="The round not closed, when withheld",
+                                   examples=[None])  # fmt: skip
+    trend: TrendFigures | None = Field(description="The figures; null when withheld")

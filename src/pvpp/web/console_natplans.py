@@ -9,7 +9,6 @@ plans' services (:mod:`pvpp.national_plans`, :mod:`pvpp.specialised`).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 from urllib.parse import quote
 
@@ -23,7 +22,7 @@ from pvpp.access import READ_NATIONAL, roles_with
 from pvpp.console_auth import ConsolePerson
 from pvpp.console_plans import FORM_FIELDS, MeasureForm, Refused
 from pvpp.web.deps import CoordinatorOnly, console_person, lang, root, where
-from pvpp.web.render import page
+from pvpp.web.render import download, page
 
 router = APIRouter()
 
@@ -40,12 +39,6 @@ def _see_other(path: str) -> RedirectResponse:
 
 def _plan_url(round_code: str, direction: str) -> str:
     return f"/console/plans/{quote(round_code)}/{quote(direction)}"
-
-
-def _attachment(name: str, media_type: str, data: bytes) -> Response:
-    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 # -- the plans of every round ---------------------------------------------------------------
@@ -120,7 +113,7 @@ def _document(
             session, person, round_code, direction, version, fmt, internal=internal,
             lang=lang(request), today=app.today(), now=app.clock.now(), where=where(request),
         )  # fmt: skip
-    return _attachment(doc.filename, doc.media_type, doc.data)
+    return download(doc.data, doc.media_type, doc.filename)
 
 
 @router.get(PLAN + "/pdf")
@@ -265,4 +258,4 @@ def console_open_data_file(
             session, person, round_code, name, lang=lang(request), now=app.clock.now(),
             where=where(request),
         )  # fmt: skip
-    return _attachment(found.filename, found.media_type, found.data)
+    return download(found.data, found.media_type, found.filename)

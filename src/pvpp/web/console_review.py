@@ -21,12 +21,11 @@ from starlette.responses import RedirectResponse, Response
 from pvpp import console_review
 from pvpp.access import REVIEW, roles_with
 from pvpp.console_auth import ConsolePerson
-from pvpp.filetypes import ascii_name
 from pvpp.portal import NotFound
 from pvpp.review import ReviewError, accept, return_submission
 from pvpp.web.deps import console_person, lang, root, where
 from pvpp.web.pages import MAX_ID
-from pvpp.web.render import page
+from pvpp.web.render import download, page
 
 router = APIRouter()
 
@@ -192,10 +191,4 @@ def review_evidence(
         name, media_type, data = console_review.evidence_file(
             session, round_code, institution, evidence_id
         )
-    fallback = ascii_name(name)
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    return Response(
-        data, media_type=media_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
-                 "Content-Security-Policy": "default-src 'none'; sandbox"},
-    )  # fmt: skip
+    return download(data, media_type, name, untrusted=True)

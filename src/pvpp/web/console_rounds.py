@@ -21,11 +21,10 @@ from starlette.responses import RedirectResponse, Response
 from pvpp import console_rounds, launch, round_actions
 from pvpp.access import READ_ROUNDS, roles_with
 from pvpp.console_auth import ConsolePerson
-from pvpp.filetypes import ascii_name
 from pvpp.i18n import t
 from pvpp.launch import LaunchError
 from pvpp.web.deps import CoordinatorOnly, console_person, lang, root, where
-from pvpp.web.render import page
+from pvpp.web.render import download, page
 
 router = APIRouter()
 
@@ -298,9 +297,7 @@ def _download(request: Request, code: str, suffix: str) -> Response:
             session, code, today=app.clock.today(), filters=filters, lang=lang(request),
             suffix=suffix, table=table,
         )  # fmt: skip
-    disposition = f"attachment; filename=\"{ascii_name(name)}\"; filename*=UTF-8''{quote(name)}"
-    return Response(data, media_type=media_type,
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return download(data, media_type, name)
 
 
 @router.get("/console/rounds/{code}/progress.xlsx")

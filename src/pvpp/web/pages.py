@@ -12,7 +12,6 @@ pages work without a session.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
@@ -24,7 +23,6 @@ from starlette.responses import RedirectResponse, Response
 
 from pvpp import draft_workbooks, drafts, evidence, portal, signin
 from pvpp.approvals import ApprovalError
-from pvpp.filetypes import ascii_name
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
 from pvpp.questionnaire import filled
@@ -32,7 +30,7 @@ from pvpp.sessions import Viewer, end_session, open_session
 from pvpp.signin import Person as Someone
 from pvpp.web.deps import Person, SignedIn, lang, root, where
 from pvpp.web.errors import PageError
-from pvpp.web.render import page
+from pvpp.web.render import download, page
 from pvpp.workbook.guard import human_size
 
 #: The largest id a path or a form may name: every id fits the store's INTEGER columns,
@@ -215,9 +213,7 @@ def plan_pdf(request: Request, plan_id: int, person: SignedIn) -> Response:
     app = root(request)
     with app.db.reading() as session:
         name, data = portal.plan_pdf_file(session, person, plan_id)
-    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
-    return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return download(data, "application/pdf", name)
 
 
 # -- the head's approval link ------------------------------------------------------------
@@ -471,13 +467,7 @@ def evidence_download(request: Request, evidence_id: int, person: SignedIn) -> R
     app = root(request)
     with app.db.reading() as session:
         name, media_type, data = evidence.download(session, person.person, evidence_id)
-    fallback = ascii_name(name)
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    return Response(
-        data, media_type=media_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
-                 "Content-Security-Policy": "default-src 'none'; sandbox"},
-    )  # fmt: skip
+    return download(data, media_type, name, untrusted=True)
 
 
 # -- the questionnaire online ------------------------------------------------------------
@@ -605,15 +595,13 @@ def questionnaire_workbook(request: Request, assignment_id: int, person: SignedI
     (:func:`pvpp.draft_workbooks.workbook_file`)."""
     app = root(request)
     with app.db.reading() as session:
-        download = draft_workbooks.workbook_file(
+        workbook = draft_workbooks.workbook_file(
             session, person.person, assignment_id, settings=app.settings,
             now=app.clock.now(), lang=lang(request),
         )  # fmt: skip
     with app.db.unit_of_work() as session:
-        draft_workbooks.record_download(session, person.person, download, where=where(request))
-    disposition = f"attachment; filename*=UTF-8''{quote(download.filename)}"
-    return Response(download.data, media_type=XLSX,
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+        draft_workbooks.record_download(session, person.person, workbook, where=where(request))
+    return download(workbook.data, XLSX, workbook.filename)
 
 
 @router.post("/questionnaire/{assignment_id:id}/workbook")

@@ -18,8 +18,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
+from pvpp.filetypes import attachment
 from pvpp.i18n import install, t
 from pvpp.paths import resources_dir
 
@@ -65,3 +66,16 @@ def page(
     }
     html = _env(templates_dir()).get_template(template).render(context)
     return HTMLResponse(html, status_code=status)
+
+
+#: What a file someone else handed in is served with: never sniffed into another kind,
+#: never run as a page if a browser opens it anyway.
+UNTRUSTED = {"X-Content-Type-Options": "nosniff",
+             "Content-Security-Policy": "default-src 'none'; sandbox"}  # fmt: skip
+
+
+def download(data: bytes, media_type: str, name: str, *, untrusted: bool = False) -> Response:
+    """``data`` as a download named ``name`` (:func:`pvpp.filetypes.attachment`); a file an
+    institution handed in (``untrusted``) also with :data:`UNTRUSTED`'s headers."""
+    headers = {"Content-Disposition": attachment(name), **(UNTRUSTED if untrusted else {})}
+    return Response(data, media_type=media_type, headers=headers)
