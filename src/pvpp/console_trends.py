@@ -175,13 +175,18 @@ def _names(session: Session, codes: set[str]) -> dict[str, str]:
     return dict(rows)
 
 
-def trend_page(session: Session, asked: Sequence[str], *, lang: Lang) -> dict[str, Any]:
+def trend_page(
+    session: Session, asked: Sequence[str], *, lang: Lang, internal: bool
+) -> dict[str, Any]:
     """The trend page: the rounds to choose from, and for those chosen (by default the
     two newest closed or launched) per component, institution group and item each
-    round's n, median, Q1–Q3 and the change, the plan measures done, the jump warnings
-    (naming institutions, linked to their standing in the last round), what was not
-    compared when the rounds use different questionnaire versions, a line chart per
-    component. A constant number of statements whatever the rounds' sizes."""
+    round's n, median, Q1–Q3 and the change, the plan measures done, the jump warnings,
+    what was not compared when the rounds use different questionnaire versions, a line
+    chart per component. The jump warnings name institutions (linked to their standing
+    in the last round) only ``internal``ly, for the roles that read institutions' own
+    data (:func:`pvpp.console_plans.internal_view`); otherwise they are counted, as a
+    publication counts them. A constant number of statements whatever the rounds'
+    sizes."""
     rounds = choose_rounds(session, asked)
     view: dict[str, Any] = {
         "offered": rounds.offered,
@@ -189,8 +194,9 @@ def trend_page(session: Session, asked: Sequence[str], *, lang: Lang) -> dict[st
         "error": t(rounds.error, lang) if rounds.error else None,
         "trend": None,
         "min_published": published_minimum(),
-        "tables": TABLES,
+        "tables": _tables(internal),
         "query": [("rounds", c) for c in rounds.chosen],
+        "internal": internal,
     }
     if rounds.error:
         return view
@@ -203,7 +209,7 @@ def trend_page(session: Session, asked: Sequence[str], *, lang: Lang) -> dict[st
     components = {c.id: c.name.get(lang) for c in policy.components}
     items = {i.id: i.name.get(lang) for i in policy.items}
     groups = {g.id: g.name.get(lang) for g in policy.institution_groups}
-    institutions = _names(session, {j.institution for j in tr.jumps})
+    institutions = _names(session, {j.institution for j in tr.jumps}) if internal else {}
     total = len(policy.items) * len(policy.dimensions)
     view |= {
         "trend": tr,
@@ -241,6 +247,7 @@ def trend_page(session: Session, asked: Sequence[str], *, lang: Lang) -> dict[st
                 "text": jump_text(j, lang),
             }
             for j in tr.jumps
+            if internal
         ],
         "jumped": len({j.institution for j in tr.jumps}),
         "jump": JUMP,
@@ -249,13 +256,20 @@ def trend_page(session: Session, asked: Sequence[str], *, lang: Lang) -> dict[st
     return view
 
 
+def _tables(internal: bool) -> tuple[str, ...]:
+    """The tables a reader downloads: the jump warnings name institutions (internal)."""
+    return TABLES if internal else tuple(x for x in TABLES if x != "jumps")
+
+
 def trend_download(
-    session: Session, asked: Sequence[str], *, lang: Lang, suffix: str, table: str | None
-) -> tuple[bytes, str, str]:
+    session: Session, asked: Sequence[str], *, lang: Lang, suffix: str, table: str | None,
+    internal: bool,
+) -> tuple[bytes, str, str]:  # fmt: skip
     """A table of the trend page (or, as ``.xlsx`` without ``table``, every table) for the
-    rounds chosen as the page chooses them: its bytes, media type and file name. An
-    unknown table is :class:`NotFound`; fewer than two rounds too (nothing to compare)."""
-    if table is not None and table not in TABLES:
+    rounds chosen as the page chooses them: its bytes, media type and file name; the jump
+    warnings only ``internal``ly (they name institutions). An unknown table is
+    :class:`NotFound`; fewer than two rounds too (nothing to compare)."""
+    if table is not None and table not in _tables(internal):
         raise NotFound(table)
     rounds = choose_rounds(session, asked)
     if rounds.error:
@@ -266,7 +280,8 @@ def trend_download(
     assert last is not None
     policy = load_policy(last.policy_version)
     names = _names(session, {j.institution for j in tr.jumps})
-    data = trend_bytes(tr, policy, suffix, lang=lang, table=table, institutions=names)
+    data = trend_bytes(tr, policy, suffix, lang=lang, table=table, institutions=names,
+                       tables=_tables(internal))  # fmt: skip
     return data, MEDIA_TYPES[suffix], download_name(tr, suffix, lang=lang, table=table)
 
 

@@ -125,7 +125,7 @@ def _info(tr: Trend, lang: Lang) -> list[Pair]:
     return lines
 
 
-def tables(
+def trend_tables(
     tr: Trend, policy: Policy, lang: Lang, institutions: Mapping[str, str]
 ) -> dict[str, Table]:
     """Every table of the console's trend page, by name, in ``lang``: components, groups
@@ -182,22 +182,22 @@ def tables(
 
 def trend_bytes(
     tr: Trend, policy: Policy, suffix: str, *, lang: str = "lv", table: str | None = None,
-    institutions: Mapping[str, str] | None = None,
+    institutions: Mapping[str, str] | None = None, tables: tuple[str, ...] = TABLES,
 ) -> bytes:  # fmt: skip
-    """Rounds compared as the bytes of a workbook (``.xlsx``: every table, or ``table``)
-    or a CSV (``.csv``: ``table``, by default the items)."""
+    """Rounds compared as the bytes of a workbook (``.xlsx``: every table of ``tables``,
+    or ``table``) or a CSV (``.csv``: ``table``, by default the items)."""
     language = check_lang(lang)
     suffix = suffix.lower()
     if suffix not in FORMATS:
         raise ExportError(f"the export is written as .xlsx or .csv, not {suffix!r}")
     if table is not None and table not in TABLES:
         raise ExportError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
-    made = tables(tr, policy, language, institutions or {})
+    made = trend_tables(tr, policy, language, institutions or {})
     if suffix == ".csv":
         one = made[table or DEFAULT_CSV_TABLE]
         return csv_bytes([c.header(language) for c in one.columns], one.rows, language)
     wb = new_workbook(f"{t('trends.title', language)} {', '.join(tr.rounds)}", language)
-    for name in (table,) if table else TABLES:
+    for name in (table,) if table else tables:
         one = made[name]
         sheet = new_sheet(wb, t(f"console.trends.table.{name}", language))
         write_table(sheet, one.columns, one.rows, language, freeze_cols=1)
