@@ -159,7 +159,7 @@ def _charts(tr: Trend, policy: Policy, opens: Sequence[date], lang: Lang) -> lis
         ]  # fmt: skip
         svg = line_chart(
             days, series, max_value=top, lang=lang, labels=list(tr.rounds), decimals=2,
-            title=t("console.trends.chart.title", lang, component=name), width=420,
+            title=name, width=420,
             height=260, label_id=f"trend-{row.key}",
         )  # fmt: skip
         out.append({"key": row.key, "name": name, "svg": Markup(svg)})  # escaped by charts
