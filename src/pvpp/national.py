@@ -57,7 +57,7 @@ from pvpp.store.models import (
     Transition,
     id_of,
 )
-from pvpp.trends import Assessed, RoundInput, Trend, compare
+from pvpp.trends import Assessed, RoundInput, Standing, Trend, compare, standing
 
 # RV6: central shared services and digital technologies; RV7: specialised competences.
 RV6_ITEMS = ("K5", "K7", "K8", "R2")
@@ -659,3 +659,20 @@ def round_trend(session: Session, codes: Sequence[str], *, publish: bool = True)
         plans = [facts[k] for k in sorted(facts)]
         inputs.append(RoundInput(rnd.code, spec, assessed, plans))
     return TrendView(tuple(r.code for r in rounds), compare(inputs, publish=publish))
+
+
+def round_standing(
+    session: Session, rnd: Round, institution: str, *, hide: bool = True
+) -> Standing | None:
+    """Where ``institution`` stands in its table-1 group in round ``rnd``, per component,
+    item and overall (:func:`pvpp.trends.standing`), over the round's assessed
+    institutions (accepted and beyond, their current answers), as the institution would
+    read it (``hide``: withheld figures None; without it kept and marked, for VARAM's
+    internal view). None when the institution is not assessed in the round. Two
+    statements whatever the round's size."""
+    spec = load_questionnaire(rnd.questionnaire_version)
+    pairs = assessed_answer_sets(session, rnd, ASSESSED)
+    assessed = [Assessed(inst.code, inst.group_id, answers.answers) for inst, answers in pairs]
+    if all(a.institution != institution for a in assessed):
+        return None
+    return standing(RoundInput(rnd.code, spec, assessed), institution, hide=hide)

@@ -55,6 +55,7 @@ __all__ = [
     "Scores",
     "Shared",
     "Spread",
+    "Standing",
     "Trend",
     "comparable_scores",
     "compare",
@@ -62,6 +63,7 @@ __all__ = [
     "left_out_text",
     "shared_questions",
     "spread",
+    "standing",
 ]
 
 
@@ -333,6 +335,22 @@ def _plans(
     return PlanProgress(code, len(plans), len(counted), done, share, withheld)
 
 
+def _position(
+    institution: str, group: str, own: float | None, values: Mapping[str, float],
+    degrees: Sequence[int], *, hide: bool = True,
+) -> Position:  # fmt: skip
+    """``institution``'s ``own`` score against ``values`` (its group's scores, by
+    institution). ``withheld`` as the institution would read it: its group's figures need
+    three institutions other than itself (:func:`pvpp.disclosure.shown_to`); with ``hide``
+    the withheld figures are None, without it they are kept and only marked."""
+    withheld = not shown_to(frozenset(values), institution)
+    s = spread(list(values.values()), degrees, withheld=hide and withheld)
+    place = None
+    if own is not None and s.q1 is not None and s.q3 is not None:
+        place = "below" if own < s.q1 else "above" if own > s.q3 else "within"
+    return Position(institution, group, own, len(values), s.median, s.q1, s.q3, withheld, place)
+
+
 def _positions(
     last: RoundInput, scores: Mapping[str, Scores], degrees: Sequence[int]
 ) -> list[Position]:
@@ -341,22 +359,56 @@ def _positions(
         value = scores[a.institution].overall
         if value is not None:
             by_group[a.group][a.institution] = value
-    out = []
-    for a in sorted(last.assessed, key=lambda x: (x.group, x.institution)):
-        values = by_group.get(a.group, {})
-        own = scores[a.institution].overall
-        # The institution reads its own position: three others at least (pvpp.disclosure).
-        withheld = not shown_to(frozenset(values), a.institution)
-        s = spread(list(values.values()), degrees, withheld=withheld)
-        place = None
-        if own is not None and s.q1 is not None and s.q3 is not None:
-            place = "below" if own < s.q1 else "above" if own > s.q3 else "within"
-        out.append(
-            Position(
-                a.institution, a.group, own, len(values), s.median, s.q1, s.q3, withheld, place
-            )
-        )
-    return out
+    # The institution reads its own position: three others at least (pvpp.disclosure).
+    return [
+        _position(a.institution, a.group, scores[a.institution].overall,
+                  by_group.get(a.group, {}), degrees)
+        for a in sorted(last.assessed, key=lambda x: (x.group, x.institution))
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One institution of a round against its table-1 group: its overall, component and
+    item positions (each over the group's institutions rated there)."""
+
+    round: str
+    institution: str
+    group: str
+    overall: Position
+    components: dict[str, Position]
+    items: dict[str, Position]
+
+
+def standing(rnd: RoundInput, institution: str, *, hide: bool = True) -> Standing:
+    """Where ``institution`` (assessed in ``rnd``) stands in its group on the round's own
+    questions: per component, item and overall, its score, the group's median, Q1–Q3 and
+    size. Each figure is judged as the institution would read it (``withheld``: fewer than
+    three others rated there); with ``hide`` withheld figures are None, without it (an
+    internal view) they are kept and only marked. Raises KeyError when ``institution`` is
+    not assessed in ``rnd``."""
+    own = next((a for a in rnd.assessed if a.institution == institution), None)
+    if own is None:
+        raise KeyError(institution)
+    policy = rnd.spec.policy
+    degrees = tuple(policy.degree_scale.values)
+    every = shared_questions([rnd.spec])
+    group = [a for a in rnd.assessed if a.group == own.group]
+    scores = {a.institution: comparable_scores(policy, a.answers, every) for a in group}
+    mine = scores[institution]
+
+    def position(pick: Any) -> Position:
+        values = {k: v for k, s in scores.items() if (v := pick(s)) is not None}
+        return _position(institution, own.group, pick(mine), values, degrees, hide=hide)
+
+    return Standing(
+        rnd.code,
+        institution,
+        own.group,
+        position(lambda s: s.overall),
+        {c.id: position(lambda s, k=c.id: s.components.get(k)) for c in policy.components},
+        {i: position(lambda s, k=i: s.items.get(k)) for i in every.dimensions},
+    )
 
 
 def _jumps(before: Mapping[str, Scores], now: Mapping[str, Scores], shared: Shared) -> list[Jump]:

@@ -28,6 +28,7 @@ from pvpp.trends import (
     left_out_text,
     shared_questions,
     spread,
+    standing,
 )
 
 
@@ -200,6 +201,35 @@ def test_positions_within_the_group_withheld_below_three_others(spec: Questionna
     e = pos["E"]
     assert e.withheld and e.median is None and e.q1 is None and e.place is None
     assert (e.n, e.score) == (3, 2.0)
+
+
+def test_an_institution_stands_in_its_group_per_component_and_item(
+    spec: QuestionnaireSpec,
+) -> None:
+    insts = {
+        "A": ("G1", answers(spec, 1, **{field("K9", "D1"): 4})), "B": ("G1", answers(spec, 2)),
+        "C": ("G1", answers(spec, 3)), "D": ("G1", answers(spec, 4)),
+        "E": ("G2", answers(spec, 2)), "F": ("G2", answers(spec, 3)),
+        "H": ("G2", answers(spec, 4)),
+    }  # fmt: skip
+    rnd = _round("R1", spec, insts)
+    a = standing(rnd, "A")
+    assert (a.round, a.group, a.overall.n) == ("R1", "G1", 4)
+    # The overall position is the comparison's own (one rule for both).
+    trend = compare([rnd, rnd], publish=False)
+    assert a.overall == next(p for p in trend.positions if p.institution == "A")
+    # Per item: K9 is A's own (D1 at 4 of 1s), every item of the questionnaire is there.
+    assert set(a.items) == {i.id for i in spec.policy.items}
+    assert a.items["K9"].score == pytest.approx(1.75) and a.items["K1"].score == 1.0
+    assert (a.items["K1"].median, a.items["K1"].q1, a.items["K1"].place) == (2.5, 1.75, "below")
+    assert set(a.components) == {c.id for c in spec.policy.components}
+    # A group of three: withheld as E would read it; kept (and marked) without hide.
+    e, shown = standing(rnd, "E"), standing(rnd, "E", hide=False)
+    assert e.items["K1"].withheld and e.items["K1"].median is None
+    assert shown.items["K1"].withheld and shown.items["K1"].median == 3.0
+    assert shown.items["K1"].place == "below" and shown.overall.n == 3
+    with pytest.raises(KeyError):
+        standing(rnd, "ZZ")
 
 
 def test_rounds_on_two_versions_say_what_they_left_out(

@@ -459,3 +459,21 @@ def test_a_line_chart_over_time_with_its_due_date() -> None:
         line_chart(list(reversed(days)), series, max_value=37)
     with pytest.raises(ValueError, match="outside"):
         line_chart(days, [Series("x", [50] * 10, "#000")], max_value=37)
+
+
+def test_a_line_chart_over_rounds_names_each_point() -> None:
+    from datetime import date
+
+    from pvpp.documents.charts import line_chart
+
+    days = [date(2026, 1, 15), date(2027, 1, 15), date(2028, 1, 15)]
+    svg = line_chart(days, [Series("Mediāna", [1.25, 2.5, None], "#1d4f91")], max_value=5,
+                     labels=["2026-K1", "2027-K1", "2028-K1"], decimals=2, lang="lv")  # fmt: skip
+    root = fromstring(svg)
+    axis = [t.text for t in root.iter(f"{NS}text") if t.get("class") == "axis"]
+    assert axis[-3:] == ["2026-K1", "2027-K1", "2028-K1"] and "15.01.2026" not in svg
+    desc = root.find(f"{NS}desc")
+    assert desc is not None
+    assert "Mediāna: 2026-K1 = 1,25; 2027-K1 = 2,50; 2028-K1 = nav novērtēts" in (desc.text or "")
+    with pytest.raises(ValueError, match="2 labels for 3 days"):
+        line_chart(days, [Series("x", [1, 2, 3], "#000")], max_value=5, labels=["a", "b"])

@@ -133,6 +133,14 @@ ROUTES = {
     ("POST", "/console/plans/{round_code}/{direction}/measures/{key}"): "console",
     ("GET", "/console/open-data/{round_code}"): "console",
     ("GET", "/console/open-data/{round_code}/{name}"): "console",
+    # National results across rounds (pvpp.web.console_trends; their own tests:
+    # tests/web/test_console_trends.py): an unknown round, an institution of no assignment
+    # in the round, an unknown institution are not found.
+    ("GET", "/console/trends"): "console",
+    ("GET", "/console/trends.xlsx"): "console",
+    ("GET", "/console/trends.csv"): "console",
+    ("GET", "/console/trends/{round_code}/institutions"): "console",
+    ("GET", "/console/trends/{round_code}/institutions/{institution}"): "console",
     # Rounds and progress (pvpp.web.console_rounds): a round's code is no institution's;
     # an unknown one is not found (tests/web/test_console_rounds.py).
     ("GET", "/console/rounds/new"): "rounds",
@@ -180,6 +188,13 @@ CONSOLE_ACCESS = {
     ("GET", "/console/open-data/{round_code}"): CONSOLE_ROLES,
     ("GET", "/console/open-data/{round_code}/{name}"): CONSOLE_ROLES,
     # Rounds and progress: the coordinator acts, the reviewer reads.
+    # The trend is every role's; what names institutions (a round's institutions, one's
+    # standing) the roles that read institutions' own data (READ_ROUNDS).
+    ("GET", "/console/trends"): CONSOLE_ROLES,
+    ("GET", "/console/trends.xlsx"): CONSOLE_ROLES,
+    ("GET", "/console/trends.csv"): CONSOLE_ROLES,
+    ("GET", "/console/trends/{round_code}/institutions"): ROUND_READERS,
+    ("GET", "/console/trends/{round_code}/institutions/{institution}"): ROUND_READERS,
     ("GET", "/console/rounds/new"): ("coordinator",),
     ("POST", "/console/rounds/new"): ("coordinator",),
     ("GET", "/console/rounds/{code}"): ROUND_READERS,
@@ -251,9 +266,10 @@ API = "/api/v1"
 OPENAPI = API + "/openapi.json"
 #: The console's path values: a round, its RV6 plan and first measure, an open-data file;
 #: and ones that do not exist (404 to an admitted role, 403 to the others).
-CONSOLE_VALUES = {"round_code": "2026-K1", "direction": "RV6", "key": "", "name": "needs.csv"}
+CONSOLE_VALUES = {"round_code": "2026-K1", "direction": "RV6", "key": "", "name": "needs.csv",
+                  "institution": A}  # fmt: skip
 CONSOLE_UNKNOWN = {"round_code": "2099-K9", "direction": "RV6", "key": "RV6-99",
-                   "name": "needs.csv"}  # fmt: skip
+                   "name": "needs.csv", "institution": "NOPE"}  # fmt: skip
 # Every form field any route reads, with a value that would do something.
 FORM = {
     "decision": "approve",

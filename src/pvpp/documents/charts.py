@@ -923,6 +923,8 @@ def line_chart(
     title: str | None = None,
     lang: Lang = "lv",
     label_id: str | None = None,
+    labels: Sequence[str] | None = None,
+    decimals: int = 0,
 ) -> str:
     """Lines over time, one per series (a value per day of ``days``, in order), as a
     standalone SVG 1.1 document: the days on the horizontal axis (the first, the last and,
@@ -933,10 +935,16 @@ def line_chart(
     reader without the picture has the data; ``label_id`` makes the document an inline
     image named by its title (see :func:`_svg`).
 
+    ``labels`` names each day (e.g. the rounds compared, one per day): each is written
+    under its day instead of the first and last dates, and the description uses them;
+    ``decimals`` is how many the description's values have (counts: none).
+
     Raises ValueError for no days, days out of order, no series, a series of the wrong
-    length or a value outside ``0..max_value``."""
+    length, labels of the wrong length or a value outside ``0..max_value``."""
     if not days:
         raise ValueError("a line chart needs at least one day")
+    if labels is not None and len(labels) != len(days):
+        raise ValueError(f"{len(labels)} labels for {len(days)} days")
     if any(b <= a for a, b in itertools.pairwise(days)):
         raise ValueError("the days of a line chart must be in order, each once")
     max_value = max(float(max_value), 1.0)
@@ -952,8 +960,8 @@ def line_chart(
     if ticks[-1] < max_value - _TOLERANCE:
         ticks.append(ticks[-1] + step)
     y_max = ticks[-1]
-    labels = [number(v, lang, 0) for v in ticks]
-    left = PAD + max(text_width(x, SMALL_SIZE) for x in labels) + 6
+    tick_labels = [number(v, lang, 0) for v in ticks]
+    left = PAD + max(text_width(x, SMALL_SIZE) for x in tick_labels) + 6
     right = width - PAD - 4
     plot_top = top + legend_h + 10 + SMALL_SIZE
     plot_bottom = height - PAD - SMALL_SIZE - 8
@@ -969,15 +977,20 @@ def line_chart(
     def y_of(value: float) -> float:
         return plot_bottom - (plot_bottom - plot_top) * value / y_max
 
-    for value, label in zip(ticks, labels, strict=True):
+    for value, label in zip(ticks, tick_labels, strict=True):
         y = y_of(value)
         colour = OUTER_COLOUR if value == 0 else GRID_COLOUR
         body.append(_el("line", {"class": "grid", "x1": left, "y1": y, "x2": right, "y2": y,
                                  "stroke": colour, "stroke-width": 1}))  # fmt: skip
         body.append(_text(left - 4, y + SMALL_SIZE * 0.35, [label], label, size=SMALL_SIZE,
                           anchor="end", fill=MUTED_COLOUR, cls="axis"))  # fmt: skip
-    for day_, anchor in ((first, "start"), (last, "end")):
-        text = _date_label(day_, lang)
+    under = (
+        [(first, "start", _date_label(first, lang)), (last, "end", _date_label(last, lang))]
+        if labels is None
+        else [(d, "start" if i == 0 else "end" if i == len(days) - 1 else "middle", label)
+              for i, (d, label) in enumerate(zip(days, labels, strict=True))]
+    )  # fmt: skip
+    for day_, anchor, text in under:
         body.append(_text(x_of(day_), height - PAD, [text], text, size=SMALL_SIZE,
                           anchor=anchor, fill=MUTED_COLOUR, cls="axis"))  # fmt: skip
     if marker is not None:
@@ -1000,12 +1013,12 @@ def line_chart(
             "stroke-width": 2.5, "stroke-dasharray": DASH_PATTERN if s.dashed else None,
             "stroke-linejoin": "round",
         }))  # fmt: skip
-    desc_labels = [_date_label(d, lang) for d in days]
+    desc_labels = list(labels) if labels is not None else [_date_label(d, lang) for d in days]
     unrated = t("charts.unrated", lang)
     desc = "\n".join(
         f"{_capped(s.name)}: "
         + "; ".join(
-            f"{label} = {unrated if v is None else number(v, lang, 0)}"
+            f"{label} = {unrated if v is None else number(v, lang, decimals)}"
             for label, v in zip(desc_labels, s.values, strict=True)
         )
         for s in series

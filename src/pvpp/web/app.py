@@ -45,6 +45,7 @@ from pvpp.web import (
     console_pages,
     console_review,
     console_rounds,
+    console_trends,
     pages,
 )
 from pvpp.web.api import PREFIX as API_PREFIX
@@ -183,6 +184,7 @@ def create_app(app: App) -> FastAPI:
         *console_natplans.router.routes,
         *console_rounds.router.routes,
         *console_national.router.routes,
+        *console_trends.router.routes,
     ]:
         assert isinstance(route, APIRoute)
         web.add_api_route(route.path, route.endpoint, methods=sorted(route.methods or ()),
