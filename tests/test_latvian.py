@@ -191,7 +191,7 @@ NOT_NUMBERS = {
     "round", "scale", "services", "sheet", "since", "size", "source", "start", "state", "steps",
     "terms", "title", "training", "types", "value", "what", "where", "who",
     "changes", "parts", "rounds", "versions", "warning", "after", "direction", "fields",
-    "today", "opens", "actor", "error", "filters", "table", "format",
+    "today", "opens", "actor", "error", "filters", "table", "format", "how",
 }  # fmt: skip
 
 
