@@ -443,6 +443,11 @@ BANNED: list[tuple[str, str]] = [
         r"pakalpojumu turētāj|turētāja atbildīg|pakalpojuma turētāj(?!s\b)",
         "a service holder is an institution; a person is 'par pakalpojumu atbildīgais darbinieks'",
     ),
+    (
+        r"pakalpojuma turētāj\w*[^.;()]{0,60}\b(?:vadītāj|darbiniek|pārzin)",
+        "a service holder listed among people's roles is a person: 'par pakalpojumu atbildīgais "
+        "darbinieks'",
+    ),
     (r"\bsavietojam\w*\s+ar\b", "systems are 'sadarbspējīgas' (interoperable)"),
     (r"biznesa īpašniek", "a public-sector term: 'par sistēmas funkcionalitāti atbildīgais'"),
     (r"(?<!\()\bSLA\b", "written out: 'pakalpojuma līmeņa līgums (SLA)'"),
@@ -456,11 +461,20 @@ BANNED: list[tuple[str, str]] = [
     (r"Mediānā atšķirība", "'Atšķirības mediāna'"),
     (r"\bsavu darba\b", "'sava darba'"),
     (r"\bJa [^.]*siet, tiek\b", "a future condition takes a future result: 'tiks'"),
+    (
+        r"\b[Pp]lais",
+        "one word for a gap across report, exports and library: 'atšķirība' (to a target), "
+        "'neatbilstība' (to a profile)",
+    ),
 ]
 #: Only in the catalogue and templates: what reports, exports and messages call things.
 BANNED_IN_CATALOGUE: list[tuple[str, str]] = [
-    (r"\b[Pp]lais", "one term for the gap to a target across report and exports: 'atšķirība'"),
-    (r"\bLūdzu\b", "one voice to institutions: 'Lūdzam' with an infinitive"),
+    (r"\b[Ll]ūdzu\b", "one voice to institutions: 'Lūdzam' with an infinitive"),
+    (r"\b[Kk]omponent", "the policy's components are 'sastāvdaļas' (its own word)"),
+    (
+        r"\b[Ff]ail(?:s|a|u|ā|i|us|iem)\b(?! →)",
+        "a file is a 'datne' (Excel's menu 'Fails →' aside)",
+    ),
 ]
 
 
