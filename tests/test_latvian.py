@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
-from pvpp.i18n import catalogue, plural_category
+from pvpp.i18n import catalogue, install, plural_category, t
 from pvpp.mail.outbox import KINDS
 from pvpp.mail.templates import render
 from tests.mail.test_templates import COMMON, CONTEXT
@@ -191,7 +193,7 @@ NOT_NUMBERS = {
     "round", "scale", "services", "sheet", "since", "size", "source", "start", "state", "steps",
     "terms", "title", "training", "types", "value", "what", "where", "who",
     "changes", "parts", "rounds", "versions", "warning", "after", "direction", "fields",
-    "today", "opens", "actor", "error", "filters", "table", "format",
+    "today", "opens", "actor", "error", "filters", "table", "format", "how",
 }  # fmt: skip
 
 
@@ -443,6 +445,11 @@ BANNED: list[tuple[str, str]] = [
         r"pakalpojumu turētāj|turētāja atbildīg|pakalpojuma turētāj(?!s\b)",
         "a service holder is an institution; a person is 'par pakalpojumu atbildīgais darbinieks'",
     ),
+    (
+        r"pakalpojuma turētāj\w*[^.;()]{0,60}\b(?:vadītāj|darbiniek|pārzin)",
+        "a service holder listed among people's roles is a person: 'par pakalpojumu atbildīgais "
+        "darbinieks'",
+    ),
     (r"\bsavietojam\w*\s+ar\b", "systems are 'sadarbspējīgas' (interoperable)"),
     (r"biznesa īpašniek", "a public-sector term: 'par sistēmas funkcionalitāti atbildīgais'"),
     (r"(?<!\()\bSLA\b", "written out: 'pakalpojuma līmeņa līgums (SLA)'"),
@@ -456,11 +463,20 @@ BANNED: list[tuple[str, str]] = [
     (r"Mediānā atšķirība", "'Atšķirības mediāna'"),
     (r"\bsavu darba\b", "'sava darba'"),
     (r"\bJa [^.]*siet, tiek\b", "a future condition takes a future result: 'tiks'"),
+    (
+        r"\b[Pp]lais",
+        "one word for a gap across report, exports and library: 'atšķirība' (to a target), "
+        "'neatbilstība' (to a profile)",
+    ),
 ]
 #: Only in the catalogue and templates: what reports, exports and messages call things.
 BANNED_IN_CATALOGUE: list[tuple[str, str]] = [
-    (r"\b[Pp]lais", "one term for the gap to a target across report and exports: 'atšķirība'"),
-    (r"\bLūdzu\b", "one voice to institutions: 'Lūdzam' with an infinitive"),
+    (r"\b[Ll]ūdzu\b", "one voice to institutions: 'Lūdzam' with an infinitive"),
+    (r"\b[Kk]omponent", "the policy's components are 'sastāvdaļas' (its own word)"),
+    (
+        r"\b[Ff]ail(?:s|a|u|ā|i|us|iem)\b(?! →)",
+        "a file is a 'datne' (Excel's menu 'Fails →' aside)",
+    ),
 ]
 
 
@@ -517,3 +533,207 @@ def test_the_policys_own_slip_is_shown_only_with_sic() -> None:
     texts = _yaml_lv(ROOT / "policy" / "pvpp2027-v1.yaml")
     slips = [t for t in texts if "tiek lietota" in t]
     assert slips and all("tiek lietota [sic]" in t for t in slips)
+
+
+# -- page and document templates, rendered -----------------------------------------------------
+
+#: Values a page or document template prints whose name says they are counts: printed as
+#: the marked number, everything else as ‹its name›.
+COUNTED_NAME = re.compile(r"count|total|_n$|^n_|days$")
+#: Templates the stand-in values cannot render (each unpacks a loop's items in two ways at
+#: once); their counts are still kept by the static check above and the catalogue's.
+NOT_RENDERED = {"console/review_submission.html.j2", "q_page.html.j2"}
+
+
+def _stand_in(number: int, width: int) -> type[jinja2.Undefined]:
+    """A value for every variable a template is not given: printed as a marked ``number``
+    when its name is a count's, iterated as ``width`` items, true, and equal to nothing."""
+
+    class StandIn(jinja2.Undefined):
+        __slots__ = ()
+
+        def __str__(self) -> str:
+            name = self._undefined_name or ""
+            counted = name in NUMBER_PLACEHOLDERS or COUNTED_NAME.search(name)
+            return f"⟦{number}⟧" if counted else f"‹{name}›"
+
+        def __html__(self) -> str:
+            return str(self)
+
+        def __format__(self, spec: str) -> str:
+            return str(self)
+
+        def __iter__(self) -> Iterator[Any]:
+            return iter([self] * width)
+
+        def __len__(self) -> int:
+            return 1
+
+        def __bool__(self) -> bool:
+            return True
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith(("__", "_undefined")):
+                raise AttributeError(name)
+            return type(self)(name=name)
+
+        def __getitem__(self, key: object) -> Any:
+            return type(self)(name=str(key))
+
+        def __call__(self, *args: object, **kwargs: object) -> Any:
+            return self
+
+        def __int__(self) -> int:
+            return number
+
+        def __float__(self) -> float:
+            return float(number)
+
+        def __index__(self) -> int:
+            return number
+
+        def __eq__(self, other: object) -> bool:
+            return False
+
+        def __ne__(self, other: object) -> bool:
+            return True
+
+        def __hash__(self) -> int:
+            return id(self)
+
+        def __lt__(self, other: object) -> bool:
+            return False
+
+        __le__ = __gt__ = __ge__ = __lt__
+
+        def __add__(self, other: object) -> Any:
+            return self
+
+        __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __add__
+        __rtruediv__ = __mod__ = __add__
+
+        def __neg__(self) -> Any:
+            return self
+
+        def __round__(self, *args: object) -> Any:
+            return self
+
+        def __contains__(self, item: object) -> bool:
+            return True
+
+    return StandIn
+
+
+def _environment(folder: Path, number: int, width: int) -> jinja2.Environment:
+    """The templates' environment with stand-ins for every value: ``t()`` gets the count as
+    its ``n``; a key built from a value (``t('web.role.' ~ role)``) gives a placeholder."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=_stand_in(number, width),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    install(env)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Count):
+            return int(value)
+        return str(value) if isinstance(value, jinja2.Undefined) else value
+
+    def words(key: str, n: Any = None, **values: Any) -> str:
+        if "⟦" in key or "‹" in key:
+            return "‹key›"
+        count = number if isinstance(n, jinja2.Undefined) else plain(n)
+        return t(key, "lv", count, **{k: plain(v) for k, v in values.items()})
+
+    env.globals["t"] = words
+    env.filters["num"] = lambda value, *args, **kwargs: str(value)
+    env.filters["day"] = lambda value, *args, **kwargs: "31.03.2026"
+    env.filters["length"] = env.filters["count"] = lambda value: Count(number)
+    return env
+
+
+def _page_templates() -> dict[str, tuple[Path, str]]:
+    """Every page and document template: shown name → (its loader's folder, its name)."""
+    found = {}
+    for folder in (TEMPLATES / "plan", TEMPLATES / "national", TEMPLATES / "web"):
+        root = TEMPLATES / "web" if folder.name == "web" else TEMPLATES
+        for path in sorted(folder.rglob("*.html.j2")):
+            found[str(path.relative_to(root))] = (root, str(path.relative_to(root)))
+    return found
+
+
+def _rendered(number: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Each template's text rendered with stand-ins printing ``number``, and the error of
+    each that would not render (loops whose items unpack to 2, 3 or 1 values are tried)."""
+    texts: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for width in (2, 3, 1):
+        envs = {root: _environment(root, number, width) for root in (TEMPLATES, TEMPLATES / "web")}
+        for shown, (root, name) in _page_templates().items():
+            if shown in texts:
+                continue
+            try:
+                html = envs[root].get_template(name).render(lang="lv")
+            except (TypeError, ValueError) as exc:
+                errors[shown] = f"{type(exc).__name__}: {exc}"
+                continue
+            errors.pop(shown, None)
+            texts[shown] = _text_of(html)
+    return texts, errors
+
+
+def _text_of(html: str) -> str:
+    """What a reader reads of ``html``: no scripts, styles or tags."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def _disagreements(by_number: dict[int, dict[str, str]]) -> list[str]:
+    wrong = []
+    for name in sorted(by_number[1]):
+        found = {n: _keyed(texts[name]) for n, texts in by_number.items()}
+        for place in sorted({k for f in found.values() for k in f}):
+            # A word the noun table does not know after a value (a name, a code) is not a
+            # count; only the known counted nouns are compared.
+            phrases = {
+                n: None if isinstance(f[place], str) else f[place]
+                for n, f in found.items()
+                if place in f
+            }
+            if why := _agrees(phrases):
+                wrong.append(f"{name}: {place!r}: {why}")
+    return wrong
+
+
+def test_every_page_and_document_template_agrees_with_0_1_2_11_21_and_101() -> None:
+    """The plan, the national report and plan, the portal's and the console's pages,
+    rendered with every count 0, 1, 2, 11, 21 and 101: a noun after a count agrees with it
+    (the count reaches it through a plural entry, never ``{{ n }} pasākumi``)."""
+    by_number = {}
+    for n in NUMBERS:
+        texts, errors = _rendered(n)
+        assert set(errors) == NOT_RENDERED, errors
+        by_number[n] = texts
+    assert len(by_number[1]) >= 45
+    assert not (wrong := _disagreements(by_number)), "\n".join(wrong)
+
+
+def test_the_rendered_check_finds_a_count_before_a_noun(tmp_path: Path) -> None:
+    (tmp_path / "wrong.html.j2").write_text(
+        "<p>{{ rows | length }} pasākumi</p><p>{{ total }} iestādes</p>", encoding="utf-8"
+    )
+    (tmp_path / "right.html.j2").write_text(
+        "<p>{{ t('plan.steps', n=rows | length) }}; {{ plan.code }} plāns</p>", encoding="utf-8"
+    )
+    by_number = {
+        n: {
+            name: _text_of(_environment(tmp_path, n, 2).get_template(name).render(lang="lv"))
+            for name in ("wrong.html.j2", "right.html.j2")
+        }
+        for n in NUMBERS
+    }
+    wrong = _disagreements(by_number)
+    assert wrong and all(w.startswith("wrong.html.j2") for w in wrong), wrong
+    assert len(wrong) == 2

@@ -45,11 +45,13 @@ from pvpp import parallel
 from pvpp.app import App
 from pvpp.cli.common import console
 from pvpp.clock import FixedClock
+from pvpp.exports.data import flag_label, name_of, skip_label, state_label
 from pvpp.files import write_atomic
+from pvpp.i18n import catalogue, t
 from pvpp.national import aggregates, round_status
 from pvpp.paths import resources_dir
 from pvpp.planning.library import Common, load_common
-from pvpp.policy import load_policy
+from pvpp.policy import Policy, load_policy
 from pvpp.questionnaire import load_questionnaire
 from pvpp.registry import ImportReport, import_registry
 from pvpp.rounds import RoundReport, assignment_codes, create_round
@@ -759,6 +761,35 @@ def _page_images(folder: Path, pdfs: list[Path]) -> str:
     return f"Page images: {out}"
 
 
+# The summary is read by whoever runs the demo: stored codes are shown as words (the
+# catalogue's English), a code in brackets only where someone would look it up.
+def skipped_text(skipped: dict[str, str], policy: Policy) -> str:
+    """Institutions without an assignment, each with why in words and the stored reason
+    in brackets: ``NBS: the plan's measures do not apply to it (4.1.5.3: …) [excluded:4.1.5.3]``."""
+    return "; ".join(
+        f"{code}: {skip_label(reason, policy, 'en')} [{reason}]"
+        for code, reason in sorted(skipped.items())
+    )
+
+
+def totals_text(totals: dict[str, int]) -> str:
+    """A round's totals by state, the states as words."""
+    return ", ".join(f"{name_of('state', k, 'en')} {v}" for k, v in totals.items())
+
+
+def kinds_text(counts: dict[str, int]) -> str:
+    """Emails by kind, each kind as words (``“workbook returned for correction” 4``)."""
+    return (
+        ", ".join(
+            f"“{t(f'mail.kind.{k}', 'en')}” {v}"
+            if f"mail.kind.{k}" in catalogue("en")
+            else f"{k} {v}"
+            for k, v in sorted(counts.items())
+        )
+        or "none"
+    )
+
+
 def _summary(
     reg: ImportReport,
     rnd: RoundReport,
@@ -768,7 +799,7 @@ def _summary(
     national: dict[str, Any],
     mail: dict[str, int],
 ) -> None:
-    skipped = ", ".join(f"{k} {v}" for k, v in sorted(rnd.skipped.items()))
+    skipped = skipped_text(rnd.skipped, load_policy(rnd.round.policy_version))
     console.print(
         f"Registry: {len(reg.created)} created, {len(reg.updated)} updated, "
         f"{len(reg.unchanged)} unchanged. Round {ROUND}: {len(rnd.assigned)} assigned, "
@@ -795,12 +826,15 @@ def _summary(
         table.add_column(col)
     for row in status["institutions"]:
         index = "" if row["index"] is None else f"{row['index']:.1f}"
-        table.add_row(f"{row['code']} {row['name']}", row["state"], index, ", ".join(row["flags"]))
+        table.add_row(
+            f"{row['code']} {row['name']}",
+            state_label(row["state"], row["returned_how"], "en"),
+            index,
+            ", ".join(flag_label(f, "en") for f in row["flags"]),
+        )
     console.print(table)
-    console.print(
-        "Totals: " + ", ".join(f"{k} {v}" for k, v in status["totals"].items()), highlight=False
-    )
-    console.print(f"Emails in the outbox by kind: {shown(mail)}", highlight=False)
+    console.print("Totals: " + totals_text(status["totals"]), highlight=False)
+    console.print(f"Emails in the outbox by kind: {kinds_text(mail)}", highlight=False)
     if not national.get("suppressed"):
         needs = ", ".join(
             f"{n['item']} {n['institutions_with_gap']}/{n['institutions_rated']}"

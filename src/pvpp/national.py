@@ -31,6 +31,7 @@ from pvpp.queries import (
     current_answer_sets,
     late_files,
     previous_round,
+    returned_causes,
     round_assignment_facts,
     round_assignments,
     round_closure,
@@ -44,7 +45,7 @@ from pvpp.questionnaire import load_questionnaire
 from pvpp.rounds import get_round
 from pvpp.scoring import UNCLEAR, ScoreResult, score_answers
 from pvpp.services import ConformityCount, condition_groups, conformity_by_group, total_counts
-from pvpp.states.assignment import ASSESSED
+from pvpp.states.assignment import ASSESSED, AssignmentState
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
@@ -65,9 +66,9 @@ RV7_ITEMS = ("S3", "S4")
 
 
 def round_status(session: Session, code: str) -> dict[str, Any]:
-    """Per institution: state, overall index, last change and RV1 flags; what needs a
-    coordinator: emails not delivered (a head's address refused) and late workbooks kept
-    but not applied; with totals."""
+    """Per institution: state (and for a returned one, why: ``returned_how``), overall
+    index, last change and RV1 flags; what needs a coordinator: emails not delivered (a
+    head's address refused) and late workbooks kept but not applied; with totals."""
     rnd = get_round(session, code)
     policy = load_policy(rnd.policy_version)
     assignments = round_assignments(session, rnd)
@@ -75,6 +76,9 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
     teams = team_statuses(session, [inst for _, inst in assignments])
     undelivered = round_undelivered(session, rnd)
     late = late_files(session, [id_of(a) for a, _ in assignments])
+    returned = returned_causes(
+        session, [id_of(a) for a, _ in assignments if a.state == AssignmentState.RETURNED]
+    )
     rows: list[dict[str, Any]] = []
     for a, inst in assignments:
         answers = answer_sets.get(id_of(a))
@@ -84,6 +88,8 @@ def round_status(session: Session, code: str) -> dict[str, Any]:
                 "code": inst.code,
                 "name": inst.name,
                 "state": a.state,
+                # why a returned one is returned: errors, review or reopened
+                "returned_how": returned.get(id_of(a)),
                 "index": None if index is None else round(index, 1),
                 "changed_at": a.updated_at.strftime("%Y-%m-%d %H:%M"),
                 "flags": teams[id_of(inst)].flags(),

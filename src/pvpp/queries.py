@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from pvpp.funding import FundingFacts
 from pvpp.measures import MeasureFacts
+from pvpp.states.assignment import AssignmentState, ReturnedHow, returned_how
 from pvpp.states.outbox import OutboxState, RecipientOutcome
 from pvpp.states.plan_measure import MeasureState
 from pvpp.states.status_report import ReportedStatus
@@ -659,3 +660,21 @@ def round_state_counts(session: Session, rnd: Round) -> dict[str, int]:
         .group_by(col(Assignment.state))
     ).all()
     return {state: int(count) for state, count in rows}
+
+
+def returned_causes(session: Session, assignment_ids: Iterable[int]) -> dict[int, ReturnedHow]:
+    """Assignment id → why it was last moved to ``returned`` (errors, review, reopened),
+    for those of ``assignment_ids`` ever returned. One statement."""
+    ids = list(assignment_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Transition.assignment_id, Transition.reason)
+        .where(
+            col(Transition.assignment_id).in_(ids),
+            Transition.to_state == AssignmentState.RETURNED.value,
+        )
+        .order_by(col(Transition.id))
+    ).all()
+    # Ordered by id: the last move of each assignment wins.
+    return {assignment_id: returned_how(reason) for assignment_id, reason in rows}

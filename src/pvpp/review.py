@@ -51,7 +51,7 @@ from pvpp.queries import (
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.scoring import Warning, score_answers
 from pvpp.settings import Settings
-from pvpp.states.assignment import AWAITING_REVIEW, AssignmentState
+from pvpp.states.assignment import AWAITING_REVIEW, REVIEW_REASON, AssignmentState
 from pvpp.store.models import (
     AnswerSet,
     Assignment,
@@ -678,7 +678,7 @@ def return_submission(
     ordered = {k: items[k] for k in [*known, SERVICES] if k in items}
     transition(
         session, assignment, State.RETURNED, actor=reviewer[:100],
-        reason=f"returned by a reviewer (submission {submission.id}): {comment}",
+        reason=f"{REVIEW_REASON} (submission {submission.id}): {comment}",
     )  # fmt: skip
     review = _record(session, assignment, submission, RETURNED, reviewer, comment, now)
     for item, text in ordered.items():

@@ -36,7 +36,7 @@ from pvpp.queries import (
     round_by_code,
 )
 from pvpp.settings import Settings
-from pvpp.states.assignment import REOPENABLE, TAKES_WORKBOOK
+from pvpp.states.assignment import REOPEN_REASON, REOPENABLE, TAKES_WORKBOOK
 from pvpp.store.concurrency import hold
 from pvpp.store.db import Database
 from pvpp.store.files import read_file, sha256, store_file
@@ -519,7 +519,7 @@ def reopen(
             "gone out, so a workbook arriving now is applied as it is; nothing to reopen"
         )
     pending = late_files(session, [id_of(assignment)]).get(id_of(assignment), [])
-    why = f"reopened by a coordinator: {reason}"
+    why = f"{REOPEN_REASON}: {reason}"
     if not pending:
         transition(session, assignment, State.RETURNED, actor=actor[:100], reason=why)
         audit.record(

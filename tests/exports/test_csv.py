@@ -89,7 +89,7 @@ def test_round_csv(exported_round: Fixture, tmp_path: Path, root: App) -> None:
         scores = round_scores(s, "2026-K1")
     rows = _parse(out.read_bytes())
     header, body = rows[0], rows[1:]
-    assert header[:5] == ["Iestādes kods", "Iestāde", "Komponente", "Punkts", "Punkta nosaukums"]
+    assert header[:5] == ["Iestādes kods", "Iestāde", "Sastāvdaļa", "Punkts", "Punkta nosaukums"]
     assert "Atšķirība no mērķa" in header and "Pierādījumi" in header
     assert len(body) == summary.rows["items.csv"] == 4 * 29
     col = {h: n for n, h in enumerate(header)}

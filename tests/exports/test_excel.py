@@ -104,8 +104,8 @@ def test_round_workbook_in_latvian_matches_the_store(
         row = by_code[code]
         assert row["Kopējais indekss (0–100)"].value == pytest.approx(result.index, abs=1e-9)
         assert row["Kopējais indekss (0–100)"].number_format == "0.0"
-        assert row["1. komponente"].value == pytest.approx(result.components["C1"].score)
-        assert row["1. komponente"].number_format == "0.00"
+        assert row["1. sastāvdaļa"].value == pytest.approx(result.components["C1"].score)
+        assert row["1. sastāvdaļa"].number_format == "0.00"
         assert row["Statuss"].value == "plāns sagatavots"
         changed = row["Pēdējās izmaiņas"]
         assert isinstance(changed.value, datetime) and changed.number_format == DATETIME_FORMAT

@@ -71,7 +71,7 @@ def test_sheet_names_fit_excel(lang: str) -> None:
 
 def test_a_header_is_made_in_the_language_of_the_export() -> None:
     component = col("exports.column.component", "dec2", number=2)
-    assert component.header("lv") == "2. komponente"
+    assert component.header("lv") == "2. sastāvdaļa"
     assert component.header("en") == "Component 2"
     assert col("exports.column.degree", degree="4").header("en") == "Degree 4"
     assert code_col("D1", "degree").header("lv") == code_col("D1").header("en") == "D1"

@@ -47,6 +47,8 @@ def test_send_and_list(
     assert "550" in failed_line
     sent_lines = [line for line in table.splitlines() if "|plan|1" in line and "sent" in line]
     assert len(sent_lines) == 3 and not any("250" in line for line in sent_lines)
+    # What each message is, in words beside its key.
+    assert all("the plan to the head" in line for line in [failed_line, *sent_lines])
 
 
 def test_last_problem_shows_only_what_went_wrong() -> None:

@@ -297,3 +297,27 @@ def test_a_sheet_taken_without_warnings_says_so(lang: str, words: str) -> None:
                                                             "warnings": []})  # fmt: skip
     assert words in body
     assert "\n- " not in body  # no empty list of warnings
+
+
+@pytest.mark.parametrize("lang", ["lv", "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_subject_arrives_as_written(kind: str, lang: str) -> None:
+    """A long Latvian subject folded by Python's email package lost the space before its
+    dash ("labošanai— Lauku atbalsta dienests"); what a mail client decodes is the subject."""
+    from pvpp.mail.outbox import set_subject
+
+    long_name = "Lauku atbalsta dienests un Valsts reģionālās attīstības aģentūra"
+    for name in (COMMON["institution_name"], long_name):
+        subject, _ = render(kind, lang, **{**COMMON, "institution_name": name}, **CONTEXT[kind])
+        msg = EmailMessage()
+        set_subject(msg, subject)
+        wire = msg.as_bytes(policy=policy.SMTP)
+        assert all(len(line) <= 78 for line in wire.split(b"\r\n"))
+        assert str(message_from_bytes(wire, policy=policy.default)["Subject"]) == subject
+
+
+def test_a_subject_with_a_line_break_is_still_refused() -> None:
+    from pvpp.mail.outbox import set_subject
+
+    with pytest.raises(ValueError):
+        set_subject(EmailMessage(), "Pašnovērtējums\r\nBcc: x@example.org")

@@ -195,7 +195,7 @@ def test_an_analyst_reads_the_published_plan_and_downloads_a_closed_round_s_open
             assert page.get_by_role("rowheader", name="RV6 un RV7 vajadzības").is_visible()
             checked(page, "open-data")
             with page.expect_download() as info:
-                page.get_by_role("link", name="Visi faili vienā ZIP arhīvā").click()
+                page.get_by_role("link", name="Visas datnes vienā ZIP arhīvā").click()
             path = tmp_path / "open-data.zip"
             info.value.save_as(path)
             with zipfile.ZipFile(path) as z:

@@ -156,7 +156,7 @@ def test_a_reviewer_reads_the_waiting_submission_with_its_changes_and_evidence(
     html = page.text
     assert "Iestādes pieņemtās atbildes ciklā 2026-K1." in html
     assert "mainītas: 1; pievienotas: 0; noņemtas: 0" in html
-    assert "1. komponente" in html and "1.1 " in html
+    assert "1. sastāvdaļa" in html and "1.1 " in html
     # The changed degree: the word, the new and the earlier value, each with its
     # descriptor; the rest marked unchanged.
     row = html[html.index('<tr class="changed">') :]

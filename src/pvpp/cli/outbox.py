@@ -18,6 +18,7 @@ from pvpp.cli.common import (
     usage_error,
     write_json,
 )
+from pvpp.i18n import catalogue, t
 from pvpp.mail.outbox import STATES, list_messages, recipient_answers, summary
 from pvpp.mail.relay import deliver_due
 from pvpp.store.models import id_of
@@ -109,13 +110,15 @@ def list_(
         write_json(rows)
         return
     table = data_table(
-        "id", "message", "to", "state", "attempts", "when (UTC)", "last error", title="Outbox"
-    )
+        "id", "kind", "message", "to", "state", "attempts", "when (UTC)", "last error",
+        title="Outbox",
+    )  # fmt: skip
     for row in rows:
         when = row["sent_at"] if row["state"] == "sent" else row["next_attempt_at"]
         # Text(): addresses and server replies are data, never rich markup.
         table.add_row(
             str(row["id"]),
+            kind_words(row["kind"]),
             plain(row["key"]),
             plain(", ".join(_recipient(r) for r in row["recipients"])),
             row["state"],
@@ -126,6 +129,13 @@ def list_(
     console.print(table)
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in STATES}
     console.print(", ".join(f"{s}: {n}" for s, n in counts.items() if n) or "The outbox is empty.")
+
+
+def kind_words(kind: str) -> str:
+    """What a message is, in words (the key's kind code alone, "returned", says too little:
+    a workbook, a status sheet or a plan sheet can be returned)."""
+    key = f"mail.kind.{kind}"
+    return t(key, "en") if key in catalogue("en") else kind
 
 
 def _recipient(item: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from pvpp.cli.common import (
 )
 from pvpp.drafts import describe
 from pvpp.evidence import human_size
+from pvpp.exports.data import name_of
 from pvpp.review import (
     SERVICES,
     SubmissionReview,
@@ -96,7 +97,8 @@ def _state(view: SubmissionReview) -> str:
         )
     if view.waiting:
         return "waiting for review"
-    return f"{view.assignment.state} (a newer submission or a move since)"
+    shown = name_of("state", view.assignment.state, "en")
+    return f"{shown} (a newer submission or a move since)"
 
 
 def _field_line(view: SubmissionReview, d: FieldDiff) -> Text:

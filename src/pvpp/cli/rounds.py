@@ -26,7 +26,7 @@ from pvpp.cli.common import (
     transaction,
     write_json,
 )
-from pvpp.exports.data import flag_label, name_of, skip_label
+from pvpp.exports.data import flag_label, name_of, skip_label, state_label
 from pvpp.files import write_atomic
 from pvpp.i18n import catalogue, t
 from pvpp.national import aggregates, round_status, round_trend
@@ -126,7 +126,7 @@ def status(
         index = "" if row["index"] is None else f"{row['index']:.1f}"
         table.add_row(
             plain(f"{row['code']} {row['name']}"),
-            name_of("state", row["state"], "en"),
+            state_label(row["state"], row["returned_how"], "en"),
             index,
             row["changed_at"],
             ", ".join(flag_label(f, "en") for f in row["flags"]),

@@ -111,6 +111,17 @@ def name_of(namespace: str, code: str, lang: Lang) -> str:
     return t(key, lang) if key in catalogue(lang) else code
 
 
+def state_label(state: str, returned_how: str | None, lang: Lang) -> str:
+    """An assignment's state as words; a returned one says why (its workbook failed the
+    check, a reviewer sent it back, a coordinator reopened it): "returned" alone would not
+    tell the three apart."""
+    shown = name_of("state", state, lang)
+    if returned_how is None:
+        return shown
+    return t("exports.returned_how.label", lang, state=shown,
+             how=name_of("returned_how", returned_how, lang))  # fmt: skip
+
+
 def flag_label(flag: str, lang: Lang) -> str:
     """An RV1 flag as words; a missed training names the training."""
     if flag.startswith("no_training_"):

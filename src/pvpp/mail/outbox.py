@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -407,6 +408,22 @@ def latest_outcomes(
     }
 
 
+def set_subject(msg: EmailMessage, subject: str) -> None:
+    """Put ``subject`` on ``msg`` so that every reader decodes it exactly.
+
+    Python's own folding of a long non-ASCII header can drop the space between two
+    encoded words ("labošanai — Lauku" arrived as "labošanai— Lauku"): RFC 2047 readers
+    ignore whitespace between encoded words, so a space must travel inside one. Such a
+    subject is encoded here once, whole (spaces inside the encoded words, lines of at most
+    76 characters), and stored as it is; the policy keeps lines that short unchanged.
+    """
+    msg["Subject"] = subject  # refuses a line break or other header injection first
+    if subject.isascii():
+        return
+    del msg["Subject"]
+    msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
+
 def build_email(row: OutboxMessage, session: Session, settings: Settings) -> EmailMessage:
     """The message as it goes out, rebuilt from the stored row.
 
@@ -420,7 +437,7 @@ def build_email(row: OutboxMessage, session: Session, settings: Settings) -> Ema
     msg["To"] = [_from_json(a) for a in row.to_addrs]
     if row.cc_addrs:
         msg["Cc"] = [_from_json(a) for a in row.cc_addrs]
-    msg["Subject"] = row.subject
+    set_subject(msg, row.subject)
     msg["Date"] = format_datetime(row.created_at)
     msg["Message-ID"] = row.message_id
     # RFC 3834: tells auto-responders (out-of-office replies) not to answer.

@@ -90,3 +90,26 @@ ORDER: dict[AssignmentState, int] = {
          S.PLAN_SENT, S.IN_FOLLOW_UP)
     )
 }  # fmt: skip
+
+
+class ReturnedHow(StrEnum):
+    """Why an assignment is ``returned``: the one state has three causes, which people
+    are told apart ("returned" alone is ambiguous)."""
+
+    ERRORS = "errors"  # its workbook (or online answers) failed the check
+    REVIEW = "review"  # a reviewer sent the answers back for revision
+    REOPENED = "reopened"  # a coordinator reopened it after the plan had gone out
+
+
+#: The reasons written by the moves to ``returned`` begin so (pvpp.review, pvpp.submissions).
+REVIEW_REASON = "returned by a reviewer"
+REOPEN_REASON = "reopened by a coordinator"
+
+
+def returned_how(reason: str) -> ReturnedHow:
+    """The cause of a move to ``returned``, from the reason its transition recorded."""
+    if reason.startswith(REVIEW_REASON):
+        return ReturnedHow.REVIEW
+    if reason.startswith(REOPEN_REASON):
+        return ReturnedHow.REOPENED
+    return ReturnedHow.ERRORS
