@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Row, Table, insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session
 
-from pvpp.store.models import AuditLog
+from pvpp.store.models import AuditLog, utcnow
 
 
 def record(
@@ -14,3 +18,31 @@ def record(
 ) -> None:
     """Add an audit entry in the caller's transaction (it commits or rolls back with it)."""
     session.add(AuditLog(actor=actor, action=action, entity=entity, entity_key=key, detail=detail))
+
+
+def _table() -> Table:
+    table = AuditLog.metadata.tables[str(AuditLog.__tablename__)]
+    return table
+
+
+def insert_recorded(
+    session: Session, statement: ReturningInsert[Any], *, actor: str, action: str, entity: str,
+    key: str, **detail: Any,
+) -> Sequence[Row[Any]]:  # fmt: skip
+    """Run ``statement`` (an INSERT … RETURNING of the caller's rows) and add its audit
+    entry (as :func:`record`), in the caller's transaction; returns what ``statement``
+    returns. On PostgreSQL both go in one statement (the entry's INSERT in a ``WITH``:
+    PostgreSQL runs a data-modifying ``WITH`` whether or not the query reads it), so an
+    autosave asks the server once, not twice; SQLite has no such ``WITH``, and no round
+    trips to save, so there they are two. What the session holds is flushed first."""
+    entry = insert(_table()).values(
+        at=utcnow(), actor=actor, action=action, entity=entity, entity_key=key, detail=detail
+    )
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        done = statement.cte("done")
+        both = sa_select(*done.c).add_cte(entry.cte("logged"))
+        return session.execute(both).all()
+    rows = session.execute(statement).all()
+    session.execute(entry)
+    return rows

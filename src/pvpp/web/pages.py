@@ -702,31 +702,46 @@ async def questionnaire_save(
 
 @router.post("/questionnaire/{assignment_id:id}/fields/{field_id}")
 async def questionnaire_field(
-    request: Request, assignment_id: int, field_id: str, person: Person, typing: bool = False
+    request: Request, assignment_id: int, field_id: str, typing: bool = False
 ) -> Response:
-    """Autosave of one field (htmx): saved (:func:`pvpp.drafts.save_field`), and its block
-    returned with its message and last change, the messages of its item or service row
-    and the page's progress. ``?typing=1``: a text saved as it is typed (or as the page
-    is closed): only the field's status comes back, never the input being typed in."""
+    """Autosave of one field (htmx): saved (:func:`pvpp.drafts.autosave`, which reads the
+    request's session in the save's own transaction: :func:`pvpp.web.deps.viewer` leaves it
+    to this route), and its block returned with its message and last change, the messages
+    of its item or service row and the page's progress. ``?typing=1``: a text saved as it
+    is typed (or as the page is closed): only the field's status comes back, never the
+    input being typed in."""
     form = await request.form()
     value = form.get(field_id, "")
     value = value if isinstance(value, str) else ""
     app = root(request)
-    if person is None:
-        return _kept(request, assignment_id, {field_id: value},
-                     f"/questionnaire/{assignment_id}")  # fmt: skip
+    sid: str | None = request.state.sid
+    back = f"/questionnaire/{assignment_id}"
 
-    def save() -> tuple[str, dict[str, Any], list[str]]:
+    def save() -> tuple[Viewer | None, tuple[str, dict[str, Any], list[str]] | None]:
+        if sid is None:
+            return None, None
         with app.db.unit_of_work() as session:
-            draft = drafts.save_field(
-                session, person.person, assignment_id, field_id, value, now=app.clock.now(),
-                lang=lang(request), where=where(request),
+            done = drafts.autosave(
+                session, sid, assignment_id, field_id, value, now=app.clock.now(),
+                settings=app.settings, lang=lang(request), where=where(request),
             )  # fmt: skip
+            if done.viewer is None or done.draft is None:
+                return None, None
             # The draft as saved is the page's: not read again.
-            page_id, view = drafts.field_block(draft, person.person, field_id)
-            return page_id, view, drafts.related(draft.spec, field_id)
+            page_id, view = drafts.field_block(done.draft, done.viewer.person, field_id)
+            return done.viewer, (page_id, view, drafts.related(done.draft.spec, field_id))
 
-    page_id, view, related = await run_in_threadpool(save)
+    person, shown = await run_in_threadpool(save)
+    if person is None or shown is None:
+        # The session had ended (the guard checked the token against it): the answer is
+        # kept for its person, as for any questionnaire form (_kept).
+        request.state.sid = None
+        if sid is not None:
+            request.state.session_cookie = "clear"
+            request.state.stale_sid = sid
+        return _kept(request, assignment_id, {field_id: value}, back)
+    request.state.viewer = person
+    page_id, view, related = shown
     if not _htmx(request):
         return _see_other(f"/questionnaire/{assignment_id}/{page_id}?saved=1")
     template = "q_typed.html.j2" if typing else "q_field.html.j2"
