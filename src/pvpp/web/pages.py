@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData, UploadFile
@@ -91,11 +92,20 @@ def signin_request(request: Request, email: Text = "") -> Response:
         )  # fmt: skip
     app = root(request)
     with app.db.unit_of_work() as session:
-        signin.request_links(
-            session, email, now=app.clock.now(), lang=lang(request),
-            settings=app.settings, where=where(request),
-        )  # fmt: skip
-    return page(request, "signin_sent.html.j2", "web.signin.sent_title", email=email)
+        asked = signin.ask_links(
+            session, email, now=app.clock.now(), settings=app.settings, where=where(request)
+        )
+    chosen = lang(request)
+
+    def send() -> None:
+        with app.db.unit_of_work() as session:
+            signin.send_links(session, asked, lang=chosen, settings=app.settings)
+
+    # The links are issued and their emails queued after the answer has gone: until then
+    # the work is the same whether or not the address is anybody's (signin.ask_links).
+    answer = page(request, "signin_sent.html.j2", "web.signin.sent_title", email=email)
+    answer.background = BackgroundTask(send)
+    return answer
 
 
 @router.get("/signin/{token}")
