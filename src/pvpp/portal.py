@@ -627,12 +627,15 @@ def progress_page(
     problems: list[dict[str, Any]] | None = None,
     done: int | None = None,
 ) -> dict[str, Any]:
-    """Each open measure of the current plan (sent to the head or approved) with its
-    status so far, ready to report on; the problems of a report beside their fields."""
+    """Each open measure of the plan in force (the newest version sent to the head or
+    approved: :func:`pvpp.followup.progress`; ``newer``, a version made since and not yet
+    sent) with its status so far, ready to report on; the problems of a report beside
+    their fields."""
     _team_only(viewer, lang)
     ctx = _current_context(session, viewer)
     if ctx is None:
-        return {"plan": None, "measures": [], "errors": {}, "general": [], "done": done}
+        return {"plan": None, "newer": None, "measures": [], "errors": {}, "general": [],
+                "done": done}  # fmt: skip
     now = followup.progress(session, ctx, today)
     answers = answers_of(now.measures, form) if form is not None else {}
     library = load_library(ctx.round.policy_version)
@@ -678,6 +681,7 @@ def progress_page(
         )
     return {
         "plan": {"id": id_of(now.plan), "version": now.plan.version} if now.plan else None,
+        "newer": now.newer,
         "measures": rows,
         "choices": list(status_sheet.CHOICES),
         "later": now.later,

@@ -343,6 +343,9 @@ def _measure_files(
     return {
         "files": evidence.measure_listing(session, person, lang(request)),
         "evidence_hint": evidence.hint(root(request).settings.max_evidence_bytes, lang(request)),
+        "evidence_check": evidence.browser_check(
+            root(request).settings.max_evidence_bytes, lang(request)
+        ),
         "evidence_errors": errors or {},
         "evidence_notice": notice,
     }
@@ -555,6 +558,7 @@ def _page_view(
     view = drafts.component_page(draft, person.person, page_id)
     view["files"] = evidence.listing(session, assignment_id, evidence.ITEM, lang)
     view["evidence_hint"] = evidence.hint(max_bytes, lang)
+    view["evidence_check"] = evidence.browser_check(max_bytes, lang)
     view["evidence_errors"] = {}
     view["evidence_notice"] = None
     return "q_page.html.j2", view
