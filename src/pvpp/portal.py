@@ -67,6 +67,7 @@ from pvpp.teams import team_status
 from pvpp.workbook import status as status_sheet
 from pvpp.workbook.plan_sheet import CHOICES as STEP_CHOICES
 from pvpp.workbook.plan_sheet import (
+    OWN_ROWS,
     OWN_TARGET,
     TARGET_REASON,
     PlanSheetData,
@@ -459,11 +460,13 @@ def shaping_page(
     checked: plan_form.FormCheck | None = None,
     warnings: list[str] | None = None,
     refused: str | None = None,
+    own_rows: int = 0,
 ) -> dict[str, Any]:
     """The form that shapes the newest plan version: each step with its choices, the own
     measures, the capacity, the own targets; filled with ``values`` (default: the team's
     choices so far) and showing the problems of ``checked``, the re-check's ``warnings``
-    (a "Check") or why saving was ``refused``."""
+    (a "Check") or why saving was ``refused``. Own-measure rows: those used and two spare,
+    or ``own_rows`` if more (at most :data:`pvpp.OWN_ROWS`)."""
     plan, ctx, data = _shapeable(session, viewer, plan_id, lang)
     base = {
         "plan": {"id": id_of(plan), "version": plan.version},
@@ -505,7 +508,7 @@ def shaping_page(
             "n": n + 1,
             "fields": plan_form.own_fields(n),
         }
-        for n in range(plan_form.own_rows_shown(data, shown))
+        for n in range(min(OWN_ROWS, max(own_rows, plan_form.own_rows_shown(data, shown))))
     ]
     items = [
         {
@@ -527,6 +530,7 @@ def shaping_page(
         **base,
         "form": {
             "capacity": plan_form.CAPACITY,
+            "own_max": OWN_ROWS,
             "steps": steps,
             "own": own,
             "targets": items,
@@ -580,6 +584,22 @@ def check_shaping(
     lines = _warning_lines(library, warnings, shaping, lang)
     return shaping_page(session, viewer, plan_id, lang=lang, values=values, checked=checked,
                         warnings=lines)  # fmt: skip
+
+
+def more_own_rows(
+    session: Session, viewer: Viewer, plan_id: int, form: Mapping[str, Any], *, lang: Lang
+) -> dict[str, Any]:
+    """The form again as typed, with one more empty own-measure row than it showed
+    (``own_rows``, the count it carried): the "add another row" button, which works
+    without JavaScript. Nothing is checked or stored."""
+    _, _, data = _shapeable(session, viewer, plan_id, lang)
+    values = plan_form.values_of(form)
+    if data is None:
+        return shaping_page(session, viewer, plan_id, lang=lang)
+    shown = str(form.get("own_rows", ""))
+    rows = int(shown) if shown.isdecimal() and len(shown) < 4 else 0
+    rows = max(rows + 1, plan_form.own_rows_shown(data, values))
+    return shaping_page(session, viewer, plan_id, lang=lang, values=values, own_rows=rows)
 
 
 def save_shaping(

@@ -306,8 +306,9 @@ def shape(request: Request, plan_id: int, person: SignedIn) -> Response:
 
 @router.post("/plans/{plan_id:id}/shape")
 async def shape_post(request: Request, plan_id: int, person: SignedIn) -> Response:
-    """ "Check" (the problems, or the warnings on the would-be plan; nothing stored) or
-    "Save as new version" (a new version through the plan sheet's service)."""
+    """ "Check" (the problems, or the warnings on the would-be plan; nothing stored),
+    "Add another row" (the form again with one more own measure; nothing stored) or "Save
+    as new version" (a new version through the plan sheet's service)."""
     form = dict((await request.form()).items())
     app = root(request)
     if form.get("action") == "save":
@@ -318,6 +319,10 @@ async def shape_post(request: Request, plan_id: int, person: SignedIn) -> Respon
         if isinstance(saved, int):
             return _see_other(f"/plans/{saved}?shaped=1")
         return _shaping(request, saved, status=400)
+    if form.get("action") == "more_rows":  # one more own-measure row, all typed kept
+        with app.db.reading() as session:
+            view = portal.more_own_rows(session, person, plan_id, form, lang=lang(request))
+        return _shaping(request, view)
     with app.db.reading() as session:
         view = portal.check_shaping(session, person, plan_id, form, lang=lang(request))
     return _shaping(request, view, status=400 if view.get("errors") or view.get("general") else 200)
