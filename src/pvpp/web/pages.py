@@ -736,21 +736,22 @@ async def questionnaire_field(
     sid: str | None = request.state.sid
     back = f"/questionnaire/{assignment_id}"
 
-    def save() -> tuple[Viewer | None, tuple[str, dict[str, Any], list[str]] | None]:
-        if sid is None:
-            return None, None
-        with app.db.unit_of_work() as session:
-            done = drafts.autosave(
-                session, sid, assignment_id, field_id, value, now=app.clock.now(),
-                settings=app.settings, lang=lang(request), where=where(request),
-            )  # fmt: skip
-            if done.viewer is None or done.draft is None:
-                return None, None
-            # The draft as saved is the page's: not read again.
-            page_id, view = drafts.field_block(done.draft, done.viewer.person, field_id)
-            return done.viewer, (page_id, view, drafts.related(done.draft.spec, field_id))
+    Saved = tuple[Viewer | None, tuple[str, dict[str, Any], list[str]] | None]
 
-    person, shown = await run_in_threadpool(save)
+    def save(session: Session) -> Saved:
+        done = drafts.autosave(
+            session, sid or "", assignment_id, field_id, value, now=app.clock.now(),
+            settings=app.settings, lang=lang(request), where=where(request),
+        )  # fmt: skip
+        if done.viewer is None or done.draft is None:
+            return None, None
+        # The draft as saved is the page's: not read again.
+        page_id, view = drafts.field_block(done.draft, done.viewer.person, field_id)
+        return done.viewer, (page_id, view, drafts.related(done.draft.spec, field_id))
+
+    # Run again if PostgreSQL broke a deadlock (two first saves into one assignment).
+    no_one: Saved = (None, None)
+    person, shown = await run_in_threadpool(app.db.retrying, save) if sid else no_one
     if person is None or shown is None:
         # The session had ended (the guard checked the token against it): the answer is
         # kept for its person, as for any questionnaire form (_kept).
