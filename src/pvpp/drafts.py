@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.selectable import Select as SaSelect
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select
@@ -462,14 +463,35 @@ def _write(
     if draft.assignment.state == AssignmentState.INVITED:
         transition(session, draft.assignment, STARTED_ONLINE, actor=person.email[:100],
                    reason="answers started online")  # fmt: skip
-    table = DraftAnswer.metadata.tables[str(DraftAnswer.__tablename__)]
-    statement = insert(table).values(values).returning(*(table.c[name] for name in Saved._fields))
+    one = len(values) == 1  # an autosave: the statement made once, its values bound
+    statement = _insert_one() if one else _insert_many(values)
     rows = audit.insert_recorded(
         session, statement, actor=person.email[:100], action="answers.save",
         entity="assignment", key=f"{draft.round.code}|{draft.institution.code}",
+        params={f"row_{k}": v for k, v in values[0].items()} if one else None,
         fields=[v["field"] for v in values], source=source, **where,
     )  # fmt: skip
     return sorted((Saved._make(row) for row in rows), key=lambda r: r.id)
+
+
+_ROW_COLUMNS = ("assignment_id", "field", "value", "member_id", "actor", "name", "source",
+                "saved_at")  # fmt: skip
+
+
+def _insert_many(values: list[dict[str, Any]]) -> ReturningInsert[Any]:
+    """The draft rows ``values`` (each a dict of :data:`_ROW_COLUMNS`), returning
+    :class:`Saved`'s columns."""
+    table = DraftAnswer.metadata.tables[str(DraftAnswer.__tablename__)]
+    return insert(table).values(values).returning(*(table.c[n] for n in Saved._fields))
+
+
+@cache
+def _insert_one() -> ReturningInsert[Any]:
+    """One draft row, its values bound (``row_<column>``), returning :class:`Saved`'s
+    columns: made once, so that an autosave does not compile its INSERT each time."""
+    table = DraftAnswer.metadata.tables[str(DraftAnswer.__tablename__)]
+    bound = {c: bindparam(f"row_{c}", type_=table.c[c].type) for c in _ROW_COLUMNS}
+    return insert(table).values(bound).returning(*(table.c[n] for n in Saved._fields))
 
 
 def save_field(
