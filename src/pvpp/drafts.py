@@ -40,13 +40,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.selectable import Select as SaSelect
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select
 
-from pvpp import audit
+from pvpp import audit, sessions
 from pvpp.answer_diff import FieldChange, diff_answers
 from pvpp.assignments import transition
 from pvpp.clock import LOCAL_ZONE
@@ -59,7 +61,9 @@ from pvpp.questionnaire.models import TEXT_LIMITS, item_field_id
 from pvpp.questionnaire.values import Answer, Checked, Scope, check_values
 from pvpp.review import SERVICES as REVIEW_SERVICES
 from pvpp.review import ReturnNote, item_of, return_note
-from pvpp.signin import HEAD, Person
+from pvpp.sessions import Viewer
+from pvpp.settings import Settings
+from pvpp.signin import HEAD, Person, person_from
 from pvpp.states.assignment import ANSWERS_OPEN, STARTED_ONLINE, AssignmentState
 from pvpp.store.models import (
     AnswerSet,
@@ -69,6 +73,8 @@ from pvpp.store.models import (
     PendingAnswers,
     Round,
     Submission,
+    Team,
+    TeamMember,
     WebSession,
     id_of,
 )
@@ -76,10 +82,12 @@ from pvpp.submissions import IngestRow, submit_answers
 
 __all__ = [
     "SERVICES",
+    "Autosaved",
     "Draft",
     "Incomplete",
     "Missing",
     "apply_pending",
+    "autosave",
     "current_assignment",
     "load",
     "park",
@@ -141,12 +149,6 @@ class Saved(NamedTuple):
     name: str
     source: str
     saved_at: datetime
-
-    @classmethod
-    def of(cls, row: DraftAnswer) -> Saved:
-        """The columns of a row just written (flushed: it has its id)."""
-        return cls(id_of(row), row.field, row.value, row.actor, row.name, row.source,
-                   row.saved_at)  # fmt: skip
 
 
 #: The columns :class:`Saved` reads, in its order.
@@ -225,12 +227,21 @@ def _owned(
     found = session.exec(
         query, params={"assignment": assignment_id, "institution": person.institution_id}
     ).first()
-    if found is None or found[0].institution_id != person.institution_id:
+    if found is None:
         raise NotFound(f"no assignment {assignment_id}")
+    return _allowed(session, person, found[0], found[1], found[2], found[3], lang)
+
+
+def _allowed(
+    session: Session, person: Person, assignment: Assignment, rnd: Round, inst: Institution,
+    base: AnswerSet | None, lang: Lang,
+) -> tuple[Assignment, Round, Institution, AnswerSet | None]:  # fmt: skip
+    """What :func:`_owned` read, when the person's team may answer it (else
+    :class:`NotFound`, or :class:`NotAllowed` for the head), with the draft's base."""
+    if assignment.institution_id != person.institution_id:
+        raise NotFound(f"no assignment {id_of(assignment)}")
     if person.role == HEAD:
         raise NotAllowed(t("web.q.team_only", lang))
-    assignment, rnd, inst = found[0], found[1], found[2]
-    base: AnswerSet | None = found[3]
     if rnd.review_required:  # the team answers from a submission held for review, if newer
         base = _held_base(session, base, id_of(assignment))
     return assignment, rnd, inst, base
@@ -265,6 +276,37 @@ def _owned_query(lock: bool, share: bool) -> Select[Assignment, Round, Instituti
             populate_existing=True
         )
     return query
+
+
+@cache
+def _session_owned_query() -> SaSelect[
+    WebSession, Institution, TeamMember, Team, Assignment, Round, AnswerSet
+]:
+    """:func:`_owned_query` (shared lock) with the session of the request and its person,
+    in one statement: parameters ``digest`` (the session id's, :func:`pvpp.sessions.digest`)
+    and ``assignment``. The base is the newest answer set of the session's institution; an
+    assignment of another institution is read (and refused by :func:`_allowed`), so that
+    the statement has no outer join on the side it locks."""
+    earlier, answers = aliased(Assignment), aliased(AnswerSet)
+    newest = (
+        sa_select(func.max(answers.id))
+        .join(earlier, col(answers.assignment_id) == col(earlier.id))
+        .where(col(earlier.institution_id) == col(WebSession.institution_id))
+        .scalar_subquery()
+    )
+    return (
+        sa_select(WebSession, Institution, TeamMember, Team, Assignment, Round, AnswerSet)
+        .select_from(WebSession)
+        .join(Assignment, col(Assignment.id) == bindparam("assignment"))
+        .join(Round, col(Round.id) == col(Assignment.round_id))
+        .outerjoin(Institution, col(Institution.id) == col(WebSession.institution_id))
+        .outerjoin(TeamMember, col(TeamMember.id) == col(WebSession.member_id))
+        .outerjoin(Team, col(Team.id) == col(TeamMember.team_id))
+        .outerjoin(AnswerSet, col(AnswerSet.id) == newest)
+        .where(col(WebSession.sid_sha256) == bindparam("digest"))
+        .with_for_update(read=True, of=Assignment)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _base(session: Session, institution_id: int, reviewed: int | None = None) -> AnswerSet | None:
@@ -402,32 +444,54 @@ def _write(
     now: datetime,
     where: Mapping[str, str],
     source: str,
-) -> list[DraftAnswer]:
-    """Save the values that differ from the draft's; returns the rows saved."""
-    saved: list[DraftAnswer] = []
+) -> list[Saved]:
+    """Save the values that differ from the draft's, with their audit entry; returns the
+    rows saved. The rows and the entry are one INSERT on PostgreSQL
+    (:func:`pvpp.audit.insert_recorded`): an autosave is a round trip shorter."""
+    values: list[dict[str, Any]] = []
     for fid, value in changed.items():
         now_value = draft.values.get(fid, "")
         if value == now_value or (not value.strip() and not now_value):
             continue
-        row = DraftAnswer(
-            assignment_id=id_of(draft.assignment), field=fid, value=value,
-            member_id=person.member_id, actor=person.email[:254], name=person.name[:200],
-            source=source, saved_at=now,
-        )  # fmt: skip
-        session.add(row)
-        saved.append(row)
-    if not saved:
-        return saved
+        values.append({
+            "assignment_id": id_of(draft.assignment), "field": fid, "value": value,
+            "member_id": person.member_id, "actor": person.email[:254],
+            "name": person.name[:200], "source": source, "saved_at": now,
+        })  # fmt: skip
+    if not values:
+        return []
     if draft.assignment.state == AssignmentState.INVITED:
         transition(session, draft.assignment, STARTED_ONLINE, actor=person.email[:100],
                    reason="answers started online")  # fmt: skip
-    audit.record(
-        session, actor=person.email[:100], action="answers.save", entity="assignment",
-        key=f"{draft.round.code}|{draft.institution.code}", fields=[r.field for r in saved],
-        source=source, **where,
+    one = len(values) == 1  # an autosave: the statement made once, its values bound
+    statement = _insert_one() if one else _insert_many(values)
+    rows = audit.insert_recorded(
+        session, statement, actor=person.email[:100], action="answers.save",
+        entity="assignment", key=f"{draft.round.code}|{draft.institution.code}",
+        params={f"row_{k}": v for k, v in values[0].items()} if one else None,
+        fields=[v["field"] for v in values], source=source, **where,
     )  # fmt: skip
-    session.flush()
-    return saved
+    return sorted((Saved._make(row) for row in rows), key=lambda r: r.id)
+
+
+_ROW_COLUMNS = ("assignment_id", "field", "value", "member_id", "actor", "name", "source",
+                "saved_at")  # fmt: skip
+
+
+def _insert_many(values: list[dict[str, Any]]) -> ReturningInsert[Any]:
+    """The draft rows ``values`` (each a dict of :data:`_ROW_COLUMNS`), returning
+    :class:`Saved`'s columns."""
+    table = DraftAnswer.metadata.tables[str(DraftAnswer.__tablename__)]
+    return insert(table).values(values).returning(*(table.c[n] for n in Saved._fields))
+
+
+@cache
+def _insert_one() -> ReturningInsert[Any]:
+    """One draft row, its values bound (``row_<column>``), returning :class:`Saved`'s
+    columns: made once, so that an autosave does not compile its INSERT each time."""
+    table = DraftAnswer.metadata.tables[str(DraftAnswer.__tablename__)]
+    bound = {c: bindparam(f"row_{c}", type_=table.c[c].type) for c in _ROW_COLUMNS}
+    return insert(table).values(bound).returning(*(table.c[n] for n in Saved._fields))
 
 
 def save_field(
@@ -446,16 +510,77 @@ def save_field(
     field's page only (its ``scope``): its ``problems`` say what is wrong with this field
     and its item now, and :func:`progress` gives that page's line."""
     draft = _writable(session, person, assignment_id, lang)
+    return _saved_one(session, draft, person, field_id, value, now=now, lang=lang,
+                      where=where, source=source)  # fmt: skip
+
+
+def _saved_one(
+    session: Session, draft: Draft, person: Person, field_id: str, value: str, *,
+    now: datetime, lang: Lang, where: Mapping[str, str], source: str = "web",
+) -> Draft:  # fmt: skip
+    """Save one field into ``draft`` (open, read for writing); the draft after it, checked
+    on the field's page (see :func:`save_field`)."""
     f = _field(draft.spec, field_id)
     saved = _write(session, draft, person, {field_id: _normal(value)}, now=now, where=where,
                    source=source)  # fmt: skip
     # The draft with the new row, from what this transaction has read (not read again),
     # checked on the field's page alone: every rule looks at one item or one service row,
     # so the page's messages and progress are the whole check's.
-    rows = {**draft.rows, **{r.field: Saved.of(r) for r in saved}}
+    rows = {**draft.rows, **{r.field: r for r in saved}}
     return make_draft(draft.assignment, draft.round, draft.institution, draft.base, rows,
                       lang, scope=page_scope(draft.spec, page_of(f)),
                       review=draft.review)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Autosaved:
+    """What :func:`autosave` did: the session's person (None: the session had ended, or
+    ends now, and nothing was saved) and the draft after the save (as :func:`save_field`
+    returns it)."""
+
+    viewer: Viewer | None
+    draft: Draft | None
+
+
+def autosave(
+    session: Session,
+    sid: str,
+    assignment_id: int,
+    field_id: str,
+    value: str,
+    *,
+    now: datetime,
+    settings: Settings,
+    lang: Lang,
+    where: Mapping[str, str],
+) -> Autosaved:
+    """:func:`save_field` for the request of session ``sid``, which is read here, with the
+    assignment, in the save's transaction (:func:`_session_owned_query`): on a database
+    server an autosave is then one transaction of three statements (this read, the draft's
+    rows, the row with its audit entry) instead of a read of the session before it. The
+    session is settled as every request's is (:func:`pvpp.sessions.settle`: ended when
+    idle, too old or its person gone; its request noted once a minute)."""
+    found = None
+    if sid and len(sid) <= 100:
+        params = {"digest": sessions.digest(sid), "assignment": assignment_id}
+        found = session.execute(_session_owned_query(), params).first()
+    if found is None:  # no such session, or no such assignment: the session as usual
+        if sessions.current(session, sid, now=now, settings=settings) is None:
+            return Autosaved(None, None)
+        raise NotFound(f"no assignment {assignment_id}")
+    row, inst, member, team, assignment, rnd, base = found
+    person = person_from(inst, member, team, row.institution_id, row.member_id, row.email)
+    viewer = sessions.settle(session, row, person, now=now, settings=settings)
+    if viewer is None:
+        return Autosaved(None, None)
+    assignment, rnd, inst, base = _allowed(
+        session, viewer.person, assignment, rnd, inst, base, lang
+    )
+    draft = _load(session, assignment, rnd, inst, base, lang, check=False)
+    if not draft.open:
+        raise NotAllowed(t("web.q.read_only", lang))
+    return Autosaved(viewer, _saved_one(session, draft, viewer.person, field_id, value,
+                                        now=now, lang=lang, where=where))  # fmt: skip
 
 
 def page_scope(spec: QuestionnaireSpec, page: str) -> Scope:

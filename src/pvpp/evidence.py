@@ -107,6 +107,14 @@ def hint(max_bytes: int, lang: Lang) -> str:
     return t("web.evidence.hint", lang, limit=human_size(max_bytes, lang), types=type_labels())
 
 
+def browser_check(max_bytes: int, lang: Lang) -> dict[str, Any]:
+    """What a file input carries for the browser's own size check (``static/files.js``):
+    the limit in bytes and the message shown beside the input when a file chosen is over
+    it (the file is then not sent; the server checks every file all the same)."""
+    message = t("web.evidence.chosen_too_large", lang, limit=human_size(max_bytes, lang))
+    return {"max": max_bytes, "message": message}
+
+
 def _clean_name(name: str) -> str:
     """The name a file was sent with, without any folders, escaped, at most
     :data:`MAX_NAME` characters."""

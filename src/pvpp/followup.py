@@ -355,7 +355,7 @@ MAX_EVIDENCE = 2000
 
 @dataclass(frozen=True)
 class Progress:
-    """What the team reports on online: the newest plan (when it went to the head), its
+    """What the team reports on online: the plan in force (the newest that went to the head), its
     open measures (the rules of :mod:`pvpp.measures`), the due dates a measure may move
     to, the period end the report answers, and the team's current report per measure."""
 
@@ -364,18 +364,33 @@ class Progress:
     later: list[date]
     period_end: date | None
     current: dict[str, MeasureStatus]
+    # A newer version than ``plan`` not yet sent to the head (shaped or re-planned since
+    # the plan went out): its number, or None.
+    newer: int | None = None
 
 
 def progress(session: Session, ctx: Context, today: date) -> Progress:
-    """The open measures of the institution's current plan and its reports so far."""
-    plan = latest_plan(session, ctx.assignment)
+    """The open measures of the institution's plan in force and its reports so far.
+
+    The plan in force is the newest version that went to the head (sent or approved): a
+    version made since (the team shaped the plan, or a report re-planned it) is not yet
+    the head's, so the team reports on the one in force meanwhile (``newer`` says that a
+    newer one waits); a move or drop it reports re-plans from the newest version
+    (:func:`record_statuses`), so nothing shaped since is lost."""
+    latest = latest_plan(session, ctx.assignment)
+    plan = session.exec(
+        select(Plan)
+        .where(Plan.assignment_id == ctx.assignment.id, col(Plan.status).in_(REPORTED_PLANS))
+        .order_by(col(Plan.version).desc())
+    ).first()
     later = [d for d in period_ends(ctx.round) if d > today]
     period = last_period_end(ctx.round, today)
-    if plan is None or plan.status not in REPORTED_PLANS:
+    if plan is None:
         return Progress(None, [], later, period, {})
+    newer = latest.version if latest is not None and latest.version > plan.version else None
     rows = [row for row, facts in measure_facts(session, plan) if rules.is_open(facts)]
     current = current_statuses(session, id_of(ctx.assignment))
-    return Progress(plan, rows, later, period, current)
+    return Progress(plan, rows, later, period, current, newer)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ from pvpp.teams import representatives_trained, team_status
 from pvpp.workbook import status as status_sheet
 from pvpp.workbook.plan_sheet import CHOICES as STEP_CHOICES
 from pvpp.workbook.plan_sheet import (
+    OWN_ROWS,
     OWN_TARGET,
     TARGET_REASON,
     PlanSheetData,
@@ -478,11 +479,13 @@ def shaping_page(
     checked: plan_form.FormCheck | None = None,
     warnings: list[str] | None = None,
     refused: str | None = None,
+    own_rows: int = 0,
 ) -> dict[str, Any]:
     """The form that shapes the newest plan version: each step with its choices, the own
     measures, the capacity, the own targets; filled with ``values`` (default: the team's
     choices so far) and showing the problems of ``checked``, the re-check's ``warnings``
-    (a "Check") or why saving was ``refused``."""
+    (a "Check") or why saving was ``refused``. Own-measure rows: those used and two spare,
+    or ``own_rows`` if more (at most :data:`pvpp.OWN_ROWS`)."""
     plan, ctx, data = _shapeable(session, viewer, plan_id, lang)
     base = {
         "plan": {"id": id_of(plan), "version": plan.version},
@@ -524,7 +527,7 @@ def shaping_page(
             "n": n + 1,
             "fields": plan_form.own_fields(n),
         }
-        for n in range(plan_form.own_rows_shown(data, shown))
+        for n in range(min(OWN_ROWS, max(own_rows, plan_form.own_rows_shown(data, shown))))
     ]
     items = [
         {
@@ -546,6 +549,7 @@ def shaping_page(
         **base,
         "form": {
             "capacity": plan_form.CAPACITY,
+            "own_max": OWN_ROWS,
             "steps": steps,
             "own": own,
             "targets": items,
@@ -601,6 +605,22 @@ def check_shaping(
                         warnings=lines)  # fmt: skip
 
 
+def more_own_rows(
+    session: Session, viewer: Viewer, plan_id: int, form: Mapping[str, Any], *, lang: Lang
+) -> dict[str, Any]:
+    """The form again as typed, with one more empty own-measure row than it showed
+    (``own_rows``, the count it carried): the "add another row" button, which works
+    without JavaScript. Nothing is checked or stored."""
+    _, _, data = _shapeable(session, viewer, plan_id, lang)
+    values = plan_form.values_of(form)
+    if data is None:
+        return shaping_page(session, viewer, plan_id, lang=lang)
+    shown = str(form.get("own_rows", ""))
+    rows = int(shown) if shown.isdecimal() and len(shown) < 4 else 0
+    rows = max(rows + 1, plan_form.own_rows_shown(data, values))
+    return shaping_page(session, viewer, plan_id, lang=lang, values=values, own_rows=rows)
+
+
 def save_shaping(
     session: Session,
     viewer: Viewer,
@@ -646,12 +666,15 @@ def progress_page(
     problems: list[dict[str, Any]] | None = None,
     done: int | None = None,
 ) -> dict[str, Any]:
-    """Each open measure of the current plan (sent to the head or approved) with its
-    status so far, ready to report on; the problems of a report beside their fields."""
+    """Each open measure of the plan in force (the newest version sent to the head or
+    approved: :func:`pvpp.followup.progress`; ``newer``, a version made since and not yet
+    sent) with its status so far, ready to report on; the problems of a report beside
+    their fields."""
     _team_only(viewer, lang)
     ctx = _current_context(session, viewer)
     if ctx is None:
-        return {"plan": None, "measures": [], "errors": {}, "general": [], "done": done}
+        return {"plan": None, "newer": None, "measures": [], "errors": {}, "general": [],
+                "done": done}  # fmt: skip
     now = followup.progress(session, ctx, today)
     answers = answers_of(now.measures, form) if form is not None else {}
     library = load_library(ctx.round.policy_version)
@@ -697,6 +720,7 @@ def progress_page(
         )
     return {
         "plan": {"id": id_of(now.plan), "version": now.plan.version} if now.plan else None,
+        "newer": now.newer,
         "measures": rows,
         "choices": list(status_sheet.CHOICES),
         "later": now.later,

@@ -49,10 +49,12 @@ __all__ = [
     "csrf_ok",
     "csrf_token",
     "current",
+    "digest",
     "end_session",
     "look",
     "new_secret",
     "open_session",
+    "settle",
 ]
 
 SID_BYTES = 32
@@ -87,8 +89,12 @@ def new_secret() -> str:
     return secrets.token_urlsafe(SID_BYTES)
 
 
-def _digest(sid: str) -> str:
+def digest(sid: str) -> str:
+    """How the store keeps a session id (``WebSession.sid_sha256``): its SHA-256."""
     return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+
+_digest = digest
 
 
 def open_session(
@@ -174,9 +180,22 @@ def current(session: Session, sid: str, *, now: datetime, settings: Settings) ->
     """The person of session ``sid`` if it is still open; ends it (and returns None) when
     it has been idle too long, is too old, or its person is gone. Notes the request."""
     found = _look_up(session, sid)
-    if found is None or found[0].ended_at is not None:
+    if found is None:
         return None
-    row, person = found
+    return settle(session, found[0], found[1], now=now, settings=settings)
+
+
+def settle(
+    session: Session, row: WebSession, person: Person | None, *, now: datetime,
+    settings: Settings,
+) -> Viewer | None:  # fmt: skip
+    """:func:`current` for a session row and its person already read in this transaction
+    (with other rows, in one statement: :func:`pvpp.drafts.autosave`). Ends it when it has
+    been idle too long, is too old or its person is gone; notes the request when the last
+    one noted is :data:`TOUCH_EVERY` old (the idle timeout counts from that: a session
+    ends between ``session_idle_minutes`` and that plus a minute after its last request)."""
+    if row.ended_at is not None:
+        return None
     reason = _ends(row, person, now, settings)
     if reason is not None or person is None:
         _end(session, row, now, reason or "revoked")

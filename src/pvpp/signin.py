@@ -72,12 +72,14 @@ __all__ = [
     "PATH",
     "ROLES",
     "TEAM",
+    "Asked",
     "Issued",
     "Person",
     "SigninError",
     "SigninLimited",
     "address_key",
     "admit_link",
+    "ask_links",
     "check",
     "consume",
     "digest",
@@ -87,6 +89,7 @@ __all__ = [
     "person_from",
     "person_of",
     "request_links",
+    "send_links",
     "tokens_in",
 ]
 
@@ -341,29 +344,63 @@ def request_links(
 ) -> int:
     """Queue a sign-in email to every person ``email`` belongs to (none for an address
     nobody has); returns how many were queued, which the caller must not show (the answer
-    to the form is the same either way). A person who was sent a link within
-    ``signin_resend_minutes`` that is still unused gets no new one; a request over the
-    address's or the client's hourly limit (``where["ip"]``) queues nothing and is
-    audited as ``limited``."""
+    to the form is the same either way): :func:`ask_links`, then :func:`send_links` in the
+    same transaction. The portal runs the two apart (the second after its answer is
+    sent), so that its answer takes the same work whether the address exists or not."""
+    asked = ask_links(session, email, now=now, settings=settings, where=where)
+    return send_links(session, asked, lang=lang, settings=settings)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A request for links, counted and audited (:func:`ask_links`): the people its address
+    belongs to (none when over a limit) and when it was made."""
+
+    people: tuple[Person, ...]
+    now: datetime
+
+
+def ask_links(
+    session: Session,
+    email: str,
+    *,
+    now: datetime,
+    settings: Settings,
+    where: Mapping[str, str],
+) -> Asked:
+    """The part of a request for links that decides: the limits (a request over the
+    address's or the client's hourly limit, ``where["ip"]``, finds nobody and is audited as
+    ``limited``), the attempt counted, the people of ``email`` found and the request
+    audited. The same statements run whether or not the address is anybody's (nothing in
+    its work depends on who it found): what differs, issuing and queueing the links, is
+    :func:`send_links`'s."""
     client = throttle.client_key(where.get("ip", ""))
     address = address_key(email, settings.signing_key())
     limited = _request_limit(session, client, address, now, settings)
     _note(session, SigninAttempt(at=now, kind=REQUEST, client=client, address=address,
                                  limited=limited is not None))  # fmt: skip
+    people = () if limited is not None else tuple(people_with_email(session, email))
     if limited is not None:
         # No address in the log: the audit entry (with where from) is the record.
         log.warning("sign-in request over the %s limit from %s: nothing sent", limited, client)
-        audit.record(
-            session, actor="anonymous", action="signin.request", entity="signin", key="-",
-            queued=0, limited=limited, **where,
-        )  # fmt: skip
-        return 0
-    since = now - timedelta(minutes=settings.signin_resend_minutes)
+    audit.record(
+        session, actor="anonymous", action="signin.request", entity="signin", key="-",
+        found=len(people), **({"limited": limited} if limited is not None else {}), **where,
+    )  # fmt: skip
+    session.flush()
+    return Asked(people, now)
+
+
+def send_links(session: Session, asked: Asked, *, lang: str, settings: Settings) -> int:
+    """Issue a link to each person of ``asked`` and queue its email; returns how many. A
+    person who was sent a link within ``signin_resend_minutes`` that is still unused gets
+    no new one."""
+    since = asked.now - timedelta(minutes=settings.signin_resend_minutes)
     queued = 0
-    for person in people_with_email(session, email):
+    for person in asked.people:
         if settings.signin_resend_minutes and _recently_issued(session, person, since):
             continue
-        issued = issue(session, person, now=now, settings=settings, actor="request")
+        issued = issue(session, person, now=asked.now, settings=settings, actor="request")
         inst = session.get(Institution, person.institution_id)
         assert inst is not None  # the person was found through it
         queue_signin(
@@ -372,10 +409,6 @@ def request_links(
             expires=_local(issued.expires_at, lang), lang=lang, settings=settings,
         )  # fmt: skip
         queued += 1
-    audit.record(
-        session, actor="anonymous", action="signin.request", entity="signin", key="-",
-        queued=queued, **where,
-    )  # fmt: skip
     return queued
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +17,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from pvpp import drafts
 from pvpp.drafts import Saved, field_block, make_draft, page_of, page_scope, progress
 from pvpp.policy.models import LANGS, Lang
 from pvpp.questionnaire import QuestionnaireSpec, load_questionnaire
 from pvpp.signin import Person
-from pvpp.store.models import AnswerSet, Assignment, Institution, Round
+from pvpp.store.models import AnswerSet, Assignment, AuditLog, DraftAnswer, Institution, Round
 from tests.core.test_answer_scope import answers, candidates
-from tests.web.conftest import A, World, assignment_id, client_of, csrf_of
+from tests.pg import PostgresServer
+from tests.web.conftest import (
+    A,
+    World,
+    assignment_id,
+    built_world,
+    client_of,
+    csrf_of,
+    open_second_round,
+)
 
 SPECS = {version: load_questionnaire(version) for version in ("pvpp2027-q1", "pvpp2027-q2")}
 LEAD = Person(1, "VID", "Valsts ieņēmumu dienests", 7, "Anna Liepa", "anna@vid.example", "lead")
@@ -126,13 +137,11 @@ def statements() -> Iterator[list[str]]:
         event.remove(Engine, "before_cursor_execute", note)
 
 
-def test_one_autosave_asks_five_statements(qworld: World) -> None:
-    """The session with its person (one statement, read outside a transaction); the
-    assignment with its round, institution and the draft's base (one); the draft's
-    newest rows (one); the row and its audit entry (two). Pinned so that it cannot creep
-    back: before, it was eleven, in two transactions."""
-    client = client_of(qworld, "team")
-    aid = assignment_id(qworld, A)
+def _autosave_statements(world: World) -> tuple[list[str], int]:
+    """The statements of a second autosave (the first also starts the assignment online),
+    and how many transactions it began."""
+    client = client_of(world, "team")
+    aid = assignment_id(world, A)
     token = csrf_of(client.get(f"/questionnaire/{aid}/C1").text)
     headers = {"HX-Request": "true"}
 
@@ -142,11 +151,55 @@ def test_one_autosave_asks_five_statements(qworld: World) -> None:
                              headers=headers)  # fmt: skip
         assert answer.status_code == 200 and value in answer.text
 
-    save("Pirmais")  # the first save also moves the assignment to started online
-    with statements() as seen:
-        save("Otrais")
-    assert len(seen) == 5, "\n".join(seen)
-    assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", "SELECT", "INSERT", "INSERT"]
-    assert "websession" in seen[0] and "teammember" in seen[0]
-    assert "answerset" in seen[1] and "round" in seen[1]
-    assert "draftanswer" in seen[2]
+    save("Pirmais")
+    begun: list[object] = []
+
+    def began(conn: object) -> None:
+        begun.append(conn)
+
+    event.listen(Engine, "begin", began)
+    try:
+        with statements() as seen:
+            save("Otrais")
+    finally:
+        event.remove(Engine, "begin", began)
+    return seen, len(begun)
+
+
+def test_one_autosave_asks_four_statements(qworld: World) -> None:
+    """In one transaction: the session with its person, the assignment with its round,
+    institution and the draft's base (one statement); the draft's newest rows (one); the
+    row and its audit entry (two on SQLite; one on PostgreSQL, below). Pinned so that it
+    cannot creep back: it was eleven in two transactions, then five in two."""
+    seen, transactions = _autosave_statements(qworld)
+    assert transactions == 1
+    assert len(seen) == 4, "\n".join(seen)
+    assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", "INSERT", "INSERT"]
+    assert all(t in seen[0] for t in ("websession", "teammember", "assignment", "answerset"))
+    assert "draftanswer" in seen[1]
+    assert "draftanswer" in seen[2] and "auditlog" in seen[3]
+
+
+def test_on_postgresql_an_autosave_is_one_transaction_of_three_statements(
+    tmp_path: Path, spec: QuestionnaireSpec, postgres: PostgresServer
+) -> None:
+    """On a database server each statement is a round trip: the session and assignment
+    (locked for share) in one, the draft's rows, and the row with its audit entry in one
+    INSERT (a data-modifying WITH); with the pool's ping, BEGIN and COMMIT, six round trips
+    against the bare write's four (ping, BEGIN, INSERT, COMMIT)."""
+    with built_world(tmp_path, spec, database_url=postgres.new_database()) as world:
+        open_second_round(world, spec.id)
+        seen, transactions = _autosave_statements(world)
+        assert transactions == 1
+        assert len(seen) == 3, "\n".join(seen)
+        assert seen[0].startswith("SELECT") and seen[0].endswith("FOR SHARE OF assignment")
+        assert "websession" in seen[0]
+        assert seen[1].startswith("SELECT") and "draftanswer" in seen[1]
+        assert seen[2].startswith("WITH") and "INSERT INTO auditlog" in seen[2]
+        with world.root.db.reading() as s:
+            rows = s.exec(select(DraftAnswer).where(DraftAnswer.value == "Otrais")).all()
+            logs = s.exec(select(AuditLog).where(AuditLog.action == "answers.save")).all()
+            assert len(rows) == 1 and rows[0].source == "web"
+            assert rows[0].saved_at.tzinfo is not None
+            assert logs[-1].detail["fields"] == ["COMMENT_1_1"]
+            assert logs[-1].detail["via"] == "web" and logs[-1].entity == "assignment"

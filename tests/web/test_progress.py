@@ -66,10 +66,27 @@ def test_the_team_reports_progress_and_a_drop_makes_a_new_version(world: World) 
         assert v2 is not None and v2.version == 2
         v1 = s.exec(select(Plan).where(Plan.id == world.plan_ids[A])).one()
         assert v1.status == "approved"  # the approved version is not changed
-    # The report of a done measure closes it: it is no longer listed; version 2 is not
-    # yet sent, so the page says there is nothing to report on until it is.
+    # Version 2 is not yet sent to the head: the team goes on reporting on version 1, the
+    # one in force, and the page says so. The done and the dropped measures are closed.
     again = client.get("/progress")
-    assert "nav plāna, par ko ziņot" in again.text
+    assert "2. versija vēl nav nosūtīta" in again.text and "spēkā esošo 1. versiju" in again.text
+    left = _ids(again.text)
+    assert left == [i for i in ids if i not in (ids[0], ids[1])]
+    assert "version 2 has not been sent" in client.get("/progress?lang=en").text
+    # A report on it is taken; a move re-plans from the newest version (2), keeping its drop.
+    later = re.findall(r'<option value="(\d{4}-\d{2}-\d{2})"', again.text)[-1]
+    form = {"csrf": csrf_of(again.text), "version": "1"}
+    for n in range(len(left)):
+        form[f"m{n}-status"] = "in_progress"
+    form["m0-status"], form["m0-new_due"] = "move", later
+    moved = client.post("/progress", data=form, follow_redirects=False)
+    assert moved.status_code == 303, moved.text
+    with world.root.db.reading() as s:
+        v3 = latest_plan(s, context(s, ROUND, A).assignment)
+        assert v3 is not None and v3.version == 3
+        assert v3.adjustments["from_version"] == 2 and v3.adjustments["moved"] == {left[0]: later}
+        reports = s.exec(select(StatusReport).order_by(col(StatusReport.id))).all()
+        assert [r.plan_version for r in reports] == [1, 1]
 
 
 def test_a_stale_report_is_refused(world: World) -> None:

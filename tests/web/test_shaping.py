@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import col, func, select
 from starlette.testclient import TestClient
 
+from pvpp import plan_form
 from pvpp.planning.library import load_library
 from pvpp.plans import context, latest_plan, plan_measures, plan_version
 from pvpp.proposals import plan_sheet, take_plan_sheet
@@ -207,6 +208,36 @@ def test_check_shows_the_warnings_and_saves_nothing(world: World) -> None:
         assert s.exec(select(func.count()).select_from(Plan)).one() == before
     # The choices stay in the form.
     assert 'value="drop" selected' in page.text and "Nav vajadzīgs" in page.text
+
+
+def test_another_own_row_is_added_without_javascript_keeping_what_was_typed(
+    world: World,
+) -> None:
+    """ "Pievienot vēl vienu rindu" posts the form and gets it back as typed with one more
+    own-measure row, up to the plan sheet's 15; nothing is stored."""
+    client = world.sign_in(A, "team")
+    url = f"/plans/{world.plan_ids[A]}/shape"
+    own = re.compile(r"<legend>Savs pasākums nr\. (\d+)</legend>")
+    page = client.get(url)
+    assert own.findall(page.text) == ["1", "2"] and 'value="more_rows"' in page.text
+    values = _form(client, url)
+    first = plan_form.own_fields(0)
+    values[first["name"]] = "Iekšējās apmācības par pieejamību"
+    values["own_rows"] = "2"
+    with world.root.db.reading() as s:
+        before = s.exec(select(func.count()).select_from(Plan)).one()
+    for shown in range(3, 16):
+        values["action"] = "more_rows"
+        page = client.post(url, data=values)
+        assert page.status_code == 200, page.text
+        assert own.findall(page.text) == [str(n) for n in range(1, shown + 1)]
+        assert "Iekšējās apmācības par pieejamību" in page.text
+        values["own_rows"] = str(shown)
+    assert 'value="more_rows"' not in page.text  # 15 rows: the sheet's last
+    english = client.post(f"{url}?lang=en", data={**values, "own_rows": "3"})
+    assert "Add another row" in english.text
+    with world.root.db.reading() as s:
+        assert s.exec(select(func.count()).select_from(Plan)).one() == before
 
 
 def test_a_drop_without_a_reason_is_refused_beside_the_field(world: World) -> None:

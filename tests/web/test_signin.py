@@ -20,6 +20,7 @@ from pvpp.teams import remove_member
 from pvpp.web import create_app
 from tests.conftest import make_root
 from tests.web.conftest import NAMES, PUBLIC, A, B, World, csrf_of, team_of, web_settings
+from tests.web.test_autosave import statements
 
 
 def _sha(text: str) -> str:
@@ -131,6 +132,59 @@ def test_asking_for_a_link_answers_the_same_whether_or_not_the_address_exists(
     (token,) = signin.tokens_in(message.body_text)
     client = world.sign_in_with(token)
     assert NAMES[A] in client.get("/").text
+
+
+def test_asking_for_a_link_does_the_same_work_before_answering_for_any_address(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer costs the same whether or not the address is anybody's: until it is sent,
+    the same statements run (the limits, the attempt counted, the people looked up, the
+    request audited); issuing the link and queueing its email come after it
+    (a background task), so their time never shows in the answer's."""
+    known, unknown = team_of(A)["team"][1], "nobody@nowhere.example.org"
+    where = {"user_agent": "test", "via": "web"}
+
+    def work(email: str, ip: str) -> tuple[signin.Asked, list[str]]:
+        with statements() as seen, world.root.db.unit_of_work() as s:
+            asked = signin.ask_links(
+                s, email, now=world.clock.now(), settings=world.root.settings,
+                where={**where, "ip": ip},
+            )  # fmt: skip
+        return asked, seen
+
+    found, known_work = work(known, "192.0.2.1")
+    nobody, unknown_work = work(unknown, "192.0.2.2")
+    assert [p.email for p in found.people] == [known] and nobody.people == ()
+    assert known_work == unknown_work and len(known_work) >= 4, known_work
+    assert not _signin_mails(world)  # nothing issued or queued yet
+
+    # Through the form: the answer is made before the links (the order of the calls).
+    order: list[str] = []
+    real_ask, real_send = signin.ask_links, signin.send_links
+
+    def ask(*args: object, **kwargs: object) -> signin.Asked:
+        order.append("ask")
+        return real_ask(*args, **kwargs)  # type: ignore[arg-type]
+
+    def send(*args: object, **kwargs: object) -> int:
+        order.append("send")
+        return real_send(*args, **kwargs)  # type: ignore[arg-type]
+
+    def render(*args: object, **kwargs: object) -> object:
+        order.append("answer")
+        return real_page(*args, **kwargs)  # type: ignore[arg-type]
+
+    from pvpp.web import pages
+
+    real_page = pages.page
+    monkeypatch.setattr(signin, "ask_links", ask)
+    monkeypatch.setattr(signin, "send_links", send)
+    monkeypatch.setattr(pages, "page", render)
+    form = world.client.get("/signin")
+    order.clear()
+    answer = world.client.post("/signin", data={"csrf": csrf_of(form.text), "email": known})
+    assert answer.status_code == 200 and order == ["ask", "answer", "send"]
+    assert [m.to_addrs[0]["email"] for m in _signin_mails(world)] == [known]
 
 
 def test_an_empty_address_is_asked_for_again_beside_the_field(world: World) -> None:

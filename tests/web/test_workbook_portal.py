@@ -222,34 +222,42 @@ def test_a_round_trip_writes_only_what_was_changed_in_the_workbook(
     assert len([r for r in draft_rows(anyworld, aid) if r.source == "workbook"]) == 3
 
 
-def as_old_download(data: bytes, seen: int) -> bytes:
+def as_old_download(data: bytes, seen: int, as_number: bool = False) -> bytes:
     """The workbook as a download made before workbooks carried digests: its hidden
-    sheet's last line the newest draft row it was filled from (``draft_seen``)."""
+    sheet's last line the newest draft row it was filled from (``draft_seen``; with
+    ``as_number``, as a spreadsheet that made the text a number saves it)."""
     wb = openpyxl.load_workbook(io.BytesIO(data))
     ws = wb[META_SHEET]
     row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "draft_shown")
     ws.cell(row, 1).value = "draft_seen"
-    ws.cell(row, 2).value = str(seen)
+    ws.cell(row, 2).value = seen if as_number else str(seen)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
+@pytest.mark.parametrize("as_number", [False, True])
 def test_an_older_download_carrying_the_row_it_was_filled_from_is_still_read(
-    qworld: World, spec: QuestionnaireSpec
+    qworld: World, spec: QuestionnaireSpec, as_number: bool
 ) -> None:
+    """A workbook downloaded before workbooks carried digests (``draft_seen``: the newest
+    draft row it was filled from) writes back only what was changed in it: the draft at
+    that row is what it showed, so a field changed online since, and left as it was in the
+    workbook, keeps its newer value."""
     team, lead = client_of(qworld, "team"), client_of(qworld, "lead")
     aid = assignment_id(qworld, A)
     autosave(team, aid, "COMMENT_1_1", "Pirms lejupielādes")
     (row,) = draft_rows(qworld, aid, "COMMENT_1_1")
-    book = as_old_download(download(team, aid), seen=row.id or 0)
+    book = as_old_download(download(team, aid), seen=row.id or 0, as_number=as_number)
     autosave(lead, aid, "Q_1_1_D2", "0")  # online, after the download
+    autosave(lead, aid, "COMMENT_1_1", "Mainīts tiešsaistē")  # shown in the book as before
     changed = edited(book, {"EVIDENCE_1_1": "Rīkojums Nr. 3"})
     status, page = upload(team, aid, changed)
     assert status == 200, page
     written = {r.field for r in draft_rows(qworld, aid) if r.source == "workbook"}
     assert written == {"EVIDENCE_1_1"}
     assert draft_rows(qworld, aid, "Q_1_1_D2")[-1].value == "0"  # the lead's stands
+    assert draft_rows(qworld, aid, "COMMENT_1_1")[-1].value == "Mainīts tiešsaistē"
 
 
 def test_problems_are_listed_by_sheet_and_cell_and_shown_beside_the_fields(

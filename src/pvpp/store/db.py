@@ -9,23 +9,27 @@ errors with plain BEGIN against none with IMMEDIATE). PostgreSQL needs none of t
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from pvpp.errors import PvppError
 from pvpp.store.files import SESSION_KEY, FileStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: PostgreSQL's SQLSTATE for a transaction rolled back to break a deadlock.
+DEADLOCK = "40P01"
+T = TypeVar("T")
 
 
 class SchemaBehind(PvppError):
@@ -176,6 +180,20 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def retrying(self, work: Callable[[Session], T], *, attempts: int = 3) -> T:
+        """``work`` in a :meth:`unit_of_work`, run again from its start in a new transaction
+        when PostgreSQL broke a deadlock by rolling it back (SQLSTATE 40P01): two first
+        saves into one assignment each hold its share lock and each wants to move its
+        state, and one of them is rolled back; run again, it finds the state moved."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.unit_of_work() as session:
+                    return work(session)
+            except OperationalError as exc:
+                if attempt == attempts or getattr(exc.orig, "sqlstate", None) != DEADLOCK:
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:

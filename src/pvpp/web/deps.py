@@ -42,6 +42,8 @@ MAX_PAGE_FIELDS = 500
 #: The questionnaire's workbook upload: one file of at most ``max_upload_bytes``, with the
 #: form's token and the multipart framing in the margin.
 WORKBOOK_UPLOAD = re.compile(r"/questionnaire/[0-9]+/workbook")
+#: The autosave of one field: its route reads the session in the save's transaction.
+AUTOSAVE = re.compile(r"/questionnaire/[0-9]+/fields/[^/]+")
 UPLOAD_MARGIN = 64 * 1024
 #: The plan's shaping form has seven fields per step, nine per own measure and two per
 #: item, with free-text reasons: an average institution's plan has some 250 steps, one
@@ -103,7 +105,14 @@ def viewer(request: Request) -> Viewer | None:
     request.state.sid = None
     request.state.viewer = None
     request.state.ended_sid = None
+    request.state.session_deferred = False
     if not sid:
+        return None
+    if request.method == "POST" and AUTOSAVE.fullmatch(request.url.path):
+        # The autosave reads its session itself, in its save's transaction
+        # (pvpp.drafts.autosave); the CSRF guard binds its token to the cookie's id.
+        request.state.sid = sid
+        request.state.session_deferred = True
         return None
     app = root(request)
     now = app.clock.now()
@@ -276,7 +285,10 @@ async def guard(request: Request, person: Person, console: ConsoleViewer) -> Non
     the other."""
     app = root(request)
     key = app.settings.signing_key()
-    binding: str | None = request.state.sid if person is not None else request.state.browser
+    deferred = getattr(request.state, "session_deferred", False)  # see viewer
+    binding: str | None = (
+        request.state.sid if person is not None or deferred else request.state.browser
+    )
     if is_console(request.url.path):  # the console's forms: its own session's token
         binding = request.state.console_sid if console is not None else request.state.browser
     request.state.csrf = csrf_token(key, binding) if binding else ""

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from sqlmodel import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData, UploadFile
@@ -89,11 +90,20 @@ def signin_request(request: Request, email: Text = "") -> Response:
         )  # fmt: skip
     app = root(request)
     with app.db.unit_of_work() as session:
-        signin.request_links(
-            session, email, now=app.clock.now(), lang=lang(request),
-            settings=app.settings, where=where(request),
-        )  # fmt: skip
-    return page(request, "signin_sent.html.j2", "web.signin.sent_title", email=email)
+        asked = signin.ask_links(
+            session, email, now=app.clock.now(), settings=app.settings, where=where(request)
+        )
+    chosen = lang(request)
+
+    def send() -> None:
+        with app.db.unit_of_work() as session:
+            signin.send_links(session, asked, lang=chosen, settings=app.settings)
+
+    # The links are issued and their emails queued after the answer has gone: until then
+    # the work is the same whether or not the address is anybody's (signin.ask_links).
+    answer = page(request, "signin_sent.html.j2", "web.signin.sent_title", email=email)
+    answer.background = BackgroundTask(send)
+    return answer
 
 
 @router.get("/signin/{token}")
@@ -292,8 +302,9 @@ def shape(request: Request, plan_id: int, person: SignedIn) -> Response:
 
 @router.post("/plans/{plan_id:id}/shape")
 async def shape_post(request: Request, plan_id: int, person: SignedIn) -> Response:
-    """ "Check" (the problems, or the warnings on the would-be plan; nothing stored) or
-    "Save as new version" (a new version through the plan sheet's service)."""
+    """ "Check" (the problems, or the warnings on the would-be plan; nothing stored),
+    "Add another row" (the form again with one more own measure; nothing stored) or "Save
+    as new version" (a new version through the plan sheet's service)."""
     form = dict((await request.form()).items())
     app = root(request)
     if form.get("action") == "save":
@@ -304,6 +315,10 @@ async def shape_post(request: Request, plan_id: int, person: SignedIn) -> Respon
         if isinstance(saved, int):
             return _see_other(f"/plans/{saved}?shaped=1")
         return _shaping(request, saved, status=400)
+    if form.get("action") == "more_rows":  # one more own-measure row, all typed kept
+        with app.db.reading() as session:
+            view = portal.more_own_rows(session, person, plan_id, form, lang=lang(request))
+        return _shaping(request, view)
     with app.db.reading() as session:
         view = portal.check_shaping(session, person, plan_id, form, lang=lang(request))
     return _shaping(request, view, status=400 if view.get("errors") or view.get("general") else 200)
@@ -329,6 +344,9 @@ def _measure_files(
     return {
         "files": evidence.measure_listing(session, person, lang(request)),
         "evidence_hint": evidence.hint(root(request).settings.max_evidence_bytes, lang(request)),
+        "evidence_check": evidence.browser_check(
+            root(request).settings.max_evidence_bytes, lang(request)
+        ),
         "evidence_errors": errors or {},
         "evidence_notice": notice,
     }
@@ -535,6 +553,7 @@ def _page_view(
     view = drafts.component_page(draft, person.person, page_id)
     view["files"] = evidence.listing(session, assignment_id, evidence.ITEM, lang)
     view["evidence_hint"] = evidence.hint(max_bytes, lang)
+    view["evidence_check"] = evidence.browser_check(max_bytes, lang)
     view["evidence_errors"] = {}
     view["evidence_notice"] = None
     return "q_page.html.j2", view
@@ -690,31 +709,47 @@ async def questionnaire_save(
 
 @router.post("/questionnaire/{assignment_id:id}/fields/{field_id}")
 async def questionnaire_field(
-    request: Request, assignment_id: int, field_id: str, person: Person, typing: bool = False
+    request: Request, assignment_id: int, field_id: str, typing: bool = False
 ) -> Response:
-    """Autosave of one field (htmx): saved (:func:`pvpp.drafts.save_field`), and its block
-    returned with its message and last change, the messages of its item or service row
-    and the page's progress. ``?typing=1``: a text saved as it is typed (or as the page
-    is closed): only the field's status comes back, never the input being typed in."""
+    """Autosave of one field (htmx): saved (:func:`pvpp.drafts.autosave`, which reads the
+    request's session in the save's own transaction: :func:`pvpp.web.deps.viewer` leaves it
+    to this route), and its block returned with its message and last change, the messages
+    of its item or service row and the page's progress. ``?typing=1``: a text saved as it
+    is typed (or as the page is closed): only the field's status comes back, never the
+    input being typed in."""
     form = await request.form()
     value = form.get(field_id, "")
     value = value if isinstance(value, str) else ""
     app = root(request)
-    if person is None:
-        return _kept(request, assignment_id, {field_id: value},
-                     f"/questionnaire/{assignment_id}")  # fmt: skip
+    sid: str | None = request.state.sid
+    back = f"/questionnaire/{assignment_id}"
 
-    def save() -> tuple[str, dict[str, Any], list[str]]:
-        with app.db.unit_of_work() as session:
-            draft = drafts.save_field(
-                session, person.person, assignment_id, field_id, value, now=app.clock.now(),
-                lang=lang(request), where=where(request),
-            )  # fmt: skip
-            # The draft as saved is the page's: not read again.
-            page_id, view = drafts.field_block(draft, person.person, field_id)
-            return page_id, view, drafts.related(draft.spec, field_id)
+    Saved = tuple[Viewer | None, tuple[str, dict[str, Any], list[str]] | None]
 
-    page_id, view, related = await run_in_threadpool(save)
+    def save(session: Session) -> Saved:
+        done = drafts.autosave(
+            session, sid or "", assignment_id, field_id, value, now=app.clock.now(),
+            settings=app.settings, lang=lang(request), where=where(request),
+        )  # fmt: skip
+        if done.viewer is None or done.draft is None:
+            return None, None
+        # The draft as saved is the page's: not read again.
+        page_id, view = drafts.field_block(done.draft, done.viewer.person, field_id)
+        return done.viewer, (page_id, view, drafts.related(done.draft.spec, field_id))
+
+    # Run again if PostgreSQL broke a deadlock (two first saves into one assignment).
+    no_one: Saved = (None, None)
+    person, shown = await run_in_threadpool(app.db.retrying, save) if sid else no_one
+    if person is None or shown is None:
+        # The session had ended (the guard checked the token against it): the answer is
+        # kept for its person, as for any questionnaire form (_kept).
+        request.state.sid = None
+        if sid is not None:
+            request.state.session_cookie = "clear"
+            request.state.stale_sid = sid
+        return _kept(request, assignment_id, {field_id: value}, back)
+    request.state.viewer = person
+    page_id, view, related = shown
     if not _htmx(request):
         return _see_other(f"/questionnaire/{assignment_id}/{page_id}?saved=1")
     template = "q_typed.html.j2" if typing else "q_field.html.j2"
