@@ -56,12 +56,15 @@ def test_a_round_s_lists_filter_by_state_and_group_in_the_store(store: str, root
     with root.db.unit_of_work() as s:
         _round_of(s, "S", 12)
     with root.db.reading() as s:
-        assert len(round_assignments(s, "S")) == 12
-        assert len(round_assignments(s, "S", states=["invited"], group="g1")) == 12
-        assert round_assignments(s, "S", states=["planned"]) == []
-        assert round_assignments(s, "S", group="G2") == []
-        plans = round_plans(s, "S", today=date(2027, 1, 15))
+        every = round_assignments(s, "S")
+        assert (len(every.rows), every.next) == (12, None)
+        assert len(round_assignments(s, "S", states=["invited"], group="g1").rows) == 12
+        assert round_assignments(s, "S", states=["planned"]).rows == []
+        assert round_assignments(s, "S", group="G2").rows == []
+        page = round_plans(s, "S", today=date(2027, 1, 15))
+        plans = page.rows
         assert [p["institution_code"] for p in plans] == ["S-0000", "S-0005", "S-0010"]
+        assert page.next is None
         assert plans[0]["measures"] == {"total": 2, "open": 2, "done": 0, "dropped": 0,
                                         "overdue": 2}  # fmt: skip
         with pytest.raises(ApiBadRequest):
