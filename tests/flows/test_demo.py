@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from flows.demo.scenario import kinds_text
 from pvpp.app import App
 from pvpp.cli.main import app
 
@@ -45,7 +46,7 @@ def test_demo_runs_a_round_and_a_rerun_changes_nothing(
         "invitation": 74, "plan": 38, "plan_sheet_taken": 1, "proposal": 38, "reminder": 5,
         "returned": 4, "status_reminder": 2, "status_returned": 1,
     }  # fmt: skip
-    shown = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+    shown = kinds_text(kinds)
     assert f"Emails in the outbox by kind: {shown}" in out
     assert len(list((tmp_path / "demo" / "mail").glob("*.eml"))) == sum(kinds.values())
     assert len(list((tmp_path / "demo" / "2026-K1" / "plans").glob("*-v*.pdf"))) == 38

@@ -68,7 +68,7 @@ def test_a_coordinator_creates_launches_and_watches_a_round(
             assert page.get_by_text("Cikla uzsākšana sākta").is_visible()
             answered = time.monotonic() - started
             deadline = time.monotonic() + 120
-            while "uzaicinājumi sagatavoti" not in page.content():
+            while "Sagatavoti uzaicinājumi:" not in page.content():
                 assert time.monotonic() < deadline, "the launch did not end within 120 s"
                 time.sleep(1)
                 page.reload()
