@@ -427,12 +427,16 @@ def make_draft(
     check: bool = True,
     scope: Scope | None = None,
     review: ReturnNote | None = None,
+    values: dict[str, str] | None = None,
 ) -> Draft:
     """The draft of the rows read (each field's newest row) over ``base``, checked in
     ``lang`` (all of it, or only ``scope``'s fields; not at all without ``check``), with
-    the reviewer's return it answers (``review``), if any."""
+    the reviewer's return it answers (``review``), if any. ``values``: the draft's values
+    when the caller has them already (``rows`` over ``base``, as :func:`_values` makes
+    them), so that the base's answers are not turned to text again."""
     spec = load_questionnaire(rnd.questionnaire_version)
-    values = _values(base, rows)
+    if values is None:
+        values = _values(base, rows)
     checked = check_values(spec, values, lang, scope=scope) if check else Checked()
     changes = {
         fid: Change(r.name or r.actor, r.actor, r.saved_at, r.source, r.id)
@@ -556,9 +560,16 @@ def _saved_one(
     # checked on the field's page alone: every rule looks at one item or one service row,
     # so the page's messages and progress are the whole check's.
     rows = {**draft.rows, **{r.field: r for r in saved}}
+    # Its values: the draft's with the rows saved over them (as _values makes them: the
+    # newest row wins over the base, a blank value is no answer), not made again.
+    values = dict(draft.values)
+    for r in saved:
+        values[r.field] = r.value
+        if not r.value.strip():
+            del values[r.field]
     return make_draft(draft.assignment, draft.round, draft.institution, draft.base, rows,
                       lang, scope=page_scope(draft.spec, page_of(f)),
-                      review=draft.review)  # fmt: skip
+                      review=draft.review, values=values)  # fmt: skip
 
 
 @dataclass(frozen=True)
