@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Row, Table, bindparam, insert
+from sqlalchemy import Insert, Row, Select, Table, bindparam, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session
@@ -41,13 +41,24 @@ def insert_recorded(
              "entity_key": key, "detail": detail}  # fmt: skip
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        done = statement.cte("done")
-        both = sa_select(*done.c).add_cte(_entry().cte("logged"))
+        # A statement with bound parameters is made once (its WITH too: building it and
+        # its cache key cost an autosave more than the rest of its INSERT).
+        both = _with_entry(statement) if params is not None else _both(statement)
         given = {**(params or {}), **{f"audit_{k}": v for k, v in entry.items()}}
         return session.execute(both, given).all()
     rows = session.execute(statement, params).all()
     session.execute(insert(_table()), entry)
     return rows
+
+
+def _both(statement: ReturningInsert[Any]) -> Select[Any]:
+    """``statement`` and the audit entry's INSERT in one statement (PostgreSQL)."""
+    done = statement.cte("done")
+    return sa_select(*done.c).add_cte(_entry().cte("logged"))
+
+
+#: A few statements made once with their parameters bound (the autosave's).
+_with_entry = lru_cache(maxsize=8)(_both)
 
 
 @cache

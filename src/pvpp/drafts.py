@@ -279,14 +279,18 @@ def _owned_query(lock: bool, share: bool) -> Select[Assignment, Round, Instituti
 
 
 @cache
-def _session_owned_query() -> SaSelect[
-    WebSession, Institution, TeamMember, Team, Assignment, Round, AnswerSet
-]:
+@cache
+def _session_owned_query(with_rows: bool = False) -> SaSelect[Any]:
     """:func:`_owned_query` (shared lock) with the session of the request and its person,
     in one statement: parameters ``digest`` (the session id's, :func:`pvpp.sessions.digest`)
     and ``assignment``. The base is the newest answer set of the session's institution; an
     assignment of another institution is read (and refused by :func:`_allowed`), so that
-    the statement has no outer join on the side it locks."""
+    the statement has no outer join on the side it locks.
+
+    ``with_rows`` (PostgreSQL): one more column, the draft's newest rows as a JSON array
+    (:func:`_rows_of_json`), so that an autosave reads them without a round trip of their
+    own. What they are is what :func:`_rows` would read next in the transaction: another
+    save committed between the two reads could as well have committed just after both."""
     earlier, answers = aliased(Assignment), aliased(AnswerSet)
     newest = (
         sa_select(func.max(answers.id))
@@ -294,8 +298,23 @@ def _session_owned_query() -> SaSelect[
         .where(col(earlier.institution_id) == col(WebSession.institution_id))
         .scalar_subquery()
     )
+    columns: list[Any] = [WebSession, Institution, TeamMember, Team, Assignment, Round, AnswerSet]
+    if with_rows:
+        row, newer = aliased(DraftAnswer), aliased(DraftAnswer)
+        ids = (
+            sa_select(func.max(newer.id))
+            .where(col(newer.assignment_id) == bindparam("assignment"))
+            .group_by(col(newer.field))
+        )
+        each = func.json_build_array(*(getattr(row, name) for name in Saved._fields))
+        columns.append(
+            sa_select(func.json_agg(each))
+            .where(col(row.id).in_(ids))
+            .correlate(None)
+            .scalar_subquery()
+        )
     return (
-        sa_select(WebSession, Institution, TeamMember, Team, Assignment, Round, AnswerSet)
+        sa_select(*columns)
         .select_from(WebSession)
         .join(Assignment, col(Assignment.id) == bindparam("assignment"))
         .join(Round, col(Round.id) == col(Assignment.round_id))
@@ -307,6 +326,16 @@ def _session_owned_query() -> SaSelect[
         .with_for_update(read=True, of=Assignment)
         .execution_options(populate_existing=True)
     )
+
+
+def _rows_of_json(found: list[list[Any]] | None) -> dict[str, Saved]:
+    """The draft's newest rows as :func:`_session_owned_query` reads them on PostgreSQL
+    (each row a JSON array of :data:`_SAVED`'s columns; the time in ISO 8601 with its
+    offset), as :func:`_rows` returns them."""
+    rows = {}
+    for rid, fid, value, actor, name, source, at in found or ():
+        rows[fid] = Saved(rid, fid, value, actor, name, source, datetime.fromisoformat(at))
+    return rows
 
 
 def _base(session: Session, institution_id: int, reviewed: int | None = None) -> AnswerSet | None:
@@ -398,12 +427,16 @@ def make_draft(
     check: bool = True,
     scope: Scope | None = None,
     review: ReturnNote | None = None,
+    values: dict[str, str] | None = None,
 ) -> Draft:
     """The draft of the rows read (each field's newest row) over ``base``, checked in
     ``lang`` (all of it, or only ``scope``'s fields; not at all without ``check``), with
-    the reviewer's return it answers (``review``), if any."""
+    the reviewer's return it answers (``review``), if any. ``values``: the draft's values
+    when the caller has them already (``rows`` over ``base``, as :func:`_values` makes
+    them), so that the base's answers are not turned to text again."""
     spec = load_questionnaire(rnd.questionnaire_version)
-    values = _values(base, rows)
+    if values is None:
+        values = _values(base, rows)
     checked = check_values(spec, values, lang, scope=scope) if check else Checked()
     changes = {
         fid: Change(r.name or r.actor, r.actor, r.saved_at, r.source, r.id)
@@ -527,9 +560,16 @@ def _saved_one(
     # checked on the field's page alone: every rule looks at one item or one service row,
     # so the page's messages and progress are the whole check's.
     rows = {**draft.rows, **{r.field: r for r in saved}}
+    # Its values: the draft's with the rows saved over them (as _values makes them: the
+    # newest row wins over the base, a blank value is no answer), not made again.
+    values = dict(draft.values)
+    for r in saved:
+        values[r.field] = r.value
+        if not r.value.strip():
+            del values[r.field]
     return make_draft(draft.assignment, draft.round, draft.institution, draft.base, rows,
                       lang, scope=page_scope(draft.spec, page_of(f)),
-                      review=draft.review)  # fmt: skip
+                      review=draft.review, values=values)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -561,14 +601,18 @@ def autosave(
     session is settled as every request's is (:func:`pvpp.sessions.settle`: ended when
     idle, too old or its person gone; its request noted once a minute)."""
     found = None
+    # On a database server the draft's rows come in the same statement (a round trip
+    # fewer); SQLite has no round trips and reads them next, as every page does.
+    with_rows = session.get_bind().dialect.name == "postgresql"
     if sid and len(sid) <= 100:
         params = {"digest": sessions.digest(sid), "assignment": assignment_id}
-        found = session.execute(_session_owned_query(), params).first()
+        found = session.execute(_session_owned_query(with_rows), params).first()
     if found is None:  # no such session, or no such assignment: the session as usual
         if sessions.current(session, sid, now=now, settings=settings) is None:
             return Autosaved(None, None)
         raise NotFound(f"no assignment {assignment_id}")
-    row, inst, member, team, assignment, rnd, base = found
+    row, inst, member, team, assignment, rnd, base = found[:7]
+    rows = _rows_of_json(found[7]) if with_rows else None
     person = person_from(inst, member, team, row.institution_id, row.member_id, row.email)
     viewer = sessions.settle(session, row, person, now=now, settings=settings)
     if viewer is None:
@@ -576,7 +620,7 @@ def autosave(
     assignment, rnd, inst, base = _allowed(
         session, viewer.person, assignment, rnd, inst, base, lang
     )
-    draft = _load(session, assignment, rnd, inst, base, lang, check=False)
+    draft = _load(session, assignment, rnd, inst, base, lang, rows, check=False)
     if not draft.open:
         raise NotAllowed(t("web.q.read_only", lang))
     return Autosaved(viewer, _saved_one(session, draft, viewer.person, field_id, value,

@@ -14,6 +14,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from pvpp import console_auth
@@ -98,9 +99,12 @@ def where(request: Request) -> dict[str, str]:
     return {"ip": client, "user_agent": agent, "via": "web"}
 
 
-def viewer(request: Request) -> Viewer | None:
+async def viewer(request: Request) -> Viewer | None:
     """The signed-in person of the request, or None. A session found ended (idle, too
-    old, its person gone) has its cookie cleared on the response."""
+    old, its person gone) has its cookie cleared on the response.
+
+    A coroutine, so that a request without a session, and the autosave (which reads its
+    session itself), cost no trip through the thread pool; the store is read in it."""
     sid = request.cookies.get(session_cookie(request))
     request.state.sid = None
     request.state.viewer = None
@@ -114,7 +118,19 @@ def viewer(request: Request) -> Viewer | None:
         request.state.sid = sid
         request.state.session_deferred = True
         return None
-    app = root(request)
+    found = await run_in_threadpool(_session_viewer, root(request), sid)
+    if found is None:
+        request.state.session_cookie = "clear"
+        # Answers posted with it are kept for its person (pvpp.drafts.park), see guard.
+        request.state.ended_sid = sid
+        return None
+    request.state.sid = sid
+    request.state.viewer = found
+    return found
+
+
+def _session_viewer(app: App, sid: str) -> Viewer | None:
+    """The person of session ``sid`` (None: no such session, or it has ended)."""
     now = app.clock.now()
     # Most requests only read their session: one statement outside a transaction. One
     # that ends it, or notes the session's latest request, does so in a transaction.
@@ -124,13 +140,6 @@ def viewer(request: Request) -> Viewer | None:
     if not looked.settled:
         with app.db.unit_of_work() as session:
             found = current(session, sid, now=now, settings=app.settings)
-    if found is None:
-        request.state.session_cookie = "clear"
-        # Answers posted with it are kept for its person (pvpp.drafts.park), see guard.
-        request.state.ended_sid = sid
-        return None
-    request.state.sid = sid
-    request.state.viewer = found
     return found
 
 
@@ -161,9 +170,11 @@ def is_console(path: str) -> bool:
     return path == CONSOLE or path.startswith(CONSOLE + "/")
 
 
-def console_viewer(request: Request) -> ConsolePerson | None:
+async def console_viewer(request: Request) -> ConsolePerson | None:
     """The signed-in console person of the request (their own cookie, never the
-    portal's), or None. A session found ended has its cookie cleared on the response."""
+    portal's), or None. A session found ended has its cookie cleared on the response.
+    A coroutine: a request without a console cookie (every portal request) costs no trip
+    through the thread pool."""
     request.state.console_sid = None
     request.state.console = None
     name = cookie_name(CONSOLE_COOKIE, root(request).settings.cookies_secure())
@@ -171,8 +182,12 @@ def console_viewer(request: Request) -> ConsolePerson | None:
     if not sid:
         return None
     app = root(request)
-    with app.db.unit_of_work() as session:
-        found = console_auth.current(session, sid, now=app.clock.now(), settings=app.settings)
+
+    def read() -> ConsolePerson | None:
+        with app.db.unit_of_work() as session:
+            return console_auth.current(session, sid, now=app.clock.now(), settings=app.settings)
+
+    found = await run_in_threadpool(read)
     if found is None:
         request.state.cookies_out[CONSOLE_COOKIE] = (None, None)
         return None
