@@ -54,10 +54,9 @@ from pvpp.national_plans import (
 from pvpp.planning.national_library import DIRECTIONS
 from pvpp.policy.models import Lang
 from pvpp.portal import NotAllowed, NotFound
-from pvpp.queries import closing_days, round_by_code
+from pvpp.queries import closing_days, institution_names, round_by_code
 from pvpp.specialised import DRAFTED, DROPPED, Edit, EditError, Measure, changed_fields
 from pvpp.store.models import (
-    Institution,
     NationalPlan,
     NationalPlanChange,
     Round,
@@ -177,16 +176,6 @@ def draft(
 # -- a plan's page --------------------------------------------------------------------------
 
 
-def _names(session: Session, codes: set[str]) -> dict[str, str]:
-    """Institution code → name for ``codes`` (one statement)."""
-    if not codes:
-        return {}
-    rows = session.exec(
-        select(Institution.code, Institution.name).where(col(Institution.code).in_(codes))
-    ).all()
-    return dict(rows)
-
-
 def _format(name: str, value: Any, view: PlanView, lang: Lang) -> str:
     """A measure field's stored value as a person reads it."""
     if value is None or value == "" or value == []:
@@ -250,7 +239,7 @@ def plan_page(
     internal = internal_view(person)
     versions = [p.version for p in _versions(session, view)]
     codes = {c for n in view.needs for c in n.with_gap} if internal else set()
-    names = _names(session, codes)
+    names = institution_names(session, codes)
     context = plan_context(view, lang=lang, internal=internal, institutions=names, today=today)
     plan_title = context.pop("title")
     needs = []

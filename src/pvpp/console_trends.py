@@ -35,7 +35,7 @@ from pvpp.national import round_standing, round_trend
 from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import Lang
 from pvpp.portal import NotFound
-from pvpp.queries import ROUND_CLOSE, round_assignments, round_by_code
+from pvpp.queries import ROUND_CLOSE, institution_names, round_assignments, round_by_code
 from pvpp.states.assignment import ASSESSED
 from pvpp.store.models import Assignment, AuditLog, Institution, Round, RoundMilestone
 from pvpp.trends import JUMP, Position, Row, Trend, jump_text, left_out_text
@@ -166,15 +166,6 @@ def _charts(tr: Trend, policy: Policy, opens: Sequence[date], lang: Lang) -> lis
     return out
 
 
-def _names(session: Session, codes: set[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = session.exec(
-        select(Institution.code, Institution.name).where(col(Institution.code).in_(codes))
-    ).all()
-    return dict(rows)
-
-
 def trend_page(
     session: Session, asked: Sequence[str], *, lang: Lang, internal: bool
 ) -> dict[str, Any]:
@@ -209,7 +200,7 @@ def trend_page(
     components = {c.id: c.name.get(lang) for c in policy.components}
     items = {i.id: i.name.get(lang) for i in policy.items}
     groups = {g.id: g.name.get(lang) for g in policy.institution_groups}
-    institutions = _names(session, {j.institution for j in tr.jumps}) if internal else {}
+    institutions = institution_names(session, {j.institution for j in tr.jumps}) if internal else {}
     total = len(policy.items) * len(policy.dimensions)
     view |= {
         "trend": tr,
@@ -279,7 +270,7 @@ def trend_download(
     last = round_by_code(session, tr.rounds[-1])
     assert last is not None
     policy = load_policy(last.policy_version)
-    names = _names(session, {j.institution for j in tr.jumps})
+    names = institution_names(session, {j.institution for j in tr.jumps})
     data = trend_bytes(tr, policy, suffix, lang=lang, table=table, institutions=names,
                        tables=_tables(internal))  # fmt: skip
     return data, MEDIA_TYPES[suffix], download_name(tr, suffix, lang=lang, table=table)

@@ -678,3 +678,13 @@ def returned_causes(session: Session, assignment_ids: Iterable[int]) -> dict[int
     ).all()
     # Ordered by id: the last move of each assignment wins.
     return {assignment_id: returned_how(reason) for assignment_id, reason in rows}
+
+
+def institution_names(session: Session, codes: Collection[str]) -> dict[str, str]:
+    """Institution code → name for ``codes`` (one statement; none when ``codes`` is empty)."""
+    if not codes:
+        return {}
+    rows = session.exec(
+        select(Institution.code, Institution.name).where(col(Institution.code).in_(list(codes)))
+    ).all()
+    return dict(rows)
