@@ -38,7 +38,7 @@ from pvpp.portal import NotFound
 from pvpp.queries import ROUND_CLOSE, institution_names, round_assignments, round_by_code
 from pvpp.states.assignment import ASSESSED
 from pvpp.store.models import Assignment, AuditLog, Institution, Round, RoundMilestone
-from pvpp.trends import JUMP, Position, Row, Trend, jump_text, left_out_text
+from pvpp.trends import JUMP, Position, Row, Trend, comparison_notes, jump_text
 
 __all__ = [
     "ChosenRounds",
@@ -201,20 +201,11 @@ def trend_page(
     items = {i.id: i.name.get(lang) for i in policy.items}
     groups = {g.id: g.name.get(lang) for g in policy.institution_groups}
     institutions = institution_names(session, {j.institution for j in tr.jumps}) if internal else {}
-    total = len(policy.items) * len(policy.dimensions)
     view |= {
         "trend": tr,
         "rounds": list(tr.rounds),
         "last": tr.rounds[-1],
-        "same": tr.same_questions,
-        "compared_on": t(
-            "trends.compared_on",
-            lang,
-            n=tr.shared.count,
-            total=total,
-            versions=", ".join(tr.shared.versions),
-        ),
-        "left_out": [left_out_text(x, tr.shared.versions, lang) for x in tr.shared.left_out],
+        **comparison_notes(tr, policy, lang),
         "components": _rows(tr.components, components),
         "groups": _rows(tr.groups, groups),
         "items": _rows(tr.items, items),

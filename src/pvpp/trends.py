@@ -494,3 +494,19 @@ def left_out_text(left: LeftOut, versions: Sequence[str], lang: Lang) -> str:
         parts = ", ".join(f"{v}: {p}" for v, p in zip(versions, left.parts, strict=True))
         return t("trends.left_out.parts", lang, what=what, parts=parts)
     return t(f"trends.left_out.{left.reason.value}", lang, what=what)
+
+
+def comparison_notes(tr: Trend, policy: Policy, lang: Lang) -> dict[str, Any]:
+    """What a reader is told about which questions ``tr`` compares, in ``lang``: whether
+    the rounds asked the same questions (``same``), on how many of the policy's item ×
+    dimension questions they are compared (``compared_on``) and why each question left
+    out is (``left_out``). The national report and the console's trend page say it alike."""
+    total = len(policy.items) * len(policy.dimensions)
+    versions = tr.shared.versions
+    return {
+        "same": tr.same_questions,
+        "compared_on": t(
+            "trends.compared_on", lang, n=tr.shared.count, total=total, versions=", ".join(versions)
+        ),
+        "left_out": [left_out_text(x, versions, lang) for x in tr.shared.left_out],
+    }

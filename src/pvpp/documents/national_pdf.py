@@ -35,7 +35,7 @@ from pvpp.queries import previous_round
 from pvpp.rounds import get_round
 from pvpp.states.assignment import ASSESSED, NOT_STARTED
 from pvpp.store.models import Institution, Round
-from pvpp.trends import JUMP, Row, jump_text, left_out_text
+from pvpp.trends import JUMP, Row, comparison_notes, jump_text
 
 #: The trend charts: the last round's median as a bar, the previous round's as a tick.
 TREND_COLOURS = ("#1F4E79", "#7F7F7F")
@@ -270,7 +270,6 @@ def trend_context(
     if tr is None:
         return {"open": True, "earlier": earlier.code}
     marker = t("disclosure.marker", lang)
-    total = len(policy.items) * len(policy.dimensions)
 
     def median(row: Row, i: int) -> str:
         s = row.spreads[i]
@@ -332,15 +331,7 @@ def trend_context(
     return {
         "open": False,
         "rounds": list(tr.rounds),
-        "same": tr.same_questions,
-        "compared_on": t(
-            "trends.compared_on",
-            lang,
-            n=tr.shared.count,
-            total=total,
-            versions=", ".join(tr.shared.versions),
-        ),
-        "left_out": [left_out_text(x, tr.shared.versions, lang) for x in tr.shared.left_out],
+        **comparison_notes(tr, policy, lang),
         "components": table(tr.components, {k: v.split(" ", 1)[1] for k, v in components.items()}),
         "groups": table(tr.groups, {k: v.split(" ", 1)[-1] for k, v in groups.items()}),
         "items": table(tr.items, items),
