@@ -17,11 +17,11 @@ from typing import Any
 from pvpp.exports.progress import MEDIA_TYPES, Table
 from pvpp.exports.writer import (
     Column,
-    ExportError,
     check_lang,
     code_col,
     col,
     csv_bytes,
+    download_suffix,
     new_sheet,
     new_workbook,
     write_pairs,
@@ -36,7 +36,6 @@ TABLES = ("summary", "distribution", "heat", "institutions", "gaps", "needs", "s
           "overdue", "unclear")  # fmt: skip
 #: The table a CSV holds when none is named.
 DEFAULT_CSV_TABLE = "institutions"
-FORMATS = (".xlsx", ".csv")
 
 
 def _yes(value: bool, lang: Lang) -> str:
@@ -235,11 +234,7 @@ def national_bytes(
     """The view as the bytes of a workbook (``.xlsx``: every table, or ``table``) or a CSV
     (``.csv``: ``table``, by default the institutions)."""
     language = check_lang(lang)
-    suffix = suffix.lower()
-    if suffix not in FORMATS:
-        raise ExportError(f"the export is written as .xlsx or .csv, not {suffix!r}")
-    if table is not None and table not in TABLES:
-        raise ExportError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+    suffix = download_suffix(suffix, table, TABLES)
     made = tables(view, code, language, names=names)
     if suffix == ".csv":
         one = made[table or DEFAULT_CSV_TABLE]

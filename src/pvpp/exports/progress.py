@@ -17,6 +17,7 @@ from typing import Any
 
 from pvpp.exports.data import name_of
 from pvpp.exports.writer import (
+    FORMATS,
     LOCAL_TZ,
     Column,
     ExportError,
@@ -24,6 +25,7 @@ from pvpp.exports.writer import (
     check_lang,
     col,
     csv_bytes,
+    download_suffix,
     new_sheet,
     new_workbook,
     write_file,
@@ -37,7 +39,6 @@ from pvpp.round_progress import InstitutionProgress, RoundProgress
 TABLES = ("summary", "states", "line", "behind", "idle", "institutions", "milestones")
 #: The table a CSV holds when none is named.
 DEFAULT_CSV_TABLE = "institutions"
-FORMATS = (".xlsx", ".csv")
 
 
 @dataclass(frozen=True)
@@ -180,11 +181,7 @@ def progress_bytes(
     table written: what :func:`export_progress` writes, and what the console's download
     sends."""
     language = check_lang(lang)
-    suffix = suffix.lower()
-    if suffix not in FORMATS:
-        raise ExportError(f"the export is written as .xlsx or .csv, not {suffix!r}")
-    if table is not None and table not in TABLES:
-        raise ExportError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+    suffix = download_suffix(suffix, table, TABLES)
     made = tables(view, language)
     if suffix == ".csv":
         one = made[table or DEFAULT_CSV_TABLE]

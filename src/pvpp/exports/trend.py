@@ -19,14 +19,14 @@ from openpyxl.workbook.workbook import Workbook
 from sqlmodel import Session
 
 from pvpp.exports.data import RoundData, group_name
-from pvpp.exports.progress import FORMATS, Table
+from pvpp.exports.progress import Table
 from pvpp.exports.writer import (
     Column,
-    ExportError,
     Pair,
     check_lang,
     col,
     csv_bytes,
+    download_suffix,
     new_sheet,
     new_workbook,
     write_table,
@@ -187,11 +187,7 @@ def trend_bytes(
     """Rounds compared as the bytes of a workbook (``.xlsx``: every table of ``tables``,
     or ``table``) or a CSV (``.csv``: ``table``, by default the items)."""
     language = check_lang(lang)
-    suffix = suffix.lower()
-    if suffix not in FORMATS:
-        raise ExportError(f"the export is written as .xlsx or .csv, not {suffix!r}")
-    if table is not None and table not in TABLES:
-        raise ExportError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+    suffix = download_suffix(suffix, table, TABLES)
     made = trend_tables(tr, policy, language, institutions or {})
     if suffix == ".csv":
         one = made[table or DEFAULT_CSV_TABLE]

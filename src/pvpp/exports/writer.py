@@ -114,6 +114,21 @@ class Column:
         return self.label
 
 
+#: The formats a table download is written in.
+FORMATS = (".xlsx", ".csv")
+
+
+def download_suffix(suffix: str, table: str | None, tables: Sequence[str]) -> str:
+    """``suffix`` in lower case, once it is a download's format and ``table`` (when given)
+    one of ``tables``; otherwise an :class:`ExportError` saying what is allowed."""
+    suffix = suffix.lower()
+    if suffix not in FORMATS:
+        raise ExportError(f"the export is written as .xlsx or .csv, not {suffix!r}")
+    if table is not None and table not in tables:
+        raise ExportError(f"table must be one of {', '.join(tables)}, not {table!r}")
+    return suffix
+
+
 def col(key: str, kind: Kind = "text", width: float | None = None, **values: object) -> Column:
     """A column headed by the catalogue text ``key`` (e.g. ``"exports.column.code"``),
     with ``values`` for its placeholders."""
