@@ -35,10 +35,10 @@ from pvpp.national import round_standing, round_trend
 from pvpp.policy import Policy, load_policy
 from pvpp.policy.models import Lang
 from pvpp.portal import NotFound
-from pvpp.queries import ROUND_CLOSE, institution_names, round_assignments, round_by_code
+from pvpp.queries import closing_days, institution_names, round_assignments, round_by_code
 from pvpp.states.assignment import ASSESSED
-from pvpp.store.models import Assignment, AuditLog, Institution, Round, RoundMilestone
-from pvpp.trends import JUMP, Position, Row, Trend, comparison_notes, jump_text
+from pvpp.store.models import Assignment, Institution, Round, RoundMilestone
+from pvpp.trends import JUMP, Position, Row, Trend, as_published, comparison_notes, jump_text
 
 __all__ = [
     "ChosenRounds",
@@ -84,13 +84,7 @@ def choose_rounds(session: Session, asked: Sequence[str]) -> ChosenRounds:
     rounds = session.exec(
         select(Round).order_by(col(Round.opens_on).desc(), col(Round.id).desc())
     ).all()
-    closed = set(
-        session.exec(
-            select(AuditLog.entity_key)
-            .where(AuditLog.action == ROUND_CLOSE, AuditLog.entity == "round")
-            .distinct()
-        ).all()
-    )
+    closed = closing_days(session)
     launched = set(session.exec(select(RoundMilestone.round_id).distinct()).all())
     offered = [RoundChoice(r.code, r.opens_on, r.code in closed, r.id in launched) for r in rounds]
     order = {r.code: i for i, r in enumerate(offered)}
@@ -191,8 +185,8 @@ def trend_page(
     }
     if rounds.error:
         return view
-    tr = round_trend(session, rounds.chosen, publish=False).trend
-    assert tr is not None, "an internal comparison is never withheld"
+    full = _compared(session, rounds.chosen)
+    tr = full if internal else as_published(full)
     by_code = {r.code: r for r in rounds.offered}
     last = round_by_code(session, tr.rounds[-1])
     assert last is not None
@@ -231,11 +225,20 @@ def trend_page(
             for j in tr.jumps
             if internal
         ],
-        "jumped": len({j.institution for j in tr.jumps}),
+        "jumped": len({j.institution for j in full.jumps}),
         "jump": JUMP,
         "charts": _charts(tr, policy, [by_code[c].opens_on for c in tr.rounds], lang),
     }
     return view
+
+
+def _compared(session: Session, codes: Sequence[str]) -> Trend:
+    """The ministry's comparison of rounds ``codes`` (nothing withheld; the page marks
+    what a publication would withhold, and :func:`pvpp.trends.as_published` takes it out
+    for the readers who see the national results as the public will)."""
+    tr = round_trend(session, codes, publish=False).trend
+    assert tr is not None, "an internal comparison is never withheld"
+    return tr
 
 
 def _tables(internal: bool) -> tuple[str, ...]:
@@ -256,8 +259,9 @@ def trend_download(
     rounds = choose_rounds(session, asked)
     if rounds.error:
         raise NotFound("rounds")
-    tr = round_trend(session, rounds.chosen, publish=False).trend
-    assert tr is not None, "an internal comparison is never withheld"
+    tr = _compared(session, rounds.chosen)
+    if not internal:
+        tr = as_published(tr)
     last = round_by_code(session, tr.rounds[-1])
     assert last is not None
     policy = load_policy(last.policy_version)
@@ -307,7 +311,7 @@ def institutions_page(
          "state_name": name_of("state", a.state, lang), "assessed": a.state in ASSESSED}
         for a, i in sorted(pairs, key=lambda p: p[1].code)
         if (not needle or needle in i.name.casefold() or needle in i.code.casefold())
-        and (not filters.group or i.group_id == filters.group)
+        and (not filters.group or (i.group_id or "").casefold() == filters.group.casefold())
     ]  # fmt: skip
     return {
         "round": rnd.code,

@@ -29,7 +29,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -510,3 +510,37 @@ def comparison_notes(tr: Trend, policy: Policy, lang: Lang) -> dict[str, Any]:
         ),
         "left_out": [left_out_text(x, versions, lang) for x in tr.shared.left_out],
     }
+
+
+def as_published(tr: Trend) -> Trend:
+    """``tr`` with what a publication would withhold taken out: every figure over fewer
+    institutions than :func:`~pvpp.disclosure.published_minimum` (its count kept, its
+    values None), a change that needs one of them, a round's plan share over too few
+    plans, and the positions and jumps (they are institutions' own). For readers who see
+    the national results as the public will (the console's analyst), from a comparison
+    computed for the ministry (``publish=False``) on the same rounds."""
+
+    def spread_of(s: Spread) -> Spread:
+        if s.withheld or not s.n or enough(s.n):
+            return s
+        return Spread(s.n, None, None, None, (), withheld=True)
+
+    def row_of(r: Row) -> Row:
+        spreads = tuple(spread_of(x) for x in r.spreads)
+        hidden = spreads[0].withheld or spreads[-1].withheld
+        return Row(r.key, spreads, None if hidden else r.change)
+
+    def plan_of(p: PlanProgress) -> PlanProgress:
+        if p.withheld or not p.plans or enough(p.plans):
+            return p
+        return PlanProgress(p.round, p.plans, p.measures, p.done, None, withheld=True)
+
+    return replace(
+        tr,
+        items=[row_of(r) for r in tr.items],
+        components=[row_of(r) for r in tr.components],
+        groups=[row_of(r) for r in tr.groups],
+        plans=[plan_of(p) for p in tr.plans],
+        positions=[],
+        jumps=[],
+    )

@@ -91,6 +91,13 @@ def test_every_role_reads_the_trend_of_the_two_newest_rounds(world: World) -> No
             assert client.get("/console/trends.csv?table=jumps").status_code == 404
             assert client.get(f"/console/trends/{R2}/institutions").status_code == 403
             assert client.get(f"/console/trends/{R2}/institutions/VID").status_code == 403
+            # RIGA alone in IG2: the analyst sees the group's figures as a publication
+            # would (withheld: the marker only), on the page and in the download.
+            text = _text(page.text)
+            assert re.search(r"IG2 [^*]*? 1 – \* – \* 1 – \* – \* –", text), text
+            groups = client.get("/console/trends.csv?table=groups").content.decode("utf-8-sig")
+            [ig2] = [line for line in groups.splitlines() if line.startswith('"IG2"')]
+            assert ig2.split(";")[2:] == ["1", '"*"', '"*"', '"*"', "1", '"*"', '"*"', '"*"', ""]
     text = _text(page.text)
     assert "Izmaiņas starp novērtēšanas cikliem" in text
     # Both rounds ticked by default (neither launched nor closed here: the two newest).

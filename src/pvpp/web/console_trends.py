@@ -13,27 +13,25 @@ audited.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
 from pvpp import console_trends
-from pvpp.access import READ_NATIONAL, READ_ROUNDS, ROLES, may
+from pvpp.access import READ_NATIONAL, READ_ROUNDS, roles_with
 from pvpp.console_auth import ConsolePerson
-from pvpp.filetypes import ascii_name
 from pvpp.web.deps import console_person, lang, root
-from pvpp.web.render import page
+from pvpp.web.render import download, page
 
 router = APIRouter()
 
 #: The roles that read national results (pvpp.access.READ_NATIONAL): every console role.
-READERS = tuple(r for r in ROLES if may(r, READ_NATIONAL))
+READERS = roles_with(READ_NATIONAL)
 Reader = Annotated[ConsolePerson, Depends(console_person(*READERS))]
 #: The roles that read institutions' own data (READ_ROUNDS: coordinator, reviewer): an
 #: institution's standing, the round's institutions, the jump warnings' names.
-NAMING = tuple(r for r in ROLES if may(r, READ_ROUNDS))
+NAMING = roles_with(READ_ROUNDS)
 Naming = Annotated[ConsolePerson, Depends(console_person(*NAMING))]
 
 
@@ -63,9 +61,7 @@ def _download(request: Request, person: ConsolePerson, suffix: str) -> Response:
             session, _asked(request), lang=lang(request), suffix=suffix, table=table,
             internal=person.role in NAMING,
         )  # fmt: skip
-    disposition = f"attachment; filename=\"{ascii_name(name)}\"; filename*=UTF-8''{quote(name)}"
-    return Response(data, media_type=media_type,
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return download(data, media_type, name)
 
 
 @router.get("/console/trends.xlsx")
