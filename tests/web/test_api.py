@@ -220,14 +220,32 @@ def test_the_rate_limit_is_per_client_too_with_a_token_or_without(world: World) 
 
 
 def test_a_limiter_keeps_no_key_whose_requests_left_the_window() -> None:
-    limiter = Limiter(Limit(2, timedelta(minutes=1)), "client")
-    limiter.SWEEP = 3  # type: ignore[misc]
+    limiter = Limiter(Limit(2, timedelta(minutes=1)), "client", sweep=3)
     start = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
     for n in range(3):
         assert limiter.admit(f"10.0.0.{n}", start) is None
     later = start + timedelta(minutes=2)
     assert limiter.admit("10.0.0.9", later) is None
     assert set(limiter._seen) == {"10.0.0.9"}
+
+
+def test_a_limiter_of_many_active_clients_stays_bounded_and_sweeps_seldom() -> None:
+    """Keys all active: the sweep drops nothing, so it runs only when the keys have
+    doubled since the last one, and past the cap the key seen longest ago is forgotten."""
+    limiter = Limiter(Limit(2, timedelta(minutes=1)), "client", sweep=10, most_keys=50)
+    start = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+    for n in range(1_000):
+        assert limiter.admit(f"10.0.{n // 256}.{n % 256}", start) is None
+        assert len(limiter._seen) <= 50
+    # At 10, 20 and 40 keys; then the cap holds them below the next (80): 3, not ~990.
+    assert limiter.sweeps == 3
+    assert "10.0.0.0" not in limiter._seen and "10.0.3.231" in limiter._seen  # oldest out
+    # A key seen again is kept as the newest; its count goes on.
+    assert limiter.admit("10.0.3.200", start) is None
+    assert limiter.admit("10.0.3.200", start) is not None
+    for n in range(49):
+        limiter.admit(f"192.0.2.{n}", start)
+    assert "10.0.3.200" in limiter._seen and "10.0.3.231" not in limiter._seen
 
 
 # -- the routes -----------------------------------------------------------------------------
