@@ -32,6 +32,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from pvpp import measures, national
+from pvpp.console_trends import MAX_ROUNDS
 from pvpp.errors import PvppError
 from pvpp.exports import open_data
 from pvpp.plans import Context, PlanError, scores_for
@@ -454,15 +455,31 @@ def round_trend(
     session: Session, code: str, *, earlier: Collection[str] = (), internal: bool
 ) -> dict[str, Any]:
     """Round ``code`` compared with the rounds ``earlier`` (none: the round opened before
-    it) by :func:`pvpp.national.round_trend`: published (each round's closure, figures
-    over too few withheld, nothing while a round compared is open, the jump warning
-    counted) or ``internal`` (current answers; the institutions' positions in their group
-    and their jumps named)."""
+    it; at most ``MAX_ROUNDS - 1`` of them, each opened before ``code``, else
+    :class:`ApiBadRequest`) by :func:`pvpp.national.round_trend`: published (each round's
+    closure, figures over too few withheld, nothing while a round compared is open, the
+    jump warning counted) or ``internal`` (current answers; the institutions' positions in
+    their group and their jumps named)."""
     rnd = _round(session, code)
+    earlier = list(dict.fromkeys(earlier))
+    if len(earlier) >= MAX_ROUNDS:  # as many as the console's trend page compares
+        raise ApiBadRequest(
+            f"earlier names at most {MAX_ROUNDS - 1} rounds (a comparison takes at most "
+            f"{MAX_ROUNDS}, the round included), not {len(earlier)}"
+        )
     found = rounds_by_codes(session, earlier)
     unknown = [c for c in earlier if c not in found]
     if unknown:
         raise ApiNotFound("round_not_found", f"there is no round {unknown[0]!r}")
+    # The round asked is the last one compared (rounds are compared oldest first), and
+    # "before" is as for the round compared by default (pvpp.queries.previous_round).
+    later = [found[c] for c in earlier if found[c].opens_on >= rnd.opens_on]
+    if later:
+        first = later[0]
+        raise ApiBadRequest(
+            f"earlier must name rounds opened before {code} (opened on {rnd.opens_on}), so "
+            f"that {code} is the last round compared: {first.code} opened on {first.opens_on}"
+        )
     if not earlier and previous_round(session, rnd) is None:
         raise ApiNotFound(
             "no_earlier_round",

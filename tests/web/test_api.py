@@ -23,6 +23,7 @@ from pvpp.accounts import set_disabled
 from pvpp.api_data import round_assignments, round_plans
 from pvpp.app import App
 from pvpp.clock import FixedClock
+from pvpp.console_trends import MAX_ROUNDS
 from pvpp.exports.open_data import TABLES, export_open_data
 from pvpp.national import round_trend
 from pvpp.plans import context, latest_plan, scores_for
@@ -683,6 +684,19 @@ def test_the_aggregates_are_the_open_data_s_figures_and_the_trend_compares_closu
     assert isinstance(inside["jumps"], list)
     _error(_get(world, f"/rounds/{ROUND}/trend", analyst), 404, "no_earlier_round")
     _error(_get(world, f"/rounds/{K2}/trend?earlier=NOPE", analyst), 404, "round_not_found")
+    # Only rounds opened before the one asked (it is the last compared), and not too many.
+    later = _get(world, f"/rounds/{ROUND}/trend?earlier={K2}", analyst)
+    _error(later, 422, "invalid_parameter")
+    assert f"rounds opened before {ROUND}" in later.json()["error"]["message"]
+    assert f"{K2} opened on 2026-04-05" in later.json()["error"]["message"]
+    itself = _get(world, f"/rounds/{K2}/trend?earlier={ROUND}&earlier={K2}", analyst)
+    _error(itself, 422, "invalid_parameter")
+    many = "&".join(f"earlier=R{n}" for n in range(MAX_ROUNDS))
+    too_many = _get(world, f"/rounds/{K2}/trend?{many}", analyst)
+    _error(too_many, 422, "invalid_parameter")
+    assert f"at most {MAX_ROUNDS - 1} rounds" in too_many.json()["error"]["message"]
+    fewer = "&".join(f"earlier=R{n}" for n in range(MAX_ROUNDS - 1))  # counted, then looked up
+    _error(_get(world, f"/rounds/{K2}/trend?{fewer}", analyst), 404, "round_not_found")
     _error(_get(world, "/rounds/NOPE/trend", analyst), 404, "round_not_found")
     _error(_get(world, "/rounds/NOPE/aggregates", analyst), 404, "round_not_found")
 

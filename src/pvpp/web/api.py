@@ -56,6 +56,7 @@ from pvpp.access import READ_NATIONAL, READ_ROUNDS
 from pvpp.api_data import DEFAULT_LIMIT, MAX_LIMIT, ApiBadRequest, ApiNotFound, Page
 from pvpp.api_tokens import ApiCaller, TokenRefused
 from pvpp.app import App
+from pvpp.console_trends import MAX_ROUNDS
 from pvpp.errors import PvppError
 from pvpp.throttle import Limit, client_key, retry_at, seconds_until
 from pvpp.token_rules import use_is_recorded
@@ -226,7 +227,8 @@ _BAD: dict[int | str, dict[str, Any]] = {
     422: {
         "model": m.ErrorBody,
         "description": "A parameter the API cannot use (an unknown "
-        "state, a limit out of range, a cursor it did not give)",
+        "state, a limit out of range, a cursor it did not give, too many earlier rounds or "
+        "one not opened before the round compared)",
     },
 }
 
@@ -288,8 +290,8 @@ LangParam = Annotated[
 ]  # fmt: skip
 EarlierParam = Annotated[
     list[str] | None,
-    Query(description="Rounds to compare with (repeat for several); none: the round opened "
-          "before it", examples=["2026-K1"]),
+    Query(description="Rounds opened before it to compare with (repeat for several, at most "
+          f"{MAX_ROUNDS - 1}); none: the round opened before it", examples=["2026-K1"]),
 ]  # fmt: skip
 
 
