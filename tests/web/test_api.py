@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from pvpp import measures
+from pvpp import measures, national
 from pvpp.accounts import set_disabled
 from pvpp.api_data import round_assignments, round_plans
 from pvpp.app import App
@@ -699,6 +699,44 @@ def test_the_aggregates_are_the_open_data_s_figures_and_the_trend_compares_closu
     _error(_get(world, f"/rounds/{K2}/trend?{fewer}", analyst), 404, "round_not_found")
     _error(_get(world, "/rounds/NOPE/trend", analyst), 404, "round_not_found")
     _error(_get(world, "/rounds/NOPE/aggregates", analyst), 404, "round_not_found")
+
+
+def test_a_closed_round_s_published_figures_are_scored_once_per_process(
+    closed: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closures are final: reading the published aggregates or trend again rescores
+    nothing (each language and each comparison is made once); the internal form is
+    made on every request (it reads the current answers)."""
+    world = closed
+    made = {"aggregates": 0, "trend": 0}
+
+    def counted(name: str) -> Any:
+        real = getattr(national, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            made["trend" if name == "round_trend" else name] += 1
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(national, "aggregates", counted("aggregates"))
+    monkeypatch.setattr(national, "round_trend", counted("round_trend"))
+    analyst, reviewer = api_token(world, "analyst"), api_token(world, "reviewer")
+    first = _get(world, f"/rounds/{ROUND}/aggregates", analyst).json()
+    assert _get(world, f"/rounds/{ROUND}/aggregates", analyst).json() == first
+    assert _get(world, f"/rounds/{ROUND}/aggregates", reviewer).json() == first
+    assert made["aggregates"] == 1
+    _get(world, f"/rounds/{ROUND}/aggregates?lang=en", analyst)
+    _get(world, f"/rounds/{ROUND}/aggregates?lang=en", analyst)
+    assert made["aggregates"] == 2
+    trend = _get(world, f"/rounds/{K2}/trend", analyst).json()
+    assert _get(world, f"/rounds/{K2}/trend?earlier={ROUND}", analyst).json() == trend
+    assert made["trend"] == 1
+    _get(world, f"/rounds/{ROUND}/aggregates?form=internal", reviewer)
+    _get(world, f"/rounds/{ROUND}/aggregates?form=internal", reviewer)
+    _get(world, f"/rounds/{K2}/trend?form=internal", reviewer)
+    _get(world, f"/rounds/{K2}/trend?form=internal", reviewer)
+    assert made == {"aggregates": 4, "trend": 3}
 
 
 def test_an_open_round_publishes_no_aggregates_and_no_trend(world: World, spec: Any) -> None:
