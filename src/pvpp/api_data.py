@@ -23,7 +23,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Collection
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +34,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from pvpp import measures, national
+from pvpp.console_trends import MAX_ROUNDS
 from pvpp.errors import PvppError
 from pvpp.exports import open_data
 from pvpp.plans import Context, PlanError, scores_for
@@ -421,15 +424,53 @@ def _form(internal: bool) -> str:
     return "internal" if internal else "published"
 
 
+#: The published answers of closed rounds made in this process, by what they depend on
+#: (see :func:`_published`): a closed round's published figures never change (its answer
+#: sets and plan versions are fixed at its closure, which is final, docs/disclosure.md),
+#: so repeated reads do not score the rounds again.
+_PUBLISHED: OrderedDict[tuple[Hashable, ...], dict[str, Any]] = OrderedDict()
+_PUBLISHED_LOCK = threading.Lock()
+#: The most answers kept (a round's aggregates are some hundred kB for 1,000 institutions).
+MAX_PUBLISHED = 32
+
+
+def _published(
+    session: Session, key: tuple[Hashable, ...], make: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """What ``make`` answers, made once per process for ``key`` (with the database's URL:
+    a process may serve several) and kept, the least recently read dropped first."""
+    key = (str(session.get_bind().engine.url), *key)
+    with _PUBLISHED_LOCK:
+        found = _PUBLISHED.get(key)
+        if found is not None:
+            _PUBLISHED.move_to_end(key)
+    if found is None:
+        found = make()
+        with _PUBLISHED_LOCK:
+            _PUBLISHED[key] = found
+            while len(_PUBLISHED) > MAX_PUBLISHED:
+                _PUBLISHED.popitem(last=False)
+    return dict(found)
+
+
 def round_aggregates(session: Session, code: str, *, internal: bool, lang: Lang) -> dict[str, Any]:
     """The aggregates of round ``code`` as the tables of its open data
     (:func:`pvpp.exports.open_data.tables`, item and group names in ``lang``): published
     (the round's closure, every figure over too few institutions withheld; nothing while
     the round is open or too few are scored, ``withheld`` "open" or "few"), or
     ``internal`` (the current answers, nothing withheld, and each institution's score per
-    condition group) for the roles that read institutions' own data."""
+    condition group) for the roles that read institutions' own data. A closed round's
+    published aggregates are made once per process and kept (:func:`_published`)."""
     rnd = _round(session, code)
-    view = national.aggregates(session, code, publish=not internal)
+    closed = None if internal else closing_days(session, [rnd.code]).get(rnd.code)
+    if closed is not None:
+        key = ("aggregates", id_of(rnd), closed, lang)
+        return _published(session, key, lambda: _aggregates(session, rnd, internal, lang))
+    return _aggregates(session, rnd, internal, lang)
+
+
+def _aggregates(session: Session, rnd: Round, internal: bool, lang: Lang) -> dict[str, Any]:
+    view = national.aggregates(session, rnd.code, publish=not internal)
     out: dict[str, Any] = {
         "round": rnd.code,
         "form": _form(internal),
@@ -454,21 +495,49 @@ def round_trend(
     session: Session, code: str, *, earlier: Collection[str] = (), internal: bool
 ) -> dict[str, Any]:
     """Round ``code`` compared with the rounds ``earlier`` (none: the round opened before
-    it) by :func:`pvpp.national.round_trend`: published (each round's closure, figures
-    over too few withheld, nothing while a round compared is open, the jump warning
-    counted) or ``internal`` (current answers; the institutions' positions in their group
-    and their jumps named)."""
+    it; at most ``MAX_ROUNDS - 1`` of them, each opened before ``code``, else
+    :class:`ApiBadRequest`) by :func:`pvpp.national.round_trend`: published (each round's
+    closure, figures over too few withheld, nothing while a round compared is open, the
+    jump warning counted) or ``internal`` (current answers; the institutions' positions in
+    their group and their jumps named). The published trend of closed rounds is made once
+    per process and kept (:func:`_published`)."""
     rnd = _round(session, code)
+    earlier = list(dict.fromkeys(earlier))
+    if len(earlier) >= MAX_ROUNDS:  # as many as the console's trend page compares
+        raise ApiBadRequest(
+            f"earlier names at most {MAX_ROUNDS - 1} rounds (a comparison takes at most "
+            f"{MAX_ROUNDS}, the round included), not {len(earlier)}"
+        )
     found = rounds_by_codes(session, earlier)
     unknown = [c for c in earlier if c not in found]
     if unknown:
         raise ApiNotFound("round_not_found", f"there is no round {unknown[0]!r}")
+    # The round asked is the last one compared (rounds are compared oldest first), and
+    # "before" is as for the round compared by default (pvpp.queries.previous_round).
+    later = [found[c] for c in earlier if found[c].opens_on >= rnd.opens_on]
+    if later:
+        first = later[0]
+        raise ApiBadRequest(
+            f"earlier must name rounds opened before {code} (opened on {rnd.opens_on}), so "
+            f"that {code} is the last round compared: {first.code} opened on {first.opens_on}"
+        )
     if not earlier and previous_round(session, rnd) is None:
         raise ApiNotFound(
             "no_earlier_round",
             f"round {code} has no round opened before it: name one to compare with (earlier=…)",
         )
-    view = national.round_trend(session, [*earlier, rnd.code], publish=not internal)
+    codes = [*earlier, rnd.code]
+    if not internal:
+        compared = national.trend_rounds(session, codes)
+        closed = closing_days(session, [r.code for r in compared])
+        if all(r.code in closed for r in compared):
+            key = ("trend", *((id_of(r), closed[r.code]) for r in compared))
+            return _published(session, key, lambda: _trend(session, rnd, codes, internal))
+    return _trend(session, rnd, codes, internal)
+
+
+def _trend(session: Session, rnd: Round, codes: list[str], internal: bool) -> dict[str, Any]:
+    view = national.round_trend(session, codes, publish=not internal)
     out: dict[str, Any] = {
         "round": rnd.code,
         "rounds": list(view.rounds),

@@ -18,11 +18,12 @@ from sqlmodel import col, select
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from pvpp import measures
+from pvpp import measures, national
 from pvpp.accounts import set_disabled
 from pvpp.api_data import round_assignments, round_plans
 from pvpp.app import App
 from pvpp.clock import FixedClock
+from pvpp.console_trends import MAX_ROUNDS
 from pvpp.exports.open_data import TABLES, export_open_data
 from pvpp.national import round_trend
 from pvpp.plans import context, latest_plan, scores_for
@@ -220,14 +221,32 @@ def test_the_rate_limit_is_per_client_too_with_a_token_or_without(world: World) 
 
 
 def test_a_limiter_keeps_no_key_whose_requests_left_the_window() -> None:
-    limiter = Limiter(Limit(2, timedelta(minutes=1)), "client")
-    limiter.SWEEP = 3  # type: ignore[misc]
+    limiter = Limiter(Limit(2, timedelta(minutes=1)), "client", sweep=3)
     start = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
     for n in range(3):
         assert limiter.admit(f"10.0.0.{n}", start) is None
     later = start + timedelta(minutes=2)
     assert limiter.admit("10.0.0.9", later) is None
     assert set(limiter._seen) == {"10.0.0.9"}
+
+
+def test_a_limiter_of_many_active_clients_stays_bounded_and_sweeps_seldom() -> None:
+    """Keys all active: the sweep drops nothing, so it runs only when the keys have
+    doubled since the last one, and past the cap the key seen longest ago is forgotten."""
+    limiter = Limiter(Limit(2, timedelta(minutes=1)), "client", sweep=10, most_keys=50)
+    start = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+    for n in range(1_000):
+        assert limiter.admit(f"10.0.{n // 256}.{n % 256}", start) is None
+        assert len(limiter._seen) <= 50
+    # At 10, 20 and 40 keys; then the cap holds them below the next (80): 3, not ~990.
+    assert limiter.sweeps == 3
+    assert "10.0.0.0" not in limiter._seen and "10.0.3.231" in limiter._seen  # oldest out
+    # A key seen again is kept as the newest; its count goes on.
+    assert limiter.admit("10.0.3.200", start) is None
+    assert limiter.admit("10.0.3.200", start) is not None
+    for n in range(49):
+        limiter.admit(f"192.0.2.{n}", start)
+    assert "10.0.3.200" in limiter._seen and "10.0.3.231" not in limiter._seen
 
 
 # -- the routes -----------------------------------------------------------------------------
@@ -665,8 +684,59 @@ def test_the_aggregates_are_the_open_data_s_figures_and_the_trend_compares_closu
     assert isinstance(inside["jumps"], list)
     _error(_get(world, f"/rounds/{ROUND}/trend", analyst), 404, "no_earlier_round")
     _error(_get(world, f"/rounds/{K2}/trend?earlier=NOPE", analyst), 404, "round_not_found")
+    # Only rounds opened before the one asked (it is the last compared), and not too many.
+    later = _get(world, f"/rounds/{ROUND}/trend?earlier={K2}", analyst)
+    _error(later, 422, "invalid_parameter")
+    assert f"rounds opened before {ROUND}" in later.json()["error"]["message"]
+    assert f"{K2} opened on 2026-04-05" in later.json()["error"]["message"]
+    itself = _get(world, f"/rounds/{K2}/trend?earlier={ROUND}&earlier={K2}", analyst)
+    _error(itself, 422, "invalid_parameter")
+    many = "&".join(f"earlier=R{n}" for n in range(MAX_ROUNDS))
+    too_many = _get(world, f"/rounds/{K2}/trend?{many}", analyst)
+    _error(too_many, 422, "invalid_parameter")
+    assert f"at most {MAX_ROUNDS - 1} rounds" in too_many.json()["error"]["message"]
+    fewer = "&".join(f"earlier=R{n}" for n in range(MAX_ROUNDS - 1))  # counted, then looked up
+    _error(_get(world, f"/rounds/{K2}/trend?{fewer}", analyst), 404, "round_not_found")
     _error(_get(world, "/rounds/NOPE/trend", analyst), 404, "round_not_found")
     _error(_get(world, "/rounds/NOPE/aggregates", analyst), 404, "round_not_found")
+
+
+def test_a_closed_round_s_published_figures_are_scored_once_per_process(
+    closed: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closures are final: reading the published aggregates or trend again rescores
+    nothing (each language and each comparison is made once); the internal form is
+    made on every request (it reads the current answers)."""
+    world = closed
+    made = {"aggregates": 0, "trend": 0}
+
+    def counted(name: str) -> Any:
+        real = getattr(national, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            made["trend" if name == "round_trend" else name] += 1
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(national, "aggregates", counted("aggregates"))
+    monkeypatch.setattr(national, "round_trend", counted("round_trend"))
+    analyst, reviewer = api_token(world, "analyst"), api_token(world, "reviewer")
+    first = _get(world, f"/rounds/{ROUND}/aggregates", analyst).json()
+    assert _get(world, f"/rounds/{ROUND}/aggregates", analyst).json() == first
+    assert _get(world, f"/rounds/{ROUND}/aggregates", reviewer).json() == first
+    assert made["aggregates"] == 1
+    _get(world, f"/rounds/{ROUND}/aggregates?lang=en", analyst)
+    _get(world, f"/rounds/{ROUND}/aggregates?lang=en", analyst)
+    assert made["aggregates"] == 2
+    trend = _get(world, f"/rounds/{K2}/trend", analyst).json()
+    assert _get(world, f"/rounds/{K2}/trend?earlier={ROUND}", analyst).json() == trend
+    assert made["trend"] == 1
+    _get(world, f"/rounds/{ROUND}/aggregates?form=internal", reviewer)
+    _get(world, f"/rounds/{ROUND}/aggregates?form=internal", reviewer)
+    _get(world, f"/rounds/{K2}/trend?form=internal", reviewer)
+    _get(world, f"/rounds/{K2}/trend?form=internal", reviewer)
+    assert made == {"aggregates": 4, "trend": 3}
 
 
 def test_an_open_round_publishes_no_aggregates_and_no_trend(world: World, spec: Any) -> None:

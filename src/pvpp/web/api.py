@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -56,6 +56,7 @@ from pvpp.access import READ_NATIONAL, READ_ROUNDS
 from pvpp.api_data import DEFAULT_LIMIT, MAX_LIMIT, ApiBadRequest, ApiNotFound, Page
 from pvpp.api_tokens import ApiCaller, TokenRefused
 from pvpp.app import App
+from pvpp.console_trends import MAX_ROUNDS
 from pvpp.errors import PvppError
 from pvpp.throttle import Limit, client_key, retry_at, seconds_until
 from pvpp.token_rules import use_is_recorded
@@ -94,23 +95,46 @@ class Limiter:
     cost more than the read it guards, so with several processes a key gets up to that
     many times the limit. ``what`` names the key in the 429's message."""
 
-    #: Past this many keys, those with nothing left in the window are dropped (a flood
-    #: from many addresses must not grow the process without end).
+    #: From this many keys on, those with nothing left in the window are dropped (a flood
+    #: from many addresses must not grow the process without end) ...
     SWEEP = 10_000
+    #: ... and at most this many are kept: past it the keys seen longest ago are forgotten
+    #: (their counts start again), so the memory is bounded even when every key is active.
+    MOST_KEYS = 50_000
 
-    def __init__(self, limit: Limit, what: str) -> None:
+    def __init__(
+        self, limit: Limit, what: str, *, sweep: int | None = None, most_keys: int | None = None
+    ) -> None:
         self.limit, self.what = limit, what
-        self._seen: dict[Hashable, deque[datetime]] = {}
+        self.sweep = self.SWEEP if sweep is None else sweep
+        self.most_keys = self.MOST_KEYS if most_keys is None else most_keys
+        # By when each key was last seen, oldest first (a key seen is moved to the end).
+        self._seen: OrderedDict[Hashable, deque[datetime]] = OrderedDict()
         self._lock = threading.Lock()
+        #: The size at which the next sweep runs: twice what the last one kept (at least
+        #: ``sweep``), so that keys all active are not walked on every request.
+        self._sweep_at = self.sweep
+        #: How many sweeps have run (for the tests and the logs).
+        self.sweeps = 0
+
+    def _sweep(self, since: datetime) -> None:
+        self._seen = OrderedDict((k, v) for k, v in self._seen.items() if v and v[-1] > since)
+        self._sweep_at = max(self.sweep, 2 * len(self._seen))
+        self.sweeps += 1
 
     def admit(self, key: Hashable, now: datetime) -> datetime | None:
         """None when one more request of ``key`` is allowed at ``now`` (and counted);
         otherwise the first moment it is."""
         since = self.limit.since(now)
         with self._lock:
-            if len(self._seen) >= self.SWEEP:
-                self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > since}
-            seen = self._seen.setdefault(key, deque())
+            if len(self._seen) >= self._sweep_at:
+                self._sweep(since)
+            seen = self._seen.pop(key, None)
+            if seen is None:
+                seen = deque()
+                while len(self._seen) >= self.most_keys:
+                    self._seen.popitem(last=False)
+            self._seen[key] = seen
             while seen and seen[0] <= since:
                 seen.popleft()
             at = retry_at(seen, self.limit, now)
@@ -203,7 +227,8 @@ _BAD: dict[int | str, dict[str, Any]] = {
     422: {
         "model": m.ErrorBody,
         "description": "A parameter the API cannot use (an unknown "
-        "state, a limit out of range, a cursor it did not give)",
+        "state, a limit out of range, a cursor it did not give, too many earlier rounds or "
+        "one not opened before the round compared)",
     },
 }
 
@@ -265,8 +290,8 @@ LangParam = Annotated[
 ]  # fmt: skip
 EarlierParam = Annotated[
     list[str] | None,
-    Query(description="Rounds to compare with (repeat for several); none: the round opened "
-          "before it", examples=["2026-K1"]),
+    Query(description="Rounds opened before it to compare with (repeat for several, at most "
+          f"{MAX_ROUNDS - 1}); none: the round opened before it", examples=["2026-K1"]),
 ]  # fmt: skip
 
 
