@@ -279,7 +279,6 @@ def _owned_query(lock: bool, share: bool) -> Select[Assignment, Round, Instituti
 
 
 @cache
-@cache
 def _session_owned_query(with_rows: bool = False) -> SaSelect[Any]:
     """:func:`_owned_query` (shared lock) with the session of the request and its person,
     in one statement: parameters ``digest`` (the session id's, :func:`pvpp.sessions.digest`)

@@ -412,6 +412,26 @@ def send_links(session: Session, asked: Asked, *, lang: str, settings: Settings)
     return queued
 
 
+def send_asked(db: Database, asked: Asked, *, lang: str, settings: Settings) -> int:
+    """:func:`send_links` in a transaction of its own, for after the answer has gone (the
+    person has been told "sent" already, so nothing can be shown to them): a failure is
+    logged and put in the audit log (how many people it concerned, not who), never
+    raised into the web server. Returns how many links were queued (0 on a failure)."""
+    try:
+        with db.unit_of_work() as session:
+            return send_links(session, asked, lang=lang, settings=settings)
+    except Exception as exc:  # reported here: the request has ended
+        log.exception("sign-in links not sent (%d people)", len(asked.people))
+        try:
+            with db.unit_of_work() as session:
+                audit.record(session, actor="request", action="signin.send_failed",
+                             entity="signin", key="", people=len(asked.people),
+                             error=type(exc).__name__)  # fmt: skip
+        except Exception:  # the store itself may be what failed
+            log.exception("the failure to send sign-in links could not be audited")
+        return 0
+
+
 def _row(session: Session, token: str, lang: str) -> SigninToken:
     row = None
     if _TOKEN.fullmatch(token):

@@ -187,6 +187,29 @@ def test_asking_for_a_link_does_the_same_work_before_answering_for_any_address(
     assert [m.to_addrs[0]["email"] for m in _signin_mails(world)] == [known]
 
 
+def test_links_that_fail_to_send_after_the_answer_are_logged_and_audited(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The person was told "sent" already: a failure in the background task is logged and
+    audited (how many people, not who), and never reaches the web server as an error."""
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the mail queue is down")
+
+    monkeypatch.setattr(signin, "send_links", broken)
+    known = team_of(A)["team"][1]
+    form = world.client.get("/signin")
+    with caplog.at_level("ERROR", logger="pvpp.signin"):
+        answer = world.client.post("/signin", data={"csrf": csrf_of(form.text), "email": known})
+    assert answer.status_code == 200
+    assert "sign-in links not sent (1 people)" in caplog.text
+    with world.root.db.reading() as s:
+        [detail] = s.exec(
+            select(AuditLog.detail).where(AuditLog.action == "signin.send_failed")
+        ).all()
+    assert detail == {"people": 1, "error": "RuntimeError"}
+
+
 def test_an_empty_address_is_asked_for_again_beside_the_field(world: World) -> None:
     form = world.client.get("/signin")
     answer = world.client.post("/signin", data={"csrf": csrf_of(form.text), "email": " "})

@@ -96,8 +96,7 @@ def signin_request(request: Request, email: Text = "") -> Response:
     chosen = lang(request)
 
     def send() -> None:
-        with app.db.unit_of_work() as session:
-            signin.send_links(session, asked, lang=chosen, settings=app.settings)
+        signin.send_asked(app.db, asked, lang=chosen, settings=app.settings)
 
     # The links are issued and their emails queued after the answer has gone: until then
     # the work is the same whether or not the address is anybody's (signin.ask_links).
