@@ -8,6 +8,9 @@ The ministry reads the internal figures (the current accepted answers, every ins
 named): each figure that a publication would withhold by the disclosure rule
 (:mod:`pvpp.disclosure`) is marked as such, and the page says whether the round is closed
 for publication yet (a publication counts the round's closure, not the current answers).
+A console role that does not read rounds (the analyst) reads them as the public will
+(:func:`withheld_view`, applied to the shared kept view): no institution one by one, and
+each figure a publication would withhold as the marker alone.
 
 **Only accepted answers count.** An institution counts with its newest answer set, and an
 answer set is made only when a submission is accepted (at once in a round without review,
