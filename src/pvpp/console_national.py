@@ -8,6 +8,9 @@ The ministry reads the internal figures (the current accepted answers, every ins
 named): each figure that a publication would withhold by the disclosure rule
 (:mod:`pvpp.disclosure`) is marked as such, and the page says whether the round is closed
 for publication yet (a publication counts the round's closure, not the current answers).
+A console role that does not read rounds (the analyst) reads them as the public will
+(:func:`withheld_view`, applied to the shared kept view): no institution one by one, and
+each figure a publication would withhold as the marker alone.
 
 **Only accepted answers count.** An institution counts with its newest answer set, and an
 answer set is made only when a submission is accepted (at once in a round without review,
@@ -31,12 +34,13 @@ Routes in :mod:`pvpp.web.console_national` call these; the tables download throu
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session
 
+from pvpp.access import READ_ROUNDS, may
 from pvpp.console_rounds import RoundFacts, find_round
 from pvpp.disclosure import enough, published_minimum
 from pvpp.documents.charts import distribution_chart
@@ -54,11 +58,19 @@ from pvpp.national import (
 )
 from pvpp.policy import load_policy
 from pvpp.policy.models import Lang
+from pvpp.portal import NotFound
 from pvpp.queries import round_assignment_facts
 from pvpp.states.assignment import ASSESSED, AWAITING_REVIEW, NOT_STARTED
 from pvpp.store.models import Round
 
-__all__ = ["LIST_LIMIT", "clear_cache", "national_page", "national_view", "read_group"]
+__all__ = [
+    "LIST_LIMIT",
+    "clear_cache",
+    "national_page",
+    "national_view",
+    "read_group",
+    "withheld_view",
+]
 
 #: The most institutions the page lists in its per-institution heat map (the download has
 #: them all; a group filter narrows the list).
@@ -68,10 +80,11 @@ GAPS_SHOWN = 10
 #: The steps of a heat map cell's shade (``heat-0`` … ``heat-8`` in the stylesheet: the
 #: page's policy forbids inline styles).
 HEAT_STEPS = 8
-#: The most views kept per process (a few rounds × groups × languages).
+#: The most views kept per process (a few rounds × groups × languages); the one read
+#: longest ago goes first.
 CACHE_SIZE = 32
 
-_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _gates: dict[tuple[Any, ...], threading.Lock] = {}
 _lock = threading.Lock()
 
@@ -84,9 +97,22 @@ def clear_cache() -> None:
 
 
 def read_group(value: str) -> str | None:
-    """The group filter from the query string: a table-1 group's id, or None for all."""
+    """The group filter from the query string, trimmed, or None for all (checked against
+    the round's policy by :func:`national_page`)."""
     group = value.strip()[:10]
     return group or None
+
+
+def _policy_group(rnd: Round, group: str | None) -> str | None:
+    """``group`` as the round's policy spells a table-1 group's id (case-insensitive), or
+    :class:`~pvpp.portal.NotFound`: an unknown group would otherwise compute (and keep) a
+    view of nobody for every string asked."""
+    if group is None:
+        return None
+    for g in load_policy(rnd.policy_version).institution_groups:
+        if g.id.casefold() == group.casefold():
+            return g.id
+    raise NotFound(group)
 
 
 def heat_class(value: float | None, max_value: float) -> str:
@@ -211,6 +237,7 @@ def national_view(
 
     unclear = [{**u, "published": enough(u["answered"])} for u in view.get("unclear_questions", [])]
     return {
+        "internal": True,
         "group": group,
         "groups": sorted({a.group_id for a in facts}),
         "today": today,
@@ -246,19 +273,78 @@ def national_view(
     }
 
 
-def national_page(
-    session: Session, code: str, *, today: date, group: str | None, lang: Lang
-) -> dict[str, Any]:
-    """The national results page of round ``code`` (:class:`~pvpp.portal.NotFound` for an
-    unknown round): its facts, whether it is closed, and the figures of
-    :func:`national_view`, kept per process while the round's fingerprint stays the same.
-    Two statements when kept, a constant number otherwise, whatever the round's size."""
-    rnd = find_round(session, code)
+def _withheld(value: Any, published: bool, marker: str) -> Any:
+    return value if published else marker
+
+
+def withheld_view(view: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """The view as a reader of national results only (the analyst, no
+    :data:`~pvpp.access.READ_ROUNDS`) gets it, "as the public will": no table listing
+    institutions one by one (the heat map by institution, the overdue measures per
+    institution; their totals stay), and every figure a publication would withhold by the
+    disclosure rule replaced by the marker alone. A new dict: the kept view is shared by
+    every reader."""
+    marker = t("disclosure.marker", lang)
+    ok = bool(view["published"])
+
+    def hide(row: dict[str, Any], keys: tuple[str, ...], published: bool) -> dict[str, Any]:
+        return {**row, **{k: _withheld(row[k], published, marker) for k in keys}}
+
+    rates = hide(view["rates"], ("scored",), ok)
+    items = [
+        {**i, "counts": [_withheld(c, ok, marker) for c in i["counts"]]} for i in view["items"]
+    ]
+    components = [
+        {**c, "counts": [_withheld(n, ok, marker) for n in c["counts"]]} for c in view["components"]
+    ]
+    heat_groups = [
+        {**r, "cells": [c if c["published"] else {**c, "value": marker, "shade": ""}
+                        for c in r["cells"]]}
+        for r in view["heat_groups"]
+    ]  # fmt: skip
+    gaps = [hide(g, ("mean", "with_gap"), g["published"]) for g in view["gaps"]]
+    needs_keys = ("institutions_with_gap", "median_gap", "mean_gap")
+    rv6 = [hide(n, needs_keys, n["published"]) for n in view["rv6"]]
+    rv7 = [hide(n, needs_keys, n["published"]) for n in view["rv7"]]
+    services = view["services"]
+    service_keys = ("conforms", "partly", "not", "not_applicable", "unanswered", "reported",
+                    "share")  # fmt: skip
+    services = {
+        **hide(services, ("institutions",), services["published"]),
+        "rows": [hide(r, service_keys, services["published"]) for r in services["rows"]],
+    }
+    overdue = view["overdue"]
+    overdue = {**hide(overdue, ("institutions", "measures"), overdue["published"]), "rows": []}
+    unclear = [hide(u, ("unclear",), u["published"]) for u in view["unclear"]]
+    every_unclear = all(u["published"] for u in view["unclear"])
+    return {
+        **view,
+        "internal": False,
+        "rates": rates,
+        "items": items,
+        "components": components,
+        "chart": view["chart"] if ok else None,
+        "heat_groups": heat_groups,
+        "heat_named": [],
+        "gaps": gaps,
+        "rv6": rv6,
+        "rv7": rv7,
+        "services": services,
+        "overdue": overdue,
+        "unclear": unclear,
+        "unclear_total": _withheld(view["unclear_total"], every_unclear, marker),
+    }
+
+
+def _kept(session: Session, rnd: Round, *, today: date, group: str | None, lang: Lang
+          ) -> dict[str, Any]:  # fmt: skip
     fingerprint = round_fingerprint(session, rnd)
     url = str(session.get_bind().engine.url)
     key = (url, rnd.id, (group or "").casefold(), lang, today, fingerprint)
     with _lock:
         view = _cache.get(key)
+        if view is not None:
+            _cache.move_to_end(key)
         gate = _gates.setdefault(key, threading.Lock()) if view is None else None
     if gate is not None:
         # One request computes a view; others asking for it meanwhile wait for it rather
@@ -267,11 +353,33 @@ def national_page(
             with _lock:
                 view = _cache.get(key)
             if view is None:
-                view = national_view(session, rnd, today=today, group=group, lang=lang)
-                with _lock:
-                    if len(_cache) >= CACHE_SIZE:
-                        _cache.clear()
-                    _cache[key] = view
-                    _gates.pop(key, None)
+                try:
+                    view = national_view(session, rnd, today=today, group=group, lang=lang)
+                    with _lock:
+                        _cache[key] = view
+                        while len(_cache) > CACHE_SIZE:
+                            _cache.popitem(last=False)
+                finally:
+                    # A failed computation leaves no gate behind (the next request
+                    # tries again with a new one).
+                    with _lock:
+                        _gates.pop(key, None)
     assert view is not None
+    return view
+
+
+def national_page(
+    session: Session, code: str, *, today: date, group: str | None, lang: Lang, role: str
+) -> dict[str, Any]:
+    """The national results page of round ``code`` as console role ``role`` reads them
+    (:class:`~pvpp.portal.NotFound` for an unknown round or table-1 group): its facts,
+    whether it is closed, and the figures of :func:`national_view`, kept per process while
+    the round's fingerprint stays the same; for a role that does not read rounds, as
+    :func:`withheld_view` leaves them. Two statements when kept, a constant number
+    otherwise, whatever the round's size."""
+    rnd = find_round(session, code)
+    chosen = _policy_group(rnd, group)
+    view = _kept(session, rnd, today=today, group=chosen, lang=lang)
+    if not may(role, READ_ROUNDS):
+        view = withheld_view(view, lang)
     return {"round": RoundFacts.of(rnd), "view": view}

@@ -1,6 +1,8 @@
-"""The console's national results of a round: what each role sees (institutions' names
-only for those who read rounds), the group filter, only accepted answers counted, every
-table's download, the cache that follows the store, and a constant number of statements
+"""The console's national results of a round: what each role sees (the internal figures,
+institutions named, for those who read rounds; the analyst as the public will), the group
+filter (two groups; an unknown one refused), only accepted answers counted, every table's
+download, the cache that follows the store (evicting the oldest, no gate left after a
+failure), and a constant number of statements
 for a small and a large round."""
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 import openpyxl
+import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import select
 from starlette.testclient import TestClient
@@ -57,7 +60,12 @@ def test_a_coordinator_reads_the_round_s_national_results_with_names(world: Worl
     assert f"/console/rounds/{ROUND}/national" in client.get("/console").text
 
 
-def test_the_analyst_reaches_it_from_the_nav_and_sees_codes_not_names(world: World) -> None:
+def test_the_analyst_reaches_it_from_the_nav_and_reads_it_as_the_public_will(
+    world: World,
+) -> None:
+    """No institution by code (the heat map by institution and the overdue rows are not
+    there), every figure a publication would withhold the marker alone."""
+    console_national.clear_cache()
     client = console_sign_in(world, "analyst")
     home = client.get("/console")
     assert 'href="/console/national"' in home.text
@@ -66,27 +74,102 @@ def test_the_analyst_reaches_it_from_the_nav_and_sees_codes_not_names(world: Wor
     assert f'href="/console/rounds/{ROUND}/national"' in index.text
     page = client.get(f"/console/rounds/{ROUND}/national")
     assert page.status_code == 200
-    assert f'<th scope="row">{A}</th>' in page.text and f'<th scope="row">{B}</th>' in page.text
-    assert NAMES[A] not in page.text and NAMES[B] not in page.text
+    text = page.text
+    for code in (A, B):
+        assert code not in text and NAMES[code] not in text
+    assert "Nosacījumu grupas pa iestādēm" not in text  # the heat map by institution
+    assert "table=institutions" not in text and "table=overdue" not in text
+    # Two institutions scored: every withheld figure is the marker alone, no value.
+    assert '<span class="marker">*</span>' in text
+    scored = text.split("Skaitītas rezultātos")[1].split("</dd>")[0]
+    assert scored.endswith('<dd><span class="marker">*</span>'), scored
+    assert 'class="num heat-' not in text  # a withheld cell is not shaded by its value
+    assert 'id="distribution-chart-title"' not in text
     # No link to the round's page, which the analyst may not read.
-    assert f'href="/console/rounds/{ROUND}"' not in page.text
-    data = client.get(f"/console/rounds/{ROUND}/national.csv").content.decode("utf-8-sig")
-    assert A in data and NAMES[A] not in data
+    assert f'href="/console/rounds/{ROUND}"' not in text
+    url = f"/console/rounds/{ROUND}/national"
+    for table in ("institutions", "overdue"):
+        for suffix in (".csv", ".xlsx"):
+            asked = client.get(f"{url}{suffix}", params={"table": table})
+            assert asked.status_code == 404, (table, suffix)
+    data = client.get(f"{url}.csv").content.decode("utf-8-sig")  # the summary
+    assert "2026-K1" in data and A not in data and B not in data
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"{url}.xlsx").content))
+    assert len(book.sheetnames) == len(TABLES) - 2
+    cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+             for c in row if c is not None]  # fmt: skip
+    assert A not in cells and B not in cells
+    heat = book.worksheets[TABLES.index("heat")]
+    heat_rows = list(heat.iter_rows(min_row=2, values_only=True))
+    assert heat_rows and all(v in ("*", None) for r in heat_rows for v in r[3:-1]), heat_rows
+    # The coordinator reads the same kept view with every value.
+    full = console_sign_in(world, "coordinator").get(f"{url}.csv", params={"table": "heat"})
+    rows = list(csv.reader(io.StringIO(full.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1:] and all(v != "*" for r in rows[1:] for v in r[3:-1]), rows
     assert client.get("/console/rounds/2099-K9/national").status_code == 404
 
 
+def _scored(html: str) -> str:
+    """The "counted" figure of the page's rates, without the marker."""
+    return html.split("Skaitītas rezultātos")[1].split("<dd>")[1].split("<")[0]
+
+
 def test_the_group_filter_narrows_every_figure(world: World) -> None:
-    group = _group_of(world, A)
+    # The registry moves B to another table-1 group: A (IG1) and B (IG2) in one round.
+    with world.root.db.unit_of_work() as s:
+        inst = s.exec(select(Institution).where(Institution.code == B)).one()
+        inst.group_id = "IG2"
+        s.add(inst)
+    assert _group_of(world, A) == "IG1"
     client = console_sign_in(world, "reviewer")
-    page = client.get(f"/console/rounds/{ROUND}/national", params={"group": group})
+    url = f"/console/rounds/{ROUND}/national"
+    every = client.get(url)
+    assert NAMES[A] in every.text and NAMES[B] in every.text
+    assert _scored(every.text) == "2"
+    page = client.get(url, params={"group": "ig1"})  # case-insensitive
     assert page.status_code == 200
-    if group != _group_of(world, B):
-        assert NAMES[A] in page.text and NAMES[B] not in page.text
-    data = client.get(f"/console/rounds/{ROUND}/national.csv", params={"group": group})
+    assert NAMES[A] in page.text and NAMES[B] not in page.text
+    assert _scored(page.text) == "1"  # and the counts shrink with it
+    assigned = [
+        t.split("Iestādes novērtēšanas ciklā</dt><dd>")[1].split("<")[0]
+        for t in (every.text, page.text)
+    ]
+    assert int(assigned[1]) < int(assigned[0]), assigned
+    data = client.get(f"{url}.csv", params={"group": "IG1"})
     rows = list(csv.reader(io.StringIO(data.content.decode("utf-8-sig")), delimiter=";"))
-    assert {r[0] for r in rows[1:]} <= {A, B} and A in {r[0] for r in rows[1:]}
-    nobody = client.get(f"/console/rounds/{ROUND}/national", params={"group": "ZZ"})
-    assert nobody.status_code == 200 and NAMES[A] not in nobody.text
+    assert [r[0] for r in rows[1:]] == [A]
+    other = client.get(f"{url}.csv", params={"group": "IG2"})
+    rows = list(csv.reader(io.StringIO(other.content.decode("utf-8-sig")), delimiter=";"))
+    assert [r[0] for r in rows[1:]] == [B]
+    # A group the policy does not know is refused, not computed (and kept).
+    console_national.clear_cache()
+    assert client.get(url, params={"group": "ZZ"}).status_code == 404
+    assert client.get(f"{url}.csv", params={"group": "ZZ"}).status_code == 404
+    assert not console_national._cache
+
+
+def test_the_kept_views_are_evicted_one_at_a_time_and_a_failure_leaves_no_gate(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    console_national.clear_cache()
+    monkeypatch.setattr(console_national, "CACHE_SIZE", 2)
+    client = console_sign_in(world, "coordinator")
+    url = f"/console/rounds/{ROUND}/national"
+    for group in ("", "IG1", "IG2"):
+        assert client.get(url, params={"group": group}).status_code == 200
+    kept = [k[2] for k in console_national._cache]
+    assert kept == ["ig1", "ig2"]  # the oldest (all groups) went, the others stay
+    assert client.get(url, params={"group": "IG1"}).status_code == 200
+    assert client.get(url, params={"group": "IG3"}).status_code == 200
+    assert [k[2] for k in console_national._cache] == ["ig1", "ig3"]  # IG1 read recently
+
+    def fails(*_a: object, **_k: object) -> None:
+        raise RuntimeError("scoring failed")
+
+    monkeypatch.setattr(console_national, "national_view", fails)
+    with pytest.raises(RuntimeError):
+        client.get(url, params={"group": "IG4"})
+    assert not console_national._gates
 
 
 def test_every_table_downloads_as_xlsx_and_csv(world: World) -> None:

@@ -7,6 +7,9 @@ A workbook holds every table as a sheet (or the one asked for); a CSV holds one 
 ``overdue``, ``unclear``. They are the internal figures, as the page shows them: a column
 "publishable" says which a publication would withhold (:mod:`pvpp.disclosure`).
 Institutions' names are written only for the readers the page shows them to (``names``).
+A view as a reader of national results only gets it
+(:func:`pvpp.console_national.withheld_view`) has no ``institutions`` or ``overdue``
+table (:func:`available`) and the marker in place of each withheld figure.
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ from pvpp.exports.writer import (
 from pvpp.i18n import t
 from pvpp.policy.models import Lang
 
-__all__ = ["MEDIA_TYPES", "TABLES", "download_name", "national_bytes", "tables"]
+__all__ = [
+    "MEDIA_TYPES",
+    "TABLES",
+    "available",
+    "csv_table",
+    "download_name",
+    "national_bytes",
+    "tables",
+]
 
 TABLES = ("summary", "distribution", "heat", "institutions", "gaps", "needs", "services",
           "overdue", "unclear")  # fmt: skip
@@ -38,12 +49,31 @@ TABLES = ("summary", "distribution", "heat", "institutions", "gaps", "needs", "s
 DEFAULT_CSV_TABLE = "institutions"
 
 
+#: The tables that list institutions one by one: not in a view without them.
+INTERNAL_TABLES = ("institutions", "overdue")
+
+
+def available(view: dict[str, Any]) -> tuple[str, ...]:
+    """The tables the view has: all of :data:`TABLES`, or without :data:`INTERNAL_TABLES`
+    when the view is not the internal one."""
+    if view.get("internal", True):
+        return TABLES
+    return tuple(n for n in TABLES if n not in INTERNAL_TABLES)
+
+
+def csv_table(view: dict[str, Any]) -> str:
+    """The table a CSV of the view holds when none is named: the institutions, or the
+    summary when the view has no institutions table."""
+    return DEFAULT_CSV_TABLE if DEFAULT_CSV_TABLE in available(view) else "summary"
+
+
 def _yes(value: bool, lang: Lang) -> str:
     return t("console.national.yes" if value else "console.national.no", lang)
 
 
-def _round1(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def _round1(value: float | str | None) -> float | str | None:
+    # A string is the disclosure marker in place of a withheld figure.
+    return value if value is None or isinstance(value, str) else round(value, 1)
 
 
 def summary(view: dict[str, Any], code: str, lang: Lang) -> list[tuple[str, Any]]:
@@ -82,7 +112,7 @@ def tables(view: dict[str, Any], code: str, lang: Lang, *, names: bool) -> dict[
         for direction, key in (("RV6", "rv6"), ("RV7", "rv7"))
         for n in view[key]
     ]  # fmt: skip
-    return {
+    made = {
         "summary": Table(
             "summary",
             [col("exports.column.field"), col("exports.column.value")],
@@ -225,22 +255,26 @@ def tables(view: dict[str, Any], code: str, lang: Lang, *, names: bool) -> dict[
             ],
         ),
     }
+    return {name: made[name] for name in available(view)}
 
 
 def national_bytes(
     view: dict[str, Any], code: str, suffix: str, *, lang: str = "lv", table: str | None = None,
     names: bool = False,
 ) -> bytes:  # fmt: skip
-    """The view as the bytes of a workbook (``.xlsx``: every table, or ``table``) or a CSV
-    (``.csv``: ``table``, by default the institutions)."""
+    """The view as the bytes of a workbook (``.xlsx``: every table it has, or ``table``) or
+    a CSV (``.csv``: ``table``, by default the institutions, or the summary when the view
+    has no institutions table); a ``KeyError`` for a table the view does not have."""
     language = check_lang(lang)
     suffix = download_suffix(suffix, table, TABLES)
     made = tables(view, code, language, names=names)
+    if table is not None and table not in made:
+        raise KeyError(table)
     if suffix == ".csv":
-        one = made[table or DEFAULT_CSV_TABLE]
+        one = made[table or csv_table(view)]
         return csv_bytes([c.header(language) for c in one.columns], one.rows, language)
     wb = new_workbook(f"{code} — {t('console.national.sheet.summary', language)}", language)
-    for name in (table,) if table else TABLES:
+    for name in (table,) if table else tuple(made):
         sheet = new_sheet(wb, t(f"console.national.sheet.{name}", language))
         one = made[name]
         if name == "summary":
