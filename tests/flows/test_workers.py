@@ -231,7 +231,14 @@ def test_two_workers_share_a_round_and_match_one_process(
         for proc in workers:
             os.killpg(proc.pid, signal.SIGTERM)
         for proc in workers:
-            proc.wait(timeout=60)
+            # A worker's graceful shutdown (Prefect's) can outlast a busy CI machine's
+            # minute; what this test checks is the work done, so one still running then
+            # is stopped for good rather than left behind.
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
     # Each worker ran flow runs: the cycle on one, an assessment batch on the other (the
     # cycle's worker is busy with it, one run at a time).
     ran_by = json.loads(_run([sys.executable, "-c", RAN_BY], client_env).strip().splitlines()[-1])
