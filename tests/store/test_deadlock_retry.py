@@ -46,8 +46,13 @@ def test_a_deadlock_is_run_again_and_other_errors_are_not(backend: str, root: Ap
     for t in threads:
         t.join(60)
     assert errors == []
-    if backend == "postgresql":  # one was rolled back to break the deadlock, and ran again
-        assert sorted(runs) in (["a", "a", "b"], ["a", "b", "b"])
+    if backend == "postgresql":
+        # One was rolled back to break the deadlock and ran again; run again it may meet
+        # the other once more (its share lock taken before the other's update), and
+        # either may be rolled back then: more attempts, at most `retrying`'s 3 each.
+        # Whatever the order, both ended well (no error above, the state moved once).
+        assert set(runs) == {"a", "b"} and len(runs) >= 3, runs
+        assert max(runs.count("a"), runs.count("b")) <= 3, runs
     with root.db.reading() as s:
         assert s.execute(text("SELECT state FROM held")).scalar() == "started"
 
