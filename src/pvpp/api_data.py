@@ -34,7 +34,6 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from pvpp import measures, national
-from pvpp.console_trends import MAX_ROUNDS
 from pvpp.errors import PvppError
 from pvpp.exports import open_data
 from pvpp.plans import Context, PlanError, scores_for
@@ -65,6 +64,7 @@ from pvpp.store.models import (
     Transition,
     id_of,
 )
+from pvpp.trends import MAX_ROUNDS
 
 __all__ = [
     "DEFAULT_LIMIT",

@@ -38,7 +38,16 @@ from pvpp.portal import NotFound
 from pvpp.queries import closing_days, institution_names, round_assignments, round_by_code
 from pvpp.states.assignment import ASSESSED
 from pvpp.store.models import Assignment, Institution, Round, RoundMilestone
-from pvpp.trends import JUMP, Position, Row, Trend, as_published, comparison_notes, jump_text
+from pvpp.trends import (
+    JUMP,
+    MAX_ROUNDS,
+    Position,
+    Row,
+    Trend,
+    as_published,
+    comparison_notes,
+    jump_text,
+)
 
 __all__ = [
     "ChosenRounds",
@@ -49,8 +58,6 @@ __all__ = [
     "trend_page",
 ]
 
-#: The most rounds one comparison takes (a form of many ticks is posted by no one else).
-MAX_ROUNDS = 12
 #: The longest name filter the institutions' list takes.
 MAX_NAME_FILTER = 100
 MEDIAN_COLOUR = "#1d4f91"

@@ -42,6 +42,10 @@ from pvpp.questionnaire import QuestionnaireSpec
 from pvpp.questionnaire.models import degree_field_id
 from pvpp.scoring import JUMP, degree_of, dimension_answers
 
+#: The most rounds one comparison takes (the console's form and the API cap a request at
+#: it: a comparison's cost grows with its rounds).
+MAX_ROUNDS = 12
+
 __all__ = [
     "JUMP",
     "Assessed",

@@ -23,7 +23,6 @@ from pvpp.accounts import set_disabled
 from pvpp.api_data import round_assignments, round_plans
 from pvpp.app import App
 from pvpp.clock import FixedClock
-from pvpp.console_trends import MAX_ROUNDS
 from pvpp.exports.open_data import TABLES, export_open_data
 from pvpp.national import round_trend
 from pvpp.plans import context, latest_plan, scores_for
@@ -41,6 +40,7 @@ from pvpp.store.models import (
 )
 from pvpp.throttle import Limit
 from pvpp.token_rules import digest
+from pvpp.trends import MAX_ROUNDS
 from pvpp.web import create_app
 from pvpp.web.api import Limiter
 from tests.conftest import make_root

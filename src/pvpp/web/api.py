@@ -56,10 +56,10 @@ from pvpp.access import READ_NATIONAL, READ_ROUNDS
 from pvpp.api_data import DEFAULT_LIMIT, MAX_LIMIT, ApiBadRequest, ApiNotFound, Page
 from pvpp.api_tokens import ApiCaller, TokenRefused
 from pvpp.app import App
-from pvpp.console_trends import MAX_ROUNDS
 from pvpp.errors import PvppError
 from pvpp.throttle import Limit, client_key, retry_at, seconds_until
 from pvpp.token_rules import use_is_recorded
+from pvpp.trends import MAX_ROUNDS
 from pvpp.web import api_models as m
 
 __all__ = ["PREFIX", "Limiter", "create_api"]
